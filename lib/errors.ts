@@ -1,0 +1,102 @@
+/**
+ * Every failure the product can meet, as a type. Messages are written for operators and never carry
+ * credentials: the secret key and the Authorization header are never interpolated into any of them.
+ */
+
+export abstract class AppError extends Error {
+  abstract readonly code: string;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A configuration value (environment variable or secret field) is missing or malformed. */
+export class ConfigError extends AppError {
+  readonly code = 'CONFIG_ERROR';
+  constructor(
+    readonly variable: string,
+    detail: string,
+  ) {
+    super(`${variable}: ${detail}`);
+  }
+}
+
+/** Caller input is malformed; `field` names the offending field (e.g. `skillIds[3]`). */
+export class ValidationError extends AppError {
+  readonly code = 'VALIDATION_ERROR';
+  constructor(
+    readonly field: string,
+    detail: string,
+  ) {
+    super(`${field}: ${detail}`);
+  }
+}
+
+/** The caller asked for something this deployment does not serve (e.g. a VDN it is not configured for). */
+export class ForbiddenError extends AppError {
+  readonly code = 'FORBIDDEN';
+}
+
+/** The credentials secret could not be fetched or is malformed. Never echoes the secret's content. */
+export class SecretError extends AppError {
+  readonly code = 'SECRET_ERROR';
+}
+
+/** Base of every failure talking to CC-CMS. `retryable` drives the client's retry policy. */
+export abstract class CmsError extends AppError {
+  abstract readonly retryable: boolean;
+}
+
+/** HTTP 401: the signature or the access key was refused (wrong or rotated key, clock skew). */
+export class CmsAuthError extends CmsError {
+  readonly code = 'CMS_UNAUTHORIZED';
+  readonly retryable = false;
+  constructor() {
+    super('CMS refused the request signature (HTTP 401): check the access key, secret key and clock');
+  }
+}
+
+/** Any HTTP status other than 200 and 401. 5xx is worth retrying; 4xx is not. */
+export class CmsHttpError extends CmsError {
+  readonly code = 'CMS_HTTP_ERROR';
+  readonly retryable: boolean;
+  constructor(readonly status: number) {
+    super(`CMS answered HTTP ${status}`);
+    this.retryable = status >= 500;
+  }
+}
+
+/** HTTP 200 with a `resultCode` other than success. */
+export class CmsResultError extends CmsError {
+  readonly code = 'CMS_RESULT_ERROR';
+  readonly retryable = false;
+  constructor(
+    readonly resultCode: string,
+    readonly resultText: string,
+  ) {
+    super(`CMS result code ${resultCode}${resultText ? `: ${resultText}` : ''}`);
+  }
+}
+
+/** The response is not the documented JSON shape (bad JSON, wrong types, negative counters...). */
+export class CmsProtocolError extends CmsError {
+  readonly code = 'CMS_PROTOCOL_ERROR';
+  readonly retryable = false;
+}
+
+/** No answer within the per-request timeout or the caller's deadline. */
+export class CmsTimeoutError extends CmsError {
+  readonly code = 'CMS_TIMEOUT';
+  readonly retryable = true;
+}
+
+/** Connection refused or reset, DNS failure, TLS failure... */
+export class CmsNetworkError extends CmsError {
+  readonly code = 'CMS_NETWORK_ERROR';
+  readonly retryable: boolean;
+  constructor(message: string, options?: ErrorOptions & { retryable?: boolean }) {
+    super(message, options);
+    this.retryable = options?.retryable ?? true;
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * The metric contract of ../shared/spec/metrics.md in one place: every module that names a counter, a KPI or a
+ * unit reads it from here, so a rename cannot drift between the CMS parser, the publishers and the API.
+ */
+
+export const COUNTERS = [
+  { name: 'CallsOffered', cmsField: 'allCallCount', unit: 'Count' },
+  { name: 'CallsAnswered', cmsField: 'cnnedCallCount', unit: 'Count' },
+  { name: 'CallsAbandoned', cmsField: 'abanCallCount', unit: 'Count' },
+  { name: 'CallsEnded', cmsField: 'callEndCount', unit: 'Count' },
+  { name: 'CallsAnsweredIn20s', cmsField: 'cnnedIn20sCallCount', unit: 'Count' },
+  { name: 'WrapUps', cmsField: 'clearUpCallCount', unit: 'Count' },
+  { name: 'WrapUpTime', cmsField: 'clearUpTime', unit: 'Seconds' },
+  { name: 'IvrTalkTime', cmsField: 'talkTimeOnIvr', unit: 'Seconds' },
+] as const;
+
+export const KPIS = [
+  { name: 'AbandonmentRate', unit: 'Percent' },
+  { name: 'AnswerRate', unit: 'Percent' },
+  { name: 'ServiceLevel20s', unit: 'Percent' },
+  { name: 'AverageWrapUpTime', unit: 'Seconds' },
+] as const;
+
+export const HEALTH_METRICS = [
+  { name: 'CollectionSuccess', unit: 'Count' },
+  { name: 'CmsLatency', unit: 'Milliseconds' },
+  { name: 'SkillsMissing', unit: 'Count' },
+  { name: 'DataAge', unit: 'Seconds' },
+] as const;
+
+export type CounterName = (typeof COUNTERS)[number]['name'];
+export type CmsCounterField = (typeof COUNTERS)[number]['cmsField'];
+export type KpiName = (typeof KPIS)[number]['name'];
+export type HealthMetricName = (typeof HEALTH_METRICS)[number]['name'];
+export type MetricName = CounterName | KpiName | HealthMetricName;
+export type MetricUnit = 'Count' | 'Seconds' | 'Percent' | 'Milliseconds';
+
+export type Counters = Readonly<Record<CounterName, number>>;
+/** A KPI whose denominator is zero (or whose inputs are inconsistent) is absent, never 0. */
+export type Kpis = Readonly<Partial<Record<KpiName, number>>>;
+
+export const METRIC_UNITS: Readonly<Record<MetricName, MetricUnit>> = Object.fromEntries(
+  [...COUNTERS, ...KPIS, ...HEALTH_METRICS].map((metric) => [metric.name, metric.unit]),
+) as Record<MetricName, MetricUnit>;
+
+export const ALL_METRIC_NAMES: readonly MetricName[] = [...COUNTERS, ...KPIS, ...HEALTH_METRICS].map(
+  (metric) => metric.name,
+);
+
+/** One skill queue's counters for the 5-minute window that started at `windowStart` (epoch ms). */
+export interface SkillStats {
+  readonly skillId: number;
+  readonly windowStart: number;
+  readonly counters: Counters;
+}
+
+/** One VDN of one call center and the skill queues to watch in it. */
+export interface Target {
+  readonly ccId: number;
+  readonly vdn: number;
+  readonly skillIds: readonly number[];
+}
+
+/** Limits of the CMS API (cms-api.md, request body). */
+export const CMS_LIMITS = {
+  ccId: { min: 1, max: 65_535 },
+  vdn: { min: 1, max: 5_000 },
+  skillId: { min: 1, max: 5_000 },
+  skillsPerRequest: 1_000,
+} as const;
+
+/** Length of the CMS statistics window. */
+export const WINDOW_MS = 300_000;
