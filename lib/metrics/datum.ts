@@ -1,0 +1,32 @@
+import type { MetricName, MetricUnit } from '../model.js';
+
+export type DimensionName = 'CcId' | 'Vdn' | 'SkillId';
+
+/** One CloudWatch datapoint, independent of the sink that publishes it. */
+export interface Datum {
+  readonly name: MetricName;
+  readonly unit: MetricUnit;
+  readonly value: number;
+  /** Epoch milliseconds: the window's start for counters and KPIs, the run's time for health metrics. */
+  readonly timestamp: number;
+  /** In the order CcId, Vdn[, SkillId]; values are decimal strings. */
+  readonly dimensions: Readonly<Partial<Record<DimensionName, string>>>;
+}
+
+export interface PublishFailure {
+  /** How many datums this failure lost. */
+  readonly datums: number;
+  readonly error: string;
+}
+
+export interface PublishReport {
+  readonly published: number;
+  /** PutMetricData calls made, or documents/lines written. */
+  readonly calls: number;
+  readonly failures: readonly PublishFailure[];
+}
+
+/** Where datums go: CloudWatch PutMetricData, EMF lines on stdout, or a human-readable table. */
+export interface MetricSink {
+  publish(datums: readonly Datum[]): Promise<PublishReport>;
+}
