@@ -27,7 +27,7 @@ export class ValidationError extends AppError {
   readonly code = 'VALIDATION_ERROR';
   constructor(
     readonly field: string,
-    detail: string,
+    readonly detail: string,
   ) {
     super(`${field}: ${detail}`);
   }
@@ -52,8 +52,11 @@ export abstract class CmsError extends AppError {
 export class CmsAuthError extends CmsError {
   readonly code = 'CMS_UNAUTHORIZED';
   readonly retryable = false;
-  constructor() {
-    super('CMS refused the request signature (HTTP 401): check the access key, secret key and clock');
+  constructor(options?: ErrorOptions) {
+    super(
+      'CMS refused the request signature (HTTP 401): check the access key, secret key and clock',
+      options,
+    );
   }
 }
 

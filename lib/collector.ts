@@ -1,0 +1,185 @@
+import type { CallStatsOptions, CallStatsResult } from './cms/client.js';
+import type { CallStatsQuery } from './cms/request.js';
+import { AppError } from './errors.js';
+import { checkConsistency } from './kpi.js';
+import { describeError, type Log } from './log.js';
+import type { MetricSink } from './metrics/datum.js';
+import { buildDatums, type MetricSelection, type VdnOutcome } from './metrics/datums.js';
+import type { Target } from './model.js';
+import { formatSkillList } from './skills.js';
+
+/** One run of the scheduled job: every target from CMS, KPIs derived, everything published. */
+
+export interface StatsSource {
+  currentCallStats(query: CallStatsQuery, options: CallStatsOptions): Promise<CallStatsResult>;
+}
+
+export interface CollectorDeps {
+  readonly cms: StatsSource;
+  readonly sink: MetricSink;
+  readonly log: Log;
+  readonly now?: () => number;
+}
+
+export interface CollectionRun {
+  readonly targets: readonly Target[];
+  /** Epoch ms by which the run must have published (Lambda's remaining time less a margin). */
+  readonly deadline: number;
+  readonly selection: MetricSelection;
+}
+
+export interface TargetFailure {
+  readonly ccId: number;
+  readonly vdn: number;
+  readonly skillIds: string;
+  readonly type: string;
+  readonly code?: string;
+  readonly message: string;
+}
+
+export interface RunSummary {
+  readonly targets: number;
+  readonly targetsSucceeded: number;
+  readonly skillsRequested: number;
+  readonly skillsReturned: number;
+  readonly skillsMissing: number;
+  readonly cmsRequests: number;
+  readonly dataQualityWarnings: number;
+  readonly datums: number;
+  readonly datumsPublished: number;
+  readonly publishCalls: number;
+  readonly failures: readonly TargetFailure[];
+  readonly publishFailures: readonly { readonly datums: number; readonly error: string }[];
+  readonly durationMs: number;
+}
+
+/**
+ * Thrown after publishing when the run achieved nothing (no target collected, or no datum accepted), so that
+ * Lambda's Errors metric and retries mean something. Partial failures only show in the summary and health metrics.
+ */
+export class CollectionFailedError extends AppError {
+  readonly code = 'COLLECTION_FAILED';
+  constructor(
+    readonly summary: RunSummary,
+    reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+/**
+ * Publishing needs time too: CMS gets the run's time budget less this share, so a slow CMS cannot eat the time
+ * needed to publish what did arrive (and the CollectionSuccess=0 that says what did not).
+ */
+const PUBLISH_RESERVE = { share: 0.25, minMs: 500, maxMs: 5_000 };
+
+function cmsDeadline(now: number, deadline: number): number {
+  const budget = Math.max(0, deadline - now);
+  const reserve = Math.min(
+    PUBLISH_RESERVE.maxMs,
+    Math.max(PUBLISH_RESERVE.minMs, budget * PUBLISH_RESERVE.share),
+  );
+  return now + Math.max(0, budget - reserve);
+}
+
+interface TargetResult {
+  readonly outcome: VdnOutcome;
+  readonly failures: TargetFailure[];
+  readonly requests: number;
+}
+
+async function collectTarget(deps: CollectorDeps, target: Target, deadline: number): Promise<TargetResult> {
+  const now = deps.now ?? Date.now;
+  const started = now();
+  const failure = (skillIds: readonly number[], error: unknown): TargetFailure => ({
+    ccId: target.ccId,
+    vdn: target.vdn,
+    skillIds: formatSkillList(skillIds),
+    ...describeError(error),
+  });
+  try {
+    const result = await deps.cms.currentCallStats(target, { deadline });
+    return {
+      outcome: {
+        ccId: target.ccId,
+        vdn: target.vdn,
+        skills: result.skills,
+        missingSkillIds: result.missingSkillIds,
+        succeeded: result.failures.length === 0,
+        slowestBatchMs: result.slowestBatchMs,
+      },
+      failures: result.failures.map((batch) => failure(batch.skillIds, batch.error)),
+      requests: result.requests,
+    };
+  } catch (error) {
+    // Whole-target failures (credentials unavailable, say) still publish CollectionSuccess=0 for the VDN.
+    return {
+      outcome: {
+        ccId: target.ccId,
+        vdn: target.vdn,
+        skills: [],
+        missingSkillIds: [],
+        succeeded: false,
+        slowestBatchMs: now() - started,
+      },
+      failures: [failure(target.skillIds, error)],
+      requests: 0,
+    };
+  }
+}
+
+export async function runCollection(deps: CollectorDeps, run: CollectionRun): Promise<RunSummary> {
+  const now = deps.now ?? Date.now;
+  const started = now();
+  const deadline = cmsDeadline(started, run.deadline);
+  const results = await Promise.all(run.targets.map((target) => collectTarget(deps, target, deadline)));
+
+  let dataQualityWarnings = 0;
+  for (const { outcome } of results) {
+    for (const skill of outcome.skills) {
+      const warnings = checkConsistency(skill.counters);
+      if (warnings.length === 0) continue;
+      dataQualityWarnings += warnings.length;
+      deps.log.warn('inconsistent counters from CMS: affected rates withheld', {
+        ccId: outcome.ccId,
+        vdn: outcome.vdn,
+        skillId: skill.skillId,
+        warnings: warnings.map((warning) => warning.detail),
+      });
+    }
+  }
+  const failures = results.flatMap((result) => result.failures);
+  for (const failure of failures) deps.log.error('CMS collection failed', { ...failure });
+
+  const datums = buildDatums(
+    results.map((result) => result.outcome),
+    { now: now(), selection: run.selection },
+  );
+  const report = await deps.sink.publish(datums);
+  for (const publishFailure of report.failures) deps.log.error('publishing failed', { ...publishFailure });
+
+  const summary: RunSummary = {
+    targets: run.targets.length,
+    targetsSucceeded: results.filter((result) => result.outcome.succeeded).length,
+    skillsRequested: run.targets.reduce((sum, target) => sum + target.skillIds.length, 0),
+    skillsReturned: results.reduce((sum, result) => sum + result.outcome.skills.length, 0),
+    skillsMissing: results.reduce((sum, result) => sum + result.outcome.missingSkillIds.length, 0),
+    cmsRequests: results.reduce((sum, result) => sum + result.requests, 0),
+    dataQualityWarnings,
+    datums: datums.length,
+    datumsPublished: report.published,
+    publishCalls: report.calls,
+    failures,
+    publishFailures: report.failures,
+    durationMs: now() - started,
+  };
+  deps.log.info('collection run', { summary });
+  if (results.every((result) => !result.outcome.succeeded && result.outcome.skills.length === 0)) {
+    const causes = failures.map((f) => `${f.ccId}/${f.vdn}: ${f.code ?? f.type}`).join('; ');
+    throw new CollectionFailedError(summary, `no target could be collected (${causes})`);
+  }
+  if (datums.length > 0 && report.published === 0) {
+    throw new CollectionFailedError(summary, `none of the ${datums.length} datums could be published`);
+  }
+  return summary;
+}

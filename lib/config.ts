@@ -1,0 +1,222 @@
+import { readFileSync } from 'node:fs';
+import * as v from 'valibot';
+import { ConfigError, ValidationError } from './errors.js';
+import { CMS_LIMITS, type Target } from './model.js';
+import { parseSkillList } from './skills.js';
+
+/**
+ * Configuration is read from the environment once, at cold start. Every problem is a ConfigError naming the
+ * variable, so a broken deployment fails its first invocation with a message that says what to fix.
+ */
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface CmsSettings {
+  readonly baseUrl: string;
+  /** PEM bundle from CMS_CA_FILE, trusted in addition to the default roots. */
+  readonly caCertificate: string | undefined;
+  readonly requestTimeoutMs: number;
+  readonly maxAttempts: number;
+  readonly maxConcurrency: number;
+}
+
+export interface SecretSettings {
+  readonly secretId: string;
+  readonly ttlMs: number;
+}
+
+const intInRange = (min: number, max: number) =>
+  v.pipe(
+    v.number(),
+    v.integer('must be an integer'),
+    v.minValue(min, `must be ≥ ${min}`),
+    v.maxValue(max, `must be ≤ ${max}`),
+  );
+
+const skillIdsSchema = v.pipe(
+  v.union(
+    [
+      v.pipe(
+        v.string(),
+        v.rawTransform(({ dataset, addIssue, NEVER }) => {
+          try {
+            return parseSkillList(dataset.value);
+          } catch (error) {
+            addIssue({ message: (error as Error).message });
+            return NEVER;
+          }
+        }),
+      ),
+      // No transform in this branch: a failed check followed by a transform would hide which id is wrong.
+      v.pipe(
+        v.array(intInRange(CMS_LIMITS.skillId.min, CMS_LIMITS.skillId.max)),
+        v.minLength(1, 'must name at least one skill'),
+      ),
+    ],
+    'must be a skill list like "1-20,35" or an array of skill ids',
+  ),
+  v.transform((ids) => [...new Set(ids)].sort((a, b) => a - b)),
+);
+
+const targetSchema = v.strictObject({
+  ccId: intInRange(CMS_LIMITS.ccId.min, CMS_LIMITS.ccId.max),
+  vdn: intInRange(CMS_LIMITS.vdn.min, CMS_LIMITS.vdn.max),
+  skillIds: skillIdsSchema,
+});
+
+const targetsSchema = v.pipe(v.array(targetSchema), v.minLength(1, 'must hold at least one target'));
+
+/** `targets[1].skillIds` style path of the first issue, prefixed with the field the input came from. */
+export function describeIssue(
+  issues: readonly v.BaseIssue<unknown>[],
+  root: string,
+): { field: string; message: string } {
+  const issue = issues[0];
+  const path = (issue?.path ?? [])
+    .map((item) => (typeof item.key === 'number' ? `[${item.key}]` : `.${String(item.key)}`))
+    .join('');
+  return { field: `${root}${path}`.replace(/^\./, ''), message: issue?.message ?? 'is invalid' };
+}
+
+/** Validates a list of targets from JSON; throws ValidationError naming the field (`targets[0].vdn`). */
+export function parseTargets(input: unknown, root = 'targets'): Target[] {
+  const result = v.safeParse(targetsSchema, input);
+  if (!result.success) {
+    const { field, message } = describeIssue(result.issues, root);
+    throw new ValidationError(field, message);
+  }
+  const seen = new Set<string>();
+  result.output.forEach((target, index) => {
+    const key = `${target.ccId}/${target.vdn}`;
+    if (seen.has(key))
+      throw new ValidationError(
+        `${root}[${index}]`,
+        `VDN ${target.vdn} of call center ${target.ccId} is listed twice`,
+      );
+    seen.add(key);
+  });
+  return result.output;
+}
+
+function required(env: Env, variable: string): string {
+  const value = env[variable]?.trim();
+  if (!value) throw new ConfigError(variable, 'is required');
+  return value;
+}
+
+function optionalInt(env: Env, variable: string, fallback: number, min: number, max: number): number {
+  const raw = env[variable]?.trim();
+  if (!raw) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(variable, `must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max)
+    throw new ConfigError(variable, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function requiredInt(env: Env, variable: string, min: number, max: number): number {
+  required(env, variable);
+  return optionalInt(env, variable, 0, min, max);
+}
+
+export function readCaFile(env: Env): string | undefined {
+  const path = env.CMS_CA_FILE?.trim();
+  if (!path) return undefined;
+  let pem: string;
+  try {
+    pem = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(
+      'CMS_CA_FILE',
+      `cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new ConfigError('CMS_CA_FILE', `${path} holds no PEM certificate`);
+  }
+  return pem;
+}
+
+export function loadCmsSettings(env: Env): CmsSettings {
+  const raw = required(env, 'CMS_BASE_URL');
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('CMS_BASE_URL', `"${raw}" is not a URL (expected https://host:port)`);
+  }
+  if (url.protocol !== 'https:')
+    throw new ConfigError('CMS_BASE_URL', 'must be an https:// URL (CC-CMS only speaks HTTPS)');
+  if (url.username || url.password || url.search || url.hash) {
+    throw new ConfigError('CMS_BASE_URL', 'must not carry credentials, a query or a fragment');
+  }
+  return {
+    baseUrl: url.href.replace(/\/$/, ''),
+    caCertificate: readCaFile(env),
+    requestTimeoutMs: optionalInt(env, 'CMS_TIMEOUT_MS', 5_000, 100, 60_000),
+    maxAttempts: optionalInt(env, 'CMS_MAX_ATTEMPTS', 3, 1, 10),
+    maxConcurrency: optionalInt(env, 'CMS_CONCURRENCY', 4, 1, 64),
+  };
+}
+
+export function loadSecretSettings(env: Env): SecretSettings {
+  return {
+    secretId: required(env, 'CMS_SECRET_ID'),
+    ttlMs: optionalInt(env, 'SECRET_TTL_SECONDS', 300, 0, 86_400) * 1_000,
+  };
+}
+
+/** The VDNs this deployment serves: `CC_ID` + `VDN` + `SKILL_IDS`, or `CMS_TARGETS` (JSON), never both. */
+export function loadTargets(env: Env): Target[] {
+  const json = env.CMS_TARGETS?.trim();
+  const single = ['CC_ID', 'VDN', 'SKILL_IDS'].filter((name) => env[name]?.trim());
+  if (json && single.length > 0) {
+    throw new ConfigError(
+      'CMS_TARGETS',
+      `set either CMS_TARGETS or CC_ID/VDN/SKILL_IDS, not both (${single.join(', ')} also set)`,
+    );
+  }
+  if (json) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(json);
+    } catch {
+      throw new ConfigError(
+        'CMS_TARGETS',
+        'is not valid JSON (expected [{"ccId":1,"vdn":170,"skillIds":"1-20"}])',
+      );
+    }
+    try {
+      return parseTargets(parsed, '');
+    } catch (error) {
+      if (error instanceof ValidationError)
+        throw new ConfigError('CMS_TARGETS', `${error.field} ${error.detail}`);
+      throw error;
+    }
+  }
+  const ccId = requiredInt(env, 'CC_ID', CMS_LIMITS.ccId.min, CMS_LIMITS.ccId.max);
+  const vdn = requiredInt(env, 'VDN', CMS_LIMITS.vdn.min, CMS_LIMITS.vdn.max);
+  try {
+    return [{ ccId, vdn, skillIds: parseSkillList(required(env, 'SKILL_IDS')) }];
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError('SKILL_IDS', (error as Error).message);
+  }
+}
+
+/** Reads an optional enumerated variable. */
+export function optionalChoice<T extends string>(
+  env: Env,
+  variable: string,
+  choices: readonly T[],
+  fallback: T,
+): T {
+  const raw = env[variable]?.trim();
+  if (!raw) return fallback;
+  if (!(choices as readonly string[]).includes(raw)) {
+    throw new ConfigError(variable, `must be one of ${choices.join(', ')}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
+export { optionalInt };

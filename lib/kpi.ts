@@ -1,0 +1,150 @@
+import {
+  COUNTERS,
+  type CounterName,
+  type Counters,
+  type KpiName,
+  type Kpis,
+  type SkillStats,
+} from './model.js';
+
+/**
+ * KPI math of metrics.md "Derived KPIs".
+ *
+ * Inconsistent CMS counters: counters are published exactly as CMS gave them, never corrected. A rate whose
+ * numerator exceeds its denominator (CallsAnswered > CallsOffered, CallsAbandoned > CallsOffered,
+ * CallsAnsweredIn20s > CallsAnswered or > CallsOffered) is withheld — absent, like a rate with a zero
+ * denominator — and the violated relation is reported as a data-quality warning by `checkConsistency`. So no rate
+ * outside 0–100 ever reaches an alarm, and an operator can still see the raw counters that caused it.
+ *
+ * Relations checked, and what each one withholds:
+ * - CallsAnswered <= CallsOffered — AnswerRate;
+ * - CallsAbandoned <= CallsOffered — AbandonmentRate;
+ * - CallsAnsweredIn20s <= CallsAnswered — ServiceLevel20s (a call answered within 20 s is an answered call);
+ * - CallsAnsweredIn20s <= CallsOffered — ServiceLevel20s;
+ * - CallsAnswered + CallsAbandoned <= CallsOffered — warning only: each rate on its own stays within 0–100;
+ * - WrapUpTime = 0 when WrapUps = 0 — warning only: AverageWrapUpTime is absent anyway (zero denominator).
+ *
+ * WrapUps <= CallsEnded is deliberately not checked: a wrap-up follows an ended conversation, but a conversation
+ * that ends just before a 5-minute boundary has its wrap-up finish in the next window, which then counts more
+ * wrap-ups than ended calls with nothing wrong in CMS. No published KPI depends on that relation either.
+ *
+ * Values are full precision: nothing is rounded here, and a VDN roll-up's KPIs come from its summed counters,
+ * never from an average of per-skill rates.
+ */
+
+export const ZERO_COUNTERS: Counters = Object.freeze(
+  Object.fromEntries(COUNTERS.map((counter) => [counter.name, 0])) as Record<CounterName, number>,
+);
+
+export interface DataQualityWarning {
+  /** The relation CMS broke, e.g. `CallsAnswered <= CallsOffered`. */
+  readonly relation: string;
+  /** The offending values and the consequence, for operators. */
+  readonly detail: string;
+}
+
+/** 100 × part / whole, or undefined when the whole is zero or the part exceeds it (see the module comment). */
+function percent(part: number, whole: number): number | undefined {
+  if (!(whole > 0 && part >= 0 && part <= whole)) return undefined;
+  // Dividing first keeps the product within 100 even for counters near Number.MAX_VALUE.
+  const value = (part / whole) * 100;
+  return Number.isFinite(value) ? value : undefined;
+}
+
+function ratio(numerator: number, denominator: number): number | undefined {
+  if (!(denominator > 0 && numerator >= 0)) return undefined;
+  const value = numerator / denominator;
+  return Number.isFinite(value) ? value : undefined;
+}
+
+/** The derived KPIs of one set of counters; a KPI that cannot be computed is absent (its key is not present). */
+export function computeKpis(counters: Counters): Kpis {
+  const offered = counters.CallsOffered;
+  const answered = counters.CallsAnswered;
+  const in20s = counters.CallsAnsweredIn20s;
+  const kpis: Partial<Record<KpiName, number>> = {};
+  const put = (name: KpiName, value: number | undefined): void => {
+    if (value !== undefined) kpis[name] = value;
+  };
+  put('AbandonmentRate', percent(counters.CallsAbandoned, offered));
+  put('AnswerRate', percent(answered, offered));
+  put('ServiceLevel20s', in20s <= answered ? percent(in20s, offered) : undefined);
+  put('AverageWrapUpTime', ratio(counters.WrapUpTime, counters.WrapUps));
+  return kpis;
+}
+
+/** Every relation of the module comment that these counters break, in a fixed order. */
+export function checkConsistency(counters: Counters): DataQualityWarning[] {
+  const {
+    CallsOffered: offered,
+    CallsAnswered: answered,
+    CallsAbandoned: abandoned,
+    CallsAnsweredIn20s: in20s,
+    WrapUps: wrapUps,
+    WrapUpTime: wrapUpTime,
+  } = counters;
+  const warnings: DataQualityWarning[] = [];
+  const check = (holds: boolean, relation: string, detail: string): void => {
+    if (!holds) warnings.push({ relation, detail });
+  };
+  check(
+    answered <= offered,
+    'CallsAnswered <= CallsOffered',
+    `CallsAnswered ${answered} exceeds CallsOffered ${offered}: AnswerRate withheld`,
+  );
+  check(
+    abandoned <= offered,
+    'CallsAbandoned <= CallsOffered',
+    `CallsAbandoned ${abandoned} exceeds CallsOffered ${offered}: AbandonmentRate withheld`,
+  );
+  check(
+    answered + abandoned <= offered,
+    'CallsAnswered + CallsAbandoned <= CallsOffered',
+    `CallsAnswered ${answered} + CallsAbandoned ${abandoned} exceeds CallsOffered ${offered}`,
+  );
+  check(
+    in20s <= answered,
+    'CallsAnsweredIn20s <= CallsAnswered',
+    `CallsAnsweredIn20s ${in20s} exceeds CallsAnswered ${answered}: ServiceLevel20s withheld`,
+  );
+  check(
+    in20s <= offered,
+    'CallsAnsweredIn20s <= CallsOffered',
+    `CallsAnsweredIn20s ${in20s} exceeds CallsOffered ${offered}: ServiceLevel20s withheld`,
+  );
+  check(
+    !(wrapUpTime > 0 && wrapUps === 0),
+    'WrapUpTime = 0 when WrapUps = 0',
+    `WrapUpTime ${wrapUpTime} s with no WrapUps`,
+  );
+  return warnings;
+}
+
+/** Counter-by-counter sum; all zero for an empty list. */
+export function sumCounters(list: readonly Counters[]): Counters {
+  const sum: Record<CounterName, number> = { ...ZERO_COUNTERS };
+  for (const counters of list) {
+    for (const { name } of COUNTERS) sum[name] += counters[name];
+  }
+  return sum;
+}
+
+export interface Rollup {
+  /** The newest window among the skills; only skills of that window are summed. */
+  readonly windowStart: number;
+  readonly skillCount: number;
+  readonly counters: Counters;
+  readonly kpis: Kpis;
+}
+
+/**
+ * Sums the skills whose windowStart is the newest among them (metrics.md "Time"); undefined for no skills.
+ * A skill still reporting the previous window is left out so that old totals never inflate the new window.
+ */
+export function rollup(skills: readonly SkillStats[]): Rollup | undefined {
+  if (skills.length === 0) return undefined;
+  const windowStart = skills.reduce((newest, skill) => Math.max(newest, skill.windowStart), -Infinity);
+  const current = skills.filter((skill) => skill.windowStart === windowStart);
+  const counters = sumCounters(current.map((skill) => skill.counters));
+  return { windowStart, skillCount: current.length, counters, kpis: computeKpis(counters) };
+}

@@ -1,0 +1,23 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CmsClient } from '../cms/client.js';
+import type { CredentialSource } from '../cms/credentials.js';
+import { type Env, loadCmsSettings, loadSecretSettings } from '../config.js';
+import { SecretsManagerCredentials } from '../secrets.js';
+
+export interface CmsWiring {
+  readonly secretsManager?: SecretsManagerClient;
+  /** Local runs hand in their key pair directly; then CMS_SECRET_ID is not needed. */
+  readonly credentials?: CredentialSource;
+}
+
+/** The CMS client both handlers use: settings from the environment, key pair from Secrets Manager. */
+export function createCmsClientFromEnv(env: Env, wiring: CmsWiring = {}): CmsClient {
+  const settings = loadCmsSettings(env);
+  const credentials =
+    wiring.credentials ??
+    new SecretsManagerCredentials({
+      client: wiring.secretsManager ?? new SecretsManagerClient({}),
+      ...loadSecretSettings(env),
+    });
+  return new CmsClient({ ...settings, credentials });
+}

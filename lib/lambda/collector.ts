@@ -1,0 +1,74 @@
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { Context } from 'aws-lambda';
+import { type RunSummary, runCollection } from '../collector.js';
+import { type Env, loadTargets, optionalChoice, parseTargets } from '../config.js';
+import { ConfigError } from '../errors.js';
+import { createLogger, type Log } from '../log.js';
+import { type MetricSelection, parseMetricSelection } from '../metrics/datums.js';
+import { createSink, SINK_KINDS } from '../metrics/sinks.js';
+import type { Target } from '../model.js';
+import { type CmsWiring, createCmsClientFromEnv } from './cms.js';
+
+export const DEFAULT_NAMESPACE = 'HuaweiCEC/SkillQueues';
+
+/** Time kept back from Lambda's remaining time, so the handler returns (and logs) before being killed. */
+const LAMBDA_SAFETY_MS = 1_000;
+
+export interface CollectorConfig {
+  readonly targets: readonly Target[];
+  readonly namespace: string;
+  readonly selection: MetricSelection;
+}
+
+export function loadCollectorConfig(env: Env): CollectorConfig {
+  const namespace = env.METRIC_NAMESPACE?.trim() || DEFAULT_NAMESPACE;
+  if (namespace.startsWith('AWS/') || !/^[\w.\-/#:]{1,255}$/.test(namespace)) {
+    throw new ConfigError('METRIC_NAMESPACE', `"${namespace}" is not a valid custom namespace`);
+  }
+  return {
+    targets: loadTargets(env),
+    namespace,
+    selection: {
+      skill: parseMetricSelection(env.SKILL_METRICS, 'SKILL_METRICS'),
+      vdn: parseMetricSelection(env.VDN_METRICS, 'VDN_METRICS'),
+    },
+  };
+}
+
+/** A schedule may carry its own target set (`{"targets":[...]}`), so one deployment can split a large fleet. */
+export function targetsOfEvent(event: unknown, fallback: readonly Target[]): readonly Target[] {
+  if (typeof event === 'object' && event !== null && 'targets' in event) {
+    return parseTargets((event as { targets: unknown }).targets);
+  }
+  return fallback;
+}
+
+export interface CollectorHandlerDeps extends CmsWiring {
+  readonly cloudWatch?: CloudWatchClient;
+  readonly log?: Log;
+}
+
+export type CollectorHandler = (
+  event: unknown,
+  context: Pick<Context, 'getRemainingTimeInMillis'>,
+) => Promise<RunSummary>;
+
+/** Everything is built once per container (cold start); each invocation only runs the collection. */
+export function createCollectorHandler(env: Env, deps: CollectorHandlerDeps = {}): CollectorHandler {
+  const config = loadCollectorConfig(env);
+  const cms = createCmsClientFromEnv(env, deps);
+  const sink = createSink(optionalChoice(env, 'METRICS_SINK', SINK_KINDS, 'cloudwatch'), {
+    namespace: config.namespace,
+    ...(deps.cloudWatch ? { cloudWatch: deps.cloudWatch } : {}),
+  });
+  const log = deps.log ?? createLogger();
+  return (event, context) =>
+    runCollection(
+      { cms, sink, log },
+      {
+        targets: targetsOfEvent(event, config.targets),
+        deadline: Date.now() + context.getRemainingTimeInMillis() - LAMBDA_SAFETY_MS,
+        selection: config.selection,
+      },
+    );
+}

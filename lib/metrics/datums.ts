@@ -1,0 +1,128 @@
+import { ConfigError } from '../errors.js';
+import { computeKpis, rollup } from '../kpi.js';
+import {
+  COUNTERS,
+  type Counters,
+  KPIS,
+  type Kpis,
+  METRIC_UNITS,
+  type MetricName,
+  type SkillStats,
+} from '../model.js';
+import type { Datum } from './datum.js';
+
+/** What one run learnt about one VDN. */
+export interface VdnOutcome {
+  readonly ccId: number;
+  readonly vdn: number;
+  /** What CMS returned, possibly only part of the configured skills. */
+  readonly skills: readonly SkillStats[];
+  readonly missingSkillIds: readonly number[];
+  /** Every CMS batch of this VDN succeeded. */
+  readonly succeeded: boolean;
+  /** Undefined when no request was even attempted. */
+  readonly slowestBatchMs: number | undefined;
+}
+
+/**
+ * Which counters and KPIs to publish per level. Health metrics are always published: an alarm on a missing
+ * `CollectionSuccess` must never be silenced by a selection.
+ */
+export interface MetricSelection {
+  readonly skill: ReadonlySet<MetricName>;
+  readonly vdn: ReadonlySet<MetricName>;
+}
+
+/** The names a selection may contain: the counters, then the KPIs, in contract order. */
+const SELECTABLE: readonly MetricName[] = [...COUNTERS, ...KPIS].map((metric) => metric.name);
+
+export const ALL_METRICS: MetricSelection = { skill: new Set(SELECTABLE), vdn: new Set(SELECTABLE) };
+
+/**
+ * Reads a selection setting: `all` (also when unset or blank), `none`, or a comma list of counter and KPI
+ * names. Throws ConfigError naming `variable` and listing the valid names on anything else.
+ */
+export function parseMetricSelection(text: string | undefined, variable: string): ReadonlySet<MetricName> {
+  const trimmed = text?.trim() ?? '';
+  if (trimmed === '' || trimmed === 'all') return new Set(SELECTABLE);
+  if (trimmed === 'none') return new Set();
+  const valid = new Set<string>(SELECTABLE);
+  const selected = new Set<MetricName>();
+  for (const entry of trimmed.split(',').map((part) => part.trim())) {
+    if (!valid.has(entry)) {
+      const what = entry === '' ? 'an empty entry' : `"${entry}"`;
+      throw new ConfigError(
+        variable,
+        `${what} is not a counter or KPI name; write "all", "none" or a comma list of ${SELECTABLE.join(', ')} ` +
+          '(health metrics are always published)',
+      );
+    }
+    selected.add(entry as MetricName);
+  }
+  return selected;
+}
+
+type Dimensions = Datum['dimensions'];
+
+function datum(name: MetricName, value: number, timestamp: number, dimensions: Dimensions): Datum {
+  return { name, unit: METRIC_UNITS[name], value, timestamp, dimensions };
+}
+
+/** Counters then KPIs, in contract order, restricted to the selection; absent KPIs give no datum. */
+function statDatums(
+  counters: Counters,
+  kpis: Kpis,
+  selected: ReadonlySet<MetricName>,
+  timestamp: number,
+  dimensions: Dimensions,
+): Datum[] {
+  const datums: Datum[] = [];
+  for (const { name } of COUNTERS) {
+    if (selected.has(name)) datums.push(datum(name, counters[name], timestamp, dimensions));
+  }
+  for (const { name } of KPIS) {
+    const value = kpis[name];
+    if (value !== undefined && selected.has(name)) datums.push(datum(name, value, timestamp, dimensions));
+  }
+  return datums;
+}
+
+function vdnDatums(outcome: VdnOutcome, now: number, selection: MetricSelection): Datum[] {
+  const vdnDimensions: Dimensions = { CcId: String(outcome.ccId), Vdn: String(outcome.vdn) };
+  const datums: Datum[] = [];
+
+  const total = rollup(outcome.skills);
+  if (total) {
+    datums.push(...statDatums(total.counters, total.kpis, selection.vdn, total.windowStart, vdnDimensions));
+  }
+
+  const skills = [...outcome.skills].sort((a, b) => a.skillId - b.skillId);
+  for (const skill of skills) {
+    const dimensions = { ...vdnDimensions, SkillId: String(skill.skillId) };
+    const kpis = computeKpis(skill.counters);
+    datums.push(...statDatums(skill.counters, kpis, selection.skill, skill.windowStart, dimensions));
+  }
+
+  datums.push(datum('CollectionSuccess', outcome.succeeded ? 1 : 0, now, vdnDimensions));
+  if (outcome.slowestBatchMs !== undefined) {
+    datums.push(datum('CmsLatency', outcome.slowestBatchMs, now, vdnDimensions));
+  }
+  datums.push(datum('SkillsMissing', outcome.missingSkillIds.length, now, vdnDimensions));
+  if (total) {
+    // Negative when the CMS clock runs ahead of ours: published as is, since hiding it would hide the skew.
+    datums.push(datum('DataAge', (now - total.windowStart) / 1000, now, vdnDimensions));
+  }
+  return datums;
+}
+
+/**
+ * The datums of one run (metrics.md). Per VDN, ordered by call center then VDN: the roll-up, each skill by
+ * ascending id, then the health metrics. Skill and roll-up datums carry their window's start, health datums `now`.
+ */
+export function buildDatums(
+  outcomes: readonly VdnOutcome[],
+  options: { readonly now: number; readonly selection: MetricSelection },
+): Datum[] {
+  const ordered = [...outcomes].sort((a, b) => a.ccId - b.ccId || a.vdn - b.vdn);
+  return ordered.flatMap((outcome) => vdnDatums(outcome, options.now, options.selection));
+}

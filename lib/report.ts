@@ -1,0 +1,89 @@
+import { checkConsistency, computeKpis, rollup, ZERO_COUNTERS } from './kpi.js';
+import {
+  COUNTERS,
+  type CounterName,
+  type Counters,
+  KPIS,
+  type KpiName,
+  type Kpis,
+  type SkillStats,
+} from './model.js';
+
+/**
+ * The JSON view of one VDN's statistics, shared by the CLI (`--json`) and the query API. Every counter and KPI
+ * key is always present, in contract order, so that clients never have to tell "absent" from "not sent": a KPI
+ * that cannot be computed (zero denominator or inconsistent counters, see lib/kpi.ts) is null.
+ */
+
+export interface SkillView {
+  skillId: number;
+  /** ISO 8601. */
+  windowStart: string;
+  counters: Record<CounterName, number>;
+  kpis: Record<KpiName, number | null>;
+  /** The details of the skill's data-quality warnings; only present when there are some. */
+  warnings?: string[];
+}
+
+export interface StatsReport {
+  ccId: number;
+  vdn: number;
+  /** By ascending skill id. */
+  skills: SkillView[];
+  /** Ascending. */
+  missingSkillIds: number[];
+  rollup: {
+    /** Null when CMS returned no skill. */
+    windowStart: string | null;
+    skillCount: number;
+    counters: Record<CounterName, number>;
+    kpis: Record<KpiName, number | null>;
+  };
+}
+
+function counterView(counters: Counters): Record<CounterName, number> {
+  return Object.fromEntries(COUNTERS.map(({ name }) => [name, counters[name]])) as Record<
+    CounterName,
+    number
+  >;
+}
+
+function kpiView(kpis: Kpis): Record<KpiName, number | null> {
+  return Object.fromEntries(KPIS.map(({ name }) => [name, kpis[name] ?? null])) as Record<
+    KpiName,
+    number | null
+  >;
+}
+
+function skillView(skill: SkillStats): SkillView {
+  const view: SkillView = {
+    skillId: skill.skillId,
+    windowStart: new Date(skill.windowStart).toISOString(),
+    counters: counterView(skill.counters),
+    kpis: kpiView(computeKpis(skill.counters)),
+  };
+  const warnings = checkConsistency(skill.counters);
+  if (warnings.length > 0) view.warnings = warnings.map((warning) => warning.detail);
+  return view;
+}
+
+export function buildReport(input: {
+  ccId: number;
+  vdn: number;
+  skills: readonly SkillStats[];
+  missingSkillIds: readonly number[];
+}): StatsReport {
+  const total = rollup(input.skills);
+  return {
+    ccId: input.ccId,
+    vdn: input.vdn,
+    skills: [...input.skills].sort((a, b) => a.skillId - b.skillId).map(skillView),
+    missingSkillIds: [...input.missingSkillIds].sort((a, b) => a - b),
+    rollup: {
+      windowStart: total ? new Date(total.windowStart).toISOString() : null,
+      skillCount: total?.skillCount ?? 0,
+      counters: counterView(total?.counters ?? ZERO_COUNTERS),
+      kpis: kpiView(total?.kpis ?? {}),
+    },
+  };
+}

@@ -1,0 +1,95 @@
+import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { CmsCredentials, CredentialSource } from './cms/credentials.js';
+import { SecretError } from './errors.js';
+
+/**
+ * The CMS key pair lives in one Secrets Manager secret, JSON `{"accessKey","secretKey","caCertificate"?}`.
+ * Warm containers reuse it for `ttlMs`; a CMS 401 forces one fresh read, which is how a rotation is picked up
+ * between TTL expiries.
+ */
+
+/** Parses the secret's JSON. Messages name the field only: the secret's content is never echoed. */
+export function parseCmsSecret(secretString: string | undefined, secretId: string): CmsCredentials {
+  if (secretString === undefined) {
+    throw new SecretError(`secret ${secretId} has no SecretString (binary secrets are not supported)`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(secretString);
+  } catch {
+    throw new SecretError(
+      `secret ${secretId} is not JSON (expected {"accessKey","secretKey","caCertificate"?})`,
+    );
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new SecretError(
+      `secret ${secretId} is not a JSON object (expected {"accessKey","secretKey","caCertificate"?})`,
+    );
+  }
+  const record = parsed as Record<string, unknown>;
+  const text = (field: string): string => {
+    const value = record[field];
+    if (typeof value !== 'string' || value.trim() === '') {
+      throw new SecretError(`secret ${secretId}: field "${field}" is missing or not a non-empty string`);
+    }
+    return value;
+  };
+  const credentials = { accessKey: text('accessKey'), secretKey: text('secretKey') };
+  if (record.caCertificate === undefined || record.caCertificate === null || record.caCertificate === '') {
+    return credentials;
+  }
+  const caCertificate = text('caCertificate');
+  if (!caCertificate.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new SecretError(`secret ${secretId}: field "caCertificate" is not a PEM certificate`);
+  }
+  return { ...credentials, caCertificate };
+}
+
+export interface SecretsManagerCredentialsOptions {
+  readonly client: Pick<SecretsManagerClient, 'send'>;
+  readonly secretId: string;
+  readonly ttlMs: number;
+  readonly now?: () => number;
+}
+
+export class SecretsManagerCredentials implements CredentialSource {
+  private cached: { credentials: CmsCredentials; fetchedAt: number } | undefined;
+  private inFlight: Promise<CmsCredentials> | undefined;
+  private readonly now: () => number;
+
+  constructor(private readonly options: SecretsManagerCredentialsOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  current(): Promise<CmsCredentials> {
+    const cached = this.cached;
+    if (cached && this.now() - cached.fetchedAt < this.options.ttlMs)
+      return Promise.resolve(cached.credentials);
+    return this.refresh();
+  }
+
+  /** Concurrent callers (every batch of a run hitting the same 401) share one GetSecretValue call. */
+  refresh(): Promise<CmsCredentials> {
+    this.inFlight ??= this.fetch().finally(() => {
+      this.inFlight = undefined;
+    });
+    return this.inFlight;
+  }
+
+  private async fetch(): Promise<CmsCredentials> {
+    const { secretId } = this.options;
+    let secretString: string | undefined;
+    try {
+      const output = await this.options.client.send(new GetSecretValueCommand({ SecretId: secretId }));
+      secretString = output.SecretString;
+    } catch (error) {
+      const name = (error as Error).name || 'Error';
+      throw new SecretError(`cannot read secret ${secretId} from Secrets Manager (${name})`, {
+        cause: error,
+      });
+    }
+    const credentials = parseCmsSecret(secretString, secretId);
+    this.cached = { credentials, fetchedAt: this.now() };
+    return credentials;
+  }
+}

@@ -1,0 +1,139 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  loadCmsSettings,
+  loadSecretSettings,
+  loadTargets,
+  optionalChoice,
+  parseTargets,
+} from '../lib/config.js';
+import { ConfigError, ValidationError } from '../lib/errors.js';
+
+const base = { CMS_BASE_URL: 'https://10.0.0.5:28443' };
+
+function configError(load: () => unknown): ConfigError {
+  try {
+    load();
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('CMS settings', () => {
+  it('applies the documented defaults', () => {
+    expect(loadCmsSettings(base)).toEqual({
+      baseUrl: 'https://10.0.0.5:28443',
+      caCertificate: undefined,
+      requestTimeoutMs: 5000,
+      maxAttempts: 3,
+      maxConcurrency: 4,
+    });
+  });
+
+  it.each([
+    [{}, 'CMS_BASE_URL', 'required'],
+    [{ CMS_BASE_URL: 'not a url' }, 'CMS_BASE_URL', 'not a URL'],
+    [{ CMS_BASE_URL: 'http://10.0.0.5:28080' }, 'CMS_BASE_URL', 'https'],
+    [{ CMS_BASE_URL: 'https://ak:sk@10.0.0.5' }, 'CMS_BASE_URL', 'credentials'],
+    [{ ...base, CMS_TIMEOUT_MS: 'fast' }, 'CMS_TIMEOUT_MS', 'whole number'],
+    [{ ...base, CMS_MAX_ATTEMPTS: '0' }, 'CMS_MAX_ATTEMPTS', 'between 1 and 10'],
+    [{ ...base, CMS_CONCURRENCY: '1000' }, 'CMS_CONCURRENCY', 'between 1 and 64'],
+    [{ ...base, CMS_CA_FILE: '/nonexistent/ca.pem' }, 'CMS_CA_FILE', 'cannot read'],
+  ])('names the variable when %j is wrong', (env, variable, reason) => {
+    const error = configError(() => loadCmsSettings(env));
+    expect(error.variable).toBe(variable);
+    expect(error.message).toContain(variable);
+    expect(error.message).toContain(reason);
+  });
+
+  it('reads the CA bundle named by CMS_CA_FILE', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'ca-')), 'ca.pem');
+    writeFileSync(path, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    expect(loadCmsSettings({ ...base, CMS_CA_FILE: path }).caCertificate).toContain('BEGIN CERTIFICATE');
+  });
+
+  it('refuses a CA file that holds no certificate', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'ca-')), 'ca.pem');
+    writeFileSync(path, 'hello');
+    expect(configError(() => loadCmsSettings({ ...base, CMS_CA_FILE: path })).message).toContain('no PEM');
+  });
+});
+
+describe('secret settings', () => {
+  it('requires CMS_SECRET_ID', () => {
+    expect(configError(() => loadSecretSettings({})).variable).toBe('CMS_SECRET_ID');
+  });
+
+  it('caches for five minutes unless told otherwise', () => {
+    expect(loadSecretSettings({ CMS_SECRET_ID: 'cms' })).toEqual({ secretId: 'cms', ttlMs: 300_000 });
+    expect(loadSecretSettings({ CMS_SECRET_ID: 'cms', SECRET_TTL_SECONDS: '60' }).ttlMs).toBe(60_000);
+  });
+});
+
+describe('targets', () => {
+  it('reads one VDN from CC_ID, VDN and SKILL_IDS', () => {
+    expect(loadTargets({ CC_ID: '1', VDN: '170', SKILL_IDS: '1-3,35' })).toEqual([
+      { ccId: 1, vdn: 170, skillIds: [1, 2, 3, 35] },
+    ]);
+  });
+
+  it('reads several VDNs from CMS_TARGETS, with lists or arrays of skills', () => {
+    const env = {
+      CMS_TARGETS: '[{"ccId":1,"vdn":170,"skillIds":"1-2"},{"ccId":1,"vdn":171,"skillIds":[9,3,3]}]',
+    };
+    expect(loadTargets(env)).toEqual([
+      { ccId: 1, vdn: 170, skillIds: [1, 2] },
+      { ccId: 1, vdn: 171, skillIds: [3, 9] },
+    ]);
+  });
+
+  it.each([
+    [{ VDN: '170', SKILL_IDS: '1' }, 'CC_ID', 'required'],
+    [{ CC_ID: '1', SKILL_IDS: '1' }, 'VDN', 'required'],
+    [{ CC_ID: '1', VDN: '170' }, 'SKILL_IDS', 'required'],
+    [{ CC_ID: '0', VDN: '170', SKILL_IDS: '1' }, 'CC_ID', 'between 1 and 65535'],
+    [{ CC_ID: '1', VDN: '5001', SKILL_IDS: '1' }, 'VDN', 'between 1 and 5000'],
+    [{ CC_ID: '1', VDN: '170', SKILL_IDS: '1-x' }, 'SKILL_IDS', 'neither'],
+    [{ CC_ID: '1', VDN: '170', SKILL_IDS: '0-3' }, 'SKILL_IDS', 'outside'],
+    [{ CMS_TARGETS: '[{' }, 'CMS_TARGETS', 'not valid JSON'],
+    [{ CMS_TARGETS: '[]' }, 'CMS_TARGETS', 'at least one'],
+    [{ CMS_TARGETS: '[{"ccId":1,"vdn":0,"skillIds":"1"}]' }, 'CMS_TARGETS', '[0].vdn'],
+    [{ CMS_TARGETS: '[{"ccId":1,"vdn":1,"skillIds":"1","x":1}]' }, 'CMS_TARGETS', 'x'],
+    [{ CMS_TARGETS: '[{"ccId":1,"vdn":1,"skillIds":[]}]' }, 'CMS_TARGETS', '[0].skillIds'],
+    [
+      { CMS_TARGETS: '[{"ccId":1,"vdn":1,"skillIds":"1"},{"ccId":1,"vdn":1,"skillIds":"2"}]' },
+      'CMS_TARGETS',
+      'twice',
+    ],
+    [{ CMS_TARGETS: '[{"ccId":1,"vdn":1,"skillIds":"1"}]', VDN: '2' }, 'CMS_TARGETS', 'not both'],
+  ])('names the variable and the problem for %j', (env, variable, reason) => {
+    const error = configError(() => loadTargets(env));
+    expect(error.variable).toBe(variable);
+    expect(error.message).toContain(reason);
+  });
+
+  it('names the field of a malformed target in schedule input', () => {
+    expect(() =>
+      parseTargets([
+        { ccId: 1, vdn: 170, skillIds: '1-2' },
+        { ccId: 'one', vdn: 1, skillIds: [1] },
+      ]),
+    ).toThrow(ValidationError);
+    expect(() => parseTargets([{ ccId: 1, vdn: 170, skillIds: [1, 5001] }])).toThrow(
+      'targets[0].skillIds[1]',
+    );
+  });
+});
+
+describe('enumerated settings', () => {
+  it('falls back to the default and refuses values outside the choices', () => {
+    expect(optionalChoice({}, 'METRICS_SINK', ['cloudwatch', 'emf'], 'cloudwatch')).toBe('cloudwatch');
+    expect(() =>
+      optionalChoice({ METRICS_SINK: 'kafka' }, 'METRICS_SINK', ['cloudwatch', 'emf'], 'cloudwatch'),
+    ).toThrow('METRICS_SINK: must be one of cloudwatch, emf, got "kafka"');
+  });
+});
