@@ -1,7 +1,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 
-/** The subset of a logger the product uses, so tests can hand in a recorder. */
-export type Log = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
+/** The logging the product uses: a message and structured fields. Powertools' Logger fits; tests hand in recorders. */
+export interface Log {
+  debug(message: string, ...fields: Record<string, unknown>[]): void;
+  info(message: string, ...fields: Record<string, unknown>[]): void;
+  warn(message: string, ...fields: Record<string, unknown>[]): void;
+  error(message: string, ...fields: Record<string, unknown>[]): void;
+}
 
 /** Structured JSON lines (level from LOG_LEVEL); nothing secret is ever passed to it. */
 export function createLogger(): Logger {

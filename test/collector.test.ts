@@ -79,8 +79,8 @@ function recordingLog() {
   const lines: { level: string; message: string; extra: unknown }[] = [];
   const at =
     (level: string) =>
-    (message: unknown, ...extra: unknown[]) => {
-      lines.push({ level, message: String(message), extra });
+    (message: string, ...extra: unknown[]) => {
+      lines.push({ level, message, extra });
     };
   return { lines, log: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') } };
 }

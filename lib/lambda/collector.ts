@@ -62,7 +62,7 @@ export function createCollectorHandler(env: Env, deps: CollectorHandlerDeps = {}
     ...(deps.cloudWatch ? { cloudWatch: deps.cloudWatch } : {}),
   });
   const log = deps.log ?? createLogger();
-  return (event, context) =>
+  return async (event, context) =>
     runCollection(
       { cms, sink, log },
       {

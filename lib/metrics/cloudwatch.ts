@@ -1,0 +1,200 @@
+import {
+  type MetricDatum,
+  PutMetricDataCommand,
+  type PutMetricDataCommandOutput,
+} from '@aws-sdk/client-cloudwatch';
+import { ConfigError } from '../errors.js';
+import type { Datum, MetricSink, PublishFailure, PublishReport } from './datum.js';
+
+/** PutMetricData service limits. */
+export const PUT_METRIC_DATA_LIMITS = {
+  datumsPerCall: 1_000,
+  requestBytes: 1_048_576,
+  dimensionsPerDatum: 30,
+} as const;
+
+/**
+ * Bytes the datums of one call may take. The limit applies to the whole request, and the envelope
+ * (`{"Namespace":...,"MetricData":[...]}`, namespace at most 255 characters) needs far less than the
+ * ~48 KB kept back here, so a batch planned under this budget cannot reach the service limit.
+ */
+export const BATCH_BYTE_BUDGET = 1_000_000;
+
+/**
+ * Extra bytes counted per datum, covering separators and any difference between JSON.stringify's number
+ * formatting and the SDK serializer's, so the estimate errs on the large side.
+ */
+const PER_DATUM_MARGIN_BYTES = 32;
+
+/** The one method of CloudWatchClient the sink uses, so tests can stand in for the service. */
+export interface PutMetricDataClient {
+  send(command: PutMetricDataCommand): Promise<PutMetricDataCommandOutput>;
+}
+
+export interface CloudWatchSinkOptions {
+  readonly client: PutMetricDataClient;
+  readonly namespace: string;
+  /** PutMetricData calls in flight at once; default 8. */
+  readonly maxConcurrency?: number;
+}
+
+/** Publishes datums with PutMetricData, batched to the service limits and sent with bounded concurrency. */
+export class CloudWatchSink implements MetricSink {
+  readonly #client: PutMetricDataClient;
+  readonly #namespace: string;
+  readonly #maxConcurrency: number;
+
+  constructor(options: CloudWatchSinkOptions) {
+    const maxConcurrency = options.maxConcurrency ?? 8;
+    if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1) {
+      throw new ConfigError('maxConcurrency', `must be a positive integer, got ${maxConcurrency}`);
+    }
+    if (options.namespace.length === 0) {
+      throw new ConfigError('namespace', 'must not be empty');
+    }
+    this.#client = options.client;
+    this.#namespace = options.namespace;
+    this.#maxConcurrency = maxConcurrency;
+  }
+
+  async publish(datums: readonly Datum[]): Promise<PublishReport> {
+    const { valid, rejected } = partitionPublishable(datums);
+    const failures: PublishFailure[] = rejected;
+    const outcomes = await mapWithConcurrency(planBatches(valid), this.#maxConcurrency, (batch) =>
+      this.#send(batch),
+    );
+    let published = 0;
+    for (const outcome of outcomes) {
+      if (outcome.ok) published += outcome.datums;
+      else failures.push({ datums: outcome.datums, error: outcome.error });
+    }
+    return { published, calls: outcomes.length, failures };
+  }
+
+  async #send(batch: readonly Datum[]): Promise<BatchOutcome> {
+    try {
+      await this.#client.send(
+        new PutMetricDataCommand({ Namespace: this.#namespace, MetricData: batch.map(toMetricDatum) }),
+      );
+      return { ok: true, datums: batch.length };
+    } catch (error) {
+      // By now the SDK has spent its own retries (throttling included); one lost batch must not cost the others.
+      return { ok: false, datums: batch.length, error: describeError(error) };
+    }
+  }
+}
+
+type BatchOutcome = { ok: true; datums: number } | { ok: false; datums: number; error: string };
+
+/**
+ * Splits datums, in order, into PutMetricData calls: at most 1,000 datums and a conservatively estimated
+ * payload within BATCH_BYTE_BUDGET each. Filling every batch before opening the next gives the fewest calls
+ * any order-keeping split can achieve.
+ */
+export function planBatches(datums: readonly Datum[]): Datum[][] {
+  const batches: Datum[][] = [];
+  let current: Datum[] = [];
+  let currentBytes = 0;
+  for (const datum of datums) {
+    const bytes = estimateDatumBytes(datum);
+    const full =
+      current.length === PUT_METRIC_DATA_LIMITS.datumsPerCall || currentBytes + bytes > BATCH_BYTE_BUDGET;
+    if (full && current.length > 0) {
+      batches.push(current);
+      current = [];
+      currentBytes = 0;
+    }
+    current.push(datum);
+    currentBytes += bytes;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+/** Upper estimate of the bytes one datum adds to the JSON request body. */
+export function estimateDatumBytes(datum: Datum): number {
+  const wire = {
+    MetricName: datum.name,
+    Dimensions: dimensionsOf(datum),
+    // The SDK sends timestamps as epoch seconds.
+    Timestamp: datum.timestamp / 1000,
+    Value: datum.value,
+    Unit: datum.unit,
+  };
+  return Buffer.byteLength(JSON.stringify(wire), 'utf8') + PER_DATUM_MARGIN_BYTES;
+}
+
+export function toMetricDatum(datum: Datum): MetricDatum {
+  return {
+    MetricName: datum.name,
+    Dimensions: dimensionsOf(datum),
+    Timestamp: new Date(datum.timestamp),
+    Value: datum.value,
+    Unit: datum.unit,
+  };
+}
+
+function dimensionsOf(datum: Datum): { Name: string; Value: string }[] {
+  const dimensions: { Name: string; Value: string }[] = [];
+  for (const [name, value] of Object.entries(datum.dimensions)) {
+    if (value !== undefined) dimensions.push({ Name: name, Value: value });
+  }
+  return dimensions;
+}
+
+/**
+ * CloudWatch refuses a whole call for one non-finite value or one datum over the dimension limit, so such
+ * datums are reported here instead of being sent along with good ones.
+ */
+function partitionPublishable(datums: readonly Datum[]): { valid: Datum[]; rejected: PublishFailure[] } {
+  const valid: Datum[] = [];
+  const nonFinite: string[] = [];
+  const tooManyDimensions: string[] = [];
+  for (const datum of datums) {
+    if (!Number.isFinite(datum.value) || !Number.isFinite(datum.timestamp)) nonFinite.push(datum.name);
+    else if (dimensionsOf(datum).length > PUT_METRIC_DATA_LIMITS.dimensionsPerDatum)
+      tooManyDimensions.push(datum.name);
+    else valid.push(datum);
+  }
+  const rejected: PublishFailure[] = [];
+  if (nonFinite.length > 0) {
+    rejected.push({
+      datums: nonFinite.length,
+      error: `InvalidDatum: non-finite value or timestamp (${summarizeNames(nonFinite)})`,
+    });
+  }
+  if (tooManyDimensions.length > 0) {
+    rejected.push({
+      datums: tooManyDimensions.length,
+      error: `InvalidDatum: more than ${PUT_METRIC_DATA_LIMITS.dimensionsPerDatum} dimensions (${summarizeNames(tooManyDimensions)})`,
+    });
+  }
+  return { valid, rejected };
+}
+
+function summarizeNames(names: readonly string[]): string {
+  return [...new Set(names)].sort().join(', ');
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
+
+/** Runs `task` over `items` with at most `limit` in flight, results in input order. `task` must not reject. */
+async function mapWithConcurrency<T, R>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await task(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

@@ -1,0 +1,199 @@
+import type { MetricName } from '../model.js';
+import type { Datum, MetricSink, PublishReport } from './datum.js';
+
+export interface WallboardOptions {
+  /** IANA zone for the window start column; default UTC, so output does not depend on the machine. */
+  readonly timeZone?: string;
+}
+
+export interface StdoutSinkOptions extends WallboardOptions {
+  /** Receives the whole rendered wallboard; default: process.stdout. */
+  readonly write?: (text: string) => void;
+}
+
+/** Prints datums as a wallboard-like table per VDN, for local runs. */
+export class StdoutSink implements MetricSink {
+  readonly #write: (text: string) => void;
+  readonly #options: WallboardOptions;
+
+  constructor(options: StdoutSinkOptions = {}) {
+    this.#write = options.write ?? ((text) => process.stdout.write(text));
+    this.#options = options.timeZone === undefined ? {} : { timeZone: options.timeZone };
+  }
+
+  async publish(datums: readonly Datum[]): Promise<PublishReport> {
+    try {
+      this.#write(renderWallboard(datums, this.#options));
+      return { published: datums.length, calls: 1, failures: [] };
+    } catch (error) {
+      const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      return { published: 0, calls: 0, failures: [{ datums: datums.length, error: message }] };
+    }
+  }
+}
+
+const ABSENT = '–';
+
+/** A skill's or the roll-up's datums of one window, by metric name. */
+type Row = { label: string; windowStart: number; values: Map<MetricName, number> };
+
+interface Column {
+  readonly header: string;
+  readonly cell: (row: Row, formatTime: (epochMs: number) => string) => string;
+}
+
+const integerOrTenth = (value: number): string =>
+  Number.isInteger(value) ? String(value) : value.toFixed(1);
+const tenth = (value: number): string => value.toFixed(1);
+
+const metricColumn = (header: string, metric: MetricName, format: (value: number) => string): Column => ({
+  header,
+  cell: (row) => {
+    const value = row.values.get(metric);
+    return value === undefined ? ABSENT : format(value);
+  },
+});
+
+const COLUMNS: readonly Column[] = [
+  { header: 'SkillId', cell: (row) => row.label },
+  { header: 'Start', cell: (row, formatTime) => formatTime(row.windowStart) },
+  metricColumn('Offered', 'CallsOffered', integerOrTenth),
+  metricColumn('Answered', 'CallsAnswered', integerOrTenth),
+  metricColumn('Aband', 'CallsAbandoned', integerOrTenth),
+  metricColumn('Ended', 'CallsEnded', integerOrTenth),
+  metricColumn('In20s', 'CallsAnsweredIn20s', integerOrTenth),
+  metricColumn('WrapUps', 'WrapUps', integerOrTenth),
+  metricColumn('WrapUpTime', 'WrapUpTime', integerOrTenth),
+  metricColumn('IvrTime', 'IvrTalkTime', integerOrTenth),
+  metricColumn('Aband%', 'AbandonmentRate', tenth),
+  metricColumn('Answer%', 'AnswerRate', tenth),
+  metricColumn('SL20%', 'ServiceLevel20s', tenth),
+  metricColumn('AvgWrap s', 'AverageWrapUpTime', tenth),
+];
+
+const HEALTH_NAMES: ReadonlySet<MetricName> = new Set([
+  'CollectionSuccess',
+  'CmsLatency',
+  'SkillsMissing',
+  'DataAge',
+]);
+
+interface VdnGroup {
+  readonly ccId: string;
+  readonly vdn: string;
+  readonly skillRows: Map<string, Row>;
+  readonly totalRows: Map<number, Row>;
+  /** Latest value of each health metric, with its timestamp. */
+  readonly health: Map<MetricName, { value: number; timestamp: number }>;
+}
+
+/**
+ * Renders datums as one table per VDN (CcId, Vdn): a row per skill and window, the VDN roll-up rows, then the
+ * collector's health. Everything is read back from the datums' names and dimensions, so it shows exactly what
+ * a metric sink would have published.
+ */
+export function renderWallboard(datums: readonly Datum[], options: WallboardOptions = {}): string {
+  if (datums.length === 0) return 'No datapoints.\n';
+  const timeZone = options.timeZone ?? 'UTC';
+  const clock = new Intl.DateTimeFormat('en-GB', {
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+    timeZone,
+  });
+  const formatTime = (epochMs: number): string => clock.format(epochMs);
+  const groups = [...groupByVdn(datums).values()].sort(
+    (a, b) => compareIds(a.ccId, b.ccId) || compareIds(a.vdn, b.vdn),
+  );
+  return groups.map((group) => renderVdn(group, timeZone, formatTime)).join('\n');
+}
+
+function groupByVdn(datums: readonly Datum[]): Map<string, VdnGroup> {
+  const groups = new Map<string, VdnGroup>();
+  for (const datum of datums) {
+    const ccId = datum.dimensions.CcId ?? ABSENT;
+    const vdn = datum.dimensions.Vdn ?? ABSENT;
+    const key = `${ccId}/${vdn}`;
+    let group = groups.get(key);
+    if (group === undefined) {
+      group = { ccId, vdn, skillRows: new Map(), totalRows: new Map(), health: new Map() };
+      groups.set(key, group);
+    }
+    const skillId = datum.dimensions.SkillId;
+    if (skillId !== undefined) {
+      rowFor(group.skillRows, `${skillId}@${datum.timestamp}`, skillId, datum.timestamp).values.set(
+        datum.name,
+        datum.value,
+      );
+    } else if (HEALTH_NAMES.has(datum.name)) {
+      const previous = group.health.get(datum.name);
+      if (previous === undefined || datum.timestamp >= previous.timestamp) {
+        group.health.set(datum.name, { value: datum.value, timestamp: datum.timestamp });
+      }
+    } else {
+      rowFor(group.totalRows, datum.timestamp, 'VDN total', datum.timestamp).values.set(
+        datum.name,
+        datum.value,
+      );
+    }
+  }
+  return groups;
+}
+
+function rowFor<K>(rows: Map<K, Row>, key: K, label: string, windowStart: number): Row {
+  let row = rows.get(key);
+  if (row === undefined) {
+    row = { label, windowStart, values: new Map() };
+    rows.set(key, row);
+  }
+  return row;
+}
+
+function renderVdn(group: VdnGroup, timeZone: string, formatTime: (epochMs: number) => string): string {
+  const skillRows = [...group.skillRows.values()].sort(
+    (a, b) => compareIds(a.label, b.label) || a.windowStart - b.windowStart,
+  );
+  const totalRows = [...group.totalRows.values()].sort((a, b) => a.windowStart - b.windowStart);
+  const cells = (row: Row) => COLUMNS.map((column) => column.cell(row, formatTime));
+  const header = COLUMNS.map((column) => column.header);
+  const body = skillRows.map(cells);
+  const totals = totalRows.map(cells);
+  const widths = header.map((title, index) =>
+    Math.max(title.length, ...[...body, ...totals].map((row) => (row[index] ?? '').length)),
+  );
+  const line = (row: readonly string[]) =>
+    row
+      .map((cell, index) =>
+        index === 0 ? cell.padEnd(widths[index] ?? 0) : cell.padStart(widths[index] ?? 0),
+      )
+      .join('  ')
+      .trimEnd();
+  const rule = '-'.repeat(widths.reduce((sum, width) => sum + width, 0) + 2 * (widths.length - 1));
+
+  const lines = [`CcId ${group.ccId} · VDN ${group.vdn} · window start ${timeZone}`, line(header), rule];
+  if (body.length === 0) lines.push('(no skill data)');
+  lines.push(...body.map(line));
+  if (totals.length > 0) lines.push(rule, ...totals.map(line));
+  lines.push(renderHealth(group.health));
+  return `${lines.join('\n')}\n`;
+}
+
+function renderHealth(health: VdnGroup['health']): string {
+  const value = (name: MetricName) => health.get(name)?.value;
+  const success = value('CollectionSuccess');
+  const latency = value('CmsLatency');
+  const missing = value('SkillsMissing');
+  const age = value('DataAge');
+  return [
+    `Health: CollectionSuccess ${success === undefined ? ABSENT : success >= 1 ? 'ok' : 'FAILED'}`,
+    `CmsLatency ${latency === undefined ? ABSENT : `${Math.round(latency)} ms`}`,
+    `SkillsMissing ${missing === undefined ? ABSENT : integerOrTenth(missing)}`,
+    `DataAge ${age === undefined ? ABSENT : `${Math.round(age)} s`}`,
+  ].join(' · ');
+}
+
+/** Numeric order for decimal ids, text order otherwise. */
+function compareIds(a: string, b: string): number {
+  const numeric = Number(a) - Number(b);
+  return Number.isNaN(numeric) ? a.localeCompare(b) : numeric;
+}

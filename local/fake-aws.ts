@@ -1,0 +1,467 @@
+/**
+ * A wire-level stand-in for CloudWatch PutMetricData and Secrets Manager GetSecretValue on 127.0.0.1, so the
+ * real SDK clients (pointed at it with `endpoint` or AWS_ENDPOINT_URL) can be exercised end to end: request
+ * serialization, gzip request compression, error deserialization and the SDK's own retries.
+ *
+ * Wire formats, as sent by @aws-sdk/client-cloudwatch and client-secrets-manager 3.1164:
+ * - CloudWatch: awsJson1_0, `X-Amz-Target: GraniteServiceVersion20100801.PutMetricData`, query-compatible
+ *   (`x-amzn-query-mode: true`), so errors carry `x-amzn-query-error: <Code>;Sender`, which the SDK prefers
+ *   over `__type`; bodies of 10 KiB and more arrive gzip-compressed; timestamps are epoch seconds.
+ * - Secrets Manager: awsJson1_1, `X-Amz-Target: secretsmanager.GetSecretValue`; errors are `__type`.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
+
+export interface ReceivedDatum {
+  name: string;
+  unit: string | undefined;
+  value: number;
+  /** Epoch milliseconds. */
+  timestamp: number;
+  dimensions: Record<string, string>;
+}
+
+export interface PutMetricDataCall {
+  namespace: string;
+  datums: ReceivedDatum[];
+  /** Size of the body as it came over the wire (compressed, when gzipped). */
+  bodyBytes: number;
+  gzipped: boolean;
+  /** Size of the JSON payload after decompression: what the service's 1 MB limit is checked against. */
+  payloadBytes: number;
+}
+
+export type AwsOperation = 'PutMetricData' | 'GetSecretValue';
+
+/** Every request that reached an operation, accepted or not, in arrival order. */
+export interface AwsAttempt {
+  operation: AwsOperation;
+  status: number;
+  /** The error code answered, when the request was refused. */
+  error?: string;
+}
+
+export type AwsFault =
+  /** Delays every matching call while active; `times` counts calls. */
+  | { kind: 'latency'; ms: number; operation?: AwsOperation }
+  /** 400 Throttling, which the SDK retries. */
+  | { kind: 'throttle'; operation: 'PutMetricData' }
+  /** 400 InvalidParameterValue by default, which the SDK does not retry. */
+  | { kind: 'fail'; operation: 'PutMetricData'; code?: string }
+  | { kind: 'secretNotFound' }
+  | { kind: 'accessDenied'; operation: AwsOperation };
+
+export interface FakeAws {
+  /** http://127.0.0.1:PORT */
+  readonly url: string;
+  /** Stores a secret under a name, or under an ARN (then also answered by the name inside it). */
+  setSecret(secretId: string, secretString: string): void;
+  readonly putMetricDataCalls: readonly PutMetricDataCall[];
+  readonly getSecretValueCalls: readonly { secretId: string }[];
+  readonly attempts: readonly AwsAttempt[];
+  /** `times` defaults to 1; Infinity keeps the fault until clearFaults(). */
+  inject(fault: AwsFault, options?: { times?: number }): void;
+  clearFaults(): void;
+  /** Forgets recorded calls and attempts (in place), so one fake can serve a whole suite. */
+  clearRecords(): void;
+  close(): Promise<void>;
+}
+
+export const FAKE_REGION = 'us-east-1';
+export const FAKE_ACCOUNT = '000000000000';
+
+/** The limits the real service enforces, so a batching bug fails here rather than in production. */
+const PUT_METRIC_DATA_MAX_DATUMS = 1_000;
+const PUT_METRIC_DATA_MAX_BYTES = 1_048_576;
+const MAX_DIMENSIONS = 30;
+
+const TARGETS: Readonly<Record<string, AwsOperation>> = {
+  'GraniteServiceVersion20100801.PutMetricData': 'PutMetricData',
+  'secretsmanager.GetSecretValue': 'GetSecretValue',
+};
+
+interface AwsErrorReply {
+  status: number;
+  /** The code the SDK turns into the exception's name. */
+  code: string;
+  /** The `__type` member. */
+  type: string;
+  message: string;
+}
+
+/** CloudWatch codes as the real service answers them; the SDK maps the query code to its exception class. */
+const CLOUDWATCH_ERRORS: Readonly<Record<string, { type: string; status: number }>> = {
+  InvalidParameterValue: { type: 'com.amazonaws.cloudwatch#InvalidParameterValueException', status: 400 },
+  InvalidParameterCombination: {
+    type: 'com.amazonaws.cloudwatch#InvalidParameterCombinationException',
+    status: 400,
+  },
+  MissingParameter: { type: 'com.amazonaws.cloudwatch#MissingRequiredParameterException', status: 400 },
+  InternalServiceError: { type: 'com.amazonaws.cloudwatch#InternalServiceFault', status: 500 },
+  Throttling: { type: 'com.amazon.coral.availability#ThrottlingException', status: 400 },
+  AccessDenied: { type: 'com.amazon.coral.service#AccessDeniedException', status: 400 },
+};
+
+function cloudWatchError(code: string, message: string): AwsErrorReply {
+  const known = CLOUDWATCH_ERRORS[code];
+  return {
+    status: known?.status ?? 400,
+    code,
+    type: known?.type ?? `com.amazonaws.cloudwatch#${code}`,
+    message,
+  };
+}
+
+function secretsManagerError(code: string, message: string): AwsErrorReply {
+  return { status: 400, code, type: code, message };
+}
+
+class RequestRejected extends Error {
+  constructor(readonly reply: AwsErrorReply) {
+    super(reply.message);
+  }
+}
+
+interface StoredSecret {
+  readonly name: string;
+  readonly arn: string;
+  readonly secretString: string;
+  readonly versionId: string;
+  readonly createdDate: number;
+}
+
+interface ActiveFault {
+  readonly fault: AwsFault;
+  remaining: number;
+}
+
+export async function startFakeAws(options: { latencyMs?: number } = {}): Promise<FakeAws> {
+  const baseLatencyMs = options.latencyMs ?? 0;
+  const secrets = new Map<string, StoredSecret>();
+  const putMetricDataCalls: PutMetricDataCall[] = [];
+  const getSecretValueCalls: { secretId: string }[] = [];
+  const attempts: AwsAttempt[] = [];
+  let faults: ActiveFault[] = [];
+
+  const takeLatency = (operation: AwsOperation): number => {
+    let ms = baseLatencyMs;
+    for (const active of faults) {
+      const { fault } = active;
+      if (fault.kind === 'latency' && (fault.operation === undefined || fault.operation === operation)) {
+        ms += fault.ms;
+        active.remaining -= 1;
+      }
+    }
+    faults = faults.filter((active) => active.remaining > 0);
+    return ms;
+  };
+
+  const takeErrorFault = (operation: AwsOperation): AwsErrorReply | undefined => {
+    const active = faults.find(
+      ({ fault }) => fault.kind !== 'latency' && faultOperation(fault) === operation,
+    );
+    if (active === undefined) return undefined;
+    active.remaining -= 1;
+    faults = faults.filter((candidate) => candidate.remaining > 0);
+    return faultReply(active.fault);
+  };
+
+  const findSecret = (secretId: string): StoredSecret | undefined => {
+    const byName = secrets.get(secretId);
+    if (byName !== undefined) return byName;
+    // Secrets Manager also answers to the full ARN and to the ARN without its random six-character suffix.
+    for (const secret of secrets.values()) {
+      if (secret.arn === secretId || secret.arn.slice(0, -7) === secretId) return secret;
+    }
+    return undefined;
+  };
+
+  const putMetricData = (
+    body: unknown,
+    wire: { bodyBytes: number; gzipped: boolean; payloadBytes: number },
+  ) => {
+    putMetricDataCalls.push({ ...parsePutMetricData(body), ...wire });
+    return {};
+  };
+
+  const getSecretValue = (body: unknown): object => {
+    const secretId = isRecord(body) && typeof body.SecretId === 'string' ? body.SecretId : undefined;
+    if (secretId === undefined || secretId.length === 0) {
+      throw new RequestRejected(secretsManagerError('InvalidParameterException', 'SecretId is required.'));
+    }
+    const secret = findSecret(secretId);
+    if (secret === undefined) {
+      throw new RequestRejected(
+        secretsManagerError('ResourceNotFoundException', "Secrets Manager can't find the specified secret."),
+      );
+    }
+    getSecretValueCalls.push({ secretId });
+    return {
+      ARN: secret.arn,
+      Name: secret.name,
+      VersionId: secret.versionId,
+      SecretString: secret.secretString,
+      VersionStages: ['AWSCURRENT'],
+      CreatedDate: secret.createdDate / 1000,
+    };
+  };
+
+  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const raw = await readBody(request);
+    const operation = TARGETS[headerValue(request, 'x-amz-target') ?? ''];
+    if (request.method !== 'POST' || operation === undefined) {
+      reply(response, 'application/x-amz-json-1.1', {
+        status: 400,
+        code: 'UnknownOperationException',
+        type: 'UnknownOperationException',
+        message: `Unknown operation ${headerValue(request, 'x-amz-target') ?? '(no X-Amz-Target)'}`,
+      });
+      return;
+    }
+    const contentType =
+      operation === 'PutMetricData' ? 'application/x-amz-json-1.0' : 'application/x-amz-json-1.1';
+    const errorOf = operation === 'PutMetricData' ? cloudWatchError : secretsManagerError;
+    let outcome: { body: object } | { error: AwsErrorReply };
+    try {
+      const latency = takeLatency(operation);
+      if (latency > 0) await sleep(latency);
+      if (!(headerValue(request, 'authorization') ?? '').startsWith('AWS4-HMAC-SHA256 ')) {
+        // The request's credentials are never echoed: only the fact that a signature is missing.
+        throw new RequestRejected(
+          errorOf('MissingAuthenticationToken', 'Request is missing a SigV4 Authorization header.'),
+        );
+      }
+      const injected = takeErrorFault(operation);
+      if (injected !== undefined) throw new RequestRejected(injected);
+      const gzipped = (headerValue(request, 'content-encoding') ?? '').includes('gzip');
+      const payload = gzipped ? await decompress(raw, errorOf) : raw;
+      const payloadBytes = payload.length;
+      const text = payload.toString('utf8');
+      if (operation === 'PutMetricData' && payloadBytes > PUT_METRIC_DATA_MAX_BYTES) {
+        throw new RequestRejected(
+          cloudWatchError(
+            'InvalidParameterValue',
+            `The request payload of ${payloadBytes} bytes exceeds the limit of ${PUT_METRIC_DATA_MAX_BYTES} bytes.`,
+          ),
+        );
+      }
+      const body = parseJson(text, errorOf);
+      outcome = {
+        body:
+          operation === 'PutMetricData'
+            ? putMetricData(body, { bodyBytes: raw.length, gzipped, payloadBytes })
+            : getSecretValue(body),
+      };
+    } catch (error) {
+      if (!(error instanceof RequestRejected)) throw error;
+      outcome = { error: error.reply };
+    }
+    if ('error' in outcome) {
+      attempts.push({ operation, status: outcome.error.status, error: outcome.error.code });
+      reply(response, contentType, outcome.error, operation === 'PutMetricData');
+    } else {
+      attempts.push({ operation, status: 200 });
+      respond(response, 200, contentType, outcome.body);
+    }
+  };
+
+  const server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      respond(response, 500, 'application/x-amz-json-1.1', {
+        __type: 'InternalFailure',
+        message: error instanceof Error ? error.message : String(error),
+      });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    setSecret(secretId, secretString) {
+      const stored = storedSecret(secretId, secretString);
+      secrets.set(stored.name, stored);
+    },
+    putMetricDataCalls,
+    getSecretValueCalls,
+    attempts,
+    inject(fault, injectOptions = {}) {
+      const times = injectOptions.times ?? 1;
+      if (!(times > 0)) throw new RangeError(`times must be positive, got ${times}`);
+      faults.push({ fault, remaining: times });
+    },
+    clearFaults() {
+      faults = [];
+    },
+    clearRecords() {
+      putMetricDataCalls.length = 0;
+      getSecretValueCalls.length = 0;
+      attempts.length = 0;
+    },
+    close() {
+      return new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+function faultOperation(fault: AwsFault): AwsOperation | undefined {
+  return fault.kind === 'secretNotFound' ? 'GetSecretValue' : fault.operation;
+}
+
+function faultReply(fault: AwsFault): AwsErrorReply | undefined {
+  switch (fault.kind) {
+    case 'throttle':
+      return cloudWatchError('Throttling', 'Rate exceeded');
+    case 'fail':
+      return cloudWatchError(fault.code ?? 'InvalidParameterValue', 'Injected failure.');
+    case 'secretNotFound':
+      return secretsManagerError(
+        'ResourceNotFoundException',
+        "Secrets Manager can't find the specified secret.",
+      );
+    case 'accessDenied': {
+      const message = `User: arn:aws:sts::${FAKE_ACCOUNT}:assumed-role/collector/session is not authorized to perform: ${
+        fault.operation === 'PutMetricData' ? 'cloudwatch:PutMetricData' : 'secretsmanager:GetSecretValue'
+      } because no identity-based policy allows it`;
+      return fault.operation === 'PutMetricData'
+        ? cloudWatchError('AccessDenied', message)
+        : secretsManagerError('AccessDeniedException', message);
+    }
+    case 'latency':
+      return undefined;
+  }
+}
+
+function storedSecret(secretId: string, secretString: string): StoredSecret {
+  const arnMatch = /^arn:[^:]+:secretsmanager:[^:]*:[^:]*:secret:(.+)$/.exec(secretId);
+  const suffix = randomUUID().replaceAll('-', '').slice(0, 6);
+  const name = arnMatch?.[1] ? arnMatch[1].replace(/-[A-Za-z0-9]{6}$/, '') : secretId;
+  return {
+    name,
+    arn: arnMatch
+      ? secretId
+      : `arn:aws:secretsmanager:${FAKE_REGION}:${FAKE_ACCOUNT}:secret:${name}-${suffix}`,
+    secretString,
+    versionId: randomUUID(),
+    createdDate: Date.now(),
+  };
+}
+
+/** Validates a PutMetricData body the way the service does and converts it to what tests assert on. */
+function parsePutMetricData(body: unknown): Pick<PutMetricDataCall, 'namespace' | 'datums'> {
+  const invalid = (message: string) => new RequestRejected(cloudWatchError('InvalidParameterValue', message));
+  if (!isRecord(body)) throw invalid('The request body must be a JSON object.');
+  const namespace = body.Namespace;
+  if (typeof namespace !== 'string' || namespace.length === 0) {
+    throw new RequestRejected(cloudWatchError('MissingParameter', 'The parameter Namespace is required.'));
+  }
+  const metricData = body.MetricData;
+  if (!Array.isArray(metricData) || metricData.length === 0) {
+    throw new RequestRejected(cloudWatchError('MissingParameter', 'The parameter MetricData is required.'));
+  }
+  if (metricData.length > PUT_METRIC_DATA_MAX_DATUMS) {
+    throw invalid(
+      `The collection MetricData must not have a size greater than ${PUT_METRIC_DATA_MAX_DATUMS} (got ${metricData.length}).`,
+    );
+  }
+  const datums = metricData.map((item: unknown, index): ReceivedDatum => {
+    const at = `MetricData.member.${index + 1}`;
+    if (!isRecord(item)) throw invalid(`${at} must be an object.`);
+    const { MetricName, Unit, Value, Timestamp, Dimensions } = item;
+    if (typeof MetricName !== 'string' || MetricName.length === 0)
+      throw invalid(`${at}.MetricName is required.`);
+    if (typeof Value !== 'number' || !Number.isFinite(Value))
+      throw invalid(`${at}.Value must be a finite number.`);
+    if (typeof Timestamp !== 'number' || !Number.isFinite(Timestamp)) {
+      throw invalid(`${at}.Timestamp must be epoch seconds.`);
+    }
+    if (Unit !== undefined && typeof Unit !== 'string') throw invalid(`${at}.Unit must be a string.`);
+    const dimensions: Record<string, string> = {};
+    const list: unknown[] = Dimensions === undefined ? [] : Array.isArray(Dimensions) ? Dimensions : [null];
+    if (list.length > MAX_DIMENSIONS) {
+      throw invalid(`${at}.Dimensions must not have more than ${MAX_DIMENSIONS} members.`);
+    }
+    for (const dimension of list) {
+      if (!isRecord(dimension) || typeof dimension.Name !== 'string' || typeof dimension.Value !== 'string') {
+        throw invalid(`${at}.Dimensions must be a list of {Name, Value} strings.`);
+      }
+      dimensions[dimension.Name] = dimension.Value;
+    }
+    return {
+      name: MetricName,
+      unit: Unit,
+      value: Value,
+      timestamp: Math.round(Timestamp * 1000),
+      dimensions,
+    };
+  });
+  return { namespace, datums };
+}
+
+async function decompress(
+  raw: Buffer,
+  errorOf: (code: string, message: string) => AwsErrorReply,
+): Promise<Buffer> {
+  try {
+    return await gunzipAsync(raw);
+  } catch {
+    throw new RequestRejected(errorOf('SerializationException', 'The request body is not valid gzip.'));
+  }
+}
+
+function parseJson(text: string, errorOf: (code: string, message: string) => AwsErrorReply): unknown {
+  try {
+    return text.length === 0 ? {} : JSON.parse(text);
+  } catch {
+    throw new RequestRejected(errorOf('SerializationException', 'The request body is not valid JSON.'));
+  }
+}
+
+function reply(response: ServerResponse, contentType: string, error: AwsErrorReply, queryCompatible = false) {
+  if (queryCompatible) response.setHeader('x-amzn-query-error', `${error.code};Sender`);
+  // CloudWatch's JSON errors spell the member `message`, Secrets Manager's `Message`; the SDK reads both.
+  const body = queryCompatible
+    ? { __type: error.type, message: error.message }
+    : { __type: error.type, Message: error.message };
+  respond(response, error.status, contentType, body);
+}
+
+function respond(response: ServerResponse, status: number, contentType: string, body: object): void {
+  const payload = Buffer.from(JSON.stringify(body));
+  response.writeHead(status, {
+    'content-type': contentType,
+    'content-length': payload.length,
+    'x-amzn-requestid': randomUUID(),
+  });
+  response.end(payload);
+}
+
+async function readBody(request: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function headerValue(request: IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const gunzipAsync = promisify(gunzip);
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

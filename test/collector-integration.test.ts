@@ -1,0 +1,305 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { RunSummary } from '../lib/collector.js';
+import { type CollectorHandler, createCollectorHandler } from '../lib/lambda/collector.js';
+import type { Log } from '../lib/log.js';
+import { COUNTERS } from '../lib/model.js';
+import { type FakeAws, type ReceivedDatum, startFakeAws } from '../local/fake-aws.js';
+import { type CmsSimulator, type CmsSkillRecord, startCmsSimulator } from '../local/simulator/index.js';
+
+/**
+ * The real collector handler, with the real AWS SDK clients talking to a wire-level fake AWS endpoint on
+ * 127.0.0.1 and the real CMS client talking to the simulator over TLS.
+ */
+
+const SECRET_ID = 'prod/cms-skill-metrics';
+const NAMESPACE = 'Test/SkillQueues';
+const SKILLS_170 = '1-100';
+const SKILLS_171 = '101-110';
+// Skill 7 does not exist in the simulated CMS.
+const ABSENT = [7];
+
+let simulator: CmsSimulator;
+let aws: FakeAws;
+let now: number;
+const savedEnv = { ...process.env };
+
+const silentLog: Log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+
+function setSecret(accessKey: string, secretKey: string) {
+  aws.setSecret(SECRET_ID, JSON.stringify({ accessKey, secretKey, caCertificate: simulator.caCertificate }));
+}
+
+function collectorEnv(overrides: Record<string, string> = {}) {
+  return {
+    CMS_BASE_URL: simulator.url,
+    CMS_SECRET_ID: SECRET_ID,
+    CMS_TARGETS: JSON.stringify([
+      { ccId: 1, vdn: 170, skillIds: SKILLS_170 },
+      { ccId: 1, vdn: 171, skillIds: SKILLS_171 },
+    ]),
+    METRIC_NAMESPACE: NAMESPACE,
+    CMS_TIMEOUT_MS: '5000',
+    CMS_MAX_ATTEMPTS: '2',
+    ...overrides,
+  };
+}
+
+async function runOnce(overrides: Record<string, string> = {}): Promise<RunSummary> {
+  const handler: CollectorHandler = createCollectorHandler(collectorEnv(overrides), { log: silentLog });
+  return handler({}, { getRemainingTimeInMillis: () => 20_000 });
+}
+
+const received = (): ReceivedDatum[] => aws.putMetricDataCalls.flatMap((call) => call.datums);
+
+function datum(name: string, dims: Record<string, string>): ReceivedDatum | undefined {
+  const matches = received().filter(
+    (d) => d.name === name && JSON.stringify(d.dimensions) === JSON.stringify(dims),
+  );
+  expect(matches.length).toBeLessThanOrEqual(1);
+  return matches[0];
+}
+
+/** A derived value is absent when its denominator is 0, else equal to the formula up to rounding. */
+function expectValue(received: ReceivedDatum | undefined, denominator: number, expected: number) {
+  if (denominator === 0) expect(received).toBeUndefined();
+  else expect(received?.value).toBeCloseTo(expected, 9);
+}
+
+function skillIdsOf(list: string): number[] {
+  const [first, last] = list.split('-').map(Number) as [number, number];
+  return Array.from({ length: last - first + 1 }, (_, i) => first + i);
+}
+
+beforeAll(async () => {
+  now = Date.now();
+  simulator = await startCmsSimulator({ now: () => now, absentSkillIds: ABSENT });
+  aws = await startFakeAws();
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: aws.url,
+    AWS_REGION: 'eu-west-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+  });
+  delete process.env.AWS_PROFILE;
+});
+
+afterAll(async () => {
+  process.env = savedEnv;
+  await Promise.all([simulator?.close(), aws?.close()]);
+});
+
+beforeEach(() => {
+  setSecret('sim-access-key', 'sim-secret-key');
+  aws.clearRecords();
+});
+
+afterEach(() => {
+  simulator.clearFaults();
+  aws.clearFaults();
+  simulator.setCredentials('sim-access-key', 'sim-secret-key');
+});
+
+describe('collector against the simulator and a fake AWS endpoint', () => {
+  it('publishes every counter and KPI of every returned skill, recomputed from what CMS served', async () => {
+    const summary = await runOnce();
+    const calls = aws.putMetricDataCalls;
+    expect(calls.every((call) => call.namespace === NAMESPACE)).toBe(true);
+    for (const skillId of skillIdsOf(SKILLS_170)) {
+      const served: CmsSkillRecord | undefined = simulator.statsAt(1, 170, skillId, now);
+      const dims = { CcId: '1', Vdn: '170', SkillId: String(skillId) };
+      if (!served) {
+        expect(datum('CallsOffered', dims)).toBeUndefined();
+        continue;
+      }
+      for (const counter of COUNTERS) {
+        expect(datum(counter.name, dims)).toMatchObject({
+          value: served[counter.cmsField],
+          unit: counter.unit,
+          timestamp: served.startTime,
+        });
+      }
+      const offered = served.allCallCount;
+      expectValue(datum('AbandonmentRate', dims), offered, (100 * served.abanCallCount) / offered);
+      expectValue(datum('AnswerRate', dims), offered, (100 * served.cnnedCallCount) / offered);
+      expectValue(datum('ServiceLevel20s', dims), offered, (100 * served.cnnedIn20sCallCount) / offered);
+      expectValue(
+        datum('AverageWrapUpTime', dims),
+        served.clearUpCallCount,
+        served.clearUpTime / served.clearUpCallCount,
+      );
+      for (const name of ['AbandonmentRate', 'AnswerRate', 'ServiceLevel20s']) {
+        expect(datum(name, dims)?.unit ?? 'Percent').toBe('Percent');
+      }
+    }
+    expect(summary).toMatchObject({
+      targets: 2,
+      targetsSucceeded: 2,
+      skillsRequested: 110,
+      skillsMissing: 1,
+      failures: [],
+    });
+    expect(summary.datumsPublished).toBe(summary.datums);
+  });
+
+  it('publishes the VDN roll-up as the sums of the skills with rates from the sums', async () => {
+    await runOnce();
+    const served = skillIdsOf(SKILLS_171)
+      .map((id) => simulator.statsAt(1, 171, id, now))
+      .filter((s) => s !== undefined);
+    const sum = (field: keyof CmsSkillRecord) => served.reduce((total, s) => total + s[field], 0);
+    const dims = { CcId: '1', Vdn: '171' };
+    expect(datum('CallsOffered', dims)?.value).toBe(sum('allCallCount'));
+    expect(datum('WrapUpTime', dims)?.value).toBe(sum('clearUpTime'));
+    expectValue(
+      datum('AbandonmentRate', dims),
+      sum('allCallCount'),
+      (100 * sum('abanCallCount')) / sum('allCallCount'),
+    );
+    expect(datum('CallsOffered', dims)?.timestamp).toBe(served[0]?.startTime);
+  });
+
+  it('publishes collector health per VDN stamped with the run time', async () => {
+    const before = Date.now();
+    await runOnce();
+    const health = (name: string) => datum(name, { CcId: '1', Vdn: '170' });
+    expect(health('CollectionSuccess')).toMatchObject({ value: 1, unit: 'Count' });
+    expect(health('SkillsMissing')).toMatchObject({ value: 1, unit: 'Count' });
+    expect(health('CmsLatency')?.unit).toBe('Milliseconds');
+    expect(health('DataAge')).toMatchObject({ unit: 'Seconds' });
+    expect(health('CollectionSuccess')?.timestamp).toBeGreaterThanOrEqual(before - 1000);
+  });
+
+  it('keeps every PutMetricData call within the service limits and uses the fewest calls', async () => {
+    const summary = await runOnce();
+    const calls = aws.putMetricDataCalls;
+    expect(calls.every((call) => call.datums.length <= 1000 && call.bodyBytes <= 1_000_000)).toBe(true);
+    // Bodies this large travel gzipped; the fake endpoint decoded them to count the datums above.
+    expect(calls.every((call) => call.gzipped)).toBe(true);
+    expect(calls).toHaveLength(Math.ceil(summary.datums / 1000));
+  });
+
+  it('publishes only the chosen metrics per level, and health always', async () => {
+    await runOnce({ SKILL_METRICS: 'CallsOffered,AbandonmentRate', VDN_METRICS: 'none' });
+    const names = new Set(received().map((d) => d.name));
+    expect([...names].sort()).toEqual(
+      [
+        'AbandonmentRate',
+        'CallsOffered',
+        'CmsLatency',
+        'CollectionSuccess',
+        'DataAge',
+        'SkillsMissing',
+      ].sort(),
+    );
+  });
+});
+
+describe('collector faults', () => {
+  const onlyVdn171 = { when: (request: { vdn: number }) => request.vdn === 171 };
+
+  async function expectVdn170Intact(summary: RunSummary) {
+    expect(datum('CollectionSuccess', { CcId: '1', Vdn: '170' })?.value).toBe(1);
+    expect(datum('CallsOffered', { CcId: '1', Vdn: '170', SkillId: '1' })).toBeDefined();
+    expect(summary.targetsSucceeded).toBe(1);
+  }
+
+  it.each([
+    ['HTTP 5xx', { kind: 'status', status: 503 } as const, 'CMS_HTTP_ERROR', {}],
+    ['a timeout', { kind: 'latency', ms: 3000 } as const, 'CMS_TIMEOUT', { CMS_TIMEOUT_MS: '1000' }],
+    ['malformed JSON', { kind: 'malformedJson' } as const, 'CMS_PROTOCOL_ERROR', {}],
+    [
+      'a failure result code',
+      { kind: 'resultCode', code: '0100002', desc: 'vdn not found' } as const,
+      'CMS_RESULT_ERROR',
+      {},
+    ],
+  ])(
+    'a VDN failing with %s publishes CollectionSuccess 0 for it and everything of the other',
+    async (_, fault, code, env) => {
+      simulator.inject(fault, { ...onlyVdn171, times: Number.POSITIVE_INFINITY });
+      const summary = await runOnce(env);
+      await expectVdn170Intact(summary);
+      expect(datum('CollectionSuccess', { CcId: '1', Vdn: '171' })?.value).toBe(0);
+      expect(datum('CallsOffered', { CcId: '1', Vdn: '171' })).toBeUndefined();
+      expect(summary.failures).toEqual([expect.objectContaining({ ccId: 1, vdn: 171, code })]);
+    },
+  );
+
+  it('re-reads a rotated secret after a 401 and then succeeds', async () => {
+    const handler = createCollectorHandler(collectorEnv({ SECRET_TTL_SECONDS: '3600' }), { log: silentLog });
+    await handler({}, { getRemainingTimeInMillis: () => 20_000 });
+    simulator.setCredentials('rotated-access-key', 'rotated-secret-key');
+    setSecret('rotated-access-key', 'rotated-secret-key');
+    aws.clearRecords();
+    const summary = await handler({}, { getRemainingTimeInMillis: () => 20_000 });
+    expect(summary.failures).toEqual([]);
+    // The warm container's cached pair was refused; one fresh read picked up the rotation.
+    expect(aws.getSecretValueCalls).toHaveLength(1);
+    expect(datum('CollectionSuccess', { CcId: '1', Vdn: '171' })?.value).toBe(1);
+  });
+
+  it('gives up with an auth failure when the re-read secret is still refused', async () => {
+    simulator.setCredentials('someone-else', 'other-secret');
+    await expect(runOnce()).rejects.toThrow(/no target could be collected .*CMS_UNAUTHORIZED/);
+    expect(datum('CollectionSuccess', { CcId: '1', Vdn: '170' })?.value).toBe(0);
+  });
+
+  it('rides out CloudWatch throttling through the SDK retries', async () => {
+    aws.inject({ kind: 'throttle', operation: 'PutMetricData' }, { times: 1 });
+    const summary = await runOnce();
+    expect(summary.publishFailures).toEqual([]);
+    expect(summary.datumsPublished).toBe(summary.datums);
+    expect(datum('CollectionSuccess', { CcId: '1', Vdn: '171' })?.value).toBe(1);
+  });
+
+  it('reports one PutMetricData batch failing for good and still delivers the others', async () => {
+    aws.inject({ kind: 'fail', operation: 'PutMetricData' }, { times: 1 });
+    const summary = await runOnce();
+    expect(summary.publishFailures).toHaveLength(1);
+    expect(summary.publishFailures[0]?.datums).toBeGreaterThan(0);
+    expect(summary.datumsPublished).toBe(summary.datums - (summary.publishFailures[0]?.datums ?? 0));
+    expect(received()).toHaveLength(summary.datumsPublished);
+  });
+
+  it('fails the invocation with a clear error when the secret does not exist, after publishing CollectionSuccess 0', async () => {
+    await expect(runOnce({ CMS_SECRET_ID: 'no-such-secret' })).rejects.toThrow(/SECRET_ERROR/);
+    expect(datum('CollectionSuccess', { CcId: '1', Vdn: '171' })?.value).toBe(0);
+  });
+});
+
+describe('the Lambda entry point', () => {
+  it('reads its configuration from the environment at import and runs a collection', async () => {
+    vi.resetModules();
+    Object.assign(process.env, collectorEnv(), { LOG_LEVEL: 'ERROR' });
+    const { handler } = await import('../handlers/collector.js');
+    const summary = await handler(
+      { 'detail-type': 'Scheduled Event' },
+      { getRemainingTimeInMillis: () => 20_000 },
+    );
+    expect(summary.targetsSucceeded).toBe(2);
+  });
+
+  it('runs only the targets a schedule passes as its input', async () => {
+    const summary = await createCollectorHandler(collectorEnv(), { log: silentLog })(
+      { targets: [{ ccId: 1, vdn: 171, skillIds: '101-103' }] },
+      { getRemainingTimeInMillis: () => 20_000 },
+    );
+    expect(summary).toMatchObject({ targets: 1, skillsRequested: 3 });
+  });
+
+  it('refuses malformed schedule input naming the field', async () => {
+    const handler = createCollectorHandler(collectorEnv(), { log: silentLog });
+    await expect(
+      handler(
+        { targets: [{ ccId: 1, vdn: 99999, skillIds: '1' }] },
+        { getRemainingTimeInMillis: () => 20_000 },
+      ),
+    ).rejects.toThrow('targets[0].vdn');
+  });
+
+  it('fails at cold start with a message naming a missing variable', () => {
+    const { CMS_SECRET_ID: _, ...withoutSecret } = collectorEnv();
+    expect(() => createCollectorHandler(withoutSecret)).toThrow('CMS_SECRET_ID: is required');
+    expect(() => createCollectorHandler(collectorEnv({ METRICS_SINK: 'kafka' }))).toThrow('METRICS_SINK');
+  });
+});

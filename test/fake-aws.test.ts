@@ -1,0 +1,326 @@
+import {
+  CloudWatchClient,
+  type CloudWatchClientConfig,
+  InvalidParameterValueException,
+  PutMetricDataCommand,
+} from '@aws-sdk/client-cloudwatch';
+import {
+  GetSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { ConfiguredRetryStrategy } from '@smithy/core/retry';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CloudWatchSink } from '../lib/metrics/cloudwatch.js';
+import type { Datum } from '../lib/metrics/datum.js';
+import { type FakeAws, type ReceivedDatum, startFakeAws } from '../local/fake-aws.js';
+
+const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+const WINDOW_START = Date.UTC(2025, 4, 6, 10, 5);
+
+let fake: FakeAws;
+const clients: { destroy(): void }[] = [];
+
+beforeEach(async () => {
+  fake = await startFakeAws();
+});
+
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.destroy();
+  await fake.close();
+});
+
+function secretsClient(): SecretsManagerClient {
+  const client = new SecretsManagerClient({ region: 'us-east-1', endpoint: fake.url, credentials });
+  clients.push(client);
+  return client;
+}
+
+/** A real CloudWatch client whose retries wait 1 ms instead of the SDK's backoff, to keep the suite quick. */
+function cloudWatchClient(config: Partial<CloudWatchClientConfig> = {}): CloudWatchClient {
+  const client = new CloudWatchClient({
+    region: 'us-east-1',
+    endpoint: fake.url,
+    credentials,
+    retryStrategy: new ConfiguredRetryStrategy(3, 1),
+    ...config,
+  });
+  clients.push(client);
+  return client;
+}
+
+function skillDatums(count: number): Datum[] {
+  return Array.from(
+    { length: count },
+    (_, index): Datum => ({
+      name: index % 2 === 0 ? 'CallsOffered' : 'WrapUpTime',
+      unit: index % 2 === 0 ? 'Count' : 'Seconds',
+      value: index * 1.25,
+      timestamp: WINDOW_START + index * 1_000,
+      dimensions: { CcId: '1', Vdn: '7', SkillId: String(index + 1) },
+    }),
+  );
+}
+
+function asReceived(datum: Datum): ReceivedDatum {
+  return {
+    name: datum.name,
+    unit: datum.unit,
+    value: datum.value,
+    timestamp: datum.timestamp,
+    dimensions: { ...datum.dimensions },
+  };
+}
+
+function received(): ReceivedDatum[] {
+  return fake.putMetricDataCalls
+    .flatMap((call) => call.datums)
+    .sort((a, b) => Number(a.dimensions.SkillId) - Number(b.dimensions.SkillId));
+}
+
+describe('fake Secrets Manager', () => {
+  it('returns a stored secret by name', async () => {
+    fake.setSecret('cms/credentials', '{"accessKey":"AK"}');
+    const answer = await secretsClient().send(new GetSecretValueCommand({ SecretId: 'cms/credentials' }));
+
+    expect(answer.SecretString).toBe('{"accessKey":"AK"}');
+    expect(answer.Name).toBe('cms/credentials');
+    expect(fake.getSecretValueCalls).toEqual([{ secretId: 'cms/credentials' }]);
+  });
+
+  it('returns a stored secret by its full ARN and by its ARN without the random suffix', async () => {
+    fake.setSecret('cms/credentials', 'value');
+    const client = secretsClient();
+    const { ARN: arn = '' } = await client.send(new GetSecretValueCommand({ SecretId: 'cms/credentials' }));
+
+    expect(arn).toMatch(/^arn:aws:secretsmanager:us-east-1:\d{12}:secret:cms\/credentials-[A-Za-z0-9]{6}$/);
+    expect((await client.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString).toBe('value');
+    expect((await client.send(new GetSecretValueCommand({ SecretId: arn.slice(0, -7) }))).SecretString).toBe(
+      'value',
+    );
+  });
+
+  it('answers by name a secret stored under an ARN', async () => {
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:cms/credentials-AbC123';
+    fake.setSecret(arn, 'value');
+    const answer = await secretsClient().send(new GetSecretValueCommand({ SecretId: 'cms/credentials' }));
+
+    expect(answer.ARN).toBe(arn);
+  });
+
+  it('raises ResourceNotFoundException for a secret it does not hold', async () => {
+    const call = secretsClient().send(new GetSecretValueCommand({ SecretId: 'missing' }));
+
+    await expect(call).rejects.toBeInstanceOf(ResourceNotFoundException);
+    expect(fake.getSecretValueCalls).toEqual([]);
+  });
+
+  it('raises ResourceNotFoundException for a held secret while the fault lasts, then returns it', async () => {
+    fake.setSecret('cms/credentials', 'value');
+    fake.inject({ kind: 'secretNotFound' });
+    const client = secretsClient();
+
+    await expect(
+      client.send(new GetSecretValueCommand({ SecretId: 'cms/credentials' })),
+    ).rejects.toBeInstanceOf(ResourceNotFoundException);
+    expect((await client.send(new GetSecretValueCommand({ SecretId: 'cms/credentials' }))).SecretString).toBe(
+      'value',
+    );
+  });
+
+  it('raises AccessDeniedException when access is denied', async () => {
+    fake.setSecret('cms/credentials', 'value');
+    fake.inject({ kind: 'accessDenied', operation: 'GetSecretValue' });
+    const call = secretsClient().send(new GetSecretValueCommand({ SecretId: 'cms/credentials' }));
+
+    await expect(call).rejects.toMatchObject({
+      name: 'AccessDeniedException',
+      message: expect.stringContaining('secretsmanager:GetSecretValue'),
+      $metadata: { httpStatusCode: 400 },
+    });
+  });
+
+  it('forgets recorded calls and attempts on clearRecords, keeping its secrets', async () => {
+    fake.setSecret('cms/credentials', 'value');
+    const client = secretsClient();
+    await client.send(new GetSecretValueCommand({ SecretId: 'cms/credentials' }));
+    fake.clearRecords();
+
+    expect(fake.getSecretValueCalls).toEqual([]);
+    expect(fake.attempts).toEqual([]);
+    expect((await client.send(new GetSecretValueCommand({ SecretId: 'cms/credentials' }))).SecretString).toBe(
+      'value',
+    );
+  });
+
+  it('delays matching calls while a latency fault lasts', async () => {
+    fake.setSecret('cms/credentials', 'value');
+    fake.inject({ kind: 'latency', ms: 80, operation: 'GetSecretValue' });
+    const started = performance.now();
+    await secretsClient().send(new GetSecretValueCommand({ SecretId: 'cms/credentials' }));
+
+    // Only a lower bound: a loaded machine may be arbitrarily slower, never faster than the injected delay.
+    expect(performance.now() - started).toBeGreaterThanOrEqual(70);
+  });
+});
+
+describe('fake CloudWatch with CloudWatchSink', () => {
+  it('receives 3,500 datums in 4 calls with exact names, units, values, dimensions and timestamps', async () => {
+    const datums = skillDatums(3_500);
+    const report = await new CloudWatchSink({
+      client: cloudWatchClient(),
+      namespace: 'HuaweiCEC/SkillQueues',
+    }).publish(datums);
+
+    expect(report).toEqual({ published: 3_500, calls: 4, failures: [] });
+    expect(fake.putMetricDataCalls).toHaveLength(4);
+    expect(fake.putMetricDataCalls.every((call) => call.namespace === 'HuaweiCEC/SkillQueues')).toBe(true);
+    expect(received()).toEqual(datums.map(asReceived));
+  });
+
+  it('decodes gzip-compressed bodies, which the SDK sends for large requests', async () => {
+    await new CloudWatchSink({ client: cloudWatchClient(), namespace: 'N', maxConcurrency: 1 }).publish(
+      skillDatums(1_001),
+    );
+
+    expect(
+      fake.putMetricDataCalls.map(({ datums, gzipped }) => ({ datums: datums.length, gzipped })),
+    ).toEqual([
+      { datums: 1_000, gzipped: true },
+      { datums: 1, gzipped: false },
+    ]);
+    const [large] = fake.putMetricDataCalls;
+    expect(large?.bodyBytes).toBeLessThan(large?.payloadBytes ?? 0);
+  });
+
+  it('stays under the 1 MB payload limit when long dimension values make batches split on size', async () => {
+    const datums = skillDatums(1_500).map((datum) => ({
+      ...datum,
+      dimensions: { ...datum.dimensions, CcId: 'c'.repeat(1_024), Vdn: 'v'.repeat(1_024) },
+    }));
+    const report = await new CloudWatchSink({ client: cloudWatchClient(), namespace: 'N' }).publish(datums);
+
+    expect(report.failures).toEqual([]);
+    // The count limit alone would need 2 calls.
+    expect(report.calls).toBeGreaterThan(2);
+    expect(Math.max(...fake.putMetricDataCalls.map((call) => call.payloadBytes))).toBeLessThanOrEqual(
+      1_048_576,
+    );
+    expect(received()).toEqual(datums.map(asReceived));
+  });
+
+  it('publishes after throttling, through the SDK retries', async () => {
+    fake.inject({ kind: 'throttle', operation: 'PutMetricData' }, { times: 2 });
+    const report = await new CloudWatchSink({ client: cloudWatchClient(), namespace: 'N' }).publish(
+      skillDatums(10),
+    );
+
+    expect(report).toEqual({ published: 10, calls: 1, failures: [] });
+    expect(fake.attempts.map((attempt) => attempt.error ?? attempt.status)).toEqual([
+      'Throttling',
+      'Throttling',
+      200,
+    ]);
+  });
+
+  it('reports the batch as failed when throttling outlasts the SDK retries', async () => {
+    fake.inject({ kind: 'throttle', operation: 'PutMetricData' }, { times: Number.POSITIVE_INFINITY });
+    const report = await new CloudWatchSink({ client: cloudWatchClient(), namespace: 'N' }).publish(
+      skillDatums(10),
+    );
+
+    expect(report).toEqual({
+      published: 0,
+      calls: 1,
+      failures: [{ datums: 10, error: 'Throttling: Rate exceeded' }],
+    });
+    expect(fake.attempts).toHaveLength(3);
+  });
+
+  it('reports one permanently failing batch while the other batches are received', async () => {
+    fake.inject({ kind: 'fail', operation: 'PutMetricData' });
+    const datums = skillDatums(2_500);
+    const report = await new CloudWatchSink({
+      client: cloudWatchClient(),
+      namespace: 'N',
+      maxConcurrency: 1,
+    }).publish(datums);
+
+    expect(report).toEqual({
+      published: 1_500,
+      calls: 3,
+      failures: [{ datums: 1_000, error: 'InvalidParameterValueException: Injected failure.' }],
+    });
+    expect(received()).toEqual(datums.slice(1_000).map(asReceived));
+    expect(fake.attempts.filter((attempt) => attempt.status !== 200)).toHaveLength(1);
+  });
+
+  it('reports access denied without retrying', async () => {
+    fake.inject({ kind: 'accessDenied', operation: 'PutMetricData' });
+    const report = await new CloudWatchSink({ client: cloudWatchClient(), namespace: 'N' }).publish(
+      skillDatums(1),
+    );
+
+    expect(report.failures).toEqual([
+      { datums: 1, error: expect.stringMatching(/^AccessDenied: .*PutMetricData/) },
+    ]);
+    expect(fake.attempts).toHaveLength(1);
+  });
+});
+
+describe('fake CloudWatch limits', () => {
+  const metricData = (count: number, vdn = '7') =>
+    Array.from({ length: count }, (_, index) => ({
+      MetricName: 'CallsOffered',
+      Value: index,
+      Dimensions: [
+        { Name: 'Vdn', Value: vdn },
+        { Name: 'SkillId', Value: String(index) },
+      ],
+    }));
+
+  it('refuses more than 1,000 datums in one call', async () => {
+    const call = cloudWatchClient().send(
+      new PutMetricDataCommand({ Namespace: 'N', MetricData: metricData(1_001) }),
+    );
+
+    await expect(call).rejects.toBeInstanceOf(InvalidParameterValueException);
+    await expect(call).rejects.toThrow('1000');
+    expect(fake.putMetricDataCalls).toEqual([]);
+  });
+
+  it('refuses a payload over 1 MB', async () => {
+    const call = cloudWatchClient().send(
+      new PutMetricDataCommand({ Namespace: 'N', MetricData: metricData(600, 'v'.repeat(2_000)) }),
+    );
+
+    await expect(call).rejects.toThrow('exceeds the limit of 1048576 bytes');
+    expect(fake.putMetricDataCalls).toEqual([]);
+  });
+
+  it('refuses an unsigned request', async () => {
+    const response = await fetch(fake.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': 'GraniteServiceVersion20100801.PutMetricData',
+      },
+      body: JSON.stringify({ Namespace: 'N', MetricData: metricData(1) }),
+    });
+
+    expect(response.status).toBe(400);
+    expect(response.headers.get('x-amzn-query-error')).toBe('MissingAuthenticationToken;Sender');
+    expect(fake.putMetricDataCalls).toEqual([]);
+  });
+
+  it('refuses an operation it does not implement', async () => {
+    const response = await fetch(fake.url, {
+      method: 'POST',
+      headers: { 'x-amz-target': 'GraniteServiceVersion20100801.GetMetricData' },
+      body: '{}',
+    });
+
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ __type: 'UnknownOperationException' });
+  });
+});
