@@ -1,0 +1,356 @@
+import { performance } from 'node:perf_hooks';
+import { Limiter } from '../concurrency.js';
+import {
+  CmsAuthError,
+  CmsError,
+  CmsHttpError,
+  CmsTimeoutError,
+  ConfigError,
+  ValidationError,
+} from '../errors.js';
+import type { SkillStats } from '../model.js';
+import { type CmsCredentials, type CredentialSource, sameKeyPair } from './credentials.js';
+import { batchSkillIds, type CallStatsQuery, validateCallStatsQuery } from './request.js';
+import { parseCallStatsResponse } from './response.js';
+import { signRequest } from './sign.js';
+import { AgentPool, httpsPost } from './transport.js';
+
+export const CALL_STATS_PATH = '/rest/cmsapp/v1/openapi/skill/currentcallstateinfo';
+
+/** Optional settings also accept undefined (= the default), so a config object can be passed as it is. */
+export interface CmsClientOptions {
+  /** https://host:port (a path prefix, if any, is kept). */
+  readonly baseUrl: string;
+  readonly credentials: CredentialSource;
+  /** PEM bundle (from CMS_CA_FILE); trusted in addition to Node's default roots. */
+  readonly caCertificate?: string | undefined;
+  /** Per attempt, default 5000. */
+  readonly requestTimeoutMs?: number | undefined;
+  /** Default 3. */
+  readonly maxAttempts?: number | undefined;
+  /** Requests in flight to CMS across all calls of this client, default 4. */
+  readonly maxConcurrency?: number | undefined;
+  /** Largest response body read, default 16 MiB; beyond it the batch fails with CmsProtocolError. */
+  readonly maxResponseBytes?: number | undefined;
+  /** Injectable for tests: the clock for signing and for reading the deadline (epoch ms). */
+  readonly now?: (() => number) | undefined;
+  /** Injectable for tests: the backoff jitter, in [0, 1). */
+  readonly random?: (() => number) | undefined;
+}
+
+export interface CallStatsOptions {
+  /** Epoch ms; no request is sent and no retry is slept past it. */
+  readonly deadline: number;
+  readonly signal?: AbortSignal | undefined;
+}
+
+export interface BatchFailure {
+  readonly skillIds: readonly number[];
+  readonly error: CmsError;
+}
+
+export interface CallStatsResult {
+  readonly ccId: number;
+  readonly vdn: number;
+  /** Validated, sorted, unique. */
+  readonly requestedSkillIds: readonly number[];
+  /** Sorted by skillId, only requested skills. */
+  readonly skills: readonly SkillStats[];
+  /** Requested in a successful batch but not returned. */
+  readonly missingSkillIds: readonly number[];
+  /** Batches that failed for good (their skills are not "missing"). */
+  readonly failures: readonly BatchFailure[];
+  /** Wall time of the slowest batch, retries included. */
+  readonly slowestBatchMs: number;
+  /** HTTP requests made (attempts), for health and benchmarks. */
+  readonly requests: number;
+}
+
+const DEFAULTS = {
+  requestTimeoutMs: 5_000,
+  maxAttempts: 3,
+  maxConcurrency: 4,
+  maxResponseBytes: 16 * 1024 * 1024,
+} as const;
+
+/** Full-jitter exponential backoff: spreads the retries of many batches instead of synchronising them. */
+const BACKOFF = { baseMs: 100, capMs: 2_000 } as const;
+
+/** setTimeout fires at once beyond this, so longer deadlines need no timer at all. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+type BatchOutcome =
+  | { readonly skillIds: readonly number[]; readonly ms: number; readonly records: readonly SkillStats[] }
+  | { readonly skillIds: readonly number[]; readonly ms: number; readonly error: CmsError };
+
+/**
+ * Client of the CC-CMS "current call statistics" API: validates, batches, signs each attempt, retries what is
+ * worth retrying and reports per batch what could not be had, so that one bad batch does not hide the others.
+ */
+export class CmsClient {
+  readonly #url: URL;
+  readonly #credentials: CredentialSource;
+  readonly #caCertificate: string | undefined;
+  readonly #requestTimeoutMs: number;
+  readonly #maxAttempts: number;
+  readonly #maxResponseBytes: number;
+  readonly #now: () => number;
+  readonly #random: () => number;
+  readonly #limiter: Limiter;
+  readonly #agents: AgentPool;
+
+  constructor(options: CmsClientOptions) {
+    this.#url = callStatsUrl(options.baseUrl);
+    this.#credentials = options.credentials;
+    this.#caCertificate = options.caCertificate;
+    this.#requestTimeoutMs = positiveInteger(
+      'requestTimeoutMs',
+      options.requestTimeoutMs,
+      DEFAULTS.requestTimeoutMs,
+    );
+    this.#maxAttempts = positiveInteger('maxAttempts', options.maxAttempts, DEFAULTS.maxAttempts);
+    this.#maxResponseBytes = positiveInteger(
+      'maxResponseBytes',
+      options.maxResponseBytes,
+      DEFAULTS.maxResponseBytes,
+    );
+    const maxConcurrency = positiveInteger('maxConcurrency', options.maxConcurrency, DEFAULTS.maxConcurrency);
+    this.#now = options.now ?? Date.now;
+    this.#random = options.random ?? Math.random;
+    this.#limiter = new Limiter(maxConcurrency);
+    this.#agents = new AgentPool(maxConcurrency);
+  }
+
+  /**
+   * Throws ValidationError before any request on bad input; never throws for a batch failure (reports it). A
+   * failure of the credential source itself (current()) is not a CMS answer and is thrown as is.
+   */
+  async currentCallStats(
+    query: CallStatsQuery | unknown,
+    options: CallStatsOptions,
+  ): Promise<CallStatsResult> {
+    const validated = validateCallStatsQuery(query);
+    if (typeof options.deadline !== 'number' || !Number.isFinite(options.deadline)) {
+      throw new ValidationError('deadline', 'expected epoch milliseconds');
+    }
+    const credentials = await this.#credentials.current();
+    const call = new Call(this.#credentials, credentials, options.deadline - this.#now(), options.signal);
+    try {
+      const outcomes = await Promise.all(
+        batchSkillIds(validated.skillIds).map((skillIds) => this.#batch(validated, skillIds, call)),
+      );
+      return merge(validated, outcomes, call.requests);
+    } finally {
+      call.dispose();
+    }
+  }
+
+  /** Destroys the keep-alive agents; later calls open new connections. */
+  close(): void {
+    this.#agents.close();
+  }
+
+  async #batch(query: CallStatsQuery, skillIds: readonly number[], call: Call): Promise<BatchOutcome> {
+    const started = performance.now();
+    const outcome = (result: { records: readonly SkillStats[] } | { error: CmsError }): BatchOutcome => ({
+      skillIds,
+      ms: Math.round(performance.now() - started),
+      ...result,
+    });
+    let failedAttempts = 0;
+    let reauthenticated = false;
+    for (;;) {
+      const credentials = call.credentials;
+      let error: CmsError;
+      try {
+        return outcome({ records: await this.#attempt(query, skillIds, credentials, call) });
+      } catch (caught) {
+        if (!(caught instanceof CmsError)) throw caught;
+        error = caught;
+      }
+      if (error instanceof CmsAuthError && !reauthenticated) {
+        const refreshed = await call.refreshedAfter401(credentials);
+        if (refreshed instanceof CmsError) return outcome({ error: refreshed });
+        // A rotated key pair gets one try of its own, outside the retry budget of the old one.
+        reauthenticated = true;
+        continue;
+      }
+      failedAttempts += 1;
+      if (!error.retryable || failedAttempts >= this.#maxAttempts || call.signal.aborted) {
+        return outcome({ error });
+      }
+      const delay = this.#random() * Math.min(BACKOFF.capMs, BACKOFF.baseMs * 2 ** (failedAttempts - 1));
+      if (performance.now() + delay >= call.deadlineAt) return outcome({ error });
+      if (!(await sleep(delay, call.signal))) return outcome({ error });
+    }
+  }
+
+  #attempt(
+    query: CallStatsQuery,
+    skillIds: readonly number[],
+    credentials: CmsCredentials,
+    call: Call,
+  ): Promise<SkillStats[]> {
+    return this.#limiter.run(async () => {
+      // Signed afresh for every attempt: the server refuses stale timestamps.
+      const body = JSON.stringify({ ccId: query.ccId, vdn: query.vdn, skillIds });
+      const headers = signRequest({
+        accessKey: credentials.accessKey,
+        secretKey: credentials.secretKey,
+        url: this.#url,
+        body,
+        at: new Date(this.#now()),
+      });
+      call.requests += 1;
+      const answer = await httpsPost({
+        url: this.#url,
+        headers,
+        body,
+        agent: this.#agents.agentFor([this.#caCertificate, credentials.caCertificate]),
+        timeoutMs: this.#requestTimeoutMs,
+        signal: call.signal,
+        maxResponseBytes: this.#maxResponseBytes,
+      });
+      if (answer.status === 401) throw new CmsAuthError();
+      if (answer.status !== 200) throw new CmsHttpError(answer.status);
+      return parseCallStatsResponse(answer.body);
+    }, call.signal);
+  }
+}
+
+/** Throws the first failure's error, for all-or-nothing callers. */
+export function throwIfFailed(result: CallStatsResult): CallStatsResult {
+  const [first] = result.failures;
+  if (first) throw first.error;
+  return result;
+}
+
+/** What the batches of one call share: the deadline, the current key pair and the one refresh allowed. */
+class Call {
+  requests = 0;
+  credentials: CmsCredentials;
+  /** performance.now() value of the deadline: immune to wall-clock steps during the call. */
+  readonly deadlineAt: number;
+  readonly #controller = new AbortController();
+  readonly #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #callerSignal: AbortSignal | undefined;
+  #refresh: Promise<CmsCredentials | CmsError> | undefined;
+
+  constructor(
+    private readonly source: CredentialSource,
+    credentials: CmsCredentials,
+    remainingMs: number,
+    callerSignal: AbortSignal | undefined,
+  ) {
+    this.credentials = credentials;
+    this.deadlineAt = performance.now() + remainingMs;
+    this.#callerSignal = callerSignal;
+    const deadlinePassed = new CmsTimeoutError('the deadline passed before CMS answered');
+    if (remainingMs <= 0) this.#controller.abort(deadlinePassed);
+    else if (remainingMs <= MAX_TIMER_MS) {
+      this.#timer = setTimeout(() => this.#controller.abort(deadlinePassed), remainingMs);
+    }
+    if (callerSignal?.aborted) this.#onCallerAbort();
+    else callerSignal?.addEventListener('abort', this.#onCallerAbort, { once: true });
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /**
+   * After a 401 with `used`: the refreshed pair if it differs (and is worth a retry), else the final error.
+   * The refresh runs once per call, however many batches were refused.
+   */
+  async refreshedAfter401(used: CmsCredentials): Promise<CmsCredentials | CmsError> {
+    this.#refresh ??= this.source.refresh().then(
+      (fresh) => {
+        this.credentials = fresh;
+        return fresh;
+      },
+      (error: unknown) => new CmsAuthError({ cause: error }),
+    );
+    const fresh = await this.#refresh;
+    if (fresh instanceof CmsError) return fresh;
+    return sameKeyPair(fresh, used) ? new CmsAuthError() : fresh;
+  }
+
+  dispose(): void {
+    clearTimeout(this.#timer);
+    this.#callerSignal?.removeEventListener('abort', this.#onCallerAbort);
+  }
+
+  readonly #onCallerAbort = (): void => {
+    this.#controller.abort(new CmsTimeoutError('the caller cancelled the request to CMS'));
+  };
+}
+
+function merge(query: CallStatsQuery, outcomes: readonly BatchOutcome[], requests: number): CallStatsResult {
+  const skills: SkillStats[] = [];
+  const missingSkillIds: number[] = [];
+  const failures: BatchFailure[] = [];
+  for (const outcome of outcomes) {
+    if ('error' in outcome) {
+      failures.push({ skillIds: outcome.skillIds, error: outcome.error });
+      continue;
+    }
+    // A server may answer for skills it was not asked about; only this batch's skills count.
+    const returned = new Map(outcome.records.map((record) => [record.skillId, record]));
+    for (const skillId of outcome.skillIds) {
+      const record = returned.get(skillId);
+      if (record) skills.push(record);
+      else missingSkillIds.push(skillId);
+    }
+  }
+  return {
+    ccId: query.ccId,
+    vdn: query.vdn,
+    requestedSkillIds: query.skillIds,
+    skills: skills.sort((a, b) => a.skillId - b.skillId),
+    missingSkillIds: missingSkillIds.sort((a, b) => a - b),
+    failures,
+    slowestBatchMs: Math.max(0, ...outcomes.map((outcome) => outcome.ms)),
+    requests,
+  };
+}
+
+/** Resolves true after `ms`, or false as soon as `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve(false);
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function callStatsUrl(baseUrl: string): URL {
+  let base: URL;
+  try {
+    base = new URL(baseUrl);
+  } catch {
+    throw new ConfigError('baseUrl', 'expected an https:// URL such as https://cms.example.com:28090');
+  }
+  // TLS is never optional: the Authorization header and the statistics must not cross the network in clear.
+  if (base.protocol !== 'https:') throw new ConfigError('baseUrl', 'must use https://');
+  if (base.username || base.password)
+    throw new ConfigError('baseUrl', 'must not contain a user name or password');
+  if (base.search || base.hash) throw new ConfigError('baseUrl', 'must not contain a query or fragment');
+  return new URL(`${base.origin}${base.pathname.replace(/\/+$/, '')}${CALL_STATS_PATH}`);
+}
+
+function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1)
+    throw new ConfigError(name, `expected a positive integer, got ${value}`);
+  return value;
+}

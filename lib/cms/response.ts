@@ -1,0 +1,122 @@
+import { CmsProtocolError, CmsResultError } from '../errors.js';
+import { CMS_LIMITS, COUNTERS, type CounterName, type SkillStats } from '../model.js';
+import { describeValue } from './request.js';
+
+export const SUCCESS_RESULT_CODE = '0100000';
+
+/** Result codes are seven digits; a server that sends them as JSON numbers loses the leading zero. */
+const RESULT_CODE_DIGITS = 7;
+const MAX_RESULT_TEXT_CHARS = 300;
+const MAX_EXCERPT_CHARS = 60;
+
+/**
+ * Parses a response body strictly. Returns the records (SkillStats from lib/model.ts), one per skill id (a
+ * duplicate keeps the first), sorted by skill id, or throws CmsResultError / CmsProtocolError.
+ * Counters and startTime are Java longs on the server; a string of digits is accepted for them because some
+ * serializers write longs as strings. Anything else is refused rather than guessed: a wrong number published
+ * as a KPI is worse than a gap.
+ */
+export function parseCallStatsResponse(body: string): SkillStats[] {
+  const document = parseJson(body);
+  if (typeof document !== 'object' || document === null || Array.isArray(document)) {
+    throw new CmsProtocolError(`CMS answered ${describeValue(document)} where a JSON object was expected`);
+  }
+  const fields = document as Record<string, unknown>;
+  checkResultCode(fields.resultCode, fields.resultDesc);
+
+  const records = Array.isArray(fields.resultDesc)
+    ? fields.resultDesc
+    : Array.isArray(fields.resultDatas)
+      ? fields.resultDatas
+      : undefined;
+  if (records === undefined) {
+    throw new CmsProtocolError('CMS reported success without a statistics array (resultDesc or resultDatas)');
+  }
+
+  const bySkill = new Map<number, SkillStats>();
+  records.forEach((record, index) => {
+    const stats = parseRecord(record, index);
+    if (!bySkill.has(stats.skillId)) bySkill.set(stats.skillId, stats);
+  });
+  return [...bySkill.values()].sort((a, b) => a.skillId - b.skillId);
+}
+
+function parseJson(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    // The parser's own message quotes the body; the excerpt below is the redacted version of that.
+    throw new CmsProtocolError(
+      `CMS answered a body that is not valid JSON (${body.length} characters, starting ${describeValue(
+        redact(body.slice(0, MAX_EXCERPT_CHARS)),
+      )})`,
+    );
+  }
+}
+
+function checkResultCode(code: unknown, desc: unknown): void {
+  if (code === SUCCESS_RESULT_CODE || code === Number(SUCCESS_RESULT_CODE)) return;
+  const text = typeof desc === 'string' ? clip(redact(desc.trim()), MAX_RESULT_TEXT_CHARS) : '';
+  if (typeof code === 'string' && code.trim() !== '') throw new CmsResultError(code.trim(), text);
+  if (typeof code === 'number' && Number.isSafeInteger(code) && code >= 0) {
+    throw new CmsResultError(String(code).padStart(RESULT_CODE_DIGITS, '0'), text);
+  }
+  throw new CmsProtocolError(
+    `CMS answered resultCode ${describeValue(code)}, expected a code such as "0100000"`,
+  );
+}
+
+function parseRecord(record: unknown, index: number): SkillStats {
+  if (typeof record !== 'object' || record === null || Array.isArray(record)) {
+    throw new CmsProtocolError(`statistics record ${index} is ${describeValue(record)}, expected an object`);
+  }
+  const fields = record as Record<string, unknown>;
+  const id = fields.id;
+  if (
+    typeof id !== 'number' ||
+    !Number.isInteger(id) ||
+    id < CMS_LIMITS.skillId.min ||
+    id > CMS_LIMITS.skillId.max
+  ) {
+    throw new CmsProtocolError(
+      `statistics record ${index}: id is ${describeValue(id)}, expected a skill id from ${CMS_LIMITS.skillId.min} to ${CMS_LIMITS.skillId.max}`,
+    );
+  }
+  const field = (name: string): number => {
+    const value = nonNegativeInteger(fields[name]);
+    if (value === undefined) {
+      throw new CmsProtocolError(
+        `skill ${id}: ${name} is ${describeValue(fields[name])}, expected a non-negative integer`,
+      );
+    }
+    return value;
+  };
+  const windowStart = field('startTime');
+  const counters = {} as Record<CounterName, number>;
+  for (const counter of COUNTERS) counters[counter.name] = field(counter.cmsField);
+  return { skillId: id, windowStart, counters };
+}
+
+function nonNegativeInteger(value: unknown): number | undefined {
+  if (typeof value === 'number') {
+    // `+ 0` turns a JSON -0 into 0, so that it cannot surface as "-0" downstream.
+    return Number.isSafeInteger(value) && value >= 0 ? value + 0 : undefined;
+  }
+  if (typeof value === 'string' && /^\d{1,16}$/.test(value)) {
+    const parsed = Number(value);
+    return Number.isSafeInteger(parsed) ? parsed : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Server text ends up in error messages and logs. A proxy or a debugging server may echo request headers, so
+ * anything shaped like a C2 Authorization value is blanked out before it can reach them.
+ */
+export function redact(text: string): string {
+  return text.replace(/auth-v2\/[^\s"'\\<>]*/gi, 'auth-v2/[redacted]');
+}
+
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}

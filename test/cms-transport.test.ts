@@ -1,0 +1,73 @@
+import { rootCertificates } from 'node:tls';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AgentPool, connectionError, trustedCertificates } from '../lib/cms/transport.js';
+import { createCertificateAuthority } from '../local/tls.js';
+
+const url = new URL('https://cms.example.test:28090/rest');
+
+function errnoError(message: string, code: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+describe('trustedCertificates', () => {
+  it("adds the configured bundles to Node's roots instead of replacing them", async () => {
+    const authority = await createCertificateAuthority();
+    const trusted = trustedCertificates([authority.certificate, undefined]);
+    expect(trusted).toEqual([...rootCertificates, authority.certificate]);
+  });
+
+  it("leaves Node's defaults alone when there is nothing to add", () => {
+    expect(trustedCertificates([undefined, '', '  \n'])).toBeUndefined();
+  });
+});
+
+describe('AgentPool', () => {
+  const pool = new AgentPool(3);
+  afterEach(() => pool.close());
+
+  it('hands out one keep-alive agent per distinct bundle, and the same one again for the same bundle', () => {
+    const plain = pool.agentFor([undefined, undefined]);
+    const withCa = pool.agentFor(['PEM-A', undefined]);
+    expect(pool.agentFor([undefined, ''])).toBe(plain);
+    expect(pool.agentFor(['PEM-A'])).toBe(withCa);
+    expect(pool.agentFor(['PEM-A', 'PEM-B'])).not.toBe(withCa);
+    expect(pool.size).toBe(3);
+    expect((plain.options as { keepAlive?: boolean }).keepAlive).toBe(true);
+    expect(plain.maxSockets).toBe(3);
+  });
+
+  it('never switches certificate verification off', () => {
+    for (const agent of [pool.agentFor([]), pool.agentFor(['PEM-A'])]) {
+      expect((agent.options as { rejectUnauthorized?: boolean }).rejectUnauthorized).not.toBe(false);
+    }
+  });
+
+  it('forgets its agents when closed', () => {
+    const before = pool.agentFor([]);
+    pool.close();
+    expect(pool.size).toBe(0);
+    expect(pool.agentFor([])).not.toBe(before);
+  });
+});
+
+describe('connectionError', () => {
+  it.each([
+    ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'unknown certificate authority'],
+    ['SELF_SIGNED_CERT_IN_CHAIN', 'unknown certificate authority'],
+    ['DEPTH_ZERO_SELF_SIGNED_CERT', 'self-signed'],
+    ['CERT_HAS_EXPIRED', 'expired'],
+    ['ERR_TLS_CERT_ALTNAME_INVALID', 'host name mismatch'],
+  ])('says a certificate refused with %s was refused and why, and makes it final', (code, reason) => {
+    const error = connectionError(url, errnoError('verification failed', code));
+    expect(error.message).toMatch(/^CMS at cms\.example\.test:28090: the TLS certificate was refused: /);
+    expect(error.message).toContain(reason);
+    expect(error.message).toContain(code);
+    expect(error.retryable).toBe(false);
+  });
+
+  it.each([['ECONNRESET'], ['ECONNREFUSED'], ['ENOTFOUND'], ['ETIMEDOUT']])('lets %s be retried', (code) => {
+    const error = connectionError(url, errnoError('it broke', code));
+    expect(error.retryable).toBe(true);
+    expect(error.message).toBe(`CMS at cms.example.test:28090: connection failed: it broke [${code}]`);
+  });
+});
