@@ -1,0 +1,71 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startCmsSimulator } from './simulator/index.js';
+
+/**
+ * Runs the CMS simulator in the foreground for manual work with the CLI:
+ *   npx tsx local/simulator-main.ts            (SIM_PORT=28443 for a fixed port, SIM_SEED for other traffic)
+ * then paste the printed exports into the shell that runs the CLI.
+ */
+
+function integerFromEnvironment(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new RangeError(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+/** POSIX single-quoting, so values with spaces or quotes survive being pasted into a shell. */
+function shellQuote(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+async function main(): Promise<void> {
+  const accessKey = process.env.SIM_ACCESS_KEY || 'sim-access-key';
+  const secretKey = process.env.SIM_SECRET_KEY || 'sim-secret-key';
+  const simulator = await startCmsSimulator({
+    accessKey,
+    secretKey,
+    port: integerFromEnvironment('SIM_PORT', 0),
+    seed: integerFromEnvironment('SIM_SEED', 1),
+    // Nobody reads the log of a long-running simulator; keeping it bounded keeps its memory flat.
+    maxRecordedRequests: 1_000,
+  });
+  const directory = await mkdtemp(join(tmpdir(), 'cms-simulator-'));
+  const caFile = join(directory, 'ca.pem');
+  await writeFile(caFile, simulator.caCertificate, { mode: 0o600 });
+
+  // These are the simulator's own throw-away credentials, printed on purpose so the CLI can be pointed at it.
+  process.stdout.write(
+    [
+      `# CMS simulator listening on ${simulator.url} (Ctrl-C to stop)`,
+      `export CMS_BASE_URL=${shellQuote(simulator.url)}`,
+      `export CMS_ACCESS_KEY=${shellQuote(accessKey)}`,
+      `export CMS_SECRET_KEY=${shellQuote(secretKey)}`,
+      `export CMS_CA_FILE=${shellQuote(caFile)}`,
+      '',
+    ].join('\n'),
+  );
+
+  let stopping = false;
+  const stop = async (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`# ${signal}: stopping the CMS simulator\n`);
+    await simulator.close();
+    await rm(directory, { recursive: true, force: true });
+  };
+  process.once('SIGINT', (signal) => void stop(signal));
+  process.once('SIGTERM', (signal) => void stop(signal));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `CMS simulator failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
+  process.exitCode = 1;
+});

@@ -1,0 +1,84 @@
+import type { SkillQuery } from './validate.js';
+
+/** Failures the simulator can be told to produce, so clients can be tested against every way CMS misbehaves. */
+
+export type SimFault =
+  | { kind: 'latency'; ms: number }
+  | { kind: 'status'; status: number }
+  | { kind: 'unauthorized' }
+  | { kind: 'malformedJson' }
+  | { kind: 'truncatedJson' }
+  | { kind: 'resultCode'; code: string; desc?: string }
+  | { kind: 'dropConnection' }
+  | { kind: 'resetMidResponse' }
+  | { kind: 'wrongTypes' }
+  | { kind: 'hugeResponse'; bytes: number };
+
+export interface FaultOptions {
+  /** How many requests the fault hits; default 1, Infinity for every matching request. */
+  times?: number;
+  /** Which valid, authenticated requests the fault hits; default all of them. */
+  when?: (request: SkillQuery) => boolean;
+}
+
+interface PendingFault {
+  readonly fault: SimFault;
+  remaining: number;
+  readonly when: ((request: SkillQuery) => boolean) | undefined;
+}
+
+/** Refuses faults the simulator could not act out, at injection time rather than mid-request. */
+function checkFault(fault: SimFault): void {
+  switch (fault.kind) {
+    case 'latency':
+      if (!(Number.isFinite(fault.ms) && fault.ms >= 0)) throw new RangeError('latency ms must be ≥ 0');
+      return;
+    case 'status':
+      if (!(Number.isInteger(fault.status) && fault.status >= 200 && fault.status <= 599)) {
+        throw new RangeError('status must be an HTTP status from 200 to 599');
+      }
+      return;
+    case 'hugeResponse':
+      if (!(Number.isSafeInteger(fault.bytes) && fault.bytes > 0)) {
+        throw new RangeError('hugeResponse bytes must be a positive integer');
+      }
+      return;
+    case 'resultCode':
+      if (fault.code === '') throw new RangeError('resultCode code must not be empty');
+      return;
+    default:
+      return;
+  }
+}
+
+/** Injected faults in injection order; each request consumes at most one, the first that selects it. */
+export class FaultQueue {
+  private pending: PendingFault[] = [];
+
+  add(fault: SimFault, options: FaultOptions = {}): void {
+    checkFault(fault);
+    const times = options.times ?? 1;
+    if (!(times === Number.POSITIVE_INFINITY || (Number.isSafeInteger(times) && times > 0))) {
+      throw new RangeError('times must be a positive integer or Infinity');
+    }
+    this.pending.push({ fault: { ...fault }, remaining: times, when: options.when });
+  }
+
+  clear(): void {
+    this.pending = [];
+  }
+
+  /** The fault this request meets, if any; its remaining count is used up by one. */
+  take(request: SkillQuery): SimFault | undefined {
+    const index = this.pending.findIndex((entry) => entry.when === undefined || entry.when(request));
+    const entry = this.pending[index];
+    if (!entry) return undefined;
+    entry.remaining -= 1;
+    if (entry.remaining <= 0) this.pending.splice(index, 1);
+    return entry.fault;
+  }
+
+  get size(): number {
+    return this.pending.length;
+  }
+}

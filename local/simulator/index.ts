@@ -1,0 +1,152 @@
+import { once } from 'node:events';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { createCertificateAuthority } from '../tls.js';
+import type { Credentials } from './auth.js';
+import { type FaultOptions, FaultQueue, type SimFault } from './faults.js';
+import type { ResponseFields } from './responses.js';
+import { createRequestHandler, type HandlerContext, type SimRequestRecord } from './server.js';
+import { type CmsSkillRecord, TrafficModel } from './traffic.js';
+import type { SkillQuery } from './validate.js';
+
+/**
+ * A local stand-in for CC-CMS's current-call-statistics endpoint over real HTTPS, with its own private CA, C2
+ * signature checks, a realistic traffic model and fault injection: what the client and the collector are tested
+ * and demonstrated against.
+ */
+
+export type { FaultOptions, SimFault } from './faults.js';
+export type { ResponseFields } from './responses.js';
+export { ENDPOINT_PATH, MAX_BODY_BYTES, type SimRequestRecord } from './server.js';
+export type { CmsSkillRecord } from './traffic.js';
+
+export interface CmsSimulatorOptions {
+  accessKey?: string;
+  secretKey?: string;
+  /** 0 (default) picks an ephemeral port; the server always binds 127.0.0.1. */
+  port?: number;
+  /** The clock (epoch ms) for windows and signature skew; default Date.now. */
+  now?: () => number;
+  /** Traffic model seed, default 1. */
+  seed?: number;
+  /** Skills that exist in no VDN: absent from every response. */
+  absentSkillIds?: Iterable<number>;
+  /** Default 15 minutes. */
+  maxClockSkewMs?: number;
+  /** SANs of the server certificate, default ['127.0.0.1', 'localhost']. */
+  certificateHosts?: string[];
+  /** Default 'both', as CMS 8.14+. */
+  responseFields?: ResponseFields;
+  /**
+   * How many request records to keep, oldest dropped first; default unlimited. Long-running simulators set a
+   * bound so the log (which holds every request's skill list) cannot grow without end.
+   */
+  maxRecordedRequests?: number;
+}
+
+export interface CmsSimulator {
+  /** e.g. https://127.0.0.1:40123 (no trailing slash, no path). */
+  readonly url: string;
+  /** PEM of the CA that issued the server certificate (trust this). */
+  readonly caCertificate: string;
+  /** Every request received, in order. */
+  readonly requests: readonly SimRequestRecord[];
+  /** "Rotates" the key pair: from now on only this pair is accepted. */
+  setCredentials(accessKey: string, secretKey: string): void;
+  /**
+   * Faults apply in injection order, one per request, to valid and authenticated requests selected by `when`;
+   * `times` defaults to 1 (Infinity for permanent).
+   */
+  inject(fault: SimFault, options?: FaultOptions): void;
+  clearFaults(): void;
+  /** The exact statistics object the simulator serves for this skill at time `at` (undefined if the skill is absent). */
+  statsAt(ccId: number, vdn: number, skillId: number, at: number): CmsSkillRecord | undefined;
+  close(): Promise<void>;
+}
+
+const DEFAULT_CREDENTIALS: Credentials = { accessKey: 'sim-access-key', secretKey: 'sim-secret-key' };
+const DEFAULT_MAX_CLOCK_SKEW_MS = 15 * 60_000;
+const DEFAULT_HOSTS = ['127.0.0.1', 'localhost'];
+
+function checkCredentials(accessKey: string, secretKey: string): Credentials {
+  if (accessKey === '' || secretKey === '')
+    throw new RangeError('the access key and secret key must not be empty');
+  return { accessKey, secretKey };
+}
+
+export async function startCmsSimulator(options: CmsSimulatorOptions = {}): Promise<CmsSimulator> {
+  const now = options.now ?? Date.now;
+  const maxClockSkewMs = options.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS;
+  if (!(maxClockSkewMs >= 0)) throw new RangeError('maxClockSkewMs must be ≥ 0');
+  const maxRecordedRequests = options.maxRecordedRequests ?? Number.POSITIVE_INFINITY;
+  if (!(maxRecordedRequests >= 0)) throw new RangeError('maxRecordedRequests must be ≥ 0');
+  let credentials = checkCredentials(
+    options.accessKey ?? DEFAULT_CREDENTIALS.accessKey,
+    options.secretKey ?? DEFAULT_CREDENTIALS.secretKey,
+  );
+  const model = new TrafficModel({ seed: options.seed ?? 1 });
+  const absent = new Set(options.absentSkillIds ?? []);
+  const faults = new FaultQueue();
+  const requests: SimRequestRecord[] = [];
+  const timers = new Set<NodeJS.Timeout>();
+
+  const present = (query: SkillQuery) =>
+    [...new Set(query.skillIds)].filter((skillId) => !absent.has(skillId));
+  const context: HandlerContext = {
+    now,
+    credentials: () => credentials,
+    maxClockSkewMs,
+    faults,
+    responseFields: options.responseFields ?? 'both',
+    statsTexts: (query, at) =>
+      present(query).map((skillId) => model.timeline(query.ccId, query.vdn, skillId, at).jsonAt(at)),
+    statsRecords: (query, at) =>
+      present(query).map((skillId) => model.statsAt(query.ccId, query.vdn, skillId, at)),
+    record: (entry) => {
+      requests.push(entry);
+      if (requests.length > maxRecordedRequests) requests.shift();
+    },
+    schedule: (delayMs, task) => {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        task();
+      }, delayMs);
+      timers.add(timer);
+    },
+  };
+
+  const authority = await createCertificateAuthority('cms-skill-metrics simulator CA');
+  const { key, cert } = await authority.issueServerCertificate(options.certificateHosts ?? DEFAULT_HOSTS);
+  const server = createServer({ key, cert, minVersion: 'TLSv1.2' }, createRequestHandler(context));
+  server.listen(options.port ?? 0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `https://127.0.0.1:${port}`,
+    caCertificate: authority.certificate,
+    get requests() {
+      return requests;
+    },
+    setCredentials(accessKey, secretKey) {
+      credentials = checkCredentials(accessKey, secretKey);
+    },
+    inject(fault, injectOptions) {
+      faults.add(fault, injectOptions);
+    },
+    clearFaults() {
+      faults.clear();
+    },
+    statsAt(ccId, vdn, skillId, at) {
+      return absent.has(skillId) ? undefined : model.statsAt(ccId, vdn, skillId, at);
+    },
+    async close() {
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      const closed = once(server, 'close');
+      server.close();
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}

@@ -1,0 +1,60 @@
+import type { CmsSkillRecord } from './traffic.js';
+
+/** Response bodies of the simulated endpoint, normal and deliberately broken. */
+
+export const SUCCESS_CODE = '0100000';
+/** The simulator's failure code for a request body that breaks the API's rules. */
+export const INVALID_PARAMETER_CODE = '0100001';
+
+/** Which statistics arrays a success carries: CMS 8.14+ sends both, older versions only `resultDatas`. */
+export type ResponseFields = 'both' | 'resultDesc' | 'resultDatas';
+
+/** A success body from already serialized statistics objects (joined, not re-serialized, for large batches). */
+export function successBody(recordTexts: readonly string[], fields: ResponseFields): string {
+  const list = `[${recordTexts.join(',')}]`;
+  const datas = fields === 'resultDesc' ? '' : `,"resultDatas":${list}`;
+  const desc = fields === 'resultDatas' ? '' : `,"resultDesc":${list}`;
+  return `{"result":"0","resultCode":"${SUCCESS_CODE}"${datas}${desc}}`;
+}
+
+export function failureBody(code: string, text: string): string {
+  return JSON.stringify({ result: code === SUCCESS_CODE ? '0' : '1', resultCode: code, resultDesc: text });
+}
+
+/** A short JSON body for answers that carry no CMS result (401, 404, 405, 413, injected statuses). */
+export function errorBody(message: string): string {
+  return JSON.stringify({ message });
+}
+
+/** What a misconfigured proxy in front of CMS answers: a page, not JSON. */
+export const MALFORMED_BODY = '<html><body><h1>502 Bad Gateway</h1></body></html>';
+
+/**
+ * The first half of a body. A proper prefix of a JSON object text is never valid JSON (its closing brace is the
+ * last character), so the result always fails to parse.
+ */
+export function truncate(body: string): string {
+  return body.slice(0, Math.max(1, Math.floor(body.length / 2)));
+}
+
+/** A success whose first statistics object has a counter as a non-numeric string and another as an object. */
+export function wrongTypesBody(records: readonly CmsSkillRecord[], fields: ResponseFields): string {
+  const texts = records.map((record, index) =>
+    index === 0
+      ? JSON.stringify({ ...record, allCallCount: 'n/a', cnnedCallCount: { value: record.cnnedCallCount } })
+      : JSON.stringify(record),
+  );
+  return successBody(texts, fields);
+}
+
+/**
+ * A valid success of exactly `bytes` bytes, grown with an unknown field of blanks (JSON readers must ignore
+ * unknown fields); a body already that large is returned as it is.
+ */
+export function padBody(body: string, bytes: number): string {
+  const opening = ',"padding":"';
+  const closing = '"}';
+  const fill = bytes - (Buffer.byteLength(body, 'utf8') - 1 + opening.length + closing.length);
+  if (fill < 0) return body;
+  return `${body.slice(0, -1)}${opening}${' '.repeat(fill)}${closing}`;
+}

@@ -1,0 +1,277 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { CONTENT_TYPE } from '../../lib/cms/sign.js';
+import { type Credentials, claimedAccessKey, verifySignature } from './auth.js';
+import type { FaultQueue, SimFault } from './faults.js';
+import {
+  errorBody,
+  failureBody,
+  INVALID_PARAMETER_CODE,
+  MALFORMED_BODY,
+  padBody,
+  type ResponseFields,
+  SUCCESS_CODE,
+  successBody,
+  truncate,
+  wrongTypesBody,
+} from './responses.js';
+import type { CmsSkillRecord } from './traffic.js';
+import { bestEffortQuery, type SkillQuery, validateQuery } from './validate.js';
+
+/** The HTTP behaviour of the simulated CMS endpoint: routing, body limits, authentication, faults, answers. */
+
+export const ENDPOINT_PATH = '/rest/cmsapp/v1/openapi/skill/currentcallstateinfo';
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface SimRequestRecord {
+  readonly at: number;
+  readonly accessKey: string | undefined;
+  readonly ccId: number | undefined;
+  readonly vdn: number | undefined;
+  readonly skillIds: readonly number[];
+  /** HTTP status sent; 0 when the connection was dropped before any response. */
+  readonly status: number;
+  readonly resultCode: string | undefined;
+  readonly fault: SimFault['kind'] | undefined;
+}
+
+export interface HandlerContext {
+  now(): number;
+  credentials(): Credentials;
+  readonly maxClockSkewMs: number;
+  readonly faults: FaultQueue;
+  readonly responseFields: ResponseFields;
+  /** Serialized statistics of the query's skills at `at`: requested order, duplicates and absent skills dropped. */
+  statsTexts(query: SkillQuery, at: number): string[];
+  /** The same statistics as objects. */
+  statsRecords(query: SkillQuery, at: number): CmsSkillRecord[];
+  record(entry: SimRequestRecord): void;
+  /** A timer that the simulator cancels when it closes. */
+  schedule(delayMs: number, task: () => void): void;
+}
+
+function send(
+  response: ServerResponse,
+  status: number,
+  body: string,
+  extraHeaders: Record<string, string> = {},
+): void {
+  response.writeHead(status, {
+    'Content-Type': CONTENT_TYPE,
+    'Content-Length': String(Buffer.byteLength(body, 'utf8')),
+    ...extraHeaders,
+  });
+  response.end(body);
+}
+
+/**
+ * Bodies over the cap are still read to their end (up to this bound) and thrown away: answering 413 while the
+ * client is still sending makes the kernel reset the connection, and the client would then see a reset
+ * instead of the 413.
+ */
+const MAX_DRAINED_BYTES = 16 * MAX_BODY_BYTES;
+
+type BodyResult =
+  | { readonly kind: 'body'; readonly body: string }
+  /** `drained`: the whole body was read, so the connection can serve the next request. */
+  | { readonly kind: 'tooLarge'; readonly drained: boolean }
+  | { readonly kind: 'aborted' };
+
+function readBody(request: IncomingMessage): Promise<BodyResult> {
+  const declared = Number(request.headers['content-length'] ?? 0);
+  if (declared > MAX_DRAINED_BYTES) return Promise.resolve({ kind: 'tooLarge', drained: false });
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_DRAINED_BYTES) {
+        request.off('data', onData);
+        resolve({ kind: 'tooLarge', drained: false });
+      } else if (size <= MAX_BODY_BYTES) {
+        chunks.push(chunk);
+      }
+    };
+    request.on('data', onData);
+    request.once('end', () =>
+      resolve(
+        size > MAX_BODY_BYTES
+          ? { kind: 'tooLarge', drained: true }
+          : { kind: 'body', body: Buffer.concat(chunks).toString('utf8') },
+      ),
+    );
+    request.once('error', () => resolve({ kind: 'aborted' }));
+  });
+}
+
+interface Answer {
+  readonly status: number;
+  readonly resultCode: string | undefined;
+  readonly send: (response: ServerResponse) => void;
+}
+
+/** The success answer with a fault's distortion applied, or the plain success without one. */
+function successAnswer(
+  context: HandlerContext,
+  query: SkillQuery,
+  at: number,
+  fault: SimFault | undefined,
+): Answer {
+  const plain = () => successBody(context.statsTexts(query, at), context.responseFields);
+  const ok = (body: string): Answer => ({
+    status: 200,
+    resultCode: SUCCESS_CODE,
+    send: (response) => send(response, 200, body),
+  });
+  switch (fault?.kind) {
+    case undefined:
+      return ok(plain());
+    case 'latency': {
+      const body = plain();
+      return {
+        status: 200,
+        resultCode: SUCCESS_CODE,
+        send: (response) => context.schedule(fault.ms, () => send(response, 200, body)),
+      };
+    }
+    case 'status':
+      return {
+        status: fault.status,
+        resultCode: undefined,
+        send: (response) => send(response, fault.status, errorBody(`simulated HTTP ${fault.status}`)),
+      };
+    case 'unauthorized':
+      return unauthorized();
+    case 'malformedJson':
+      return {
+        status: 200,
+        resultCode: undefined,
+        send: (response) => send(response, 200, MALFORMED_BODY),
+      };
+    case 'truncatedJson': {
+      const body = truncate(plain());
+      return { status: 200, resultCode: undefined, send: (response) => send(response, 200, body) };
+    }
+    case 'resultCode': {
+      const body = failureBody(fault.code, fault.desc ?? `simulated failure ${fault.code}`);
+      return { status: 200, resultCode: fault.code, send: (response) => send(response, 200, body) };
+    }
+    case 'dropConnection':
+      return { status: 0, resultCode: undefined, send: (response) => response.socket?.destroy() };
+    case 'resetMidResponse': {
+      const body = Buffer.from(plain(), 'utf8');
+      return {
+        status: 200,
+        resultCode: undefined,
+        send: (response) => {
+          response.writeHead(200, { 'Content-Type': CONTENT_TYPE, 'Content-Length': String(body.length) });
+          // Destroy only once the partial body has left, so the client sees headers, then a cut.
+          response.write(body.subarray(0, Math.max(1, Math.floor(body.length / 2))), () =>
+            response.socket?.destroy(),
+          );
+        },
+      };
+    }
+    case 'wrongTypes':
+      return ok(wrongTypesBody(context.statsRecords(query, at), context.responseFields));
+    case 'hugeResponse':
+      return ok(padBody(plain(), fault.bytes));
+  }
+}
+
+function unauthorized(): Answer {
+  return {
+    status: 401,
+    resultCode: undefined,
+    send: (response) => send(response, 401, errorBody('authentication failed')),
+  };
+}
+
+export function createRequestHandler(
+  context: HandlerContext,
+): (request: IncomingMessage, response: ServerResponse) => void {
+  return (request, response) => {
+    handle(context, request, response).catch(() => {
+      // A bug in the simulator must still produce an answer, or the client would wait for its timeout.
+      if (!response.headersSent) send(response, 500, errorBody('internal simulator error'));
+      else response.destroy();
+    });
+  };
+}
+
+async function handle(context: HandlerContext, request: IncomingMessage, response: ServerResponse) {
+  const target = request.url ?? '/';
+  const path = target.split('?', 1)[0];
+  const accessKey = claimedAccessKey(request.headers);
+  const logShallow = (status: number) =>
+    context.record({
+      at: context.now(),
+      accessKey,
+      ccId: undefined,
+      vdn: undefined,
+      skillIds: [],
+      status,
+      resultCode: undefined,
+      fault: undefined,
+    });
+
+  if (path !== ENDPOINT_PATH) {
+    logShallow(404);
+    send(response, 404, errorBody('not found'));
+    return;
+  }
+  if (request.method !== 'POST') {
+    logShallow(405);
+    send(response, 405, errorBody('only POST is supported'), { Allow: 'POST' });
+    return;
+  }
+  const read = await readBody(request);
+  // An aborted upload leaves nothing to answer: the client is gone.
+  if (read.kind === 'aborted') return;
+  if (read.kind === 'tooLarge') {
+    logShallow(413);
+    // An undrained body would be taken for the next request: that connection cannot be reused.
+    const connection: Record<string, string> = read.drained ? {} : { Connection: 'close' };
+    send(response, 413, errorBody(`request body exceeds ${MAX_BODY_BYTES} bytes`), connection);
+    return;
+  }
+
+  const at = context.now();
+  /** Records the request with its outcome, then answers it. */
+  const finish = (answer: Answer, fault: SimFault | undefined, query: SkillQuery | undefined) => {
+    const fields = query ?? bestEffortQuery(read.body);
+    context.record({
+      at,
+      accessKey,
+      ccId: fields.ccId,
+      vdn: fields.vdn,
+      skillIds: fields.skillIds,
+      status: answer.status,
+      resultCode: answer.resultCode,
+      fault: fault?.kind,
+    });
+    answer.send(response);
+  };
+
+  const auth = verifySignature(
+    { method: request.method, target, headers: request.headers, body: read.body },
+    context.credentials(),
+    at,
+    context.maxClockSkewMs,
+  );
+  if (!auth.ok) {
+    finish(unauthorized(), undefined, undefined);
+    return;
+  }
+  const validation = validateQuery(read.body);
+  if (!validation.ok) {
+    const body = failureBody(INVALID_PARAMETER_CODE, validation.message);
+    finish(
+      { status: 200, resultCode: INVALID_PARAMETER_CODE, send: (res) => send(res, 200, body) },
+      undefined,
+      undefined,
+    );
+    return;
+  }
+  const fault = context.faults.take(validation.query);
+  finish(successAnswer(context, validation.query, at, fault), fault, validation.query);
+}
