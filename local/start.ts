@@ -1,0 +1,91 @@
+/**
+ * `npm start`: the whole product on this machine, with no AWS account: the CMS simulator, the real collector
+ * handler on a short interval with the `stdout` sink (a live wallboard), and the real query handler behind a
+ * local HTTP server. Ctrl-C stops it. `--runs N` stops after N collections (used by the tests).
+ */
+import { parseArgs } from 'node:util';
+import { staticCredentials } from '../lib/cms/credentials.js';
+import { createCollectorHandler } from '../lib/lambda/collector.js';
+import { createQueryHandler } from '../lib/lambda/query.js';
+import type { Log } from '../lib/log.js';
+import { startApiServer } from './api-server.js';
+import { startCmsSimulator } from './simulator/index.js';
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string' },
+    interval: { type: 'string', default: process.env.START_INTERVAL_SECONDS ?? '5' },
+  },
+});
+const runs = values.runs === undefined ? Number.POSITIVE_INFINITY : Number(values.runs);
+const intervalMs = Number(values.interval) * 1_000;
+if (!(runs > 0) || !(intervalMs > 0)) {
+  process.stderr.write('usage: npm start -- [--runs N] [--interval SECONDS]\n');
+  process.exit(2);
+}
+
+const ACCESS_KEY = 'local-access-key';
+const SECRET_KEY = 'local-secret-key';
+// Skill 8 does not exist in the simulated CMS, so the wallboard shows how a missing skill is reported.
+const simulator = await startCmsSimulator({
+  accessKey: ACCESS_KEY,
+  secretKey: SECRET_KEY,
+  absentSkillIds: [8],
+});
+
+const env = {
+  CMS_BASE_URL: simulator.url,
+  CMS_TARGETS: JSON.stringify([
+    { ccId: 1, vdn: 170, skillIds: '1-8' },
+    { ccId: 1, vdn: 171, skillIds: '20-24' },
+  ]),
+  METRICS_SINK: 'stdout',
+  QUERY_CACHE_SECONDS: '2',
+};
+// The key pair and the simulator's private CA arrive the way the Secrets Manager secret would carry them.
+const credentials = staticCredentials({
+  accessKey: ACCESS_KEY,
+  secretKey: SECRET_KEY,
+  caCertificate: simulator.caCertificate,
+});
+const problems: string[] = [];
+const log: Log = {
+  debug: () => {},
+  info: () => {},
+  warn: (message, ...fields) => problems.push(`warning: ${message} ${JSON.stringify(fields)}`),
+  error: (message, ...fields) => problems.push(`error: ${message} ${JSON.stringify(fields)}`),
+};
+const collect = createCollectorHandler(env, { credentials, log });
+const api = await startApiServer({ handler: createQueryHandler(env, { credentials, log }) });
+
+const header = [
+  `cms-skill-metrics — local run (CMS simulator at ${simulator.url}, no AWS)`,
+  `Query API: ${api.url}/skills/current-stats`,
+  `  curl -s '${api.url}/skills/current-stats?skillIds=1-5' | jq .`,
+  `  curl -s -X POST ${api.url}/skills/current-stats -H 'content-type: application/json' -d '{"ccId":1,"vdn":171,"skillIds":[20,21]}'`,
+  'Ctrl-C to stop.',
+  '',
+].join('\n');
+
+let stopping = false;
+async function stop(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  await Promise.all([api.close(), simulator.close()]);
+}
+process.once('SIGINT', () => void stop());
+process.once('SIGTERM', () => void stop());
+
+for (let run = 1; run <= runs && !stopping; run += 1) {
+  if (process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
+  process.stdout.write(`${header}\n`);
+  problems.length = 0;
+  const summary = await collect({}, { getRemainingTimeInMillis: () => 30_000 });
+  process.stdout.write(
+    `\nrun ${run} at ${new Date().toISOString()}: ${summary.targets} VDNs, ${summary.skillsReturned}/${summary.skillsRequested} skills, ` +
+      `${summary.cmsRequests} CMS requests, ${summary.datumsPublished}/${summary.datums} datums in ${summary.durationMs} ms\n`,
+  );
+  for (const problem of problems) process.stdout.write(`${problem}\n`);
+  if (run < runs) await new Promise((resolve) => setTimeout(resolve, intervalMs));
+}
+await stop();

@@ -1,0 +1,508 @@
+/**
+ * The query API's contract, end to end: real HTTP into the local API Gateway stand-in, the real handler and CMS
+ * client, and the CMS simulator over TLS with its own private CA.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { staticCredentials } from '../lib/cms/credentials.js';
+import { ConfigError, SecretError } from '../lib/errors.js';
+import { createQueryHandler, type QueryHandlerDeps } from '../lib/lambda/query.js';
+import type { Log } from '../lib/log.js';
+import { httpApiEvent, lambdaContext, startApiServer } from '../local/api-server.js';
+import { type CmsSimulator, startCmsSimulator } from '../local/simulator/index.js';
+
+const ACCESS_KEY = 'contract-access-key';
+const SECRET_KEY = 'contract-secret-key-5b1e';
+const TARGETS = [
+  { ccId: 1, vdn: 170, skillIds: '1-8' },
+  { ccId: 1, vdn: 171, skillIds: '20-22' },
+];
+const PATH = '/skills/current-stats';
+
+let simulator: CmsSimulator;
+let caDirectory: string;
+let caFile: string;
+const closers: Array<() => Promise<void>> = [];
+
+beforeAll(async () => {
+  // Skill 8 exists nowhere, so answers show how a missing skill is reported.
+  simulator = await startCmsSimulator({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY, absentSkillIds: [8] });
+  caDirectory = mkdtempSync(join(tmpdir(), 'query-contract-'));
+  caFile = join(caDirectory, 'cms-ca.pem');
+  writeFileSync(caFile, simulator.caCertificate);
+});
+
+afterEach(async () => {
+  simulator.clearFaults();
+  await Promise.all(closers.splice(0).map((close) => close()));
+});
+
+afterAll(async () => {
+  await simulator.close();
+  rmSync(caDirectory, { recursive: true, force: true });
+});
+
+interface LogLine {
+  level: string;
+  message: string;
+  fields: Record<string, unknown>;
+}
+
+function recordingLog(lines: LogLine[]): Log {
+  const record =
+    (level: string) =>
+    (message: unknown, ...extra: unknown[]) => {
+      lines.push({ level, message: String(message), fields: Object.assign({}, ...(extra as object[])) });
+    };
+  return { debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') };
+}
+
+interface Api {
+  readonly url: string;
+  readonly lines: LogLine[];
+  /** Moves the clock of the answer cache. */
+  advance(ms: number): void;
+  get(query?: string): Promise<Response>;
+  post(body: string, headers?: Record<string, string>): Promise<Response>;
+}
+
+async function startApi(overrides: Record<string, string> = {}, deps: QueryHandlerDeps = {}): Promise<Api> {
+  const env = {
+    CMS_BASE_URL: simulator.url,
+    CMS_CA_FILE: caFile,
+    CMS_TARGETS: JSON.stringify(TARGETS),
+    CMS_MAX_ATTEMPTS: '1',
+    CMS_TIMEOUT_MS: '10000',
+    QUERY_CACHE_SECONDS: '0',
+    ...overrides,
+  };
+  const lines: LogLine[] = [];
+  let now = Date.now();
+  const handler = createQueryHandler(env, {
+    credentials: staticCredentials({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY }),
+    log: recordingLog(lines),
+    now: () => now,
+    ...deps,
+  });
+  const server = await startApiServer({ handler });
+  closers.push(() => server.close());
+  return {
+    url: server.url,
+    lines,
+    advance: (ms) => {
+      now += ms;
+    },
+    get: (query = '') => fetch(`${server.url}${PATH}${query}`),
+    post: (body, headers = { 'content-type': 'application/json' }) =>
+      fetch(`${server.url}${PATH}`, { method: 'POST', body, headers }),
+  };
+}
+
+interface ErrorJson {
+  error: { code: string; message: string; field?: string; cmsResultCode?: string };
+}
+
+async function errorOf(response: Response): Promise<ErrorJson['error']> {
+  const body = (await response.json()) as ErrorJson;
+  expect(Object.keys(body)).toEqual(['error']);
+  expect(body.error.message.length).toBeGreaterThan(0);
+  return body.error;
+}
+
+interface StatsJson {
+  ccId: number;
+  vdn: number;
+  fetchedAt: string;
+  skills: Array<{
+    skillId: number;
+    windowStart: string;
+    counters: Record<string, number>;
+    kpis: Record<string, number | null>;
+  }>;
+  missingSkillIds: number[];
+  rollup: { windowStart: string | null; skillCount: number; counters: Record<string, number> };
+}
+
+const requestsSince = (before: number) => simulator.requests.length - before;
+
+describe('200 answers', () => {
+  it('answers a GET with the statistics CMS served', async () => {
+    const api = await startApi();
+    const response = await api.get('?skillIds=1-3,8&ccId=1&vdn=170');
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as StatsJson;
+    const served = simulator.requests.at(-1);
+    expect(served?.skillIds).toEqual([1, 2, 3, 8]);
+    expect(body).toMatchObject({ ccId: 1, vdn: 170, missingSkillIds: [8] });
+    expect(body.skills.map((skill) => skill.skillId)).toEqual([1, 2, 3]);
+    for (const skill of body.skills) {
+      const record = simulator.statsAt(1, 170, skill.skillId, served?.at ?? 0);
+      expect(skill.counters.CallsOffered).toBe(record?.allCallCount);
+      expect(skill.counters.WrapUpTime).toBe(record?.clearUpTime);
+      expect(skill.windowStart).toBe(new Date(record?.startTime ?? 0).toISOString());
+    }
+    expect(body.rollup.skillCount).toBe(3);
+    expect(body.rollup.counters.CallsOffered).toBe(
+      body.skills.reduce((sum, skill) => sum + (skill.counters.CallsOffered ?? 0), 0),
+    );
+  });
+
+  it('says when the statistics were fetched', async () => {
+    const api = await startApi();
+    const body = (await (await api.get('?skillIds=1')).json()) as StatsJson;
+    expect(new Date(body.fetchedAt).toISOString()).toBe(body.fetchedAt);
+  });
+
+  it('forbids any client or proxy to store an answer', async () => {
+    const api = await startApi();
+    const response = await api.get('?skillIds=1');
+    expect(response.headers.get('content-type')).toBe('application/json');
+    expect(response.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('answers a POST of the CMS request body', async () => {
+    const api = await startApi();
+    const response = await api.post('{"ccId":1,"vdn":171,"skillIds":[21,20]}', {
+      'content-type': 'application/json;charset=UTF-8',
+    });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as StatsJson;
+    expect(body).toMatchObject({ ccId: 1, vdn: 171 });
+    expect(body.skills.map((skill) => skill.skillId)).toEqual([20, 21]);
+    expect(simulator.requests.at(-1)).toMatchObject({ ccId: 1, vdn: 171, skillIds: [20, 21] });
+  });
+
+  it('answers a base64-encoded POST body', async () => {
+    const handler = createQueryHandler(
+      { CMS_BASE_URL: simulator.url, CMS_CA_FILE: caFile, CMS_TARGETS: JSON.stringify(TARGETS) },
+      {
+        credentials: staticCredentials({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY }),
+        log: recordingLog([]),
+      },
+    );
+    // API Gateway may hand any body over base64-encoded; the handler decodes it before reading the JSON.
+    const event = httpApiEvent({
+      method: 'POST',
+      target: PATH,
+      headers: [['content-type', 'application/json']],
+    });
+    event.body = Buffer.from('{"skillIds":[2]}').toString('base64');
+    event.isBase64Encoded = true;
+    const response = await handler(event, lambdaContext('r', Date.now() + 29_000));
+    expect(response.statusCode).toBe(200);
+    expect((JSON.parse(response.body ?? '') as StatsJson).skills.map((skill) => skill.skillId)).toEqual([2]);
+  });
+
+  it('answers the first configured VDN and its skills when the caller names nothing', async () => {
+    const api = await startApi();
+    const body = (await (await api.get()).json()) as StatsJson;
+    expect(body).toMatchObject({ ccId: 1, vdn: 170, missingSkillIds: [8] });
+    expect(simulator.requests.at(-1)?.skillIds).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it('answers the configured skills of the VDN the caller names', async () => {
+    const api = await startApi();
+    const body = (await (await api.post('{"vdn":171}')).json()) as StatsJson;
+    expect(body).toMatchObject({ ccId: 1, vdn: 171 });
+    expect(body.skills.map((skill) => skill.skillId)).toEqual([20, 21, 22]);
+  });
+
+  it('answers skills of a configured VDN beyond those the collector watches', async () => {
+    const api = await startApi();
+    const response = await api.get('?vdn=170&skillIds=4000');
+    expect(response.status).toBe(200);
+    expect(simulator.requests.at(-1)?.skillIds).toEqual([4000]);
+  });
+});
+
+describe('400 answers', () => {
+  it.each([
+    ['?skillIds=abc', 'skillIds'],
+    ['?skillIds=0', 'skillIds'],
+    ['?skillIds=1-5001', 'skillIds'],
+    ['?skillIds=', 'skillIds'],
+    ['?ccId=x', 'ccId'],
+    ['?vdn=99999', 'vdn'],
+    ['?vdn=170&vdn=171', 'vdn'],
+    ['?skills=1-3', 'skills'],
+  ])('refuses GET %s, naming %s', async (query, field) => {
+    const api = await startApi();
+    const before = simulator.requests.length;
+    const response = await api.get(query);
+    expect(response.status).toBe(400);
+    const error = await errorOf(response);
+    expect(error).toMatchObject({ code: 'VALIDATION_ERROR', field });
+    expect(error.message).toContain(field);
+    expect(requestsSince(before)).toBe(0);
+  });
+
+  it.each([
+    ['{"skillIds":[1,', 'body'],
+    ['[1,2]', 'body'],
+    ['', 'body'],
+    ['{"ccId":"1"}', 'ccId'],
+    ['{"vdn":170.5}', 'vdn'],
+    ['{"skillIds":[1,2,70000]}', 'skillIds[2]'],
+    ['{"skillIds":{"0":1}}', 'skillIds'],
+    ['{"skillIds":[1],"priority":"high"}', 'priority'],
+  ])('refuses POST %s, naming %s', async (body, field) => {
+    const api = await startApi();
+    const response = await api.post(body);
+    expect(response.status).toBe(400);
+    expect(await errorOf(response)).toMatchObject({ code: 'VALIDATION_ERROR', field });
+  });
+
+  it('refuses more skills than QUERY_MAX_SKILLS', async () => {
+    const api = await startApi({ QUERY_MAX_SKILLS: '10' });
+    const response = await api.get('?skillIds=1-11');
+    expect(response.status).toBe(400);
+    const error = await errorOf(response);
+    expect(error.field).toBe('skillIds');
+    expect(error.message).toContain('at most 10');
+  });
+
+  it('refuses a body that is not JSON by its content type', async () => {
+    const api = await startApi();
+    const response = await api.post('{"vdn":170}', { 'content-type': 'text/plain' });
+    expect(response.status).toBe(400);
+    expect((await errorOf(response)).field).toBe('content-type');
+  });
+
+  it('refuses query parameters on a POST', async () => {
+    const api = await startApi();
+    const response = await fetch(`${api.url}${PATH}?vdn=170`, {
+      method: 'POST',
+      body: '{}',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(response.status).toBe(400);
+    expect((await errorOf(response)).field).toBe('vdn');
+  });
+});
+
+describe('403, 404 and 405 answers', () => {
+  it.each(['?vdn=999', '?ccId=2', '?ccId=2&vdn=170'])(
+    'forbids a VDN this deployment does not serve (%s)',
+    async (query) => {
+      const api = await startApi();
+      const before = simulator.requests.length;
+      const response = await api.get(query);
+      expect(response.status).toBe(403);
+      expect((await errorOf(response)).code).toBe('FORBIDDEN');
+      expect(requestsSince(before)).toBe(0);
+    },
+  );
+
+  it('answers 404 for an unknown path', async () => {
+    const api = await startApi();
+    const response = await fetch(`${api.url}/skills/history`);
+    expect(response.status).toBe(404);
+    expect((await errorOf(response)).code).toBe('NOT_FOUND');
+    expect(response.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it.each(['DELETE', 'PUT', 'PATCH'])('answers 405 with the allowed methods to %s', async (method) => {
+    const api = await startApi();
+    const response = await fetch(`${api.url}${PATH}`, { method });
+    expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toBe('GET, POST');
+    expect((await errorOf(response)).code).toBe('METHOD_NOT_ALLOWED');
+  });
+});
+
+describe('502 and 504 answers', () => {
+  it('passes on the result code of a CMS failure', async () => {
+    const api = await startApi();
+    simulator.inject({ kind: 'resultCode', code: '0100001', desc: 'parameter error' });
+    const response = await api.get('?skillIds=1');
+    expect(response.status).toBe(502);
+    const error = await errorOf(response);
+    expect(error).toMatchObject({ code: 'CMS_RESULT_ERROR', cmsResultCode: '0100001' });
+    expect(error.message).toContain('parameter error');
+  });
+
+  it.each([
+    [{ kind: 'status', status: 503 } as const, 'CMS_HTTP_ERROR'],
+    [{ kind: 'status', status: 500 } as const, 'CMS_HTTP_ERROR'],
+    [{ kind: 'unauthorized' } as const, 'CMS_UNAUTHORIZED'],
+    [{ kind: 'malformedJson' } as const, 'CMS_PROTOCOL_ERROR'],
+    [{ kind: 'dropConnection' } as const, 'CMS_NETWORK_ERROR'],
+  ])('answers 502 when CMS fails with %j', async (fault, code) => {
+    const api = await startApi();
+    simulator.inject(fault);
+    const response = await api.get('?skillIds=1');
+    expect(response.status).toBe(502);
+    expect((await errorOf(response)).code).toBe(code);
+  });
+
+  it('answers 504 when CMS answers after the per-request timeout', async () => {
+    const api = await startApi({ CMS_TIMEOUT_MS: '200' });
+    simulator.inject({ kind: 'latency', ms: 1_500 });
+    const response = await api.get('?skillIds=1');
+    expect(response.status).toBe(504);
+    expect((await errorOf(response)).code).toBe('CMS_TIMEOUT');
+  });
+
+  it('answers 504 when the query timeout passes before CMS answers', async () => {
+    const api = await startApi({ QUERY_TIMEOUT_MS: '200', CMS_MAX_ATTEMPTS: '3' });
+    simulator.inject({ kind: 'latency', ms: 1_500 }, { times: 3 });
+    const response = await api.get('?skillIds=1');
+    expect(response.status).toBe(504);
+  });
+
+  it('answers 504 when Lambda has too little time left to ask CMS', async () => {
+    const handler = createQueryHandler(
+      { CMS_BASE_URL: simulator.url, CMS_CA_FILE: caFile, CMS_TARGETS: JSON.stringify(TARGETS) },
+      {
+        credentials: staticCredentials({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY }),
+        log: recordingLog([]),
+      },
+    );
+    simulator.inject({ kind: 'latency', ms: 1_500 });
+    // 1.3 s left, less the safety margin, leaves about 300 ms for CMS.
+    const response = await handler(httpApiEvent({ method: 'GET', target: `${PATH}?skillIds=1` }), {
+      getRemainingTimeInMillis: () => 1_300,
+    });
+    expect(response.statusCode).toBe(504);
+  });
+
+  it('answers 502 with a generic message when the credentials cannot be loaded', async () => {
+    const api = await startApi(
+      {},
+      {
+        credentials: {
+          current: () =>
+            Promise.reject(new SecretError('secret prod/cms-credentials: field "secretKey" is missing')),
+          refresh: () => Promise.reject(new SecretError('unreachable')),
+        },
+      },
+    );
+    const response = await api.get('?skillIds=1');
+    expect(response.status).toBe(502);
+    const error = await errorOf(response);
+    expect(error.code).toBe('CMS_CREDENTIALS_UNAVAILABLE');
+    expect(error.message).not.toContain('prod/cms-credentials');
+    expect(JSON.stringify(api.lines)).toContain('prod/cms-credentials');
+  });
+});
+
+describe('sharing CMS calls', () => {
+  it('lets concurrent identical queries share one CMS request', async () => {
+    const api = await startApi({ QUERY_CACHE_SECONDS: '0' });
+    // Long enough for every request to arrive while the first one's CMS call is still under way.
+    simulator.inject({ kind: 'latency', ms: 1_000 });
+    const before = simulator.requests.length;
+    const responses = await Promise.all([
+      api.get('?skillIds=1-3'),
+      api.get('?skillIds=3,2,1'),
+      api.post('{"ccId":1,"vdn":170,"skillIds":[2,3,1]}'),
+      api.get('?skillIds=1-3&vdn=170'),
+      api.get('?skillIds=1,2,3'),
+    ]);
+    expect(responses.map((response) => response.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(requestsSince(before)).toBe(1);
+    const bodies = await Promise.all(responses.map((response) => response.text()));
+    expect(new Set(bodies).size).toBe(1);
+    const sources = api.lines.map((line) => line.fields.cache).sort();
+    expect(sources).toEqual(['coalesced', 'coalesced', 'coalesced', 'coalesced', 'miss']);
+  });
+
+  it('asks CMS separately for different skills', async () => {
+    const api = await startApi({ QUERY_CACHE_SECONDS: '5' });
+    const before = simulator.requests.length;
+    await Promise.all([api.get('?skillIds=1'), api.get('?skillIds=2')]);
+    expect(requestsSince(before)).toBe(2);
+  });
+
+  it('answers a repeated query from the cache within QUERY_CACHE_SECONDS', async () => {
+    const api = await startApi({ QUERY_CACHE_SECONDS: '5' });
+    const before = simulator.requests.length;
+    const first = await (await api.get('?skillIds=4')).text();
+    api.advance(4_900);
+    const second = await (await api.get('?skillIds=4')).text();
+    expect(requestsSince(before)).toBe(1);
+    expect(second).toBe(first);
+    expect(api.lines.map((line) => line.fields.cache)).toEqual(['miss', 'hit']);
+  });
+
+  it('asks CMS again once QUERY_CACHE_SECONDS have passed', async () => {
+    const api = await startApi({ QUERY_CACHE_SECONDS: '5' });
+    const before = simulator.requests.length;
+    await api.get('?skillIds=4');
+    api.advance(5_000);
+    await api.get('?skillIds=4');
+    expect(requestsSince(before)).toBe(2);
+  });
+
+  it('does not cache when QUERY_CACHE_SECONDS is 0', async () => {
+    const api = await startApi({ QUERY_CACHE_SECONDS: '0' });
+    const before = simulator.requests.length;
+    await api.get('?skillIds=4');
+    await api.get('?skillIds=4');
+    expect(requestsSince(before)).toBe(2);
+  });
+
+  it('does not cache failures', async () => {
+    const api = await startApi({ QUERY_CACHE_SECONDS: '5' });
+    simulator.inject({ kind: 'status', status: 503 });
+    const before = simulator.requests.length;
+    expect((await api.get('?skillIds=5')).status).toBe(502);
+    expect((await api.get('?skillIds=5')).status).toBe(200);
+    expect(requestsSince(before)).toBe(2);
+  });
+});
+
+describe('logging and configuration', () => {
+  it('logs one structured line per request', async () => {
+    const api = await startApi();
+    await api.get('?skillIds=1');
+    await api.get('?vdn=999');
+    expect(api.lines).toHaveLength(2);
+    expect(api.lines[0]).toMatchObject({
+      level: 'info',
+      message: 'query request',
+      fields: { method: 'GET', path: PATH, status: 200, ccId: 1, vdn: 170, skills: '1', cache: 'miss' },
+    });
+    expect(api.lines[0]?.fields.durationMs).toEqual(expect.any(Number));
+    expect(api.lines[1]).toMatchObject({
+      level: 'info',
+      fields: { status: 403, error: { code: 'FORBIDDEN' } },
+    });
+  });
+
+  it('logs CMS failures as errors', async () => {
+    const api = await startApi();
+    simulator.inject({ kind: 'status', status: 500 });
+    await api.get('?skillIds=1');
+    expect(api.lines[0]).toMatchObject({
+      level: 'error',
+      fields: { status: 502, error: { code: 'CMS_HTTP_ERROR' } },
+    });
+  });
+
+  it.each([
+    [{ QUERY_MAX_SKILLS: '0' }, 'QUERY_MAX_SKILLS'],
+    [{ QUERY_MAX_SKILLS: '5001' }, 'QUERY_MAX_SKILLS'],
+    [{ QUERY_CACHE_SECONDS: 'soon' }, 'QUERY_CACHE_SECONDS'],
+    [{ QUERY_TIMEOUT_MS: '10' }, 'QUERY_TIMEOUT_MS'],
+    [{ CMS_TARGETS: '' }, 'CC_ID'],
+    [{ CMS_BASE_URL: 'http://127.0.0.1' }, 'CMS_BASE_URL'],
+  ])('refuses to start with %j', (overrides, variable) => {
+    const env = {
+      CMS_BASE_URL: simulator.url,
+      CMS_TARGETS: JSON.stringify(TARGETS),
+      CMS_SECRET_ID: 's',
+      ...overrides,
+    };
+    let thrown: unknown;
+    try {
+      createQueryHandler(env, { log: recordingLog([]) });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect((thrown as ConfigError).variable).toBe(variable);
+  });
+});
