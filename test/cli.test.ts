@@ -1,0 +1,122 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../lib/cli/main.js';
+import { ALL_METRIC_NAMES, COUNTERS, KPIS } from '../lib/model.js';
+import { type CmsSimulator, startCmsSimulator } from '../local/simulator/index.js';
+
+const SECRET_KEY = 'cli-secret-do-not-print';
+let simulator: CmsSimulator;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  simulator = await startCmsSimulator({ secretKey: SECRET_KEY, absentSkillIds: [4] });
+  const caFile = join(mkdtempSync(join(tmpdir(), 'cli-ca-')), 'ca.pem');
+  writeFileSync(caFile, simulator.caCertificate);
+  env = {
+    CMS_BASE_URL: simulator.url,
+    CMS_ACCESS_KEY: 'sim-access-key',
+    CMS_SECRET_KEY: SECRET_KEY,
+    CMS_CA_FILE: caFile,
+    CC_ID: '1',
+    VDN: '170',
+  };
+});
+
+afterAll(() => simulator?.close());
+
+async function cli(argv: string[], overrides: Record<string, string | undefined> = {}) {
+  let out = '';
+  let err = '';
+  const code = await runCli(
+    argv,
+    { ...env, ...overrides },
+    { out: (t) => (out += t), err: (t) => (err += t) },
+  );
+  expect(`${out}${err}`).not.toContain(SECRET_KEY);
+  return { code, out, err };
+}
+
+describe('cms-skill-metrics query', () => {
+  it('prints a table per skill with counters, KPIs and the window start', async () => {
+    const { code, out } = await cli(['query', '--skills', '1-3']);
+    expect(code).toBe(0);
+    expect(out).toContain('CcId 1 · VDN 170');
+    for (const header of ['SkillId', 'Start', 'Offered', 'Aband%', 'SL20%', 'AvgWrap s'])
+      expect(out).toContain(header);
+    expect(out).toMatch(/^1\s+\d\d:\d\d\s+\d+/m);
+    expect(out).toContain('VDN total');
+  });
+
+  it('prints one JSON document keyed by the metric names, with absent KPIs as null', async () => {
+    const { code, out } = await cli(['query', '--skills', '1-5', '--json', '--vdn', '171']);
+    expect(code).toBe(0);
+    const document = JSON.parse(out);
+    expect(document).toMatchObject({ ccId: 1, vdn: 171, missingSkillIds: [4] });
+    expect(document.skills.map((skill: { skillId: number }) => skill.skillId)).toEqual([1, 2, 3, 5]);
+    const [first] = document.skills;
+    expect(Object.keys(first.counters)).toEqual(COUNTERS.map((c) => c.name));
+    expect(Object.keys(first.kpis)).toEqual(KPIS.map((k) => k.name));
+    for (const skill of document.skills) {
+      const served = simulator.statsAt(1, 171, skill.skillId, Date.parse(skill.windowStart));
+      expect(served?.startTime).toBe(Date.parse(skill.windowStart));
+      expect(skill.kpis.AbandonmentRate === null).toBe(skill.counters.CallsOffered === 0);
+      expect(Object.keys(skill.counters).every((name) => ALL_METRIC_NAMES.includes(name as never))).toBe(
+        true,
+      );
+    }
+  });
+
+  it('says which skills CMS did not return', async () => {
+    const { out } = await cli(['query', '--skills', '3-5']);
+    expect(out).toContain('CMS did not return skills 4');
+  });
+
+  it.each([
+    [['query'], '--skills: is required'],
+    [['query', '--skills', '1-x'], '--skills'],
+    [['query', '--skills', '1', '--vdn', '0'], '--vdn: must be between 1 and 5000'],
+    [['query', '--skills', '1', '--cc-id', 'abc'], '--cc-id: must be a whole number'],
+    [['query', '--skills', '1', '--verbose'], "Unknown option '--verbose'"],
+    [['report'], 'command: unknown "report"'],
+    [[], 'command: missing'],
+  ])('rejects %j with a one-line error and exit code 2', async (argv, message) => {
+    const { code, err, out } = await cli(argv);
+    expect(code).toBe(2);
+    expect(out).toBe('');
+    expect(err.split('\n')[0]).toContain(message);
+  });
+
+  it.each([
+    [{ CMS_BASE_URL: undefined }, 'CMS_BASE_URL: is required'],
+    [{ CMS_BASE_URL: 'http://127.0.0.1:1' }, 'CMS_BASE_URL: must be an https:// URL'],
+    [{ CMS_SECRET_KEY: undefined }, 'CMS_SECRET_KEY: is required'],
+    [{ CC_ID: undefined }, 'CC_ID: is required'],
+    [{ CMS_CA_FILE: '/nonexistent.pem' }, 'CMS_CA_FILE: cannot read'],
+  ])('rejects configuration %j naming the variable, exit code 2', async (overrides, message) => {
+    const { code, err } = await cli(['query', '--skills', '1'], overrides);
+    expect(code).toBe(2);
+    expect(err.split('\n')[0]).toContain(message);
+  });
+
+  it('exits 1 with the reason when CMS refuses the key pair, without printing the key', async () => {
+    const { code, err } = await cli(['query', '--skills', '1'], { CMS_SECRET_KEY: `${SECRET_KEY}-wrong` });
+    expect(code).toBe(1);
+    expect(err).toContain('HTTP 401');
+    expect(err).not.toContain(`${SECRET_KEY}-wrong`);
+  });
+
+  it('exits 1 naming the CMS result code when CMS answers a failure', async () => {
+    simulator.inject({ kind: 'resultCode', code: '0100009', desc: 'system busy' });
+    const { code, err } = await cli(['query', '--skills', '1']);
+    expect(code).toBe(1);
+    expect(err).toContain('CMS result code 0100009: system busy');
+  });
+
+  it('refuses a CMS whose certificate is not issued by the configured CA', async () => {
+    const { code, err } = await cli(['query', '--skills', '1'], { CMS_CA_FILE: '' });
+    expect(code).toBe(1);
+    expect(err).toMatch(/certificate/i);
+  });
+});
