@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'bench/**/*.test.ts'],
     // Integration tests run real TLS servers; two cores are shared by every worker.
     testTimeout: 30_000,
     hookTimeout: 30_000,

@@ -1,0 +1,392 @@
+import { performance } from 'node:perf_hooks';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CmsClient } from '../lib/cms/client.js';
+import type { RunSummary } from '../lib/collector.js';
+import { type Env, loadCmsSettings } from '../lib/config.js';
+import { createCollectorHandler } from '../lib/lambda/collector.js';
+import { CloudWatchSink, planBatches } from '../lib/metrics/cloudwatch.js';
+import type { Datum } from '../lib/metrics/datum.js';
+import { ALL_METRICS, buildDatums } from '../lib/metrics/datums.js';
+import { cleanEnv, resultOf, runChild } from './children.js';
+import { quietLog } from './quiet-log.js';
+import type { Figure } from './report.js';
+import type { BenchServers, ServerCounts } from './servers-client.js';
+import { criticalPathMs, expectedCmsCalls, median } from './stats.js';
+import { benchCloudWatch, benchCredentials } from './wiring.js';
+
+/**
+ * The real collector handler at fleet scale against the CMS simulator and the fake AWS endpoint (both with
+ * latency injected, in another process). The yardstick is the critical path: the round trips a collection
+ * cannot avoid, each measured alone in the same run.
+ */
+
+/** CloudWatchSink's default (lib/metrics/cloudwatch.ts); the run also reports the concurrency it observed. */
+export const SINK_CONCURRENCY = 8;
+const NAMESPACE = 'Bench/SkillQueues';
+const REMAINING_MS = 60_000;
+const CMS_BATCH = 1_000;
+
+export interface Scenario {
+  readonly id: string;
+  readonly label: string;
+  readonly env: Env;
+  readonly skillsPerVdn: readonly number[];
+}
+
+export const SCENARIOS: readonly Scenario[] = [
+  {
+    id: 'oneVdn5000',
+    label: '1 VDN × 5,000 skills',
+    env: { CC_ID: '1', VDN: '1', SKILL_IDS: '1-5000' },
+    skillsPerVdn: [5_000],
+  },
+  {
+    id: 'tenVdns1000',
+    label: '10 VDNs × 1,000 skills',
+    env: {
+      CMS_TARGETS: JSON.stringify(
+        Array.from({ length: 10 }, (_, index) => ({ ccId: 1, vdn: index + 1, skillIds: '1-1000' })),
+      ),
+    },
+    skillsPerVdn: Array.from({ length: 10 }, () => 1_000),
+  },
+];
+
+export interface RunRecord {
+  readonly wallMs: number;
+  /** CPU this process used during the run (user + system, all threads). */
+  readonly cpuMs: number;
+  readonly summary: Pick<
+    RunSummary,
+    'cmsRequests' | 'publishCalls' | 'datums' | 'datumsPublished' | 'skillsReturned' | 'durationMs'
+  > & { readonly failures: number; readonly publishFailures: number };
+  readonly servers: ServerCounts;
+  /** Most PutMetricData calls seen in flight at once. */
+  readonly maxPutMetricDataInFlight: number;
+}
+
+export interface ScenarioResult {
+  readonly scenario: Scenario;
+  readonly cmsConcurrency: number;
+  readonly first: RunRecord;
+  readonly warm: readonly RunRecord[];
+  readonly cmsRoundTripMs: readonly number[];
+  readonly putMetricDataRoundTripMs: readonly number[];
+}
+
+export interface RssResult {
+  readonly afterStartMB: number;
+  readonly afterImportMB: number;
+  readonly runs: readonly { readonly ms: number; readonly peakMB: number; readonly datums: number }[];
+}
+
+export interface CollectorBenchResult {
+  readonly scenarios: readonly ScenarioResult[];
+  readonly rss: RssResult | { readonly error: string };
+}
+
+/**
+ * A CloudWatch client that also counts how many calls it has in flight, to show the sink's concurrency as run
+ * rather than as configured.
+ */
+function countingCloudWatch(servers: BenchServers): {
+  client: CloudWatchClient;
+  takeMaxInFlight: () => number;
+} {
+  const client = benchCloudWatch(servers);
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const send = client.send.bind(client) as (...args: unknown[]) => Promise<unknown>;
+  (client as { send: unknown }).send = async (...args: unknown[]) => {
+    inFlight += 1;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    try {
+      return await send(...args);
+    } finally {
+      inFlight -= 1;
+    }
+  };
+  return {
+    client,
+    takeMaxInFlight: () => {
+      const max = maxInFlight;
+      maxInFlight = 0;
+      return max;
+    },
+  };
+}
+
+/** One full CMS batch and one full PutMetricData call, each timed alone on warm connections. */
+async function measureRoundTrips(
+  cms: CmsClient,
+  sink: CloudWatchSink,
+  batch: readonly Datum[],
+  samples: number,
+): Promise<{ cms: number[]; putMetricData: number[] }> {
+  const skillIds = Array.from({ length: CMS_BATCH }, (_, index) => index + 1);
+  const cmsMs: number[] = [];
+  const pmdMs: number[] = [];
+  for (let sample = 0; sample < samples; sample += 1) {
+    let started = performance.now();
+    await cms.currentCallStats({ ccId: 1, vdn: 1, skillIds }, { deadline: Date.now() + REMAINING_MS });
+    cmsMs.push(performance.now() - started);
+    started = performance.now();
+    const report = await sink.publish(batch);
+    if (report.failures.length > 0) throw new Error(`PutMetricData failed: ${report.failures[0]?.error}`);
+    pmdMs.push(performance.now() - started);
+  }
+  return { cms: cmsMs, putMetricData: pmdMs };
+}
+
+/** A full PutMetricData batch of the datums the collector builds for 1,000 skills. */
+async function fullBatch(cms: CmsClient): Promise<Datum[]> {
+  const skillIds = Array.from({ length: CMS_BATCH }, (_, index) => index + 1);
+  const result = await cms.currentCallStats(
+    { ccId: 1, vdn: 1, skillIds },
+    { deadline: Date.now() + REMAINING_MS },
+  );
+  const datums = buildDatums(
+    [
+      {
+        ccId: 1,
+        vdn: 1,
+        skills: result.skills,
+        missingSkillIds: result.missingSkillIds,
+        succeeded: true,
+        slowestBatchMs: result.slowestBatchMs,
+      },
+    ],
+    { now: Date.now(), selection: ALL_METRICS },
+  );
+  const [first] = planBatches(datums);
+  if (!first || first.length < CMS_BATCH) throw new Error('expected a full batch of datums for 1,000 skills');
+  return first;
+}
+
+async function runScenario(
+  servers: BenchServers,
+  scenario: Scenario,
+  options: { readonly warmRuns: number; readonly roundTripSamples: number },
+): Promise<ScenarioResult> {
+  const env: Env = { CMS_BASE_URL: servers.cmsUrl, ...scenario.env };
+  const credentials = benchCredentials(servers);
+  const cloudWatch = countingCloudWatch(servers);
+  const handler = createCollectorHandler(env, {
+    credentials,
+    cloudWatch: cloudWatch.client,
+    log: quietLog(),
+  });
+  const context = { getRemainingTimeInMillis: () => REMAINING_MS };
+
+  const cms = new CmsClient({ ...loadCmsSettings(env), credentials });
+  const sink = new CloudWatchSink({ client: benchCloudWatch(servers), namespace: NAMESPACE });
+  const batch = await fullBatch(cms);
+  // Warms the sink's connection; its time is not a sample.
+  await sink.publish(batch);
+
+  const record = async (): Promise<RunRecord> => {
+    await servers.take();
+    cloudWatch.takeMaxInFlight();
+    const cpu = process.cpuUsage();
+    const started = performance.now();
+    const summary = await handler({}, context);
+    const wallMs = performance.now() - started;
+    const cpuUsed = process.cpuUsage(cpu);
+    return {
+      wallMs,
+      cpuMs: (cpuUsed.user + cpuUsed.system) / 1_000,
+      summary: {
+        cmsRequests: summary.cmsRequests,
+        publishCalls: summary.publishCalls,
+        datums: summary.datums,
+        datumsPublished: summary.datumsPublished,
+        skillsReturned: summary.skillsReturned,
+        durationMs: summary.durationMs,
+        failures: summary.failures.length,
+        publishFailures: summary.publishFailures.length,
+      },
+      servers: await servers.take(),
+      maxPutMetricDataInFlight: cloudWatch.takeMaxInFlight(),
+    };
+  };
+
+  // Round trips are sampled before and after the runs, so a change in the machine's load shows in both.
+  const before = await measureRoundTrips(cms, sink, batch, options.roundTripSamples);
+  const first = await record();
+  const warm: RunRecord[] = [];
+  for (let run = 0; run < options.warmRuns; run += 1) warm.push(await record());
+  const after = await measureRoundTrips(cms, sink, batch, options.roundTripSamples);
+  cms.close();
+  await servers.take();
+  return {
+    scenario,
+    cmsConcurrency: loadCmsSettings(env).maxConcurrency,
+    first,
+    warm,
+    cmsRoundTripMs: [...before.cms, ...after.cms],
+    putMetricDataRoundTripMs: [...before.putMetricData, ...after.putMetricData],
+  };
+}
+
+/**
+ * Peak RSS of the production collector bundle over 5,000 skills in a process of its own, configured as in
+ * Lambda: key pair (and the simulator's CA) from a Secrets Manager secret, metrics to CloudWatch.
+ */
+async function measureRss(servers: BenchServers, collectorBundle: string, runs: number): Promise<RssResult> {
+  const secretId = 'bench/cms-credentials';
+  await servers.setSecret(
+    secretId,
+    JSON.stringify({
+      accessKey: servers.accessKey,
+      secretKey: servers.secretKey,
+      caCertificate: servers.caCertificate,
+    }),
+  );
+  const outcome = await runChild(
+    [new URL('./rss-probe.mjs', import.meta.url).pathname, collectorBundle, String(runs)],
+    {
+      env: cleanEnv({
+        CMS_BASE_URL: servers.cmsUrl,
+        CMS_SECRET_ID: secretId,
+        CC_ID: '1',
+        VDN: '1',
+        SKILL_IDS: '1-5000',
+        METRIC_NAMESPACE: NAMESPACE,
+        AWS_REGION: 'us-east-1',
+        AWS_ENDPOINT_URL: servers.awsUrl,
+        AWS_ACCESS_KEY_ID: 'bench',
+        AWS_SECRET_ACCESS_KEY: 'bench',
+        AWS_EC2_METADATA_DISABLED: 'true',
+        // The probe logs at Lambda's default level; its lines are read for the result only.
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+      }),
+      timeoutMs: 120_000,
+    },
+  );
+  await servers.take();
+  return resultOf<RssResult>(outcome);
+}
+
+export async function runCollectorBench(
+  servers: BenchServers,
+  options: {
+    readonly warmRuns: number;
+    readonly roundTripSamples: number;
+    readonly rssRuns: number;
+    /** The built collector bundle, or why there is none. */
+    readonly collectorBundle: string | { readonly error: string };
+  },
+): Promise<CollectorBenchResult> {
+  const scenarios: ScenarioResult[] = [];
+  for (const scenario of SCENARIOS) scenarios.push(await runScenario(servers, scenario, options));
+  let rss: CollectorBenchResult['rss'];
+  if (typeof options.collectorBundle !== 'string') rss = options.collectorBundle;
+  else {
+    try {
+      rss = await measureRss(servers, options.collectorBundle, options.rssRuns);
+    } catch (error) {
+      rss = { error: String(error) };
+    }
+  }
+  return { scenarios, rss };
+}
+
+export function collectorFigures(result: CollectorBenchResult): Figure[] {
+  const figures: Figure[] = [];
+  for (const outcome of result.scenarios) {
+    const { scenario, first, warm } = outcome;
+    const id = `collector.${scenario.id}`;
+    const wallMs = median(warm.map((run) => run.wallMs));
+    const cpuMs = median(warm.map((run) => run.cpuMs));
+    const typical = warm[0] ?? first;
+    const cmsRoundTrip = median(outcome.cmsRoundTripMs);
+    const pmdRoundTrip = median(outcome.putMetricDataRoundTripMs);
+    const batches = expectedCmsCalls(scenario.skillsPerVdn, CMS_BATCH);
+    const runs = [first, ...warm];
+    // Every run must make exactly the calls the batching rules allow; the worst run is the figure.
+    const worstCms = Math.max(...runs.map((run) => run.servers.cmsRequests));
+    const bestCms = Math.min(...runs.map((run) => run.servers.cmsRequests));
+    const pmdExcess = runs.map(
+      (run) => run.servers.putMetricDataCalls - Math.ceil(run.summary.datums / 1_000),
+    );
+    const bound = criticalPathMs({
+      cmsBatches: batches,
+      cmsConcurrency: outcome.cmsConcurrency,
+      cmsRoundTripMs: cmsRoundTrip,
+      putMetricDataCalls: typical.servers.putMetricDataCalls,
+      sinkConcurrency: SINK_CONCURRENCY,
+      putMetricDataRoundTripMs: pmdRoundTrip,
+    });
+    const failures = runs.reduce((sum, run) => sum + run.summary.failures + run.summary.publishFailures, 0);
+    figures.push(
+      {
+        id: `${id}.wallMs`,
+        label: `collector ${scenario.label}: wall time (warm, median)`,
+        value: wallMs,
+        unit: 'ms',
+        note:
+          `first run ${first.wallMs.toFixed(0)} ms; warm runs ${warm.map((run) => run.wallMs.toFixed(0)).join(', ')} ms; ` +
+          `${typical.summary.datums} datums, ${typical.summary.skillsReturned} skills returned` +
+          (failures > 0 ? `; ${failures} failures reported` : ''),
+      },
+      {
+        id: `${id}.cmsCalls`,
+        label: `collector ${scenario.label}: CMS requests per run`,
+        value: bestCms === worstCms ? worstCms : Number.NaN,
+        unit: '',
+        goal: { op: '==', value: batches },
+        ...(bestCms === worstCms ? {} : { note: `runs differ: ${bestCms} to ${worstCms}` }),
+      },
+      {
+        id: `${id}.putMetricDataCalls`,
+        label: `collector ${scenario.label}: PutMetricData calls − ⌈datums/1000⌉`,
+        value: Math.max(...pmdExcess.map(Math.abs)),
+        unit: '',
+        goal: { op: '==', value: 0 },
+        note: `${typical.servers.putMetricDataCalls} calls for ${typical.summary.datums} datums (largest call ${typical.servers.putMetricDataMaxDatums}); at most ${Math.max(...runs.map((run) => run.maxPutMetricDataInFlight))} in flight`,
+      },
+      {
+        id: `${id}.cpuMs`,
+        label: `collector ${scenario.label}: CPU per run (warm, median)`,
+        value: cpuMs,
+        unit: 'ms',
+        note:
+          `${((cpuMs * 1_000) / typical.summary.datums).toFixed(1)} µs per datum; CPU is ${((100 * cpuMs) / wallMs).toFixed(0)}% of the wall time ` +
+          `(the stand-in servers used ${median(warm.map((run) => run.servers.cpuMs)).toFixed(0)} ms in their own process)`,
+      },
+      {
+        id: `${id}.criticalPathRatio`,
+        label: `collector ${scenario.label}: wall time / critical path`,
+        value: wallMs / bound,
+        unit: '×',
+        goal: { op: '<=', value: 1.5 },
+        note:
+          `bound ${bound.toFixed(0)} ms = ⌈${batches}/${outcome.cmsConcurrency}⌉ × CMS ${cmsRoundTrip.toFixed(1)} ms + ` +
+          `⌈${typical.servers.putMetricDataCalls}/${SINK_CONCURRENCY}⌉ × PutMetricData ${pmdRoundTrip.toFixed(1)} ms (medians of ${outcome.cmsRoundTripMs.length} lone calls)`,
+      },
+    );
+  }
+  if ('error' in result.rss) {
+    figures.push({
+      id: 'collector.oneVdn5000.peakRssMB',
+      label: 'collector 5,000 skills: peak RSS (own process)',
+      value: Number.NaN,
+      unit: 'MB',
+      goal: { op: '<=', value: 128 },
+      note: result.rss.error.split('\n')[0] ?? '',
+    });
+  } else {
+    const peak = Math.max(...result.rss.runs.map((run) => run.peakMB));
+    figures.push({
+      id: 'collector.oneVdn5000.peakRssMB',
+      label: 'collector 5,000 skills: peak RSS (own process)',
+      value: peak,
+      unit: 'MB',
+      goal: { op: '<=', value: 128 },
+      note:
+        `production bundle, credentials via Secrets Manager; ${result.rss.afterStartMB.toFixed(0)} MB at start, ` +
+        `${result.rss.afterImportMB.toFixed(0)} MB after import, after each run: ${result.rss.runs.map((run) => run.peakMB.toFixed(0)).join(', ')} MB`,
+    });
+  }
+  return figures;
+}

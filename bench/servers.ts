@@ -1,0 +1,97 @@
+/**
+ * The CMS simulator and the fake AWS endpoint in a process of their own, driven over IPC by the benchmarks.
+ * Keeping them out of the measured process means their CPU (building thousands of statistics records,
+ * unzipping and validating tens of thousands of datums) neither slows the code under test nor counts in its
+ * memory.
+ *
+ * Run as `node --import tsx bench/servers.ts` with BENCH_CMS_LATENCY_MS and BENCH_AWS_LATENCY_MS set; it
+ * sends one `ready` message, then answers requests until told to close.
+ */
+import { startFakeAws } from '../local/fake-aws.js';
+import { startCmsSimulator } from '../local/simulator/index.js';
+import type { ServerCounts, ServersReady, ServersReply, ServersRequest } from './servers-protocol.js';
+
+const ACCESS_KEY = 'bench-access-key';
+const SECRET_KEY = 'bench-secret-key';
+
+function latencyFromEnv(name: string): number {
+  const value = Number(process.env[name] ?? '0');
+  if (!(Number.isFinite(value) && value >= 0)) throw new RangeError(`${name} must be a number of ms ≥ 0`);
+  return value;
+}
+
+const cmsLatencyMs = latencyFromEnv('BENCH_CMS_LATENCY_MS');
+const simulator = await startCmsSimulator({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY });
+if (cmsLatencyMs > 0) simulator.inject({ kind: 'latency', ms: cmsLatencyMs }, { times: Infinity });
+const aws = await startFakeAws({ latencyMs: latencyFromEnv('BENCH_AWS_LATENCY_MS') });
+
+/** Requests already reported: counts are always "since the last take". */
+let cmsSeen = 0;
+let cpuSince = process.cpuUsage();
+
+function cpuMsSince(since: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1_000;
+}
+
+function take(): ServerCounts {
+  const requests = simulator.requests.slice(cmsSeen);
+  cmsSeen = simulator.requests.length;
+  const cmsByQuery: Record<string, number> = {};
+  const cmsStatuses: Record<string, number> = {};
+  for (const request of requests) {
+    const first = request.skillIds[0];
+    const last = request.skillIds[request.skillIds.length - 1];
+    const key = `${request.ccId}/${request.vdn}/${first}-${last}/${request.skillIds.length}`;
+    cmsByQuery[key] = (cmsByQuery[key] ?? 0) + 1;
+    cmsStatuses[request.status] = (cmsStatuses[request.status] ?? 0) + 1;
+  }
+  const counts: ServerCounts = {
+    cmsRequests: requests.length,
+    cmsStatuses,
+    cmsByQuery,
+    putMetricDataCalls: aws.putMetricDataCalls.length,
+    putMetricDataDatums: aws.putMetricDataCalls.reduce((sum, call) => sum + call.datums.length, 0),
+    putMetricDataMaxDatums: Math.max(0, ...aws.putMetricDataCalls.map((call) => call.datums.length)),
+    awsRefused: aws.attempts.filter((attempt) => attempt.status !== 200).length,
+    getSecretValueCalls: aws.getSecretValueCalls.length,
+    cpuMs: cpuMsSince(cpuSince),
+  };
+  cpuSince = process.cpuUsage();
+  // Datums are kept by the fake per call; tens of thousands per run would pile up over a benchmark.
+  aws.clearRecords();
+  return counts;
+}
+
+async function answer(request: ServersRequest): Promise<ServersReply['result']> {
+  switch (request.method) {
+    case 'take':
+      return take();
+    case 'setSecret':
+      aws.setSecret(request.secretId, request.secretString);
+      return null;
+    case 'close':
+      await Promise.all([simulator.close(), aws.close()]);
+      return null;
+  }
+}
+
+process.on('message', (message: ServersRequest) => {
+  answer(message).then(
+    (result) => {
+      process.send?.({ id: message.id, result } satisfies ServersReply);
+      if (message.method === 'close') process.disconnect();
+    },
+    (error: unknown) =>
+      process.send?.({ id: message.id, result: null, error: String(error) } satisfies ServersReply),
+  );
+});
+
+process.send?.({
+  ready: true,
+  cmsUrl: simulator.url,
+  caCertificate: simulator.caCertificate,
+  awsUrl: aws.url,
+  accessKey: ACCESS_KEY,
+  secretKey: SECRET_KEY,
+} satisfies ServersReady);
