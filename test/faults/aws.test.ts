@@ -1,0 +1,306 @@
+/**
+ * AWS misbehaving, end to end: Secrets Manager refusing or holding a broken secret, CloudWatch throttling or
+ * refusing a batch. The real handlers reach the fake endpoint through AWS_ENDPOINT_URL with the real SDK.
+ */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { ConfiguredRetryStrategy } from '@smithy/core/retry';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createCollectorHandler } from '../../lib/lambda/collector.js';
+import { createQueryHandler } from '../../lib/lambda/query.js';
+import type { HealthMetricName } from '../../lib/model.js';
+import { startApiServer } from '../../local/api-server.js';
+import type { AwsFault } from '../../local/fake-aws.js';
+import {
+  ACCESS_KEY,
+  auditSecrets,
+  type Bench,
+  type CollectorRun,
+  datumKey,
+  describeThrown,
+  exchange,
+  expectedVdn,
+  FAULTY,
+  failedVdnMismatches,
+  HEALTHY,
+  healthyVdnMismatches,
+  invokeCollector,
+  leaksIn,
+  NAMESPACE,
+  resetBench,
+  SECRET_ID,
+  SECRET_KEY,
+  startBench,
+  type TargetSpec,
+  targetsJson,
+} from './harness.js';
+
+/** Attempts per PutMetricData call of the CloudWatch client handed to the collector. */
+const SDK_ATTEMPTS = 3;
+/** Enough skills for more than one PutMetricData call (1,000 datums each). */
+const LARGE: TargetSpec = {
+  ccId: 1,
+  vdn: 170,
+  skillList: '1-100',
+  skillIds: Array.from({ length: 100 }, (_, index) => index + 1),
+};
+
+let bench: Bench;
+const clients: { destroy(): void }[] = [];
+
+beforeAll(async () => {
+  bench = await startBench();
+});
+
+afterAll(async () => {
+  for (const client of clients) client.destroy();
+  await bench?.close();
+});
+
+afterEach(() => {
+  resetBench(bench);
+});
+
+function env(overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    CMS_BASE_URL: bench.simulator.url,
+    CMS_SECRET_ID: SECRET_ID,
+    CMS_CA_FILE: bench.caFile,
+    CMS_TARGETS: targetsJson([HEALTHY, FAULTY]),
+    METRIC_NAMESPACE: NAMESPACE,
+    CMS_TIMEOUT_MS: '1000',
+    CMS_MAX_ATTEMPTS: '2',
+    QUERY_CACHE_SECONDS: '0',
+    ...overrides,
+  };
+}
+
+/**
+ * The handler builds its CloudWatch client from the environment, where only the number of attempts can be set,
+ * not the backoff; this one is built the same way (region and endpoint from the environment) but retries after
+ * 10 ms instead of the SDK's throttling backoff of up to seconds.
+ */
+function fastRetryingCloudWatch(): CloudWatchClient {
+  const client = new CloudWatchClient({ retryStrategy: new ConfiguredRetryStrategy(SDK_ATTEMPTS, 10) });
+  clients.push(client);
+  return client;
+}
+
+function collect(overrides: Record<string, string> = {}): Promise<CollectorRun> {
+  return invokeCollector(
+    bench,
+    createCollectorHandler(env(overrides), { cloudWatch: fastRetryingCloudWatch() }),
+  );
+}
+
+const putMetricDataAttempts = () =>
+  bench.aws.attempts
+    .filter((attempt) => attempt.operation === 'PutMetricData')
+    .map((a) => a.error ?? a.status);
+
+// --- Secrets Manager -----------------------------------------------------------------------------------------
+
+const SECRET_FAULTS: { case: string; arrange: () => void; detail: RegExp }[] = [
+  {
+    case: 'the secret does not exist',
+    arrange: () => bench.aws.inject({ kind: 'secretNotFound' }, { times: Number.POSITIVE_INFINITY }),
+    detail:
+      /cannot read secret prod\/cms-skill-metrics\/fault-suite from Secrets Manager \(ResourceNotFoundException\)/,
+  },
+  {
+    case: 'reading the secret is denied',
+    arrange: () =>
+      bench.aws.inject(
+        { kind: 'accessDenied', operation: 'GetSecretValue' },
+        { times: Number.POSITIVE_INFINITY },
+      ),
+    detail: /cannot read secret .* \(AccessDeniedException\)/,
+  },
+  {
+    case: 'the secret is not JSON',
+    arrange: () => bench.aws.setSecret(SECRET_ID, `{"accessKey":"${ACCESS_KEY}","secretKey":"${SECRET_KEY}"`),
+    detail: /secret prod\/cms-skill-metrics\/fault-suite is not JSON/,
+  },
+  {
+    case: 'the secret is a JSON array',
+    arrange: () => bench.aws.setSecret(SECRET_ID, JSON.stringify([ACCESS_KEY, SECRET_KEY])),
+    detail: /is not a JSON object/,
+  },
+  {
+    case: 'the secret lacks secretKey',
+    arrange: () =>
+      bench.aws.setSecret(SECRET_ID, JSON.stringify({ accessKey: ACCESS_KEY, secret: SECRET_KEY })),
+    detail: /field "secretKey" is missing or not a non-empty string/,
+  },
+  {
+    case: 'the secret has a caCertificate that is not PEM',
+    arrange: () =>
+      bench.aws.setSecret(
+        SECRET_ID,
+        JSON.stringify({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY, caCertificate: `MII${SECRET_KEY}` }),
+      ),
+    detail: /field "caCertificate" is not a PEM certificate/,
+  },
+];
+
+describe('collector: Secrets Manager faults', () => {
+  it.each(SECRET_FAULTS)(
+    'when $case, publishes CollectionSuccess 0 for every VDN, then fails saying what is wrong',
+    async ({ arrange, detail }) => {
+      arrange();
+      const requestsBefore = bench.simulator.requests.length;
+      const run = await collect();
+
+      expect(run.thrown).toMatchObject({
+        code: 'COLLECTION_FAILED',
+        message: 'no target could be collected (1/170: SECRET_ERROR; 1/171: SECRET_ERROR)',
+      });
+      expect(run.summary.failures).toEqual(
+        [HEALTHY, FAULTY].map((target) =>
+          expect.objectContaining({
+            vdn: target.vdn,
+            type: 'SecretError',
+            code: 'SECRET_ERROR',
+            message: expect.stringMatching(detail),
+          }),
+        ),
+      );
+      expect(failedVdnMismatches(run.received, HEALTHY)).toEqual([]);
+      expect(failedVdnMismatches(run.received, FAULTY)).toEqual([]);
+      expect(bench.simulator.requests.length).toBe(requestsBefore);
+      expect(leaksIn(describeThrown(run.thrown))).toEqual([]);
+    },
+  );
+});
+
+describe('query API: Secrets Manager faults', () => {
+  it.each(SECRET_FAULTS)(
+    'when $case, answers 502 with a generic message and logs the detail',
+    async ({ arrange, detail }) => {
+      arrange();
+      const server = await startApiServer({ handler: createQueryHandler(env()) });
+      const linesBefore = bench.output.lines.length;
+      try {
+        const answer = await exchange(
+          bench.evidence,
+          `${server.url}/skills/current-stats?vdn=${HEALTHY.vdn}`,
+        );
+        expect(answer.status).toBe(502);
+        expect(answer.json).toEqual({
+          error: {
+            code: 'CMS_CREDENTIALS_UNAVAILABLE',
+            message: 'the credentials for CC-CMS could not be loaded; the details are in the service log',
+          },
+        });
+        const logged = bench.output.lines
+          .slice(linesBefore)
+          .map((line) => JSON.parse(line) as Record<string, unknown>);
+        expect(logged).toContainEqual(
+          expect.objectContaining({
+            level: 'ERROR',
+            message: 'query request',
+            status: 502,
+            error: expect.objectContaining({ code: 'SECRET_ERROR', message: expect.stringMatching(detail) }),
+          }),
+        );
+      } finally {
+        await server.close();
+      }
+    },
+  );
+});
+
+// --- CloudWatch ----------------------------------------------------------------------------------------------
+
+describe('collector: CloudWatch faults', () => {
+  it('publishes everything through a throttling burst shorter than the SDK attempts', async () => {
+    bench.aws.inject({ kind: 'throttle', operation: 'PutMetricData' }, { times: SDK_ATTEMPTS - 1 });
+    const run = await collect();
+
+    expect(run.thrown).toBeUndefined();
+    expect(run.summary.publishFailures).toEqual([]);
+    for (const target of [HEALTHY, FAULTY]) {
+      expect(
+        healthyVdnMismatches(run.received, expectedVdn(bench.simulator, target, bench.at), target),
+      ).toEqual([]);
+    }
+    expect(putMetricDataAttempts()).toEqual([...Array(SDK_ATTEMPTS - 1).fill('Throttling'), 200]);
+  });
+
+  it.each<[string, AwsFault, RegExp]>([
+    [
+      'throttling that outlasts the SDK attempts',
+      { kind: 'throttle', operation: 'PutMetricData' },
+      /Throttling/,
+    ],
+    ['access denied', { kind: 'accessDenied', operation: 'PutMetricData' }, /AccessDenied/],
+  ])('fails the run when %s loses every datum, naming the cause', async (_, fault, cause) => {
+    bench.aws.inject(fault, { times: Number.POSITIVE_INFINITY });
+    const run = await collect();
+
+    expect(run.summary.failures).toEqual([]);
+    expect(run.summary.datumsPublished).toBe(0);
+    expect(run.summary.publishFailures).toEqual([
+      { datums: run.summary.datums, error: expect.stringMatching(cause) },
+    ]);
+    expect(run.thrown).toMatchObject({
+      code: 'COLLECTION_FAILED',
+      message: `none of the ${run.summary.datums} datums could be published`,
+    });
+    expect(run.logs).toContainEqual(
+      expect.objectContaining({
+        level: 'ERROR',
+        message: 'publishing failed',
+        error: expect.stringMatching(cause),
+      }),
+    );
+  });
+
+  it('reports a batch refused for good and delivers the other batch in full', async () => {
+    bench.aws.inject({ kind: 'fail', operation: 'PutMetricData' });
+    const run = await collect({ CMS_TARGETS: targetsJson([LARGE, FAULTY]) });
+
+    const keys = publishOrder([LARGE, FAULTY]);
+    const batches = [keys.slice(0, 1_000), keys.slice(1_000)];
+    const received = run.received.map(datumKey).sort();
+    const delivered = batches.find((batch) => [...batch].sort().join('\n') === received.join('\n'));
+    expect(delivered).toBeDefined();
+    const lost = keys.length - received.length;
+    expect(run.summary).toMatchObject({
+      datums: keys.length,
+      datumsPublished: received.length,
+      failures: [],
+    });
+    expect(run.summary.publishFailures).toEqual([
+      { datums: lost, error: expect.stringMatching(/InvalidParameterValue/) },
+    ]);
+    expect(run.thrown).toBeUndefined();
+    // A refused batch is not a throttle: the SDK does not send it again.
+    expect(putMetricDataAttempts().sort()).toEqual([200, 'InvalidParameterValue']);
+  });
+});
+
+/** The keys of every datum of a successful run, in the order the collector publishes them (metrics.md). */
+function publishOrder(targets: readonly TargetSpec[]): string[] {
+  const health: HealthMetricName[] = ['CollectionSuccess', 'CmsLatency', 'SkillsMissing', 'DataAge'];
+  return targets.flatMap((target) => [
+    ...expectedVdn(bench.simulator, target, bench.at).stats.map(datumKey),
+    ...health.map((name) =>
+      datumKey({
+        name,
+        unit: undefined,
+        value: 0,
+        timestamp: 0,
+        dimensions: { CcId: String(target.ccId), Vdn: String(target.vdn) },
+      }),
+    ),
+  ]);
+}
+
+describe('secrets', () => {
+  it('never appear in a log line, a thrown error, an HTTP answer or a PutMetricData body', () => {
+    const audit = auditSecrets(bench);
+    expect(audit.loggerLines).toBeGreaterThan(0);
+    expect(audit.secretServed).toBe(true);
+    expect(audit.leaks).toEqual([]);
+  });
+});

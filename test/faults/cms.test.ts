@@ -1,0 +1,448 @@
+/**
+ * CC-CMS misbehaving, end to end: the real collector handler (real SDK clients on a fake AWS endpoint, the real
+ * logger) and the real query handler behind the local API Gateway, both talking to the simulator over TLS.
+ * In every collector case one VDN is hit by the fault and the other must come through in full.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type CollectorHandler, createCollectorHandler } from '../../lib/lambda/collector.js';
+import { createQueryHandler } from '../../lib/lambda/query.js';
+import { COUNTERS } from '../../lib/model.js';
+import { type ApiServer, startApiServer } from '../../local/api-server.js';
+import type { SimFault } from '../../local/simulator/index.js';
+import {
+  ACCESS_KEY,
+  auditSecrets,
+  type Bench,
+  type CollectorRun,
+  exchange,
+  expectedVdn,
+  FAULTY,
+  failedVdnMismatches,
+  HEALTHY,
+  healthyVdnMismatches,
+  invokeCollector,
+  NAMESPACE,
+  onlyFaulty,
+  resetBench,
+  SECRET_ID,
+  SECRET_KEY,
+  secretJson,
+  startBench,
+  type TargetSpec,
+  targetsJson,
+} from './harness.js';
+
+const ROTATED_SECRET_KEY = `${SECRET_KEY}-rotated`;
+const MAX_ATTEMPTS = 3;
+const TIMEOUT_MS = 1_000;
+/** The CMS client's response cap (lib/cms/client.ts, not configurable from the environment). */
+const RESPONSE_CAP_BYTES = 16 * 1024 * 1024;
+const always = { ...onlyFaulty, times: Number.POSITIVE_INFINITY };
+
+let bench: Bench;
+
+beforeAll(async () => {
+  bench = await startBench();
+});
+
+afterAll(async () => {
+  await bench?.close();
+});
+
+afterEach(() => {
+  resetBench(bench);
+});
+
+function collectorEnv(overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    CMS_BASE_URL: bench.simulator.url,
+    CMS_SECRET_ID: SECRET_ID,
+    CMS_CA_FILE: bench.caFile,
+    CMS_TARGETS: targetsJson([HEALTHY, FAULTY]),
+    METRIC_NAMESPACE: NAMESPACE,
+    CMS_TIMEOUT_MS: String(TIMEOUT_MS),
+    CMS_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
+    ...overrides,
+  };
+}
+
+function invoke(handler: CollectorHandler, remainingMs?: number): Promise<CollectorRun> {
+  return invokeCollector(bench, handler, remainingMs);
+}
+
+function collect(overrides: Record<string, string> = {}, remainingMs?: number): Promise<CollectorRun> {
+  return invoke(createCollectorHandler(collectorEnv(overrides)), remainingMs);
+}
+
+function expectHealthy(run: CollectorRun, target: TargetSpec): void {
+  expect(healthyVdnMismatches(run.received, expectedVdn(bench.simulator, target, bench.at), target)).toEqual(
+    [],
+  );
+}
+
+/** The faulty VDN failed with `code`, the healthy one was published in full, and the log says why. */
+function expectFaultyVdnFailed(run: CollectorRun, code: string, message?: RegExp): void {
+  expect(run.thrown).toBeUndefined();
+  expect(run.summary.failures).toEqual([
+    expect.objectContaining({ ccId: FAULTY.ccId, vdn: FAULTY.vdn, skillIds: FAULTY.skillList, code }),
+  ]);
+  if (message) expect(run.summary.failures[0]?.message).toMatch(message);
+  expect(run.summary.targetsSucceeded).toBe(1);
+  expectHealthy(run, HEALTHY);
+  expect(failedVdnMismatches(run.received, FAULTY)).toEqual([]);
+  expect(run.summary.publishFailures).toEqual([]);
+  expect(run.received).toHaveLength(run.summary.datums);
+  expect(run.logs).toContainEqual(
+    expect.objectContaining({
+      level: 'ERROR',
+      message: 'CMS collection failed',
+      vdn: FAULTY.vdn,
+      error: expect.objectContaining({ code }),
+    }),
+  );
+}
+
+function expectBothHealthy(run: CollectorRun): void {
+  expect(run.thrown).toBeUndefined();
+  expect(run.summary.failures).toEqual([]);
+  expectHealthy(run, HEALTHY);
+  expectHealthy(run, FAULTY);
+  expect(run.received).toHaveLength(run.summary.datums);
+}
+
+describe('collector: CMS too slow', () => {
+  it('fails a VDN whose CMS answers after CMS_TIMEOUT_MS on every attempt, and publishes the other in full', async () => {
+    bench.simulator.inject({ kind: 'latency', ms: TIMEOUT_MS + 1_500 }, always);
+    const run = await collect({ CMS_MAX_ATTEMPTS: '2' });
+    expectFaultyVdnFailed(run, 'CMS_TIMEOUT', new RegExp(`did not answer within ${TIMEOUT_MS} ms`));
+    expect(run.faultyStatuses).toHaveLength(2);
+  });
+
+  it('gives a VDN up at the deadline Lambda leaves, without retrying past it, and publishes what did arrive', async () => {
+    bench.simulator.inject({ kind: 'latency', ms: 8_000 }, always);
+    // 3 s left: the CMS share of it runs out long before the 5 s per-attempt limit would.
+    const run = await collect({ CMS_TIMEOUT_MS: '5000' }, 3_000);
+    expectFaultyVdnFailed(run, 'CMS_TIMEOUT', /deadline/);
+    expect(run.faultyStatuses).toHaveLength(1);
+  });
+});
+
+describe('collector: broken connections and bodies', () => {
+  it('retries a connection reset in the middle of the response, then reports CMS_NETWORK_ERROR', async () => {
+    bench.simulator.inject({ kind: 'resetMidResponse' }, always);
+    const run = await collect();
+    expectFaultyVdnFailed(run, 'CMS_NETWORK_ERROR');
+    expect(run.faultyStatuses).toHaveLength(MAX_ATTEMPTS);
+  });
+
+  it.each([
+    ['malformed JSON', { kind: 'malformedJson' } as const, /not valid JSON/],
+    ['truncated JSON', { kind: 'truncatedJson' } as const, /not valid JSON/],
+  ])('reports %s as CMS_PROTOCOL_ERROR without retrying it', async (_, fault, message) => {
+    bench.simulator.inject(fault, always);
+    const run = await collect();
+    expectFaultyVdnFailed(run, 'CMS_PROTOCOL_ERROR', message);
+    expect(run.faultyStatuses).toEqual([200]);
+  });
+
+  it('reports counters of the wrong type naming the skill and the field', async () => {
+    bench.simulator.inject({ kind: 'wrongTypes' }, always);
+    const run = await collect();
+    expectFaultyVdnFailed(
+      run,
+      'CMS_PROTOCOL_ERROR',
+      /skill 101: allCallCount is .*expected a non-negative integer/,
+    );
+  });
+
+  it('refuses a response beyond the client cap as CMS_PROTOCOL_ERROR', async () => {
+    bench.simulator.inject({ kind: 'hugeResponse', bytes: RESPONSE_CAP_BYTES + 1 }, always);
+    const run = await collect();
+    expectFaultyVdnFailed(run, 'CMS_PROTOCOL_ERROR', new RegExp(`more than ${RESPONSE_CAP_BYTES} bytes`));
+    expect(run.faultyStatuses).toEqual([200]);
+  });
+
+  it('reads a large response within the cap and publishes both VDNs in full', async () => {
+    bench.simulator.inject({ kind: 'hugeResponse', bytes: 4 * 1024 * 1024 }, always);
+    const run = await collect();
+    expectBothHealthy(run);
+  });
+});
+
+describe('collector: the log of a failed VDN', () => {
+  it("carries the cause's own text on the error line, in a field the logger keeps", async () => {
+    bench.simulator.inject({ kind: 'status', status: 503 }, always);
+    const run = await collect();
+    const cause = run.summary.failures[0]?.message ?? '';
+    expect(cause).toMatch(/HTTP 503/);
+    const line = run.logs.find((record) => record.message === 'CMS collection failed');
+    expect(JSON.stringify(line)).toContain(cause);
+    // Powertools drops reserved keys (level, message, service, timestamp...) and warns about each one.
+    expect(run.logs).not.toContainEqual(
+      expect.objectContaining({ message: expect.stringMatching(/reserved key/) }),
+    );
+  });
+});
+
+describe('collector: HTTP 5xx bursts', () => {
+  it('rides out a burst shorter than CMS_MAX_ATTEMPTS: data published, CollectionSuccess 1', async () => {
+    bench.simulator.inject({ kind: 'status', status: 503 }, { ...onlyFaulty, times: MAX_ATTEMPTS - 1 });
+    const run = await collect();
+    expectBothHealthy(run);
+    expect(run.faultyStatuses).toEqual([...Array(MAX_ATTEMPTS - 1).fill(503), 200]);
+  });
+
+  it('reports a burst as long as CMS_MAX_ATTEMPTS as CMS_HTTP_ERROR', async () => {
+    bench.simulator.inject({ kind: 'status', status: 503 }, { ...onlyFaulty, times: MAX_ATTEMPTS });
+    const run = await collect();
+    expectFaultyVdnFailed(run, 'CMS_HTTP_ERROR', /HTTP 503/);
+    expect(run.faultyStatuses).toEqual(Array(MAX_ATTEMPTS).fill(503));
+  });
+});
+
+describe('collector: HTTP 401', () => {
+  it('re-reads a rotated secret once and then collects both VDNs', async () => {
+    const handler = createCollectorHandler(collectorEnv({ SECRET_TTL_SECONDS: '3600' }));
+    expect((await invoke(handler)).summary.failures).toEqual([]);
+    bench.simulator.setCredentials(ACCESS_KEY, ROTATED_SECRET_KEY);
+    bench.aws.setSecret(SECRET_ID, secretJson(ACCESS_KEY, ROTATED_SECRET_KEY));
+    bench.aws.clearRecords();
+
+    const run = await invoke(handler);
+    expectBothHealthy(run);
+    expect(run.faultyStatuses).toEqual([401, 200]);
+    // Each VDN's refused call asks for a fresh pair; refreshes that overlap share one read.
+    expect(bench.aws.getSecretValueCalls.length).toBeGreaterThanOrEqual(1);
+    expect(bench.aws.getSecretValueCalls.length).toBeLessThanOrEqual(2);
+  });
+
+  it('reports CMS_UNAUTHORIZED for a VDN refused again after the re-read, and publishes the other', async () => {
+    bench.simulator.inject({ kind: 'unauthorized' }, always);
+    const run = await collect();
+    expectFaultyVdnFailed(run, 'CMS_UNAUTHORIZED');
+    // The re-read gave the same key pair, so signing again could not help.
+    expect(run.faultyStatuses).toEqual([401]);
+  });
+
+  it('fails the invocation with CMS_UNAUTHORIZED when the secret still holds the old key, after publishing CollectionSuccess 0', async () => {
+    bench.simulator.setCredentials(ACCESS_KEY, ROTATED_SECRET_KEY);
+    const run = await collect();
+    expect(run.thrown).toMatchObject({
+      code: 'COLLECTION_FAILED',
+      message: expect.stringMatching(
+        /no target could be collected \(1\/170: CMS_UNAUTHORIZED; 1\/171: CMS_UNAUTHORIZED\)/,
+      ),
+    });
+    expect(run.summary.failures.map((failure) => failure.code)).toEqual([
+      'CMS_UNAUTHORIZED',
+      'CMS_UNAUTHORIZED',
+    ]);
+    expect(failedVdnMismatches(run.received, HEALTHY)).toEqual([]);
+    expect(failedVdnMismatches(run.received, FAULTY)).toEqual([]);
+    expect(run.faultyStatuses).toEqual([401]);
+    // The first read, then at most one re-read per refused VDN.
+    expect(bench.aws.getSecretValueCalls.length).toBeGreaterThanOrEqual(2);
+    expect(bench.aws.getSecretValueCalls.length).toBeLessThanOrEqual(3);
+  });
+});
+
+// --- the query API ----------------------------------------------------------------------------------------
+
+const STATS = '/skills/current-stats';
+
+interface ErrorBody {
+  error: { code: string; message: string; cmsResultCode?: string };
+}
+
+interface StatsBody {
+  vdn: number;
+  skills: { skillId: number; counters: Record<string, number> }[];
+  missingSkillIds: number[];
+}
+
+const servers: ApiServer[] = [];
+
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => server.close()));
+});
+
+async function queryApi(overrides: Record<string, string> = {}, gatewayTimeoutMs?: number): Promise<string> {
+  const handler = createQueryHandler({
+    CMS_BASE_URL: bench.simulator.url,
+    CMS_SECRET_ID: SECRET_ID,
+    CMS_CA_FILE: bench.caFile,
+    CMS_TARGETS: targetsJson([HEALTHY, FAULTY]),
+    CMS_TIMEOUT_MS: String(TIMEOUT_MS),
+    CMS_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
+    QUERY_CACHE_SECONDS: '0',
+    ...overrides,
+  });
+  const server = await startApiServer({
+    handler,
+    ...(gatewayTimeoutMs === undefined ? {} : { timeoutMs: gatewayTimeoutMs }),
+    onError: (error) => bench.evidence.addError('API server', error),
+  });
+  servers.push(server);
+  return server.url;
+}
+
+async function askFaultyVdn(url: string) {
+  return exchange(bench.evidence, `${url}${STATS}?ccId=${FAULTY.ccId}&vdn=${FAULTY.vdn}`);
+}
+
+/** The counters CMS served for the faulty VDN's skills, as the API reports them. */
+function servedSkills(): StatsBody['skills'] {
+  return FAULTY.skillIds.flatMap((skillId) => {
+    const record = bench.simulator.statsAt(FAULTY.ccId, FAULTY.vdn, skillId, bench.at);
+    if (record === undefined) return [];
+    const counters = Object.fromEntries(COUNTERS.map(({ name, cmsField }) => [name, record[cmsField]]));
+    return [{ skillId, counters }];
+  });
+}
+
+function expectServed(body: unknown): void {
+  const stats = body as StatsBody;
+  expect(stats.vdn).toBe(FAULTY.vdn);
+  expect(stats.missingSkillIds).toEqual([]);
+  expect(stats.skills.map(({ skillId, counters }) => ({ skillId, counters }))).toEqual(servedSkills());
+}
+
+interface QueryFault {
+  readonly cms: string;
+  readonly fault: SimFault;
+  /** Requests the fault hits; every one when absent. */
+  readonly times?: number;
+  readonly status: number;
+  readonly code: string;
+  readonly message: RegExp;
+}
+
+const QUERY_FAULTS: QueryFault[] = [
+  {
+    cms: 'slower than CMS_TIMEOUT_MS',
+    fault: { kind: 'latency', ms: TIMEOUT_MS + 1_500 },
+    status: 504,
+    code: 'CMS_TIMEOUT',
+    message: /did not answer within/,
+  },
+  {
+    cms: 'resetting mid-response',
+    fault: { kind: 'resetMidResponse' },
+    status: 502,
+    code: 'CMS_NETWORK_ERROR',
+    message: /closed the connection|connection failed/,
+  },
+  {
+    cms: 'answering 503 to every attempt',
+    fault: { kind: 'status', status: 503 },
+    times: MAX_ATTEMPTS,
+    status: 502,
+    code: 'CMS_HTTP_ERROR',
+    message: /HTTP 503/,
+  },
+  {
+    cms: 'answering malformed JSON',
+    fault: { kind: 'malformedJson' },
+    status: 502,
+    code: 'CMS_PROTOCOL_ERROR',
+    message: /not valid JSON/,
+  },
+  {
+    cms: 'answering truncated JSON',
+    fault: { kind: 'truncatedJson' },
+    status: 502,
+    code: 'CMS_PROTOCOL_ERROR',
+    message: /not valid JSON/,
+  },
+  {
+    cms: 'answering counters of the wrong type',
+    fault: { kind: 'wrongTypes' },
+    status: 502,
+    code: 'CMS_PROTOCOL_ERROR',
+    message: /skill 101: allCallCount/,
+  },
+  {
+    cms: 'answering beyond the client cap',
+    fault: { kind: 'hugeResponse', bytes: RESPONSE_CAP_BYTES + 1 },
+    status: 502,
+    code: 'CMS_PROTOCOL_ERROR',
+    message: new RegExp(`more than ${RESPONSE_CAP_BYTES} bytes`),
+  },
+  {
+    cms: 'refusing the signature again after the re-read',
+    fault: { kind: 'unauthorized' },
+    status: 502,
+    code: 'CMS_UNAUTHORIZED',
+    message: /HTTP 401/,
+  },
+];
+
+describe('query API: CMS faults', () => {
+  it.each(QUERY_FAULTS)(
+    'answers $status $code when CMS is $cms',
+    async ({ fault, times, status, code, message }) => {
+      const url = await queryApi();
+      bench.simulator.inject(fault, { ...onlyFaulty, times: times ?? Number.POSITIVE_INFINITY });
+      const answer = await askFaultyVdn(url);
+      expect(answer.status).toBe(status);
+      expect((answer.json as ErrorBody).error).toEqual({ code, message: expect.stringMatching(message) });
+    },
+  );
+
+  it('answers 504 when CMS is slower than the time Lambda has left, before API Gateway gives up', async () => {
+    // 2.5 s at the gateway leaves the handler 1.5 s, well inside the 5 s per-attempt limit.
+    const url = await queryApi({ CMS_TIMEOUT_MS: '5000' }, 2_500);
+    bench.simulator.inject({ kind: 'latency', ms: 8_000 }, always);
+    const answer = await askFaultyVdn(url);
+    expect(answer.status).toBe(504);
+    expect((answer.json as ErrorBody).error).toEqual({
+      code: 'CMS_TIMEOUT',
+      message: expect.stringMatching(/deadline/),
+    });
+  });
+
+  it('answers 200 with the served counters after riding out a 5xx burst shorter than CMS_MAX_ATTEMPTS', async () => {
+    const url = await queryApi();
+    bench.simulator.inject({ kind: 'status', status: 503 }, { ...onlyFaulty, times: MAX_ATTEMPTS - 1 });
+    const answer = await askFaultyVdn(url);
+    expect(answer.status).toBe(200);
+    expectServed(answer.json);
+  });
+
+  it('answers 200 for a large response within the cap', async () => {
+    const url = await queryApi();
+    bench.simulator.inject({ kind: 'hugeResponse', bytes: 4 * 1024 * 1024 }, always);
+    const answer = await askFaultyVdn(url);
+    expect(answer.status).toBe(200);
+    expectServed(answer.json);
+  });
+
+  it('answers 200 after a rotation once the warm container re-read the secret', async () => {
+    const url = await queryApi({ SECRET_TTL_SECONDS: '3600' });
+    expect((await askFaultyVdn(url)).status).toBe(200);
+    bench.simulator.setCredentials(ACCESS_KEY, ROTATED_SECRET_KEY);
+    bench.aws.setSecret(SECRET_ID, secretJson(ACCESS_KEY, ROTATED_SECRET_KEY));
+    bench.aws.clearRecords();
+    const answer = await askFaultyVdn(url);
+    expect(answer.status).toBe(200);
+    expectServed(answer.json);
+    expect(bench.aws.getSecretValueCalls).toHaveLength(1);
+  });
+
+  it('answers 502 CMS_UNAUTHORIZED when the secret still holds the old key', async () => {
+    const url = await queryApi();
+    bench.simulator.setCredentials(ACCESS_KEY, ROTATED_SECRET_KEY);
+    const answer = await askFaultyVdn(url);
+    expect(answer.status).toBe(502);
+    expect((answer.json as ErrorBody).error.code).toBe('CMS_UNAUTHORIZED');
+  });
+});
+
+describe('secrets', () => {
+  it('never appear in a log line, a thrown error, an HTTP answer or a PutMetricData body', () => {
+    const audit = auditSecrets(bench);
+    expect(audit.loggerLines).toBeGreaterThan(0);
+    expect(audit.secretServed).toBe(true);
+    expect(audit.leaks).toEqual([]);
+  });
+});
