@@ -149,14 +149,18 @@ export async function runCollection(deps: CollectorDeps, run: CollectionRun): Pr
     }
   }
   const failures = results.flatMap((result) => result.failures);
-  for (const failure of failures) deps.log.error('CMS collection failed', { ...failure });
+  for (const { ccId, vdn, skillIds, ...error } of failures) {
+    // Nested: Powertools reserves top-level keys such as `message` and would drop the cause.
+    deps.log.error('CMS collection failed', { ccId, vdn, skillIds, error });
+  }
 
   const datums = buildDatums(
     results.map((result) => result.outcome),
     { now: now(), selection: run.selection },
   );
   const report = await deps.sink.publish(datums);
-  for (const publishFailure of report.failures) deps.log.error('publishing failed', { ...publishFailure });
+  for (const failure of report.failures)
+    deps.log.error('publishing failed', { datums: failure.datums, error: failure.error });
 
   const summary: RunSummary = {
     targets: run.targets.length,

@@ -143,7 +143,8 @@ export function loadCmsSettings(env: Env): CmsSettings {
   try {
     url = new URL(raw);
   } catch {
-    throw new ConfigError('CMS_BASE_URL', `"${raw}" is not a URL (expected https://host:port)`);
+    // The value is not repeated: a mistyped URL may carry credentials.
+    throw new ConfigError('CMS_BASE_URL', 'is not a URL (expected https://host:port)');
   }
   if (url.protocol !== 'https:')
     throw new ConfigError('CMS_BASE_URL', 'must be an https:// URL (CC-CMS only speaks HTTPS)');
