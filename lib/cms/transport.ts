@@ -1,6 +1,6 @@
 import type { ClientRequest } from 'node:http';
 import { Agent, request } from 'node:https';
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates } from 'node:tls';
 import { type CmsError, CmsNetworkError, CmsProtocolError, CmsTimeoutError } from '../errors.js';
 
 /**
@@ -175,6 +175,9 @@ function presentBundles(bundles: readonly (string | undefined)[]): string[] {
  * Keep-alive agents, one per distinct trust bundle: a warm Lambda container reuses its TLS connections from one
  * invocation to the next, and a secret carrying its own CA gets an agent of its own.
  */
+/** Distinct CA bundles kept at once; more only happens when the secret's CA keeps changing. */
+const MAX_AGENTS = 4;
+
 export class AgentPool {
   readonly #agents = new Map<string, Agent>();
 
@@ -190,11 +193,23 @@ export class AgentPool {
         maxSockets: this.maxSockets,
         maxFreeSockets: this.maxSockets,
         scheduling: 'lifo',
-        ...(ca === undefined ? {} : { ca }),
+        // One parsed trust store per bundle: passing `ca` instead would parse every root certificate again for
+        // each new connection (tens of ms of CPU apiece) and key the agent's socket pool by the whole bundle.
+        ...(ca === undefined ? {} : { secureContext: createSecureContext({ ca }) }),
       });
       this.#agents.set(key, agent);
+      this.#dropStale();
     }
     return agent;
+  }
+
+  /** A CA carried in a rotated secret replaces the old one: keep only the newest few agents. */
+  #dropStale(): void {
+    for (const [key, agent] of this.#agents) {
+      if (this.#agents.size <= MAX_AGENTS) return;
+      agent.destroy();
+      this.#agents.delete(key);
+    }
   }
 
   /** Agents made so far (one per distinct bundle). */
