@@ -150,7 +150,7 @@ export async function runCollection(deps: CollectorDeps, run: CollectionRun): Pr
   }
   const failures = results.flatMap((result) => result.failures);
   for (const { ccId, vdn, skillIds, ...error } of failures) {
-    // Nested: Powertools reserves top-level keys such as `message` and would drop the cause.
+    // Nested, so the cause cannot collide with the fixed keys of a log line (`message`, `level`...).
     deps.log.error('CMS collection failed', { ccId, vdn, skillIds, error });
   }
 

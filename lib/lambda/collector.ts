@@ -61,7 +61,7 @@ export function createCollectorHandler(env: Env, deps: CollectorHandlerDeps = {}
     namespace: config.namespace,
     ...(deps.cloudWatch ? { cloudWatch: deps.cloudWatch } : {}),
   });
-  const log = deps.log ?? createLogger();
+  const log = deps.log ?? createLogger(env);
   return async (event, context) =>
     runCollection(
       { cms, sink, log },

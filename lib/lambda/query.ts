@@ -40,7 +40,7 @@ export function createQueryHandler(env: Env, deps: QueryHandlerDeps = {}): Query
   const config = loadQueryConfig(env);
   return createQueryService(config, {
     cms: deps.cms ?? createCmsClientFromEnv(env, deps),
-    log: deps.log ?? createLogger(),
+    log: deps.log ?? createLogger(env),
     now: deps.now ?? Date.now,
   });
 }

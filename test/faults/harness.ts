@@ -453,10 +453,9 @@ export function datumKey(datum: ReceivedDatum): string {
 }
 
 function sameValue(actual: number, expected: number): boolean {
-  // Rates may differ in the last bit depending on the order of * and /; counters must be exact.
-  return Number.isInteger(expected)
-    ? actual === expected
-    : Math.abs(actual - expected) <= 1e-12 * Math.max(1, Math.abs(expected));
+  // Rates may differ in the last bit depending on the order of * and / (even when the exact rate is whole, such
+  // as 55.00000000000001 for 55 %); a relative 1e-12 still tells any two distinct counters apart.
+  return Math.abs(actual - expected) <= 1e-12 * Math.max(1, Math.abs(expected));
 }
 
 /** The datums of one VDN (roll-up, skills and health) among everything received. */
