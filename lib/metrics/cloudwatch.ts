@@ -20,11 +20,11 @@ export const PUT_METRIC_DATA_LIMITS = {
  */
 export const BATCH_BYTE_BUDGET = 1_000_000;
 
-/**
- * Extra bytes counted per datum, covering separators and any difference between JSON.stringify's number
- * formatting and the SDK serializer's, so the estimate errs on the large side.
- */
-const PER_DATUM_MARGIN_BYTES = 32;
+/** JSON of one datum without its strings and numbers, plus the comma that separates it from the next. */
+const DATUM_JSON_FRAME_BYTES = '{"MetricName":"","Dimensions":[],"Timestamp":,"Value":,"Unit":""},'.length;
+const DIMENSION_JSON_FRAME_BYTES = '{"Name":"","Value":""},'.length;
+/** The longest a double prints as in JSON (e.g. -1.2345678901234567e-308). */
+const NUMBER_JSON_MAX_BYTES = 24;
 
 /** The one method of CloudWatchClient the sink uses, so tests can stand in for the service. */
 export interface PutMetricDataClient {
@@ -111,17 +111,30 @@ export function planBatches(datums: readonly Datum[]): Datum[][] {
   return batches;
 }
 
-/** Upper estimate of the bytes one datum adds to the JSON request body. */
+/**
+ * Upper estimate of the bytes one datum adds to the JSON request body. Arithmetic over the strings' lengths
+ * rather than serialising: planning runs over every datum of a run (60,000 for 5,000 skills).
+ */
 export function estimateDatumBytes(datum: Datum): number {
-  const wire = {
-    MetricName: datum.name,
-    Dimensions: dimensionsOf(datum),
-    // The SDK sends timestamps as epoch seconds.
-    Timestamp: datum.timestamp / 1000,
-    Value: datum.value,
-    Unit: datum.unit,
-  };
-  return Buffer.byteLength(JSON.stringify(wire), 'utf8') + PER_DATUM_MARGIN_BYTES;
+  let bytes =
+    DATUM_JSON_FRAME_BYTES +
+    2 * NUMBER_JSON_MAX_BYTES +
+    jsonStringBytes(datum.name) +
+    jsonStringBytes(datum.unit);
+  for (const name in datum.dimensions) {
+    const value = datum.dimensions[name as keyof Datum['dimensions']];
+    if (value !== undefined)
+      bytes += DIMENSION_JSON_FRAME_BYTES + jsonStringBytes(name) + jsonStringBytes(value);
+  }
+  return bytes;
+}
+
+/** UTF-8 bytes of a string's JSON text without its quotes; only strings that need escaping are serialised. */
+function jsonStringBytes(text: string): number {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what JSON escapes.
+  return /["\\\u0000-\u001f]/.test(text)
+    ? Buffer.byteLength(JSON.stringify(text), 'utf8') - 2
+    : Buffer.byteLength(text, 'utf8');
 }
 
 export function toMetricDatum(datum: Datum): MetricDatum {
@@ -152,7 +165,7 @@ function partitionPublishable(datums: readonly Datum[]): { valid: Datum[]; rejec
   const tooManyDimensions: string[] = [];
   for (const datum of datums) {
     if (!Number.isFinite(datum.value) || !Number.isFinite(datum.timestamp)) nonFinite.push(datum.name);
-    else if (dimensionsOf(datum).length > PUT_METRIC_DATA_LIMITS.dimensionsPerDatum)
+    else if (Object.keys(datum.dimensions).length > PUT_METRIC_DATA_LIMITS.dimensionsPerDatum)
       tooManyDimensions.push(datum.name);
     else valid.push(datum);
   }
