@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTargets } from '../lib/config.js';
@@ -14,13 +15,19 @@ import {
   resourcesOfType,
   roleOfFunction,
 } from './support/stack-cfn.js';
-import { identifiersIn, readDashboard, searchesIn } from './support/stack-dashboard.js';
+import { identifiersIn, layoutProblems, readDashboard, searchesIn } from './support/stack-dashboard.js';
 import { evaluateMetricMath } from './support/stack-math.js';
 import { type PackagedStack, packageStack, zipEntryNames } from './support/stack-package.js';
 
-// The stack is packaged twice, offline and without AWS credentials: once with nothing but defaults, once
-// configured the way a production fleet would be (VPC, customer KMS key, alarm topic, CORS, own namespace,
-// a fleet file with several schedules).
+// Loaded with require(), as osls loads it.
+const monitoring: typeof import('../stack/vdn-monitoring.cjs') = createRequire(import.meta.url)(
+  '../stack/vdn-monitoring.cjs',
+);
+
+// The stack is packaged offline and without AWS credentials, in parallel, once per configuration below: with
+// nothing but defaults; configured the way a production fleet would be (VPC, customer KMS key, alarm topic,
+// CORS, own namespace, a fleet file with several schedules); with one VDN; with targets from cmsTargets and a
+// fleet schedule; with alarms restricted by alarmVdns; and with a malformed cmsTargets, which must fail.
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:cms/keys-AbCdEf';
 const KMS_KEY_ARN = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:contact-centre-ops';
@@ -66,15 +73,66 @@ resources:
       Type: AWS::SNS::Topic
 `;
 
+/** The functions' own targets, and a fleet that splits them off from one more VDN with a schedule of its own. */
+const CMS_TARGETS = JSON.stringify([
+  { ccId: 1, vdn: 170, skillIds: '1-20' },
+  { ccId: 1, vdn: 171, skillIds: [1, 2, 3] },
+]);
+const SPLIT_FLEET_YAML = `
+schedules:
+  - schedule:
+      rate: [rate(1 minute)]
+  - schedule:
+      rate: [rate(1 minute)]
+      input:
+        targets:
+          - { ccId: 2, vdn: 9, skillIds: '1-5' }
+`;
+
 let defaults: PackagedStack;
 let configured: PackagedStack;
 let plain: Deployment;
 let fleet: Deployment;
+/** ccId/vdn only. */
+let single: Deployment;
+/** cmsTargets (1/170, 1/171) and a fleet schedule (2/9). */
+let split: Deployment;
+/** As `split`, with alarmVdns=2/9,1/170. */
+let restricted: Deployment;
+let malformed: Error | undefined;
+
+/** The deployment of a package whose files are no longer needed. */
+async function deployOnce(stack: Promise<PackagedStack>): Promise<Deployment> {
+  const packaged = await stack;
+  await packaged.dispose();
+  return deploy(packaged.template);
+}
+
+/** The error packaging fails with; undefined when it does not fail. */
+async function failureOf(stack: Promise<PackagedStack>): Promise<Error | undefined> {
+  return stack.then(
+    (packaged) => packaged.dispose().then(() => undefined),
+    (error: unknown) => error as Error,
+  );
+}
 
 beforeAll(async () => {
-  [defaults, configured] = await Promise.all([
+  const splitParams = { cmsTargets: CMS_TARGETS };
+  [defaults, configured, single, split, restricted, malformed] = await Promise.all([
     packageStack({ stage: 'ci' }),
     packageStack({ stage: 'prod', params: CONFIGURED_PARAMS, fleetYaml: FLEET_YAML }),
+    deployOnce(packageStack({ stage: 'one', params: { ccId: '1', vdn: '170', skillIds: '1-20' } })),
+    deployOnce(packageStack({ stage: 'split', params: splitParams, fleetYaml: SPLIT_FLEET_YAML })),
+    deployOnce(
+      packageStack({
+        stage: 'watch',
+        params: { ...splitParams, alarmVdns: '2/9,1/170' },
+        fleetYaml: SPLIT_FLEET_YAML,
+      }),
+    ),
+    failureOf(
+      packageStack({ stage: 'bad', params: { cmsTargets: '[{"ccId":1,"vdn":7000,"skillIds":"1-20"}]' } }),
+    ),
   ]);
   plain = deploy(defaults.template);
   fleet = deploy(configured.template);
@@ -512,23 +570,124 @@ describe('query API', () => {
   });
 });
 
+const alarms = (deployment: Deployment) => resourcesOfType(deployment, 'AWS::CloudWatch::Alarm');
+
+const VDN_ALARM_KINDS = ['AbandonmentRateAlarm', 'CollectorDeadAlarm', 'ServiceLevelAlarm', 'StaleDataAlarm'];
+
+/** The logical ids of one VDN's alarm set. */
+const alarmSet = (ccId: number, vdn: number) => VDN_ALARM_KINDS.map((kind) => `${kind}Cc${ccId}Vdn${vdn}`);
+
+/** The VDN roll-up an alarm watches, as `ccId/vdn`; undefined for an alarm on the stack's own resources. */
+function vdnOfAlarm(alarm: DeployedResource): string | undefined {
+  const watched = new Set(
+    metricsOfAlarm(alarm)
+      .filter((metric) => !String(metric.namespace).startsWith('AWS/'))
+      .map((metric) => {
+        const value = (name: string) => metric.dimensions.find((dimension) => dimension.Name === name)?.Value;
+        return `${String(value('CcId'))}/${String(value('Vdn'))}`;
+      }),
+  );
+  expect(watched.size).toBeLessThanOrEqual(1);
+  return [...watched][0];
+}
+
+/** Logical ids of the VDN alarms, by the VDN they watch. */
+function alarmSets(deployment: Deployment): Record<string, string[]> {
+  const sets: Record<string, string[]> = {};
+  for (const [name, alarm] of alarms(deployment)) {
+    const vdn = vdnOfAlarm(alarm);
+    if (vdn !== undefined) sets[vdn] = [...(sets[vdn] ?? []), name].sort();
+  }
+  return sets;
+}
+
+/** Every VDN's alarm of one kind. */
+const alarmsOfKind = (deployment: Deployment, kind: string): DeployedResource[] =>
+  alarms(deployment)
+    .filter(([name]) => new RegExp(`^${kind}Cc\\d+Vdn\\d+$`).test(name))
+    .map(([, alarm]) => alarm);
+
+describe('alarms for every collected VDN', () => {
+  it('without targets no VDN has alarms, only the stack-wide ones exist, and the stack still packages', () => {
+    expect(
+      alarms(plain)
+        .map(([name]) => name)
+        .sort(),
+    ).toEqual(['CollectorErrorsAlarm', 'QueryErrorsAlarm']);
+  });
+
+  it('the VDN of ccId/vdn gets one set of four alarms on its roll-up', () => {
+    expect(alarmSets(single)).toEqual({ '1/170': alarmSet(1, 170) });
+  });
+
+  it('every VDN of cmsTargets and of a fleet schedule’s input gets a set of its own', () => {
+    expect(alarmSets(split)).toEqual({
+      '1/170': alarmSet(1, 170),
+      '1/171': alarmSet(1, 171),
+      '2/9': alarmSet(2, 9),
+    });
+  });
+
+  it('a VDN both configured on the functions and carried by a schedule gets one set, not two', () => {
+    expect(alarmSets(fleet)).toEqual({
+      '1/170': alarmSet(1, 170),
+      '1/171': alarmSet(1, 171),
+      '2/9': alarmSet(2, 9),
+    });
+  });
+
+  it('the collector-errors and query-errors alarms stay single however many VDNs there are', () => {
+    for (const deployment of [plain, single, split, fleet, restricted]) {
+      const stackWide = alarms(deployment).filter(([, alarm]) => vdnOfAlarm(alarm) === undefined);
+      expect(stackWide.map(([name]) => name).sort()).toEqual(['CollectorErrorsAlarm', 'QueryErrorsAlarm']);
+    }
+  });
+
+  it('alarm names carry the stage, the call center and the VDN, and no two are alike', () => {
+    const named = alarms(split).map(([, alarm]) => [String(alarm.Properties.AlarmName), vdnOfAlarm(alarm)]);
+    expect(new Set(named.map(([name]) => name)).size).toBe(named.length);
+    for (const [name, vdn] of named.filter(([, vdn]) => vdn !== undefined)) {
+      const match = /^cms-skill-metrics-split-cc(\d+)-vdn(\d+)-[a-z-]+$/.exec(name ?? '');
+      expect(`${match?.[1]}/${match?.[2]}`).toBe(vdn);
+    }
+  });
+
+  it('alarmVdns keeps alarms only on the VDNs it names', () => {
+    expect(alarmSets(restricted)).toEqual({ '1/170': alarmSet(1, 170), '2/9': alarmSet(2, 9) });
+  });
+
+  it('a malformed cmsTargets fails packaging with a message naming cmsTargets and the wrong field', () => {
+    expect(malformed?.message).toContain('cmsTargets[0].vdn must be an integer from 1 to 5000, got 7000');
+  });
+});
+
 describe('alarms', () => {
   // Windows around the configured minimum volume (25) are drawn as often as any others.
   const callsOffered = fc.oneof(fc.integer({ min: 20, max: 30 }), fc.nat({ max: 100_000 }));
 
-  const alarms = (deployment: Deployment) => resourcesOfType(deployment, 'AWS::CloudWatch::Alarm');
-
-  it('every alarm on a product metric names a metric of the contract, in the namespace, on the VDN roll-up', () => {
+  it('every alarm on a product metric names a metric of the contract, in the namespace, on a VDN roll-up', () => {
     const productMetrics = alarms(fleet)
       .flatMap(([, alarm]) => metricsOfAlarm(alarm))
       .filter((metric) => metric.namespace === NAMESPACE);
     expect(productMetrics.length).toBeGreaterThan(0);
     for (const metric of productMetrics) {
       expect(ALL_METRIC_NAMES).toContain(metric.metricName);
-      expect(metric.dimensions).toEqual([
-        { Name: 'CcId', Value: '1' },
-        { Name: 'Vdn', Value: '170' },
-      ]);
+      expect(metric.dimensions.map((dimension) => dimension.Name)).toEqual(['CcId', 'Vdn']);
+    }
+  });
+
+  it('each alarm of a VDN set reads that VDN’s roll-up and no other', () => {
+    for (const [vdn, names] of Object.entries(alarmSets(fleet))) {
+      const [ccId, number] = vdn.split('/');
+      for (const name of names) {
+        expect(name.endsWith(`Cc${ccId}Vdn${number}`)).toBe(true);
+        for (const metric of metricsOfAlarm(resource(fleet, name))) {
+          expect(metric.dimensions).toEqual([
+            { Name: 'CcId', Value: ccId },
+            { Name: 'Vdn', Value: number },
+          ]);
+        }
+      }
     }
   });
 
@@ -547,38 +706,43 @@ describe('alarms', () => {
   });
 
   it('VDN alarms read the window counters with the Maximum statistic over 5-minute periods', () => {
-    for (const name of ['AbandonmentRateAlarm', 'ServiceLevelAlarm']) {
-      for (const metric of metricsOfAlarm(resource(fleet, name))) {
+    const rateAlarms = [
+      ...alarmsOfKind(fleet, 'AbandonmentRateAlarm'),
+      ...alarmsOfKind(fleet, 'ServiceLevelAlarm'),
+    ];
+    expect(rateAlarms).toHaveLength(6);
+    for (const alarm of rateAlarms) {
+      for (const metric of metricsOfAlarm(alarm))
         expect([metric.stat, metric.period]).toEqual(['Maximum', 300]);
-      }
     }
   });
 
   it('the abandonment alarm recomputes 100 × abandoned / offered, and stays silent below the minimum volume', () => {
-    const alarm = resource(fleet, 'AbandonmentRateAlarm');
-    const expression = alarmExpression(alarm);
-    expect(idsToMetricNames(alarm)).toEqual({ offered: 'CallsOffered', abandoned: 'CallsAbandoned' });
-    fc.assert(
-      fc.property(callsOffered, fc.nat({ max: 100_000 }), (offered, lost) => {
-        const abandoned = Math.min(lost, offered);
-        const rate = evaluateMetricMath(expression, { offered, abandoned });
-        expect(rate).toBe(offered >= 25 ? (100 * abandoned) / offered : undefined);
-      }),
-    );
-    expect(alarm.Properties.ComparisonOperator).toBe('GreaterThanThreshold');
-    // A stage parameter given on the command line stays a string; CloudFormation reads it as the number.
-    expect(Number(alarm.Properties.Threshold)).toBe(8);
+    for (const alarm of alarmsOfKind(fleet, 'AbandonmentRateAlarm')) {
+      const expression = alarmExpression(alarm);
+      expect(idsToMetricNames(alarm)).toEqual({ offered: 'CallsOffered', abandoned: 'CallsAbandoned' });
+      fc.assert(
+        fc.property(callsOffered, fc.nat({ max: 100_000 }), (offered, lost) => {
+          const abandoned = Math.min(lost, offered);
+          const rate = evaluateMetricMath(expression, { offered, abandoned });
+          expect(rate).toBe(offered >= 25 ? (100 * abandoned) / offered : undefined);
+        }),
+      );
+      expect(alarm.Properties.ComparisonOperator).toBe('GreaterThanThreshold');
+      // Stage parameters from the command line are strings; the stack writes the threshold as a number.
+      expect(alarm.Properties.Threshold).toBe(8);
+    }
   });
 
   it('a window with exactly the minimum volume is judged, one call fewer is not', () => {
-    const expression = alarmExpression(resource(fleet, 'AbandonmentRateAlarm'));
+    const expression = alarmExpression(resource(fleet, 'AbandonmentRateAlarmCc1Vdn170'));
     expect(evaluateMetricMath(expression, { offered: 25, abandoned: 5 })).toBe(20);
     expect(evaluateMetricMath(expression, { offered: 24, abandoned: 24 })).toBe(undefined);
   });
 
   it('one abandoned call out of one does not trip the abandonment alarm', () => {
     expect(
-      evaluateMetricMath(alarmExpression(resource(fleet, 'AbandonmentRateAlarm')), {
+      evaluateMetricMath(alarmExpression(resource(fleet, 'AbandonmentRateAlarmCc2Vdn9')), {
         offered: 1,
         abandoned: 1,
       }),
@@ -586,43 +750,67 @@ describe('alarms', () => {
   });
 
   it('the service-level alarm recomputes 100 × answered-in-20-s / offered above the minimum volume', () => {
-    const alarm = resource(fleet, 'ServiceLevelAlarm');
-    const expression = alarmExpression(alarm);
-    expect(idsToMetricNames(alarm)).toEqual({ offered: 'CallsOffered', answered20s: 'CallsAnsweredIn20s' });
-    fc.assert(
-      fc.property(callsOffered, fc.nat({ max: 100_000 }), (offered, quick) => {
-        const answered20s = Math.min(quick, offered);
-        const level = evaluateMetricMath(expression, { offered, answered20s });
-        expect(level).toBe(offered >= 25 ? (100 * answered20s) / offered : undefined);
-      }),
-    );
-    expect(alarm.Properties.ComparisonOperator).toBe('LessThanThreshold');
-    expect(Number(alarm.Properties.Threshold)).toBe(75);
+    for (const alarm of alarmsOfKind(fleet, 'ServiceLevelAlarm')) {
+      const expression = alarmExpression(alarm);
+      expect(idsToMetricNames(alarm)).toEqual({ offered: 'CallsOffered', answered20s: 'CallsAnsweredIn20s' });
+      fc.assert(
+        fc.property(callsOffered, fc.nat({ max: 100_000 }), (offered, quick) => {
+          const answered20s = Math.min(quick, offered);
+          const level = evaluateMetricMath(expression, { offered, answered20s });
+          expect(level).toBe(offered >= 25 ? (100 * answered20s) / offered : undefined);
+        }),
+      );
+      expect(alarm.Properties.ComparisonOperator).toBe('LessThanThreshold');
+      expect(alarm.Properties.Threshold).toBe(75);
+    }
+  });
+
+  it('a rate alarm goes off on 2 bad windows out of the last 3 by default', () => {
+    for (const kind of ['AbandonmentRateAlarm', 'ServiceLevelAlarm']) {
+      for (const alarm of alarmsOfKind(split, kind)) {
+        expect(alarm.Properties).toMatchObject({ EvaluationPeriods: 3, DatapointsToAlarm: 2 });
+      }
+    }
   });
 
   it('quiet windows leave the rate alarms as they are instead of breaching', () => {
-    for (const name of ['AbandonmentRateAlarm', 'ServiceLevelAlarm']) {
-      expect(resource(fleet, name).Properties.TreatMissingData).toBe('notBreaching');
+    for (const kind of ['AbandonmentRateAlarm', 'ServiceLevelAlarm']) {
+      for (const alarm of alarmsOfKind(fleet, kind)) {
+        expect(alarm.Properties.TreatMissingData).toBe('notBreaching');
+      }
     }
   });
 
   it('a collector that fails, or stops publishing CollectionSuccess, sets off the collector alarm', () => {
-    expect(resource(fleet, 'CollectorDeadAlarm').Properties).toMatchObject({
-      MetricName: 'CollectionSuccess',
-      Statistic: 'Minimum',
-      ComparisonOperator: 'LessThanThreshold',
-      Threshold: 1,
-      TreatMissingData: 'breaching',
-    });
+    const found = alarmsOfKind(fleet, 'CollectorDeadAlarm');
+    expect(found).toHaveLength(3);
+    for (const alarm of found) {
+      expect(alarm.Properties).toMatchObject({
+        MetricName: 'CollectionSuccess',
+        Statistic: 'Minimum',
+        Period: 300,
+        ComparisonOperator: 'LessThanThreshold',
+        Threshold: 1,
+        EvaluationPeriods: 2,
+        DatapointsToAlarm: 2,
+        TreatMissingData: 'breaching',
+      });
+    }
   });
 
   it('statistics older than the threshold set off the stale-data alarm', () => {
-    expect(resource(fleet, 'StaleDataAlarm').Properties).toMatchObject({
-      MetricName: 'DataAge',
-      Statistic: 'Maximum',
-      ComparisonOperator: 'GreaterThanThreshold',
-      Threshold: 600,
-    });
+    const found = alarmsOfKind(fleet, 'StaleDataAlarm');
+    expect(found).toHaveLength(3);
+    for (const alarm of found) {
+      expect(alarm.Properties).toMatchObject({
+        MetricName: 'DataAge',
+        Statistic: 'Maximum',
+        Period: 300,
+        ComparisonOperator: 'GreaterThanThreshold',
+        Threshold: 600,
+        TreatMissingData: 'notBreaching',
+      });
+    }
   });
 
   it('collector crashes set off an alarm whatever VDN the run was reading', () => {
@@ -648,14 +836,6 @@ describe('alarms', () => {
     expect(evaluateMetricMath(alarmExpression(alarm), { api5xx: 3, lambdaErrors: 3 })).toBe(3);
   });
 
-  it('without a configured VDN only the fleet-wide alarms exist', () => {
-    expect(
-      alarms(plain)
-        .map(([name]) => name)
-        .sort(),
-    ).toEqual(['CollectorErrorsAlarm', 'QueryErrorsAlarm']);
-  });
-
   it('alarms notify the configured SNS topic on ALARM and on OK', () => {
     for (const [, alarm] of alarms(fleet)) {
       expect(alarm.Properties).toMatchObject({ AlarmActions: [TOPIC_ARN], OKActions: [TOPIC_ARN] });
@@ -663,9 +843,11 @@ describe('alarms', () => {
   });
 
   it('without a topic the alarms notify nobody', () => {
-    for (const [, alarm] of alarms(plain)) {
-      expect(alarm.Properties).not.toHaveProperty('AlarmActions');
-      expect(alarm.Properties).not.toHaveProperty('OKActions');
+    for (const deployment of [plain, split]) {
+      for (const [, alarm] of alarms(deployment)) {
+        expect(alarm.Properties).not.toHaveProperty('AlarmActions');
+        expect(alarm.Properties).not.toHaveProperty('OKActions');
+      }
     }
   });
 });
@@ -690,12 +872,61 @@ describe('dashboard', () => {
     }
   });
 
-  it('the VDN graphs read the configured VDN roll-up', () => {
-    const metrics = widgetsOf(fleet)
-      .flatMap((widget) => widget.metrics)
-      .filter((metric) => metric.namespace === NAMESPACE);
-    expect(metrics.length).toBeGreaterThan(0);
-    for (const metric of metrics) expect(metric.dimensions).toEqual({ CcId: '1', Vdn: '170' });
+  /** The widgets that graph one VDN's roll-up, by that VDN (`ccId/vdn`). */
+  function vdnGraphs(deployment: Deployment): Record<string, string[]> {
+    const graphs: Record<string, string[]> = {};
+    for (const widget of widgetsOf(deployment)) {
+      const vdns = new Set(
+        widget.metrics
+          .filter((metric) => !metric.namespace.startsWith('AWS/'))
+          .map((metric) => `${metric.dimensions.CcId}/${metric.dimensions.Vdn}`),
+      );
+      expect(vdns.size).toBeLessThanOrEqual(1);
+      for (const vdn of vdns) graphs[vdn] = [...(graphs[vdn] ?? []), widget.title];
+    }
+    return graphs;
+  }
+
+  it('every watched VDN gets its calls, KPI and wrap-up graphs, each reading that VDN’s roll-up', () => {
+    const graphs = vdnGraphs(fleet);
+    expect(Object.keys(graphs).sort()).toEqual(['1/170', '1/171', '2/9']);
+    for (const [vdn, titles] of Object.entries(graphs)) {
+      const [ccId, number] = vdn.split('/');
+      expect(titles).toHaveLength(3);
+      for (const title of titles)
+        expect(title).toMatch(new RegExp(`^VDN ${number} \\(call center ${ccId}\\): `));
+    }
+  });
+
+  it('the graphs of a VDN sit on one row, VDN after VDN, above the fleet-wide graphs', () => {
+    const widgets = widgetsOf(split);
+    const rows = Object.values(vdnGraphs(split)).map((titles) =>
+      widgets.filter((widget) => titles.includes(widget.title)).map((widget) => widget.position?.y),
+    );
+    expect(rows).toEqual([
+      [0, 0, 0],
+      [6, 6, 6],
+      [12, 12, 12],
+    ]);
+    const fleetWide = widgets.filter((widget) =>
+      widget.expressions.some((item) => item.expression.includes('SEARCH')),
+    );
+    for (const widget of fleetWide) expect(widget.position?.y).toBeGreaterThanOrEqual(18);
+  });
+
+  it('alarmVdns picks the VDNs that get graphs of their own, as it picks those with alarms', () => {
+    expect(Object.keys(vdnGraphs(restricted)).sort()).toEqual(['1/170', '2/9']);
+  });
+
+  it('without targets the dashboard holds the fleet-wide graphs only', () => {
+    expect(vdnGraphs(plain)).toEqual({});
+    expect(widgetsOf(plain).length).toBeGreaterThan(0);
+  });
+
+  it('every graph has its own place on the 24-column grid: none overlaps another', () => {
+    for (const deployment of [plain, single, split, fleet, restricted]) {
+      expect(layoutProblems(widgetsOf(deployment))).toEqual([]);
+    }
   });
 
   it('every SEARCH looks for a metric of the contract in the namespace, per skill or per VDN', () => {
@@ -756,17 +987,341 @@ describe('dashboard', () => {
     }
   });
 
-  it('the KPI graph shows no rate for a window without calls, never a rate of 0', () => {
-    const kpis = widgetsOf(fleet).find((widget) => widget.title.includes('KPIs'));
-    for (const { expression } of kpis?.expressions ?? []) {
-      expect(evaluateMetricMath(expression, { offered: 0, answered: 0, abandoned: 0, answered20s: 0 })).toBe(
-        undefined,
-      );
+  it('the KPI graphs show no rate for a window without calls, never a rate of 0', () => {
+    const kpis = widgetsOf(fleet).filter((widget) => widget.title.includes('KPIs'));
+    expect(kpis).toHaveLength(3);
+    for (const widget of kpis) {
+      expect(widget.expressions).toHaveLength(3);
+      for (const { expression } of widget.expressions) {
+        expect(
+          evaluateMetricMath(expression, { offered: 0, answered: 0, abandoned: 0, answered20s: 0 }),
+        ).toBe(undefined);
+      }
     }
-    expect(kpis?.expressions.length).toBe(3);
   });
 
   it('every graph is drawn from the stack’s own region', () => {
     for (const widget of widgetsOf(fleet)) expect(widget.region).toBe('us-east-1');
+  });
+});
+
+describe('per-VDN monitoring generator', () => {
+  const SETTINGS_VALUES = {
+    service: 'cms-skill-metrics',
+    stage: 'test',
+    metricNamespace: DEFAULT_NAMESPACE,
+    alarmMinCallsOffered: 20,
+    abandonmentRateThreshold: 10,
+    serviceLevelThreshold: 80,
+    kpiAlarmEvaluationPeriods: 3,
+    kpiAlarmDatapointsToAlarm: 2,
+    collectorAlarmEvaluationPeriods: 2,
+    dataAgeThresholdSeconds: 600,
+  };
+  const settings = monitoring.monitoringSettings(SETTINGS_VALUES);
+
+  const accepts = (check: () => unknown) => {
+    try {
+      check();
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  // Mostly valid values, the limits drawn often, so that a list is refused for one wrong value at a time:
+  // just beyond a limit, or something JSON can hold but the collector does not take.
+  const mostly = <T, U>(valid: fc.Arbitrary<T>, wrong: fc.Arbitrary<U>) =>
+    fc.oneof({ arbitrary: valid, weight: 6 }, { arbitrary: wrong, weight: 1 });
+  const id = (max: number) =>
+    mostly(
+      fc.oneof(fc.integer({ min: 1, max }), fc.constantFrom(1, max)),
+      fc.constantFrom(0, -1, max + 1, 1.5, Number.NaN, String(max), null),
+    );
+  const skillIds = mostly(
+    fc.oneof(
+      fc.constantFrom('1-20,35', '35', ' 1 - 3 , 7', '1-5000', '5000'),
+      fc.array(id(5_000), { minLength: 1, maxLength: 3 }),
+    ),
+    fc.constantFrom('', '5-1', '2-1', '0', '5001', '1,,2', 'x', '1-', [], 7),
+  );
+  const target = mostly(
+    fc.record({ ccId: id(65_535), vdn: id(5_000), skillIds }),
+    fc.oneof(
+      fc.record({ ccId: id(65_535), vdn: id(5_000) }),
+      fc.record({ ccId: id(65_535), vdn: id(5_000), skillIds, skills: fc.constant('1') }),
+      fc.constantFrom(null, 'cc1', [1, 170, '1-5']),
+    ),
+  );
+  // Small ids, so that one VDN listed twice is drawn often.
+  const repeated = fc.record({
+    ccId: fc.integer({ min: 1, max: 2 }),
+    vdn: fc.integer({ min: 1, max: 3 }),
+    skillIds,
+  });
+  const targetLists = mostly(
+    fc.array(fc.oneof(target, repeated), { maxLength: 3 }),
+    fc.constantFrom(null, {}, 'targets'),
+  );
+
+  it('accepts exactly the target lists the collector accepts, and finds the same VDNs in them', () => {
+    fc.assert(
+      fc.property(targetLists, (input) => {
+        const collector = accepts(() => parseTargets(input));
+        expect(accepts(() => monitoring.validateTargets(input, 'cmsTargets'))).toBe(collector);
+        if (collector) {
+          expect(monitoring.validateTargets(input, 'cmsTargets')).toEqual(
+            parseTargets(input).map(({ ccId, vdn }) => ({ ccId, vdn })),
+          );
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it.each([
+    ['{"ccId":1', 'cmsTargets is not valid JSON'],
+    ['{"ccId":1,"vdn":170,"skillIds":"1-20"}', 'cmsTargets must be a list of targets'],
+    ['[]', 'cmsTargets must hold at least one target'],
+    ['[{"ccId":1,"vdn":170,"skillIds":"20-1"}]', 'cmsTargets[0].skillIds the range "20-1" runs backwards'],
+    [
+      '[{"ccId":1,"vdn":170,"skillIds":[1,0]}]',
+      'cmsTargets[0].skillIds[1] must be an integer from 1 to 5000',
+    ],
+    ['[{"ccId":1,"vdn":170,"skills":"1"}]', 'cmsTargets[0].skills is not a target field'],
+    [
+      '[{"ccId":1,"vdn":9,"skillIds":"1"},{"ccId":1,"vdn":9,"skillIds":"2"}]',
+      'cmsTargets[1] VDN 9 of call center 1 is listed twice',
+    ],
+  ])('a malformed cmsTargets %s is refused with "%s"', (cmsTargets, message) => {
+    expect(() => monitoring.configuredVdns({ cmsTargets })).toThrow(message);
+  });
+
+  it.each([
+    [
+      { ccId: '1', vdn: '170', skillIds: '1-20', cmsTargets: '[]' },
+      'cmsTargets and ccId, vdn, skillIds are both set',
+    ],
+    [{ ccId: '1', vdn: '170' }, 'skillIds is required'],
+    [{ vdn: '170', skillIds: '1' }, 'ccId is required'],
+    [{ ccId: '1', vdn: '5001', skillIds: '1' }, 'vdn must be between 1 and 5000, got 5001'],
+    [{ ccId: 'one', vdn: '170', skillIds: '1' }, 'ccId must be a whole number, got "one"'],
+    [{ ccId: '1', vdn: '170', skillIds: '1-' }, 'skillIds "1-" is neither a skill id nor a range'],
+  ])('the single-target parameters %o are refused with "%s"', (params, message) => {
+    expect(() => monitoring.configuredVdns(params)).toThrow(message);
+  });
+
+  it('no targets at all is no VDN, so that a stack can be packaged before its targets are known', () => {
+    expect(monitoring.configuredVdns({})).toEqual([]);
+  });
+
+  it('a schedule’s input may be the JSON text EventBridge passes on', () => {
+    const input = JSON.stringify({ targets: [{ ccId: 4, vdn: 12, skillIds: '1-3' }] });
+    expect(monitoring.scheduledVdns([{ schedule: { rate: ['rate(1 minute)'], input } }])).toEqual([
+      { ccId: 4, vdn: 12 },
+    ]);
+  });
+
+  it('schedules without targets in their input collect the functions’ targets and add no VDN', () => {
+    const events = [
+      { schedule: 'rate(1 minute)' },
+      { schedule: { rate: ['rate(1 minute)'] } },
+      { schedule: { rate: ['rate(1 minute)'], input: { note: 'no targets' } } },
+    ];
+    expect(monitoring.scheduledVdns(events)).toEqual([]);
+  });
+
+  it('a bad target in a schedule is reported with the schedule’s number and name', () => {
+    const events = [
+      { schedule: { rate: ['rate(1 minute)'] } },
+      { schedule: { name: 'cc1-b', input: { targets: [{ ccId: 1, vdn: 0, skillIds: '1' }] } } },
+    ];
+    expect(() => monitoring.scheduledVdns(events)).toThrow(
+      'collector schedule 2 (cc1-b) input.targets[0].vdn must be an integer from 1 to 5000, got 0',
+    );
+  });
+
+  const vdn = fc.record({
+    ccId: fc.integer({ min: 1, max: 65_535 }),
+    vdn: fc.integer({ min: 1, max: 5_000 }),
+  });
+
+  it('the collected VDNs are each VDN once, in the same order whatever order they were listed in', () => {
+    fc.assert(
+      fc.property(fc.array(vdn, { maxLength: 8 }), fc.array(vdn, { maxLength: 8 }), (first, second) => {
+        const collected = monitoring.collectedVdns(first, second);
+        expect(monitoring.collectedVdns(second.toReversed(), first.toReversed())).toEqual(collected);
+        const keys = collected.map((item) => `${item.ccId}/${item.vdn}`);
+        expect(keys).toEqual(
+          [...new Set([...first, ...second].map((item) => `${item.ccId}/${item.vdn}`))].sort((a, b) =>
+            a.localeCompare(b, 'en', { numeric: true }),
+          ),
+        );
+      }),
+    );
+  });
+
+  it('every VDN gets alarm ids of letters and digits that no other VDN shares', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(vdn, { selector: (item) => `${item.ccId}/${item.vdn}`, maxLength: 20 }),
+        (vdns) => {
+          const ids = vdns.flatMap((item) => Object.values(monitoring.alarmLogicalIds(item)));
+          expect(new Set(ids).size).toBe(4 * vdns.length);
+          for (const logicalId of ids) expect(logicalId).toMatch(/^[A-Za-z0-9]{1,255}$/);
+          expect(Object.keys(monitoring.buildAlarms(vdns, settings)).sort()).toEqual([...ids].sort());
+        },
+      ),
+    );
+  });
+
+  const collected = [
+    { ccId: 1, vdn: 170 },
+    { ccId: 1, vdn: 171 },
+    { ccId: 2, vdn: 9 },
+  ];
+
+  it('without alarmVdns every collected VDN is watched; with "none", none is', () => {
+    expect(monitoring.watchedVdns(collected, '')).toEqual(collected);
+    expect(monitoring.watchedVdns(collected, 'none')).toEqual([]);
+  });
+
+  it('alarmVdns picks VDNs as call center/VDN pairs, spaces allowed', () => {
+    expect(monitoring.watchedVdns(collected, ' 2/9 , 1/170')).toEqual([
+      { ccId: 1, vdn: 170 },
+      { ccId: 2, vdn: 9 },
+    ]);
+  });
+
+  it('alarmVdns may not name a VDN the deployment does not collect, whose alarm would never clear', () => {
+    expect(() => monitoring.watchedVdns(collected, '1/170,3/9')).toThrow(
+      'alarmVdns names 3/9, which this deployment does not collect (it collects: 1/170, 1/171, 2/9)',
+    );
+  });
+
+  it('alarmVdns refuses an entry that is not a call center/VDN pair', () => {
+    expect(() => monitoring.watchedVdns(collected, '170')).toThrow(
+      'alarmVdns has "170", which is not a call',
+    );
+  });
+
+  it('more watched VDNs than a stack can hold alarms for are refused, pointing at alarmVdns', () => {
+    const many = Array.from({ length: monitoring.MAX_WATCHED_VDNS + 1 }, (_, index) => ({
+      ccId: 1,
+      vdn: index + 1,
+    }));
+    expect(() => monitoring.watchedVdns(many, '')).toThrow(
+      /^alarmVdns must leave at most 100 VDNs with alarms \(as 1\/170,1\/171,…\), not 101: /,
+    );
+    expect(monitoring.watchedVdns(many, '1/1')).toEqual([{ ccId: 1, vdn: 1 }]);
+  });
+
+  it.each([
+    [{ abandonmentRateThreshold: 'ten' }, 'abandonmentRateThreshold must be a number ≥ 0, got "ten"'],
+    [{ kpiAlarmEvaluationPeriods: '0' }, 'kpiAlarmEvaluationPeriods must be a whole number ≥ 1, got "0"'],
+    [
+      { kpiAlarmDatapointsToAlarm: '4' },
+      'kpiAlarmDatapointsToAlarm must not exceed kpiAlarmEvaluationPeriods (3)',
+    ],
+    [{ metricNamespace: 'AWS/Lambda' }, 'metricNamespace "AWS/Lambda" is not a valid custom namespace'],
+    // A `$` could start a placeholder of the dashboard's Fn::Sub.
+    [
+      { metricNamespace: 'Contoso$Queues' },
+      'metricNamespace "Contoso$Queues" is not a valid custom namespace',
+    ],
+  ])('the alarm setting %o is refused with "%s"', (change, message) => {
+    expect(() => monitoring.monitoringSettings({ ...SETTINGS_VALUES, ...change })).toThrow(message);
+  });
+
+  it('the dashboard keeps every graph in its own place for any number of watched VDNs the stack allows', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: monitoring.MAX_WATCHED_VDNS }), (count) => {
+        const vdns = Array.from({ length: count }, (_, index) => ({ ccId: 1, vdn: index + 1 }));
+        const widgets = readDashboard(monitoring.buildDashboardBody(vdns, settings)['Fn::Sub']);
+        expect(widgets).toHaveLength(3 * count + 8);
+        expect(layoutProblems(widgets)).toEqual([]);
+      }),
+      { numRuns: 20 },
+    );
+  });
+
+  it('the alarms and dashboard of the most VDNs allowed fit a CloudFormation template', () => {
+    const vdns = Array.from({ length: monitoring.MAX_WATCHED_VDNS }, (_, index) => ({
+      ccId: 65_535,
+      vdn: 4_901 + index,
+    }));
+    const size = JSON.stringify([
+      monitoring.buildAlarms(vdns, settings),
+      monitoring.buildDashboardBody(vdns, settings),
+    ]).length;
+    // osls uploads the template compact; 1 MB is CloudFormation's limit, and the rest of the stack is ~25 kB.
+    expect(size).toBeLessThan(900_000);
+  });
+
+  /** osls' resolveVariable over a table of variables; `name, null` falls back to null as in serverless.yml. */
+  function resolverOf(variables: Record<string, unknown>) {
+    return {
+      resolveVariable: async (variable: string) => {
+        const [name = '', fallback] = variable.split(', ');
+        if (name in variables) return variables[name];
+        if (fallback === 'null') return null;
+        throw new Error(`no variable ${variable}`);
+      },
+    };
+  }
+
+  const stageParams = (values: Record<string, unknown>) => ({
+    'self:service': 'cms-skill-metrics',
+    'sls:stage': 'test',
+    'self:functions.collector.events': [{ schedule: { rate: ['rate(1 minute)'] } }],
+    ...Object.fromEntries(
+      Object.entries({
+        ...SETTINGS_VALUES,
+        ccId: '',
+        vdn: '',
+        skillIds: '',
+        cmsTargets: '',
+        alarmVdns: '',
+        ...values,
+      }).map(([name, value]) => [`param:${name}`, value]),
+    ),
+  });
+
+  it('osls gets the alarms of the VDNs of the stage parameters and of the collector’s schedules', async () => {
+    const resolver = resolverOf({
+      ...stageParams({ ccId: 1, vdn: 170, skillIds: '1-20' }),
+      'self:functions.collector.events': [
+        { schedule: { input: { targets: [{ ccId: 2, vdn: 9, skillIds: [1] }] } } },
+      ],
+    });
+    const { Resources } = await monitoring.resources(resolver);
+    expect(Object.keys(Resources).sort()).toEqual(
+      [
+        ...Object.values(monitoring.alarmLogicalIds({ ccId: 1, vdn: 170 })),
+        ...Object.values(monitoring.alarmLogicalIds({ ccId: 2, vdn: 9 })),
+      ].sort(),
+    );
+  });
+
+  it('osls gets a dashboard body whose VDN graphs follow the same stage parameters', async () => {
+    const body = await monitoring.dashboardBody(
+      resolverOf(stageParams({ cmsTargets: CMS_TARGETS, alarmVdns: '1/171' })),
+    );
+    const titles = readDashboard(body['Fn::Sub']).map((widget) => widget.title);
+    expect(titles.filter((title) => title.startsWith('VDN '))).toEqual([
+      'VDN 171 (call center 1): calls per 5-minute window',
+      'VDN 171 (call center 1): KPIs of each window, from its counters',
+      'VDN 171 (call center 1): average wrap-up time (s)',
+    ]);
+  });
+
+  it('a stage still passing the retired alarmCcId/alarmVdn is told to use alarmVdns', async () => {
+    const resolver = resolverOf({
+      ...stageParams({ ccId: '1', vdn: '170', skillIds: '1' }),
+      'param:alarmVdn': '170',
+    });
+    await expect(monitoring.resources(resolver)).rejects.toThrow(
+      'alarmVdn is no longer read: every collected VDN gets alarms; choose them with alarmVdns',
+    );
   });
 });

@@ -15,8 +15,18 @@ export interface DashboardExpression {
   readonly id: string | undefined;
 }
 
+/** Where a widget sits on the dashboard's 24-column grid. */
+export interface WidgetPosition {
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+}
+
 export interface DashboardWidget {
   readonly title: string;
+  /** Undefined when the widget leaves its place to CloudWatch ("the next available position"). */
+  readonly position: WidgetPosition | undefined;
   readonly region: unknown;
   readonly metrics: readonly DashboardMetric[];
   readonly expressions: readonly DashboardExpression[];
@@ -28,7 +38,7 @@ export interface Search {
   readonly metricName: string | undefined;
 }
 
-interface RawWidget {
+interface RawWidget extends Partial<WidgetPosition> {
   readonly type: string;
   readonly properties?: {
     readonly title?: string;
@@ -67,12 +77,18 @@ function readRows(rows: readonly unknown[][]): Pick<DashboardWidget, 'metrics' |
   return { metrics, expressions };
 }
 
+function positionOf({ x, y, width = 6, height = 6 }: RawWidget): WidgetPosition | undefined {
+  // 6 × 6 is the dashboard body format's size of a widget that gives none.
+  return x === undefined || y === undefined ? undefined : { x, y, width, height };
+}
+
 export function readDashboard(body: string): DashboardWidget[] {
   const parsed = JSON.parse(body) as { widgets: RawWidget[] };
   return parsed.widgets
     .filter((widget) => widget.type === 'metric')
     .map((widget) => ({
       title: widget.properties?.title ?? '',
+      position: positionOf(widget),
       region: widget.properties?.region,
       ...readRows(widget.properties?.metrics ?? []),
     }));
@@ -93,4 +109,22 @@ export function searchesIn(expression: string): Search[] {
 export function identifiersIn(expression: string): string[] {
   const unquoted = expression.replace(/'[^']*'/g, '').replace(/"[^"]*"/g, '');
   return [...unquoted.matchAll(/\b[a-z][A-Za-z0-9_]*\b/g)].map((match) => match[0]);
+}
+
+const overlap = (a: WidgetPosition, b: WidgetPosition): boolean =>
+  a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+
+/** What is wrong with a dashboard's layout: widgets without a place, off the 24-column grid, or overlapping. */
+export function layoutProblems(widgets: readonly DashboardWidget[]): string[] {
+  const problems: string[] = [];
+  widgets.forEach(({ title, position }, index) => {
+    if (!position) problems.push(`"${title}" has no position`);
+    else if (position.x < 0 || position.x + position.width > 24) problems.push(`"${title}" is off the grid`);
+    for (const other of widgets.slice(index + 1)) {
+      if (position && other.position && overlap(position, other.position)) {
+        problems.push(`"${title}" overlaps "${other.title}"`);
+      }
+    }
+  });
+  return problems;
 }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { access, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, copyFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,6 +66,8 @@ export async function packageStack(options: PackageOptions): Promise<PackagedSta
   const builtPaths = HANDLERS.map((name) => join(repoRoot, 'dist', name, 'index.mjs'));
   const realBundles = (await Promise.all(builtPaths.map(exists))).every(Boolean);
   await copyFile(join(repoRoot, 'serverless.yml'), join(dir, 'serverless.yml'));
+  // The generator of the per-VDN alarms and dashboard, which serverless.yml loads while packaging.
+  await cp(join(repoRoot, 'stack'), join(dir, 'stack'), { recursive: true });
   for (const [index, name] of HANDLERS.entries()) {
     await mkdir(join(dir, 'dist', name), { recursive: true });
     const target = join(dir, 'dist', name, 'index.mjs');
@@ -93,6 +95,7 @@ export async function packageStack(options: PackageOptions): Promise<PackagedSta
     await run(process.execPath, args, { cwd: dir, env: offlineEnv(), timeout: 120_000 });
   } catch (error) {
     const { stdout, stderr } = error as { stdout?: string; stderr?: string };
+    await rm(dir, { recursive: true, force: true });
     throw new Error(`osls package failed:\n${stdout ?? ''}\n${stderr ?? ''}`);
   }
   const output = join(dir, '.serverless');
