@@ -1,5 +1,6 @@
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { type CredentialSource, staticCredentials } from '../lib/cms/credentials.js';
+import { createCloudWatchClient } from '../lib/metrics/sinks.js';
 import type { BenchServers } from './servers-client.js';
 
 /** How the in-process benchmarks reach the stand-in servers, the way `npm start` wires the real handlers. */
@@ -15,7 +16,7 @@ export function benchCredentials(servers: BenchServers): CredentialSource {
 
 /** A real CloudWatch client, pointed at the fake endpoint with throw-away credentials. */
 export function benchCloudWatch(servers: BenchServers): CloudWatchClient {
-  return new CloudWatchClient({
+  return createCloudWatchClient({
     endpoint: servers.awsUrl,
     region: 'us-east-1',
     credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
