@@ -116,17 +116,39 @@ export function planBatches(datums: readonly Datum[]): Datum[][] {
  * rather than serialising: planning runs over every datum of a run (60,000 for 5,000 skills).
  */
 export function estimateDatumBytes(datum: Datum): number {
-  let bytes =
+  return (
     DATUM_JSON_FRAME_BYTES +
     2 * NUMBER_JSON_MAX_BYTES +
     jsonStringBytes(datum.name) +
-    jsonStringBytes(datum.unit);
-  for (const name in datum.dimensions) {
-    const value = datum.dimensions[name as keyof Datum['dimensions']];
-    if (value !== undefined)
-      bytes += DIMENSION_JSON_FRAME_BYTES + jsonStringBytes(name) + jsonStringBytes(value);
+    jsonStringBytes(datum.unit) +
+    wireDimensions(datum.dimensions).bytes
+  );
+}
+
+interface WireDimensions {
+  readonly list: { Name: string; Value: string }[];
+  readonly bytes: number;
+}
+
+/**
+ * A skill's datums share one dimensions object and come one after another, so remembering the last one turns
+ * 150,000 small allocations of a 5,000-skill run into 5,000. Datums may share the list: the SDK only reads it.
+ */
+let lastDimensions: Datum['dimensions'] | undefined;
+let lastWire: WireDimensions = { list: [], bytes: 0 };
+
+function wireDimensions(dimensions: Datum['dimensions']): WireDimensions {
+  if (dimensions === lastDimensions) return lastWire;
+  const list: { Name: string; Value: string }[] = [];
+  let bytes = 0;
+  for (const [name, value] of Object.entries(dimensions)) {
+    if (value === undefined) continue;
+    list.push({ Name: name, Value: value });
+    bytes += DIMENSION_JSON_FRAME_BYTES + jsonStringBytes(name) + jsonStringBytes(value);
   }
-  return bytes;
+  lastDimensions = dimensions;
+  lastWire = { list, bytes };
+  return lastWire;
 }
 
 /** UTF-8 bytes of a string's JSON text without its quotes; only strings that need escaping are serialised. */
@@ -140,19 +162,11 @@ function jsonStringBytes(text: string): number {
 export function toMetricDatum(datum: Datum): MetricDatum {
   return {
     MetricName: datum.name,
-    Dimensions: dimensionsOf(datum),
+    Dimensions: wireDimensions(datum.dimensions).list,
     Timestamp: new Date(datum.timestamp),
     Value: datum.value,
     Unit: datum.unit,
   };
-}
-
-function dimensionsOf(datum: Datum): { Name: string; Value: string }[] {
-  const dimensions: { Name: string; Value: string }[] = [];
-  for (const [name, value] of Object.entries(datum.dimensions)) {
-    if (value !== undefined) dimensions.push({ Name: name, Value: value });
-  }
-  return dimensions;
 }
 
 /**
