@@ -58,6 +58,7 @@ describe('PutMetricData bodies', () => {
     ['value arrays', { Values: [1, 2], Counts: [3, 4] }],
     ['high-resolution storage', { StorageResolution: 1 }],
     ['a value that is not finite', { Value: Number.NaN }],
+    ['dimensions written Value first', { Dimensions: [{ Value: '1', Name: 'CcId' }] }],
   ])('fall back to the SDK serializer for %s', async (_, extra) => {
     const input = {
       Namespace: 'Test',

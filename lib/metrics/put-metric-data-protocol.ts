@@ -49,16 +49,27 @@ export function putMetricDataJson(input: unknown): string | undefined {
   const { Namespace, MetricData, ...rest } = input as { Namespace?: unknown; MetricData?: unknown };
   if (Object.keys(rest).length > 0 || typeof Namespace !== 'string' || !Array.isArray(MetricData))
     return undefined;
-  const data: string[] = [];
-  for (const datum of MetricData as unknown[]) {
-    const json = metricDatumJson(datum);
-    if (json === undefined) return undefined;
-    data.push(json);
+  const wire: WireDatum[] = new Array(MetricData.length);
+  for (let index = 0; index < wire.length; index += 1) {
+    const datum = wireDatum(MetricData[index]);
+    if (datum === undefined) return undefined;
+    wire[index] = datum;
   }
-  return `{"Namespace":${JSON.stringify(Namespace)},"MetricData":[${data.join(',')}]}`;
+  // JSON.stringify escapes strings and prints numbers exactly as the SDK's writer does, natively and in one pass.
+  return JSON.stringify({ Namespace, MetricData: wire });
 }
 
-function metricDatumJson(datum: unknown): string | undefined {
+interface WireDatum {
+  readonly MetricName: string;
+  readonly Dimensions: readonly unknown[];
+  /** Epoch seconds, as the SDK writes timestamps for this protocol. */
+  readonly Timestamp: number;
+  readonly Value: number;
+  readonly Unit: string;
+}
+
+/** The datum with its members in the SDK's order, or undefined when it is not of the covered shape. */
+function wireDatum(datum: unknown): WireDatum | undefined {
   if (typeof datum !== 'object' || datum === null) return undefined;
   for (const key in datum) if (!DATUM_FIELDS.has(key)) return undefined;
   const { MetricName, Dimensions, Timestamp, Value, Unit } = datum as Record<string, unknown>;
@@ -66,27 +77,18 @@ function metricDatumJson(datum: unknown): string | undefined {
     return undefined;
   if (typeof Value !== 'number' || !Number.isFinite(Value)) return undefined;
   if (!(Timestamp instanceof Date) || !Number.isFinite(Timestamp.getTime())) return undefined;
-  let dimensions = '';
-  for (const dimension of Dimensions as unknown[]) {
-    if (typeof dimension !== 'object' || dimension === null) return undefined;
-    let fields = 0;
-    for (const _ in dimension) fields += 1;
-    const { Name, Value: dimensionValue } = dimension as Record<string, unknown>;
-    if (fields !== 2 || typeof Name !== 'string' || typeof dimensionValue !== 'string') return undefined;
-    dimensions += `${dimensions ? ',' : ''}{"Name":${quote(Name)},"Value":${quote(dimensionValue)}}`;
-  }
-  // Epoch seconds, as the SDK writes timestamps for this protocol; a finite number prints as JSON does.
-  return (
-    `{"MetricName":${quote(MetricName)},"Dimensions":[${dimensions}],` +
-    `"Timestamp":${Timestamp.getTime() / 1000},"Value":${Value},"Unit":${quote(Unit)}}`
-  );
+  for (const dimension of Dimensions as unknown[]) if (!isWireDimension(dimension)) return undefined;
+  return { MetricName, Dimensions, Timestamp: Timestamp.getTime() / 1000, Value, Unit };
 }
 
-/** Characters JSON.stringify escapes (quotes, backslash, controls) or may (lone surrogates). */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what JSON escapes.
-const NEEDS_ESCAPING = /["\\\u0000-\u001f\ud800-\udfff]/;
-
-/** JSON string literal; the common case (plain names and decimal ids) skips the general serialiser. */
-function quote(text: string): string {
-  return NEEDS_ESCAPING.test(text) ? JSON.stringify(text) : `"${text}"`;
+/** Exactly `{Name, Value}` in that order, both strings: then it serialises as the SDK would write it. */
+function isWireDimension(dimension: unknown): boolean {
+  if (typeof dimension !== 'object' || dimension === null) return false;
+  let position = 0;
+  for (const key in dimension) {
+    if (key !== (position === 0 ? 'Name' : 'Value') || position > 1) return false;
+    position += 1;
+  }
+  const { Name, Value } = dimension as Record<string, unknown>;
+  return position === 2 && typeof Name === 'string' && typeof Value === 'string';
 }
