@@ -2,7 +2,8 @@ import { copyFile, mkdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BuildOptions, build } from 'esbuild';
+import { build } from 'esbuild';
+import { bundleOptions } from '../scripts/bundle-options.mjs';
 import { cleanEnv, REPO_ROOT, resultOf, runChild } from './children.js';
 import type { Figure } from './report.js';
 import { median } from './stats.js';
@@ -50,26 +51,6 @@ export const HANDLER_ENV: Readonly<Record<string, string>> = {
 
 const HANDLERS = ['collector', 'query'] as const;
 
-/** The SDK's CommonJS parts call require() for Node built-ins, which ESM output only has through createRequire. */
-const REQUIRE_SHIM =
-  "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
-
-/**
- * The handlers' options, as scripts/build.mjs sets them (that script builds on import and exports nothing, so
- * they are restated here; keep the two in step).
- */
-const HANDLER_BUILD_OPTIONS = {
-  bundle: true,
-  minify: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  mainFields: ['module', 'main'],
-  legalComments: 'none',
-  banner: { js: REQUIRE_SHIM },
-  logLevel: 'warning',
-} as const satisfies BuildOptions;
-
 const ENTRIES: Readonly<Record<(typeof HANDLERS)[number] | 'floor', string>> = {
   floor: fileURLToPath(new URL('./floor-entry.ts', import.meta.url)),
   collector: join(REPO_ROOT, 'handlers/collector.ts'),
@@ -77,16 +58,14 @@ const ENTRIES: Readonly<Record<(typeof HANDLERS)[number] | 'floor', string>> = {
 };
 
 async function buildFloor(outfile: string): Promise<void> {
-  await build({ ...HANDLER_BUILD_OPTIONS, entryPoints: [ENTRIES.floor], outfile });
+  await build(bundleOptions({ entry: ENTRIES.floor, outfile }));
 }
 
 /** Bytes each package (or lib/ folder) adds to a bundle beyond what the floor already holds. */
 async function additionsOverFloor(name: (typeof HANDLERS)[number]): Promise<Record<string, number>> {
   const inputsOf = async (entry: string): Promise<Record<string, { bytesInOutput: number }>> => {
     const result = await build({
-      ...HANDLER_BUILD_OPTIONS,
-      entryPoints: [entry],
-      outfile: join(tmpdir(), 'bench-composition.mjs'),
+      ...bundleOptions({ entry, outfile: join(tmpdir(), 'bench-composition.mjs') }),
       write: false,
       metafile: true,
       absWorkingDir: REPO_ROOT,
