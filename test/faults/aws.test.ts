@@ -14,6 +14,7 @@ import {
   ACCESS_KEY,
   auditSecrets,
   type Bench,
+  benchEnv,
   type CollectorRun,
   datumKey,
   describeThrown,
@@ -25,7 +26,6 @@ import {
   healthyVdnMismatches,
   invokeCollector,
   leaksIn,
-  NAMESPACE,
   resetBench,
   SECRET_ID,
   SECRET_KEY,
@@ -61,17 +61,7 @@ afterEach(() => {
 });
 
 function env(overrides: Record<string, string> = {}): Record<string, string> {
-  return {
-    CMS_BASE_URL: bench.simulator.url,
-    CMS_SECRET_ID: SECRET_ID,
-    CMS_CA_FILE: bench.caFile,
-    CMS_TARGETS: targetsJson([HEALTHY, FAULTY]),
-    METRIC_NAMESPACE: NAMESPACE,
-    CMS_TIMEOUT_MS: '1000',
-    CMS_MAX_ATTEMPTS: '2',
-    QUERY_CACHE_SECONDS: '0',
-    ...overrides,
-  };
+  return benchEnv(bench, { CMS_TIMEOUT_MS: '1000', CMS_MAX_ATTEMPTS: '2', ...overrides });
 }
 
 /**

@@ -13,6 +13,7 @@ import {
   ACCESS_KEY,
   auditSecrets,
   type Bench,
+  benchEnv,
   type CollectorRun,
   exchange,
   expectedVdn,
@@ -21,7 +22,6 @@ import {
   HEALTHY,
   healthyVdnMismatches,
   invokeCollector,
-  NAMESPACE,
   onlyFaulty,
   resetBench,
   SECRET_ID,
@@ -29,7 +29,6 @@ import {
   secretJson,
   startBench,
   type TargetSpec,
-  targetsJson,
 } from './harness.js';
 
 const ROTATED_SECRET_KEY = `${SECRET_KEY}-rotated`;
@@ -54,16 +53,11 @@ afterEach(() => {
 });
 
 function collectorEnv(overrides: Record<string, string> = {}): Record<string, string> {
-  return {
-    CMS_BASE_URL: bench.simulator.url,
-    CMS_SECRET_ID: SECRET_ID,
-    CMS_CA_FILE: bench.caFile,
-    CMS_TARGETS: targetsJson([HEALTHY, FAULTY]),
-    METRIC_NAMESPACE: NAMESPACE,
+  return benchEnv(bench, {
     CMS_TIMEOUT_MS: String(TIMEOUT_MS),
     CMS_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
     ...overrides,
-  };
+  });
 }
 
 function invoke(handler: CollectorHandler, remainingMs?: number): Promise<CollectorRun> {
@@ -263,16 +257,7 @@ afterEach(async () => {
 });
 
 async function queryApi(overrides: Record<string, string> = {}, gatewayTimeoutMs?: number): Promise<string> {
-  const handler = createQueryHandler({
-    CMS_BASE_URL: bench.simulator.url,
-    CMS_SECRET_ID: SECRET_ID,
-    CMS_CA_FILE: bench.caFile,
-    CMS_TARGETS: targetsJson([HEALTHY, FAULTY]),
-    CMS_TIMEOUT_MS: String(TIMEOUT_MS),
-    CMS_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
-    QUERY_CACHE_SECONDS: '0',
-    ...overrides,
-  });
+  const handler = createQueryHandler(collectorEnv(overrides));
   const server = await startApiServer({
     handler,
     ...(gatewayTimeoutMs === undefined ? {} : { timeoutMs: gatewayTimeoutMs }),

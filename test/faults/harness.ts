@@ -605,6 +605,19 @@ export async function startBench(simulatorOptions: CmsSimulatorOptions = {}): Pr
   };
 }
 
+/** The environment both handlers run with against the bench: two VDNs, the fake secret, the simulator's CA. */
+export function benchEnv(bench: Bench, overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    CMS_BASE_URL: bench.simulator.url,
+    CMS_SECRET_ID: SECRET_ID,
+    CMS_CA_FILE: bench.caFile,
+    CMS_TARGETS: targetsJson([HEALTHY, FAULTY]),
+    METRIC_NAMESPACE: NAMESPACE,
+    QUERY_CACHE_SECONDS: '0',
+    ...overrides,
+  };
+}
+
 /** Puts back what a test may have changed: faults, the simulator's key pair, the secret, AWS records. */
 export function resetBench(bench: Bench): void {
   bench.simulator.clearFaults();

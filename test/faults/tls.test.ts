@@ -15,6 +15,7 @@ import {
   ACCESS_KEY,
   auditSecrets,
   type Bench,
+  benchEnv,
   type ConnectionCounter,
   countConnections,
   exchange,
@@ -24,12 +25,9 @@ import {
   HEALTHY,
   healthyVdnMismatches,
   invokeCollector,
-  NAMESPACE,
   resetBench,
-  SECRET_ID,
   SECRET_KEY,
   startBench,
-  targetsJson,
 } from './harness.js';
 
 const CERTIFICATE_HOST = 'cms.example.internal';
@@ -71,16 +69,12 @@ async function relayTo(simulator: CmsSimulator): Promise<ConnectionCounter> {
 }
 
 function env(baseUrl: string, caFile: string): Record<string, string> {
-  return {
+  return benchEnv(bench, {
     CMS_BASE_URL: baseUrl,
-    CMS_SECRET_ID: SECRET_ID,
     CMS_CA_FILE: caFile,
-    CMS_TARGETS: targetsJson([HEALTHY, FAULTY]),
-    METRIC_NAMESPACE: NAMESPACE,
     CMS_TIMEOUT_MS: '1000',
     CMS_MAX_ATTEMPTS: '3',
-    QUERY_CACHE_SECONDS: '0',
-  };
+  });
 }
 
 const REFUSALS = [
