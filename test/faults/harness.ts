@@ -70,12 +70,10 @@ export function simulatorInstant(realNow = Date.now()): number {
 
 /**
  * Points the SDK clients the handlers build at the fake endpoint with dummy credentials; returns the undo.
- * POWERTOOLS_DEV would route the logger through the test runner's console instead of process.stdout, and
- * LOG_LEVEL=DEBUG makes every line the product can write part of what the leak check reads.
  */
 export function useAwsEnvironment(endpoint: string): () => void {
   const saved = { ...process.env };
-  for (const name of ['AWS_PROFILE', 'POWERTOOLS_DEV', 'AWS_MAX_ATTEMPTS', 'AWS_RETRY_MODE']) {
+  for (const name of ['AWS_PROFILE', 'AWS_MAX_ATTEMPTS', 'AWS_RETRY_MODE']) {
     delete process.env[name];
   }
   Object.assign(process.env, {
@@ -605,9 +603,13 @@ export async function startBench(simulatorOptions: CmsSimulatorOptions = {}): Pr
   };
 }
 
-/** The environment both handlers run with against the bench: two VDNs, the fake secret, the simulator's CA. */
+/**
+ * The environment both handlers run with against the bench: two VDNs, the fake secret, the simulator's CA, and
+ * LOG_LEVEL=DEBUG so that every line the product can write is part of what the leak check reads.
+ */
 export function benchEnv(bench: Bench, overrides: Record<string, string> = {}): Record<string, string> {
   return {
+    LOG_LEVEL: 'DEBUG',
     CMS_BASE_URL: bench.simulator.url,
     CMS_SECRET_ID: SECRET_ID,
     CMS_CA_FILE: bench.caFile,
