@@ -252,7 +252,9 @@ describe('functions', () => {
 
   it('caps the query containers alive at once, which bounds the CMS calls per cache period', () => {
     expect(resource(plain, 'QueryLambdaFunction').Properties.ReservedConcurrentExecutions).toBe(5);
-    expect(resource(plain, 'CollectorLambdaFunction').Properties).not.toHaveProperty('ReservedConcurrentExecutions');
+    expect(resource(plain, 'CollectorLambdaFunction').Properties).not.toHaveProperty(
+      'ReservedConcurrentExecutions',
+    );
   });
 
   it('function logs are kept 30 days by default and as long as the stage parameter says otherwise', () => {
