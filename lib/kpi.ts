@@ -46,8 +46,10 @@ export interface DataQualityWarning {
 /** 100 × part / whole, or undefined when the whole is zero or the part exceeds it (see the module comment). */
 function percent(part: number, whole: number): number | undefined {
   if (!(whole > 0 && part >= 0 && part <= whole)) return undefined;
-  // Dividing first keeps the product within 100 even for counters near Number.MAX_VALUE.
-  const value = (part / whole) * 100;
+  // One rounding, so whole rates stay whole (11 of 20 is 55, not 55.00000000000001): 100 × part is exact for any
+  // counter CMS can send. Dividing first only for parts so large that the product would overflow.
+  const scaled = 100 * part;
+  const value = Number.isFinite(scaled) ? scaled / whole : (part / whole) * 100;
   return Number.isFinite(value) ? value : undefined;
 }
 

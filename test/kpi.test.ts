@@ -76,6 +76,15 @@ describe('computeKpis', () => {
     expect(kpis.AverageWrapUpTime).toBeCloseTo(10 / 3, 12);
   });
 
+  it('gives whole-number rates exactly, with a single rounding', () => {
+    const kpis = computeKpis(
+      counters({ CallsOffered: 20, CallsAnswered: 11, CallsAbandoned: 9, CallsAnsweredIn20s: 11 }),
+    );
+    expect(kpis.AnswerRate).toBe(55);
+    expect(kpis.ServiceLevel20s).toBe(55);
+    expect(computeKpis(counters({ CallsOffered: 12, CallsAbandoned: 1 })).AbandonmentRate).toBe(100 / 12);
+  });
+
   it('leaves the rates absent, not zero, when no call was offered', () => {
     const kpis = computeKpis(counters({ WrapUps: 2, WrapUpTime: 10 }));
     expect(Object.keys(kpis)).toEqual(['AverageWrapUpTime']);
