@@ -67,7 +67,7 @@ const targetSchema = v.strictObject({
 const targetsSchema = v.pipe(v.array(targetSchema), v.minLength(1, 'must hold at least one target'));
 
 /** `targets[1].skillIds` style path of the first issue, prefixed with the field the input came from. */
-export function describeIssue(
+function describeIssue(
   issues: readonly v.BaseIssue<unknown>[],
   root: string,
 ): { field: string; message: string } {
@@ -119,7 +119,7 @@ function requiredInt(env: Env, variable: string, min: number, max: number): numb
   return optionalInt(env, variable, 0, min, max);
 }
 
-export function readCaFile(env: Env): string | undefined {
+function readCaFile(env: Env): string | undefined {
   const path = env.CMS_CA_FILE?.trim();
   if (!path) return undefined;
   let pem: string;
