@@ -7,6 +7,7 @@ import {
   SecretError,
   ValidationError,
 } from '../errors.js';
+import { clip } from '../text.js';
 
 /**
  * The one place where an error becomes an HTTP answer. Every handler path funnels its failures here, so the
@@ -52,14 +53,15 @@ export interface ErrorAnswer {
 }
 
 /** Messages may echo caller input (an unknown parameter name, a malformed skill list): keep answers bounded. */
-const MAX_MESSAGE_LENGTH = 300;
-
-export function clip(text: string, max = MAX_MESSAGE_LENGTH): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
+export const MAX_MESSAGE_LENGTH = 300;
 
 function answer(status: number, blame: Blame, error: ErrorBody['error'], headers = {}): ErrorAnswer {
-  return { status, blame, body: { error: { ...error, message: clip(error.message) } }, headers };
+  return {
+    status,
+    blame,
+    body: { error: { ...error, message: clip(error.message, MAX_MESSAGE_LENGTH) } },
+    headers,
+  };
 }
 
 export function errorAnswer(error: unknown): ErrorAnswer {

@@ -2,7 +2,7 @@ import * as v from 'valibot';
 import { ValidationError } from '../errors.js';
 import { CMS_LIMITS } from '../model.js';
 import { parseSkillList } from '../skills.js';
-import { clip } from './errors.js';
+import { clip } from '../text.js';
 import type { ApiRequest, StatsMethod } from './route.js';
 
 /**

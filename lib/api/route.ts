@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { clip, MethodNotAllowedError, RouteNotFoundError } from './errors.js';
+import { clip } from '../text.js';
+import { MethodNotAllowedError, RouteNotFoundError } from './errors.js';
 
 /** What the API needs of an API Gateway (payload 2.0) event, in a shape that is easy to build and test. */
 export interface ApiRequest {

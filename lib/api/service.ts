@@ -4,8 +4,9 @@ import { describeError, type Log } from '../log.js';
 import type { SkillStats, Target } from '../model.js';
 import { buildReport } from '../report.js';
 import { formatSkillList } from '../skills.js';
+import { clip } from '../text.js';
 import { type CacheSource, CoalescingCache } from './cache.js';
-import { clip, errorAnswer } from './errors.js';
+import { errorAnswer, MAX_MESSAGE_LENGTH } from './errors.js';
 import { parseStatsQuery, type QueryLimits } from './request.js';
 import { jsonResponse } from './respond.js';
 import { type ApiRequest, matchRoute, requestOfEvent } from './route.js';
@@ -50,7 +51,7 @@ export const LAMBDA_SAFETY_MS = 1_000;
 /** Messages of caller errors may echo what the caller sent: a log line stays bounded whatever that was. */
 function logged(error: unknown): ReturnType<typeof describeError> {
   const described = describeError(error);
-  return { ...described, message: clip(described.message) };
+  return { ...described, message: clip(described.message, MAX_MESSAGE_LENGTH) };
 }
 
 // The answers are ASCII JSON, so their length in characters is their size in bytes.

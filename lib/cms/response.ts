@@ -1,5 +1,6 @@
 import { CmsProtocolError, CmsResultError } from '../errors.js';
 import { CMS_LIMITS, COUNTERS, type CounterName, type SkillStats } from '../model.js';
+import { clip } from '../text.js';
 import { describeValue } from './request.js';
 
 export const SUCCESS_RESULT_CODE = '0100000';
@@ -115,8 +116,4 @@ function nonNegativeInteger(value: unknown): number | undefined {
  */
 export function redact(text: string): string {
   return text.replace(/auth-v2\/[^\s"'\\<>]*/gi, 'auth-v2/[redacted]');
-}
-
-function clip(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max)}…` : text;
 }
