@@ -3,6 +3,7 @@ import * as v from 'valibot';
 import { ConfigError, ValidationError } from './errors.js';
 import { CMS_LIMITS, type Target } from './model.js';
 import { parseSkillList } from './skills.js';
+import { integerIn, issueField } from './validation.js';
 
 /**
  * Configuration is read from the environment once, at cold start. Every problem is a ConfigError naming the
@@ -25,14 +26,6 @@ export interface SecretSettings {
   readonly ttlMs: number;
 }
 
-const intInRange = (min: number, max: number) =>
-  v.pipe(
-    v.number(),
-    v.integer('must be an integer'),
-    v.minValue(min, `must be ≥ ${min}`),
-    v.maxValue(max, `must be ≤ ${max}`),
-  );
-
 const skillIdsSchema = v.pipe(
   v.union(
     [
@@ -48,10 +41,7 @@ const skillIdsSchema = v.pipe(
         }),
       ),
       // No transform in this branch: a failed check followed by a transform would hide which id is wrong.
-      v.pipe(
-        v.array(intInRange(CMS_LIMITS.skillId.min, CMS_LIMITS.skillId.max)),
-        v.minLength(1, 'must name at least one skill'),
-      ),
+      v.pipe(v.array(integerIn(CMS_LIMITS.skillId)), v.minLength(1, 'must name at least one skill')),
     ],
     'must be a skill list like "1-20,35" or an array of skill ids',
   ),
@@ -59,31 +49,19 @@ const skillIdsSchema = v.pipe(
 );
 
 const targetSchema = v.strictObject({
-  ccId: intInRange(CMS_LIMITS.ccId.min, CMS_LIMITS.ccId.max),
-  vdn: intInRange(CMS_LIMITS.vdn.min, CMS_LIMITS.vdn.max),
+  ccId: integerIn(CMS_LIMITS.ccId),
+  vdn: integerIn(CMS_LIMITS.vdn),
   skillIds: skillIdsSchema,
 });
 
 const targetsSchema = v.pipe(v.array(targetSchema), v.minLength(1, 'must hold at least one target'));
 
-/** `targets[1].skillIds` style path of the first issue, prefixed with the field the input came from. */
-function describeIssue(
-  issues: readonly v.BaseIssue<unknown>[],
-  root: string,
-): { field: string; message: string } {
-  const issue = issues[0];
-  const path = (issue?.path ?? [])
-    .map((item) => (typeof item.key === 'number' ? `[${item.key}]` : `.${String(item.key)}`))
-    .join('');
-  return { field: `${root}${path}`.replace(/^\./, ''), message: issue?.message ?? 'is invalid' };
-}
-
 /** Validates a list of targets from JSON; throws ValidationError naming the field (`targets[0].vdn`). */
 export function parseTargets(input: unknown, root = 'targets'): Target[] {
   const result = v.safeParse(targetsSchema, input);
   if (!result.success) {
-    const { field, message } = describeIssue(result.issues, root);
-    throw new ValidationError(field, message);
+    const [issue] = result.issues;
+    throw new ValidationError(issueField(issue, root), issue?.message ?? 'is invalid');
   }
   const seen = new Set<string>();
   result.output.forEach((target, index) => {

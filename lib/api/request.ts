@@ -3,6 +3,7 @@ import { ValidationError } from '../errors.js';
 import { CMS_LIMITS } from '../model.js';
 import { parseSkillList } from '../skills.js';
 import { clip } from '../text.js';
+import { integerIn, issueField } from '../validation.js';
 import type { ApiRequest, StatsMethod } from './route.js';
 
 /**
@@ -87,14 +88,6 @@ function parseQueryString(query: ApiRequest['query'], limits: QueryLimits): Stat
 
 // --- POST: the CMS request body -------------------------------------------------------------------------------
 
-const integerIn = ({ min, max }: { readonly min: number; readonly max: number }) =>
-  v.pipe(
-    v.number('must be an integer'),
-    v.integer('must be an integer'),
-    v.minValue(min, `must be between ${min} and ${max}`),
-    v.maxValue(max, `must be between ${min} and ${max}`),
-  );
-
 const bodySchema = v.object({
   ccId: v.optional(integerIn(CMS_LIMITS.ccId)),
   vdn: v.optional(integerIn(CMS_LIMITS.vdn)),
@@ -105,15 +98,6 @@ const bodySchema = v.object({
     ),
   ),
 });
-
-/** `skillIds[3]` from a valibot issue path. */
-function fieldOf(issue: v.BaseIssue<unknown> | undefined): string {
-  return (issue?.path ?? [])
-    .map((item, index) =>
-      typeof item.key === 'number' ? `[${item.key}]` : `${index > 0 ? '.' : ''}${String(item.key)}`,
-    )
-    .join('');
-}
 
 /** application/json, with or without a UTF-8 charset; a missing Content-Type is taken to be JSON. */
 function checkContentType(contentType: string | undefined): void {
@@ -174,7 +158,7 @@ function parseBody(request: ApiRequest, limits: QueryLimits): StatsQuery {
   const result = v.safeParse(bodySchema, record);
   if (!result.success) {
     const issue = result.issues[0];
-    throw new ValidationError(fieldOf(issue) || 'body', issue?.message ?? 'is invalid');
+    throw new ValidationError(issueField(issue) || 'body', issue?.message ?? 'is invalid');
   }
   const { ccId, vdn, skillIds } = result.output;
   return {
