@@ -1,36 +1,20 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { type CmsError, CmsTimeoutError } from '../errors.js';
 import { describeError, type Log } from '../log.js';
-import type { SkillStats, Target } from '../model.js';
-import { buildReport } from '../report.js';
+import type { Target } from '../model.js';
 import { formatSkillList } from '../skills.js';
 import { clip } from '../text.js';
-import { type CacheSource, CoalescingCache } from './cache.js';
+import type { CacheSource } from './cache.js';
 import { errorAnswer, MAX_MESSAGE_LENGTH } from './errors.js';
 import { parseStatsQuery, type QueryLimits } from './request.js';
 import { jsonResponse } from './respond.js';
 import { type ApiRequest, matchRoute, requestOfEvent } from './route.js';
+import { createStatsLookup, requestDeadline, type StatsLookupConfig, type StatsSource } from './stats.js';
 import { resolveTarget } from './target.js';
 
-/** What the API needs of the CMS client (lib/cms/client.ts): one VDN's statistics, failures reported, not thrown. */
-export interface StatsSource {
-  currentCallStats(query: Target, options: { deadline: number }): Promise<StatsResult>;
-}
+export type { StatsResult, StatsSource } from './stats.js';
 
-export interface StatsResult {
-  readonly ccId: number;
-  readonly vdn: number;
-  readonly skills: readonly SkillStats[];
-  readonly missingSkillIds: readonly number[];
-  readonly failures: readonly { readonly skillIds: readonly number[]; readonly error: CmsError }[];
-}
-
-export interface QueryServiceConfig extends QueryLimits {
+export interface QueryServiceConfig extends QueryLimits, StatsLookupConfig {
   readonly targets: readonly Target[];
-  /** QUERY_CACHE_SECONDS in ms; 0 disables the cache (concurrent identical queries still share a CMS call). */
-  readonly cacheTtlMs: number;
-  /** QUERY_TIMEOUT_MS: the most one query may spend on CMS, across batches and retries. */
-  readonly timeoutMs: number;
 }
 
 export interface QueryServiceDeps {
@@ -45,50 +29,18 @@ export type QueryHandler = (
   context: Pick<Context, 'getRemainingTimeInMillis'>,
 ) => Promise<APIGatewayProxyStructuredResultV2>;
 
-/** Time kept back from Lambda's remaining time, so a timed-out query still answers 504 (and logs) itself. */
-export const LAMBDA_SAFETY_MS = 1_000;
-
 /** Messages of caller errors may echo what the caller sent: a log line stays bounded whatever that was. */
 function logged(error: unknown): ReturnType<typeof describeError> {
   const described = describeError(error);
   return { ...described, message: clip(described.message, MAX_MESSAGE_LENGTH) };
 }
 
-// The answers are ASCII JSON, so their length in characters is their size in bytes.
-const CACHE_LIMITS = { maxEntries: 64, maxChars: 8 * 1024 * 1024 };
-
 /**
  * The whole on-demand API as one function of an API Gateway event. Every outcome, including a bug, becomes a
  * JSON answer: the handler never throws, so API Gateway never substitutes its own opaque 500.
  */
 export function createQueryService(config: QueryServiceConfig, deps: QueryServiceDeps): QueryHandler {
-  // Answers are kept serialized: bounding their length bounds the memory the cache can take.
-  const cache = new CoalescingCache<string>({
-    ttlMs: config.cacheTtlMs,
-    maxEntries: CACHE_LIMITS.maxEntries,
-    maxWeight: CACHE_LIMITS.maxChars,
-    weigh: (body) => body.length,
-    now: deps.now,
-  });
-
-  async function fetchAnswer(target: Target, deadline: number): Promise<string> {
-    if (deadline <= Date.now()) {
-      throw new CmsTimeoutError('no time was left to ask CMS before the request deadline');
-    }
-    const result = await deps.cms.currentCallStats(target, { deadline });
-    // All or nothing: a report with some batches missing would look like a quiet queue, not a failure.
-    const failure = result.failures[0];
-    if (failure) throw failure.error;
-    const report = buildReport(result);
-    return JSON.stringify({
-      ccId: report.ccId,
-      vdn: report.vdn,
-      fetchedAt: new Date(deps.now()).toISOString(),
-      skills: report.skills,
-      missingSkillIds: report.missingSkillIds,
-      rollup: report.rollup,
-    });
-  }
+  const stats = createStatsLookup(config, deps);
 
   async function answer(
     request: ApiRequest,
@@ -105,17 +57,10 @@ export function createQueryService(config: QueryServiceConfig, deps: QueryServic
       skills: clip(skills, 200),
       skillCount: target.skillIds.length,
     });
-    const lambdaBudget = remainingMs() - LAMBDA_SAFETY_MS;
-    // A direct invocation with a makeshift context may report no usable remaining time: the setting then rules.
-    const budget = Number.isFinite(lambdaBudget)
-      ? Math.min(lambdaBudget, config.timeoutMs)
-      : config.timeoutMs;
-    const deadline = Date.now() + budget;
-    const { value, source } = await cache.get(`${target.ccId}/${target.vdn}/${skills}`, () =>
-      fetchAnswer(target, deadline),
-    );
+    const deadline = requestDeadline(remainingMs(), config.timeoutMs);
+    const { value, source } = await stats.get(target, deadline);
     note({ cache: source satisfies CacheSource });
-    return jsonResponse(200, value);
+    return jsonResponse(200, value.body);
   }
 
   return async (event, context) => {

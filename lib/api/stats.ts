@@ -1,0 +1,110 @@
+import type { CmsError } from '../errors.js';
+import { CmsTimeoutError } from '../errors.js';
+import type { SkillStats, Target } from '../model.js';
+import { buildReport, type StatsReport } from '../report.js';
+import { formatSkillList } from '../skills.js';
+import { type CacheSource, CoalescingCache } from './cache.js';
+
+/**
+ * One VDN's current statistics through the coalescing cache: what the query API answers and what the dashboard
+ * wallboard draws. Both go through here, so however many API callers and dashboard viewers ask about a VDN at
+ * once, CMS sees one call per distinct question per cache period and container.
+ */
+
+/** What the API needs of the CMS client (lib/cms/client.ts): one VDN's statistics, failures reported, not thrown. */
+export interface StatsSource {
+  currentCallStats(query: Target, options: { deadline: number }): Promise<StatsResult>;
+}
+
+export interface StatsResult {
+  readonly ccId: number;
+  readonly vdn: number;
+  readonly skills: readonly SkillStats[];
+  readonly missingSkillIds: readonly number[];
+  readonly failures: readonly { readonly skillIds: readonly number[]; readonly error: CmsError }[];
+}
+
+/** The answer of the query API, and the data of the wallboard. */
+export interface StatsAnswer extends StatsReport {
+  /** ISO 8601: when CMS was asked. */
+  readonly fetchedAt: string;
+}
+
+export interface CachedStats {
+  /** The parsed answer, for renderers. */
+  readonly answer: StatsAnswer;
+  /** The same answer serialized, for the API: kept so that a cached answer is not serialized again per caller. */
+  readonly body: string;
+}
+
+export interface StatsLookupConfig {
+  /** QUERY_CACHE_SECONDS in ms; 0 disables the cache (concurrent identical queries still share a CMS call). */
+  readonly cacheTtlMs: number;
+  /** QUERY_TIMEOUT_MS: the most one query may spend on CMS, across batches and retries. */
+  readonly timeoutMs: number;
+}
+
+export interface StatsLookupDeps {
+  readonly cms: StatsSource;
+  /** Clock of the cache and of `fetchedAt`. Deadlines handed to the CMS client are always wall-clock time. */
+  readonly now: () => number;
+}
+
+export interface StatsLookup {
+  get(target: Target, deadline: number): Promise<{ value: CachedStats; source: CacheSource }>;
+}
+
+/** Time kept back from Lambda's remaining time, so a timed-out request still answers (and logs) itself. */
+export const LAMBDA_SAFETY_MS = 1_000;
+
+/**
+ * The wall-clock deadline of one request: the configured time budget, cut short by the Lambda's remaining time
+ * less a safety margin. A direct invocation with a makeshift context may report no usable remaining time: the
+ * setting then rules.
+ */
+export function requestDeadline(remainingMs: number, timeoutMs: number): number {
+  const lambdaBudget = remainingMs - LAMBDA_SAFETY_MS;
+  const budget = Number.isFinite(lambdaBudget) ? Math.min(lambdaBudget, timeoutMs) : timeoutMs;
+  return Date.now() + budget;
+}
+
+// The answers are ASCII JSON, so their length in characters is their size in bytes.
+const CACHE_LIMITS = { maxEntries: 64, maxChars: 8 * 1024 * 1024 };
+
+export function createStatsLookup(config: StatsLookupConfig, deps: StatsLookupDeps): StatsLookup {
+  // Answers are weighed by their serialized length: bounding it bounds the memory the cache can take.
+  const cache = new CoalescingCache<CachedStats>({
+    ttlMs: config.cacheTtlMs,
+    maxEntries: CACHE_LIMITS.maxEntries,
+    maxWeight: CACHE_LIMITS.maxChars,
+    weigh: (value) => value.body.length,
+    now: deps.now,
+  });
+
+  async function load(target: Target, deadline: number): Promise<CachedStats> {
+    if (deadline <= Date.now()) {
+      throw new CmsTimeoutError('no time was left to ask CMS before the request deadline');
+    }
+    const result = await deps.cms.currentCallStats(target, { deadline });
+    // All or nothing: a report with some batches missing would look like a quiet queue, not a failure.
+    const failure = result.failures[0];
+    if (failure) throw failure.error;
+    const report = buildReport(result);
+    const answer: StatsAnswer = {
+      ccId: report.ccId,
+      vdn: report.vdn,
+      fetchedAt: new Date(deps.now()).toISOString(),
+      skills: report.skills,
+      missingSkillIds: report.missingSkillIds,
+      rollup: report.rollup,
+    };
+    return { answer, body: JSON.stringify(answer) };
+  }
+
+  return {
+    get: (target, deadline) =>
+      cache.get(`${target.ccId}/${target.vdn}/${formatSkillList(target.skillIds)}`, () =>
+        load(target, deadline),
+      ),
+  };
+}
