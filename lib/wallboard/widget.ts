@@ -1,0 +1,91 @@
+import * as v from 'valibot';
+import { ValidationError } from '../errors.js';
+import { CMS_LIMITS } from '../model.js';
+import { integerIn, issueField } from '../validation.js';
+
+/**
+ * The CloudWatch dashboard custom-widget event: the widget's `params` arrive as top-level keys (and again under
+ * `widgetContext.params`), with the viewer's context (time zone, theme, size) in `widgetContext`; an event with
+ * `describe: true` asks for the widget's documentation, which the console shows when the widget is added.
+ */
+
+/** Most skills a widget may list; beyond, a dashboard tile is no longer readable anyway. */
+export const MAX_ROWS_LIMIT = 500;
+
+export interface WidgetParams {
+  readonly ccId?: number;
+  readonly vdn?: number;
+  readonly maxRows?: number;
+}
+
+export interface WidgetTimeZone {
+  readonly offsetMinutes: number;
+  readonly label: string;
+}
+
+export type WidgetRequest =
+  | { readonly describe: true }
+  | { readonly describe: false; readonly params: WidgetParams; readonly timeZone: WidgetTimeZone };
+
+export const WIDGET_DOCS = `## Skill-queue wallboard (cms-skill-metrics)
+
+Every configured skill queue of one VDN, live from Huawei CC-CMS: offered, answered and abandoned calls,
+calls answered within 20 s, abandonment rate, 20-second service level and average wrap-up time of the current
+5-minute window, worst first, coloured red/amber/green; the VDN total and the collector's health below.
+
+Reads CMS through the same cache as the query API, so any number of viewers costs CMS one call per VDN per
+cache period. Thresholds come from the function's \`WALLBOARD_THRESHOLDS\` setting.
+
+### Parameters
+\`\`\` yaml
+ccId: 1        # call center (default: the first configured target)
+vdn: 170       # VDN; must be one this deployment is configured for
+maxRows: 50    # skills listed at most (1-${MAX_ROWS_LIMIT}); the others are counted below the table
+\`\`\`
+`;
+
+const paramsSchema = v.object({
+  ccId: v.optional(integerIn(CMS_LIMITS.ccId)),
+  vdn: v.optional(integerIn(CMS_LIMITS.vdn)),
+  maxRows: v.optional(integerIn({ min: 1, max: MAX_ROWS_LIMIT })),
+});
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Dashboard JSON may carry numbers as strings ("170"): whole-number strings are read as numbers. */
+function numeric(value: unknown): unknown {
+  return typeof value === 'string' && /^\s*\d{1,9}\s*$/.test(value) ? Number(value) : value;
+}
+
+function timeZoneOf(context: Record<string, unknown>): WidgetTimeZone {
+  const zone = isRecord(context.timezone) ? context.timezone : {};
+  const offset = zone.offsetInMinutes;
+  const label = typeof zone.label === 'string' && zone.label.trim() !== '' ? zone.label.slice(0, 40) : 'UTC';
+  // Real offsets lie within ±14 h; anything else is not a time zone and falls back to UTC.
+  return typeof offset === 'number' && Number.isInteger(offset) && Math.abs(offset) <= 14 * 60
+    ? { offsetMinutes: offset, label }
+    : { offsetMinutes: 0, label: 'UTC' };
+}
+
+/** Reads a custom-widget event; throws ValidationError naming the parameter when one is malformed. */
+export function widgetRequestOf(event: unknown): WidgetRequest {
+  const record = isRecord(event) ? event : {};
+  if (record.describe === true) return { describe: true };
+  const context = isRecord(record.widgetContext) ? record.widgetContext : {};
+  const nested = isRecord(context.params) ? context.params : {};
+  const pick = (name: keyof WidgetParams) => numeric(record[name] ?? nested[name]);
+  const result = v.safeParse(paramsSchema, {
+    ccId: pick('ccId'),
+    vdn: pick('vdn'),
+    maxRows: pick('maxRows'),
+  });
+  if (!result.success) {
+    const [issue] = result.issues;
+    throw new ValidationError(issueField(issue) || 'params', issue?.message ?? 'is invalid');
+  }
+  const params = Object.fromEntries(
+    Object.entries(result.output).filter(([, value]) => value !== undefined),
+  ) as WidgetParams;
+  return { describe: false, params, timeZone: timeZoneOf(context) };
+}

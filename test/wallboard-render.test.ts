@@ -1,0 +1,325 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { StatsAnswer } from '../lib/api/stats.js';
+import { ConfigError } from '../lib/errors.js';
+import { ZERO_COUNTERS } from '../lib/kpi.js';
+import type { Counters } from '../lib/model.js';
+import { buildReport } from '../lib/report.js';
+import { escapeHtml, html } from '../lib/wallboard/html.js';
+import {
+  type CollectorHealth,
+  type HealthReading,
+  renderWallboard,
+  type WallboardInput,
+} from '../lib/wallboard/render.js';
+import { parseThresholds } from '../lib/wallboard/thresholds.js';
+
+const NOW = Date.parse('2026-11-26T10:03:30Z');
+const WINDOW = Date.parse('2026-11-26T10:00:00Z');
+
+function counters(offered: number, answered: number, abandoned: number, in20s: number): Counters {
+  return {
+    ...ZERO_COUNTERS,
+    CallsOffered: offered,
+    CallsAnswered: answered,
+    CallsAbandoned: abandoned,
+    CallsAnsweredIn20s: in20s,
+    CallsEnded: answered,
+    WrapUps: answered,
+    WrapUpTime: answered * 20,
+  };
+}
+
+function answerOf(skills: { id: number; counters: Counters }[], missing: number[] = []): StatsAnswer {
+  const report = buildReport({
+    ccId: 1,
+    vdn: 170,
+    skills: skills.map((skill) => ({ skillId: skill.id, windowStart: WINDOW, counters: skill.counters })),
+    missingSkillIds: missing,
+  });
+  return { ...report, fetchedAt: new Date(NOW).toISOString() };
+}
+
+const HEALTH: CollectorHealth = {
+  at: NOW - 20_000,
+  collectionSuccess: 1,
+  cmsLatencyMs: 84,
+  skillsMissing: 0,
+  dataAgeSeconds: 190,
+};
+const HEALTHY: HealthReading = { kind: 'known', health: HEALTH };
+
+function input(overrides: Partial<WallboardInput> = {}): WallboardInput {
+  return {
+    ccId: 1,
+    vdn: 170,
+    outcome: { kind: 'stats', answer: answerOf([{ id: 1, counters: counters(20, 19, 1, 18) }]) },
+    health: HEALTHY,
+    thresholds: parseThresholds(undefined),
+    maxRows: 50,
+    now: NOW,
+    timeZone: { offsetMinutes: 0, label: 'UTC' },
+    ...overrides,
+  };
+}
+
+/** The data-status of each skill row, in page order. */
+function rowOrder(page: string): { skill: number; status: string }[] {
+  return [...page.matchAll(/<tr data-skill="(\d+)" data-status="(\w+)">/g)].map((match) => ({
+    skill: Number(match[1]),
+    status: match[2] ?? '',
+  }));
+}
+
+function cellClass(page: string, skill: number, cell: string): string | undefined {
+  const row = new RegExp(`<tr data-skill="${skill}"[^>]*>(.*?)</tr>`).exec(page)?.[1] ?? '';
+  return new RegExp(`<td class="([^"]*)" data-cell="${cell}">`).exec(row)?.[1];
+}
+
+describe('the wallboard renderer', () => {
+  it('escapes every character with a meaning in HTML, for any text', () => {
+    fc.assert(
+      fc.property(fc.string(), (text) => {
+        const escaped = escapeHtml(text);
+        expect(escaped).not.toMatch(/[<>"']/);
+        expect(escaped.replace(/&(lt|gt|quot|#39|amp);/g, '')).not.toContain('&');
+        const unescaped = escaped
+          .replace(/&lt;/g, '<')
+          .replace(/&gt;/g, '>')
+          .replace(/&quot;/g, '"')
+          .replace(/&#39;/g, "'")
+          .replace(/&amp;/g, '&');
+        expect(unescaped).toBe(text);
+      }),
+    );
+  });
+
+  it('escapes interpolated values but keeps fragments built by the html tag', () => {
+    const inner = html`<b>${'<i>'}</b>`;
+    expect(html`<p title="${'"x"'}">${inner}${['<', html`<br>`]}</p>`.text).toBe(
+      '<p title="&quot;x&quot;"><b>&lt;i&gt;</b>&lt;<br></p>',
+    );
+  });
+
+  it('shows a CMS failure as a panel with the text escaped, and no table', () => {
+    const page = renderWallboard(
+      input({
+        outcome: {
+          kind: 'failed',
+          code: 'CMS_RESULT_ERROR',
+          message: 'CMS result code 0200001: <script>alert(1)</script><img src=x onerror=alert(2)>',
+        },
+      }),
+    );
+    expect(page).toContain('data-state="failed"');
+    expect(page).not.toContain('<table');
+    expect(page).not.toContain('<script');
+    expect(page).not.toContain('<img');
+    expect(page).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+  });
+
+  it('escapes the time-zone label and marks a skill with inconsistent counters', () => {
+    const answer = answerOf([{ id: 3, counters: counters(5, 7, 0, 5) }]);
+    expect(answer.skills[0]?.warnings?.length).toBeGreaterThan(0);
+    const page = renderWallboard(
+      input({ outcome: { kind: 'stats', answer }, timeZone: { offsetMinutes: 60, label: '<b>CET</b>' } }),
+    );
+    expect(page).toContain('Window (&lt;b&gt;CET&lt;/b&gt;)');
+    expect(page).toContain('<span title="CallsAnswered 7 exceeds CallsOffered 5: AnswerRate withheld');
+  });
+
+  it('colours abandonment above the red threshold red and above amber amber', () => {
+    const page = renderWallboard(
+      input({
+        outcome: {
+          kind: 'stats',
+          answer: answerOf([
+            { id: 1, counters: counters(20, 17, 3, 17) },
+            { id: 2, counters: counters(20, 18, 2, 18) },
+            { id: 3, counters: counters(20, 20, 0, 20) },
+          ]),
+        },
+      }),
+    );
+    expect(cellClass(page, 1, 'abandonment')).toBe('lvl-red');
+    expect(cellClass(page, 2, 'abandonment')).toBe('lvl-amber');
+    expect(cellClass(page, 3, 'abandonment')).toBe('lvl-green');
+  });
+
+  it('colours a service level below amber amber and below red red', () => {
+    const page = renderWallboard(
+      input({
+        outcome: {
+          kind: 'stats',
+          answer: answerOf([
+            { id: 1, counters: counters(20, 20, 0, 15) },
+            { id: 2, counters: counters(20, 20, 0, 13) },
+          ]),
+        },
+      }),
+    );
+    expect(cellClass(page, 1, 'service-level')).toBe('lvl-amber');
+    expect(cellClass(page, 2, 'service-level')).toBe('lvl-red');
+  });
+
+  it('does not judge the rates of a window with fewer calls than the minimum', () => {
+    const page = renderWallboard(
+      input({ outcome: { kind: 'stats', answer: answerOf([{ id: 1, counters: counters(2, 1, 1, 0) }]) } }),
+    );
+    expect(cellClass(page, 1, 'abandonment')).toBe('');
+    expect(rowOrder(page)).toEqual([{ skill: 1, status: 'low' }]);
+  });
+
+  it('applies a per-skill override on top of its VDN defaults, and to that skill only', () => {
+    const thresholds = parseThresholds(
+      JSON.stringify([
+        { ccId: 1, vdn: 170, abandonmentRate: { amber: 20, red: 30 } },
+        { ccId: 1, vdn: 170, skillIds: '2', serviceLevel: { amber: 99, red: 95 } },
+      ]),
+    );
+    const page = renderWallboard(
+      input({
+        thresholds,
+        outcome: {
+          kind: 'stats',
+          answer: answerOf([
+            { id: 1, counters: counters(20, 17, 3, 17) },
+            { id: 2, counters: counters(20, 17, 3, 17) },
+          ]),
+        },
+      }),
+    );
+    expect(cellClass(page, 1, 'abandonment')).toBe('lvl-green');
+    expect(cellClass(page, 1, 'service-level')).toBe('lvl-green');
+    expect(cellClass(page, 2, 'abandonment')).toBe('lvl-green');
+    expect(cellClass(page, 2, 'service-level')).toBe('lvl-red');
+  });
+
+  it('lists skills worst first: red, amber, green, few calls, idle; ties by abandonment rate', () => {
+    const page = renderWallboard(
+      input({
+        outcome: {
+          kind: 'stats',
+          answer: answerOf([
+            { id: 1, counters: ZERO_COUNTERS },
+            { id: 2, counters: counters(20, 20, 0, 20) },
+            { id: 3, counters: counters(2, 2, 0, 2) },
+            { id: 4, counters: counters(20, 17, 3, 17) },
+            { id: 5, counters: counters(20, 18, 2, 18) },
+            { id: 6, counters: counters(20, 14, 6, 14) },
+          ]),
+        },
+      }),
+    );
+    expect(rowOrder(page)).toEqual([
+      { skill: 6, status: 'red' },
+      { skill: 4, status: 'red' },
+      { skill: 5, status: 'amber' },
+      { skill: 2, status: 'green' },
+      { skill: 3, status: 'low' },
+      { skill: 1, status: 'idle' },
+    ]);
+  });
+
+  it('shows the VDN total from the roll-up, judged with the VDN thresholds', () => {
+    const page = renderWallboard(
+      input({
+        outcome: {
+          kind: 'stats',
+          answer: answerOf([
+            { id: 1, counters: counters(10, 8, 2, 8) },
+            { id: 2, counters: counters(30, 30, 0, 30) },
+          ]),
+        },
+      }),
+    );
+    const total = /<tr class="total" data-total="vdn" data-status="(\w+)">(.*?)<\/tr>/.exec(page);
+    expect(total?.[1]).toBe('green');
+    expect(total?.[2]).toContain('<td>40</td><td>38</td><td>2</td>');
+    expect(total?.[2]).toContain('>5.0<');
+  });
+
+  it('keeps a large VDN readable: caps the rows and says how many are hidden and how they fare', () => {
+    const skills = Array.from({ length: 5 }, (_, index) => ({
+      id: index + 1,
+      counters: index === 0 ? counters(20, 17, 3, 17) : counters(20, 20, 0, 20),
+    }));
+    const page = renderWallboard(input({ maxRows: 2, outcome: { kind: 'stats', answer: answerOf(skills) } }));
+    expect(rowOrder(page).map((row) => row.skill)).toEqual([1, 2]);
+    expect(page).toContain('data-hidden="3"');
+    expect(page).toContain('Showing the 2 worst of 5 skills; 3 more not shown (3 green)');
+  });
+
+  it('renders an idle VDN as idle rows and a zero total, not as a failure', () => {
+    const page = renderWallboard(
+      input({
+        outcome: {
+          kind: 'stats',
+          answer: answerOf([
+            { id: 1, counters: ZERO_COUNTERS },
+            { id: 2, counters: ZERO_COUNTERS },
+          ]),
+        },
+      }),
+    );
+    expect(rowOrder(page).map((row) => row.status)).toEqual(['idle', 'idle']);
+    expect(page).toContain('data-total="vdn" data-status="idle"');
+    expect(page).not.toContain('data-state="failed"');
+  });
+
+  it('says so when CMS returned none of the skills, and names the missing ones', () => {
+    const page = renderWallboard(input({ outcome: { kind: 'stats', answer: answerOf([], [7, 8]) } }));
+    expect(page).toContain('CMS returned none of the configured skills.');
+    expect(page).toContain('Not returned by CMS: skills 7, 8.');
+  });
+
+  it('shows window start in the viewer’s time zone and the data age', () => {
+    const page = renderWallboard(input({ timeZone: { offsetMinutes: 90, label: 'UTC+01:30' } }));
+    expect(page).toMatch(/<td>11:30<\/td><td class="" data-cell="age">3 min<\/td>/);
+  });
+
+  it('shows the collector’s health: collecting, failing, silent or unavailable', () => {
+    expect(renderWallboard(input())).toContain('data-health="green"');
+    const failing = renderWallboard(
+      input({
+        health: { kind: 'known', health: { ...HEALTH, collectionSuccess: 0 } },
+      }),
+    );
+    expect(failing).toContain('data-health="red"');
+    expect(failing).toContain('FAILING');
+    expect(renderWallboard(input({ health: { kind: 'silent', sinceMinutes: 15 } }))).toContain(
+      'no collection of this VDN in the last 15 minutes',
+    );
+    expect(
+      renderWallboard(input({ health: { kind: 'unavailable', reason: 'CloudWatch <refused>' } })),
+    ).toContain('Collector health: not available (CloudWatch &lt;refused&gt;)');
+  });
+});
+
+describe('wallboard thresholds configuration', () => {
+  it('uses the built-in defaults when unset', () => {
+    expect(parseThresholds('').forSkill(1, 170, 3).abandonmentRate).toEqual({ amber: 5, red: 10 });
+  });
+
+  it('names the field of a malformed entry', () => {
+    expect(() => parseThresholds('[{"ccId":1,"vdn":170,"serviceLevel":{"amber":"x","red":70}}]')).toThrow(
+      /WALLBOARD_THRESHOLDS: \[0\]\.serviceLevel\.amber must be a number/,
+    );
+  });
+
+  it('refuses an amber threshold beyond the red one', () => {
+    expect(() => parseThresholds('[{"ccId":1,"vdn":170,"abandonmentRate":{"amber":20,"red":10}}]')).toThrow(
+      ConfigError,
+    );
+  });
+
+  it('refuses a malformed skill list', () => {
+    expect(() => parseThresholds('[{"ccId":1,"vdn":170,"skillIds":"3-1","minCalls":2}]')).toThrow(
+      /\[0\]\.skillIds the range "3-1" runs backwards/,
+    );
+  });
+
+  it('refuses text that is not JSON', () => {
+    expect(() => parseThresholds('{oops')).toThrow(/WALLBOARD_THRESHOLDS: is not valid JSON/);
+  });
+});
