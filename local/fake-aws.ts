@@ -1,5 +1,6 @@
 /**
- * A wire-level stand-in for CloudWatch PutMetricData and Secrets Manager GetSecretValue on 127.0.0.1, so the
+ * A wire-level stand-in for CloudWatch PutMetricData and GetMetricData (answered from the datums it received) and
+ * Secrets Manager GetSecretValue on 127.0.0.1, so the
  * real SDK clients (pointed at it with `endpoint` or AWS_ENDPOINT_URL) can be exercised end to end: request
  * serialization, gzip request compression, error deserialization and the SDK's own retries.
  *
@@ -34,7 +35,7 @@ export interface PutMetricDataCall {
   payloadBytes: number;
 }
 
-export type AwsOperation = 'PutMetricData' | 'GetSecretValue';
+export type AwsOperation = 'PutMetricData' | 'GetMetricData' | 'GetSecretValue';
 
 /** Every request that reached an operation, accepted or not, in arrival order. */
 export interface AwsAttempt {
@@ -61,6 +62,8 @@ export interface FakeAws {
   setSecret(secretId: string, secretString: string): void;
   readonly putMetricDataCalls: readonly PutMetricDataCall[];
   readonly getSecretValueCalls: readonly { secretId: string }[];
+  /** The metric queries of each GetMetricData call. */
+  readonly getMetricDataCalls: readonly { queries: number }[];
   readonly attempts: readonly AwsAttempt[];
   /** `times` defaults to 1; Infinity keeps the fault until clearFaults(). */
   inject(fault: AwsFault, options?: { times?: number }): void;
@@ -80,6 +83,7 @@ const MAX_DIMENSIONS = 30;
 
 const TARGETS: Readonly<Record<string, AwsOperation>> = {
   'GraniteServiceVersion20100801.PutMetricData': 'PutMetricData',
+  'GraniteServiceVersion20100801.GetMetricData': 'GetMetricData',
   'secretsmanager.GetSecretValue': 'GetSecretValue',
 };
 
@@ -143,6 +147,7 @@ export async function startFakeAws(options: { latencyMs?: number } = {}): Promis
   const secrets = new Map<string, StoredSecret>();
   const putMetricDataCalls: PutMetricDataCall[] = [];
   const getSecretValueCalls: { secretId: string }[] = [];
+  const getMetricDataCalls: { queries: number }[] = [];
   const attempts: AwsAttempt[] = [];
   let faults: ActiveFault[] = [];
 
@@ -187,6 +192,20 @@ export async function startFakeAws(options: { latencyMs?: number } = {}): Promis
     return {};
   };
 
+  const getMetricData = (body: unknown): object => {
+    const queries = parseMetricQueries(body);
+    getMetricDataCalls.push({ queries: queries.length });
+    return {
+      MetricDataResults: queries.map((query) => ({
+        Id: query.id,
+        Label: query.metricName,
+        StatusCode: 'Complete',
+        ...aggregate(query, putMetricDataCalls),
+      })),
+      Messages: [],
+    };
+  };
+
   const getSecretValue = (body: unknown): object => {
     const secretId = isRecord(body) && typeof body.SecretId === 'string' ? body.SecretId : undefined;
     if (secretId === undefined || secretId.length === 0) {
@@ -221,9 +240,9 @@ export async function startFakeAws(options: { latencyMs?: number } = {}): Promis
       });
       return;
     }
-    const contentType =
-      operation === 'PutMetricData' ? 'application/x-amz-json-1.0' : 'application/x-amz-json-1.1';
-    const errorOf = operation === 'PutMetricData' ? cloudWatchError : secretsManagerError;
+    const isCloudWatch = operation !== 'GetSecretValue';
+    const contentType = isCloudWatch ? 'application/x-amz-json-1.0' : 'application/x-amz-json-1.1';
+    const errorOf = isCloudWatch ? cloudWatchError : secretsManagerError;
     let outcome: { body: object } | { error: AwsErrorReply };
     try {
       const latency = takeLatency(operation);
@@ -249,19 +268,19 @@ export async function startFakeAws(options: { latencyMs?: number } = {}): Promis
         );
       }
       const body = parseJson(text, errorOf);
-      outcome = {
-        body:
-          operation === 'PutMetricData'
-            ? putMetricData(body, { bodyBytes: raw.length, gzipped, payloadBytes })
-            : getSecretValue(body),
-      };
+      let answer: object;
+      if (operation === 'PutMetricData')
+        answer = putMetricData(body, { bodyBytes: raw.length, gzipped, payloadBytes });
+      else if (operation === 'GetMetricData') answer = getMetricData(body);
+      else answer = getSecretValue(body);
+      outcome = { body: answer };
     } catch (error) {
       if (!(error instanceof RequestRejected)) throw error;
       outcome = { error: error.reply };
     }
     if ('error' in outcome) {
       attempts.push({ operation, status: outcome.error.status, error: outcome.error.code });
-      reply(response, contentType, outcome.error, operation === 'PutMetricData');
+      reply(response, contentType, outcome.error, isCloudWatch);
     } else {
       attempts.push({ operation, status: 200 });
       respond(response, 200, contentType, outcome.body);
@@ -290,6 +309,7 @@ export async function startFakeAws(options: { latencyMs?: number } = {}): Promis
     },
     putMetricDataCalls,
     getSecretValueCalls,
+    getMetricDataCalls,
     attempts,
     inject(fault, injectOptions = {}) {
       const times = injectOptions.times ?? 1;
@@ -302,6 +322,7 @@ export async function startFakeAws(options: { latencyMs?: number } = {}): Promis
     clearRecords() {
       putMetricDataCalls.length = 0;
       getSecretValueCalls.length = 0;
+      getMetricDataCalls.length = 0;
       attempts.length = 0;
     },
     close() {
@@ -357,6 +378,105 @@ function storedSecret(secretId: string, secretString: string): StoredSecret {
 }
 
 /** Validates a PutMetricData body the way the service does and converts it to what tests assert on. */
+interface MetricQuery {
+  readonly id: string;
+  readonly namespace: string;
+  readonly metricName: string;
+  readonly dimensions: Record<string, string>;
+  readonly periodMs: number;
+  readonly stat: 'Minimum' | 'Maximum' | 'Sum' | 'Average' | 'SampleCount';
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly descending: boolean;
+}
+
+const STATS = ['Minimum', 'Maximum', 'Sum', 'Average', 'SampleCount'] as const;
+
+/** The MetricStat queries of a GetMetricData request (metric math is not supported by this fake). */
+function parseMetricQueries(body: unknown): MetricQuery[] {
+  const invalid = (message: string) => new RequestRejected(cloudWatchError('InvalidParameterValue', message));
+  if (!isRecord(body) || !Array.isArray(body.MetricDataQueries) || body.MetricDataQueries.length === 0) {
+    throw new RequestRejected(
+      cloudWatchError('MissingParameter', 'The parameter MetricDataQueries is required.'),
+    );
+  }
+  const { StartTime, EndTime, ScanBy } = body;
+  if (typeof StartTime !== 'number' || typeof EndTime !== 'number' || EndTime <= StartTime) {
+    throw invalid('StartTime and EndTime must be epoch seconds, StartTime before EndTime.');
+  }
+  return body.MetricDataQueries.map((item: unknown, index): MetricQuery => {
+    const at = `MetricDataQueries.member.${index + 1}`;
+    const stat = isRecord(item) && isRecord(item.MetricStat) ? item.MetricStat : undefined;
+    const metric = stat && isRecord(stat.Metric) ? stat.Metric : undefined;
+    if (!isRecord(item) || typeof item.Id !== 'string' || !stat || !metric) {
+      throw invalid(`${at} must have an Id and a MetricStat.`);
+    }
+    const statistic = STATS.find((name) => name === stat.Stat);
+    if (typeof metric.Namespace !== 'string' || typeof metric.MetricName !== 'string' || !statistic) {
+      throw invalid(`${at}.MetricStat needs Metric.Namespace, Metric.MetricName and a simple Stat.`);
+    }
+    if (typeof stat.Period !== 'number' || stat.Period < 1)
+      throw invalid(`${at}.MetricStat.Period is invalid.`);
+    const dimensions: Record<string, string> = {};
+    for (const dimension of Array.isArray(metric.Dimensions) ? metric.Dimensions : []) {
+      if (isRecord(dimension) && typeof dimension.Name === 'string' && typeof dimension.Value === 'string') {
+        dimensions[dimension.Name] = dimension.Value;
+      }
+    }
+    return {
+      id: item.Id,
+      namespace: metric.Namespace,
+      metricName: metric.MetricName,
+      dimensions,
+      periodMs: stat.Period * 1000,
+      stat: statistic,
+      startMs: StartTime * 1000,
+      endMs: EndTime * 1000,
+      descending: ScanBy !== 'TimestampAscending',
+    };
+  });
+}
+
+/** The query's statistic per period over the datums received, as CloudWatch answers (epoch seconds). */
+function aggregate(
+  query: MetricQuery,
+  calls: readonly PutMetricDataCall[],
+): { Timestamps: number[]; Values: number[] } {
+  const sameDimensions = (dimensions: Record<string, string>) =>
+    Object.keys(dimensions).length === Object.keys(query.dimensions).length &&
+    Object.entries(query.dimensions).every(([name, value]) => dimensions[name] === value);
+  const buckets = new Map<number, number[]>();
+  for (const call of calls) {
+    if (call.namespace !== query.namespace) continue;
+    for (const datum of call.datums) {
+      if (datum.name !== query.metricName || !sameDimensions(datum.dimensions)) continue;
+      if (datum.timestamp < query.startMs || datum.timestamp >= query.endMs) continue;
+      const bucket = Math.floor(datum.timestamp / query.periodMs) * query.periodMs;
+      buckets.set(bucket, [...(buckets.get(bucket) ?? []), datum.value]);
+    }
+  }
+  const reduce = (values: number[]): number => {
+    const sum = values.reduce((total, value) => total + value, 0);
+    switch (query.stat) {
+      case 'Minimum':
+        return Math.min(...values);
+      case 'Maximum':
+        return Math.max(...values);
+      case 'Sum':
+        return sum;
+      case 'Average':
+        return sum / values.length;
+      case 'SampleCount':
+        return values.length;
+    }
+  };
+  const times = [...buckets.keys()].sort((a, b) => (query.descending ? b - a : a - b));
+  return {
+    Timestamps: times.map((time) => time / 1000),
+    Values: times.map((time) => reduce(buckets.get(time) ?? [])),
+  };
+}
+
 function parsePutMetricData(body: unknown): Pick<PutMetricDataCall, 'namespace' | 'datums'> {
   const invalid = (message: string) => new RequestRejected(cloudWatchError('InvalidParameterValue', message));
   if (!isRecord(body)) throw invalid('The request body must be a JSON object.');

@@ -6,6 +6,7 @@ import { bundleOptions } from './bundle-options.mjs';
 const entries = {
   collector: 'handlers/collector.ts',
   query: 'handlers/query.ts',
+  wallboard: 'handlers/wallboard.ts',
   cli: 'lib/cli/bin.ts',
 };
 

@@ -1,6 +1,7 @@
 import {
   CloudWatchClient,
   type CloudWatchClientConfig,
+  GetMetricDataCommand,
   InvalidParameterValueException,
   PutMetricDataCommand,
 } from '@aws-sdk/client-cloudwatch';
@@ -316,11 +317,63 @@ describe('fake CloudWatch limits', () => {
   it('refuses an operation it does not implement', async () => {
     const response = await fetch(fake.url, {
       method: 'POST',
-      headers: { 'x-amz-target': 'GraniteServiceVersion20100801.GetMetricData' },
+      headers: { 'x-amz-target': 'GraniteServiceVersion20100801.ListMetrics' },
       body: '{}',
     });
 
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ __type: 'UnknownOperationException' });
+  });
+});
+
+describe('fake CloudWatch GetMetricData', () => {
+  it('answers a statistic per period from the datums it received, newest first, for exact dimensions only', async () => {
+    const client = cloudWatchClient();
+    const dims = (vdn: string) => [
+      { Name: 'CcId', Value: '1' },
+      { Name: 'Vdn', Value: vdn },
+    ];
+    const at = (minute: number, second: number) => new Date(WINDOW_START + minute * 60_000 + second * 1_000);
+    await client.send(
+      new PutMetricDataCommand({
+        Namespace: 'Test/SkillQueues',
+        MetricData: [
+          { MetricName: 'CollectionSuccess', Value: 1, Timestamp: at(0, 5), Dimensions: dims('170') },
+          { MetricName: 'CollectionSuccess', Value: 0, Timestamp: at(1, 5), Dimensions: dims('170') },
+          { MetricName: 'CollectionSuccess', Value: 1, Timestamp: at(1, 35), Dimensions: dims('170') },
+          { MetricName: 'CollectionSuccess', Value: 1, Timestamp: at(2, 5), Dimensions: dims('171') },
+        ],
+      }),
+    );
+    const output = await client.send(
+      new GetMetricDataCommand({
+        StartTime: at(0, 0),
+        EndTime: at(5, 0),
+        ScanBy: 'TimestampDescending',
+        MetricDataQueries: [
+          {
+            Id: 'success',
+            MetricStat: {
+              Metric: {
+                Namespace: 'Test/SkillQueues',
+                MetricName: 'CollectionSuccess',
+                Dimensions: dims('170'),
+              },
+              Period: 60,
+              Stat: 'Minimum',
+            },
+          },
+        ],
+      }),
+    );
+    expect(output.MetricDataResults).toEqual([
+      expect.objectContaining({
+        Id: 'success',
+        StatusCode: 'Complete',
+        Timestamps: [at(1, 0), at(0, 0)],
+        Values: [0, 1],
+      }),
+    ]);
+    expect(fake.getMetricDataCalls).toEqual([{ queries: 1 }]);
   });
 });

@@ -20,14 +20,19 @@ export interface CollectorConfig {
   readonly selection: MetricSelection;
 }
 
-export function loadCollectorConfig(env: Env): CollectorConfig {
+/** METRIC_NAMESPACE: where the collector publishes, and where the wallboard reads the collector's health. */
+export function loadNamespace(env: Env): string {
   const namespace = env.METRIC_NAMESPACE?.trim() || DEFAULT_NAMESPACE;
   if (namespace.startsWith('AWS/') || !/^[\w.\-/#:]{1,255}$/.test(namespace)) {
     throw new ConfigError('METRIC_NAMESPACE', `"${namespace}" is not a valid custom namespace`);
   }
+  return namespace;
+}
+
+export function loadCollectorConfig(env: Env): CollectorConfig {
   return {
     targets: loadTargets(env),
-    namespace,
+    namespace: loadNamespace(env),
     selection: {
       skill: parseMetricSelection(env.SKILL_METRICS, 'SKILL_METRICS'),
       vdn: parseMetricSelection(env.VDN_METRICS, 'VDN_METRICS'),

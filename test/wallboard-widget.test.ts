@@ -1,0 +1,171 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createCollectorHandler } from '../lib/lambda/collector.js';
+import type { WallboardHandler } from '../lib/lambda/wallboard.js';
+import type { Log } from '../lib/log.js';
+import { type FakeAws, startFakeAws } from '../local/fake-aws.js';
+import { type CmsSimulator, startCmsSimulator } from '../local/simulator/index.js';
+import { bundleOptions } from '../scripts/bundle-options.mjs';
+
+/**
+ * The production bundle of the wallboard (dist/wallboard/index.mjs as `npm run build` makes it), invoked the way
+ * a CloudWatch dashboard invokes a custom widget, with the real CMS client against the simulator over TLS and
+ * the real CloudWatch and Secrets Manager clients against the fake AWS endpoint.
+ */
+
+const SECRET_ID = 'prod/cms-skill-metrics';
+const NAMESPACE = 'Test/SkillQueues';
+const TARGETS = [
+  { ccId: 1, vdn: 170, skillIds: '1-20' },
+  { ccId: 1, vdn: 171, skillIds: '30-34' },
+];
+
+let simulator: CmsSimulator;
+let aws: FakeAws;
+let workDir: string;
+let handler: WallboardHandler;
+const savedEnv = { ...process.env };
+const silentLog: Log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+const context = { getRemainingTimeInMillis: () => 10_000 };
+
+/** An event as the CloudWatch console sends it for a widget with params {ccId, vdn}. */
+function widgetEvent(params: Record<string, unknown>) {
+  return {
+    ...params,
+    widgetContext: {
+      dashboardName: 'cms-skill-metrics-prod',
+      widgetId: 'widget-3',
+      accountId: '123456789012',
+      locale: 'en',
+      timezone: { label: 'UTC', offsetISO: '+00:00', offsetInMinutes: 0 },
+      period: 300,
+      isAutoPeriod: true,
+      timeRange: {
+        mode: 'relative',
+        start: Date.now() - 3 * 3_600_000,
+        end: Date.now(),
+        relativeStart: 10_800_000,
+      },
+      theme: 'light',
+      linkCharts: true,
+      title: 'VDN 170 wallboard',
+      forms: { all: {} },
+      params,
+      width: 1150,
+      height: 600,
+    },
+  };
+}
+
+beforeAll(async () => {
+  simulator = await startCmsSimulator({ absentSkillIds: [7] });
+  aws = await startFakeAws();
+  aws.setSecret(
+    SECRET_ID,
+    JSON.stringify({
+      accessKey: 'sim-access-key',
+      secretKey: 'sim-secret-key',
+      caCertificate: simulator.caCertificate,
+    }),
+  );
+  const env = {
+    CMS_BASE_URL: simulator.url,
+    CMS_SECRET_ID: SECRET_ID,
+    CMS_TARGETS: JSON.stringify(TARGETS),
+    METRIC_NAMESPACE: NAMESPACE,
+    QUERY_CACHE_SECONDS: '1',
+    LOG_LEVEL: 'SILENT',
+    AWS_ENDPOINT_URL: aws.url,
+    AWS_REGION: 'eu-west-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+  };
+  Object.assign(process.env, env);
+  delete process.env.AWS_PROFILE;
+  // The collector publishes the health metrics the wallboard reads back.
+  await createCollectorHandler(env, { log: silentLog })({}, context);
+  workDir = await mkdtemp(join(tmpdir(), 'wallboard-bundle-'));
+  const outfile = join(workDir, 'wallboard', 'index.mjs');
+  await build(bundleOptions({ entry: 'handlers/wallboard.ts', outfile }));
+  ({ handler } = (await import(pathToFileURL(outfile).href)) as { handler: WallboardHandler });
+});
+
+afterAll(async () => {
+  process.env = savedEnv;
+  await Promise.all([
+    simulator?.close(),
+    aws?.close(),
+    workDir && rm(workDir, { recursive: true, force: true }),
+  ]);
+});
+
+afterEach(() => simulator.clearFaults());
+
+describe('the wallboard custom widget bundle', () => {
+  it('answers the describe event with Markdown documentation of its parameters', async () => {
+    const docs = await handler({ describe: true, widgetContext: { params: {} } }, context);
+    expect(docs).toMatch(/^## Skill-queue wallboard/);
+    expect(docs).toContain('vdn: 170');
+  });
+
+  it('renders every configured skill of the VDN, its total and the collector’s health', async () => {
+    const page = await handler(widgetEvent({ ccId: 1, vdn: 170 }), context);
+    const skills = [...page.matchAll(/<tr data-skill="(\d+)"/g)].map((match) => Number(match[1]));
+    expect(skills.sort((a, b) => a - b)).toEqual([
+      1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20,
+    ]);
+    expect(page).toContain('Not returned by CMS: skill 7.');
+    expect(page).toContain('data-total="vdn"');
+    expect(page).toMatch(/data-health="(green|amber)"/);
+    expect(page).toContain('collecting');
+    expect(page).not.toMatch(/<script|javascript:/i);
+  });
+
+  it('reads the parameters from widgetContext.params too, and caps the rows it is asked to', async () => {
+    const page = await handler({ widgetContext: { params: { ccId: '1', vdn: '171', maxRows: 2 } } }, context);
+    expect(page).toContain('data-vdn="171"');
+    expect([...page.matchAll(/<tr data-skill=/g)]).toHaveLength(2);
+    expect(page).toContain('data-hidden="3"');
+  });
+
+  it('shows a VDN this deployment does not serve as a problem panel, not an error', async () => {
+    const page = await handler(widgetEvent({ ccId: 1, vdn: 999 }), context);
+    expect(page).toContain('data-state="problem"');
+    expect(page).toContain('does not serve VDN 999 of call center 1');
+  });
+
+  it('names a malformed parameter', async () => {
+    const page = await handler(widgetEvent({ ccId: 1, vdn: 'seventy' }), context);
+    expect(page).toContain('data-state="problem"');
+    expect(page).toContain('vdn: must be an integer');
+  });
+
+  it('shows a clear panel instead of the table when CMS fails, with CMS’s text escaped', async () => {
+    simulator.inject(
+      { kind: 'resultCode', code: '0200099', desc: '<b>busy</b>' },
+      { times: Number.POSITIVE_INFINITY },
+    );
+    // Once the answers of the earlier tests have expired, the widget has to ask CMS again.
+    await setTimeout(1_100);
+    const page = await handler(widgetEvent({ ccId: 1, vdn: 171, maxRows: 3 }), context);
+    expect(page).toContain('data-state="failed"');
+    expect(page).not.toContain('<table');
+    expect(page).not.toContain('<b>busy');
+  });
+
+  it('costs CMS one call per VDN per cache period however many viewers refresh at once', async () => {
+    await setTimeout(1_100);
+    const before = simulator.requests.length;
+    const viewers = Array.from({ length: 100 }, () => handler(widgetEvent({ ccId: 1, vdn: 170 }), context));
+    const pages = await Promise.all(viewers);
+    expect(pages.every((page) => page.includes('data-total="vdn"'))).toBe(true);
+    expect(simulator.requests.length - before).toBe(1);
+    await handler(widgetEvent({ ccId: 1, vdn: 170 }), context);
+    expect(simulator.requests.length - before).toBe(1);
+  });
+});
