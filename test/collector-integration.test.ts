@@ -38,6 +38,7 @@ function collectorEnv(overrides: Record<string, string> = {}) {
       { ccId: 1, vdn: 171, skillIds: SKILLS_171 },
     ]),
     METRIC_NAMESPACE: NAMESPACE,
+    SKILL_METRICS: 'all',
     CMS_TIMEOUT_MS: '5000',
     CMS_MAX_ATTEMPTS: '2',
     ...overrides,
@@ -100,15 +101,17 @@ afterEach(() => {
 });
 
 describe('collector against the simulator and a fake AWS endpoint', () => {
-  it('publishes every counter and KPI of every returned skill, recomputed from what CMS served', async () => {
+  it('publishes every counter and KPI of every returned skill with calls, recomputed from what CMS served', async () => {
     const summary = await runOnce();
     const calls = aws.putMetricDataCalls;
     expect(calls.every((call) => call.namespace === NAMESPACE)).toBe(true);
     for (const skillId of skillIdsOf(SKILLS_170)) {
       const served: CmsSkillRecord | undefined = simulator.statsAt(1, 170, skillId, now);
       const dims = { CcId: '1', Vdn: '170', SkillId: String(skillId) };
-      if (!served) {
-        expect(datum('CallsOffered', dims)).toBeUndefined();
+      const idle = served !== undefined && COUNTERS.every(({ cmsField }) => served[cmsField] === 0);
+      if (!served || idle) {
+        // Absent skills, and skills with nothing in this window, publish nothing.
+        expect(received().filter((d) => d.dimensions.SkillId === String(skillId))).toEqual([]);
         continue;
       }
       for (const counter of COUNTERS) {
@@ -254,7 +257,11 @@ describe('collector faults', () => {
 
   it('reports one PutMetricData batch failing for good and still delivers the others', async () => {
     aws.inject({ kind: 'fail', operation: 'PutMetricData' }, { times: 1 });
-    const summary = await runOnce();
+    // Enough skills for more than one PutMetricData batch.
+    const summary = await runOnce({
+      CMS_TARGETS: JSON.stringify([{ ccId: 1, vdn: 170, skillIds: '1-200' }]),
+    });
+    expect(summary.publishCalls).toBeGreaterThan(1);
     expect(summary.publishFailures).toHaveLength(1);
     expect(summary.publishFailures[0]?.datums).toBeGreaterThan(0);
     expect(summary.datumsPublished).toBe(summary.datums - (summary.publishFailures[0]?.datums ?? 0));

@@ -5,6 +5,8 @@ import { ZERO_COUNTERS } from '../lib/kpi.js';
 import {
   ALL_METRICS,
   buildDatums,
+  DEFAULT_METRICS,
+  DEFAULT_SKILL_METRICS,
   type MetricSelection,
   parseMetricSelection,
   type VdnOutcome,
@@ -138,10 +140,53 @@ describe('buildDatums', () => {
     ]);
   });
 
-  it('publishes no rate for a skill that was offered no call, but its zero counters', () => {
-    const datums = buildDatums([outcome({ skills: [skill(3, {})] })], { now: NOW, selection: ALL_METRICS });
+  it('publishes nothing for a skill whose counters are all zero, whatever the selection', () => {
+    const datums = buildDatums([outcome({ skills: [skill(3, {}), skill(4, { CallsOffered: 1 })] })], {
+      now: NOW,
+      selection: ALL_METRICS,
+    });
+    expect(datums.filter((d) => d.dimensions.SkillId === '3')).toEqual([]);
+    expect(datums.filter((d) => d.dimensions.SkillId === '4').length).toBeGreaterThan(0);
+  });
+
+  it('still publishes the roll-up and health of a VDN whose skills are all idle', () => {
+    const datums = buildDatums([outcome({ skills: [skill(3, {}), skill(4, {})] })], {
+      now: NOW,
+      selection: ALL_METRICS,
+    });
+    expect(datums.filter((d) => d.dimensions.SkillId !== undefined)).toEqual([]);
+    expect(datums.filter((d) => d.name === 'CallsOffered').map((d) => [d.value, d.dimensions])).toEqual([
+      [0, VDN],
+    ]);
+    expect(datums.map((d) => d.name)).toContain('CollectionSuccess');
+  });
+
+  it('publishes no rate for a skill that was offered no call, but its counters', () => {
+    const datums = buildDatums([outcome({ skills: [skill(3, { WrapUps: 1, WrapUpTime: 30 })] })], {
+      now: NOW,
+      selection: ALL_METRICS,
+    });
     const names = datums.filter((d) => d.dimensions.SkillId === '3').map((d) => d.name);
-    expect(names).toEqual(COUNTERS.map((c) => c.name));
+    expect(names).toEqual([...COUNTERS.map((c) => c.name), 'AverageWrapUpTime']);
+  });
+
+  it('publishes per skill by default only the counters behind the abandonment rate, per VDN everything', () => {
+    const datums = buildDatums([outcome({ skills: [skill(1, { CallsOffered: 10, CallsAbandoned: 2 })] })], {
+      now: NOW,
+      selection: DEFAULT_METRICS,
+    });
+    expect(datums.filter((d) => d.dimensions.SkillId === '1').map((d) => [d.name, d.value])).toEqual([
+      ['CallsOffered', 10],
+      ['CallsAbandoned', 2],
+    ]);
+    expect(datums.filter((d) => d.dimensions.SkillId === undefined).map((d) => d.name)).toEqual(
+      expect.arrayContaining([
+        ...COUNTERS.map((c) => c.name),
+        'AbandonmentRate',
+        'AnswerRate',
+        'ServiceLevel20s',
+      ]),
+    );
   });
 
   it('withholds an inconsistent rate and still publishes the raw counters', () => {
@@ -302,6 +347,14 @@ describe('parseMetricSelection', () => {
 
   it.each([undefined, '', '  ', 'all'])('selects every counter and KPI for %j', (text) => {
     expect([...parseMetricSelection(text, 'SKILL_METRICS')]).toEqual(everything);
+  });
+
+  it('selects the fallback when unset or blank, and everything for "all"', () => {
+    expect([...parseMetricSelection(' ', 'SKILL_METRICS', DEFAULT_SKILL_METRICS)]).toEqual([
+      'CallsOffered',
+      'CallsAbandoned',
+    ]);
+    expect([...parseMetricSelection('all', 'SKILL_METRICS', DEFAULT_SKILL_METRICS)]).toEqual(everything);
   });
 
   it('selects nothing for "none"', () => {

@@ -8,6 +8,7 @@ import {
   countersAt,
   generateWindowCalls,
   IDLE_SHARE,
+  isOpen,
   SkillTimeline,
   skillProfile,
   TrafficModel,
@@ -272,5 +273,34 @@ describe('traffic model', () => {
         generateWindowCalls({ seed, ccId: 1, vdn: 1, skillId: index + 1, windowStart }),
       );
     expect(traffic(1)).not.toEqual(traffic(2));
+  });
+});
+
+describe('opening hours', () => {
+  const hours = { opensAtHour: 8, closesAtHour: 20 };
+
+  it('serves zero counters in windows outside the opening hours and the usual traffic inside them', () => {
+    fc.assert(
+      fc.property(seeds, ccIds, vdns, skillIds, instants, (seed, ccId, vdn, skillId, at) => {
+        const stats = new TrafficModel({ seed, openingHours: hours }).statsAt(ccId, vdn, skillId, at);
+        const always = new TrafficModel({ seed }).statsAt(ccId, vdn, skillId, at);
+        const hour = new Date(windowStartOf(at)).getUTCHours();
+        if (hour >= 8 && hour < 20) expect(stats).toEqual(always);
+        else expect(counters(stats)).toEqual(ZERO_COUNTERS);
+      }),
+    );
+  });
+
+  it('reads hours that span midnight', () => {
+    const night = { opensAtHour: 22, closesAtHour: 6 };
+    expect(isOpen(night, Date.UTC(2026, 0, 1, 23))).toBe(true);
+    expect(isOpen(night, Date.UTC(2026, 0, 1, 5, 55))).toBe(true);
+    expect(isOpen(night, Date.UTC(2026, 0, 1, 6))).toBe(false);
+  });
+
+  it('refuses hours that are not whole hours of a day', () => {
+    expect(() => new TrafficModel({ seed: 1, openingHours: { opensAtHour: 8.5, closesAtHour: 20 } })).toThrow(
+      RangeError,
+    );
   });
 });

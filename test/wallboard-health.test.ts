@@ -75,7 +75,10 @@ describe('collector health read back from CloudWatch', () => {
     aws.inject({ kind: 'accessDenied', operation: 'GetMetricData' });
     const health = new CloudWatchHealth({ client, namespace: NAMESPACE, log: silentLog });
     const reading = await health.read(VDN, Date.now() + 5_000);
-    expect(reading).toEqual({ kind: 'unavailable', reason: 'CloudWatch could not be read: AccessDeniedException' });
+    expect(reading).toEqual({
+      kind: 'unavailable',
+      reason: 'CloudWatch could not be read: AccessDeniedException',
+    });
   });
 
   it('is read once per VDN per cache period, however many viewers ask', async () => {

@@ -4,7 +4,7 @@ import { type RunSummary, runCollection } from '../collector.js';
 import { type Env, loadTargets, optionalChoice, parseTargets } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { createLogger, type Log } from '../log.js';
-import { type MetricSelection, parseMetricSelection } from '../metrics/datums.js';
+import { DEFAULT_SKILL_METRICS, type MetricSelection, parseMetricSelection } from '../metrics/datums.js';
 import { createSink, SINK_KINDS } from '../metrics/sinks.js';
 import type { Target } from '../model.js';
 import { type CmsWiring, createCmsClientFromEnv } from './cms.js';
@@ -34,7 +34,7 @@ export function loadCollectorConfig(env: Env): CollectorConfig {
     targets: loadTargets(env),
     namespace: loadNamespace(env),
     selection: {
-      skill: parseMetricSelection(env.SKILL_METRICS, 'SKILL_METRICS'),
+      skill: parseMetricSelection(env.SKILL_METRICS, 'SKILL_METRICS', DEFAULT_SKILL_METRICS),
       vdn: parseMetricSelection(env.VDN_METRICS, 'VDN_METRICS'),
     },
   };

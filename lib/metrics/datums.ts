@@ -39,12 +39,30 @@ const SELECTABLE: readonly MetricName[] = [...COUNTERS, ...KPIS].map((metric) =>
 export const ALL_METRICS: MetricSelection = { skill: new Set(SELECTABLE), vdn: new Set(SELECTABLE) };
 
 /**
- * Reads a selection setting: `all` (also when unset or blank), `none`, or a comma list of counter and KPI
- * names. Throws ConfigError naming `variable` and listing the valid names on anything else.
+ * What SKILL_METRICS publishes when unset. Custom metrics are billed per metric and hour, and a skill is many
+ * metrics: per skill, the two counters behind the abandonment rate (metric math) keep a useful history at a
+ * sixth of the price of all twelve; every other figure of a skill is live on the wallboard and the query API,
+ * and the VDN roll-ups, which the alarms read, keep all of them.
  */
-export function parseMetricSelection(text: string | undefined, variable: string): ReadonlySet<MetricName> {
+export const DEFAULT_SKILL_METRICS: readonly MetricName[] = ['CallsOffered', 'CallsAbandoned'];
+
+export const DEFAULT_METRICS: MetricSelection = {
+  skill: new Set(DEFAULT_SKILL_METRICS),
+  vdn: new Set(SELECTABLE),
+};
+
+/**
+ * Reads a selection setting: `all`, `none`, or a comma list of counter and KPI names; unset or blank gives
+ * `fallback` (default: all). Throws ConfigError naming `variable` and listing the valid names on anything else.
+ */
+export function parseMetricSelection(
+  text: string | undefined,
+  variable: string,
+  fallback: readonly MetricName[] = SELECTABLE,
+): ReadonlySet<MetricName> {
   const trimmed = text?.trim() ?? '';
-  if (trimmed === '' || trimmed === 'all') return new Set(SELECTABLE);
+  if (trimmed === '') return new Set(fallback);
+  if (trimmed === 'all') return new Set(SELECTABLE);
   if (trimmed === 'none') return new Set();
   const valid = new Set<string>(SELECTABLE);
   const selected = new Set<MetricName>();
@@ -87,6 +105,8 @@ function statDatums(
   return datums;
 }
 
+const isIdle = (counters: Counters): boolean => COUNTERS.every(({ name }) => counters[name] === 0);
+
 function vdnDatums(outcome: VdnOutcome, now: number, selection: MetricSelection): Datum[] {
   const vdnDimensions: Dimensions = { CcId: String(outcome.ccId), Vdn: String(outcome.vdn) };
   const datums: Datum[] = [];
@@ -98,6 +118,10 @@ function vdnDatums(outcome: VdnOutcome, now: number, selection: MetricSelection)
 
   const skills = [...outcome.skills].sort((a, b) => a.skillId - b.skillId);
   for (const skill of skills) {
+    // A window in which nothing happened publishes nothing: CloudWatch bills a metric only for the hours in
+    // which it receives data, so idle queues (nights, closed lines) cost nothing. Graphs fill the gaps with 0,
+    // and the VDN roll-up and health metrics, which alarms read, are always published.
+    if (isIdle(skill.counters)) continue;
     const dimensions = { ...vdnDimensions, SkillId: String(skill.skillId) };
     const kpis = computeKpis(skill.counters);
     datums.push(...statDatums(skill.counters, kpis, selection.skill, skill.windowStart, dimensions));
@@ -117,7 +141,7 @@ function vdnDatums(outcome: VdnOutcome, now: number, selection: MetricSelection)
 
 /**
  * The datums of one run (metrics.md). Per VDN, ordered by call center then VDN: the roll-up, each skill by
- * ascending id, then the health metrics. Skill and roll-up datums carry their window's start, health datums `now`.
+ * ascending id (skills whose counters are all zero are left out), then the health metrics. Skill and roll-up datums carry their window's start, health datums `now`.
  */
 export function buildDatums(
   outcomes: readonly VdnOutcome[],

@@ -6,7 +6,7 @@ import type { Credentials } from './auth.js';
 import { type FaultOptions, FaultQueue, type SimFault } from './faults.js';
 import type { ResponseFields } from './responses.js';
 import { createRequestHandler, type HandlerContext, type SimRequestRecord } from './server.js';
-import { type CmsSkillRecord, TrafficModel } from './traffic.js';
+import { type CmsSkillRecord, type OpeningHours, TrafficModel } from './traffic.js';
 import type { SkillQuery } from './validate.js';
 
 /**
@@ -18,7 +18,7 @@ import type { SkillQuery } from './validate.js';
 export type { FaultOptions, SimFault } from './faults.js';
 export type { ResponseFields } from './responses.js';
 export { ENDPOINT_PATH, MAX_BODY_BYTES, type SimRequestRecord } from './server.js';
-export type { CmsSkillRecord } from './traffic.js';
+export type { CmsSkillRecord, OpeningHours } from './traffic.js';
 
 export interface CmsSimulatorOptions {
   accessKey?: string;
@@ -29,6 +29,8 @@ export interface CmsSimulatorOptions {
   now?: () => number;
   /** Traffic model seed, default 1. */
   seed?: number;
+  /** Hours (UTC) in which queues take calls; default around the clock. */
+  openingHours?: OpeningHours;
   /** Skills that exist in no VDN: absent from every response. */
   absentSkillIds?: Iterable<number>;
   /** Default 15 minutes. */
@@ -84,7 +86,10 @@ export async function startCmsSimulator(options: CmsSimulatorOptions = {}): Prom
     options.accessKey ?? DEFAULT_CREDENTIALS.accessKey,
     options.secretKey ?? DEFAULT_CREDENTIALS.secretKey,
   );
-  const model = new TrafficModel({ seed: options.seed ?? 1 });
+  const model = new TrafficModel({
+    seed: options.seed ?? 1,
+    ...(options.openingHours ? { openingHours: options.openingHours } : {}),
+  });
   const absent = new Set(options.absentSkillIds ?? []);
   const faults = new FaultQueue();
   const requests: SimRequestRecord[] = [];

@@ -254,8 +254,27 @@ export class SkillTimeline {
   }
 }
 
+/**
+ * When the contact center takes calls, as whole UTC hours: windows that start at or after `closesAtHour` and
+ * before `opensAtHour` get no calls at all (the counters stay zero), as on queues closed for the night.
+ */
+export interface OpeningHours {
+  readonly opensAtHour: number;
+  readonly closesAtHour: number;
+}
+
+export function isOpen(hours: OpeningHours | undefined, windowStart: number): boolean {
+  if (hours === undefined) return true;
+  const hour = new Date(windowStart).getUTCHours();
+  return hours.opensAtHour <= hours.closesAtHour
+    ? hour >= hours.opensAtHour && hour < hours.closesAtHour
+    : hour >= hours.opensAtHour || hour < hours.closesAtHour;
+}
+
 export interface TrafficModelOptions {
   readonly seed: number;
+  /** Default: open around the clock. */
+  readonly openingHours?: OpeningHours;
   /** Windows kept in the cache; polls only ever need the current one and, around a boundary, the previous. */
   readonly cachedWindows?: number;
   /** Bound on cached skills per window, so requests for ever new ids cannot grow the cache without limit. */
@@ -265,6 +284,7 @@ export interface TrafficModelOptions {
 /** The traffic of every skill, with the timelines of recent windows cached. */
 export class TrafficModel {
   readonly seed: number;
+  private readonly openingHours: OpeningHours | undefined;
   private readonly cachedWindows: number;
   private readonly cachedSkillsPerWindow: number;
   private readonly windows = new Map<number, Map<string, SkillTimeline>>();
@@ -272,6 +292,14 @@ export class TrafficModel {
   constructor(options: TrafficModelOptions) {
     if (!Number.isSafeInteger(options.seed)) throw new RangeError('the traffic seed must be a safe integer');
     this.seed = options.seed;
+    const hours = options.openingHours;
+    if (
+      hours &&
+      ![hours.opensAtHour, hours.closesAtHour].every((h) => Number.isInteger(h) && h >= 0 && h <= 24)
+    ) {
+      throw new RangeError('opening hours must be whole hours from 0 to 24');
+    }
+    this.openingHours = hours;
     this.cachedWindows = options.cachedWindows ?? 2;
     this.cachedSkillsPerWindow = options.cachedSkillsPerWindow ?? 100_000;
   }
@@ -285,7 +313,9 @@ export class TrafficModel {
     const timeline = new SkillTimeline(
       skillId,
       windowStart,
-      generateWindowCalls({ seed: this.seed, ccId, vdn, skillId, windowStart }),
+      isOpen(this.openingHours, windowStart)
+        ? generateWindowCalls({ seed: this.seed, ccId, vdn, skillId, windowStart })
+        : [],
     );
     if (cache && cache.size < this.cachedSkillsPerWindow) cache.set(cacheKey, timeline);
     return timeline;

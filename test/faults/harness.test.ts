@@ -146,7 +146,7 @@ const WINDOW_START = Date.UTC(2025, 4, 6, 10, 5);
 const RUN_TIME = WINDOW_START + 250_000;
 const TARGET: TargetSpec = { ccId: 1, vdn: 170, skillList: '1-3', skillIds: [1, 2, 3] };
 
-/** Skill 3 is absent; skill 2 takes no calls, so its rates are absent. */
+/** Skill 3 is absent; skill 2 takes no calls, so it publishes nothing. */
 const served = {
   statsAt: (_ccId: number, _vdn: number, skillId: number): CmsSkillRecord | undefined =>
     skillId === 3
@@ -218,11 +218,11 @@ describe('the datum comparison', () => {
     const run = perfectRun().map((datum) => {
       if (datum.name === 'CollectionSuccess') return { ...datum, value: 0 };
       if (datum.name === 'DataAge') return { ...datum, value: 100 };
-      if (datumKey(datum) === 'WrapUps CcId=1 Vdn=170 SkillId=2') return { ...datum, timestamp: RUN_TIME };
+      if (datumKey(datum) === 'WrapUps CcId=1 Vdn=170 SkillId=1') return { ...datum, timestamp: RUN_TIME };
       return datum;
     });
     expect(mismatchesOf(run)).toEqual([
-      expect.stringMatching(/^WrapUps CcId=1 Vdn=170 SkillId=2: got/),
+      expect.stringMatching(/^WrapUps CcId=1 Vdn=170 SkillId=1: got/),
       expect.stringMatching(/^CollectionSuccess:/),
       expect.stringMatching(/^DataAge:/),
     ]);

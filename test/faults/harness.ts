@@ -435,9 +435,12 @@ export function expectedVdn(
   return {
     stats: [
       ...statDatums(sums, windowStart, vdnDimensions),
-      ...served.flatMap((record) =>
-        statDatums(record, record.startTime, { ...vdnDimensions, SkillId: String(record.id) }),
-      ),
+      // A skill whose counters are all zero publishes nothing (metrics.md, idle windows).
+      ...served
+        .filter((record) => COUNTERS.some(({ cmsField }) => record[cmsField] !== 0))
+        .flatMap((record) =>
+          statDatums(record, record.startTime, { ...vdnDimensions, SkillId: String(record.id) }),
+        ),
     ],
     windowStart,
     missingSkills: target.skillIds.length - served.length,
@@ -615,6 +618,8 @@ export function benchEnv(bench: Bench, overrides: Record<string, string> = {}): 
     CMS_CA_FILE: bench.caFile,
     CMS_TARGETS: targetsJson([HEALTHY, FAULTY]),
     METRIC_NAMESPACE: NAMESPACE,
+    // Every counter and KPI of every skill, so that each one is checked end to end.
+    SKILL_METRICS: 'all',
     QUERY_CACHE_SECONDS: '0',
     ...overrides,
   };
