@@ -5,7 +5,7 @@
  * report: it exits 0 even when a target is missed, and says so.
  *
  *   npm run bench                       everything (about two minutes)
- *   npm run bench -- --only collector   some sections: cold-start, collector, naive, query (comma list)
+ *   npm run bench -- --only collector   some sections: cold-start, collector, naive, query, cost (comma list)
  *   npm run bench -- --quick            fewer rounds and shorter loads, to check that the bench itself works
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -15,6 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { coldStartFigures, runColdStart } from './cold-start.js';
 import { collectorFigures, runCollectorBench } from './collector.js';
+import { costFigures, runCostBench } from './cost.js';
 import { naiveFigures, runNaiveBench } from './naive.js';
 import { queryFigures, runQueryBench } from './query-load.js';
 import {
@@ -27,7 +28,7 @@ import {
 } from './report.js';
 import { type BenchServers, startBenchServers } from './servers-client.js';
 
-const SECTIONS = ['cold-start', 'collector', 'naive', 'query'] as const;
+const SECTIONS = ['cold-start', 'collector', 'naive', 'query', 'cost'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const LATENCY = { cmsMs: 50, awsMs: 20 } as const;
@@ -61,6 +62,7 @@ const plan = {
   collector: { warmRuns: quick ? 1 : 3, roundTripSamples: quick ? 2 : 5, rssRuns: quick ? 1 : 2 },
   naive: { skills: 500, subset: quick ? 10 : 50, oursRuns: quick ? 1 : 3 },
   query: { cmsLatencyMs: LATENCY.cmsMs, clients: 200, durationMs: quick ? 2_000 : 10_000, cacheSeconds: 1 },
+  cost: { skills: 500, openingHours: { opensAtHour: 8, closesAtHour: 20 }, everyMinutes: quick ? 5 : 1 },
 };
 
 function progress(message: string): void {
@@ -133,6 +135,11 @@ try {
     const result = await runQueryBench(await needServers(), plan.query);
     details.query = result;
     return queryFigures(result);
+  });
+  await section('cost', async () => {
+    const result = await runCostBench(plan.cost);
+    details.cost = result;
+    return costFigures(result);
   });
 } finally {
   await servers?.close();
