@@ -436,6 +436,10 @@ const REGION = placeholder('AWS::Region');
 const COLLECTOR = placeholder('CollectorLambdaFunction');
 const QUERY = placeholder('QueryLambdaFunction');
 const HTTP_API = placeholder('HttpApi');
+const WALLBOARD_ARN = placeholder('WallboardLambdaFunction.Arn');
+
+/** Rows of a wallboard widget: a table header, the VDN total, the health line and about 12 skills. */
+const WALLBOARD_HEIGHT = 9;
 
 const search = (namespace, dimensions, metricName, stat, period) =>
   `SEARCH('{"${namespace}",${dimensions}} MetricName="${metricName}"', '${stat}', ${period})`;
@@ -519,6 +523,26 @@ function vdnRow({ ccId, vdn }, y, s) {
   ];
 }
 
+/**
+ * The live per-skill wallboard of a VDN: a custom widget, which the dashboard fills by invoking the wallboard
+ * function with the widget's params on every refresh (never for a zoom or a resize: it shows "now").
+ */
+function wallboardWidget({ ccId, vdn }, y) {
+  return {
+    type: 'custom',
+    x: 0,
+    y,
+    width: 24,
+    height: WALLBOARD_HEIGHT,
+    properties: {
+      endpoint: WALLBOARD_ARN,
+      params: { ccId, vdn },
+      updateOn: { refresh: true, resize: false, timeRange: false },
+      title: `VDN ${vdn} (call center ${ccId}): every skill now, worst first`,
+    },
+  };
+}
+
 /** Graphs of the whole fleet and of the stack itself from row `y` down; SEARCH finds VDNs added later too. */
 function fleetRows(y, s) {
   const ns = s.namespace;
@@ -532,7 +556,8 @@ function fleetRows(y, s) {
       metrics: [
         [
           {
-            expression: `SORT(${skillSearch}, MAX, DESC, 10)`,
+            // Idle skills publish nothing: their gaps are zero calls, not missing data.
+            expression: `SORT(FILL(${skillSearch}, 0), MAX, DESC, 10)`,
             id: 'topAbandoned',
           },
         ],
@@ -614,14 +639,17 @@ function fleetRows(y, s) {
 }
 
 /**
- * The dashboard body: a row per watched VDN on top (where an operator looks first), the fleet-wide graphs
- * below. A Fn::Sub, so that the region, function names and API id of the deployed stack fill the `${…}`
- * placeholders; nothing else in the body can hold `${` (the namespace is checked above).
+ * The dashboard body: a row per watched VDN on top (where an operator looks first), then each watched VDN's
+ * live wallboard, the fleet-wide graphs below. A Fn::Sub, so that the region, function names and ARNs and the
+ * API id of the deployed stack fill the `${…}` placeholders; nothing else in the body can hold `${` (the
+ * namespace is checked above).
  */
 function buildDashboardBody(vdns, settings) {
+  const graphsEnd = vdns.length * ROW_HEIGHT;
   const widgets = [
     ...vdns.flatMap((item, index) => vdnRow(item, index * ROW_HEIGHT, settings)),
-    ...fleetRows(vdns.length * ROW_HEIGHT, settings),
+    ...vdns.map((item, index) => wallboardWidget(item, graphsEnd + index * WALLBOARD_HEIGHT)),
+    ...fleetRows(graphsEnd + vdns.length * WALLBOARD_HEIGHT, settings),
   ];
   return { 'Fn::Sub': JSON.stringify({ start: '-PT6H', periodOverride: 'inherit', widgets }) };
 }

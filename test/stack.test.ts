@@ -15,7 +15,13 @@ import {
   resourcesOfType,
   roleOfFunction,
 } from './support/stack-cfn.js';
-import { identifiersIn, layoutProblems, readDashboard, searchesIn } from './support/stack-dashboard.js';
+import {
+  identifiersIn,
+  layoutProblems,
+  readCustomWidgets,
+  readDashboard,
+  searchesIn,
+} from './support/stack-dashboard.js';
 import { evaluateMetricMath } from './support/stack-math.js';
 import { type PackagedStack, packageStack, zipEntryNames } from './support/stack-package.js';
 
@@ -142,7 +148,7 @@ afterAll(async () => {
   await Promise.all([defaults?.dispose(), configured?.dispose()]);
 });
 
-const FUNCTIONS = ['CollectorLambdaFunction', 'QueryLambdaFunction'] as const;
+const FUNCTIONS = ['CollectorLambdaFunction', 'QueryLambdaFunction', 'WallboardLambdaFunction'] as const;
 
 function environmentOf(deployment: Deployment, name: string): Record<string, unknown> {
   const environment = resource(deployment, name).Properties.Environment as {
@@ -263,7 +269,11 @@ describe('functions', () => {
       [fleet, 14],
     ] as const) {
       const groups = resourcesOfType(deployment, 'AWS::Logs::LogGroup');
-      expect(groups.map(([name]) => name).sort()).toEqual(['CollectorLogGroup', 'QueryLogGroup']);
+      expect(groups.map(([name]) => name).sort()).toEqual([
+        'CollectorLogGroup',
+        'QueryLogGroup',
+        'WallboardLogGroup',
+      ]);
       for (const [, group] of groups) expect(group.Properties.RetentionInDays).toBe(days);
     }
   });
@@ -302,7 +312,8 @@ describe('functions', () => {
     expect(environmentOf(plain, 'CollectorLambdaFunction')).toMatchObject({
       METRIC_NAMESPACE: DEFAULT_NAMESPACE,
       METRICS_SINK: 'cloudwatch',
-      SKILL_METRICS: 'all',
+      // Empty: the collector's own default selection.
+      SKILL_METRICS: '',
       VDN_METRICS: 'all',
     });
     expect(environmentOf(plain, 'QueryLambdaFunction')).not.toHaveProperty('METRIC_NAMESPACE');
@@ -316,6 +327,38 @@ describe('functions', () => {
       QUERY_TIMEOUT_MS: '20000',
     });
     expect(environmentOf(plain, 'CollectorLambdaFunction')).not.toHaveProperty('QUERY_CACHE_SECONDS');
+  });
+
+  it('the wallboard function is named customWidget…, as the console expects of a custom widget', () => {
+    expect(resource(plain, 'WallboardLambdaFunction').Properties).toMatchObject({
+      FunctionName: 'customWidget-cms-skill-metrics-ci-wallboard',
+      Handler: 'dist/wallboard/index.handler',
+    });
+  });
+
+  it('the wallboard reads CMS under the query API’s cache and time budget, and health from the namespace', () => {
+    const query = environmentOf(fleet, 'QueryLambdaFunction');
+    expect(environmentOf(fleet, 'WallboardLambdaFunction')).toMatchObject({
+      QUERY_CACHE_SECONDS: query.QUERY_CACHE_SECONDS,
+      QUERY_TIMEOUT_MS: query.QUERY_TIMEOUT_MS,
+      METRIC_NAMESPACE: NAMESPACE,
+      WALLBOARD_THRESHOLDS: '',
+      WALLBOARD_MAX_ROWS: '50',
+    });
+  });
+
+  it('caps the wallboard containers alive at once, which bounds its CMS calls per cache period', () => {
+    expect(resource(plain, 'WallboardLambdaFunction').Properties.ReservedConcurrentExecutions).toBe(2);
+  });
+
+  it('the wallboard is packaged alone, from its own prebuilt bundle', async () => {
+    expect(zipEntryNames(await defaults.artifact('wallboard'))).toEqual(['dist/wallboard/index.mjs']);
+  });
+
+  it('the stack outputs the wallboard’s ARN, for the viewers’ lambda:InvokeFunction permission', () => {
+    expect(defaults.template.Outputs?.WallboardFunctionArn).toMatchObject({
+      Value: { 'Fn::GetAtt': ['WallboardLambdaFunction', 'Arn'] },
+    });
   });
 
   it('CloudFormation refuses a stack whose CMS address or secret ARN was not set', () => {
@@ -347,7 +390,7 @@ describe('IAM', () => {
   it('each function runs with a role of its own and no shared role exists', () => {
     for (const deployment of [plain, fleet]) {
       const roles = FUNCTIONS.map((name) => roleOfFunction(deployment, name));
-      expect(roles).toEqual(['CollectorRole', 'QueryRole']);
+      expect(roles).toEqual(['CollectorRole', 'QueryRole', 'WallboardRole']);
       expect(
         resourcesOfType(deployment, 'AWS::IAM::Role')
           .map(([name]) => name)
@@ -369,15 +412,27 @@ describe('IAM', () => {
     }
   });
 
-  it('only PutMetricData, which has no resource-level permissions, is granted on every resource', () => {
+  it('only PutMetricData and GetMetricData, which have no resource-level permissions, are granted on every resource', () => {
     for (const deployment of [plain, fleet]) {
       for (const [, role] of resourcesOfType(deployment, 'AWS::IAM::Role')) {
         for (const statement of inlineStatements(role)) {
           if (resourcesOf(statement).includes('*'))
-            expect(actionsOf(statement)).toEqual(['cloudwatch:PutMetricData']);
+            expect([['cloudwatch:PutMetricData'], ['cloudwatch:GetMetricData']]).toContainEqual(
+              actionsOf(statement),
+            );
         }
       }
     }
+  });
+
+  it('the wallboard may read metrics, not write them, and may invoke nothing', () => {
+    const actions = statementsOfFunction(plain, 'WallboardLambdaFunction').flatMap(actionsOf).sort();
+    expect(actions).toEqual([
+      'cloudwatch:GetMetricData',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      'secretsmanager:GetSecretValue',
+    ]);
   });
 
   it('the collector may put metric data only into its own namespace', () => {
@@ -414,6 +469,7 @@ describe('IAM', () => {
     for (const [name, group] of [
       ['CollectorLambdaFunction', 'CollectorLogGroup'],
       ['QueryLambdaFunction', 'QueryLogGroup'],
+      ['WallboardLambdaFunction', 'WallboardLogGroup'],
     ] as const) {
       const statements = statementsOfFunction(fleet, name).filter((statement) =>
         actionsOf(statement).some((action) => action.startsWith('logs:')),
@@ -925,6 +981,40 @@ describe('dashboard', () => {
     expect(Object.keys(vdnGraphs(restricted)).sort()).toEqual(['1/170', '2/9']);
   });
 
+  const wallboardsOf = (deployment: Deployment) =>
+    readCustomWidgets(String(resource(deployment, 'Dashboard').Properties.DashboardBody));
+
+  it('every watched VDN gets a live wallboard widget backed by the wallboard function', () => {
+    const widgets = wallboardsOf(fleet);
+    expect(widgets.map((widget) => widget.params)).toEqual([
+      { ccId: 1, vdn: 170 },
+      { ccId: 1, vdn: 171 },
+      { ccId: 2, vdn: 9 },
+    ]);
+    for (const widget of widgets) {
+      expect(widget.endpoint).toBe('GetAtt:WallboardLambdaFunction.Arn');
+      expect(widget.updateOn).toEqual({ refresh: true, resize: false, timeRange: false });
+      expect(widget.position?.width).toBe(24);
+    }
+    expect(wallboardsOf(restricted).map((widget) => widget.params)).toEqual([
+      { ccId: 1, vdn: 170 },
+      { ccId: 2, vdn: 9 },
+    ]);
+    expect(wallboardsOf(plain)).toEqual([]);
+  });
+
+  it('wallboards sit below the VDN graphs and above the fleet-wide graphs, overlapping nothing', () => {
+    for (const deployment of [plain, single, split, fleet, restricted]) {
+      expect(layoutProblems([...widgetsOf(deployment), ...wallboardsOf(deployment)])).toEqual([]);
+    }
+    const wallboardRows = wallboardsOf(split).map((widget) => widget.position?.y ?? -1);
+    expect(Math.min(...wallboardRows)).toBeGreaterThanOrEqual(18);
+    const fleetWide = widgetsOf(split).filter((widget) =>
+      widget.expressions.some((item) => item.expression.includes('SEARCH')),
+    );
+    for (const widget of fleetWide) expect(widget.position?.y).toBeGreaterThan(Math.max(...wallboardRows));
+  });
+
   it('without targets the dashboard holds the fleet-wide graphs only', () => {
     expect(vdnGraphs(plain)).toEqual({});
     expect(widgetsOf(plain).length).toBeGreaterThan(0);
@@ -969,6 +1059,8 @@ describe('dashboard', () => {
       },
     ]);
     expect(top).toMatch(/, MAX, DESC, 10\)$/);
+    // Idle skills publish nothing: a gap is zero calls, so it ranks as zero rather than dropping out.
+    expect(top).toMatch(/^SORT\(FILL\(SEARCH\(.*\), 0\), MAX/);
   });
 
   it('collector health shows success, CMS latency, data age and missing skills', () => {

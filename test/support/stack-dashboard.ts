@@ -44,7 +44,19 @@ interface RawWidget extends Partial<WidgetPosition> {
     readonly title?: string;
     readonly region?: unknown;
     readonly metrics?: unknown[][];
+    readonly endpoint?: unknown;
+    readonly params?: unknown;
+    readonly updateOn?: unknown;
   };
+}
+
+/** A custom widget: a Lambda function the dashboard invokes with `params`. */
+export interface CustomWidget {
+  readonly title: string;
+  readonly position: WidgetPosition | undefined;
+  readonly endpoint: unknown;
+  readonly params: unknown;
+  readonly updateOn: unknown;
 }
 
 function optionsOf(row: readonly unknown[]): Record<string, unknown> {
@@ -94,6 +106,19 @@ export function readDashboard(body: string): DashboardWidget[] {
     }));
 }
 
+export function readCustomWidgets(body: string): CustomWidget[] {
+  const parsed = JSON.parse(body) as { widgets: RawWidget[] };
+  return parsed.widgets
+    .filter((widget) => widget.type === 'custom')
+    .map((widget) => ({
+      title: widget.properties?.title ?? '',
+      position: positionOf(widget),
+      endpoint: widget.properties?.endpoint,
+      params: widget.properties?.params,
+      updateOn: widget.properties?.updateOn,
+    }));
+}
+
 /** The SEARCH queries of an expression: `SEARCH('{"Ns",DimA,DimB} MetricName="Name"', ...)`. */
 export function searchesIn(expression: string): Search[] {
   return [...expression.matchAll(/SEARCH\('\s*\{([^}]*)\}([^']*)'/g)].map((match) => {
@@ -115,7 +140,7 @@ const overlap = (a: WidgetPosition, b: WidgetPosition): boolean =>
   a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
 
 /** What is wrong with a dashboard's layout: widgets without a place, off the 24-column grid, or overlapping. */
-export function layoutProblems(widgets: readonly DashboardWidget[]): string[] {
+export function layoutProblems(widgets: readonly Pick<DashboardWidget, 'title' | 'position'>[]): string[] {
   const problems: string[] = [];
   widgets.forEach(({ title, position }, index) => {
     if (!position) problems.push(`"${title}" has no position`);

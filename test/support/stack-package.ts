@@ -10,7 +10,7 @@ const run = promisify(execFile);
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const osls = join(repoRoot, 'node_modules/osls/bin/serverless.js');
-const HANDLERS = ['collector', 'query'] as const;
+const HANDLERS = ['collector', 'query', 'wallboard'] as const;
 
 export interface PackageOptions {
   readonly stage: string;
