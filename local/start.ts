@@ -1,15 +1,20 @@
 /**
  * `npm start`: the whole product on this machine, with no AWS account: the CMS simulator, the real collector
- * handler on a short interval with the `stdout` sink (a live wallboard), and the real query handler behind a
- * local HTTP server. Ctrl-C stops it. `--runs N` stops after N collections (used by the tests).
+ * handler on a short interval with the `stdout` sink (a terminal wallboard, redrawn in place on a TTY), the real
+ * query handler behind a local HTTP server, and the dashboard wallboard as a web page. Ctrl-C stops it.
+ * `--runs N` stops after N collections (used by the tests).
  */
 import { parseArgs } from 'node:util';
 import { staticCredentials } from '../lib/cms/credentials.js';
 import { createCollectorHandler } from '../lib/lambda/collector.js';
 import { createQueryHandler } from '../lib/lambda/query.js';
+import { createWallboardHandler } from '../lib/lambda/wallboard.js';
 import type { Log } from '../lib/log.js';
+import { redrawInPlace, StdoutSink } from '../lib/metrics/stdout.js';
+import { HealthRecorder } from '../lib/wallboard/health.js';
 import { startApiServer } from './api-server.js';
 import { startCmsSimulator } from './simulator/index.js';
+import { startWallboardServer } from './wallboard-server.js';
 
 const { values } = parseArgs({
   options: {
@@ -40,6 +45,9 @@ const env = {
     { ccId: 1, vdn: 171, skillIds: '20-24' },
   ]),
   METRICS_SINK: 'stdout',
+  // The terminal table shows every figure of every skill; a deployment publishes two per skill by default and
+  // leaves the rest to the wallboard page.
+  SKILL_METRICS: 'all',
   QUERY_CACHE_SECONDS: '2',
 };
 // The key pair and the simulator's private CA arrive the way the Secrets Manager secret would carry them.
@@ -55,14 +63,27 @@ const log: Log = {
   warn: (message, ...fields) => problems.push(`warning: ${message} ${JSON.stringify(fields)}`),
   error: (message, ...fields) => problems.push(`error: ${message} ${JSON.stringify(fields)}`),
 };
-const collect = createCollectorHandler(env, { credentials, log });
+// The terminal table of each run, printed with the rest of its screen once the run is over.
+let table = '';
+const health = new HealthRecorder();
+const collect = createCollectorHandler(env, {
+  credentials,
+  log,
+  sink: health.recording(new StdoutSink({ write: (text) => (table = text) })),
+});
 const api = await startApiServer({ handler: createQueryHandler(env, { credentials, log }) });
+const wallboard = await startWallboardServer({
+  handler: createWallboardHandler(env, { credentials, log, health }),
+  refreshSeconds: Math.max(2, Math.round(intervalMs / 1_000)),
+  onError: (error) => problems.push(`error: wallboard ${String(error)}`),
+});
 
 const header = [
   `cms-skill-metrics — local run (CMS simulator at ${simulator.url}, no AWS)`,
   `Query API: ${api.url}/skills/current-stats`,
   `  curl -s '${api.url}/skills/current-stats?skillIds=1-5' | jq .`,
   `  curl -s -X POST ${api.url}/skills/current-stats -H 'content-type: application/json' -d '{"ccId":1,"vdn":171,"skillIds":[20,21]}'`,
+  `Wallboard: ${wallboard.url}?ccId=1&vdn=170   (also vdn=171; the page refreshes itself)`,
   'Ctrl-C to stop.',
   '',
 ].join('\n');
@@ -71,21 +92,25 @@ let stopping = false;
 async function stop(): Promise<void> {
   if (stopping) return;
   stopping = true;
-  await Promise.all([api.close(), simulator.close()]);
+  await Promise.all([api.close(), wallboard.close(), simulator.close()]);
 }
 process.once('SIGINT', () => void stop());
 process.once('SIGTERM', () => void stop());
 
+// A terminal gets each run's screen over the previous one; a pipe or a file gets every run, one after another.
+if (process.stdout.isTTY) process.stdout.write('\x1b[2J');
 for (let run = 1; run <= runs && !stopping; run += 1) {
-  if (process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
-  process.stdout.write(`${header}\n`);
   problems.length = 0;
   const summary = await collect({}, { getRemainingTimeInMillis: () => 30_000 });
-  process.stdout.write(
-    `\nrun ${run} at ${new Date().toISOString()}: ${summary.targets} VDNs, ${summary.skillsReturned}/${summary.skillsRequested} skills, ` +
-      `${summary.cmsRequests} CMS requests, ${summary.datumsPublished}/${summary.datums} datums in ${summary.durationMs} ms\n`,
-  );
-  for (const problem of problems) process.stdout.write(`${problem}\n`);
+  const screen = [
+    header,
+    table,
+    `run ${run} at ${new Date().toISOString()}: ${summary.targets} VDNs, ${summary.skillsReturned}/${summary.skillsRequested} skills, ` +
+      `${summary.cmsRequests} CMS requests, ${summary.datumsPublished}/${summary.datums} datums in ${summary.durationMs} ms`,
+    ...problems,
+    '',
+  ].join('\n');
+  process.stdout.write(process.stdout.isTTY ? redrawInPlace(screen) : `${screen}\n`);
   if (run < runs) await new Promise((resolve) => setTimeout(resolve, intervalMs));
 }
 await stop();

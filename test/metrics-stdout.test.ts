@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Datum } from '../lib/metrics/datum.js';
-import { renderWallboard, StdoutSink } from '../lib/metrics/stdout.js';
+import { redrawInPlace, renderWallboard, StdoutSink } from '../lib/metrics/stdout.js';
 import { METRIC_UNITS, type MetricName } from '../lib/model.js';
 
 const WINDOW_START = Date.UTC(2025, 4, 6, 10, 5);
@@ -174,5 +175,25 @@ describe('StdoutSink', () => {
     }).publish(skill(1, { CallsOffered: 1 }));
 
     expect(report).toEqual({ published: 0, calls: 0, failures: [{ datums: 1, error: 'Error: EPIPE' }] });
+  });
+});
+
+describe('redrawing a screen in place', () => {
+  it('homes the cursor, clears the rest of every line and below the last, and never clears the screen', () => {
+    const frame = redrawInPlace('header\nrow 1\nrow 2\n');
+    expect(frame).toBe('\x1b[Hheader\x1b[K\nrow 1\x1b[K\nrow 2\x1b[K\n\x1b[J');
+    expect(frame).not.toContain('\x1b[2J');
+  });
+
+  it('keeps the text of every line, whatever it is', () => {
+    const line = fc.string().filter((text) => !text.includes('\n') && !text.includes('\x1b'));
+    fc.assert(
+      fc.property(fc.array(line, { minLength: 1 }), (lines) => {
+        const frame = redrawInPlace(`${lines.join('\n')}\n`);
+        const clearLine = '\x1b[K';
+        const body = frame.slice('\x1b[H'.length, -`${clearLine}\n\x1b[J`.length);
+        expect(body.split(`${clearLine}\n`)).toEqual(lines);
+      }),
+    );
   });
 });

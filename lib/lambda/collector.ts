@@ -4,6 +4,7 @@ import { type RunSummary, runCollection } from '../collector.js';
 import { type Env, loadTargets, optionalChoice, parseTargets } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { createLogger, type Log } from '../log.js';
+import type { MetricSink } from '../metrics/datum.js';
 import { DEFAULT_SKILL_METRICS, type MetricSelection, parseMetricSelection } from '../metrics/datums.js';
 import { createSink, SINK_KINDS } from '../metrics/sinks.js';
 import type { Target } from '../model.js';
@@ -51,6 +52,8 @@ export function targetsOfEvent(event: unknown, fallback: readonly Target[]): rea
 export interface CollectorHandlerDeps extends CmsWiring {
   readonly cloudWatch?: CloudWatchClient;
   readonly log?: Log;
+  /** Replaces the sink METRICS_SINK names (local runs print the table and keep the health for the wallboard). */
+  readonly sink?: MetricSink;
 }
 
 export type CollectorHandler = (
@@ -62,10 +65,12 @@ export type CollectorHandler = (
 export function createCollectorHandler(env: Env, deps: CollectorHandlerDeps = {}): CollectorHandler {
   const config = loadCollectorConfig(env);
   const cms = createCmsClientFromEnv(env, deps);
-  const sink = createSink(optionalChoice(env, 'METRICS_SINK', SINK_KINDS, 'cloudwatch'), {
-    namespace: config.namespace,
-    ...(deps.cloudWatch ? { cloudWatch: deps.cloudWatch } : {}),
-  });
+  const sink =
+    deps.sink ??
+    createSink(optionalChoice(env, 'METRICS_SINK', SINK_KINDS, 'cloudwatch'), {
+      namespace: config.namespace,
+      ...(deps.cloudWatch ? { cloudWatch: deps.cloudWatch } : {}),
+    });
   const log = deps.log ?? createLogger(env);
   return async (event, context) =>
     runCollection(

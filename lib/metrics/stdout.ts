@@ -34,6 +34,16 @@ export class StdoutSink implements MetricSink {
 
 const ABSENT = '–';
 
+/**
+ * A whole screen of text, to be written to a terminal over the previous one: the cursor goes home, every line
+ * clears what is left of the old one beyond it, and whatever the old screen had below is cleared. The screen is
+ * redrawn in place instead of scrolling, and without the flicker of clearing it first.
+ */
+export function redrawInPlace(screen: string): string {
+  const lines = screen.endsWith('\n') ? screen.slice(0, -1).split('\n') : screen.split('\n');
+  return `\x1b[H${lines.map((line) => `${line}\x1b[K`).join('\n')}\n\x1b[J`;
+}
+
 /** A skill's or the roll-up's datums of one window, by metric name. */
 type Row = { label: string; windowStart: number; values: Map<MetricName, number> };
 
