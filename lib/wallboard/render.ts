@@ -112,7 +112,7 @@ const STYLE = html`<style>
 .cmsw{font-family:Arial,Helvetica,sans-serif;font-size:13px;line-height:1.35}
 .cmsw table{border-collapse:collapse;width:100%}
 .cmsw th,.cmsw td{padding:2px 6px;text-align:right;white-space:nowrap;border-bottom:1px solid #d5dbdb}
-.cmsw th:first-child,.cmsw td:first-child,.cmsw td.status{text-align:left}
+.cmsw th:first-child,.cmsw td:first-child,.cmsw .status{text-align:left}
 .cmsw .lvl-red{background:#d13212;color:#fff}
 .cmsw .lvl-amber{background:#f89c24;color:#16191f}
 .cmsw .lvl-green{background:#1d8102;color:#fff}
@@ -176,7 +176,7 @@ function statusCell(status: RowStatus): Html {
 }
 
 function header(input: WallboardInput): Html {
-  return html`<tr><th>Skill</th><th>Status</th><th>Offered</th><th>Answered</th><th>Abandoned</th><th>In 20 s</th><th>Aband. %</th><th>SL 20 s %</th><th>Avg wrap-up</th><th>Window (${input.timeZone.label})</th><th>Age</th></tr>`;
+  return html`<tr><th>Skill</th><th class="status">Status</th><th>Offered</th><th>Answered</th><th>Abandoned</th><th>In 20 s</th><th>Aband. %</th><th>SL 20 s %</th><th>Avg wrap-up</th><th>Window (${input.timeZone.label})</th><th>Age</th></tr>`;
 }
 
 function hiddenNote(hidden: readonly SkillRow[], total: number): Html {
