@@ -5,7 +5,7 @@
  * report: it exits 0 even when a target is missed, and says so.
  *
  *   npm run bench                       everything (about two minutes)
- *   npm run bench -- --only collector   some sections: cold-start, collector, naive, query, cost (comma list)
+ *   npm run bench -- --only collector   sections: cold-start, collector, naive, query, wallboard, cost (comma list)
  *   npm run bench -- --quick            fewer rounds and shorter loads, to check that the bench itself works
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -27,8 +27,9 @@ import {
   verdictOf,
 } from './report.js';
 import { type BenchServers, startBenchServers } from './servers-client.js';
+import { runWallboardLoad, wallboardFigures } from './wallboard-load.js';
 
-const SECTIONS = ['cold-start', 'collector', 'naive', 'query', 'cost'] as const;
+const SECTIONS = ['cold-start', 'collector', 'naive', 'query', 'wallboard', 'cost'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const LATENCY = { cmsMs: 50, awsMs: 20 } as const;
@@ -62,6 +63,14 @@ const plan = {
   collector: { warmRuns: quick ? 1 : 3, roundTripSamples: quick ? 2 : 5, rssRuns: quick ? 1 : 2 },
   naive: { skills: 500, subset: quick ? 10 : 50, oursRuns: quick ? 1 : 3 },
   query: { cmsLatencyMs: LATENCY.cmsMs, clients: 200, durationMs: quick ? 2_000 : 10_000, cacheSeconds: 1 },
+  wallboard: {
+    viewers: 200,
+    vdns: 2,
+    skillsPerVdn: 500,
+    refreshMs: 1_000,
+    durationMs: quick ? 3_000 : 10_000,
+    cacheSeconds: 5,
+  },
   cost: { skills: 500, openingHours: { opensAtHour: 8, closesAtHour: 20 }, everyMinutes: quick ? 5 : 1 },
 };
 
@@ -135,6 +144,11 @@ try {
     const result = await runQueryBench(await needServers(), plan.query);
     details.query = result;
     return queryFigures(result);
+  });
+  await section('wallboard', async () => {
+    const result = await runWallboardLoad(await needServers(), plan.wallboard);
+    details.wallboard = { ...result, renderMs: undefined };
+    return wallboardFigures(result);
   });
   await section('cost', async () => {
     const result = await runCostBench(plan.cost);
