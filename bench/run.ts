@@ -152,7 +152,7 @@ try {
   });
   await section('cost', async () => {
     const result = await runCostBench(plan.cost);
-    details.cost = result;
+    details.cost = { ...result, runs: result.runs.map(({ datumsPerRun: _perRun, ...run }) => run) };
     return costFigures(result);
   });
 } finally {
