@@ -221,6 +221,30 @@ describe('the wallboard renderer', () => {
     ]);
   });
 
+  it('lists every skill exactly once and never a better row above a worse one, whatever the counters', () => {
+    const rank: Record<string, number> = { red: 4, amber: 3, green: 2, low: 1, idle: 0 };
+    const skillCounters = fc
+      .tuple(fc.nat(40), fc.nat(40), fc.nat(40))
+      .map(([offered, abandoned, in20s]) =>
+        counters(
+          offered,
+          offered - Math.min(abandoned, offered),
+          Math.min(abandoned, offered),
+          Math.min(in20s, offered - Math.min(abandoned, offered)),
+        ),
+      );
+    fc.assert(
+      fc.property(fc.array(skillCounters, { minLength: 1, maxLength: 30 }), (list) => {
+        const skills = list.map((values, index) => ({ id: index + 1, counters: values }));
+        const page = renderWallboard(input({ outcome: { kind: 'stats', answer: answerOf(skills) } }));
+        const order = rowOrder(page);
+        expect(order.map((row) => row.skill).sort((a, b) => a - b)).toEqual(skills.map((skill) => skill.id));
+        const ranks = order.map((row) => rank[row.status] ?? -1);
+        expect(ranks).toEqual([...ranks].sort((a, b) => b - a));
+      }),
+    );
+  });
+
   it('shows the VDN total from the roll-up, judged with the VDN thresholds', () => {
     const page = renderWallboard(
       input({
