@@ -58,12 +58,26 @@ function numeric(value: unknown): unknown {
   return typeof value === 'string' && /^\s*\d{1,9}\s*$/.test(value) ? Number(value) : value;
 }
 
+/** Real offsets lie within ±14 h; anything else is not a time zone. */
+const MAX_OFFSET_MINUTES = 14 * 60;
+
+/** `+05:30` → 330; undefined for anything else. */
+function isoOffsetMinutes(text: unknown): number | undefined {
+  const match = typeof text === 'string' ? /^([+-])(\d{2}):(\d{2})$/.exec(text) : null;
+  if (!match) return undefined;
+  const minutes = Number(match[2]) * 60 + Number(match[3]);
+  return match[1] === '-' ? -minutes : minutes;
+}
+
+/**
+ * The viewer's zone. `offsetISO` says east or west without ambiguity, so it rules; `offsetInMinutes` (east
+ * positive, like the ISO form) is the fallback. Anything unusable falls back to UTC, labelled so.
+ */
 function timeZoneOf(context: Record<string, unknown>): WidgetTimeZone {
   const zone = isRecord(context.timezone) ? context.timezone : {};
-  const offset = zone.offsetInMinutes;
+  const offset = isoOffsetMinutes(zone.offsetISO) ?? zone.offsetInMinutes;
   const label = typeof zone.label === 'string' && zone.label.trim() !== '' ? zone.label.slice(0, 40) : 'UTC';
-  // Real offsets lie within ±14 h; anything else is not a time zone and falls back to UTC.
-  return typeof offset === 'number' && Number.isInteger(offset) && Math.abs(offset) <= 14 * 60
+  return typeof offset === 'number' && Number.isInteger(offset) && Math.abs(offset) <= MAX_OFFSET_MINUTES
     ? { offsetMinutes: offset, label }
     : { offsetMinutes: 0, label: 'UTC' };
 }
