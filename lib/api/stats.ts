@@ -1,5 +1,4 @@
-import type { CmsError } from '../errors.js';
-import { CmsTimeoutError } from '../errors.js';
+import { type CmsError, CmsTimeoutError } from '../errors.js';
 import type { SkillStats, Target } from '../model.js';
 import { buildReport, type StatsReport } from '../report.js';
 import { formatSkillList } from '../skills.js';
