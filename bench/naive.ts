@@ -88,7 +88,7 @@ async function naiveRun(servers: BenchServers, subset: number): Promise<NaiveRes
 
 async function oursRun(servers: BenchServers, skills: number, runs: number): Promise<NaiveResult['ours']> {
   const handler = createCollectorHandler(
-    { CMS_BASE_URL: servers.cmsUrl, CC_ID: '1', VDN: '1', SKILL_IDS: `1-${skills}` },
+    { CMS_BASE_URL: servers.cmsUrl, CC_ID: '1', VDN: '1', SKILL_IDS: `1-${skills}`, SKILL_METRICS: 'all' },
     { credentials: benchCredentials(servers), cloudWatch: benchCloudWatch(servers), log: quietLog() },
   );
   const context = { getRemainingTimeInMillis: () => REMAINING_MS };

@@ -35,7 +35,7 @@ const servers = await startBenchServers({ cmsLatencyMs: 50, awsLatencyMs: 20 });
 const session = new Session();
 try {
   const handler = createCollectorHandler(
-    { CMS_BASE_URL: servers.cmsUrl, CC_ID: '1', VDN: '1', SKILL_IDS: `1-${skills}` },
+    { CMS_BASE_URL: servers.cmsUrl, CC_ID: '1', VDN: '1', SKILL_IDS: `1-${skills}`, SKILL_METRICS: 'all' },
     { credentials: benchCredentials(servers), cloudWatch: benchCloudWatch(servers), log: quietLog() },
   );
   const context = { getRemainingTimeInMillis: () => 60_000 };
