@@ -48,14 +48,33 @@ export abstract class CmsError extends AppError {
   abstract readonly retryable: boolean;
 }
 
-/** HTTP 401: the signature or the access key was refused (wrong or rotated key, clock skew). */
+/**
+ * HTTP 401: the signature or the access key was refused (wrong or rotated key, clock skew, signature layout), or
+ * the client stopped signing so as not to provoke an IP lock. The message says which.
+ */
 export class CmsAuthError extends CmsError {
   readonly code = 'CMS_UNAUTHORIZED';
   readonly retryable = false;
-  constructor(options?: ErrorOptions) {
+  constructor(
+    message = 'CMS refused the request signature (HTTP 401): check the access key, secret key and clock',
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * HTTP 403: CMS has locked this client's IP address after repeated signature failures. Retrying only prolongs
+ * the lock, so nothing more is sent to that CMS for the rest of the run.
+ */
+export class CmsIpLockedError extends CmsError {
+  readonly code = 'CMS_IP_LOCKED';
+  readonly retryable = false;
+  constructor() {
     super(
-      'CMS refused the request signature (HTTP 401): check the access key, secret key and clock',
-      options,
+      "CMS locked this client's IP address after repeated signature failures (HTTP 403) and refuses its requests " +
+        'until the lock expires or a CMS administrator lifts it; fix the key pair, the clock or CMS_SIGNATURE first ' +
+        '(cms-skill-metrics probe tells which)',
     );
   }
 }

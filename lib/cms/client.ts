@@ -4,15 +4,18 @@ import {
   CmsAuthError,
   CmsError,
   CmsHttpError,
+  CmsIpLockedError,
   CmsTimeoutError,
   ConfigError,
   ValidationError,
 } from '../errors.js';
+import type { Log } from '../log.js';
 import type { SkillStats } from '../model.js';
 import { type CmsCredentials, type CredentialSource, sameKeyPair } from './credentials.js';
 import { batchSkillIds, type CallStatsQuery, validateCallStatsQuery } from './request.js';
 import { parseCallStatsResponse } from './response.js';
 import { signRequest } from './sign.js';
+import { SignatureNegotiation, type SignatureSetting } from './signature-negotiation.js';
 import { AgentPool, httpsPost } from './transport.js';
 
 export const CALL_STATS_PATH = '/rest/cmsapp/v1/openapi/skill/currentcallstateinfo';
@@ -32,6 +35,10 @@ export interface CmsClientOptions {
   readonly maxConcurrency?: number | undefined;
   /** Largest response body read, default 16 MiB; beyond it the batch fails with CmsProtocolError. */
   readonly maxResponseBytes?: number | undefined;
+  /** CMS_SIGNATURE, default `auto`: find the layout CMS accepts, within the refused-signature budget. */
+  readonly signature?: SignatureSetting | undefined;
+  /** Where the layout `auto` settled on is reported, once per client. */
+  readonly log?: Pick<Log, 'info' | 'warn'> | undefined;
   /** Injectable for tests: the clock for signing and for reading the deadline (epoch ms). */
   readonly now?: (() => number) | undefined;
   /** Injectable for tests: the backoff jitter, in [0, 1). */
@@ -98,6 +105,7 @@ export class CmsClient {
   readonly #random: () => number;
   readonly #limiter: Limiter;
   readonly #agents: AgentPool;
+  readonly #negotiation: SignatureNegotiation;
 
   constructor(options: CmsClientOptions) {
     this.#url = callStatsUrl(options.baseUrl);
@@ -119,6 +127,7 @@ export class CmsClient {
     this.#random = options.random ?? Math.random;
     this.#limiter = new Limiter(maxConcurrency);
     this.#agents = new AgentPool(maxConcurrency);
+    this.#negotiation = new SignatureNegotiation(options.signature ?? 'auto', options.log);
   }
 
   /**
@@ -168,12 +177,21 @@ export class CmsClient {
         if (!(caught instanceof CmsError)) throw caught;
         error = caught;
       }
-      if (error instanceof CmsAuthError && !reauthenticated) {
-        const refreshed = await call.refreshedAfter401(credentials);
-        if (refreshed instanceof CmsError) return outcome({ error: refreshed });
-        // A rotated key pair gets one try of its own, outside the retry budget of the old one.
-        reauthenticated = true;
-        continue;
+      if (error instanceof CmsIpLockedError) {
+        // Every further request would be refused too and could prolong the lock: the call's other batches stop.
+        call.abort(error);
+        return outcome({ error });
+      }
+      if (error instanceof SignatureRefused) {
+        if (!call.signal.aborted && !reauthenticated) {
+          reauthenticated = true;
+          const refreshed = await call.refreshedAfter401(credentials);
+          if (refreshed instanceof CmsError) return outcome({ error: refreshed });
+          // A rotated key pair gets one try of its own, outside the retry budget of the old one.
+          if (refreshed !== undefined) continue;
+        }
+        if (!call.signal.aborted && this.#negotiation.mayTryAnotherLayout) continue;
+        return outcome({ error: this.#negotiation.refusedError() });
       }
       failedAttempts += 1;
       if (!error.retryable || failedAttempts >= this.#maxAttempts || call.signal.aborted) {
@@ -192,31 +210,44 @@ export class CmsClient {
     call: Call,
   ): Promise<SkillStats[]> {
     return this.#limiter.run(async () => {
-      // Signed afresh for every attempt: the server refuses stale timestamps.
-      const body = JSON.stringify({ ccId: query.ccId, vdn: query.vdn, skillIds });
-      const headers = signRequest({
-        accessKey: credentials.accessKey,
-        secretKey: credentials.secretKey,
-        url: this.#url,
-        body,
-        at: new Date(this.#now()),
-      });
-      call.requests += 1;
-      const answer = await httpsPost({
-        url: this.#url,
-        headers,
-        body,
-        agent: this.#agents.agentFor([this.#caCertificate, credentials.caCertificate]),
-        timeoutMs: this.#requestTimeoutMs,
-        signal: call.signal,
-        maxResponseBytes: this.#maxResponseBytes,
-      });
-      if (answer.status === 401) throw new CmsAuthError();
-      if (answer.status !== 200) throw new CmsHttpError(answer.status);
-      return parseCallStatsResponse(answer.body);
+      const turn = await this.#negotiation.turn(call.signal);
+      let status = 0;
+      try {
+        // Signed afresh for every attempt: the server refuses stale timestamps.
+        const body = JSON.stringify({ ccId: query.ccId, vdn: query.vdn, skillIds });
+        const headers = signRequest({
+          accessKey: credentials.accessKey,
+          secretKey: credentials.secretKey,
+          url: this.#url,
+          body,
+          at: new Date(this.#now()),
+          layout: turn.layout,
+        });
+        call.requests += 1;
+        const answer = await httpsPost({
+          url: this.#url,
+          headers,
+          body,
+          agent: this.#agents.agentFor([this.#caCertificate, credentials.caCertificate]),
+          timeoutMs: this.#requestTimeoutMs,
+          signal: call.signal,
+          maxResponseBytes: this.#maxResponseBytes,
+        });
+        status = answer.status;
+        if (status === 401) throw new SignatureRefused();
+        if (status === 403) throw new CmsIpLockedError();
+        if (status !== 200) throw new CmsHttpError(status);
+        return parseCallStatsResponse(answer.body);
+      } finally {
+        // Any HTTP 200 means the signature passed, whatever CMS then made of the query.
+        turn.settle(status === 200 ? 'accepted' : status === 401 ? 'refused' : 'unknown');
+      }
     }, call.signal);
   }
 }
+
+/** HTTP 401 itself, before the client decides what to try next and which error to report. */
+class SignatureRefused extends CmsAuthError {}
 
 /** Throws the first failure's error, for all-or-nothing callers. */
 export function throwIfFailed(result: CallStatsResult): CallStatsResult {
@@ -259,20 +290,26 @@ class Call {
   }
 
   /**
-   * After a 401 with `used`: the refreshed pair if it differs (and is worth a retry), else the final error.
-   * The refresh runs once per call, however many batches were refused.
+   * After a 401 with `used`: the refreshed pair if it differs (and is worth a retry), undefined if the source
+   * still holds the same pair, or the error if the source could not be read. The refresh runs once per call,
+   * however many batches were refused.
    */
-  async refreshedAfter401(used: CmsCredentials): Promise<CmsCredentials | CmsError> {
+  async refreshedAfter401(used: CmsCredentials): Promise<CmsCredentials | CmsError | undefined> {
     this.#refresh ??= this.source.refresh().then(
       (fresh) => {
         this.credentials = fresh;
         return fresh;
       },
-      (error: unknown) => new CmsAuthError({ cause: error }),
+      (error: unknown) => new CmsAuthError(undefined, { cause: error }),
     );
     const fresh = await this.#refresh;
     if (fresh instanceof CmsError) return fresh;
-    return sameKeyPair(fresh, used) ? new CmsAuthError() : fresh;
+    return sameKeyPair(fresh, used) ? undefined : fresh;
+  }
+
+  /** Stops the call's other batches with `reason` as their error. */
+  abort(reason: CmsError): void {
+    this.#controller.abort(reason);
   }
 
   dispose(): void {
