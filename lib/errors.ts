@@ -1,3 +1,5 @@
+import { resultCodeMeaning } from './cms/result-codes.js';
+
 /**
  * Every failure the product can meet, as a type. Messages are written for operators and never carry
  * credentials: the secret key and the Authorization header are never interpolated into any of them.
@@ -89,7 +91,7 @@ export class CmsHttpError extends CmsError {
   }
 }
 
-/** HTTP 200 with a `resultCode` other than success. */
+/** HTTP 200 with a `resultCode` (or, from older servers, a `result`) other than success. */
 export class CmsResultError extends CmsError {
   readonly code = 'CMS_RESULT_ERROR';
   readonly retryable = false;
@@ -97,7 +99,9 @@ export class CmsResultError extends CmsError {
     readonly resultCode: string,
     readonly resultText: string,
   ) {
-    super(`CMS result code ${resultCode}${resultText ? `: ${resultText}` : ''}`);
+    super(
+      `CMS result code ${resultCode} (${resultCodeMeaning(resultCode)})${resultText ? `: ${resultText}` : ''}`,
+    );
   }
 }
 

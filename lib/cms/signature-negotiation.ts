@@ -17,8 +17,11 @@ export const SIGNATURE_SETTINGS: readonly SignatureSetting[] = ['auto', ...SIGNA
  */
 export const MAX_REFUSED_SIGNATURES = 4;
 
-/** How a signed request ended, as far as the signature is concerned. */
-export type SignatureVerdict = 'accepted' | 'refused' | 'unknown';
+/**
+ * How a signed request ended, as far as the signature is concerned. `refusedKeyPair`: refused, but the key pair
+ * turned out to have been rotated meanwhile, so the layout is not to blame.
+ */
+export type SignatureVerdict = 'accepted' | 'refused' | 'refusedKeyPair' | 'unknown';
 
 /** The right to send one signed request; `settle` must be called once its answer (or failure) is known. */
 export interface SigningTurn {
@@ -40,7 +43,7 @@ export interface SigningTurn {
 export class SignatureNegotiation {
   readonly #setting: SignatureSetting;
   readonly #candidates: readonly SignatureLayoutName[];
-  readonly #log: Pick<Log, 'info' | 'warn'> | undefined;
+  readonly #log: Pick<Log, 'debug' | 'warn'> | undefined;
   #index = 0;
   #everAccepted = false;
   /** Whether the newest verdict was an acceptance: before it, or after a 401, requests go one at a time. */
@@ -49,7 +52,7 @@ export class SignatureNegotiation {
   #inFlight = 0;
   readonly #waiting: Array<() => void> = [];
 
-  constructor(setting: SignatureSetting, log?: Pick<Log, 'info' | 'warn'>) {
+  constructor(setting: SignatureSetting, log?: Pick<Log, 'debug' | 'warn'>) {
     this.#setting = setting;
     this.#candidates = setting === 'auto' ? SIGNATURE_LAYOUT_NAMES : [setting];
     this.#log = log;
@@ -139,7 +142,7 @@ export class SignatureNegotiation {
         settled = true;
         this.#inFlight -= 1;
         if (verdict === 'accepted') this.#accepted(layoutName);
-        else if (verdict === 'refused') this.#refused(layoutName);
+        else if (verdict !== 'unknown') this.#refused(layoutName, verdict === 'refused');
         for (const wake of this.#waiting.splice(0)) wake();
       },
     };
@@ -162,15 +165,17 @@ export class SignatureNegotiation {
         fields,
       );
     } else {
-      this.#log?.info(`CMS accepted the C2 signature layout ${layoutName}`, fields);
+      this.#log?.debug(`CMS accepted the C2 signature layout ${layoutName}`, fields);
     }
   }
 
-  #refused(layoutName: SignatureLayoutName): void {
+  #refused(layoutName: SignatureLayoutName, layoutSuspect: boolean): void {
     this.#refusals += 1;
     this.#trusted = false;
     // Only the layout in use moves on: a late 401 for a layout already abandoned says nothing new.
-    if (!this.#everAccepted && layoutName === this.layoutName && this.#setting === 'auto') this.#index += 1;
+    if (layoutSuspect && !this.#everAccepted && layoutName === this.layoutName && this.#setting === 'auto') {
+      this.#index += 1;
+    }
   }
 
   #nextVerdict(signal: AbortSignal): Promise<void> {

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { INVALID_PARAMETER_RESULT_CODE, SUCCESS_RESULT_CODE } from '../../lib/cms/result-codes.js';
 import { CONTENT_TYPE, type SignatureLayout } from '../../lib/cms/sign.js';
 import { type Credentials, claimedAccessKey, verifySignature } from './auth.js';
 import type { FaultQueue, SimFault } from './faults.js';
@@ -6,11 +7,9 @@ import {
   errorBody,
   failureBody,
   ipLockedBody,
-  INVALID_PARAMETER_CODE,
   MALFORMED_BODY,
   padBody,
   type ResponseFields,
-  SUCCESS_CODE,
   successBody,
   truncate,
   wrongTypesBody,
@@ -126,7 +125,7 @@ function successAnswer(
   const plain = () => successBody(context.statsTexts(query, at), context.responseFields);
   const ok = (body: string): Answer => ({
     status: 200,
-    resultCode: SUCCESS_CODE,
+    resultCode: SUCCESS_RESULT_CODE,
     send: (response) => send(response, 200, body),
   });
   switch (fault?.kind) {
@@ -136,7 +135,7 @@ function successAnswer(
       const body = plain();
       return {
         status: 200,
-        resultCode: SUCCESS_CODE,
+        resultCode: SUCCESS_RESULT_CODE,
         send: (response) => context.schedule(fault.ms, () => send(response, 200, body)),
       };
     }
@@ -284,9 +283,9 @@ async function handle(context: HandlerContext, request: IncomingMessage, respons
   }
   const validation = validateQuery(read.body);
   if (!validation.ok) {
-    const body = failureBody(INVALID_PARAMETER_CODE, validation.message);
+    const body = failureBody(INVALID_PARAMETER_RESULT_CODE, validation.message);
     finish(
-      { status: 200, resultCode: INVALID_PARAMETER_CODE, send: (res) => send(res, 200, body) },
+      { status: 200, resultCode: INVALID_PARAMETER_RESULT_CODE, send: (res) => send(res, 200, body) },
       undefined,
       undefined,
     );
