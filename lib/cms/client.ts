@@ -398,7 +398,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
   });
 }
 
-function callStatsUrl(baseUrl: string): URL {
+export function callStatsUrl(baseUrl: string): URL {
   let base: URL;
   try {
     base = new URL(baseUrl);

@@ -144,9 +144,14 @@ const CERTIFICATE_REFUSALS: Readonly<Record<string, string>> = {
  * A refused certificate will be refused again on retry, so it is final; anything else on the wire (refused,
  * reset, DNS, a stale keep-alive socket) may pass on the next attempt.
  */
+/** What an operator can make of a certificate refusal with this error code; undefined for other errors. */
+export function certificateRefusal(code: string | undefined): string | undefined {
+  return code === undefined ? undefined : CERTIFICATE_REFUSALS[code];
+}
+
 export function connectionError(url: URL, error: Error): CmsNetworkError {
   const code = (error as NodeJS.ErrnoException).code;
-  const refusal = code === undefined ? undefined : CERTIFICATE_REFUSALS[code];
+  const refusal = certificateRefusal(code);
   if (refusal !== undefined) {
     return new CmsNetworkError(
       `CMS at ${url.host}: the TLS certificate was refused: ${refusal} [${code}] ${error.message}`,
