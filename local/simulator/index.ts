@@ -40,7 +40,7 @@ export interface CmsSimulatorOptions {
    * Refused signatures after which the caller's IP is locked: every request then gets HTTP 403 until unlock().
    * Default: never.
    */
-  lockAfterRefusals?: number;
+  lockAfterRefusals?: number | undefined;
   /** SANs of the server certificate, default ['127.0.0.1', 'localhost']. */
   certificateHosts?: string[];
   /** Default 'both', as CMS 8.14+. */
