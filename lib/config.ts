@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as v from 'valibot';
+import { SIGNATURE_SETTINGS, type SignatureSetting } from './cms/signature-negotiation.js';
 import { ConfigError, ValidationError } from './errors.js';
 import { CMS_LIMITS, type Target } from './model.js';
 import { parseSkillList } from './skills.js';
@@ -19,6 +20,8 @@ export interface CmsSettings {
   readonly requestTimeoutMs: number;
   readonly maxAttempts: number;
   readonly maxConcurrency: number;
+  /** CMS_SIGNATURE: a pinned C2 layout, or `auto`. */
+  readonly signature: SignatureSetting;
 }
 
 export interface SecretSettings {
@@ -135,6 +138,7 @@ export function loadCmsSettings(env: Env): CmsSettings {
     requestTimeoutMs: optionalInt(env, 'CMS_TIMEOUT_MS', 5_000, 100, 60_000),
     maxAttempts: optionalInt(env, 'CMS_MAX_ATTEMPTS', 3, 1, 10),
     maxConcurrency: optionalInt(env, 'CMS_CONCURRENCY', 4, 1, 64),
+    signature: optionalChoice(env, 'CMS_SIGNATURE', SIGNATURE_SETTINGS, 'auto'),
   };
 }
 

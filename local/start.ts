@@ -31,11 +31,16 @@ if (!(runs > 0) || !(intervalMs > 0)) {
 
 const ACCESS_KEY = 'local-access-key';
 const SECRET_KEY = 'local-secret-key';
-// Skill 8 does not exist in the simulated CMS, so the wallboard shows how a missing skill is reported.
+// Skill 8 does not exist in the simulated CMS, so the wallboard shows how a missing skill is reported. The
+// simulated CMS accepts another signature layout than the client's first guess, so every start shows the
+// negotiation, and locks the IP as a real CMS would if the client ever kept guessing.
+const SIMULATED_LAYOUT = 'empty-query-line-millis';
 const simulator = await startCmsSimulator({
   accessKey: ACCESS_KEY,
   secretKey: SECRET_KEY,
   absentSkillIds: [8],
+  signatureLayout: SIMULATED_LAYOUT,
+  lockAfterRefusals: 5,
 });
 
 const env = {
@@ -57,10 +62,15 @@ const credentials = staticCredentials({
   caCertificate: simulator.caCertificate,
 });
 const problems: string[] = [];
+/** What each client found out about the signature layout: shown above every redraw, not just once. */
+const negotiations = new Set<string>();
 const log: Log = {
   debug: () => {},
   info: () => {},
-  warn: (message, ...fields) => problems.push(`warning: ${message} ${JSON.stringify(fields)}`),
+  warn: (message, ...fields) => {
+    if (fields.some((field) => 'signatureLayout' in field)) negotiations.add(`signature: ${message}`);
+    else problems.push(`warning: ${message} ${JSON.stringify(fields)}`);
+  },
   error: (message, ...fields) => problems.push(`error: ${message} ${JSON.stringify(fields)}`),
 };
 // The terminal table of each run, printed with the rest of its screen once the run is over.
@@ -107,6 +117,8 @@ for (let run = 1; run <= runs && !stopping; run += 1) {
     table,
     `run ${run} at ${new Date().toISOString()}: ${summary.targets} VDNs, ${summary.skillsReturned}/${summary.skillsRequested} skills, ` +
       `${summary.cmsRequests} CMS requests, ${summary.datumsPublished}/${summary.datums} datums in ${summary.durationMs} ms`,
+    // How the C2 signature layout was settled, once it has been, on every screen from then on.
+    ...negotiations,
     ...problems,
     '',
   ].join('\n');

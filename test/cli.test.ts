@@ -111,7 +111,7 @@ describe('cms-skill-metrics query', () => {
     simulator.inject({ kind: 'resultCode', code: '0100009', desc: 'system busy' });
     const { code, err } = await cli(['query', '--skills', '1']);
     expect(code).toBe(1);
-    expect(err).toContain('CMS result code 0100009: system busy');
+    expect(err).toContain('CMS result code 0100009 (a result code CMS does not publish): system busy');
   });
 
   it('refuses a CMS whose certificate is not issued by the configured CA', async () => {

@@ -31,7 +31,24 @@ describe('CMS settings', () => {
       requestTimeoutMs: 5000,
       maxAttempts: 3,
       maxConcurrency: 4,
+      signature: 'auto',
     });
+  });
+
+  it.each([
+    'auto',
+    'huawei-reference',
+    'huawei-reference-millis',
+    'empty-query-line',
+    'empty-query-line-millis',
+  ])('accepts CMS_SIGNATURE=%s', (signature) => {
+    expect(loadCmsSettings({ ...base, CMS_SIGNATURE: signature }).signature).toBe(signature);
+  });
+
+  it('names CMS_SIGNATURE and its choices when the value is unknown', () => {
+    const error = configError(() => loadCmsSettings({ ...base, CMS_SIGNATURE: 'sha256' }));
+    expect(error.variable).toBe('CMS_SIGNATURE');
+    expect(error.message).toContain('huawei-reference');
   });
 
   it.each([

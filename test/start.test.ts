@@ -55,6 +55,10 @@ describe('the local run', () => {
     expect(run.output).toContain('VDN total');
     expect(run.output).toContain('Health: CollectionSuccess ok');
     expect(run.output).toMatch(/run 2 at .*: 2 VDNs, 12\/13 skills/);
+    // The simulated CMS accepts another layout than the first guess: the negotiation shows, then the wallboard.
+    expect(run.output).toMatch(
+      /run 1 at .*\nsignature: CMS accepted the C2 signature layout empty-query-line-millis after refusing 1; set CMS_SIGNATURE=empty-query-line-millis to pin it/,
+    );
   });
 
   it('serves the dashboard wallboard as a self-refreshing page while it runs', async () => {

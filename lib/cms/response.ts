@@ -2,11 +2,13 @@ import { CmsProtocolError, CmsResultError } from '../errors.js';
 import { CMS_LIMITS, COUNTERS, type CounterName, type SkillStats } from '../model.js';
 import { clip } from '../text.js';
 import { describeValue } from './request.js';
-
-export const SUCCESS_RESULT_CODE = '0100000';
+import { SUCCESS_RESULT_CODE } from './result-codes.js';
 
 /** Result codes are seven digits; a server that sends them as JSON numbers loses the leading zero. */
 const RESULT_CODE_DIGITS = 7;
+/** The older `result` field, which servers of 8.13 and earlier send without `resultCode`. */
+const LEGACY_SUCCESS_RESULT = '0';
+const MAX_RESULT_CODE_CHARS = 20;
 const MAX_RESULT_TEXT_CHARS = 300;
 const MAX_EXCERPT_CHARS = 60;
 
@@ -23,7 +25,9 @@ export function parseCallStatsResponse(body: string): SkillStats[] {
     throw new CmsProtocolError(`CMS answered ${describeValue(document)} where a JSON object was expected`);
   }
   const fields = document as Record<string, unknown>;
-  checkResultCode(fields.resultCode, fields.resultDesc);
+  if (fields.resultCode === undefined && fields.result !== undefined)
+    checkLegacyResult(fields.result, fields.resultDesc);
+  else checkResultCode(fields.resultCode, fields.resultDesc);
 
   const records = Array.isArray(fields.resultDesc)
     ? fields.resultDesc
@@ -55,10 +59,25 @@ function parseJson(body: string): unknown {
   }
 }
 
+/** On failure `resultDesc` is the server's text: shown clipped and redacted, or not at all. */
+function failureText(desc: unknown): string {
+  return typeof desc === 'string' ? clip(redact(desc.trim()), MAX_RESULT_TEXT_CHARS) : '';
+}
+
+function checkLegacyResult(result: unknown, desc: unknown): void {
+  if (result === LEGACY_SUCCESS_RESULT || result === Number(LEGACY_SUCCESS_RESULT)) return;
+  if ((typeof result === 'string' && result.trim() !== '') || typeof result === 'number') {
+    throw new CmsResultError(clip(String(result).trim(), MAX_RESULT_CODE_CHARS), failureText(desc));
+  }
+  throw new CmsProtocolError(`CMS answered result ${describeValue(result)}, expected "0" or a failure code`);
+}
+
 function checkResultCode(code: unknown, desc: unknown): void {
   if (code === SUCCESS_RESULT_CODE || code === Number(SUCCESS_RESULT_CODE)) return;
-  const text = typeof desc === 'string' ? clip(redact(desc.trim()), MAX_RESULT_TEXT_CHARS) : '';
-  if (typeof code === 'string' && code.trim() !== '') throw new CmsResultError(code.trim(), text);
+  const text = failureText(desc);
+  if (typeof code === 'string' && code.trim() !== '') {
+    throw new CmsResultError(clip(code.trim(), MAX_RESULT_CODE_CHARS), text);
+  }
   if (typeof code === 'number' && Number.isSafeInteger(code) && code >= 0) {
     throw new CmsResultError(String(code).padStart(RESULT_CODE_DIGITS, '0'), text);
   }

@@ -53,7 +53,7 @@ export function createWallboardHandler(env: Env, deps: WallboardHandlerDeps = {}
   const settings = loadWallboardSettings(env);
   const log = deps.log ?? createLogger(env);
   const now = deps.now ?? Date.now;
-  const stats = createStatsLookup(settings, { cms: deps.cms ?? createCmsClientFromEnv(env, deps), now });
+  const stats = createStatsLookup(settings, { cms: deps.cms ?? createCmsClientFromEnv(env, deps, log), now });
   const health =
     deps.health ??
     new CloudWatchHealth({
