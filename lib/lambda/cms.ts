@@ -12,7 +12,7 @@ export interface CmsWiring {
 }
 
 /**
- * The CMS client both handlers use: settings from the environment, key pair from Secrets Manager; `log` hears
+ * The CMS client every handler uses: settings from the environment, key pair from Secrets Manager; `log` hears
  * which signature layout CMS accepted.
  */
 export function createCmsClientFromEnv(env: Env, wiring: CmsWiring, log: Log): CmsClient {
