@@ -4,13 +4,17 @@ import { join } from 'node:path';
 import { type Browser, launch } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { staticCredentials } from '../../lib/cms/credentials.js';
+import { computeKpis } from '../../lib/kpi.js';
 import { createCollectorHandler } from '../../lib/lambda/collector.js';
 import { createWallboardHandler } from '../../lib/lambda/wallboard.js';
 import type { Log } from '../../lib/log.js';
 import { StdoutSink } from '../../lib/metrics/stdout.js';
-import { WINDOW_MS } from '../../lib/model.js';
+import { COUNTERS, type CounterName, KPIS, type KpiName, WINDOW_MS } from '../../lib/model.js';
 import { HealthRecorder } from '../../lib/wallboard/health.js';
+import { judge } from '../../lib/wallboard/render.js';
+import { parseThresholds } from '../../lib/wallboard/thresholds.js';
 import { type CmsSimulator, startCmsSimulator } from '../../local/simulator/index.js';
+import { TrafficModel } from '../../local/simulator/traffic.js';
 import { startWallboardServer, type WallboardServer } from '../../local/wallboard-server.js';
 
 /**
@@ -39,17 +43,53 @@ let server: WallboardServer;
 let browser: Browser;
 let profileDir: string;
 
+const THRESHOLDS = JSON.stringify([
+  { ccId: 1, vdn: 170, skillIds: '1-4', serviceLevel: { amber: 60, red: 40 } },
+]);
+const SKILLS = Array.from({ length: 24 }, (_, index) => index + 1).filter((skill) => skill !== 8);
+
+/**
+ * Traffic differs from window to window; the first simulator seed whose traffic at `at` shows red, amber and
+ * green rows makes the page show all three, whenever the test runs.
+ */
+function seedWithEveryLevel(at: number): number {
+  const book = parseThresholds(THRESHOLDS);
+  for (let seed = 1; seed <= 1_000; seed += 1) {
+    const model = new TrafficModel({ seed });
+    const statuses = new Set(
+      SKILLS.map((skill) => {
+        const record = model.statsAt(1, 170, skill, at);
+        const counters = Object.fromEntries(
+          COUNTERS.map(({ name, cmsField }) => [name, record[cmsField]]),
+        ) as Record<CounterName, number>;
+        const kpis = computeKpis(counters);
+        const nullable = Object.fromEntries(KPIS.map(({ name }) => [name, kpis[name] ?? null])) as Record<
+          KpiName,
+          number | null
+        >;
+        return judge({ counters, kpis: nullable }, book.forSkill(1, 170, skill)).status;
+      }),
+    );
+    if (statuses.has('red') && statuses.has('amber') && statuses.has('green')) return seed;
+  }
+  throw new Error('no seed up to 1,000 gives red, amber and green rows');
+}
+
 beforeAll(async () => {
-  // Four and a half minutes into the current window: busy queues have had time to show their colours.
-  const frozen = Math.floor(Date.now() / WINDOW_MS) * WINDOW_MS + 270_000;
-  simulator = await startCmsSimulator({ ...KEYS, now: () => frozen, absentSkillIds: [8] });
+  // Late in the previous window, whenever the test runs: busy queues have had time to show their colours, and
+  // no clock runs ahead of the real one.
+  const frozen = Math.floor(Date.now() / WINDOW_MS) * WINDOW_MS - 30_000;
+  simulator = await startCmsSimulator({
+    ...KEYS,
+    now: () => frozen,
+    absentSkillIds: [8],
+    seed: seedWithEveryLevel(frozen),
+  });
   const env = {
     CMS_BASE_URL: simulator.url,
     CMS_TARGETS: JSON.stringify([{ ccId: 1, vdn: 170, skillIds: '1-24' }]),
     QUERY_CACHE_SECONDS: '2',
-    WALLBOARD_THRESHOLDS: JSON.stringify([
-      { ccId: 1, vdn: 170, skillIds: '1-4', serviceLevel: { amber: 60, red: 40 } },
-    ]),
+    WALLBOARD_THRESHOLDS: THRESHOLDS,
   };
   const credentials = staticCredentials({ ...KEYS, caCertificate: simulator.caCertificate });
   const health = new HealthRecorder();
@@ -113,9 +153,7 @@ describe('the wallboard page in a real browser', () => {
         ),
       })),
     );
-    expect(rows.map((row) => row.skill).sort((a, b) => a - b)).toEqual(
-      Array.from({ length: 24 }, (_, index) => index + 1).filter((skill) => skill !== 8),
-    );
+    expect(rows.map((row) => row.skill).sort((a, b) => a - b)).toEqual(SKILLS);
     const ranks = rows.map((row) => STATUS_RANK[row.status] ?? -1);
     expect(ranks).toEqual([...ranks].sort((a, b) => b - a));
     for (const level of ['red', 'amber', 'green'] as const) {
