@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as v from 'valibot';
 import { ConfigError, ValidationError } from './errors.js';
 import { CMS_LIMITS, type Target } from './model.js';
+import { certificateBundleProblem } from './pem.js';
 import { parseSkillList } from './skills.js';
 import { integerIn, issueField } from './validation.js';
 
@@ -109,9 +110,8 @@ function readCaFile(env: Env): string | undefined {
       `cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
     );
   }
-  if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
-    throw new ConfigError('CMS_CA_FILE', `${path} holds no PEM certificate`);
-  }
+  const problem = certificateBundleProblem(pem);
+  if (problem !== undefined) throw new ConfigError('CMS_CA_FILE', `${path} ${problem}`);
   return pem;
 }
 

@@ -1,6 +1,7 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { CmsCredentials, CredentialSource } from './cms/credentials.js';
 import { SecretError } from './errors.js';
+import { certificateBundleProblem } from './pem.js';
 
 /**
  * The CMS key pair lives in one Secrets Manager secret, JSON `{"accessKey","secretKey","caCertificate"?}`.
@@ -39,9 +40,8 @@ export function parseCmsSecret(secretString: string | undefined, secretId: strin
     return credentials;
   }
   const caCertificate = text('caCertificate');
-  if (!caCertificate.includes('-----BEGIN CERTIFICATE-----')) {
-    throw new SecretError(`secret ${secretId}: field "caCertificate" is not a PEM certificate`);
-  }
+  const problem = certificateBundleProblem(caCertificate);
+  if (problem !== undefined) throw new SecretError(`secret ${secretId}: field "caCertificate" ${problem}`);
   return { ...credentials, caCertificate };
 }
 

@@ -10,6 +10,7 @@ import {
   parseTargets,
 } from '../lib/config.js';
 import { ConfigError, ValidationError } from '../lib/errors.js';
+import { createCertificateAuthority } from '../local/tls.js';
 
 const base = { CMS_BASE_URL: 'https://10.0.0.5:28443' };
 
@@ -50,10 +51,19 @@ describe('CMS settings', () => {
     expect(error.message).toContain(reason);
   });
 
-  it('reads the CA bundle named by CMS_CA_FILE', () => {
+  it('reads the CA bundle named by CMS_CA_FILE', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'ca-')), 'ca.pem');
+    const { certificate } = await createCertificateAuthority();
+    writeFileSync(path, certificate);
+    expect(loadCmsSettings({ ...base, CMS_CA_FILE: path }).caCertificate).toBe(certificate);
+  });
+
+  it('refuses a CA file whose certificate block is not a certificate', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'ca-')), 'ca.pem');
     writeFileSync(path, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
-    expect(loadCmsSettings({ ...base, CMS_CA_FILE: path }).caCertificate).toContain('BEGIN CERTIFICATE');
+    expect(configError(() => loadCmsSettings({ ...base, CMS_CA_FILE: path })).message).toMatch(
+      /^CMS_CA_FILE: .* certificate 1 of 1 is not a valid X\.509 certificate$/,
+    );
   });
 
   it('refuses a CA file that holds no certificate', () => {

@@ -2,6 +2,7 @@ import type { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
 import { SecretError } from '../lib/errors.js';
 import { parseCmsSecret, SecretsManagerCredentials } from '../lib/secrets.js';
+import { createCertificateAuthority } from '../local/tls.js';
 
 const SECRET_KEY = 'S3CRET-never-print-me';
 
@@ -21,8 +22,8 @@ function fakeSecretsManager(...versions: string[]) {
 const secretJson = (accessKey: string) => JSON.stringify({ accessKey, secretKey: SECRET_KEY });
 
 describe('CMS secret parsing', () => {
-  it('reads the key pair and an optional CA certificate', () => {
-    const ca = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----';
+  it('reads the key pair and an optional CA certificate', async () => {
+    const ca = (await createCertificateAuthority()).certificate;
     expect(
       parseCmsSecret(JSON.stringify({ accessKey: 'ak', secretKey: 'sk', caCertificate: ca }), 'cms'),
     ).toEqual({
@@ -39,7 +40,18 @@ describe('CMS secret parsing', () => {
     [JSON.stringify({ secretKey: SECRET_KEY }), '"accessKey" is missing'],
     [JSON.stringify({ accessKey: 'ak', secretKey: '' }), '"secretKey" is missing'],
     [JSON.stringify({ accessKey: 'ak', secretKey: SECRET_KEY, caCertificate: 42 }), '"caCertificate"'],
-    [JSON.stringify({ accessKey: 'ak', secretKey: SECRET_KEY, caCertificate: SECRET_KEY }), 'not a PEM'],
+    [
+      JSON.stringify({ accessKey: 'ak', secretKey: SECRET_KEY, caCertificate: SECRET_KEY }),
+      'holds no PEM certificate',
+    ],
+    [
+      JSON.stringify({
+        accessKey: 'ak',
+        secretKey: SECRET_KEY,
+        caCertificate: '-----BEGIN CERTIFICATE-----\nMIIBnot-der\n-----END CERTIFICATE-----',
+      }),
+      'certificate 1 of 1 is not a valid X.509 certificate',
+    ],
   ])('explains a malformed secret (%#) without echoing it', (secretString, reason) => {
     let error: unknown;
     try {

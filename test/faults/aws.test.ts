@@ -128,7 +128,7 @@ const SECRET_FAULTS: { case: string; arrange: () => void; detail: RegExp }[] = [
         SECRET_ID,
         JSON.stringify({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY, caCertificate: `MII${SECRET_KEY}` }),
       ),
-    detail: /field "caCertificate" is not a PEM certificate/,
+    detail: /field "caCertificate" holds no PEM certificate/,
   },
 ];
 

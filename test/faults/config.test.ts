@@ -23,11 +23,18 @@ import {
 
 let bench: Bench;
 let notPemFile: string;
+let brokenPemFile: string;
 
 beforeAll(async () => {
   bench = await startBench();
   notPemFile = join(bench.directory, 'not-a-certificate.txt');
   writeFileSync(notPemFile, 'this is not a certificate\n');
+  brokenPemFile = join(bench.directory, 'broken-certificate.pem');
+  // The shape of a PEM bundle, with a second block that is not DER: TLS would silently skip it.
+  writeFileSync(
+    brokenPemFile,
+    `${bench.simulator.caCertificate}\n-----BEGIN CERTIFICATE-----\nTUlJQm5vdC1hLWNlcnRpZmljYXRl\n-----END CERTIFICATE-----\n`,
+  );
 });
 
 afterAll(async () => {
@@ -122,6 +129,14 @@ const SHARED: Case[] = [
   {
     ...withValue('CMS_CA_FILE', '(a text file)', /holds no PEM certificate/),
     env: () => ({ ...singleTargetEnv(), CMS_CA_FILE: notPemFile }),
+  },
+  {
+    ...withValue(
+      'CMS_CA_FILE',
+      '(a PEM block that is not a certificate)',
+      /certificate 2 of 2 is not a valid X\.509/,
+    ),
+    env: () => ({ ...singleTargetEnv(), CMS_CA_FILE: brokenPemFile }),
   },
   withValue('CMS_TIMEOUT_MS', '99', BETWEEN),
   withValue('CMS_TIMEOUT_MS', '60001', BETWEEN),
