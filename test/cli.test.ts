@@ -114,6 +114,19 @@ describe('cms-skill-metrics query', () => {
     expect(err).toContain('CMS result code 0100009: system busy');
   });
 
+  it('prints what CMS sent without its control characters, so CMS cannot drive the terminal', async () => {
+    simulator.inject({
+      kind: 'resultCode',
+      code: '0100001',
+      desc: 'busy\u001b[2J\u001b]0;owned\u0007\r\nfake line',
+    });
+    const { code, err } = await cli(['query', '--skills', '1']);
+    expect(code).toBe(1);
+    expect(err).toContain('CMS result code 0100001: busy [2J ]0;owned fake line');
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: what must never reach the terminal.
+    expect(err.replace(/\n$/, '')).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+  });
+
   it('refuses a CMS whose certificate is not issued by the configured CA', async () => {
     const { code, err } = await cli(['query', '--skills', '1'], { CMS_CA_FILE: '' });
     expect(code).toBe(1);

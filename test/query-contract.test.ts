@@ -320,7 +320,9 @@ describe('502 and 504 answers', () => {
     expect(response.status).toBe(502);
     const error = await errorOf(response);
     expect(error).toMatchObject({ code: 'CMS_RESULT_ERROR', cmsResultCode: '0100001' });
-    expect(error.message).toContain('parameter error');
+    expect(error.message).toContain('result code 0100001');
+    // CMS's own text is upstream detail: for the log, not for the caller.
+    expect(error.message).not.toContain('parameter error');
   });
 
   it.each([

@@ -285,7 +285,7 @@ function checkAnswer(response: APIGatewayProxyStructuredResultV2): void {
   expect((error.code as string).length).toBeGreaterThan(0);
   expect((error.message as string).length).toBeGreaterThan(0);
   for (const [key, value] of Object.entries(error)) {
-    expect(['code', 'message', 'field', 'cmsResultCode']).toContain(key);
+    expect(['code', 'message', 'requestId', 'field', 'cmsResultCode']).toContain(key);
     expect(typeof value).toBe('string');
   }
   if (response.statusCode === 405) expect(response.headers?.Allow).toBe('GET, POST');

@@ -8,6 +8,9 @@ import { renderWallboard } from '../metrics/stdout.js';
 import { CMS_LIMITS } from '../model.js';
 import { buildReport } from '../report.js';
 import { formatSkillList, parseSkillList } from '../skills.js';
+import { cleanText } from '../text.js';
+
+const MAX_MESSAGE_CHARS = 1_000;
 
 const USAGE = 'usage: cms-skill-metrics query --skills 1-20,35 [--cc-id N] [--vdn N] [--json]';
 
@@ -51,7 +54,9 @@ export async function runCli(argv: readonly string[], env: Env, io: CliIo): Prom
       }
     }
     for (const failure of result.failures) {
-      io.err(`cms-skill-metrics: skills ${formatSkillList(failure.skillIds)}: ${failure.error.message}\n`);
+      // The message may quote CMS: cleaned, so that no escape sequence of CMS's reaches the terminal.
+      const message = cleanText(failure.error.message, MAX_MESSAGE_CHARS);
+      io.err(`cms-skill-metrics: skills ${formatSkillList(failure.skillIds)}: ${message}\n`);
     }
     return result.failures.length === 0 ? 0 : 1;
   } finally {

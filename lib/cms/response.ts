@@ -1,6 +1,6 @@
 import { CmsProtocolError, CmsResultError } from '../errors.js';
 import { CMS_LIMITS, COUNTERS, type CounterName, type SkillStats } from '../model.js';
-import { clip } from '../text.js';
+import { cleanText } from '../text.js';
 import { describeValue } from './request.js';
 
 export const SUCCESS_RESULT_CODE = '0100000';
@@ -8,6 +8,8 @@ export const SUCCESS_RESULT_CODE = '0100000';
 /** Result codes are seven digits; a server that sends them as JSON numbers loses the leading zero. */
 const RESULT_CODE_DIGITS = 7;
 const MAX_RESULT_TEXT_CHARS = 300;
+/** Longer than any published code; a server's text in this field must not make every message that long. */
+const MAX_RESULT_CODE_CHARS = 20;
 const MAX_EXCERPT_CHARS = 60;
 
 /**
@@ -57,8 +59,9 @@ function parseJson(body: string): unknown {
 
 function checkResultCode(code: unknown, desc: unknown): void {
   if (code === SUCCESS_RESULT_CODE || code === Number(SUCCESS_RESULT_CODE)) return;
-  const text = typeof desc === 'string' ? clip(redact(desc.trim()), MAX_RESULT_TEXT_CHARS) : '';
-  if (typeof code === 'string' && code.trim() !== '') throw new CmsResultError(code.trim(), text);
+  const text = typeof desc === 'string' ? cleanText(redact(desc), MAX_RESULT_TEXT_CHARS).trim() : '';
+  const codeText = typeof code === 'string' ? cleanText(redact(code), MAX_RESULT_CODE_CHARS).trim() : '';
+  if (codeText !== '') throw new CmsResultError(codeText, text);
   if (typeof code === 'number' && Number.isSafeInteger(code) && code >= 0) {
     throw new CmsResultError(String(code).padStart(RESULT_CODE_DIGITS, '0'), text);
   }

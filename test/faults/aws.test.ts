@@ -178,7 +178,9 @@ describe('query API: Secrets Manager faults', () => {
         expect(answer.json).toEqual({
           error: {
             code: 'CMS_CREDENTIALS_UNAVAILABLE',
-            message: 'the credentials for CC-CMS could not be loaded; the details are in the service log',
+            message:
+              'the credentials for CC-CMS could not be loaded; the details are in the service log under the request id',
+            requestId: expect.any(String),
           },
         });
         const logged = bench.output.lines

@@ -163,6 +163,28 @@ describe('collector: broken connections and bodies', () => {
   });
 });
 
+/** A result code and text as a hostile CMS might send them: 2 MB long, with terminal escapes and line breaks. */
+const HOSTILE_RESULT: SimFault = {
+  kind: 'resultCode',
+  code: `0100001\u001b[2J\r\n${'9'.repeat(2 * 1024 * 1024)}`,
+  desc: `busy\u001b]0;owned\u0007\r\nFAKE LOG LINE ${'x'.repeat(100_000)}`,
+};
+// biome-ignore lint/suspicious/noControlCharactersInRegex: what must never reach a sink.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+describe('collector: hostile CMS text', () => {
+  it('logs a 2 MB result code with escape sequences as short, clean lines', async () => {
+    bench.simulator.inject(HOSTILE_RESULT, always);
+    const run = await collect();
+    expectFaultyVdnFailed(run, 'CMS_RESULT_ERROR', /^CMS result code 0100001 /);
+    const lines = bench.output.lines.slice(-run.logs.length);
+    expect(Math.max(...lines.map((line) => line.length))).toBeLessThan(16 * 1024);
+    for (const record of run.logs)
+      expect(JSON.stringify(Object.values(record))).not.toMatch(/\\u001b|\\r|\\n/);
+    expect(run.summary.failures[0]?.message).not.toMatch(CONTROL);
+  });
+});
+
 describe('collector: the log of a failed VDN', () => {
   it("carries the cause's own text on the error line, in a field the logger keeps", async () => {
     bench.simulator.inject({ kind: 'status', status: 503 }, always);
@@ -239,9 +261,11 @@ describe('collector: HTTP 401', () => {
 // --- the query API ----------------------------------------------------------------------------------------
 
 const STATS = '/skills/current-stats';
+/** The simulator's host and port, or any IP address: internal topology no answer body may carry. */
+const CMS_ADDRESS = /127\.0\.0\.1|\d+\.\d+\.\d+\.\d+|:\d{4,5}\b|certificate/i;
 
 interface ErrorBody {
-  error: { code: string; message: string; cmsResultCode?: string };
+  error: { code: string; message: string; requestId?: string; cmsResultCode?: string };
 }
 
 interface StatsBody {
@@ -295,7 +319,10 @@ interface QueryFault {
   readonly times?: number;
   readonly status: number;
   readonly code: string;
+  /** What the answer says: fixed words, nothing of the CMS address or of what CMS sent. */
   readonly message: RegExp;
+  /** What the log line of the request says: the detail, for the operator. */
+  readonly logged: RegExp;
 }
 
 const QUERY_FAULTS: QueryFault[] = [
@@ -304,14 +331,16 @@ const QUERY_FAULTS: QueryFault[] = [
     fault: { kind: 'latency', ms: TIMEOUT_MS + 1_500 },
     status: 504,
     code: 'CMS_TIMEOUT',
-    message: /did not answer within/,
+    message: /did not answer in time/,
+    logged: /did not answer within/,
   },
   {
     cms: 'resetting mid-response',
     fault: { kind: 'resetMidResponse' },
     status: 502,
     code: 'CMS_NETWORK_ERROR',
-    message: /closed the connection|connection failed/,
+    message: /could not be reached/,
+    logged: /closed the connection|connection failed/,
   },
   {
     cms: 'answering 503 to every attempt',
@@ -320,53 +349,72 @@ const QUERY_FAULTS: QueryFault[] = [
     status: 502,
     code: 'CMS_HTTP_ERROR',
     message: /HTTP 503/,
+    logged: /HTTP 503/,
   },
   {
     cms: 'answering malformed JSON',
     fault: { kind: 'malformedJson' },
     status: 502,
     code: 'CMS_PROTOCOL_ERROR',
-    message: /not valid JSON/,
+    message: /other than the documented statistics/,
+    logged: /not valid JSON/,
   },
   {
     cms: 'answering truncated JSON',
     fault: { kind: 'truncatedJson' },
     status: 502,
     code: 'CMS_PROTOCOL_ERROR',
-    message: /not valid JSON/,
+    message: /other than the documented statistics/,
+    logged: /not valid JSON/,
   },
   {
     cms: 'answering counters of the wrong type',
     fault: { kind: 'wrongTypes' },
     status: 502,
     code: 'CMS_PROTOCOL_ERROR',
-    message: /skill 101: allCallCount/,
+    message: /other than the documented statistics/,
+    logged: /skill 101: allCallCount/,
   },
   {
     cms: 'answering beyond the client cap',
     fault: { kind: 'hugeResponse', bytes: RESPONSE_CAP_BYTES + 1 },
     status: 502,
     code: 'CMS_PROTOCOL_ERROR',
-    message: new RegExp(`more than ${RESPONSE_CAP_BYTES} bytes`),
+    message: /other than the documented statistics/,
+    logged: new RegExp(`more than ${RESPONSE_CAP_BYTES} bytes`),
   },
   {
     cms: 'refusing the signature again after the re-read',
     fault: { kind: 'unauthorized' },
     status: 502,
     code: 'CMS_UNAUTHORIZED',
-    message: /HTTP 401/,
+    message: /refused the credentials/,
+    logged: /HTTP 401/,
   },
 ];
 
 describe('query API: CMS faults', () => {
   it.each(QUERY_FAULTS)(
     'answers $status $code when CMS is $cms',
-    async ({ fault, times, status, code, message }) => {
+    async ({ fault, times, status, code, message, logged }) => {
       const url = await queryApi();
       bench.simulator.inject(fault, { ...onlyFaulty, times: times ?? Number.POSITIVE_INFINITY });
       const answer = await askFaultyVdn(url);
       expect(answer.status).toBe(status);
-      expect((answer.json as ErrorBody).error).toEqual({ code, message: expect.stringMatching(message) });
+      expect((answer.json as ErrorBody).error).toEqual({
+        code,
+        message: expect.stringMatching(message),
+        requestId: expect.any(String),
+      });
+      expect(answer.text).not.toMatch(CMS_ADDRESS);
+      const requestLine = bench.output
+        .records()
+        .filter((line) => line.message === 'query request')
+        .at(-1);
+      expect(requestLine).toMatchObject({
+        requestId: (answer.json as ErrorBody).error.requestId,
+        error: { code, message: expect.stringMatching(logged) },
+      });
     },
   );
 
@@ -378,7 +426,8 @@ describe('query API: CMS faults', () => {
     expect(answer.status).toBe(504);
     expect((answer.json as ErrorBody).error).toEqual({
       code: 'CMS_TIMEOUT',
-      message: expect.stringMatching(/deadline/),
+      message: expect.stringMatching(/did not answer in time/),
+      requestId: expect.any(String),
     });
   });
 
@@ -388,6 +437,18 @@ describe('query API: CMS faults', () => {
     const answer = await askFaultyVdn(url);
     expect(answer.status).toBe(200);
     expectServed(answer.json);
+  });
+
+  it('answers a 2 MB result code with escape sequences in a short body free of control characters', async () => {
+    const url = await queryApi();
+    bench.simulator.inject(HOSTILE_RESULT, always);
+    const answer = await askFaultyVdn(url);
+    expect(answer.status).toBe(502);
+    expect(answer.text.length).toBeLessThan(1_000);
+    expect(answer.text).not.toMatch(/\\u001b|\\r|\\n/);
+    const error = (answer.json as ErrorBody).error;
+    expect(error.cmsResultCode).toMatch(/^0100001 \[2J 9+…$/);
+    expect(error.message).not.toMatch(CONTROL);
   });
 
   it('answers 200 for a large response within the cap', async () => {
