@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { CmsClient } from '../cms/client.js';
+import { type CallStatsResult, CmsClient } from '../cms/client.js';
 import { staticCredentials } from '../cms/credentials.js';
 import { type Env, loadCmsSettings } from '../config.js';
 import { AppError, ConfigError, ValidationError } from '../errors.js';
@@ -19,7 +19,10 @@ export interface CliIo {
   readonly err: (text: string) => void;
 }
 
-/** Exit codes: 0 all answered, 1 CMS failed (for some or all skills), 2 bad flags or configuration. */
+/**
+ * Exit codes: 0 every skill answered; 1 CMS failed or left out skills (for some or all of them); 2 bad flags or
+ * configuration.
+ */
 export async function runCli(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
   let request: QueryRequest;
   try {
@@ -40,8 +43,10 @@ export async function runCli(argv: readonly string[], env: Env, io: CliIo): Prom
     const result = await client.currentCallStats(request.query, {
       deadline: started + request.cms.requestTimeoutMs * request.cms.maxAttempts + 2_000,
     });
+    const problem = problemOf(result);
     if (request.json) {
-      io.out(`${JSON.stringify(buildReport(result), null, 2)}\n`);
+      const report = buildReport(result);
+      io.out(`${JSON.stringify(problem ? { ...report, error: problem } : report, null, 2)}\n`);
     } else {
       const outcome = {
         ...result,
@@ -49,19 +54,41 @@ export async function runCli(argv: readonly string[], env: Env, io: CliIo): Prom
         slowestBatchMs: result.slowestBatchMs,
       };
       io.out(renderWallboard(buildDatums([outcome], { now: Date.now(), selection: ALL_METRICS })));
-      if (result.missingSkillIds.length > 0) {
-        io.out(`CMS did not return skills ${formatSkillList(result.missingSkillIds)}\n`);
-      }
     }
     for (const failure of result.failures) {
       // The message may quote CMS: cleaned, so that no escape sequence of CMS's reaches the terminal.
       const message = cleanText(failure.error.message, MAX_MESSAGE_CHARS);
       io.err(`cms-skill-metrics: skills ${formatSkillList(failure.skillIds)}: ${message}\n`);
     }
-    return result.failures.length === 0 ? 0 : 1;
+    // A skill CMS does not return is most often a wrong --vdn or --skills: a check before deploying must fail.
+    for (const skillId of result.missingSkillIds) {
+      io.err(
+        `cms-skill-metrics: skill ${skillId}: CMS did not return it (not a skill of VDN ${result.vdn} of call center ${result.ccId}?)\n`,
+      );
+    }
+    return problem ? 1 : 0;
   } finally {
     client.close();
   }
+}
+
+/** What kept the answer from being complete, for `--json` readers; undefined when every skill was answered. */
+function problemOf(result: CallStatsResult): { code: string; message: string } | undefined {
+  const [failure] = result.failures;
+  if (failure) {
+    const skills = formatSkillList(result.failures.flatMap((each) => each.skillIds));
+    return {
+      code: failure.error.code,
+      message: `CMS failed for skills ${skills}: ${cleanText(failure.error.message, MAX_MESSAGE_CHARS)}`,
+    };
+  }
+  if (result.missingSkillIds.length > 0) {
+    return {
+      code: 'SKILLS_MISSING',
+      message: `CMS did not return skills ${formatSkillList(result.missingSkillIds)}`,
+    };
+  }
+  return undefined;
 }
 
 interface QueryRequest {
