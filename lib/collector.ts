@@ -1,6 +1,6 @@
 import type { CallStatsOptions, CallStatsResult } from './cms/client.js';
 import type { CallStatsQuery } from './cms/request.js';
-import { AppError } from './errors.js';
+import { AppError, CmsWindowError } from './errors.js';
 import { checkConsistency } from './kpi.js';
 import { describeError, type Log } from './log.js';
 import type { MetricSink } from './metrics/datum.js';
@@ -84,6 +84,8 @@ function cmsDeadline(now: number, deadline: number): number {
 
 interface TargetResult {
   readonly outcome: VdnOutcome;
+  /** Data CMS sent that made this VDN's answer unusable (see lib/window.ts). */
+  readonly dataQualityWarnings: number;
   readonly failures: TargetFailure[];
   readonly requests: number;
 }
@@ -99,7 +101,19 @@ async function collectTarget(deps: CollectorDeps, target: Target, deadline: numb
   });
   try {
     const result = await deps.cms.currentCallStats(target, { deadline });
+    const implausible = result.failures.flatMap(({ error }) =>
+      error instanceof CmsWindowError ? [error] : [],
+    );
+    for (const error of implausible) {
+      deps.log.warn('implausible window start from CMS: the VDN is not published', {
+        ccId: target.ccId,
+        vdn: target.vdn,
+        skillId: error.skillId,
+        startTime: error.startTime,
+      });
+    }
     return {
+      dataQualityWarnings: implausible.length,
       outcome: {
         ccId: target.ccId,
         vdn: target.vdn,
@@ -114,6 +128,7 @@ async function collectTarget(deps: CollectorDeps, target: Target, deadline: numb
   } catch (error) {
     // Whole-target failures (credentials unavailable, say) still publish CollectionSuccess=0 for the VDN.
     return {
+      dataQualityWarnings: 0,
       outcome: {
         ccId: target.ccId,
         vdn: target.vdn,
@@ -134,7 +149,7 @@ export async function runCollection(deps: CollectorDeps, run: CollectionRun): Pr
   const deadline = cmsDeadline(started, run.deadline);
   const results = await Promise.all(run.targets.map((target) => collectTarget(deps, target, deadline)));
 
-  let dataQualityWarnings = 0;
+  let dataQualityWarnings = results.reduce((sum, result) => sum + result.dataQualityWarnings, 0);
   for (const { outcome } of results) {
     for (const skill of outcome.skills) {
       const warnings = checkConsistency(skill.counters);

@@ -5,10 +5,12 @@ import {
   CmsError,
   CmsHttpError,
   CmsTimeoutError,
+  CmsWindowError,
   ConfigError,
   ValidationError,
 } from '../errors.js';
 import type { SkillStats } from '../model.js';
+import { windowStartProblem } from '../window.js';
 import { type CmsCredentials, type CredentialSource, sameKeyPair } from './credentials.js';
 import { batchSkillIds, type CallStatsQuery, validateCallStatsQuery } from './request.js';
 import { parseCallStatsResponse } from './response.js';
@@ -139,7 +141,7 @@ export class CmsClient {
       const outcomes = await Promise.all(
         batchSkillIds(validated.skillIds).map((skillIds) => this.#batch(validated, skillIds, call)),
       );
-      return merge(validated, outcomes, call.requests);
+      return refuseImplausibleWindows(merge(validated, outcomes, call.requests), this.#now());
     } finally {
       call.dispose();
     }
@@ -312,6 +314,32 @@ function merge(query: CallStatsQuery, outcomes: readonly BatchOutcome[], request
     slowestBatchMs: Math.max(0, ...outcomes.map((outcome) => outcome.ms)),
     requests,
   };
+}
+
+/**
+ * CMS data is untrusted: one skill whose window start cannot be the current window (see lib/window.ts) makes
+ * the whole answer of the VDN a protocol error, since the roll-up, the timestamps and DataAge of the VDN would
+ * all be built on it. Batches that failed on their own keep their own error.
+ */
+function refuseImplausibleWindows(result: CallStatsResult, now: number): CallStatsResult {
+  for (const skill of result.skills) {
+    const problem = windowStartProblem(skill.windowStart, now);
+    if (problem === undefined) continue;
+    const answered = [...result.skills.map((each) => each.skillId), ...result.missingSkillIds];
+    return {
+      ...result,
+      skills: [],
+      missingSkillIds: [],
+      failures: [
+        ...result.failures,
+        {
+          skillIds: answered.sort((a, b) => a - b),
+          error: new CmsWindowError(skill.skillId, skill.windowStart, problem),
+        },
+      ],
+    };
+  }
+  return result;
 }
 
 /** Resolves true after `ms`, or false as soon as `signal` aborts. */

@@ -10,6 +10,7 @@ import {
   padBody,
   type ResponseFields,
   SUCCESS_CODE,
+  startTimeBody,
   successBody,
   truncate,
   wrongTypesBody,
@@ -175,6 +176,10 @@ function successAnswer(
       return ok(wrongTypesBody(context.statsRecords(query, at), context.responseFields));
     case 'hugeResponse':
       return ok(padBody(plain(), fault.bytes));
+    case 'startTime':
+      return ok(
+        startTimeBody(context.statsRecords(query, at), context.responseFields, fault.value, fault.skillId),
+      );
   }
 }
 

@@ -163,6 +163,46 @@ describe('collector: broken connections and bodies', () => {
   });
 });
 
+/** Window starts no current window can have, each as one skill of the faulty VDN carries it. */
+const IMPLAUSIBLE_STARTS = [
+  { case: 'beyond the range of a JavaScript Date', startTime: () => 9e15, says: /is not a date/ },
+  { case: 'a day ahead', startTime: () => bench.at + 86_400_000, says: /lies 2\d hours ahead/ },
+  { case: '0', startTime: () => 0, says: /\(1970-01-01T00:00:00\.000Z\) lies \d+ days behind/ },
+  {
+    case: 'in seconds',
+    startTime: () => Math.floor(bench.at / 1000),
+    says: /\(1970-.*\) lies \d+ days behind/,
+  },
+];
+
+describe('collector: implausible window starts', () => {
+  it.each(IMPLAUSIBLE_STARTS)(
+    'refuses the VDN of a skill whose startTime is $case, and publishes the other VDN in full',
+    async ({ startTime, says }) => {
+      const value = startTime();
+      bench.simulator.inject({ kind: 'startTime', value, skillId: 103 }, always);
+      const run = await collect();
+      expectFaultyVdnFailed(run, 'CMS_PROTOCOL_ERROR', new RegExp(`^skill 103: startTime ${value} `));
+      expect(run.summary.failures[0]?.message).toMatch(says);
+      expect(run.logs).toContainEqual(
+        expect.objectContaining({
+          level: 'WARN',
+          message: 'implausible window start from CMS: the VDN is not published',
+          vdn: FAULTY.vdn,
+          skillId: 103,
+          startTime: value,
+        }),
+      );
+      expect(run.summary.dataQualityWarnings).toBe(1);
+      // Nothing of the faulty VDN reached a request of the healthy one: CloudWatch refused none.
+      expect(bench.aws.attempts.map((attempt) => attempt.error ?? attempt.status)).toEqual(
+        bench.aws.attempts.map(() => 200),
+      );
+      expect(run.received.every((datum) => Math.abs(datum.timestamp - Date.now()) < 3_600_000)).toBe(true);
+    },
+  );
+});
+
 /** A result code and text as a hostile CMS might send them: 2 MB long, with terminal escapes and line breaks. */
 const HOSTILE_RESULT: SimFault = {
   kind: 'resultCode',
@@ -438,6 +478,17 @@ describe('query API: CMS faults', () => {
     expect(answer.status).toBe(200);
     expectServed(answer.json);
   });
+
+  it.each(IMPLAUSIBLE_STARTS)(
+    "answers 502 CMS_PROTOCOL_ERROR when a skill's startTime is $case",
+    async ({ startTime }) => {
+      const url = await queryApi();
+      bench.simulator.inject({ kind: 'startTime', value: startTime(), skillId: 103 }, always);
+      const answer = await askFaultyVdn(url);
+      expect(answer.status).toBe(502);
+      expect((answer.json as ErrorBody).error.code).toBe('CMS_PROTOCOL_ERROR');
+    },
+  );
 
   it('answers a 2 MB result code with escape sequences in a short body free of control characters', async () => {
     const url = await queryApi();
