@@ -173,7 +173,10 @@ export async function runCollection(deps: CollectorDeps, run: CollectionRun): Pr
     results.map((result) => result.outcome),
     { now: now(), selection: run.selection },
   );
-  const report = await deps.sink.publish(datums);
+  // Publishing gets what is left of the run's time and no more, so the summary below is always logged.
+  const report = await deps.sink.publish(datums, {
+    signal: AbortSignal.timeout(Math.max(0, run.deadline - now())),
+  });
   for (const failure of report.failures)
     deps.log.error('publishing failed', { datums: failure.datums, error: failure.error });
 

@@ -1,4 +1,4 @@
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, type GetSecretValueCommandOutput } from '@aws-sdk/client-secrets-manager';
 import type { CmsCredentials, CredentialSource } from './cms/credentials.js';
 import { SecretError } from './errors.js';
 import { certificateBundleProblem } from './pem.js';
@@ -45,8 +45,16 @@ export function parseCmsSecret(secretString: string | undefined, secretId: strin
   return { ...credentials, caCertificate };
 }
 
+/** The one method of SecretsManagerClient used here, so tests can stand in for the service. */
+export interface GetSecretValueClient {
+  send(
+    command: GetSecretValueCommand,
+    options?: { abortSignal?: AbortSignal },
+  ): Promise<Pick<GetSecretValueCommandOutput, 'SecretString'>>;
+}
+
 export interface SecretsManagerCredentialsOptions {
-  readonly client: Pick<SecretsManagerClient, 'send'>;
+  readonly client: GetSecretValueClient;
   readonly secretId: string;
   readonly ttlMs: number;
   readonly now?: () => number;
@@ -61,28 +69,39 @@ export class SecretsManagerCredentials implements CredentialSource {
     this.now = options.now ?? Date.now;
   }
 
-  current(): Promise<CmsCredentials> {
+  current(signal?: AbortSignal): Promise<CmsCredentials> {
     const cached = this.cached;
     if (cached && this.now() - cached.fetchedAt < this.options.ttlMs)
       return Promise.resolve(cached.credentials);
-    return this.refresh();
+    return this.refresh(signal);
   }
 
-  /** Concurrent callers (every batch of a run hitting the same 401) share one GetSecretValue call. */
-  refresh(): Promise<CmsCredentials> {
-    this.inFlight ??= this.fetch().finally(() => {
+  /**
+   * Concurrent callers (every batch of a run hitting the same 401) share one GetSecretValue call, which the
+   * signal of the caller that started it can abort; the others wait for it, each bounded by its own deadline.
+   */
+  refresh(signal?: AbortSignal): Promise<CmsCredentials> {
+    this.inFlight ??= this.fetch(signal).finally(() => {
       this.inFlight = undefined;
     });
     return this.inFlight;
   }
 
-  private async fetch(): Promise<CmsCredentials> {
+  private async fetch(signal: AbortSignal | undefined): Promise<CmsCredentials> {
     const { secretId } = this.options;
     let secretString: string | undefined;
     try {
-      const output = await this.options.client.send(new GetSecretValueCommand({ SecretId: secretId }));
+      const output = await this.options.client.send(
+        new GetSecretValueCommand({ SecretId: secretId }),
+        signal === undefined ? {} : { abortSignal: signal },
+      );
       secretString = output.SecretString;
     } catch (error) {
+      if (signal?.aborted) {
+        throw new SecretError(`reading secret ${secretId} was given up at the caller's deadline`, {
+          cause: error,
+        });
+      }
       const name = (error as Error).name || 'Error';
       throw new SecretError(`cannot read secret ${secretId} from Secrets Manager (${name})`, {
         cause: error,

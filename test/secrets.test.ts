@@ -67,6 +67,23 @@ describe('CMS secret parsing', () => {
 });
 
 describe('Secrets Manager credentials', () => {
+  it("hands the caller's deadline to GetSecretValue and says the read was given up when it passes", async () => {
+    const signals: (AbortSignal | undefined)[] = [];
+    const client = {
+      send: (_command: GetSecretValueCommand, options?: { abortSignal?: AbortSignal }) =>
+        new Promise<{ SecretString: string }>((_resolve, reject) => {
+          signals.push(options?.abortSignal);
+          options?.abortSignal?.addEventListener('abort', () => reject(new Error('Request aborted')));
+        }),
+    };
+    const source = new SecretsManagerCredentials({ client, secretId: 'prod/cms', ttlMs: 60_000 });
+    const deadline = new AbortController();
+    const read = source.current(deadline.signal);
+    deadline.abort();
+    await expect(read).rejects.toThrow("reading secret prod/cms was given up at the caller's deadline");
+    expect(signals).toEqual([deadline.signal]);
+  });
+
   it('fetches once and serves warm invocations from the cache within the TTL', async () => {
     const client = fakeSecretsManager(secretJson('ak1'));
     let now = 0;

@@ -135,9 +135,16 @@ export class CmsClient {
     if (typeof options.deadline !== 'number' || !Number.isFinite(options.deadline)) {
       throw new ValidationError('deadline', 'expected epoch milliseconds');
     }
-    const credentials = await this.#credentials.current();
-    const call = new Call(this.#credentials, credentials, options.deadline - this.#now(), options.signal);
+    const call = new Call(this.#credentials, options.deadline - this.#now(), options.signal);
     try {
+      try {
+        await call.readCredentials();
+      } catch (error) {
+        // Out of time before the first request: every batch is reported as timed out, like one CMS was slow for.
+        if (!(error instanceof CmsTimeoutError)) throw error;
+        const timedOut = batchSkillIds(validated.skillIds).map((skillIds) => ({ skillIds, ms: 0, error }));
+        return merge(validated, timedOut, 0);
+      }
       const outcomes = await Promise.all(
         batchSkillIds(validated.skillIds).map((skillIds) => this.#batch(validated, skillIds, call)),
       );
@@ -230,21 +237,19 @@ export function throwIfFailed(result: CallStatsResult): CallStatsResult {
 /** What the batches of one call share: the deadline, the current key pair and the one refresh allowed. */
 class Call {
   requests = 0;
-  credentials: CmsCredentials;
   /** performance.now() value of the deadline: immune to wall-clock steps during the call. */
   readonly deadlineAt: number;
   readonly #controller = new AbortController();
   readonly #timer: ReturnType<typeof setTimeout> | undefined;
   readonly #callerSignal: AbortSignal | undefined;
+  #credentials: CmsCredentials | undefined;
   #refresh: Promise<CmsCredentials | CmsError> | undefined;
 
   constructor(
     private readonly source: CredentialSource,
-    credentials: CmsCredentials,
     remainingMs: number,
     callerSignal: AbortSignal | undefined,
   ) {
-    this.credentials = credentials;
     this.deadlineAt = performance.now() + remainingMs;
     this.#callerSignal = callerSignal;
     const deadlinePassed = new CmsTimeoutError('the deadline passed before CMS answered');
@@ -260,17 +265,39 @@ class Call {
     return this.#controller.signal;
   }
 
+  /** The key pair in use; read once per call, before any batch starts. */
+  get credentials(): CmsCredentials {
+    if (this.#credentials === undefined) throw new Error('the credentials are read before any batch starts');
+    return this.#credentials;
+  }
+
+  /**
+   * Reads the key pair within the call's deadline: a slow Secrets Manager costs the time left, never more. A
+   * failure of the source itself is not a CMS answer and is thrown as it is.
+   */
+  async readCredentials(): Promise<void> {
+    this.#credentials = await untilAborted(
+      this.source.current(this.signal),
+      this.signal,
+      'the deadline passed while the CMS credentials were being read',
+    );
+  }
+
   /**
    * After a 401 with `used`: the refreshed pair if it differs (and is worth a retry), else the final error.
    * The refresh runs once per call, however many batches were refused.
    */
   async refreshedAfter401(used: CmsCredentials): Promise<CmsCredentials | CmsError> {
-    this.#refresh ??= this.source.refresh().then(
+    this.#refresh ??= untilAborted(
+      this.source.refresh(this.signal),
+      this.signal,
+      'the deadline passed while the CMS credentials were being read again',
+    ).then(
       (fresh) => {
-        this.credentials = fresh;
+        this.#credentials = fresh;
         return fresh;
       },
-      (error: unknown) => new CmsAuthError({ cause: error }),
+      (error: unknown) => (error instanceof CmsTimeoutError ? error : new CmsAuthError({ cause: error })),
     );
     const fresh = await this.#refresh;
     if (fresh instanceof CmsError) return fresh;
@@ -340,6 +367,25 @@ function refuseImplausibleWindows(result: CallStatsResult, now: number): CallSta
     };
   }
   return result;
+}
+
+/** `work`'s outcome, or a CmsTimeoutError saying `what` as soon as `signal` aborts. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(new CmsTimeoutError(what));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 /** Resolves true after `ms`, or false as soon as `signal` aborts. */

@@ -201,6 +201,73 @@ describe('query API: Secrets Manager faults', () => {
   );
 });
 
+// --- a slow AWS and the Lambda deadline ---------------------------------------------------------------------
+
+/** How slow the faked service is, against the Lambda time left: the handler must not wait it out. */
+const SLOW_AWS_MS = 30_000;
+const LAMBDA_LEFT_MS = 3_000;
+
+describe('collector: a slow AWS within the time Lambda leaves', () => {
+  it('gives up a 30 s GetSecretValue at the deadline, then publishes CollectionSuccess 0 and logs the summary', async () => {
+    bench.aws.inject({ kind: 'latency', ms: SLOW_AWS_MS, operation: 'GetSecretValue' }, { times: 1 });
+    const started = Date.now();
+    const run = await invokeCollector(
+      bench,
+      createCollectorHandler(env(), { cloudWatch: fastRetryingCloudWatch() }),
+      LAMBDA_LEFT_MS,
+    );
+    expect(Date.now() - started).toBeLessThan(LAMBDA_LEFT_MS);
+    expect(run.thrown).toMatchObject({
+      code: 'COLLECTION_FAILED',
+      message: expect.stringMatching(/^no target could be collected/),
+    });
+    expect(run.summary.failures.map((failure) => [failure.vdn, failure.code, failure.message])).toEqual(
+      [HEALTHY, FAULTY].map((target) => [
+        target.vdn,
+        'CMS_TIMEOUT',
+        'the deadline passed while the CMS credentials were being read',
+      ]),
+    );
+    expect(failedVdnMismatches(run.received, HEALTHY)).toEqual([]);
+    expect(failedVdnMismatches(run.received, FAULTY)).toEqual([]);
+    expect(run.logs).toContainEqual(expect.objectContaining({ level: 'INFO', message: 'collection run' }));
+  });
+
+  it('gives up a 30 s PutMetricData at the deadline and still logs the summary', async () => {
+    bench.aws.inject({ kind: 'latency', ms: SLOW_AWS_MS, operation: 'PutMetricData' }, { times: 1 });
+    const started = Date.now();
+    const run = await invokeCollector(
+      bench,
+      createCollectorHandler(env(), { cloudWatch: fastRetryingCloudWatch() }),
+      LAMBDA_LEFT_MS,
+    );
+    expect(Date.now() - started).toBeLessThan(LAMBDA_LEFT_MS);
+    expect(run.summary.failures).toEqual([]);
+    expect(run.summary.datumsPublished).toBe(0);
+    expect(run.summary.publishFailures).toEqual([
+      { datums: run.summary.datums, error: expect.stringMatching(/abort/i) },
+    ]);
+    expect(run.thrown).toMatchObject({ code: 'COLLECTION_FAILED' });
+    expect(run.logs).toContainEqual(expect.objectContaining({ level: 'INFO', message: 'collection run' }));
+  });
+});
+
+describe('query API: a slow Secrets Manager within the time Lambda leaves', () => {
+  it('answers 504 before the gateway gives up, instead of waiting 30 s for the secret', async () => {
+    bench.aws.inject({ kind: 'latency', ms: SLOW_AWS_MS, operation: 'GetSecretValue' }, { times: 1 });
+    const server = await startApiServer({ handler: createQueryHandler(env()), timeoutMs: LAMBDA_LEFT_MS });
+    try {
+      const started = Date.now();
+      const answer = await exchange(bench.evidence, `${server.url}/skills/current-stats?vdn=${HEALTHY.vdn}`);
+      expect(Date.now() - started).toBeLessThan(LAMBDA_LEFT_MS);
+      expect(answer.status).toBe(504);
+      expect(answer.json).toMatchObject({ error: { code: 'CMS_TIMEOUT' } });
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 // --- CloudWatch ----------------------------------------------------------------------------------------------
 
 describe('collector: CloudWatch faults', () => {
