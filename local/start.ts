@@ -4,6 +4,7 @@
  * local HTTP server. Ctrl-C stops it. `--runs N` stops after N collections (used by the tests).
  */
 import { parseArgs } from 'node:util';
+import { STATS_ROUTE_KEYS, statsPath } from '../lib/api/route.js';
 import { staticCredentials } from '../lib/cms/credentials.js';
 import { createCollectorHandler } from '../lib/lambda/collector.js';
 import { createQueryHandler } from '../lib/lambda/query.js';
@@ -56,13 +57,17 @@ const log: Log = {
   error: (message, ...fields) => problems.push(`error: ${message} ${JSON.stringify(fields)}`),
 };
 const collect = createCollectorHandler(env, { credentials, log });
-const api = await startApiServer({ handler: createQueryHandler(env, { credentials, log }) });
+// The routes the stack declares: a path outside them meets API Gateway's 404, as it would when deployed.
+const api = await startApiServer({
+  handler: createQueryHandler(env, { credentials, log }),
+  routes: STATS_ROUTE_KEYS,
+});
 
 const header = [
   `cms-skill-metrics — local run (CMS simulator at ${simulator.url}, no AWS)`,
-  `Query API: ${api.url}/skills/current-stats`,
-  `  curl -s '${api.url}/skills/current-stats?skillIds=1-5' | jq .`,
-  `  curl -s -X POST ${api.url}/skills/current-stats -H 'content-type: application/json' -d '{"ccId":1,"vdn":171,"skillIds":[20,21]}'`,
+  `Query API: ${api.url}${statsPath(1, 170)}`,
+  `  curl -s '${api.url}${statsPath(1, 170)}?skillIds=1-5' | jq .`,
+  `  curl -s -X POST ${api.url}${statsPath(1, 171)} -H 'content-type: application/json' -d '{"skillIds":[20,21]}'`,
   'Ctrl-C to stop.',
   '',
 ].join('\n');

@@ -130,9 +130,8 @@ function wholeNumber(text, field, { min, max }) {
 }
 
 /**
- * The VDNs of the functions' own targets: `ccId` + `vdn` + `skillIds`, or `cmsTargets`, never both. None at
- * all is allowed, so that a stack can be packaged before its targets are known (the collector then refuses to
- * start, and says why).
+ * The VDNs of the functions' own targets: `ccId` + `vdn` + `skillIds`, or `cmsTargets`, never both. A stack
+ * without any is refused: its collector would fail every cold start and its query API answer nothing.
  */
 function configuredVdns({ ccId = '', vdn = '', skillIds = '', cmsTargets = '' }) {
   const single = Object.entries({ ccId, vdn, skillIds })
@@ -153,7 +152,13 @@ function configuredVdns({ ccId = '', vdn = '', skillIds = '', cmsTargets = '' })
     }
     return validateTargets(parsed, 'cmsTargets');
   }
-  if (single.length === 0) return [];
+  if (single.length === 0) {
+    throw new StackConfigError(
+      'targets',
+      'are missing: set ccId, vdn and skillIds, or cmsTargets (e.g. ' +
+        `--param="ccId=1" --param="vdn=170" --param="skillIds=1-20", or --param='cmsTargets=${EXAMPLE_TARGETS}')`,
+    );
+  }
   const target = {
     ccId: wholeNumber(ccId, 'ccId', LIMITS.ccId),
     vdn: wholeNumber(vdn, 'vdn', LIMITS.vdn),
@@ -626,6 +631,45 @@ function buildDashboardBody(vdns, settings) {
   return { 'Fn::Sub': JSON.stringify({ start: '-PT6H', periodOverride: 'inherit', widgets }) };
 }
 
+// --- query ARNs ------------------------------------------------------------------------------------------
+
+/** The query API's route below the stage, as lib/api/route.ts serves it. */
+const STATS_ROUTE = 'call-centers/{ccId}/vdns/{vdn}/skills/current-stats';
+/** CloudFormation allows 200 outputs; the stack has two of its own. */
+const MAX_QUERY_ARN_OUTPUTS = 150;
+
+/**
+ * The invoke ARN of one VDN's query routes, any method: what a caller's IAM policy grants to let it read that
+ * VDN and no other. The `*` stands for the method; IAM's `*` would match a `/` too, but a method never holds
+ * one, and the rest of the ARN is literal up to its end, so no other VDN's route ARN matches it.
+ */
+function queryArn({ ccId, vdn }) {
+  const route = STATS_ROUTE.replace('{ccId}', String(ccId)).replace('{vdn}', String(vdn));
+  return {
+    'Fn::Sub': `arn:\${AWS::Partition}:execute-api:\${AWS::Region}:\${AWS::AccountId}:\${HttpApi}/$default/*/${route}`,
+  };
+}
+
+/** One output per VDN the query API serves (the functions' own targets), named `QueryArnCc<ccId>Vdn<vdn>`. */
+function buildQueryArnOutputs(vdns) {
+  if (vdns.length > MAX_QUERY_ARN_OUTPUTS) {
+    throw new StackConfigError(
+      'cmsTargets',
+      `names ${vdns.length} VDNs; the stack outputs a query ARN per VDN and holds at most ${MAX_QUERY_ARN_OUTPUTS}: ` +
+        'split the VDNs over several stages',
+    );
+  }
+  return Object.fromEntries(
+    vdns.map((target) => [
+      `QueryArnCc${target.ccId}Vdn${target.vdn}`,
+      {
+        Description: `Invoke ARN of the query API for VDN ${target.vdn} of call center ${target.ccId} (any method), for callers' IAM policies.`,
+        Value: queryArn(target),
+      },
+    ]),
+  );
+}
+
 // --- osls entry points ---------------------------------------------------------------------------------
 
 const PARAMETERS = [
@@ -667,13 +711,17 @@ async function readConfiguration(resolveVariable) {
     configuredVdns(values),
     scheduledVdns(await resolveVariable('self:functions.collector.events')),
   );
-  return { watched: watchedVdns(vdns, values.alarmVdns), settings: monitoringSettings(values) };
+  return {
+    watched: watchedVdns(vdns, values.alarmVdns),
+    served: configuredVdns(values),
+    settings: monitoringSettings(values),
+  };
 }
 
-/** `${file(./stack/vdn-monitoring.cjs):resources}`: the per-VDN alarms, as a `resources` fragment. */
+/** `${file(./stack/vdn-monitoring.cjs):resources}`: the per-VDN alarms and query ARNs, as a `resources` fragment. */
 async function resources({ resolveVariable }) {
-  const { watched, settings } = await readConfiguration(resolveVariable);
-  return { Resources: buildAlarms(watched, settings) };
+  const { watched, served, settings } = await readConfiguration(resolveVariable);
+  return { Resources: buildAlarms(watched, settings), Outputs: buildQueryArnOutputs(served) };
 }
 
 /** `${file(./stack/vdn-monitoring.cjs):dashboardBody}`: the Dashboard's DashboardBody. */
@@ -694,6 +742,8 @@ module.exports = {
   alarmLogicalIds,
   buildAlarms,
   buildDashboardBody,
+  queryArn,
+  buildQueryArnOutputs,
   resources,
   dashboardBody,
 };

@@ -62,7 +62,12 @@ export declare function buildDashboardBody(
   vdns: readonly Vdn[],
   settings: MonitoringSettings,
 ): { readonly 'Fn::Sub': string };
-export declare function resources(
-  resolver: VariableResolver,
-): Promise<{ Resources: Record<string, CfnResource> }>;
+export declare function queryArn(vdn: Vdn): { readonly 'Fn::Sub': string };
+export declare function buildQueryArnOutputs(
+  vdns: readonly Vdn[],
+): Record<string, { readonly Description: string; readonly Value: { readonly 'Fn::Sub': string } }>;
+export declare function resources(resolver: VariableResolver): Promise<{
+  Resources: Record<string, CfnResource>;
+  Outputs: Record<string, { readonly Description: string; readonly Value: { readonly 'Fn::Sub': string } }>;
+}>;
 export declare function dashboardBody(resolver: VariableResolver): Promise<{ readonly 'Fn::Sub': string }>;

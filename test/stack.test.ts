@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { matchRoute, STATS_ROUTE_KEYS, statsPath } from '../lib/api/route.js';
 import { parseTargets } from '../lib/config.js';
 import { ALL_METRIC_NAMES } from '../lib/model.js';
 import {
@@ -19,20 +20,36 @@ import { identifiersIn, layoutProblems, readDashboard, searchesIn } from './supp
 import { evaluateMetricMath } from './support/stack-math.js';
 import { type PackagedStack, packageStack, zipEntryNames } from './support/stack-package.js';
 
+/**
+ * IAM's ARN matching: `*` matches any run of characters (a `/` included), `?` any one character, the rest is
+ * literal and the whole ARN must match.
+ */
+function iamArnMatches(pattern: string, arn: string): boolean {
+  const regex = pattern
+    .split('')
+    .map((char) => (char === '*' ? '.*' : char === '?' ? '.' : char.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+    .join('');
+  return new RegExp(`^${regex}$`).test(arn);
+}
+
 // Loaded with require(), as osls loads it.
 const monitoring: typeof import('../stack/vdn-monitoring.cjs') = createRequire(import.meta.url)(
   '../stack/vdn-monitoring.cjs',
 );
 
 // The stack is packaged offline and without AWS credentials, in parallel, once per configuration below: with
-// nothing but defaults; configured the way a production fleet would be (VPC, customer KMS key, alarm topic,
+// nothing but defaults and one target, alarms off; configured the way a production fleet would be (VPC, customer KMS key, alarm topic,
 // CORS, own namespace, a fleet file with several schedules); with one VDN; with targets from cmsTargets and a
-// fleet schedule; with alarms restricted by alarmVdns; and with a malformed cmsTargets, which must fail.
+// fleet schedule; with alarms restricted by alarmVdns; and with a malformed cmsTargets or no targets at all,
+// which must fail.
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:cms/keys-AbCdEf';
 const KMS_KEY_ARN = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:contact-centre-ops';
 const NAMESPACE = 'Contoso/ContactCentre';
 const DEFAULT_NAMESPACE = 'HuaweiCEC/SkillQueues';
+
+/** The least a stack needs: one target. */
+const PLAIN_TARGET = { ccId: '3', vdn: '30', skillIds: '1-5' };
 
 const CONFIGURED_PARAMS = {
   cmsBaseUrl: 'https://10.0.0.5:28090',
@@ -100,6 +117,7 @@ let split: Deployment;
 /** As `split`, with alarmVdns=2/9,1/170. */
 let restricted: Deployment;
 let malformed: Error | undefined;
+let untargeted: Error | undefined;
 
 /** The deployment of a package whose files are no longer needed. */
 async function deployOnce(stack: Promise<PackagedStack>): Promise<Deployment> {
@@ -118,8 +136,8 @@ async function failureOf(stack: Promise<PackagedStack>): Promise<Error | undefin
 
 beforeAll(async () => {
   const splitParams = { cmsTargets: CMS_TARGETS };
-  [defaults, configured, single, split, restricted, malformed] = await Promise.all([
-    packageStack({ stage: 'ci' }),
+  [defaults, configured, single, split, restricted, malformed, untargeted] = await Promise.all([
+    packageStack({ stage: 'ci', params: { ...PLAIN_TARGET, alarmVdns: 'none' } }),
     packageStack({ stage: 'prod', params: CONFIGURED_PARAMS, fleetYaml: FLEET_YAML }),
     deployOnce(packageStack({ stage: 'one', params: { ccId: '1', vdn: '170', skillIds: '1-20' } })),
     deployOnce(packageStack({ stage: 'split', params: splitParams, fleetYaml: SPLIT_FLEET_YAML })),
@@ -133,6 +151,7 @@ beforeAll(async () => {
     failureOf(
       packageStack({ stage: 'bad', params: { cmsTargets: '[{"ccId":1,"vdn":7000,"skillIds":"1-20"}]' } }),
     ),
+    failureOf(packageStack({ stage: 'none' })),
   ]);
   plain = deploy(defaults.template);
   fleet = deploy(configured.template);
@@ -534,12 +553,72 @@ describe('query API', () => {
     return resourcesOfType(deployment, 'AWS::ApiGatewayV2::Route').map(([, route]) => route.Properties);
   }
 
-  it('serves GET and POST /skills/current-stats and nothing else', () => {
+  it("serves GET and POST of one VDN's statistics, the VDN in the path, and nothing else", () => {
     expect(
       routes(plain)
         .map((route) => route.RouteKey)
         .sort(),
-    ).toEqual(['GET /skills/current-stats', 'POST /skills/current-stats']);
+    ).toEqual([
+      'GET /call-centers/{ccId}/vdns/{vdn}/skills/current-stats',
+      'POST /call-centers/{ccId}/vdns/{vdn}/skills/current-stats',
+    ]);
+  });
+
+  it('declares the routes the query function serves, with the path parameters it reads', () => {
+    const keys = routes(plain).map((route) => String(route.RouteKey));
+    expect(keys.sort()).toEqual([...STATS_ROUTE_KEYS].sort());
+    for (const key of keys) {
+      const path = key.split(' ')[1] ?? '';
+      expect(path.match(/\{\w+\}/g)).toEqual(['{ccId}', '{vdn}']);
+      // Every path parameter of the template is a segment the function validates (see lib/api/request.ts).
+      expect(matchRoute({ method: key.split(' ')[0] ?? '', path: statsPath(1, 170) })).toMatchObject({
+        ccId: '1',
+        vdn: '170',
+      });
+    }
+  });
+
+  it("outputs the invoke ARN of every VDN the query API serves, for callers' policies", () => {
+    const queryArns = (deployment: Deployment) =>
+      Object.fromEntries(Object.entries(deployment.outputs).filter(([name]) => name.startsWith('QueryArn')));
+    const arn = (ccId: number, vdn: number) =>
+      `arn:aws:execute-api:us-east-1:123456789012:Ref:HttpApi/$default/*/call-centers/${ccId}/vdns/${vdn}/skills/current-stats`;
+    expect(queryArns(single)).toEqual({ QueryArnCc1Vdn170: arn(1, 170) });
+    // Only the functions' own targets: the query API does not answer a VDN only a fleet schedule collects.
+    expect(queryArns(split)).toEqual({ QueryArnCc1Vdn170: arn(1, 170), QueryArnCc1Vdn171: arn(1, 171) });
+  });
+
+  it("grants a policy for one VDN's routes nothing of another VDN's, as IAM matches ARNs", () => {
+    const PLACES: Record<string, string> = {
+      'AWS::Partition': 'aws',
+      'AWS::Region': 'eu-west-1',
+      'AWS::AccountId': '123456789012',
+      HttpApi: 'a1b2c3',
+    };
+    const resolved = (ccId: number, vdn: number) =>
+      monitoring
+        .queryArn({ ccId, vdn })
+        ['Fn::Sub'].replace(/\$\{([^}]+)\}/g, (_, name: string) => PLACES[name] ?? '');
+    const invokeArn = (method: string, ccId: number, vdn: number) =>
+      `arn:aws:execute-api:eu-west-1:123456789012:a1b2c3/$default/${method}${statsPath(ccId, vdn)}`;
+    const vdnId = fc.record({
+      ccId: fc.integer({ min: 1, max: 65_535 }),
+      vdn: fc.integer({ min: 1, max: 5_000 }),
+    });
+    fc.assert(
+      fc.property(vdnId, vdnId, fc.constantFrom('GET', 'POST', 'PUT', 'DELETE'), (granted, other, method) => {
+        const policy = resolved(granted.ccId, granted.vdn);
+        expect(iamArnMatches(policy, invokeArn(method, granted.ccId, granted.vdn))).toBe(true);
+        const same = granted.ccId === other.ccId && granted.vdn === other.vdn;
+        expect(iamArnMatches(policy, invokeArn(method, other.ccId, other.vdn))).toBe(same);
+      }),
+    );
+    // The two grants the deploy guide shows for VDN 170: each one route, neither the other VDN's.
+    const get170 = invokeArn('GET', 1, 170);
+    const post170 = invokeArn('POST', 1, 170);
+    for (const arn of [invokeArn('GET', 1, 171), invokeArn('POST', 1, 1700), invokeArn('GET', 11, 170)]) {
+      expect(iamArnMatches(get170, arn) || iamArnMatches(post170, arn)).toBe(false);
+    }
   });
 
   it('every route requires a SigV4-signed caller (IAM authorization)', () => {
@@ -615,7 +694,7 @@ const alarmsOfKind = (deployment: Deployment, kind: string): DeployedResource[] 
     .map(([, alarm]) => alarm);
 
 describe('alarms for every collected VDN', () => {
-  it('without targets no VDN has alarms, only the stack-wide ones exist, and the stack still packages', () => {
+  it('with alarmVdns none no VDN has alarms, only the stack-wide ones exist', () => {
     expect(
       alarms(plain)
         .map(([name]) => name)
@@ -665,6 +744,10 @@ describe('alarms for every collected VDN', () => {
 
   it('a malformed cmsTargets fails packaging with a message naming cmsTargets and the wrong field', () => {
     expect(malformed?.message).toContain('cmsTargets[0].vdn must be an integer from 1 to 5000, got 7000');
+  });
+
+  it('a stack without targets fails packaging, naming the parameters to set', () => {
+    expect(untargeted?.message).toContain('targets are missing: set ccId, vdn and skillIds, or cmsTargets');
   });
 });
 
@@ -925,7 +1008,7 @@ describe('dashboard', () => {
     expect(Object.keys(vdnGraphs(restricted)).sort()).toEqual(['1/170', '2/9']);
   });
 
-  it('without targets the dashboard holds the fleet-wide graphs only', () => {
+  it('with alarmVdns none the dashboard holds the fleet-wide graphs only', () => {
     expect(vdnGraphs(plain)).toEqual({});
     expect(widgetsOf(plain).length).toBeGreaterThan(0);
   });
@@ -1118,8 +1201,10 @@ describe('per-VDN monitoring generator', () => {
     expect(() => monitoring.configuredVdns(params)).toThrow(message);
   });
 
-  it('no targets at all is no VDN, so that a stack can be packaged before its targets are known', () => {
-    expect(monitoring.configuredVdns({})).toEqual([]);
+  it('no targets at all is refused, naming the parameters to set', () => {
+    expect(() => monitoring.configuredVdns({})).toThrow(
+      'targets are missing: set ccId, vdn and skillIds, or cmsTargets',
+    );
   });
 
   it('a schedule’s input may be the JSON text EventBridge passes on', () => {

@@ -95,9 +95,9 @@ export function createQueryService(config: QueryServiceConfig, deps: QueryServic
     remainingMs: () => number,
     note: (fields: Record<string, unknown>) => void,
   ): Promise<APIGatewayProxyStructuredResultV2> {
-    const method = matchRoute(request);
-    const query = parseStatsQuery(request, method, config);
-    const target = resolveTarget(query, config.targets);
+    const route = matchRoute(request);
+    const query = parseStatsQuery(request, route, config);
+    const target = resolveTarget(query, config.targets, config);
     const skills = formatSkillList(target.skillIds);
     note({
       ccId: target.ccId,

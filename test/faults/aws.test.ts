@@ -5,6 +5,7 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { statsPath } from '../../lib/api/route.js';
 import { createCollectorHandler } from '../../lib/lambda/collector.js';
 import { createQueryHandler } from '../../lib/lambda/query.js';
 import type { HealthMetricName } from '../../lib/model.js';
@@ -170,10 +171,7 @@ describe('query API: Secrets Manager faults', () => {
       const server = await startApiServer({ handler: createQueryHandler(env()) });
       const linesBefore = bench.output.lines.length;
       try {
-        const answer = await exchange(
-          bench.evidence,
-          `${server.url}/skills/current-stats?vdn=${HEALTHY.vdn}`,
-        );
+        const answer = await exchange(bench.evidence, `${server.url}${statsPath(HEALTHY.ccId, HEALTHY.vdn)}`);
         expect(answer.status).toBe(502);
         expect(answer.json).toEqual({
           error: {
@@ -258,7 +256,7 @@ describe('query API: a slow Secrets Manager within the time Lambda leaves', () =
     const server = await startApiServer({ handler: createQueryHandler(env()), timeoutMs: LAMBDA_LEFT_MS });
     try {
       const started = Date.now();
-      const answer = await exchange(bench.evidence, `${server.url}/skills/current-stats?vdn=${HEALTHY.vdn}`);
+      const answer = await exchange(bench.evidence, `${server.url}${statsPath(HEALTHY.ccId, HEALTHY.vdn)}`);
       expect(Date.now() - started).toBeLessThan(LAMBDA_LEFT_MS);
       expect(answer.status).toBe(504);
       expect(answer.json).toMatchObject({ error: { code: 'CMS_TIMEOUT' } });

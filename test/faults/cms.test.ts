@@ -4,6 +4,7 @@
  * In every collector case one VDN is hit by the fault and the other must come through in full.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { statsPath } from '../../lib/api/route.js';
 import { type CollectorHandler, createCollectorHandler } from '../../lib/lambda/collector.js';
 import { createQueryHandler } from '../../lib/lambda/query.js';
 import { COUNTERS } from '../../lib/model.js';
@@ -300,7 +301,6 @@ describe('collector: HTTP 401', () => {
 
 // --- the query API ----------------------------------------------------------------------------------------
 
-const STATS = '/skills/current-stats';
 /** The simulator's host and port, or any IP address: internal topology no answer body may carry. */
 const CMS_ADDRESS = /127\.0\.0\.1|\d+\.\d+\.\d+\.\d+|:\d{4,5}\b|certificate/i;
 
@@ -332,7 +332,7 @@ async function queryApi(overrides: Record<string, string> = {}, gatewayTimeoutMs
 }
 
 async function askFaultyVdn(url: string) {
-  return exchange(bench.evidence, `${url}${STATS}?ccId=${FAULTY.ccId}&vdn=${FAULTY.vdn}`);
+  return exchange(bench.evidence, `${url}${statsPath(FAULTY.ccId, FAULTY.vdn)}`);
 }
 
 /** The counters CMS served for the faulty VDN's skills, as the API reports them. */

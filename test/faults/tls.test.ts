@@ -6,6 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { statsPath } from '../../lib/api/route.js';
 import { createCollectorHandler } from '../../lib/lambda/collector.js';
 import { createQueryHandler } from '../../lib/lambda/query.js';
 import { startApiServer } from '../../local/api-server.js';
@@ -141,7 +142,7 @@ describe('query API', () => {
       const { relay, caFile } = await setup();
       const server = await startApiServer({ handler: createQueryHandler(env(relay.url, caFile)) });
       try {
-        const answer = await exchange(bench.evidence, `${server.url}/skills/current-stats?vdn=${FAULTY.vdn}`);
+        const answer = await exchange(bench.evidence, `${server.url}${statsPath(FAULTY.ccId, FAULTY.vdn)}`);
         expect(answer.status).toBe(502);
         expect(answer.json).toEqual({
           error: {
