@@ -49,13 +49,24 @@ const skillIdsSchema = v.pipe(
   v.transform((ids) => [...new Set(ids)].sort((a, b) => a - b)),
 );
 
-const targetSchema = v.strictObject({
-  ccId: integerIn(CMS_LIMITS.ccId),
-  vdn: integerIn(CMS_LIMITS.vdn),
-  skillIds: skillIdsSchema,
-});
+const TARGET_EXAMPLE = '{"ccId":1,"vdn":170,"skillIds":"1-20"}';
+const TARGET_FIELDS = ['ccId', 'vdn', 'skillIds'] as const;
 
-const targetsSchema = v.pipe(v.array(targetSchema), v.minLength(1, 'must hold at least one target'));
+// Every schema says in plain words what it wants: the library's own wording ("Expected never but received…")
+// means nothing to an operator reading a failed cold start.
+const targetSchema = v.strictObject(
+  { ccId: integerIn(CMS_LIMITS.ccId), vdn: integerIn(CMS_LIMITS.vdn), skillIds: skillIdsSchema },
+  (issue) => {
+    if (issue.expected === 'never') return `is not a known field (expected ${TARGET_FIELDS.join(', ')})`;
+    if (issue.input === undefined && issue.path !== undefined) return 'is required';
+    return `must be an object such as ${TARGET_EXAMPLE}`;
+  },
+);
+
+const targetsSchema = v.pipe(
+  v.array(targetSchema, `must be a JSON array of targets such as [${TARGET_EXAMPLE}]`),
+  v.minLength(1, 'must hold at least one target'),
+);
 
 /** Validates a list of targets from JSON; throws ValidationError naming the field (`targets[0].vdn`). */
 export function parseTargets(input: unknown, root = 'targets'): Target[] {
@@ -169,7 +180,7 @@ export function loadTargets(env: Env): Target[] {
       return parseTargets(parsed, '');
     } catch (error) {
       if (error instanceof ValidationError)
-        throw new ConfigError('CMS_TARGETS', `${error.field} ${error.detail}`);
+        throw new ConfigError('CMS_TARGETS', error.field ? `${error.field} ${error.detail}` : error.detail);
       throw error;
     }
   }

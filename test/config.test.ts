@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   loadCmsSettings,
@@ -70,6 +71,29 @@ describe('CMS settings', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'ca-')), 'ca.pem');
     writeFileSync(path, 'hello');
     expect(configError(() => loadCmsSettings({ ...base, CMS_CA_FILE: path })).message).toContain('no PEM');
+  });
+});
+
+describe('configuration messages', () => {
+  it("speak plain words for any CMS_TARGETS, never the schema library's", () => {
+    const target = fc.record(
+      { ccId: fc.jsonValue(), vdn: fc.jsonValue(), skillIds: fc.jsonValue(), extra: fc.jsonValue() },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(fc.oneof(fc.array(fc.oneof(target, fc.jsonValue())), fc.jsonValue()), (value) => {
+        try {
+          loadTargets({ CMS_TARGETS: JSON.stringify(value) });
+        } catch (error) {
+          expect(error).toBeInstanceOf(ConfigError);
+          expect((error as Error).message).not.toMatch(
+            /Expected|Received|Invalid (key|type)|never|undefined/,
+          );
+          expect((error as Error).message).toMatch(/^CMS_TARGETS: \S/);
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 });
 

@@ -112,7 +112,15 @@ const SHARED: Case[] = [
   withValue('SKILL_IDS', '5001', /outside 1-5000/),
   withValue('CMS_TARGETS', '{"ccId":1', /is not valid JSON/, targetsEnv),
   withValue('CMS_TARGETS', '[]', /must hold at least one target/, targetsEnv),
-  withValue('CMS_TARGETS', '[{"ccId":1,"vdn":170}]', /skillIds/, targetsEnv),
+  withValue('CMS_TARGETS', '[{"ccId":1,"vdn":170}]', /^\[0\]\.skillIds is required$/, targetsEnv),
+  withValue(
+    'CMS_TARGETS',
+    '[{"ccId":1,"vdn":170,"skillIds":"1","extra":1}]',
+    /^\[0\]\.extra is not a known field \(expected ccId, vdn, skillIds\)$/,
+    targetsEnv,
+  ),
+  withValue('CMS_TARGETS', '{"ccId":1}', /^must be a JSON array of targets such as \[/, targetsEnv),
+  withValue('CMS_TARGETS', '[null]', /^\[0\] must be an object such as \{/, targetsEnv),
   withValue('CMS_TARGETS', '[{"ccId":1,"vdn":9999,"skillIds":"1"}]', /\[0\]\.vdn/, targetsEnv),
   withValue(
     'CMS_TARGETS',
