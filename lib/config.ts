@@ -20,6 +20,8 @@ export interface CmsSettings {
   readonly requestTimeoutMs: number;
   readonly maxAttempts: number;
   readonly maxConcurrency: number;
+  /** Largest CMS response body read; sized so that maxConcurrency of them fit the function's memory. */
+  readonly maxResponseBytes: number;
 }
 
 export interface SecretSettings {
@@ -140,13 +142,55 @@ export function loadCmsSettings(env: Env): CmsSettings {
   if (url.username || url.password || url.search || url.hash) {
     throw new ConfigError('CMS_BASE_URL', 'must not carry credentials, a query or a fragment');
   }
+  const maxConcurrency = optionalInt(env, 'CMS_CONCURRENCY', 4, 1, 64);
   return {
     baseUrl: url.href.replace(/\/$/, ''),
     caCertificate: readCaFile(env),
     requestTimeoutMs: optionalInt(env, 'CMS_TIMEOUT_MS', 5_000, 100, 60_000),
     maxAttempts: optionalInt(env, 'CMS_MAX_ATTEMPTS', 3, 1, 10),
-    maxConcurrency: optionalInt(env, 'CMS_CONCURRENCY', 4, 1, 64),
+    maxConcurrency,
+    maxResponseBytes: responseCap(functionMemoryMb(env), maxConcurrency),
   };
+}
+
+/**
+ * How much memory CMS answers in flight may take. Reading and parsing a body of N bytes peaks at about 6 N (the
+ * received chunks, their concatenation, the decoded text and the parsed objects; measured 5.0 N for a padded
+ * answer and 6.2 N for 1,000 indented records in both arrays). Half of the function's memory is theirs; the rest
+ * is the runtime's, the SDK's and the run's datums'.
+ */
+export const RESPONSE_MEMORY = {
+  bytesPerResponseByte: 6,
+  shareOfFunctionMemory: 0.5,
+  /** The most a response is read to, whatever the memory. */
+  maxBytes: 16 * 1024 * 1024,
+  /** The largest valid answer: 1,000 skills with 15-digit counters, in both arrays, indented, is 0.78 MB. */
+  minBytes: 1024 * 1024,
+} as const;
+
+/** The function's memory in MB, which Lambda sets; undefined elsewhere (the CLI, local runs). */
+function functionMemoryMb(env: Env): number | undefined {
+  const raw = env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE?.trim();
+  return raw && /^\d+$/.test(raw) ? Number(raw) : undefined;
+}
+
+/**
+ * The response cap for `concurrency` requests in flight within `memoryMb`; a ConfigError naming CMS_CONCURRENCY
+ * when even the largest valid answer would not fit that many times.
+ */
+export function responseCap(memoryMb: number | undefined, concurrency: number): number {
+  if (memoryMb === undefined) return RESPONSE_MEMORY.maxBytes;
+  const budget = memoryMb * 1024 * 1024 * RESPONSE_MEMORY.shareOfFunctionMemory;
+  const cap = Math.floor(budget / (concurrency * RESPONSE_MEMORY.bytesPerResponseByte));
+  if (cap < RESPONSE_MEMORY.minBytes) {
+    const fits = Math.floor(budget / (RESPONSE_MEMORY.minBytes * RESPONSE_MEMORY.bytesPerResponseByte));
+    throw new ConfigError(
+      'CMS_CONCURRENCY',
+      `${concurrency} CMS answers in flight do not fit in ${memoryMb} MB of function memory; ` +
+        `at most ${fits} fit: lower CMS_CONCURRENCY or give the function more memory`,
+    );
+  }
+  return Math.min(cap, RESPONSE_MEMORY.maxBytes);
 }
 
 export function loadSecretSettings(env: Env): SecretSettings {

@@ -9,6 +9,8 @@ import {
   loadTargets,
   optionalChoice,
   parseTargets,
+  RESPONSE_MEMORY,
+  responseCap,
 } from '../lib/config.js';
 import { ConfigError, ValidationError } from '../lib/errors.js';
 import { createCertificateAuthority } from '../local/tls.js';
@@ -33,6 +35,7 @@ describe('CMS settings', () => {
       requestTimeoutMs: 5000,
       maxAttempts: 3,
       maxConcurrency: 4,
+      maxResponseBytes: 16 * 1024 * 1024,
     });
   });
 
@@ -71,6 +74,48 @@ describe('CMS settings', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'ca-')), 'ca.pem');
     writeFileSync(path, 'hello');
     expect(configError(() => loadCmsSettings({ ...base, CMS_CA_FILE: path })).message).toContain('no PEM');
+  });
+});
+
+describe('the CMS response cap', () => {
+  it('is 16 MiB where no function memory is known (the CLI, local runs)', () => {
+    expect(responseCap(undefined, 64)).toBe(16 * 1024 * 1024);
+  });
+
+  it('shares half of the function memory among the answers in flight', () => {
+    // 128 MiB for 4 answers at 6 bytes of memory per byte read.
+    expect(responseCap(256, 4)).toBe(Math.floor((128 * 1024 * 1024) / 24));
+  });
+
+  it('keeps CMS_CONCURRENCY answers at the cap inside the function memory, or refuses the setting', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 128, max: 10_240 }),
+        fc.integer({ min: 1, max: 64 }),
+        (memoryMb, concurrency) => {
+          let cap: number;
+          try {
+            cap = responseCap(memoryMb, concurrency);
+          } catch (error) {
+            expect(error).toMatchObject({ variable: 'CMS_CONCURRENCY' });
+            return;
+          }
+          expect(cap * concurrency * RESPONSE_MEMORY.bytesPerResponseByte).toBeLessThanOrEqual(
+            memoryMb * 1024 * 1024 * RESPONSE_MEMORY.shareOfFunctionMemory,
+          );
+          expect(cap).toBeGreaterThanOrEqual(RESPONSE_MEMORY.minBytes);
+        },
+      ),
+    );
+  });
+
+  it('is read from the function memory Lambda announces', () => {
+    const settings = loadCmsSettings({
+      ...base,
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1024',
+      CMS_CONCURRENCY: '8',
+    });
+    expect(settings.maxResponseBytes).toBe(Math.floor((512 * 1024 * 1024) / 48));
   });
 });
 

@@ -157,6 +157,14 @@ describe('collector: broken connections and bodies', () => {
     expect(run.faultyStatuses).toEqual([200]);
   });
 
+  it('caps responses so that CMS_CONCURRENCY of them fit the function memory: 4 MiB is too much at 128 MB', async () => {
+    bench.simulator.inject({ kind: 'hugeResponse', bytes: 4 * 1024 * 1024 }, always);
+    // 64 MiB for 4 answers in flight at 6 bytes of memory per byte read: 2.67 MiB each.
+    const cap = Math.floor((64 * 1024 * 1024) / 24);
+    const run = await collect({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '128', CMS_CONCURRENCY: '4' });
+    expectFaultyVdnFailed(run, 'CMS_PROTOCOL_ERROR', new RegExp(`more than ${cap} bytes`));
+  });
+
   it('reads a large response within the cap and publishes both VDNs in full', async () => {
     bench.simulator.inject({ kind: 'hugeResponse', bytes: 4 * 1024 * 1024 }, always);
     const run = await collect();

@@ -153,6 +153,15 @@ const SHARED: Case[] = [
   withValue('CMS_MAX_ATTEMPTS', '11', BETWEEN),
   withValue('CMS_CONCURRENCY', '0', BETWEEN),
   withValue('CMS_CONCURRENCY', '65', BETWEEN),
+  {
+    ...withValue(
+      'CMS_CONCURRENCY',
+      '64',
+      /^64 CMS answers in flight do not fit in 256 MB of function memory; at most 21 fit/,
+    ),
+    problem: '"64" in a function of 256 MB',
+    env: () => ({ ...singleTargetEnv(), CMS_CONCURRENCY: '64', AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256' }),
+  },
   withValue('SECRET_TTL_SECONDS', '-1', WHOLE),
   withValue('SECRET_TTL_SECONDS', '86401', BETWEEN),
 ];
