@@ -60,9 +60,19 @@ export interface SecretsManagerCredentialsOptions {
   readonly now?: () => number;
 }
 
+/** One GetSecretValue call and the callers waiting for it. */
+interface Flight {
+  readonly promise: Promise<CmsCredentials>;
+  readonly controller: AbortController;
+  /** Callers still waiting with a deadline of their own. */
+  waiters: number;
+  /** A caller without a deadline waits too: the call is then never aborted. */
+  unbounded: boolean;
+}
+
 export class SecretsManagerCredentials implements CredentialSource {
   private cached: { credentials: CmsCredentials; fetchedAt: number } | undefined;
-  private inFlight: Promise<CmsCredentials> | undefined;
+  private inFlight: Flight | undefined;
   private readonly now: () => number;
 
   constructor(private readonly options: SecretsManagerCredentialsOptions) {
@@ -77,31 +87,69 @@ export class SecretsManagerCredentials implements CredentialSource {
   }
 
   /**
-   * Concurrent callers (every batch of a run hitting the same 401) share one GetSecretValue call, which the
-   * signal of the caller that started it can abort; the others wait for it, each bounded by its own deadline.
+   * Concurrent callers (every target of a run, every batch hitting the same 401) share one GetSecretValue call.
+   * Each waits no longer than its own deadline; the call itself is aborted once no caller is left waiting.
    */
   refresh(signal?: AbortSignal): Promise<CmsCredentials> {
-    this.inFlight ??= this.fetch(signal).finally(() => {
-      this.inFlight = undefined;
-    });
-    return this.inFlight;
+    let flight = this.inFlight;
+    if (flight === undefined) {
+      const controller = new AbortController();
+      const promise = this.fetch(controller.signal).finally(() => {
+        if (this.inFlight === flight) this.inFlight = undefined;
+      });
+      flight = { promise, controller, waiters: 0, unbounded: false };
+      this.inFlight = flight;
+    }
+    return this.wait(flight, signal);
   }
 
-  private async fetch(signal: AbortSignal | undefined): Promise<CmsCredentials> {
+  private wait(flight: Flight, signal: AbortSignal | undefined): Promise<CmsCredentials> {
+    if (signal === undefined) {
+      flight.unbounded = true;
+      return flight.promise;
+    }
+    flight.waiters += 1;
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        flight.waiters -= 1;
+        if (flight.waiters === 0 && !flight.unbounded) flight.controller.abort();
+        reject(this.givenUp());
+      };
+      if (signal.aborted) {
+        onAbort();
+        return;
+      }
+      signal.addEventListener('abort', onAbort, { once: true });
+      flight.promise.then(
+        (credentials) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(credentials);
+        },
+        (error: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  private givenUp(cause?: unknown): SecretError {
+    return new SecretError(
+      `reading secret ${this.options.secretId} was given up at the caller's deadline`,
+      cause === undefined ? undefined : { cause },
+    );
+  }
+
+  private async fetch(signal: AbortSignal): Promise<CmsCredentials> {
     const { secretId } = this.options;
     let secretString: string | undefined;
     try {
-      const output = await this.options.client.send(
-        new GetSecretValueCommand({ SecretId: secretId }),
-        signal === undefined ? {} : { abortSignal: signal },
-      );
+      const output = await this.options.client.send(new GetSecretValueCommand({ SecretId: secretId }), {
+        abortSignal: signal,
+      });
       secretString = output.SecretString;
     } catch (error) {
-      if (signal?.aborted) {
-        throw new SecretError(`reading secret ${secretId} was given up at the caller's deadline`, {
-          cause: error,
-        });
-      }
+      if (signal.aborted) throw this.givenUp(error);
       const name = (error as Error).name || 'Error';
       throw new SecretError(`cannot read secret ${secretId} from Secrets Manager (${name})`, {
         cause: error,

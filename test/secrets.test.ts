@@ -67,21 +67,27 @@ describe('CMS secret parsing', () => {
 });
 
 describe('Secrets Manager credentials', () => {
-  it("hands the caller's deadline to GetSecretValue and says the read was given up when it passes", async () => {
-    const signals: (AbortSignal | undefined)[] = [];
+  it("gives a read up at the caller's deadline, and aborts GetSecretValue once no caller waits", async () => {
+    const signals: AbortSignal[] = [];
     const client = {
       send: (_command: GetSecretValueCommand, options?: { abortSignal?: AbortSignal }) =>
         new Promise<{ SecretString: string }>((_resolve, reject) => {
-          signals.push(options?.abortSignal);
+          if (options?.abortSignal) signals.push(options.abortSignal);
           options?.abortSignal?.addEventListener('abort', () => reject(new Error('Request aborted')));
         }),
     };
     const source = new SecretsManagerCredentials({ client, secretId: 'prod/cms', ttlMs: 60_000 });
-    const deadline = new AbortController();
-    const read = source.current(deadline.signal);
-    deadline.abort();
-    await expect(read).rejects.toThrow("reading secret prod/cms was given up at the caller's deadline");
-    expect(signals).toEqual([deadline.signal]);
+    const [early, late] = [new AbortController(), new AbortController()];
+    const first = source.current(early.signal);
+    const second = source.current(late.signal);
+    early.abort();
+    await expect(first).rejects.toThrow("reading secret prod/cms was given up at the caller's deadline");
+    // The other caller still waits on the one call, which goes on.
+    expect(signals).toHaveLength(1);
+    expect(signals[0]?.aborted).toBe(false);
+    late.abort();
+    await expect(second).rejects.toThrow("reading secret prod/cms was given up at the caller's deadline");
+    expect(signals[0]?.aborted).toBe(true);
   });
 
   it('fetches once and serves warm invocations from the cache within the TTL', async () => {
