@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as v from 'valibot';
+import { MAX_RESPONSE_BYTES } from './cms/client.js';
 import { ConfigError, ValidationError } from './errors.js';
 import { CMS_LIMITS, type Target } from './model.js';
 import { certificateBundleProblem } from './pem.js';
@@ -163,7 +164,7 @@ export const RESPONSE_MEMORY = {
   bytesPerResponseByte: 6,
   shareOfFunctionMemory: 0.5,
   /** The most a response is read to, whatever the memory. */
-  maxBytes: 16 * 1024 * 1024,
+  maxBytes: MAX_RESPONSE_BYTES,
   /** The largest valid answer: 1,000 skills with 15-digit counters, in both arrays, indented, is 0.78 MB. */
   minBytes: 1024 * 1024,
 } as const;

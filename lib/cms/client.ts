@@ -32,7 +32,10 @@ export interface CmsClientOptions {
   readonly maxAttempts?: number | undefined;
   /** Requests in flight to CMS across all calls of this client, default 4. */
   readonly maxConcurrency?: number | undefined;
-  /** Largest response body read, default 16 MiB; beyond it the batch fails with CmsProtocolError. */
+  /**
+   * Largest response body read, default MAX_RESPONSE_BYTES; beyond it the batch fails with CmsProtocolError.
+   * Deployments size it from the function memory (lib/config.ts).
+   */
   readonly maxResponseBytes?: number | undefined;
   /** Injectable for tests: the clock for signing and for reading the deadline (epoch ms). */
   readonly now?: (() => number) | undefined;
@@ -68,11 +71,14 @@ export interface CallStatsResult {
   readonly requests: number;
 }
 
+/** The most a CMS response is ever read to: 20 times the largest valid answer (0.78 MB, see lib/config.ts). */
+export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+
 const DEFAULTS = {
   requestTimeoutMs: 5_000,
   maxAttempts: 3,
   maxConcurrency: 4,
-  maxResponseBytes: 16 * 1024 * 1024,
+  maxResponseBytes: MAX_RESPONSE_BYTES,
 } as const;
 
 /** Full-jitter exponential backoff: spreads the retries of many batches instead of synchronising them. */
