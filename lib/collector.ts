@@ -1,6 +1,6 @@
 import type { CallStatsOptions, CallStatsResult } from './cms/client.js';
 import type { CallStatsQuery } from './cms/request.js';
-import { AppError, CmsWindowError } from './errors.js';
+import { AppError, CmsIpLockedError, CmsWindowError } from './errors.js';
 import { checkConsistency } from './kpi.js';
 import { describeError, type Log } from './log.js';
 import type { MetricSink } from './metrics/datum.js';
@@ -90,7 +90,12 @@ interface TargetResult {
   readonly requests: number;
 }
 
-async function collectTarget(deps: CollectorDeps, target: Target, deadline: number): Promise<TargetResult> {
+async function collectTarget(
+  deps: CollectorDeps,
+  target: Target,
+  deadline: number,
+  cmsLock: AbortController,
+): Promise<TargetResult> {
   const now = deps.now ?? Date.now;
   const started = now();
   const failure = (skillIds: readonly number[], error: unknown): TargetFailure => ({
@@ -100,7 +105,11 @@ async function collectTarget(deps: CollectorDeps, target: Target, deadline: numb
     ...describeError(error),
   });
   try {
-    const result = await deps.cms.currentCallStats(target, { deadline });
+    const result = await deps.cms.currentCallStats(target, { deadline, signal: cmsLock.signal });
+    // An IP lock refuses every target alike, and each further request could prolong it: the rest of the run
+    // sends nothing more to CMS, and its VDNs report CollectionSuccess 0 with the same cause.
+    const locked = result.failures.find((batch) => batch.error instanceof CmsIpLockedError);
+    if (locked) cmsLock.abort(locked.error);
     const implausible = result.failures.flatMap(({ error }) =>
       error instanceof CmsWindowError ? [error] : [],
     );
@@ -147,7 +156,10 @@ export async function runCollection(deps: CollectorDeps, run: CollectionRun): Pr
   const now = deps.now ?? Date.now;
   const started = now();
   const deadline = cmsDeadline(started, run.deadline);
-  const results = await Promise.all(run.targets.map((target) => collectTarget(deps, target, deadline)));
+  const cmsLock = new AbortController();
+  const results = await Promise.all(
+    run.targets.map((target) => collectTarget(deps, target, deadline, cmsLock)),
+  );
 
   let dataQualityWarnings = results.reduce((sum, result) => sum + result.dataQualityWarnings, 0);
   for (const { outcome } of results) {

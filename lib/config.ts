@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as v from 'valibot';
 import { MAX_RESPONSE_BYTES } from './cms/client.js';
+import { SIGNATURE_SETTINGS, type SignatureSetting } from './cms/signature-negotiation.js';
 import { ConfigError, ValidationError } from './errors.js';
 import { CMS_LIMITS, type Target } from './model.js';
 import { certificateBundleProblem } from './pem.js';
@@ -23,6 +24,8 @@ export interface CmsSettings {
   readonly maxConcurrency: number;
   /** Largest CMS response body read; sized so that maxConcurrency of them fit the function's memory. */
   readonly maxResponseBytes: number;
+  /** CMS_SIGNATURE: a pinned C2 layout, or `auto`. */
+  readonly signature: SignatureSetting;
 }
 
 export interface SecretSettings {
@@ -151,6 +154,7 @@ export function loadCmsSettings(env: Env): CmsSettings {
     maxAttempts: optionalInt(env, 'CMS_MAX_ATTEMPTS', 3, 1, 10),
     maxConcurrency,
     maxResponseBytes: responseCap(functionMemoryMb(env), maxConcurrency),
+    signature: optionalChoice(env, 'CMS_SIGNATURE', SIGNATURE_SETTINGS, 'auto'),
   };
 }
 

@@ -1,3 +1,5 @@
+import { resultCodeMeaning } from './cms/result-codes.js';
+
 /**
  * Every failure the product can meet, as a type. Messages are written for operators and never carry
  * credentials: the secret key and the Authorization header are never interpolated into any of them.
@@ -48,14 +50,33 @@ export abstract class CmsError extends AppError {
   abstract readonly retryable: boolean;
 }
 
-/** HTTP 401: the signature or the access key was refused (wrong or rotated key, clock skew). */
+/**
+ * HTTP 401: the signature or the access key was refused (wrong or rotated key, clock skew, signature layout), or
+ * the client stopped signing so as not to provoke an IP lock. The message says which.
+ */
 export class CmsAuthError extends CmsError {
   readonly code = 'CMS_UNAUTHORIZED';
   readonly retryable = false;
-  constructor(options?: ErrorOptions) {
+  constructor(
+    message = 'CMS refused the request signature (HTTP 401): check the access key, secret key and clock',
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * HTTP 403: CMS has locked this client's IP address after repeated signature failures. Retrying only prolongs
+ * the lock, so nothing more is sent to that CMS for the rest of the run.
+ */
+export class CmsIpLockedError extends CmsError {
+  readonly code = 'CMS_IP_LOCKED';
+  readonly retryable = false;
+  constructor() {
     super(
-      'CMS refused the request signature (HTTP 401): check the access key, secret key and clock',
-      options,
+      "CMS locked this client's IP address after repeated signature failures (HTTP 403) and refuses its requests " +
+        'until the lock expires or a CMS administrator lifts it; fix the key pair, the clock or CMS_SIGNATURE first ' +
+        '(cms-skill-metrics probe tells which)',
     );
   }
 }
@@ -70,7 +91,7 @@ export class CmsHttpError extends CmsError {
   }
 }
 
-/** HTTP 200 with a `resultCode` other than success. */
+/** HTTP 200 with a `resultCode` (or, from older servers, a `result`) other than success. */
 export class CmsResultError extends CmsError {
   readonly code = 'CMS_RESULT_ERROR';
   readonly retryable = false;
@@ -78,7 +99,9 @@ export class CmsResultError extends CmsError {
     readonly resultCode: string,
     readonly resultText: string,
   ) {
-    super(`CMS result code ${resultCode}${resultText ? `: ${resultText}` : ''}`);
+    super(
+      `CMS result code ${resultCode} (${resultCodeMeaning(resultCode)})${resultText ? `: ${resultText}` : ''}`,
+    );
   }
 }
 

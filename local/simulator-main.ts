@@ -1,13 +1,33 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { SIGNATURE_LAYOUT_NAMES, type SignatureLayoutName } from '../lib/cms/sign.js';
 import { startCmsSimulator } from './simulator/index.js';
 
 /**
  * Runs the CMS simulator in the foreground for manual work with the CLI:
- *   npx tsx local/simulator-main.ts            (SIM_PORT=28443 for a fixed port, SIM_SEED for other traffic)
- * then paste the printed exports into the shell that runs the CLI.
+ *   npm run simulator -- [--signature LAYOUT] [--lock-after N]
+ * (SIM_PORT=28443 for a fixed port, SIM_SEED for other traffic), then paste the printed exports into the shell
+ * that runs the CLI. `--signature` is the one C2 layout it accepts (default huawei-reference); `--lock-after`
+ * locks the caller out with HTTP 403 after that many refused signatures (default: never).
  */
+
+const USAGE = `usage: npm run simulator -- [--signature ${SIGNATURE_LAYOUT_NAMES.join('|')}] [--lock-after N]`;
+
+function parseFlags(): { signatureLayout: SignatureLayoutName; lockAfterRefusals: number | undefined } {
+  const { values } = parseArgs({
+    options: { signature: { type: 'string', default: 'huawei-reference' }, 'lock-after': { type: 'string' } },
+  });
+  const signatureLayout = SIGNATURE_LAYOUT_NAMES.find((name) => name === values.signature);
+  if (signatureLayout === undefined)
+    throw new RangeError(`--signature: unknown layout "${values.signature}"\n${USAGE}`);
+  const lockAfter = values['lock-after'];
+  if (lockAfter !== undefined && !/^[1-9]\d*$/.test(lockAfter)) {
+    throw new RangeError(`--lock-after: must be a positive whole number, got "${lockAfter}"\n${USAGE}`);
+  }
+  return { signatureLayout, lockAfterRefusals: lockAfter === undefined ? undefined : Number(lockAfter) };
+}
 
 function integerFromEnvironment(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -27,7 +47,9 @@ function shellQuote(value: string): string {
 async function main(): Promise<void> {
   const accessKey = process.env.SIM_ACCESS_KEY || 'sim-access-key';
   const secretKey = process.env.SIM_SECRET_KEY || 'sim-secret-key';
+  const flags = parseFlags();
   const simulator = await startCmsSimulator({
+    ...flags,
     accessKey,
     secretKey,
     port: integerFromEnvironment('SIM_PORT', 0),
@@ -43,6 +65,11 @@ async function main(): Promise<void> {
   process.stdout.write(
     [
       `# CMS simulator listening on ${simulator.url} (Ctrl-C to stop)`,
+      `# accepts the C2 signature layout ${flags.signatureLayout}${
+        flags.lockAfterRefusals === undefined
+          ? ''
+          : `; locks the caller after ${flags.lockAfterRefusals} refused signatures`
+      }`,
       `export CMS_BASE_URL=${shellQuote(simulator.url)}`,
       `export CMS_ACCESS_KEY=${shellQuote(accessKey)}`,
       `export CMS_SECRET_KEY=${shellQuote(secretKey)}`,

@@ -27,11 +27,16 @@ if (!(runs > 0) || !(intervalMs > 0)) {
 
 const ACCESS_KEY = 'local-access-key';
 const SECRET_KEY = 'local-secret-key';
-// Skill 8 does not exist in the simulated CMS, so the wallboard shows how a missing skill is reported.
+// Skill 8 does not exist in the simulated CMS, so the wallboard shows how a missing skill is reported. The
+// simulated CMS accepts another signature layout than the client's first guess, so every start shows the
+// negotiation, and locks the IP as a real CMS would if the client ever kept guessing.
+const SIMULATED_LAYOUT = 'empty-query-line-millis';
 const simulator = await startCmsSimulator({
   accessKey: ACCESS_KEY,
   secretKey: SECRET_KEY,
   absentSkillIds: [8],
+  signatureLayout: SIMULATED_LAYOUT,
+  lockAfterRefusals: 5,
 });
 
 const env = {
@@ -50,10 +55,15 @@ const credentials = staticCredentials({
   caCertificate: simulator.caCertificate,
 });
 const problems: string[] = [];
+/** What each client found out about the signature layout: shown above every redraw, not just once. */
+const negotiations = new Set<string>();
 const log: Log = {
   debug: () => {},
   info: () => {},
-  warn: (message, ...fields) => problems.push(`warning: ${message} ${JSON.stringify(fields)}`),
+  warn: (message, ...fields) => {
+    if (fields.some((field) => 'signatureLayout' in field)) negotiations.add(`signature: ${message}`);
+    else problems.push(`warning: ${message} ${JSON.stringify(fields)}`);
+  },
   error: (message, ...fields) => problems.push(`error: ${message} ${JSON.stringify(fields)}`),
 };
 const collect = createCollectorHandler(env, { credentials, log });
@@ -84,12 +94,16 @@ process.once('SIGTERM', () => void stop());
 for (let run = 1; run <= runs && !stopping; run += 1) {
   if (process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
   process.stdout.write(`${header}\n`);
+  for (const negotiation of negotiations) process.stdout.write(`${negotiation}\n`);
   problems.length = 0;
+  const negotiationsBefore = negotiations.size;
   const summary = await collect({}, { getRemainingTimeInMillis: () => 30_000 });
   process.stdout.write(
     `\nrun ${run} at ${new Date().toISOString()}: ${summary.targets} VDNs, ${summary.skillsReturned}/${summary.skillsRequested} skills, ` +
       `${summary.cmsRequests} CMS requests, ${summary.datumsPublished}/${summary.datums} datums in ${summary.durationMs} ms\n`,
   );
+  for (const negotiation of [...negotiations].slice(negotiationsBefore))
+    process.stdout.write(`${negotiation}\n`);
   for (const problem of problems) process.stdout.write(`${problem}\n`);
   if (run < runs) await new Promise((resolve) => setTimeout(resolve, intervalMs));
 }

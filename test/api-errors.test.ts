@@ -3,6 +3,7 @@ import { errorAnswer, MethodNotAllowedError, RouteNotFoundError } from '../lib/a
 import {
   CmsAuthError,
   CmsHttpError,
+  CmsIpLockedError,
   CmsNetworkError,
   CmsProtocolError,
   CmsResultError,
@@ -20,6 +21,7 @@ describe('error answers', () => {
     ['an unknown route', new RouteNotFoundError('no route /x'), 404, 'NOT_FOUND'],
     ['another method', new MethodNotAllowedError('PUT', ['GET', 'POST']), 405, 'METHOD_NOT_ALLOWED'],
     ['a refused signature', new CmsAuthError(), 502, 'CMS_UNAUTHORIZED'],
+    ['an IP lock', new CmsIpLockedError(), 502, 'CMS_IP_LOCKED'],
     ['an HTTP failure', new CmsHttpError(503), 502, 'CMS_HTTP_ERROR'],
     ['a malformed answer', new CmsProtocolError('not JSON'), 502, 'CMS_PROTOCOL_ERROR'],
     ['a network failure', new CmsNetworkError('connection reset'), 502, 'CMS_NETWORK_ERROR'],

@@ -139,7 +139,7 @@ describe('cms-skill-metrics query', () => {
     simulator.inject({ kind: 'resultCode', code: '0100009', desc: 'system busy' });
     const { code, err } = await cli(['query', '--skills', '1']);
     expect(code).toBe(1);
-    expect(err).toContain('CMS result code 0100009: system busy');
+    expect(err).toContain('CMS result code 0100009 (a result code CMS does not publish): system busy');
   });
 
   it('prints what CMS sent without its control characters, so CMS cannot drive the terminal', async () => {
@@ -150,7 +150,9 @@ describe('cms-skill-metrics query', () => {
     });
     const { code, err } = await cli(['query', '--skills', '1']);
     expect(code).toBe(1);
-    expect(err).toContain('CMS result code 0100001: busy [2J ]0;owned fake line');
+    expect(err).toContain(
+      'CMS result code 0100001 (the call failed on the CMS side): busy [2J ]0;owned fake line',
+    );
     // biome-ignore lint/suspicious/noControlCharactersInRegex: what must never reach the terminal.
     expect(err.replace(/\n$/, '')).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
   });

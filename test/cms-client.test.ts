@@ -4,10 +4,13 @@ import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type CallStatsResult, CmsClient, type CmsClientOptions, throwIfFailed } from '../lib/cms/client.js';
 import { type CmsCredentials, type CredentialSource, staticCredentials } from '../lib/cms/credentials.js';
+import { SIGNATURE_LAYOUT_NAMES } from '../lib/cms/sign.js';
+import { MAX_REFUSED_SIGNATURES } from '../lib/cms/signature-negotiation.js';
 import {
   CmsAuthError,
   type CmsError,
   CmsHttpError,
+  CmsIpLockedError,
   CmsNetworkError,
   CmsProtocolError,
   CmsResultError,
@@ -301,10 +304,13 @@ describe('CmsClient against the CMS simulator', () => {
       expect(result.requests).toBe(1);
     });
 
-    it('reports a 401 as an auth error after one refresh that changes nothing, without retrying', async () => {
+    it('reports a 401 in a pinned layout as an auth error after one refresh that changes nothing', async () => {
       sim.inject({ kind: 'unauthorized' }, { times: Number.POSITIVE_INFINITY });
       const credentials = rotatingCredentials(KEYS, () => Promise.resolve(KEYS));
-      const result = await client({ credentials }).currentCallStats(query, inTenSeconds());
+      const result = await client({ credentials, signature: 'huawei-reference' }).currentCallStats(
+        query,
+        inTenSeconds(),
+      );
       expect(onlyFailure(result)).toBeInstanceOf(CmsAuthError);
       expect(result.requests).toBe(1);
       expect(credentials.refreshes).toBe(1);
@@ -325,16 +331,17 @@ describe('CmsClient against the CMS simulator', () => {
       expect(result.skills).toHaveLength(2500);
       expect(credentials.refreshes).toBe(1);
       const outcomes = requests.map((request) => `${request.status} ${request.accessKey}`).sort();
-      expect(outcomes).toEqual([
-        ...Array(3).fill(`200 ${fresh.accessKey}`),
-        ...Array(3).fill(`401 ${KEYS.accessKey}`),
-      ]);
+      // Until a signature is accepted one request is in flight at a time, so only the first batch is refused.
+      expect(outcomes).toEqual([...Array(3).fill(`200 ${fresh.accessKey}`), `401 ${KEYS.accessKey}`]);
     });
 
     it('reports an auth error when the refreshed key pair is refused too', async () => {
       sim.inject({ kind: 'unauthorized' }, { times: Number.POSITIVE_INFINITY });
       const credentials = rotatingCredentials(KEYS, () => Promise.resolve({ ...KEYS, secretKey: 'another' }));
-      const result = await client({ credentials }).currentCallStats(query, inTenSeconds());
+      const result = await client({ credentials, signature: 'huawei-reference' }).currentCallStats(
+        query,
+        inTenSeconds(),
+      );
       expect(onlyFailure(result)).toBeInstanceOf(CmsAuthError);
       expect(result.requests).toBe(2);
       expect(credentials.refreshes).toBe(1);
@@ -416,6 +423,134 @@ describe('CmsClient against the CMS simulator', () => {
       expect(result.skills).toHaveLength(1500 - 2);
       expect(result.missingSkillIds).toEqual([7, 2499]);
       expect(() => throwIfFailed(result)).toThrow(result.failures[0]?.error);
+    });
+  });
+
+  describe('signature layouts', () => {
+    const everything = { ccId: 1, vdn: 1, skillIds: ALL_2500 };
+
+    function layoutLog() {
+      const lines: { level: string; message: string; fields: unknown }[] = [];
+      return {
+        lines,
+        log: {
+          debug: (message: string, fields: unknown) => lines.push({ level: 'debug', message, fields }),
+          warn: (message: string, fields: unknown) => lines.push({ level: 'warn', message, fields }),
+        },
+      };
+    }
+
+    it.each(SIGNATURE_LAYOUT_NAMES.map((layout, position) => [layout, position] as const))(
+      'finds layout %s with auto after %i refused signatures, and keeps it',
+      async (layout, refusalsNeeded) => {
+        const strict = await simulator({ signatureLayout: layout, absentSkillIds: ABSENT });
+        const { lines, log } = layoutLog();
+        const negotiating = client({ log }, strict);
+        // Three batches and a second VDN at once: they wait for the first answer instead of probing on their own.
+        const [first, second] = await Promise.all([
+          negotiating.currentCallStats(everything, inTenSeconds()),
+          negotiating.currentCallStats({ ccId: 1, vdn: 2, skillIds: [1, 2, 3] }, inTenSeconds()),
+        ]);
+        expect(first.failures).toEqual([]);
+        expect(second.failures).toEqual([]);
+        expect(first.skills).toHaveLength(2500 - ABSENT.length);
+        expect(strict.refusedSignatures).toBe(refusalsNeeded);
+        const later = await negotiating.currentCallStats(everything, inTenSeconds());
+        expect(later.requests).toBe(3);
+        expect(strict.refusedSignatures).toBe(refusalsNeeded);
+        expect(lines).toHaveLength(1);
+        expect(lines[0]).toMatchObject({
+          level: refusalsNeeded === 0 ? 'debug' : 'warn',
+          fields: { signatureLayout: layout, pin: `CMS_SIGNATURE=${layout}` },
+        });
+        expect(lines[0]?.message).toContain(layout);
+      },
+    );
+
+    it('signs in a pinned layout without any probing', async () => {
+      const strict = await simulator({ signatureLayout: 'huawei-reference-millis' });
+      const result = await client({ signature: 'huawei-reference-millis' }, strict).currentCallStats(
+        everything,
+        inTenSeconds(),
+      );
+      expect(result.failures).toEqual([]);
+      expect(strict.refusedSignatures).toBe(0);
+    });
+
+    it('fails clearly in a wrong pinned layout after one refused signature, without trying another', async () => {
+      const strict = await simulator({ signatureLayout: 'empty-query-line' });
+      const { result, requests } = await recorded(strict, () =>
+        client({ signature: 'huawei-reference' }, strict).currentCallStats(everything, inTenSeconds()),
+      );
+      expect(result.skills).toEqual([]);
+      expect(result.failures.map((failure) => failure.error.message)).toEqual(
+        Array(3).fill(expect.stringContaining('CMS_SIGNATURE=huawei-reference')),
+      );
+      expect(requests.map((request) => request.status)).toEqual([401]);
+    });
+
+    it('stops after four refused signatures for the life of the client, whatever the number of calls', async () => {
+      const strict = await simulator({ signatureLayout: 'empty-query-line' });
+      const wrongKey = client({ credentials: staticCredentials({ ...KEYS, secretKey: 'wrong' }) }, strict);
+      const results = await Promise.all(
+        [1, 2, 3, 4, 5].map((vdn) =>
+          wrongKey.currentCallStats({ ccId: 1, vdn, skillIds: ALL_2500 }, inTenSeconds()),
+        ),
+      );
+      const again = await wrongKey.currentCallStats(everything, inTenSeconds());
+      expect(strict.refusedSignatures).toBe(MAX_REFUSED_SIGNATURES);
+      expect(strict.requests).toHaveLength(MAX_REFUSED_SIGNATURES);
+      for (const result of [...results, again]) {
+        expect(result.skills).toEqual([]);
+        for (const failure of result.failures) expect(failure.error).toBeInstanceOf(CmsAuthError);
+      }
+      expect(again.requests).toBe(0);
+      expect(again.failures[0]?.error.message).toMatch(/refused 4 request signatures/);
+    });
+
+    it('counts the 401 of a rotated key pair towards the same bound', async () => {
+      const rotated = await simulator({});
+      const fresh = { accessKey: 'rotated-access-key', secretKey: 'rotated-secret-key' };
+      const credentials = rotatingCredentials(KEYS, () => Promise.resolve(fresh));
+      const rotating = client({ credentials }, rotated);
+      await rotating.currentCallStats(everything, inTenSeconds());
+      rotated.setCredentials(fresh.accessKey, fresh.secretKey);
+      const result = await rotating.currentCallStats(everything, inTenSeconds());
+      expect(result.failures).toEqual([]);
+      expect(rotated.refusedSignatures).toBeGreaterThanOrEqual(1);
+      expect(rotated.refusedSignatures).toBeLessThanOrEqual(MAX_REFUSED_SIGNATURES);
+    });
+  });
+
+  describe('IP lock', () => {
+    const query = { ccId: 1, vdn: 1, skillIds: [1, 2, 3] };
+
+    it('reports HTTP 403 as an IP lock, never retries it and sends no other batch of the call', async () => {
+      const locking = await simulator({ lockAfterRefusals: 1 });
+      await client(
+        { credentials: staticCredentials({ ...KEYS, secretKey: 'wrong' }) },
+        locking,
+      ).currentCallStats(query, inTenSeconds());
+      const { result, requests } = await recorded(locking, () =>
+        client({}, locking).currentCallStats({ ccId: 1, vdn: 1, skillIds: ALL_2500 }, inTenSeconds()),
+      );
+      expect(requests.map((request) => request.status)).toEqual([403]);
+      expect(result.failures).toHaveLength(3);
+      for (const failure of result.failures) {
+        expect(failure.error).toBeInstanceOf(CmsIpLockedError);
+        expect(failure.error.retryable).toBe(false);
+        expect(failure.error.message).toMatch(/locked this client's IP address/);
+      }
+    });
+
+    it('passes an IP lock found by another call on to this call’s batches', async () => {
+      const controller = new AbortController();
+      controller.abort(new CmsIpLockedError());
+      const { result, requests } = await recorded(sim, () =>
+        client().currentCallStats(query, { ...inTenSeconds(), signal: controller.signal }),
+      );
+      expect(requests).toEqual([]);
+      expect(onlyFailure(result)).toBeInstanceOf(CmsIpLockedError);
     });
   });
 

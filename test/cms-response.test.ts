@@ -180,6 +180,44 @@ describe('parseCallStatsResponse', () => {
       );
     });
 
+    it.each([
+      ['0100001', 'the call failed'],
+      ['0100002', 'invalid parameter'],
+      ['0100003', 'CTI V300R008'],
+      ['0100999', 'unknown error'],
+      ['0101001', 'quality-inspection'],
+      ['0101002', 'does not exist on the UAP'],
+      ['0101003', 'insufficient permission'],
+    ])('says what the published code %s means', (code, meaning) => {
+      expect(thrown(JSON.stringify({ resultCode: code, resultDesc: 'x' })).message).toContain(meaning);
+    });
+
+    it('says so of a code outside the published table', () => {
+      expect(thrown(JSON.stringify({ resultCode: '0200005' })).message).toContain('does not publish');
+    });
+
+    it('shows a long failure text and a long code clipped', () => {
+      const error = thrown(
+        JSON.stringify({ resultCode: '9'.repeat(5_000), resultDesc: 'y'.repeat(100_000) }),
+      );
+      expect(error.message.length).toBeLessThan(500);
+      expect((error as CmsResultError).resultCode.length).toBeLessThanOrEqual(20);
+    });
+
+    it('reads a response that carries only the older result field, "0" being success', () => {
+      const body = JSON.stringify({ result: '0', resultDatas: [sample] });
+      expect(parseCallStatsResponse(body)).toHaveLength(1);
+    });
+
+    it('raises the older result field as the code when it is not "0"', () => {
+      const error = thrown(JSON.stringify({ result: '1', resultDesc: 'no permission' }));
+      expect(error).toMatchObject({ resultCode: '1', resultText: 'no permission' });
+    });
+
+    it('refuses an older result field that is neither text nor a number', () => {
+      expect(thrown(JSON.stringify({ result: { x: 1 } }))).toBeInstanceOf(CmsProtocolError);
+    });
+
     it('blanks out anything shaped like an Authorization value in the server text', () => {
       const desc =
         'bad header auth-v2/ak/2024-01-02T03:04:05.678Z/content-length;content-type;host/abcdef0123';

@@ -1,10 +1,15 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { RunSummary } from '../lib/collector.js';
+import { CollectionFailedError, type RunSummary } from '../lib/collector.js';
 import { type CollectorHandler, createCollectorHandler } from '../lib/lambda/collector.js';
 import type { Log } from '../lib/log.js';
 import { COUNTERS } from '../lib/model.js';
 import { type FakeAws, type ReceivedDatum, startFakeAws } from '../local/fake-aws.js';
-import { type CmsSimulator, type CmsSkillRecord, startCmsSimulator } from '../local/simulator/index.js';
+import {
+  type CmsSimulator,
+  type CmsSimulatorOptions,
+  type CmsSkillRecord,
+  startCmsSimulator,
+} from '../local/simulator/index.js';
 
 /**
  * The real collector handler, with the real AWS SDK clients talking to a wire-level fake AWS endpoint on
@@ -242,6 +247,62 @@ describe('collector faults', () => {
     simulator.setCredentials('someone-else', 'other-secret');
     await expect(runOnce()).rejects.toThrow(/no target could be collected .*CMS_UNAUTHORIZED/);
     expect(datum('CollectionSuccess', { CcId: '1', Vdn: '170' })?.value).toBe(0);
+  });
+
+  describe('against a CMS of its own', () => {
+    let other: CmsSimulator | undefined;
+    afterEach(async () => {
+      await other?.close();
+      other = undefined;
+    });
+
+    async function runAgainst(options: CmsSimulatorOptions, log: Log = silentLog) {
+      other = await startCmsSimulator({ now: () => now, absentSkillIds: ABSENT, ...options });
+      const { accessKey, secretKey } = options;
+      aws.setSecret(SECRET_ID, JSON.stringify({ accessKey, secretKey, caCertificate: other.caCertificate }));
+      const handler = createCollectorHandler(collectorEnv({ CMS_BASE_URL: other.url }), { log });
+      return handler({}, { getRemainingTimeInMillis: () => 20_000 }).then(
+        (summary) => ({ summary, thrown: undefined }),
+        (thrown: unknown) => ({ summary: undefined, thrown }),
+      );
+    }
+
+    it('finds the signature layout a CMS accepts and logs it once, at WARN, with the setting that pins it', async () => {
+      const warnings: unknown[][] = [];
+      const log: Log = { ...silentLog, warn: (...line) => warnings.push(line) };
+      const { summary } = await runAgainst(
+        { accessKey: 'ak', secretKey: 'sk', signatureLayout: 'huawei-reference-millis' },
+        log,
+      );
+      expect(summary?.failures).toEqual([]);
+      expect(other?.refusedSignatures).toBe(2);
+      expect(warnings).toEqual([
+        [
+          expect.stringContaining('set CMS_SIGNATURE=huawei-reference-millis to pin it'),
+          expect.objectContaining({ signatureLayout: 'huawei-reference-millis' }),
+        ],
+      ]);
+      expect(datum('CollectionSuccess', { CcId: '1', Vdn: '171' })?.value).toBe(1);
+    });
+
+    it('stops sending to a CMS that locked its IP and publishes CollectionSuccess 0 for every VDN', async () => {
+      const { thrown } = await runAgainst({
+        accessKey: 'ak',
+        secretKey: 'sk',
+        lockAfterRefusals: 2,
+        signatureLayout: 'empty-query-line',
+      });
+      expect(thrown).toBeDefined();
+      // Two layouts refused, then the lock: the third request learns of it and nothing more is sent.
+      expect(other?.requests.map((request) => request.status)).toEqual([401, 401, 403]);
+      expect(thrown).toBeInstanceOf(CollectionFailedError);
+      expect((thrown as CollectionFailedError).summary.failures.map((failure) => failure.code)).toEqual([
+        'CMS_IP_LOCKED',
+        'CMS_IP_LOCKED',
+      ]);
+      expect(datum('CollectionSuccess', { CcId: '1', Vdn: '170' })?.value).toBe(0);
+      expect(datum('CollectionSuccess', { CcId: '1', Vdn: '171' })?.value).toBe(0);
+    });
   });
 
   it('rides out CloudWatch throttling through the SDK retries', async () => {

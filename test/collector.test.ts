@@ -150,7 +150,7 @@ describe('a collection run', () => {
         skillIds: '5',
         type: 'CmsResultError',
         code: 'CMS_RESULT_ERROR',
-        message: 'CMS result code 0100001: bad vdn',
+        message: 'CMS result code 0100001 (the call failed on the CMS side): bad vdn',
       },
     ]);
     expect(lines.some((line) => line.level === 'error' && line.message === 'CMS collection failed')).toBe(

@@ -36,7 +36,24 @@ describe('CMS settings', () => {
       maxAttempts: 3,
       maxConcurrency: 4,
       maxResponseBytes: 16 * 1024 * 1024,
+      signature: 'auto',
     });
+  });
+
+  it.each([
+    'auto',
+    'huawei-reference',
+    'huawei-reference-millis',
+    'empty-query-line',
+    'empty-query-line-millis',
+  ])('accepts CMS_SIGNATURE=%s', (signature) => {
+    expect(loadCmsSettings({ ...base, CMS_SIGNATURE: signature }).signature).toBe(signature);
+  });
+
+  it('names CMS_SIGNATURE and its choices when the value is unknown', () => {
+    const error = configError(() => loadCmsSettings({ ...base, CMS_SIGNATURE: 'sha256' }));
+    expect(error.variable).toBe('CMS_SIGNATURE');
+    expect(error.message).toContain('huawei-reference');
   });
 
   it.each([

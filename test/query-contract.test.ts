@@ -57,7 +57,8 @@ function recordingLog(lines: LogLine[]): Log {
     (message: unknown, ...extra: unknown[]) => {
       lines.push({ level, message: String(message), fields: Object.assign({}, ...(extra as object[])) });
     };
-  return { debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') };
+  // DEBUG lines (which signature layout CMS accepted) are not part of the per-request contract.
+  return { debug: () => {}, info: record('info'), warn: record('warn'), error: record('error') };
 }
 
 interface Api {
@@ -353,6 +354,34 @@ describe('403, 404 and 405 answers', () => {
 });
 
 describe('502 and 504 answers', () => {
+  it('answers 502 CMS_IP_LOCKED when CMS has locked this IP, and says what to do', async () => {
+    const locked = await startCmsSimulator({
+      accessKey: ACCESS_KEY,
+      secretKey: SECRET_KEY,
+      lockAfterRefusals: 1,
+    });
+    closers.push(() => locked.close());
+    const lockedCa = join(caDirectory, 'locked-ca.pem');
+    writeFileSync(lockedCa, locked.caCertificate);
+    const wrongKey = await startApi(
+      { CMS_BASE_URL: locked.url, CMS_CA_FILE: lockedCa },
+      { credentials: staticCredentials({ accessKey: ACCESS_KEY, secretKey: 'not-the-key' }) },
+    );
+    expect((await wrongKey.get('?skillIds=1')).status).toBe(502);
+    const api = await startApi({ CMS_BASE_URL: locked.url, CMS_CA_FILE: lockedCa });
+    const response = await api.get('?skillIds=1');
+    expect(response.status).toBe(502);
+    const error = await errorOf(response);
+    expect(error.code).toBe('CMS_IP_LOCKED');
+    expect(error.message).toMatch(/locked this deployment's IP address/);
+    // What to do is the operator's to read, in the log line of the request.
+    expect(api.lines.at(-1)?.fields.error).toMatchObject({
+      message: expect.stringMatching(/probe tells which/),
+    });
+    // The wrong key: refused, then its next layout meets the lock and stops; the right key: the lock, once.
+    expect(locked.requests.map((request) => request.status)).toEqual([401, 403, 403]);
+  });
+
   it('passes on the result code of a CMS failure', async () => {
     const api = await startApi();
     simulator.inject({ kind: 'resultCode', code: '0100001', desc: 'parameter error' });

@@ -2,7 +2,12 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { Agent, request } from 'node:https';
 import { connect } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { signRequest } from '../lib/cms/sign.js';
+import {
+  SIGNATURE_LAYOUT_NAMES,
+  SIGNATURE_LAYOUTS,
+  type SignatureLayoutName,
+  signRequest,
+} from '../lib/cms/sign.js';
 import { WINDOW_MS } from '../lib/model.js';
 import { type ReceivedRequest, verifySignature } from '../local/simulator/auth.js';
 import {
@@ -17,6 +22,8 @@ const WINDOW_START = Date.UTC(2025, 5, 2, 9, 5);
 const START = WINDOW_START + 150_000;
 const ACCESS_KEY = 'sim-access-key';
 const SECRET_KEY = 'sim-secret-key';
+/** The simulator's default layout. */
+const LAYOUT = SIGNATURE_LAYOUTS['huawei-reference'];
 
 interface Reply {
   readonly status: number;
@@ -39,6 +46,7 @@ interface CallOptions {
   readonly headers?: Record<string, string>;
   readonly unsigned?: boolean;
   readonly agent?: Agent;
+  readonly layout?: SignatureLayoutName;
 }
 
 function query(body: { ccId?: unknown; vdn?: unknown; skillIds?: unknown }): string {
@@ -51,14 +59,14 @@ describe('C2 signature check', () => {
   const url = new URL(`https://127.0.0.1:28443${ENDPOINT_PATH}`);
 
   function received(overrides: Record<string, string | undefined> = {}, signedAt = START): ReceivedRequest {
-    const signed = signRequest({ ...credentials, url, body, at: new Date(signedAt) });
+    const signed = signRequest({ ...credentials, url, body, at: new Date(signedAt), layout: LAYOUT });
     const headers: Record<string, string | undefined> = {};
     for (const [name, value] of Object.entries(signed)) headers[name.toLowerCase()] = value;
     return { method: 'POST', target: ENDPOINT_PATH, headers: { ...headers, ...overrides }, body };
   }
 
   it('accepts a request signed with the configured pair', () => {
-    expect(verifySignature(received(), credentials, START, 60_000)).toEqual({
+    expect(verifySignature(received(), credentials, START, 60_000, LAYOUT)).toEqual({
       ok: true,
       accessKey: ACCESS_KEY,
     });
@@ -79,27 +87,41 @@ describe('C2 signature check', () => {
     ['missingSignedHeader', received({ 'content-type': undefined })],
     ['badSignature', received({ host: '127.0.0.1:28444' })],
   ])('names the cause %s', (reason, request) => {
-    expect(verifySignature(request, credentials, START, 60_000)).toMatchObject({ ok: false, reason });
+    expect(verifySignature(request, credentials, START, 60_000, LAYOUT)).toMatchObject({ ok: false, reason });
+  });
+
+  it('names a timestamp in the form the layout does not use', () => {
+    const withMillis = SIGNATURE_LAYOUTS['huawei-reference-millis'];
+    const signed = signRequest({ ...credentials, url, body, at: new Date(START), layout: withMillis });
+    const headers = Object.fromEntries(
+      Object.entries(signed).map(([name, value]) => [name.toLowerCase(), value]),
+    );
+    const request = { method: 'POST', target: ENDPOINT_PATH, headers, body };
+    expect(verifySignature(request, credentials, START, 60_000, withMillis)).toMatchObject({ ok: true });
+    expect(verifySignature(request, credentials, START, 60_000, LAYOUT)).toMatchObject({
+      ok: false,
+      reason: 'timestampForm',
+    });
   });
 
   it('names an unknown access key', () => {
     expect(
-      verifySignature(received(), { accessKey: 'other', secretKey: SECRET_KEY }, START, 60_000),
+      verifySignature(received(), { accessKey: 'other', secretKey: SECRET_KEY }, START, 60_000, LAYOUT),
     ).toMatchObject({ ok: false, reason: 'unknownAccessKey', accessKey: ACCESS_KEY });
   });
 
   it('names a timestamp outside the allowed skew, either way', () => {
-    expect(verifySignature(received({}, START - 60_001), credentials, START, 60_000)).toMatchObject({
+    expect(verifySignature(received({}, START - 61_000), credentials, START, 60_000, LAYOUT)).toMatchObject({
       reason: 'clockSkew',
     });
-    expect(verifySignature(received({}, START + 60_001), credentials, START, 60_000)).toMatchObject({
+    expect(verifySignature(received({}, START + 61_000), credentials, START, 60_000, LAYOUT)).toMatchObject({
       reason: 'clockSkew',
     });
   });
 
   it('signs over the query string too', () => {
     expect(
-      verifySignature({ ...received(), target: `${ENDPOINT_PATH}?x=1` }, credentials, START, 60_000),
+      verifySignature({ ...received(), target: `${ENDPOINT_PATH}?x=1` }, credentials, START, 60_000, LAYOUT),
     ).toMatchObject({ ok: false, reason: 'badSignature' });
   });
 });
@@ -124,6 +146,7 @@ describe('CMS simulator', () => {
       url,
       body,
       at: new Date(options.signedAt ?? clock),
+      layout: SIGNATURE_LAYOUTS[options.layout ?? 'huawei-reference'],
     });
     if (options.unsigned) delete signed.Authorization;
     const headers = { ...signed, ...options.headers };
@@ -349,6 +372,7 @@ describe('CMS simulator', () => {
         url,
         body: signedBody,
         at: new Date(clock),
+        layout: LAYOUT,
       });
       const tampered = query({ ccId: 1, vdn: 170, skillIds: [1, 3] });
       expect(tampered.length).toBe(signedBody.length);
@@ -371,6 +395,7 @@ describe('CMS simulator', () => {
         url: new URL(ENDPOINT_PATH, sim.url),
         body: query({ ccId: 1, vdn: 170, skillIds: [1, 2] }),
         at: new Date(clock),
+        layout: LAYOUT,
       });
       const narrowed = (signed.Authorization ?? '').replace('/content-length;content-type;host/', '/host/');
       expect((await call(sim, { headers: { Authorization: narrowed } })).status).toBe(401);
@@ -398,6 +423,44 @@ describe('CMS simulator', () => {
       const custom = await startExtra({ accessKey: 'ak-2', secretKey: 'sk-2' });
       expect((await call(custom, { accessKey: 'ak-2', secretKey: 'sk-2' })).status).toBe(200);
       expect((await call(custom)).status).toBe(401);
+    });
+
+    it.each(SIGNATURE_LAYOUT_NAMES)('accepts exactly one layout when configured for %s', async (layout) => {
+      const strict = await startExtra({ signatureLayout: layout });
+      const statuses = await Promise.all(
+        SIGNATURE_LAYOUT_NAMES.map(async (signedIn) => [
+          signedIn,
+          (await call(strict, { layout: signedIn })).status,
+        ]),
+      );
+      expect(Object.fromEntries(statuses)).toEqual(
+        Object.fromEntries(SIGNATURE_LAYOUT_NAMES.map((name) => [name, name === layout ? 200 : 401])),
+      );
+    });
+
+    it('locks the caller out with HTTP 403 after the configured number of refused signatures', async () => {
+      const locking = await startExtra({ lockAfterRefusals: 2 });
+      expect((await call(locking, { secretKey: 'wrong' })).status).toBe(401);
+      expect((await call(locking)).status).toBe(200);
+      expect((await call(locking, { secretKey: 'wrong' })).status).toBe(401);
+      const locked = await call(locking);
+      expect(locked.status).toBe(403);
+      expect(json(locked)).toMatchObject({ status: 403, error: 'Forbidden' });
+      expect(locking.refusedSignatures).toBe(2);
+    });
+
+    it('serves again once unlocked', async () => {
+      const locking = await startExtra({ lockAfterRefusals: 1 });
+      await call(locking, { secretKey: 'wrong' });
+      expect((await call(locking)).status).toBe(403);
+      locking.unlock();
+      expect((await call(locking)).status).toBe(200);
+    });
+
+    it('tells its own clock in the Date header', async () => {
+      clock = Date.UTC(2031, 0, 2, 3, 4, 5);
+      const reply = await call(sim, { signedAt: clock });
+      expect(reply.headers.date).toBe('Thu, 02 Jan 2031 03:04:05 GMT');
     });
 
     it('accepts only the new key pair after a rotation', async () => {
@@ -441,13 +504,13 @@ describe('CMS simulator', () => {
       ['a skill id as a string', query({ ccId: 1, vdn: 1, skillIds: [1, 2, '3'] }), 'skillIds[2]'],
     ];
 
-    it.each(invalid)('answers result code 0100001 naming the field for %s', async (_, body, field) => {
+    it.each(invalid)('answers result code 0100002 naming the field for %s', async (_, body, field) => {
       const reply = await call(sim, { body });
       expect(reply.status).toBe(200);
       const answer = json(reply);
-      expect(answer).toMatchObject({ result: '1', resultCode: '0100001' });
+      expect(answer).toMatchObject({ result: '1', resultCode: '0100002' });
       expect(String(answer.resultDesc).startsWith(`${field} `)).toBe(true);
-      expect(sim.requests.at(-1)).toMatchObject({ status: 200, resultCode: '0100001' });
+      expect(sim.requests.at(-1)).toMatchObject({ status: 200, resultCode: '0100002' });
     });
 
     it('accepts the smallest ids allowed', async () => {
@@ -636,7 +699,7 @@ describe('CMS simulator', () => {
       sim.inject({ kind: 'status', status: 500 });
       expect((await call(sim, { body, secretKey: 'wrong' })).status).toBe(401);
       expect(json(await call(sim, { body: query({ ccId: 0, vdn: 1, skillIds: [1] }) })).resultCode).toBe(
-        '0100001',
+        '0100002',
       );
       expect((await call(sim, { body })).status).toBe(500);
     });

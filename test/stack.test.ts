@@ -62,6 +62,7 @@ const CONFIGURED_PARAMS = {
   ccId: '1',
   vdn: '170',
   skillIds: '1-20,35',
+  cmsSignature: 'huawei-reference-millis',
   metricNamespace: NAMESPACE,
   logRetentionDays: '14',
   alarmMinCallsOffered: '25',
@@ -314,6 +315,13 @@ describe('functions', () => {
         SKILL_IDS: '1-20,35',
         CMS_TARGETS: '',
       });
+    }
+  });
+
+  it('both functions sign in the layout of the cmsSignature parameter, auto by default', () => {
+    for (const name of FUNCTIONS) {
+      expect(environmentOf(plain, name).CMS_SIGNATURE).toBe('auto');
+      expect(environmentOf(fleet, name).CMS_SIGNATURE).toBe('huawei-reference-millis');
     }
   });
 

@@ -42,5 +42,9 @@ describe('the local run', () => {
     expect(output).toContain('VDN total');
     expect(output).toContain('Health: CollectionSuccess ok');
     expect(output).toMatch(/run 2 at .*: 2 VDNs, 12\/13 skills/);
+    // The simulated CMS accepts another layout than the first guess: the negotiation shows, then the wallboard.
+    expect(output).toMatch(
+      /run 1 at .*\nsignature: CMS accepted the C2 signature layout empty-query-line-millis after refusing 1; set CMS_SIGNATURE=empty-query-line-millis to pin it/,
+    );
   });
 });

@@ -1,3 +1,4 @@
+import { resultCodeMeaning } from '../cms/result-codes.js';
 import {
   AppError,
   CmsError,
@@ -69,6 +70,7 @@ const UPSTREAM_MESSAGES: Readonly<Record<string, string>> = {
   CMS_TIMEOUT: 'CC-CMS did not answer in time',
   CMS_NETWORK_ERROR: 'CC-CMS could not be reached',
   CMS_UNAUTHORIZED: 'CC-CMS refused the credentials of this deployment',
+  CMS_IP_LOCKED: "CC-CMS has locked this deployment's IP address after refused signatures",
   CMS_PROTOCOL_ERROR: 'CC-CMS answered something other than the documented statistics',
   CMS_CREDENTIALS_UNAVAILABLE: 'the credentials for CC-CMS could not be loaded',
 };
@@ -116,7 +118,10 @@ export function errorAnswer(error: unknown, requestId?: string): ErrorAnswer {
     return answer(504, 'upstream', { code: error.code, message: upstreamMessage(error.code) }, requestId);
   if (error instanceof CmsResultError) {
     const cmsResultCode = cleanText(error.resultCode, 20);
-    const message = upstreamMessage(error.code, `CC-CMS refused the query with result code ${cmsResultCode}`);
+    const message = upstreamMessage(
+      error.code,
+      `CC-CMS refused the query with result code ${cmsResultCode} (${resultCodeMeaning(error.resultCode)})`,
+    );
     return answer(502, 'upstream', { code: error.code, message, cmsResultCode }, requestId);
   }
   if (error instanceof CmsHttpError) {

@@ -1,6 +1,9 @@
 import { parseArgs } from 'node:util';
 import { type CallStatsResult, CmsClient } from '../cms/client.js';
 import { staticCredentials } from '../cms/credentials.js';
+import { PROBE_EXIT_CODES, probeCms } from '../cms/probe.js';
+import { SIGNATURE_LAYOUT_NAMES } from '../cms/sign.js';
+import { MAX_REFUSED_SIGNATURES } from '../cms/signature-negotiation.js';
 import { type Env, loadCmsSettings } from '../config.js';
 import { AppError, ConfigError, ValidationError } from '../errors.js';
 import { ALL_METRICS, buildDatums } from '../metrics/datums.js';
@@ -12,21 +15,57 @@ import { cleanText } from '../text.js';
 
 const MAX_MESSAGE_CHARS = 1_000;
 
-const USAGE = 'usage: cms-skill-metrics query --skills 1-20,35 [--cc-id N] [--vdn N] [--json]';
+const USAGE = `usage: cms-skill-metrics probe [--cc-id N] [--vdn N] [--skills LIST] [--json]
+       cms-skill-metrics query --skills LIST [--cc-id N] [--vdn N] [--json]
+       cms-skill-metrics <command> --help`;
+
+const SHARED_HELP = `Environment: CMS_BASE_URL (https://host:port), CMS_ACCESS_KEY, CMS_SECRET_KEY, CMS_CA_FILE (PEM of a
+private CA, optional), CMS_TIMEOUT_MS, CC_ID / VDN / SKILL_IDS (defaults for the flags).`;
+
+const HELP: Readonly<Record<Command, string>> = {
+  probe: `usage: cms-skill-metrics probe [--cc-id N] [--vdn N] [--skills LIST] [--json]
+
+The first command to run against a real CMS. Checks, one line each: TCP to CMS_BASE_URL; TLS (certificate
+chain, host name, which CA trusts it); then at most ${MAX_REFUSED_SIGNATURES} signed requests, one per C2 signature layout in the
+order ${SIGNATURE_LAYOUT_NAMES.join(', ')}, stopping at the first CMS accepts; the offset
+between this machine's clock and CMS's; and what CMS answered for the skills asked (default: skill 1). The last
+line is the CMS_SIGNATURE setting to deploy with, or what to fix.
+
+Exit codes: 0 CMS accepted a layout and answered; 2 bad flags or configuration; 3 CMS unreachable; 4 TLS
+refused; 5 every signature layout refused (key pair or clock); 6 CMS has locked this IP (HTTP 403);
+7 wrong CTI version (0100003); 8 permission denied (0101003); 9 any other refusal or unexpected answer.
+--json prints one JSON document instead, with the same exit code.
+
+${SHARED_HELP}`,
+  query: `usage: cms-skill-metrics query --skills LIST [--cc-id N] [--vdn N] [--json]
+
+Reads the current 5-minute counters of the skills (LIST: 1-20,35) of one VDN and prints a table per skill with
+the KPIs, or one JSON document with --json. Signs in the layout CMS_SIGNATURE names (default auto: the client
+finds it, within ${MAX_REFUSED_SIGNATURES} refused signatures).
+
+Exit codes: 0 every skill answered; 1 CMS failed for some or all skills, or did not return some of them (a
+line per missing skill; --json carries an error field); 2 bad flags or configuration.
+
+${SHARED_HELP} CMS_SIGNATURE (auto or a layout).`,
+};
+
+type Command = 'probe' | 'query';
 
 export interface CliIo {
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
 }
 
-/**
- * Exit codes: 0 every skill answered; 1 CMS failed or left out skills (for some or all of them); 2 bad flags or
- * configuration.
- */
+/** Exit codes: see HELP; 2 is always bad flags or configuration. */
 export async function runCli(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
-  let request: QueryRequest;
+  const command = argv.find((arg) => !arg.startsWith('-'));
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.out(`${command === 'probe' || command === 'query' ? HELP[command] : USAGE}\n`);
+    return 0;
+  }
   try {
-    request = parseQueryRequest(argv, env);
+    if (command === 'probe') return await runProbe(parseProbeRequest(argv, env), io);
+    return await runQuery(parseQueryRequest(argv, env), io);
   } catch (error) {
     if (error instanceof AppError || error instanceof TypeError) {
       io.err(`cms-skill-metrics: ${error.message}\n${USAGE}\n`);
@@ -34,9 +73,42 @@ export async function runCli(argv: readonly string[], env: Env, io: CliIo): Prom
     }
     throw error;
   }
+}
+
+async function runProbe(request: QueryRequest, io: CliIo): Promise<number> {
+  const report = await probeCms({
+    baseUrl: request.cms.baseUrl,
+    caCertificate: request.cms.caCertificate,
+    credentials: { accessKey: request.accessKey, secretKey: request.secretKey },
+    query: request.query,
+    timeoutMs: request.cms.requestTimeoutMs,
+    maxResponseBytes: MAX_PROBE_RESPONSE_BYTES,
+  });
+  const exitCode = PROBE_EXIT_CODES[report.outcome];
+  if (request.json) {
+    io.out(`${JSON.stringify({ ...report, exitCode }, null, 2)}\n`);
+  } else {
+    for (const finding of report.findings) {
+      io.out(`${finding.ok ? 'ok  ' : 'FAIL'}  ${finding.step.padEnd(9)}  ${terminalSafe(finding.detail)}\n`);
+    }
+    io.out(`${terminalSafe(report.conclusion)}\n`);
+  }
+  return exitCode;
+}
+
+/** CMS text reaches the terminal: control characters could move the cursor or rewrite what was printed. */
+function terminalSafe(text: string): string {
+  return cleanText(text, MAX_MESSAGE_CHARS);
+}
+
+async function runQuery(request: QueryRequest, io: CliIo): Promise<number> {
   const client = new CmsClient({
     ...request.cms,
     credentials: staticCredentials({ accessKey: request.accessKey, secretKey: request.secretKey }),
+    log: {
+      debug: () => {},
+      warn: (message) => io.err(`cms-skill-metrics: note: ${message}\n`),
+    },
   });
   try {
     const started = Date.now();
@@ -91,6 +163,17 @@ function problemOf(result: CallStatsResult): { code: string; message: string } |
   return undefined;
 }
 
+/** A probe reads at most one answer per layout; far more than any answer for a handful of skills. */
+const MAX_PROBE_RESPONSE_BYTES = 4 * 1024 * 1024;
+
+function parseProbeRequest(argv: readonly string[], env: Env): QueryRequest {
+  const { values } = parseCommand(argv, 'probe');
+  return commonRequest(values, env, values.skills ?? env.SKILL_IDS ?? DEFAULT_PROBE_SKILLS);
+}
+
+/** Any one skill makes a valid signed request; whether it exists only changes how many skills come back. */
+const DEFAULT_PROBE_SKILLS = '1';
+
 interface QueryRequest {
   readonly cms: ReturnType<typeof loadCmsSettings>;
   readonly accessKey: string;
@@ -100,6 +183,13 @@ interface QueryRequest {
 }
 
 function parseQueryRequest(argv: readonly string[], env: Env): QueryRequest {
+  const { values } = parseCommand(argv, 'query');
+  const skillText = values.skills ?? env.SKILL_IDS;
+  if (!skillText) throw new ValidationError('--skills', 'is required (e.g. --skills 1-20,35)');
+  return commonRequest(values, env, skillText);
+}
+
+function parseCommand(argv: readonly string[], expected: Command) {
   const { positionals, values } = parseArgs({
     args: [...argv],
     allowPositionals: true,
@@ -111,16 +201,22 @@ function parseQueryRequest(argv: readonly string[], env: Env): QueryRequest {
       json: { type: 'boolean', default: false },
     },
   });
-  if (positionals.length !== 1 || positionals[0] !== 'query') {
+  if (positionals.length !== 1 || positionals[0] !== expected) {
     throw new ValidationError(
       'command',
       positionals.length === 0
-        ? 'missing (expected "query")'
-        : `unknown "${positionals.join(' ')}" (expected "query")`,
+        ? 'missing (expected "probe" or "query")'
+        : `unknown "${positionals.join(' ')}" (expected "probe" or "query")`,
     );
   }
-  const skillText = values.skills ?? env.SKILL_IDS;
-  if (!skillText) throw new ValidationError('--skills', 'is required (e.g. --skills 1-20,35)');
+  return { values };
+}
+
+function commonRequest(
+  values: ReturnType<typeof parseCommand>['values'],
+  env: Env,
+  skillText: string,
+): QueryRequest {
   let skillIds: number[];
   try {
     skillIds = parseSkillList(skillText);

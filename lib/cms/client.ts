@@ -4,17 +4,24 @@ import {
   CmsAuthError,
   CmsError,
   CmsHttpError,
+  CmsIpLockedError,
   CmsTimeoutError,
   CmsWindowError,
   ConfigError,
   ValidationError,
 } from '../errors.js';
+import type { Log } from '../log.js';
 import type { SkillStats } from '../model.js';
 import { windowStartProblem } from '../window.js';
 import { type CmsCredentials, type CredentialSource, sameKeyPair } from './credentials.js';
 import { batchSkillIds, type CallStatsQuery, validateCallStatsQuery } from './request.js';
 import { parseCallStatsResponse } from './response.js';
 import { signRequest } from './sign.js';
+import {
+  SignatureNegotiation,
+  type SignatureSetting,
+  type SignatureVerdict,
+} from './signature-negotiation.js';
 import { AgentPool, httpsPost } from './transport.js';
 
 export const CALL_STATS_PATH = '/rest/cmsapp/v1/openapi/skill/currentcallstateinfo';
@@ -37,6 +44,10 @@ export interface CmsClientOptions {
    * Deployments size it from the function memory (lib/config.ts).
    */
   readonly maxResponseBytes?: number | undefined;
+  /** CMS_SIGNATURE, default `auto`: find the layout CMS accepts, within the refused-signature budget. */
+  readonly signature?: SignatureSetting | undefined;
+  /** Where the layout `auto` settled on is reported, once per client. */
+  readonly log?: Pick<Log, 'debug' | 'warn'> | undefined;
   /** Injectable for tests: the clock for signing and for reading the deadline (epoch ms). */
   readonly now?: (() => number) | undefined;
   /** Injectable for tests: the backoff jitter, in [0, 1). */
@@ -106,6 +117,7 @@ export class CmsClient {
   readonly #random: () => number;
   readonly #limiter: Limiter;
   readonly #agents: AgentPool;
+  readonly #negotiation: SignatureNegotiation;
 
   constructor(options: CmsClientOptions) {
     this.#url = callStatsUrl(options.baseUrl);
@@ -127,6 +139,7 @@ export class CmsClient {
     this.#random = options.random ?? Math.random;
     this.#limiter = new Limiter(maxConcurrency);
     this.#agents = new AgentPool(maxConcurrency);
+    this.#negotiation = new SignatureNegotiation(options.signature ?? 'auto', options.log);
   }
 
   /**
@@ -146,10 +159,11 @@ export class CmsClient {
       try {
         await call.readCredentials();
       } catch (error) {
-        // Out of time before the first request: every batch is reported as timed out, like one CMS was slow for.
-        if (!(error instanceof CmsTimeoutError)) throw error;
-        const timedOut = batchSkillIds(validated.skillIds).map((skillIds) => ({ skillIds, ms: 0, error }));
-        return merge(validated, timedOut, 0);
+        // Stopped before the first request (out of time, or an IP lock another call met): every batch is
+        // reported with that cause, as if each had met it.
+        if (!(error instanceof CmsError && call.signal.aborted)) throw error;
+        const stopped = batchSkillIds(validated.skillIds).map((skillIds) => ({ skillIds, ms: 0, error }));
+        return merge(validated, stopped, 0);
       }
       const outcomes = await Promise.all(
         batchSkillIds(validated.skillIds).map((skillIds) => this.#batch(validated, skillIds, call)),
@@ -175,20 +189,28 @@ export class CmsClient {
     let failedAttempts = 0;
     let reauthenticated = false;
     for (;;) {
-      const credentials = call.credentials;
       let error: CmsError;
       try {
-        return outcome({ records: await this.#attempt(query, skillIds, credentials, call) });
+        return outcome({ records: await this.#attempt(query, skillIds, call, !reauthenticated) });
       } catch (caught) {
         if (!(caught instanceof CmsError)) throw caught;
         error = caught;
       }
-      if (error instanceof CmsAuthError && !reauthenticated) {
-        const refreshed = await call.refreshedAfter401(credentials);
-        if (refreshed instanceof CmsError) return outcome({ error: refreshed });
+      if (error instanceof CmsIpLockedError) {
+        // Every further request would be refused too and could prolong the lock: the call's other batches stop.
+        call.abort(error);
+        return outcome({ error });
+      }
+      if (error instanceof SignatureRefused) {
+        if (error.refresh !== 'notTried') reauthenticated = true;
+        if (error.refresh instanceof CmsError) return outcome({ error: error.refresh });
+        if (call.signal.aborted) return outcome({ error: this.#negotiation.refusedError() });
         // A rotated key pair gets one try of its own, outside the retry budget of the old one.
-        reauthenticated = true;
-        continue;
+        if (error.refresh === 'rotated' || this.#negotiation.mayTryAnotherLayout) continue;
+        // The call's other batches would be refused alike: each refusal brings CMS's IP lock closer.
+        const refused = this.#negotiation.refusedError();
+        call.abort(refused);
+        return outcome({ error: refused });
       }
       failedAttempts += 1;
       if (!error.retryable || failedAttempts >= this.#maxAttempts || call.signal.aborted) {
@@ -200,38 +222,66 @@ export class CmsClient {
     }
   }
 
+  /** `mayRefresh`: whether a 401 may re-read the key pair (once per batch). */
   #attempt(
     query: CallStatsQuery,
     skillIds: readonly number[],
-    credentials: CmsCredentials,
     call: Call,
+    mayRefresh: boolean,
   ): Promise<SkillStats[]> {
     return this.#limiter.run(async () => {
-      // Signed afresh for every attempt: the server refuses stale timestamps.
-      const body = JSON.stringify({ ccId: query.ccId, vdn: query.vdn, skillIds });
-      const headers = signRequest({
-        accessKey: credentials.accessKey,
-        secretKey: credentials.secretKey,
-        url: this.#url,
-        body,
-        at: new Date(this.#now()),
-      });
-      call.requests += 1;
-      const answer = await httpsPost({
-        url: this.#url,
-        headers,
-        body,
-        agent: this.#agents.agentFor([this.#caCertificate, credentials.caCertificate]),
-        timeoutMs: this.#requestTimeoutMs,
-        signal: call.signal,
-        maxResponseBytes: this.#maxResponseBytes,
-      });
-      if (answer.status === 401) throw new CmsAuthError();
-      if (answer.status !== 200) throw new CmsHttpError(answer.status);
-      return parseCallStatsResponse(answer.body);
+      const turn = await this.#negotiation.turn(call.signal);
+      // Read only now: a batch that waited for its turn signs with a key pair refreshed meanwhile.
+      const credentials = call.credentials;
+      let verdict: SignatureVerdict = 'unknown';
+      try {
+        // Signed afresh for every attempt: the server refuses stale timestamps.
+        const body = JSON.stringify({ ccId: query.ccId, vdn: query.vdn, skillIds });
+        const headers = signRequest({
+          accessKey: credentials.accessKey,
+          secretKey: credentials.secretKey,
+          url: this.#url,
+          body,
+          at: new Date(this.#now()),
+          layout: turn.layout,
+        });
+        call.requests += 1;
+        const answer = await httpsPost({
+          url: this.#url,
+          headers,
+          body,
+          agent: this.#agents.agentFor([this.#caCertificate, credentials.caCertificate]),
+          timeoutMs: this.#requestTimeoutMs,
+          signal: call.signal,
+          maxResponseBytes: this.#maxResponseBytes,
+        });
+        if (answer.status === 401) {
+          // Re-read while this request still holds its turn, so that the next request signs with what was found.
+          const refresh = mayRefresh ? await call.refreshedAfter401(credentials) : 'notTried';
+          verdict = refresh === 'rotated' ? 'refusedKeyPair' : 'refused';
+          throw new SignatureRefused(refresh);
+        }
+        // Any other answer from CMS itself means the signature passed, whatever CMS then made of the query.
+        if (answer.status === 200) verdict = 'accepted';
+        if (answer.status === 403) throw new CmsIpLockedError();
+        if (answer.status !== 200) throw new CmsHttpError(answer.status);
+        return parseCallStatsResponse(answer.body);
+      } finally {
+        turn.settle(verdict);
+      }
     }, call.signal);
   }
 }
+
+/** HTTP 401 itself, before the client decides what to try next and which error to report. */
+class SignatureRefused extends CmsAuthError {
+  constructor(readonly refresh: RefreshOutcome | 'notTried') {
+    super();
+  }
+}
+
+/** What re-reading the key pair after a 401 found: a new pair, the same pair, or a failure to read it. */
+type RefreshOutcome = 'rotated' | 'unchanged' | CmsError;
 
 /** Throws the first failure's error, for all-or-nothing callers. */
 export function throwIfFailed(result: CallStatsResult): CallStatsResult {
@@ -290,12 +340,14 @@ class Call {
   }
 
   /**
-   * After a 401 with `used`: the refreshed pair if it differs (and is worth a retry), else the final error.
-   * The refresh runs once per call, however many batches were refused.
+   * After a 401 with `used`: whether the source now holds another pair (worth a retry; it becomes the call's
+   * pair), or the error if the source could not be read. The refresh runs once per call, however many batches
+   * were refused.
    */
-  async refreshedAfter401(used: CmsCredentials): Promise<CmsCredentials | CmsError> {
+  async refreshedAfter401(used: CmsCredentials): Promise<RefreshOutcome> {
+    // A pair already refreshed by another call of this process counts as the rotation: no second read.
     this.#refresh ??= untilAborted(
-      this.source.refresh(this.signal),
+      this.#latest(used),
       this.signal,
       'the deadline passed while the CMS credentials were being read again',
     ).then(
@@ -303,11 +355,21 @@ class Call {
         this.#credentials = fresh;
         return fresh;
       },
-      (error: unknown) => (error instanceof CmsTimeoutError ? error : new CmsAuthError({ cause: error })),
+      (error: unknown) => (error instanceof CmsError ? error : new CmsAuthError(undefined, { cause: error })),
     );
     const fresh = await this.#refresh;
     if (fresh instanceof CmsError) return fresh;
-    return sameKeyPair(fresh, used) ? new CmsAuthError() : fresh;
+    return sameKeyPair(fresh, used) ? 'unchanged' : 'rotated';
+  }
+
+  async #latest(used: CmsCredentials): Promise<CmsCredentials> {
+    const current = await this.source.current(this.signal);
+    return sameKeyPair(current, used) ? this.source.refresh(this.signal) : current;
+  }
+
+  /** Stops the call's other batches with `reason` as their error. */
+  abort(reason: CmsError): void {
+    this.#controller.abort(reason);
   }
 
   dispose(): void {
@@ -316,7 +378,11 @@ class Call {
   }
 
   readonly #onCallerAbort = (): void => {
-    this.#controller.abort(new CmsTimeoutError('the caller cancelled the request to CMS'));
+    // A caller that stops the call for a CMS reason (an IP lock found by another call) passes that reason on.
+    const reason: unknown = this.#callerSignal?.reason;
+    this.#controller.abort(
+      reason instanceof CmsError ? reason : new CmsTimeoutError('the caller cancelled the request to CMS'),
+    );
   };
 }
 
@@ -375,10 +441,20 @@ function refuseImplausibleWindows(result: CallStatsResult, now: number): CallSta
   return result;
 }
 
-/** `work`'s outcome, or a CmsTimeoutError saying `what` as soon as `signal` aborts. */
+/**
+ * `work`'s outcome, or as soon as `signal` aborts its reason: a CmsTimeoutError saying `what` when the deadline
+ * passed, the CMS failure that stopped the call (an IP lock) otherwise.
+ */
 function untilAborted<T>(work: Promise<T>, signal: AbortSignal, what: string): Promise<T> {
   return new Promise((resolve, reject) => {
-    const onAbort = (): void => reject(new CmsTimeoutError(what));
+    const onAbort = (): void => {
+      const reason: unknown = signal.reason;
+      reject(
+        reason instanceof CmsError && !(reason instanceof CmsTimeoutError)
+          ? reason
+          : new CmsTimeoutError(what),
+      );
+    };
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
     work.then(
@@ -413,7 +489,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
   });
 }
 
-function callStatsUrl(baseUrl: string): URL {
+export function callStatsUrl(baseUrl: string): URL {
   let base: URL;
   try {
     base = new URL(baseUrl);

@@ -2,14 +2,14 @@ import { CmsProtocolError, CmsResultError } from '../errors.js';
 import { CMS_LIMITS, COUNTERS, type CounterName, type SkillStats } from '../model.js';
 import { cleanText } from '../text.js';
 import { describeValue } from './request.js';
-
-export const SUCCESS_RESULT_CODE = '0100000';
+import { SUCCESS_RESULT_CODE } from './result-codes.js';
 
 /** Result codes are seven digits; a server that sends them as JSON numbers loses the leading zero. */
 const RESULT_CODE_DIGITS = 7;
-const MAX_RESULT_TEXT_CHARS = 300;
-/** Longer than any published code; a server's text in this field must not make every message that long. */
+/** The older `result` field, which servers of 8.13 and earlier send without `resultCode`. */
+const LEGACY_SUCCESS_RESULT = '0';
 const MAX_RESULT_CODE_CHARS = 20;
+const MAX_RESULT_TEXT_CHARS = 300;
 const MAX_EXCERPT_CHARS = 60;
 
 /**
@@ -25,7 +25,9 @@ export function parseCallStatsResponse(body: string): SkillStats[] {
     throw new CmsProtocolError(`CMS answered ${describeValue(document)} where a JSON object was expected`);
   }
   const fields = document as Record<string, unknown>;
-  checkResultCode(fields.resultCode, fields.resultDesc);
+  if (fields.resultCode === undefined && fields.result !== undefined)
+    checkLegacyResult(fields.result, fields.resultDesc);
+  else checkResultCode(fields.resultCode, fields.resultDesc);
 
   const records = Array.isArray(fields.resultDesc)
     ? fields.resultDesc
@@ -57,10 +59,27 @@ function parseJson(body: string): unknown {
   }
 }
 
+/**
+ * On failure `resultDesc` is the server's text: shown cleaned of control characters, clipped and redacted, or
+ * not at all. A result code gets the same treatment: a server's text in that field must not reach a terminal
+ * or make every message as long as it is.
+ */
+function failureText(desc: unknown, max = MAX_RESULT_TEXT_CHARS): string {
+  return typeof desc === 'string' ? cleanText(redact(desc), max).trim() : '';
+}
+
+function checkLegacyResult(result: unknown, desc: unknown): void {
+  if (result === LEGACY_SUCCESS_RESULT || result === Number(LEGACY_SUCCESS_RESULT)) return;
+  if ((typeof result === 'string' && result.trim() !== '') || typeof result === 'number') {
+    throw new CmsResultError(failureText(String(result), MAX_RESULT_CODE_CHARS), failureText(desc));
+  }
+  throw new CmsProtocolError(`CMS answered result ${describeValue(result)}, expected "0" or a failure code`);
+}
+
 function checkResultCode(code: unknown, desc: unknown): void {
   if (code === SUCCESS_RESULT_CODE || code === Number(SUCCESS_RESULT_CODE)) return;
-  const text = typeof desc === 'string' ? cleanText(redact(desc), MAX_RESULT_TEXT_CHARS).trim() : '';
-  const codeText = typeof code === 'string' ? cleanText(redact(code), MAX_RESULT_CODE_CHARS).trim() : '';
+  const text = failureText(desc);
+  const codeText = failureText(code, MAX_RESULT_CODE_CHARS);
   if (codeText !== '') throw new CmsResultError(codeText, text);
   if (typeof code === 'number' && Number.isSafeInteger(code) && code >= 0) {
     throw new CmsResultError(String(code).padStart(RESULT_CODE_DIGITS, '0'), text);

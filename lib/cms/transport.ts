@@ -1,7 +1,7 @@
 import type { ClientRequest } from 'node:http';
 import { Agent, request } from 'node:https';
 import { createSecureContext, rootCertificates } from 'node:tls';
-import { type CmsError, CmsNetworkError, CmsProtocolError, CmsTimeoutError } from '../errors.js';
+import { CmsError, CmsNetworkError, CmsProtocolError, CmsTimeoutError } from '../errors.js';
 
 /**
  * One HTTPS POST with a hard time limit and a capped body. Every failure comes out as a CmsError; none of them
@@ -24,6 +24,8 @@ export interface HttpsPost {
 export interface HttpsAnswer {
   readonly status: number;
   readonly body: string;
+  /** The server's `Date` header, the only view of its clock. */
+  readonly date: string | undefined;
 }
 
 export function httpsPost(post: HttpsPost): Promise<HttpsAnswer> {
@@ -74,7 +76,7 @@ export function httpsPost(post: HttpsPost): Promise<HttpsAnswer> {
           const body = decodeUtf8(Buffer.concat(chunks, size));
           if (body === undefined)
             fail(new CmsProtocolError(`CMS answered a body that is not UTF-8 (HTTP ${status})`));
-          else settle(() => resolve({ status, body }));
+          else settle(() => resolve({ status, body, date: res.headers.date }));
         });
         res.on('error', (error) => fail(connectionError(post.url, error)));
         // 'close' before 'end' means the server went away in the middle of the body.
@@ -103,8 +105,10 @@ export function httpsPost(post: HttpsPost): Promise<HttpsAnswer> {
   });
 }
 
-function abortError(signal: AbortSignal): CmsTimeoutError {
+/** A CmsError reason (the deadline, an IP lock found by another request) is the attempt's own error. */
+function abortError(signal: AbortSignal): CmsError {
   const reason: unknown = signal.reason;
+  if (reason instanceof CmsError) return reason;
   return new CmsTimeoutError(reason instanceof Error ? reason.message : 'the request was cancelled');
 }
 
@@ -140,9 +144,14 @@ const CERTIFICATE_REFUSALS: Readonly<Record<string, string>> = {
  * A refused certificate will be refused again on retry, so it is final; anything else on the wire (refused,
  * reset, DNS, a stale keep-alive socket) may pass on the next attempt.
  */
+/** What an operator can make of a certificate refusal with this error code; undefined for other errors. */
+export function certificateRefusal(code: string | undefined): string | undefined {
+  return code === undefined ? undefined : CERTIFICATE_REFUSALS[code];
+}
+
 export function connectionError(url: URL, error: Error): CmsNetworkError {
   const code = (error as NodeJS.ErrnoException).code;
-  const refusal = code === undefined ? undefined : CERTIFICATE_REFUSALS[code];
+  const refusal = certificateRefusal(code);
   if (refusal !== undefined) {
     return new CmsNetworkError(
       `CMS at ${url.host}: the TLS certificate was refused: ${refusal} [${code}] ${error.message}`,

@@ -2,6 +2,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CmsClient } from '../cms/client.js';
 import type { CredentialSource } from '../cms/credentials.js';
 import { type Env, loadCmsSettings, loadSecretSettings } from '../config.js';
+import type { Log } from '../log.js';
 import { SecretsManagerCredentials } from '../secrets.js';
 
 export interface CmsWiring {
@@ -10,8 +11,11 @@ export interface CmsWiring {
   readonly credentials?: CredentialSource;
 }
 
-/** The CMS client both handlers use: settings from the environment, key pair from Secrets Manager. */
-export function createCmsClientFromEnv(env: Env, wiring: CmsWiring = {}): CmsClient {
+/**
+ * The CMS client both handlers use: settings from the environment, key pair from Secrets Manager; `log` hears
+ * which signature layout CMS accepted.
+ */
+export function createCmsClientFromEnv(env: Env, wiring: CmsWiring, log: Log): CmsClient {
   const settings = loadCmsSettings(env);
   const credentials =
     wiring.credentials ??
@@ -19,5 +23,5 @@ export function createCmsClientFromEnv(env: Env, wiring: CmsWiring = {}): CmsCli
       client: wiring.secretsManager ?? new SecretsManagerClient({}),
       ...loadSecretSettings(env),
     });
-  return new CmsClient({ ...settings, credentials });
+  return new CmsClient({ ...settings, credentials, log });
 }

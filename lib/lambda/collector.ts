@@ -56,12 +56,12 @@ export type CollectorHandler = (
 /** Everything is built once per container (cold start); each invocation only runs the collection. */
 export function createCollectorHandler(env: Env, deps: CollectorHandlerDeps = {}): CollectorHandler {
   const config = loadCollectorConfig(env);
-  const cms = createCmsClientFromEnv(env, deps);
+  const log = deps.log ?? createLogger(env);
+  const cms = createCmsClientFromEnv(env, deps, log);
   const sink = createSink(optionalChoice(env, 'METRICS_SINK', SINK_KINDS, 'cloudwatch'), {
     namespace: config.namespace,
     ...(deps.cloudWatch ? { cloudWatch: deps.cloudWatch } : {}),
   });
-  const log = deps.log ?? createLogger(env);
   return async (event, context) =>
     runCollection(
       { cms, sink, log },

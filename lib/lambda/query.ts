@@ -38,9 +38,10 @@ export interface QueryHandlerDeps extends CmsWiring {
 /** Configuration is validated and the CMS client built once per container (cold start), not per request. */
 export function createQueryHandler(env: Env, deps: QueryHandlerDeps = {}): QueryHandler {
   const config = loadQueryConfig(env);
+  const log = deps.log ?? createLogger(env);
   return createQueryService(config, {
-    cms: deps.cms ?? createCmsClientFromEnv(env, deps),
-    log: deps.log ?? createLogger(env),
+    cms: deps.cms ?? createCmsClientFromEnv(env, deps, log),
+    log,
     now: deps.now ?? Date.now,
   });
 }

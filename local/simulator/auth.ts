@@ -1,5 +1,11 @@
 import { timingSafeEqual } from 'node:crypto';
-import { authorization, parseAuthorization, SIGNED_HEADER_LIST } from '../../lib/cms/sign.js';
+import {
+  authorization,
+  c2Timestamp,
+  parseAuthorization,
+  SIGNED_HEADER_LIST,
+  type SignatureLayout,
+} from '../../lib/cms/sign.js';
 
 /**
  * The server side of the C2 signature: recompute it over the bytes actually received and compare. Outcomes
@@ -26,6 +32,7 @@ export type AuthFailure =
   | 'unknownAccessKey'
   | 'unexpectedSignedHeaders'
   | 'clockSkew'
+  | 'timestampForm'
   | 'missingSignedHeader'
   | 'badSignature';
 
@@ -52,6 +59,7 @@ export function verifySignature(
   credentials: Credentials,
   now: number,
   maxClockSkewMs: number,
+  layout: SignatureLayout,
 ): AuthOutcome {
   const header = request.headers.authorization;
   if (typeof header !== 'string' || header === '') {
@@ -64,9 +72,16 @@ export function verifySignature(
   if (parsed.accessKey !== credentials.accessKey) return fail('unknownAccessKey');
   if (parsed.signedHeaders !== SIGNED_HEADER_LIST) return fail('unexpectedSignedHeaders');
   const signedAt = Date.parse(parsed.timestamp);
-  // Date.parse accepts impossible dates such as Feb 30 by rolling over; the round trip rejects them.
-  if (Number.isNaN(signedAt) || new Date(signedAt).toISOString() !== parsed.timestamp) {
-    return fail('malformedAuthorization');
+  // Date.parse accepts impossible dates such as Feb 30 by rolling over; the round trip rejects them. A CMS reads
+  // one timestamp form only, so the other form is refused like any unreadable timestamp.
+  if (Number.isNaN(signedAt)) return fail('malformedAuthorization');
+  if (c2Timestamp(new Date(signedAt), layout) !== parsed.timestamp) {
+    const otherForm = { ...layout, milliseconds: !layout.milliseconds };
+    return fail(
+      c2Timestamp(new Date(signedAt), otherForm) === parsed.timestamp
+        ? 'timestampForm'
+        : 'malformedAuthorization',
+    );
   }
   if (Math.abs(now - signedAt) > maxClockSkewMs) return fail('clockSkew');
 
@@ -77,15 +92,18 @@ export function verifySignature(
     signedHeaders[name] = value;
   }
   const queryStart = request.target.indexOf('?');
-  const expected = authorization({
-    accessKey: parsed.accessKey,
-    secretKey: credentials.secretKey,
-    timestamp: parsed.timestamp,
-    method: request.method,
-    path: queryStart < 0 ? request.target : request.target.slice(0, queryStart),
-    query: queryStart < 0 ? '' : request.target.slice(queryStart),
-    headers: signedHeaders,
-    body: request.body,
-  });
+  const expected = authorization(
+    {
+      accessKey: parsed.accessKey,
+      secretKey: credentials.secretKey,
+      timestamp: parsed.timestamp,
+      method: request.method,
+      path: queryStart < 0 ? request.target : request.target.slice(0, queryStart),
+      query: queryStart < 0 ? '' : request.target.slice(queryStart),
+      headers: signedHeaders,
+      body: request.body,
+    },
+    layout,
+  );
   return sameText(expected, header) ? { ok: true, accessKey: parsed.accessKey } : fail('badSignature');
 }

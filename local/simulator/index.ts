@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { SIGNATURE_LAYOUTS, type SignatureLayoutName } from '../../lib/cms/sign.js';
 import { createCertificateAuthority } from '../tls.js';
 import type { Credentials } from './auth.js';
 import { type FaultOptions, FaultQueue, type SimFault } from './faults.js';
@@ -33,6 +34,13 @@ export interface CmsSimulatorOptions {
   absentSkillIds?: Iterable<number>;
   /** Default 15 minutes. */
   maxClockSkewMs?: number;
+  /** The one C2 signature layout this CMS accepts; default `huawei-reference`, Huawei's reference code. */
+  signatureLayout?: SignatureLayoutName;
+  /**
+   * Refused signatures after which the caller's IP is locked: every request then gets HTTP 403 until unlock().
+   * Default: never.
+   */
+  lockAfterRefusals?: number | undefined;
   /** SANs of the server certificate, default ['127.0.0.1', 'localhost']. */
   certificateHosts?: string[];
   /** Default 'both', as CMS 8.14+. */
@@ -51,6 +59,10 @@ export interface CmsSimulator {
   readonly caCertificate: string;
   /** Every request received, in order. */
   readonly requests: readonly SimRequestRecord[];
+  /** Signatures refused so far (HTTP 401 answers). */
+  readonly refusedSignatures: number;
+  /** Lifts an IP lock and forgets the refused signatures, as a CMS administrator would. */
+  unlock(): void;
   /** "Rotates" the key pair: from now on only this pair is accepted. */
   setCredentials(accessKey: string, secretKey: string): void;
   /**
@@ -79,6 +91,9 @@ export async function startCmsSimulator(options: CmsSimulatorOptions = {}): Prom
   const maxClockSkewMs = options.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS;
   if (!(maxClockSkewMs >= 0)) throw new RangeError('maxClockSkewMs must be ≥ 0');
   const maxRecordedRequests = options.maxRecordedRequests ?? Number.POSITIVE_INFINITY;
+  const lockAfterRefusals = options.lockAfterRefusals ?? Number.POSITIVE_INFINITY;
+  if (!(lockAfterRefusals >= 1)) throw new RangeError('lockAfterRefusals must be ≥ 1');
+  let refusedSignatures = 0;
   if (!(maxRecordedRequests >= 0)) throw new RangeError('maxRecordedRequests must be ≥ 0');
   let credentials = checkCredentials(
     options.accessKey ?? DEFAULT_CREDENTIALS.accessKey,
@@ -96,6 +111,11 @@ export async function startCmsSimulator(options: CmsSimulatorOptions = {}): Prom
     now,
     credentials: () => credentials,
     maxClockSkewMs,
+    signatureLayout: SIGNATURE_LAYOUTS[options.signatureLayout ?? 'huawei-reference'],
+    refuseSignature: () => {
+      refusedSignatures += 1;
+    },
+    locked: () => refusedSignatures >= lockAfterRefusals,
     faults,
     responseFields: options.responseFields ?? 'both',
     statsTexts: (query, at) =>
@@ -127,6 +147,12 @@ export async function startCmsSimulator(options: CmsSimulatorOptions = {}): Prom
     caCertificate: authority.certificate,
     get requests() {
       return requests;
+    },
+    get refusedSignatures() {
+      return refusedSignatures;
+    },
+    unlock() {
+      refusedSignatures = 0;
     },
     setCredentials(accessKey, secretKey) {
       credentials = checkCredentials(accessKey, secretKey);

@@ -1,10 +1,7 @@
+import { SUCCESS_RESULT_CODE } from '../../lib/cms/result-codes.js';
 import type { CmsSkillRecord } from './traffic.js';
 
 /** Response bodies of the simulated endpoint, normal and deliberately broken. */
-
-export const SUCCESS_CODE = '0100000';
-/** The simulator's failure code for a request body that breaks the API's rules. */
-export const INVALID_PARAMETER_CODE = '0100001';
 
 /** Which statistics arrays a success carries: CMS 8.14+ sends both, older versions only `resultDatas`. */
 export type ResponseFields = 'both' | 'resultDesc' | 'resultDatas';
@@ -14,16 +11,29 @@ export function successBody(recordTexts: readonly string[], fields: ResponseFiel
   const list = `[${recordTexts.join(',')}]`;
   const datas = fields === 'resultDesc' ? '' : `,"resultDatas":${list}`;
   const desc = fields === 'resultDatas' ? '' : `,"resultDesc":${list}`;
-  return `{"result":"0","resultCode":"${SUCCESS_CODE}"${datas}${desc}}`;
+  return `{"result":"0","resultCode":"${SUCCESS_RESULT_CODE}"${datas}${desc}}`;
 }
 
 export function failureBody(code: string, text: string): string {
-  return JSON.stringify({ result: code === SUCCESS_CODE ? '0' : '1', resultCode: code, resultDesc: text });
+  return JSON.stringify({
+    result: code === SUCCESS_RESULT_CODE ? '0' : '1',
+    resultCode: code,
+    resultDesc: text,
+  });
 }
 
 /** A short JSON body for answers that carry no CMS result (401, 404, 405, 413, injected statuses). */
 export function errorBody(message: string): string {
   return JSON.stringify({ message });
+}
+
+/** The documented shape of CMS's 403 once it has locked the caller's IP. */
+export function ipLockedBody(): string {
+  return JSON.stringify({
+    status: 403,
+    error: 'Forbidden',
+    message: 'the IP address is locked after too many authentication failures',
+  });
 }
 
 /** What a misconfigured proxy in front of CMS answers: a page, not JSON. */

@@ -1,15 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CONTENT_TYPE } from '../../lib/cms/sign.js';
+import { INVALID_PARAMETER_RESULT_CODE, SUCCESS_RESULT_CODE } from '../../lib/cms/result-codes.js';
+import { CONTENT_TYPE, type SignatureLayout } from '../../lib/cms/sign.js';
 import { type Credentials, claimedAccessKey, verifySignature } from './auth.js';
 import type { FaultQueue, SimFault } from './faults.js';
 import {
   errorBody,
   failureBody,
-  INVALID_PARAMETER_CODE,
+  ipLockedBody,
   MALFORMED_BODY,
   padBody,
   type ResponseFields,
-  SUCCESS_CODE,
   startTimeBody,
   successBody,
   truncate,
@@ -39,6 +39,12 @@ export interface HandlerContext {
   now(): number;
   credentials(): Credentials;
   readonly maxClockSkewMs: number;
+  /** The one signature layout this CMS accepts. */
+  readonly signatureLayout: SignatureLayout;
+  /** Counts a refused signature towards the IP lock. */
+  refuseSignature(): void;
+  /** Whether the caller is locked out: HTTP 403 to everything. */
+  locked(): boolean;
   readonly faults: FaultQueue;
   readonly responseFields: ResponseFields;
   /** Serialized statistics of the query's skills at `at`: requested order, duplicates and absent skills dropped. */
@@ -120,7 +126,7 @@ function successAnswer(
   const plain = () => successBody(context.statsTexts(query, at), context.responseFields);
   const ok = (body: string): Answer => ({
     status: 200,
-    resultCode: SUCCESS_CODE,
+    resultCode: SUCCESS_RESULT_CODE,
     send: (response) => send(response, 200, body),
   });
   switch (fault?.kind) {
@@ -130,7 +136,7 @@ function successAnswer(
       const body = plain();
       return {
         status: 200,
-        resultCode: SUCCESS_CODE,
+        resultCode: SUCCESS_RESULT_CODE,
         send: (response) => context.schedule(fault.ms, () => send(response, 200, body)),
       };
     }
@@ -191,6 +197,11 @@ function unauthorized(): Answer {
   };
 }
 
+/** What CMS answers once it has locked the caller's IP after too many refused signatures. */
+function ipLocked(): Answer {
+  return { status: 403, resultCode: undefined, send: (response) => send(response, 403, ipLockedBody()) };
+}
+
 export function createRequestHandler(
   context: HandlerContext,
 ): (request: IncomingMessage, response: ServerResponse) => void {
@@ -204,6 +215,8 @@ export function createRequestHandler(
 }
 
 async function handle(context: HandlerContext, request: IncomingMessage, response: ServerResponse) {
+  // The simulator's clock, not the machine's: clients read CMS's clock from this header.
+  response.setHeader('Date', new Date(context.now()).toUTCString());
   const target = request.url ?? '/';
   const path = target.split('?', 1)[0];
   const accessKey = claimedAccessKey(request.headers);
@@ -257,21 +270,27 @@ async function handle(context: HandlerContext, request: IncomingMessage, respons
     answer.send(response);
   };
 
+  if (context.locked()) {
+    finish(ipLocked(), undefined, undefined);
+    return;
+  }
   const auth = verifySignature(
     { method: request.method, target, headers: request.headers, body: read.body },
     context.credentials(),
     at,
     context.maxClockSkewMs,
+    context.signatureLayout,
   );
   if (!auth.ok) {
+    context.refuseSignature();
     finish(unauthorized(), undefined, undefined);
     return;
   }
   const validation = validateQuery(read.body);
   if (!validation.ok) {
-    const body = failureBody(INVALID_PARAMETER_CODE, validation.message);
+    const body = failureBody(INVALID_PARAMETER_RESULT_CODE, validation.message);
     finish(
-      { status: 200, resultCode: INVALID_PARAMETER_CODE, send: (res) => send(res, 200, body) },
+      { status: 200, resultCode: INVALID_PARAMETER_RESULT_CODE, send: (res) => send(res, 200, body) },
       undefined,
       undefined,
     );

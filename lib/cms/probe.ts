@@ -1,0 +1,371 @@
+import { X509Certificate } from 'node:crypto';
+import { Agent } from 'node:https';
+import { isIP, type Socket, connect as tcpConnect } from 'node:net';
+import {
+  createSecureContext,
+  type DetailedPeerCertificate,
+  type TLSSocket,
+  connect as tlsConnect,
+} from 'node:tls';
+import { CmsError, CmsProtocolError, CmsResultError } from '../errors.js';
+import { callStatsUrl } from './client.js';
+import type { CmsCredentials } from './credentials.js';
+import type { CallStatsQuery } from './request.js';
+import { parseCallStatsResponse } from './response.js';
+import { PERMISSION_RESULT_CODE, WRONG_CTI_VERSION_RESULT_CODE } from './result-codes.js';
+import { SIGNATURE_LAYOUT_NAMES, SIGNATURE_LAYOUTS, type SignatureLayoutName, signRequest } from './sign.js';
+import { MAX_REFUSED_SIGNATURES } from './signature-negotiation.js';
+import { certificateRefusal, httpsPost, trustedCertificates } from './transport.js';
+
+/**
+ * The operator's first check of a real CMS, step by step: TCP, TLS (chain, host name, which CA), then one signed
+ * request per signature layout until CMS accepts one (never more than the client itself may be refused), and a
+ * verdict that says what to fix or which CMS_SIGNATURE to set.
+ */
+
+export type ProbeOutcome =
+  | 'accepted'
+  | 'unreachable'
+  | 'tlsRefused'
+  | 'everyLayoutRefused'
+  | 'ipLocked'
+  | 'wrongCtiVersion'
+  | 'permissionDenied'
+  | 'queryRefused'
+  | 'unexpectedAnswer';
+
+/** The process exit code of each outcome (2 is kept for bad flags or configuration). */
+export const PROBE_EXIT_CODES: Readonly<Record<ProbeOutcome, number>> = {
+  accepted: 0,
+  unreachable: 3,
+  tlsRefused: 4,
+  everyLayoutRefused: 5,
+  ipLocked: 6,
+  wrongCtiVersion: 7,
+  permissionDenied: 8,
+  queryRefused: 9,
+  unexpectedAnswer: 9,
+};
+
+export interface ProbeFinding {
+  readonly step: 'tcp' | 'tls' | 'signature' | 'clock' | 'query';
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+export interface ProbeReport {
+  readonly outcome: ProbeOutcome;
+  readonly findings: readonly ProbeFinding[];
+  /** The layout CMS accepted, when one was. */
+  readonly signatureLayout: SignatureLayoutName | undefined;
+  /** Local clock minus CMS's (from its Date header, so ±1 s), when CMS answered at all. */
+  readonly clockOffsetMs: number | undefined;
+  readonly signaturesRefused: number;
+  /** The verdict in one line: the setting to use, or what to fix. */
+  readonly conclusion: string;
+}
+
+export interface ProbeOptions {
+  readonly baseUrl: string;
+  /** PEM bundle from CMS_CA_FILE, trusted in addition to the public roots. */
+  readonly caCertificate: string | undefined;
+  readonly credentials: CmsCredentials;
+  readonly query: CallStatsQuery;
+  /** Limit of each step. */
+  readonly timeoutMs: number;
+  readonly maxResponseBytes: number;
+  readonly now?: () => number;
+}
+
+export async function probeCms(options: ProbeOptions): Promise<ProbeReport> {
+  const url = callStatsUrl(options.baseUrl);
+  const now = options.now ?? Date.now;
+  const findings: ProbeFinding[] = [];
+  const note = (step: ProbeFinding['step'], ok: boolean, detail: string): void => {
+    findings.push({ step, ok, detail });
+  };
+  const stop = (
+    outcome: ProbeOutcome,
+    conclusion: string,
+    extra: Partial<Pick<ProbeReport, 'signatureLayout' | 'clockOffsetMs' | 'signaturesRefused'>> = {},
+  ): ProbeReport => ({
+    outcome,
+    findings,
+    signatureLayout: undefined,
+    clockOffsetMs: undefined,
+    signaturesRefused: 0,
+    conclusion,
+    ...extra,
+  });
+
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const port = Number(url.port || 443);
+  const tcp = await reach(host, port, options.timeoutMs);
+  if (tcp.error !== undefined) {
+    note('tcp', false, `cannot connect to ${url.host}: ${tcp.error}`);
+    return stop(
+      'unreachable',
+      `CMS is unreachable at ${url.host}: check CMS_BASE_URL, routing and firewalls`,
+    );
+  }
+  note('tcp', true, `connected to ${url.host} in ${tcp.ms} ms`);
+
+  const ca = trustedCertificates([options.caCertificate]);
+  const tls = await handshake(host, port, ca, options.timeoutMs);
+  if ('error' in tls) {
+    note('tls', false, tls.error);
+    return stop('tlsRefused', `TLS to ${url.host} was refused: ${tls.error}`);
+  }
+  for (const detail of describeChain(tls, host, options.caCertificate)) note('tls', true, detail);
+
+  const agent = new Agent({
+    keepAlive: false,
+    ...(ca === undefined ? {} : { secureContext: createSecureContext({ ca }) }),
+  });
+  try {
+    let refused = 0;
+    let clockOffsetMs: number | undefined;
+    const body = JSON.stringify(options.query);
+    for (const layoutName of SIGNATURE_LAYOUT_NAMES.slice(0, MAX_REFUSED_SIGNATURES)) {
+      let answer: Awaited<ReturnType<typeof httpsPost>>;
+      try {
+        answer = await httpsPost({
+          url,
+          headers: signRequest({
+            ...options.credentials,
+            url,
+            body,
+            at: new Date(now()),
+            layout: SIGNATURE_LAYOUTS[layoutName],
+          }),
+          body,
+          agent,
+          timeoutMs: options.timeoutMs,
+          signal: AbortSignal.timeout(options.timeoutMs * 2),
+          maxResponseBytes: options.maxResponseBytes,
+        });
+      } catch (error) {
+        const detail = error instanceof CmsError ? error.message : String(error);
+        note('signature', false, `${layoutName}: no answer: ${detail}`);
+        return stop('unexpectedAnswer', `CMS did not answer the signed request: ${detail}`, {
+          signaturesRefused: refused,
+        });
+      }
+      clockOffsetMs = clockOffset(answer.date, now()) ?? clockOffsetMs;
+      if (answer.status === 401) {
+        refused += 1;
+        note('signature', false, `${layoutName}: refused (HTTP 401)`);
+        continue;
+      }
+      if (answer.status === 403) {
+        note('signature', false, `${layoutName}: HTTP 403, CMS has locked this IP address`);
+        return stop(
+          'ipLocked',
+          'CMS has locked this IP address after repeated signature failures: wait for the lock to expire or ask ' +
+            'the CMS administrator to lift it, and send nothing meanwhile',
+          { signaturesRefused: refused, clockOffsetMs },
+        );
+      }
+      if (answer.status !== 200) {
+        note('signature', false, `${layoutName}: unexpected HTTP ${answer.status}`);
+        return stop(
+          'unexpectedAnswer',
+          `CMS answered HTTP ${answer.status}: check CMS_BASE_URL (path, port)`,
+          {
+            signaturesRefused: refused,
+            clockOffsetMs,
+          },
+        );
+      }
+      note('signature', true, `${layoutName}: accepted`);
+      noteClock(note, clockOffsetMs);
+      const accepted = { signatureLayout: layoutName, signaturesRefused: refused, clockOffsetMs };
+      const setting = `CMS_SIGNATURE=${layoutName}`;
+      return queryVerdict(answer.body, options.query, note, (outcome, conclusion) =>
+        stop(
+          outcome,
+          outcome === 'accepted' ? setting : `${conclusion}; the signature itself works: ${setting}`,
+          accepted,
+        ),
+      );
+    }
+    noteClock(note, clockOffsetMs);
+    const cause =
+      clockOffsetMs === undefined
+        ? 'the access key or secret key is wrong, or the clock is off'
+        : clockWithinTolerance(clockOffsetMs)
+          ? `the access key or secret key is wrong (this machine is ${formatOffset(clockOffsetMs)} CMS)`
+          : `this machine is ${formatOffset(clockOffsetMs)} CMS: set its clock right (NTP), else the key pair is wrong`;
+    return stop('everyLayoutRefused', `CMS refused every signature layout: ${cause}`, {
+      signaturesRefused: refused,
+      clockOffsetMs,
+    });
+  } finally {
+    agent.destroy();
+  }
+}
+
+function queryVerdict(
+  body: string,
+  query: CallStatsQuery,
+  note: (step: ProbeFinding['step'], ok: boolean, detail: string) => void,
+  stop: (outcome: ProbeOutcome, conclusion: string) => ProbeReport,
+): ProbeReport {
+  try {
+    const records = parseCallStatsResponse(body);
+    const returned = records.filter((record) => query.skillIds.includes(record.skillId)).length;
+    note(
+      'query',
+      true,
+      `CMS answered ${returned} of ${query.skillIds.length} skills of VDN ${query.vdn} (call center ${query.ccId})`,
+    );
+    return stop('accepted', '');
+  } catch (error) {
+    if (error instanceof CmsResultError) {
+      note('query', false, error.message);
+      if (error.resultCode === WRONG_CTI_VERSION_RESULT_CODE) {
+        return stop('wrongCtiVersion', 'this CMS runs a CTI version without this interface (needs V300R008)');
+      }
+      if (error.resultCode === PERMISSION_RESULT_CODE) {
+        return stop(
+          'permissionDenied',
+          `this key pair may not read VDN ${query.vdn} of call center ${query.ccId}`,
+        );
+      }
+      return stop('queryRefused', `CMS refused the query (result code ${error.resultCode})`);
+    }
+    const detail = error instanceof CmsProtocolError ? error.message : String(error);
+    note('query', false, detail);
+    return stop('unexpectedAnswer', 'CMS answered something other than the documented statistics');
+  }
+}
+
+/**
+ * No source documents the skew CMS tolerates; a minute is where a signature's timestamp becomes a plausible
+ * cause of a refusal rather than noise.
+ */
+const CLOCK_TOLERANCE_MS = 60_000;
+
+function clockWithinTolerance(offsetMs: number): boolean {
+  return Math.abs(offsetMs) <= CLOCK_TOLERANCE_MS;
+}
+
+function noteClock(
+  note: (step: ProbeFinding['step'], ok: boolean, detail: string) => void,
+  offsetMs: number | undefined,
+): void {
+  if (offsetMs === undefined) note('clock', false, 'CMS sent no Date header: its clock cannot be compared');
+  else {
+    note(
+      'clock',
+      clockWithinTolerance(offsetMs),
+      `this machine is ${formatOffset(offsetMs)} CMS (its Date header, to the second)`,
+    );
+  }
+}
+
+/** Local time minus the server's, from an HTTP Date header (whole seconds), or undefined when there is none. */
+function clockOffset(date: string | undefined, localMs: number): number | undefined {
+  const serverMs = date === undefined ? Number.NaN : Date.parse(date);
+  return Number.isNaN(serverMs) ? undefined : localMs - serverMs;
+}
+
+function formatOffset(offsetMs: number): string {
+  const seconds = Math.abs(offsetMs) / 1_000;
+  if (seconds < 1) return 'within a second of';
+  return `${seconds.toFixed(1)} s ${offsetMs > 0 ? 'ahead of' : 'behind'}`;
+}
+
+async function reach(host: string, port: number, timeoutMs: number): Promise<{ ms: number; error?: string }> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const socket: Socket = tcpConnect({ host, port });
+    const done = (error?: string): void => {
+      socket.destroy();
+      resolve({ ms: Math.round(performance.now() - started), ...(error === undefined ? {} : { error }) });
+    };
+    socket.setTimeout(timeoutMs, () => done(`no answer within ${timeoutMs} ms`));
+    socket.once('connect', () => done());
+    socket.once('error', (error: NodeJS.ErrnoException) => done(error.code ?? error.message));
+  });
+}
+
+type Handshake =
+  | { readonly error: string }
+  | { readonly socket: TLSSocket; readonly chain: DetailedPeerCertificate[] };
+
+/** A verified TLS handshake, as the client makes it (verification always on), and the chain it ended with. */
+function handshake(
+  host: string,
+  port: number,
+  ca: string[] | undefined,
+  timeoutMs: number,
+): Promise<Handshake> {
+  return new Promise((resolve) => {
+    const socket = tlsConnect({
+      host,
+      port,
+      // An IP address is not a server name; Node checks it against the certificate's IP SANs instead.
+      ...(isIP(host) === 0 ? { servername: host } : {}),
+      ...(ca === undefined ? {} : { ca }),
+    });
+    const fail = (error: NodeJS.ErrnoException): void => {
+      socket.destroy();
+      const refusal = certificateRefusal(error.code);
+      resolve({
+        error: refusal
+          ? `${refusal} [${error.code}]`
+          : `${error.message}${error.code ? ` [${error.code}]` : ''}`,
+      });
+    };
+    socket.setTimeout(timeoutMs, () => fail(new Error(`no TLS handshake within ${timeoutMs} ms`)));
+    socket.once('error', fail);
+    socket.once('secureConnect', () => {
+      const chain: DetailedPeerCertificate[] = [];
+      for (
+        let cert = socket.getPeerCertificate(true);
+        cert && !chain.includes(cert);
+        cert = cert.issuerCertificate
+      ) {
+        chain.push(cert);
+        if (cert.issuerCertificate === cert) break;
+      }
+      socket.end();
+      resolve({ socket, chain });
+    });
+  });
+}
+
+function describeChain(
+  tls: Extract<Handshake, { socket: TLSSocket }>,
+  host: string,
+  caBundle: string | undefined,
+): string[] {
+  const [leaf] = tls.chain;
+  const root = tls.chain.at(-1);
+  const name = (cert: DetailedPeerCertificate | undefined): string =>
+    [cert?.subject?.CN ?? '(no common name)'].flat().join(', ');
+  const fromBundle = new Set(bundleFingerprints(caBundle));
+  const anchor =
+    root === undefined
+      ? 'an unknown authority'
+      : fromBundle.has(root.fingerprint256)
+        ? `"${name(root)}" from CMS_CA_FILE`
+        : `"${name(root)}" from the public roots`;
+  return [
+    `${tls.socket.getProtocol() ?? 'TLS'}: certificate "${name(leaf)}" valid until ${leaf?.valid_to ?? '?'}; host name ${host} matches`,
+    `chain: ${tls.chain.map((cert) => `"${name(cert)}"`).join(' ← issued by ')}; trusted through ${anchor}`,
+  ];
+}
+
+function bundleFingerprints(bundle: string | undefined): string[] {
+  if (bundle === undefined) return [];
+  const blocks = bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  return blocks.flatMap((pem) => {
+    try {
+      return [new X509Certificate(pem).fingerprint256];
+    } catch {
+      return [];
+    }
+  });
+}
