@@ -1,3 +1,4 @@
+import type { CmsClockReading } from './cms/clock.js';
 import { WINDOW_MS } from './model.js';
 
 /**
@@ -23,12 +24,6 @@ export interface ClosingReadSettings {
 }
 
 export const CLOSING_READ_DEFAULTS = { guardSeconds: 5, reachSeconds: 60 } as const;
-
-/** What CMS's clock said (`cmsAt`) when ours said `localAt`: one answer's `Date` header and its arrival. */
-export interface CmsClockReading {
-  readonly cmsAt: number;
-  readonly localAt: number;
-}
 
 /** The start of the clock-aligned window a CMS `startTime` belongs to. */
 export function alignedWindowStart(startTime: number): number {
