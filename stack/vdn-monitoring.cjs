@@ -2,7 +2,8 @@
 
 /**
  * Per-VDN monitoring, generated from the deployment's own configuration: one set of VDN alarms (abandonment
- * rate, service level, collection failing, stale data) and one row of dashboard graphs for every VDN the
+ * rate, service level, collection failing, stale data, closing reads missing) and one row of dashboard graphs
+ * (with the day so far) for every VDN the
  * collector reads, so that adding a VDN to `ccId`/`vdn`, `cmsTargets` or a fleet schedule is all it takes to
  * watch it.
  *
@@ -25,12 +26,18 @@ const LIMITS = {
 /** One CMS statistics window: the period of every VDN alarm and graph. */
 const WINDOW_SECONDS = 300;
 
+/** The alarms each watched VDN gets (alarmLogicalIds). */
+const ALARMS_PER_VDN = 5;
+
 /**
- * A stack holds at most 500 resources and each watched VDN adds 4 alarms; the functions, roles, API and two
- * resources per schedule take the rest. Beyond this the deployment would fail in CloudFormation, late and
- * less clearly, so packaging refuses it and points at alarmVdns.
+ * A stack holds at most 500 resources and each watched VDN adds ALARMS_PER_VDN alarms; the functions, roles,
+ * API and two resources per schedule take the rest. Beyond this the deployment would fail in CloudFormation,
+ * late and less clearly, so packaging refuses it and points at alarmVdns.
  */
-const MAX_WATCHED_VDNS = 100;
+const MAX_WATCHED_VDNS = 80;
+
+/** UTC offsets that exist, in minutes (UTC−12:00 to UTC+14:00), for the start of "today". */
+const UTC_OFFSET_MINUTES = { min: -720, max: 840 };
 
 const EXAMPLE_TARGETS = '[{"ccId":1,"vdn":170,"skillIds":"1-20"}]';
 
@@ -231,7 +238,7 @@ function watchedVdns(vdns, alarmVdns) {
     throw new StackConfigError(
       'alarmVdns',
       `must leave at most ${MAX_WATCHED_VDNS} VDNs with alarms (as 1/170,1/171,…), not ${watched.length}: ` +
-        `their ${4 * watched.length} alarms would not fit in one stack (500 CloudFormation resources at ` +
+        `their ${ALARMS_PER_VDN * watched.length} alarms would not fit in one stack (500 CloudFormation resources at ` +
         'most); or split the fleet into stages',
     );
   }
@@ -275,7 +282,24 @@ function monitoringSettings(values) {
       min: 1,
     }),
     dataAgeThresholdSeconds: numberSetting(values, 'dataAgeThresholdSeconds', { min: 0 }),
+    windowCoverageThreshold: numberSetting(values, 'windowCoverageThreshold', { min: 0 }),
+    todayUtcOffsetMinutes: numberSetting(values, 'todayUtcOffsetMinutes', {
+      integer: true,
+      min: UTC_OFFSET_MINUTES.min,
+    }),
   };
+  if (settings.windowCoverageThreshold > 100) {
+    throw new StackConfigError(
+      'windowCoverageThreshold',
+      `must be a percentage up to 100, got ${settings.windowCoverageThreshold}`,
+    );
+  }
+  if (settings.todayUtcOffsetMinutes > UTC_OFFSET_MINUTES.max) {
+    throw new StackConfigError(
+      'todayUtcOffsetMinutes',
+      `must be a UTC offset from ${UTC_OFFSET_MINUTES.min} to ${UTC_OFFSET_MINUTES.max} minutes, got ${settings.todayUtcOffsetMinutes}`,
+    );
+  }
   if (settings.kpiDatapointsToAlarm > settings.kpiEvaluationPeriods) {
     throw new StackConfigError(
       'kpiAlarmDatapointsToAlarm',
@@ -295,6 +319,7 @@ function alarmLogicalIds({ ccId, vdn }) {
     serviceLevel: `ServiceLevelAlarm${suffix}`,
     collectorDead: `CollectorDeadAlarm${suffix}`,
     staleData: `StaleDataAlarm${suffix}`,
+    closingReads: `ClosingReadsMissingAlarm${suffix}`,
   };
 }
 
@@ -422,6 +447,28 @@ function buildAlarms(vdns, settings) {
         TreatMissingData: 'notBreaching',
       },
     };
+
+    resources[ids.closingReads] = {
+      Type: 'AWS::CloudWatch::Alarm',
+      Properties: {
+        AlarmName: alarmName('closing-reads-missing'),
+        AlarmDescription:
+          `The last read of VDN ${vdn} of call center ${ccId} covered less than ` +
+          `${s.windowCoverageThreshold}% of its 5-minute windows, or no closing read was published: the ` +
+          "windows' totals miss their last minute (check the collector's timeout and closingReadReachSeconds).",
+        Namespace: s.namespace,
+        MetricName: 'WindowCoverage',
+        Dimensions: dimensions(),
+        Statistic: 'Maximum',
+        Period: WINDOW_SECONDS,
+        ComparisonOperator: 'LessThanThreshold',
+        Threshold: s.windowCoverageThreshold,
+        ...common(s.kpiEvaluationPeriods, s.kpiDatapointsToAlarm),
+        // Each window's coverage is published with its closing read, just before the window ends: a window
+        // without one is a closing read that did not happen.
+        TreatMissingData: 'breaching',
+      },
+    };
   }
   return resources;
 }
@@ -449,8 +496,73 @@ const graph = (x, y, width, properties) => ({
   properties: { view: 'timeSeries', region: REGION, ...properties },
 });
 
+const DAY_SECONDS = 86_400;
+
 /**
- * A VDN's calls, KPIs and wrap-up time, recomputed from its counters, side by side on one row. Exact rates
+ * "Today so far" of a VDN: calls offered, answered and abandoned since midnight (at a fixed UTC offset), with
+ * the day's abandonment rate and service level. Each 5-minute window counts once, with its final value: the
+ * Maximum of a 300 s period is the window's last read however often it was read (runs, closing reads, an
+ * overlapping or retried invocation), where a Sum would add every read up. RUNNING_SUM adds the windows of
+ * the widget's last 24 hours whose day (EPOCH of the window start plus the offset, in whole days) is the day of
+ * the newest one. Metric math has no time zones: the offset is fixed, so daylight saving time is not followed,
+ * and a window is counted on the day it started.
+ */
+function todayWidget({ ccId, vdn }, x, y, s) {
+  const metric = (name, id) => [
+    s.namespace,
+    name,
+    'CcId',
+    String(ccId),
+    'Vdn',
+    String(vdn),
+    { id, visible: false },
+  ];
+  const offsetSeconds = s.todayUtcOffsetMinutes * 60;
+  const day = `FLOOR((EPOCH(offered) + ${offsetSeconds}) / ${DAY_SECONDS})`;
+  const today = (id) => `RUNNING_SUM(IF(${day} == MAX(${day}), ${id}, 0))`;
+  const offset = s.todayUtcOffsetMinutes;
+  const zone =
+    offset === 0
+      ? 'UTC'
+      : `UTC${offset < 0 ? '−' : '+'}${Math.floor(Math.abs(offset) / 60)}:${String(Math.abs(offset) % 60).padStart(2, '0')}`;
+  return graph(x, y, 6, {
+    title: `VDN ${vdn} (call center ${ccId}): today so far (since 00:00 ${zone})`,
+    view: 'singleValue',
+    // Its own time range, whatever the dashboard shows: enough to hold the whole of today.
+    start: '-PT24H',
+    period: WINDOW_SECONDS,
+    stat: 'Maximum',
+    setPeriodToTimeRange: false,
+    sparkline: true,
+    metrics: [
+      metric('CallsOffered', 'offered'),
+      metric('CallsAnswered', 'answered'),
+      metric('CallsAbandoned', 'abandoned'),
+      metric('CallsAnsweredIn20s', 'answered20s'),
+      [{ expression: today('offered'), label: 'Offered today', id: 'offeredToday' }],
+      [{ expression: today('answered'), label: 'Answered today', id: 'answeredToday' }],
+      [{ expression: today('abandoned'), label: 'Abandoned today', id: 'abandonedToday' }],
+      [{ expression: today('answered20s'), id: 'answered20sToday', visible: false }],
+      [
+        {
+          expression: 'IF(offeredToday > 0, 100 * abandonedToday / offeredToday)',
+          label: 'Abandonment today %',
+          id: 'abandonmentToday',
+        },
+      ],
+      [
+        {
+          expression: 'IF(offeredToday > 0, 100 * answered20sToday / offeredToday)',
+          label: 'Service level 20 s today %',
+          id: 'serviceLevelToday',
+        },
+      ],
+    ],
+  });
+}
+
+/**
+ * A VDN's calls, KPIs, wrap-up time and day so far, recomputed from its counters, side by side on one row. Exact rates
  * need each VDN's own counters paired in one expression, which a SEARCH across VDNs cannot do; the fleet-wide
  * SEARCH graphs below still show every VDN, watched or not.
  */
@@ -459,7 +571,7 @@ function vdnRow({ ccId, vdn }, y, s) {
   const metric = (name, options) => [s.namespace, name, 'CcId', String(ccId), 'Vdn', String(vdn), options];
   const window = { period: WINDOW_SECONDS, stat: 'Maximum' };
   return [
-    graph(0, y, 8, {
+    graph(0, y, 6, {
       title: `${title}: calls per 5-minute window`,
       ...window,
       metrics: [
@@ -469,7 +581,7 @@ function vdnRow({ ccId, vdn }, y, s) {
         metric('CallsAnsweredIn20s', { label: 'Answered in 20 s' }),
       ],
     }),
-    graph(8, y, 8, {
+    graph(6, y, 6, {
       title: `${title}: KPIs of each window, from its counters`,
       ...window,
       yAxis: { left: { min: 0, max: 100, label: '%', showUnits: false } },
@@ -501,7 +613,7 @@ function vdnRow({ ccId, vdn }, y, s) {
         ],
       },
     }),
-    graph(16, y, 8, {
+    graph(12, y, 6, {
       title: `${title}: average wrap-up time (s)`,
       ...window,
       metrics: [
@@ -516,6 +628,7 @@ function vdnRow({ ccId, vdn }, y, s) {
         ],
       ],
     }),
+    todayWidget({ ccId, vdn }, 18, y, s),
   ];
 }
 
@@ -585,7 +698,7 @@ function fleetRows(y, s) {
       stat: 'Maximum',
       metrics: [[{ expression: search(ns, vdns, 'SkillsMissing', 'Maximum', 60), id: 'missing' }]],
     }),
-    graph(0, y + 2 * ROW_HEIGHT, 12, {
+    graph(0, y + 2 * ROW_HEIGHT, 8, {
       title: 'Functions: errors and duration',
       period: WINDOW_SECONDS,
       metrics: [
@@ -600,7 +713,7 @@ function fleetRows(y, s) {
         ],
       ],
     }),
-    graph(12, y + 2 * ROW_HEIGHT, 12, {
+    graph(8, y + 2 * ROW_HEIGHT, 8, {
       title: 'Query API: requests and errors',
       period: WINDOW_SECONDS,
       stat: 'Sum',
@@ -609,6 +722,21 @@ function fleetRows(y, s) {
         ['AWS/ApiGateway', '4xx', 'ApiId', HTTP_API, { label: '4xx' }],
         ['AWS/ApiGateway', '5xx', 'ApiId', HTTP_API, { label: '5xx' }],
       ],
+    }),
+    graph(16, y + 2 * ROW_HEIGHT, 8, {
+      title: 'Collector health: window coverage of the last read (%)',
+      period: WINDOW_SECONDS,
+      stat: 'Maximum',
+      yAxis: { left: { min: 0, max: 100 } },
+      metrics: [
+        [
+          {
+            expression: search(ns, vdns, 'WindowCoverage', 'Maximum', WINDOW_SECONDS),
+            id: 'coverage',
+          },
+        ],
+      ],
+      annotations: { horizontal: [{ label: 'Closing reads missing', value: s.windowCoverageThreshold }] },
     }),
   ];
 }
@@ -642,6 +770,8 @@ const PARAMETERS = [
   'kpiAlarmDatapointsToAlarm',
   'collectorAlarmEvaluationPeriods',
   'dataAgeThresholdSeconds',
+  'windowCoverageThreshold',
+  'todayUtcOffsetMinutes',
 ];
 
 /** Stage parameters that chose the one alarmed VDN; passing them now would change the alarms unnoticed. */

@@ -19,6 +19,9 @@ export interface MonitoringSettings {
   readonly kpiDatapointsToAlarm: number;
   readonly collectorEvaluationPeriods: number;
   readonly dataAgeThresholdSeconds: number;
+  readonly windowCoverageThreshold: number;
+  /** Fixed UTC offset, in minutes, of the midnight "today" starts at. */
+  readonly todayUtcOffsetMinutes: number;
 }
 
 export interface CfnResource {
@@ -53,6 +56,7 @@ export declare function alarmLogicalIds(vdn: Vdn): {
   readonly serviceLevel: string;
   readonly collectorDead: string;
   readonly staleData: string;
+  readonly closingReads: string;
 };
 export declare function buildAlarms(
   vdns: readonly Vdn[],
