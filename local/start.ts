@@ -99,7 +99,7 @@ for (let run = 1; run <= runs && !stopping; run += 1) {
     `\nrun ${run} at ${new Date().toISOString()}: ${summary.targets} VDNs, ${summary.skillsReturned}/${summary.skillsRequested} skills, ` +
       `${summary.cmsRequests} CMS requests, ${summary.datumsPublished}/${summary.datums} datums in ${summary.durationMs} ms` +
       (summary.closingReads.targets > 0
-        ? `; closing read of ${summary.closingReads.targets} VDNs after waiting ${Math.round(summary.closingReads.waitedMs / 1_000)} s`
+        ? `; closing read of ${summary.closingReads.targets} VDNs after waiting ${(summary.closingReads.waitedMs / 1_000).toFixed(1)} s`
         : '') +
       '\n',
   );
