@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { staticCredentials } from '../lib/cms/credentials.js';
 import { createCollectorHandler } from '../lib/lambda/collector.js';
 import type { Log } from '../lib/log.js';
+import { createCloudWatchClient } from '../lib/metrics/sinks.js';
 import { WINDOW_MS } from '../lib/model.js';
 import { type FakeAws, type ReceivedDatum, startFakeAws } from '../local/fake-aws.js';
 import { type CmsSimulator, startCmsSimulator } from '../local/simulator/index.js';
@@ -28,22 +29,13 @@ const clock = {
 
 let simulator: CmsSimulator;
 let aws: FakeAws;
-const savedEnv = { ...process.env };
 
 beforeAll(async () => {
   simulator = await startCmsSimulator({ now: () => clock.now() + cmsOffsetMs });
   aws = await startFakeAws();
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL: aws.url,
-    AWS_REGION: 'eu-west-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-  });
-  delete process.env.AWS_PROFILE;
 });
 
 afterAll(async () => {
-  process.env = savedEnv;
   await Promise.all([simulator?.close(), aws?.close()]);
 });
 
@@ -73,6 +65,11 @@ async function collect(env: Record<string, string> = {}) {
     },
     {
       credentials: staticCredentials({ ...KEYS, caCertificate: simulator.caCertificate }),
+      cloudWatch: createCloudWatchClient({
+        endpoint: aws.url,
+        region: 'eu-west-1',
+        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      }),
       log: silentLog,
       clock,
     },

@@ -7,34 +7,19 @@
  * missing; a division by zero drops the point.
  */
 
+import { COMPARISONS, TokenCursor, tokenize } from './stack-math.js';
+
 type Point = number | undefined;
 type Value = { readonly scalar: number } | { readonly series: readonly Point[] };
-
-const TOKEN = /\s*(\d+(?:\.\d+)?|[A-Za-z_][A-Za-z0-9_]*|>=|<=|==|!=|[-+*/()<>,])/y;
-
-function tokenize(expression: string): string[] {
-  const tokens: string[] = [];
-  TOKEN.lastIndex = 0;
-  while (TOKEN.lastIndex < expression.length) {
-    if (/^\s*$/.test(expression.slice(TOKEN.lastIndex))) break;
-    const match = TOKEN.exec(expression);
-    if (!match?.[1]) throw new Error(`cannot read "${expression.slice(TOKEN.lastIndex)}"`);
-    tokens.push(match[1]);
-  }
-  return tokens;
-}
 
 const OPERATORS: Readonly<Record<string, (a: number, b: number) => number | undefined>> = {
   '+': (a, b) => a + b,
   '-': (a, b) => a - b,
   '*': (a, b) => a * b,
   '/': (a, b) => (b === 0 ? undefined : a / b),
-  '>=': (a, b) => Number(a >= b),
-  '<=': (a, b) => Number(a <= b),
-  '>': (a, b) => Number(a > b),
-  '<': (a, b) => Number(a < b),
-  '==': (a, b) => Number(a === b),
-  '!=': (a, b) => Number(a !== b),
+  ...Object.fromEntries(
+    Object.entries(COMPARISONS).map(([op, compare]) => [op, (a: number, b: number) => Number(compare(a, b))]),
+  ),
 };
 
 export interface SeriesContext {
@@ -44,35 +29,24 @@ export interface SeriesContext {
   readonly series: Readonly<Record<string, readonly Point[]>>;
 }
 
-class Parser {
-  private position = 0;
-
+class Parser extends TokenCursor {
   constructor(
-    private readonly tokens: readonly string[],
+    tokens: readonly string[],
     private readonly context: SeriesContext,
-  ) {}
-
-  parse(): Value {
-    const value = this.comparison();
-    if (this.position !== this.tokens.length) throw new Error(`unexpected "${this.tokens[this.position]}"`);
-    return value;
+  ) {
+    super(tokens);
   }
 
-  private take(expected?: string): string {
-    const token = this.tokens[this.position];
-    if (token === undefined || (expected !== undefined && token !== expected)) {
-      throw new Error(`expected ${expected ?? 'a token'}, got ${token ?? 'the end'}`);
-    }
-    this.position += 1;
-    return token;
+  parse(): Value {
+    return this.finish(this.comparison());
   }
 
   private binary(next: () => Value, operators: readonly string[]): Value {
     let left = next();
-    for (let op = this.tokens[this.position]; op !== undefined && operators.includes(op); ) {
+    for (let op = this.peek(); op !== undefined && operators.includes(op); ) {
       this.take();
       left = this.combine(left, next(), OPERATORS[op] as (a: number, b: number) => number | undefined);
-      op = this.tokens[this.position];
+      op = this.peek();
     }
     return left;
   }
@@ -110,7 +84,7 @@ class Parser {
   private arguments(): Value[] {
     this.take('(');
     const values = [this.comparison()];
-    while (this.tokens[this.position] === ',') {
+    while (this.peek() === ',') {
       this.take();
       values.push(this.comparison());
     }
