@@ -65,6 +65,8 @@ export function planClosingRead(input: ClosingInput, settings: ClosingReadSettin
   const readAt = readAtCms - offset;
   const endsAt = endsAtCms - offset;
   if (readAt - input.now > settings.reachMs) return { kind: 'none' };
+  // The run's own work outlasted the window: the read it took is the window's last.
+  if (input.now >= endsAt) return { kind: 'closed', windowStart };
   if (endsAt > input.deadline) return { kind: 'outOfReach', windowStart };
   return { kind: 'wait', windowStart, readAt: Math.max(readAt, input.now), endsAt };
 }

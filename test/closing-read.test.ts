@@ -74,6 +74,15 @@ describe('closing-read schedule', () => {
     expect(runAt(297, { trailMs: 2_000 })).toEqual({ kind: 'closed', windowStart: WINDOW });
   });
 
+  it('a run whose own work outlasted the window keeps its read as the window’s last instead of waiting', () => {
+    const cmsAt = WINDOW + 290_000;
+    const decision = planClosingRead(
+      { startTime: WINDOW, clock: { cmsAt, localAt: cmsAt }, now: WINDOW + WINDOW_MS + 500, deadline: FAR },
+      SETTINGS,
+    );
+    expect(decision).toEqual({ kind: 'closed', windowStart: WINDOW });
+  });
+
   it('a window CMS still serves after its end is not closed again', () => {
     expect(runAt(301)).toEqual({ kind: 'none' });
   });
@@ -111,7 +120,9 @@ describe('closing-read schedule', () => {
           expect(decision.readAt - now).toBeLessThanOrEqual(reachMs);
           const readAtCms = decision.readAt + offsetMs;
           expect(readAtCms).toBeGreaterThanOrEqual(WINDOW);
-          expect(readAtCms).toBeLessThanOrEqual(WINDOW + WINDOW_MS - guardMs);
+          expect(readAtCms).toBeLessThan(WINDOW + WINDOW_MS);
+          // Planned `guard` before the end, or at once when the run's own work took it past that point.
+          expect(readAtCms).toBeLessThanOrEqual(Math.max(WINDOW + WINDOW_MS - guardMs, now + offsetMs));
         },
       ),
     );
