@@ -14,7 +14,8 @@ import { type CmsSimulator, startCmsSimulator } from '../local/simulator/index.j
 
 const NAMESPACE = 'Test/SkillQueues';
 const KEYS = { accessKey: 'sim-access-key', secretKey: 'sim-secret-key' };
-const SKILLS = Array.from({ length: 100 }, (_, index) => index + 1);
+// Enough skills (a few thousand calls a window) that the calls of the window's last seconds are a steady share.
+const SKILLS = Array.from({ length: 500 }, (_, index) => index + 1);
 const silentLog: Log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
 /** Our clock: real time shifted, and moved on by every sleep. CMS's clock runs `cmsOffsetMs` ahead of it. */
@@ -58,7 +59,7 @@ async function collect(env: Record<string, string> = {}) {
       CMS_BASE_URL: simulator.url,
       CC_ID: '1',
       VDN: '170',
-      SKILL_IDS: '1-100',
+      SKILL_IDS: '1-500',
       METRIC_NAMESPACE: NAMESPACE,
       CMS_TIMEOUT_MS: '2000',
       ...env,

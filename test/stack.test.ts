@@ -243,9 +243,9 @@ describe('functions', () => {
     expect(timeout).toBeGreaterThanOrEqual(reach + 30);
   });
 
-  it('the collector waits for a closing read only within one period of its one-minute schedule, 5 s before the end', () => {
+  it('the collector waits for a closing read only within one period of its one-minute schedule, 3 s before the end', () => {
     expect(environmentOf(plain, 'CollectorLambdaFunction')).toMatchObject({
-      CLOSING_READ_GUARD_SECONDS: '5',
+      CLOSING_READ_GUARD_SECONDS: '3',
       CLOSING_READ_REACH_SECONDS: '60',
     });
   });
