@@ -309,6 +309,31 @@ function monitoringSettings(values) {
   return settings;
 }
 
+// --- the collector's closing wait -------------------------------------------------------------------------
+
+/** What a collector run needs on top of its closing wait: CMS, publishing, and Lambda's own margin. */
+const RUN_SECONDS = 30;
+
+/**
+ * The closing-read settings, checked as the collector checks them at cold start (lib/lambda/collector.ts), and
+ * the timeout they need: a run that waits up to `closingReadReachSeconds` for its closing read must still have
+ * RUN_SECONDS left, or it would never take the read (and the closing-reads alarm would go off for good).
+ */
+function closingReadTiming(values) {
+  const setting = (name, limits) => wholeNumber(text(values[name]), name, limits);
+  const guard = setting('closingReadGuardSeconds', { min: 1, max: 60 });
+  const reach = setting('closingReadReachSeconds', { min: 0, max: 240 });
+  const timeout = setting('collectorTimeoutSeconds', { min: 1, max: 900 });
+  if (reach > 0 && timeout < reach + RUN_SECONDS) {
+    throw new StackConfigError(
+      'collectorTimeoutSeconds',
+      `must be at least ${reach + RUN_SECONDS} (closingReadReachSeconds ${reach} + ${RUN_SECONDS} s for the run ` +
+        `itself), got ${timeout}; or lower closingReadReachSeconds (0 turns closing reads off)`,
+    );
+  }
+  return { guardSeconds: guard, reachSeconds: reach, timeoutSeconds: timeout };
+}
+
 // --- alarms --------------------------------------------------------------------------------------------
 
 /** Logical ids of a VDN's alarms: letters and digits only, as CloudFormation requires; one set per VDN. */
@@ -774,6 +799,9 @@ const PARAMETERS = [
   'todayUtcOffsetMinutes',
 ];
 
+/** The collector's timing, checked while packaging (closingReadTiming). */
+const TIMING_PARAMETERS = ['closingReadGuardSeconds', 'closingReadReachSeconds', 'collectorTimeoutSeconds'];
+
 /** Stage parameters that chose the one alarmed VDN; passing them now would change the alarms unnoticed. */
 const RETIRED_PARAMETERS = { alarmCcId: 'alarmVdns', alarmVdn: 'alarmVdns' };
 
@@ -802,6 +830,9 @@ async function readConfiguration(resolveVariable) {
 
 /** `${file(./stack/vdn-monitoring.cjs):resources}`: the per-VDN alarms, as a `resources` fragment. */
 async function resources({ resolveVariable }) {
+  const timing = {};
+  for (const name of TIMING_PARAMETERS) timing[name] = text(await resolveVariable(`param:${name}`));
+  closingReadTiming(timing);
   const { watched, settings } = await readConfiguration(resolveVariable);
   return { Resources: buildAlarms(watched, settings) };
 }
@@ -821,6 +852,7 @@ module.exports = {
   collectedVdns,
   watchedVdns,
   monitoringSettings,
+  closingReadTiming,
   alarmLogicalIds,
   buildAlarms,
   buildDashboardBody,

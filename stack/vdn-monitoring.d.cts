@@ -51,6 +51,11 @@ export declare function scheduledVdns(events: unknown): Vdn[];
 export declare function collectedVdns(...lists: readonly (readonly Vdn[])[]): Vdn[];
 export declare function watchedVdns(vdns: readonly Vdn[], alarmVdns: string): Vdn[];
 export declare function monitoringSettings(values: StageValues): MonitoringSettings;
+export declare function closingReadTiming(values: StageValues): {
+  readonly guardSeconds: number;
+  readonly reachSeconds: number;
+  readonly timeoutSeconds: number;
+};
 export declare function alarmLogicalIds(vdn: Vdn): {
   readonly abandonmentRate: string;
   readonly serviceLevel: string;

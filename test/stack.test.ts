@@ -1492,6 +1492,9 @@ describe('per-VDN monitoring generator', () => {
         skillIds: '',
         cmsTargets: '',
         alarmVdns: '',
+        closingReadGuardSeconds: '3',
+        closingReadReachSeconds: '60',
+        collectorTimeoutSeconds: 110,
         ...values,
       }).map(([name, value]) => [`param:${name}`, value]),
     ),
@@ -1524,6 +1527,44 @@ describe('per-VDN monitoring generator', () => {
       'VDN 171 (call center 1): average wrap-up time (s)',
       'VDN 171 (call center 1): today so far (since 00:00 UTC)',
     ]);
+  });
+
+  it('the closing-read settings are checked as the collector checks them', () => {
+    const timing = {
+      closingReadGuardSeconds: '3',
+      closingReadReachSeconds: '60',
+      collectorTimeoutSeconds: 110,
+    };
+    expect(monitoring.closingReadTiming(timing)).toEqual({
+      guardSeconds: 3,
+      reachSeconds: 60,
+      timeoutSeconds: 110,
+    });
+    expect(() => monitoring.closingReadTiming({ ...timing, closingReadGuardSeconds: '0' })).toThrow(
+      'closingReadGuardSeconds must be between 1 and 60, got 0',
+    );
+    expect(() => monitoring.closingReadTiming({ ...timing, closingReadReachSeconds: '1m' })).toThrow(
+      'closingReadReachSeconds must be a whole number, got "1m"',
+    );
+  });
+
+  it('a collector timeout that cannot hold the closing wait and a run fails packaging, naming the timeout', async () => {
+    const resolver = resolverOf(
+      stageParams({ ccId: '1', vdn: '170', skillIds: '1', collectorTimeoutSeconds: 50 }),
+    );
+    await expect(monitoring.resources(resolver)).rejects.toThrow(
+      'collectorTimeoutSeconds must be at least 90 (closingReadReachSeconds 60 + 30 s for the run itself), got 50',
+    );
+    const off = resolverOf(
+      stageParams({
+        ccId: '1',
+        vdn: '170',
+        skillIds: '1',
+        collectorTimeoutSeconds: 50,
+        closingReadReachSeconds: '0',
+      }),
+    );
+    await expect(monitoring.resources(off)).resolves.toHaveProperty('Resources');
   });
 
   it('a stage still passing the retired alarmCcId/alarmVdn is told to use alarmVdns', async () => {
