@@ -17,7 +17,11 @@ const DATE_RESOLUTION_MS = 1_000;
  * second is the best estimate. Without a usable header (a proxy may drop it) our own clock stands in for CMS's.
  */
 export function clockReading(dateHeader: string | undefined, localAt: number): CmsClockReading {
+  return { cmsAt: cmsTimeOf(dateHeader) ?? localAt, localAt };
+}
+
+/** CMS's time by a `Date` header (the middle of its second), or undefined when there is no usable header. */
+export function cmsTimeOf(dateHeader: string | undefined): number | undefined {
   const parsed = dateHeader === undefined ? Number.NaN : Date.parse(dateHeader);
-  if (!Number.isFinite(parsed)) return { cmsAt: localAt, localAt };
-  return { cmsAt: parsed + DATE_RESOLUTION_MS / 2, localAt };
+  return Number.isFinite(parsed) ? parsed + DATE_RESOLUTION_MS / 2 : undefined;
 }
