@@ -5,7 +5,7 @@
  * report: it exits 0 even when a target is missed, and says so.
  *
  *   npm run bench                       everything (about two minutes)
- *   npm run bench -- --only collector   some sections: cold-start, collector, naive, query (comma list)
+ *   npm run bench -- --only collector   some sections: cold-start, collector, naive, query, windows (comma list)
  *   npm run bench -- --quick            fewer rounds and shorter loads, to check that the bench itself works
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -26,8 +26,9 @@ import {
   verdictOf,
 } from './report.js';
 import { type BenchServers, startBenchServers } from './servers-client.js';
+import { runWindowsBench, windowsFigures } from './windows.js';
 
-const SECTIONS = ['cold-start', 'collector', 'naive', 'query'] as const;
+const SECTIONS = ['cold-start', 'collector', 'naive', 'query', 'windows'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const LATENCY = { cmsMs: 50, awsMs: 20 } as const;
@@ -61,6 +62,7 @@ const plan = {
   collector: { warmRuns: quick ? 1 : 3, roundTripSamples: quick ? 2 : 5, rssRuns: quick ? 1 : 2 },
   naive: { skills: 500, subset: quick ? 10 : 50, oursRuns: quick ? 1 : 3 },
   query: { cmsLatencyMs: LATENCY.cmsMs, clients: 200, durationMs: quick ? 2_000 : 10_000, cacheSeconds: 1 },
+  windows: { windows: quick ? 3 : 24 },
 };
 
 function progress(message: string): void {
@@ -133,6 +135,12 @@ try {
     const result = await runQueryBench(await needServers(), plan.query);
     details.query = result;
     return queryFigures(result);
+  });
+  // On a simulated clock, with its own in-process simulator: it needs the clock the bench servers do not share.
+  await section('windows', async () => {
+    const result = await runWindowsBench(plan.windows);
+    details.windows = result;
+    return windowsFigures(result);
   });
 } finally {
   await servers?.close();

@@ -47,6 +47,8 @@ const env = {
   ]),
   METRICS_SINK: 'stdout',
   QUERY_CACHE_SECONDS: '2',
+  // The run due last before a window's end waits for its closing read: the interval is this loop's schedule.
+  CLOSING_READ_REACH_SECONDS: String(Math.min(240, Math.ceil(intervalMs / 1_000))),
 };
 // The key pair and the simulator's private CA arrive the way the Secrets Manager secret would carry them.
 const credentials = staticCredentials({
@@ -100,7 +102,11 @@ for (let run = 1; run <= runs && !stopping; run += 1) {
   const summary = await collect({}, { getRemainingTimeInMillis: () => 30_000 });
   process.stdout.write(
     `\nrun ${run} at ${new Date().toISOString()}: ${summary.targets} VDNs, ${summary.skillsReturned}/${summary.skillsRequested} skills, ` +
-      `${summary.cmsRequests} CMS requests, ${summary.datumsPublished}/${summary.datums} datums in ${summary.durationMs} ms\n`,
+      `${summary.cmsRequests} CMS requests, ${summary.datumsPublished}/${summary.datums} datums in ${summary.durationMs} ms` +
+      (summary.closingReads.targets > 0
+        ? `; closing read of ${summary.closingReads.targets} VDNs after waiting ${(summary.closingReads.waitedMs / 1_000).toFixed(1)} s`
+        : '') +
+      '\n',
   );
   for (const negotiation of [...negotiations].slice(negotiationsBefore))
     process.stdout.write(`${negotiation}\n`);

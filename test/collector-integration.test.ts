@@ -45,6 +45,8 @@ function collectorEnv(overrides: Record<string, string> = {}) {
     METRIC_NAMESPACE: NAMESPACE,
     CMS_TIMEOUT_MS: '5000',
     CMS_MAX_ATTEMPTS: '2',
+    // Closing reads wait for a real window's end: the tests below that want them use a clock that jumps.
+    CLOSING_READ_REACH_SECONDS: '0',
     ...overrides,
   };
 }

@@ -13,6 +13,7 @@ import {
 import type { Log } from '../log.js';
 import type { SkillStats } from '../model.js';
 import { windowStartProblem } from '../window.js';
+import { type CmsClockReading, clockReading } from './clock.js';
 import { type CmsCredentials, type CredentialSource, sameKeyPair } from './credentials.js';
 import { batchSkillIds, type CallStatsQuery, validateCallStatsQuery } from './request.js';
 import { parseCallStatsResponse } from './response.js';
@@ -80,6 +81,8 @@ export interface CallStatsResult {
   readonly slowestBatchMs: number;
   /** HTTP requests made (attempts), for health and benchmarks. */
   readonly requests: number;
+  /** CMS's clock at the earliest successful answer; undefined when no batch succeeded. */
+  readonly clock: CmsClockReading | undefined;
 }
 
 /** The most a CMS response is ever read to: 20 times the largest valid answer (0.78 MB, see lib/config.ts). */
@@ -98,8 +101,13 @@ const BACKOFF = { baseMs: 100, capMs: 2_000 } as const;
 /** setTimeout fires at once beyond this, so longer deadlines need no timer at all. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+interface BatchAnswer {
+  readonly records: readonly SkillStats[];
+  readonly clock: CmsClockReading;
+}
+
 type BatchOutcome =
-  | { readonly skillIds: readonly number[]; readonly ms: number; readonly records: readonly SkillStats[] }
+  | ({ readonly skillIds: readonly number[]; readonly ms: number } & BatchAnswer)
   | { readonly skillIds: readonly number[]; readonly ms: number; readonly error: CmsError };
 
 /**
@@ -181,7 +189,7 @@ export class CmsClient {
 
   async #batch(query: CallStatsQuery, skillIds: readonly number[], call: Call): Promise<BatchOutcome> {
     const started = performance.now();
-    const outcome = (result: { records: readonly SkillStats[] } | { error: CmsError }): BatchOutcome => ({
+    const outcome = (result: BatchAnswer | { error: CmsError }): BatchOutcome => ({
       skillIds,
       ms: Math.round(performance.now() - started),
       ...result,
@@ -191,7 +199,7 @@ export class CmsClient {
     for (;;) {
       let error: CmsError;
       try {
-        return outcome({ records: await this.#attempt(query, skillIds, call, !reauthenticated) });
+        return outcome(await this.#attempt(query, skillIds, call, !reauthenticated));
       } catch (caught) {
         if (!(caught instanceof CmsError)) throw caught;
         error = caught;
@@ -228,7 +236,7 @@ export class CmsClient {
     skillIds: readonly number[],
     call: Call,
     mayRefresh: boolean,
-  ): Promise<SkillStats[]> {
+  ): Promise<BatchAnswer> {
     return this.#limiter.run(async () => {
       const turn = await this.#negotiation.turn(call.signal);
       // Read only now: a batch that waited for its turn signs with a key pair refreshed meanwhile.
@@ -265,7 +273,10 @@ export class CmsClient {
         if (answer.status === 200) verdict = 'accepted';
         if (answer.status === 403) throw new CmsIpLockedError();
         if (answer.status !== 200) throw new CmsHttpError(answer.status);
-        return parseCallStatsResponse(answer.body);
+        return {
+          records: parseCallStatsResponse(answer.body),
+          clock: clockReading(answer.date, this.#now()),
+        };
       } finally {
         turn.settle(verdict);
       }
@@ -390,11 +401,13 @@ function merge(query: CallStatsQuery, outcomes: readonly BatchOutcome[], request
   const skills: SkillStats[] = [];
   const missingSkillIds: number[] = [];
   const failures: BatchFailure[] = [];
+  let clock: CmsClockReading | undefined;
   for (const outcome of outcomes) {
     if ('error' in outcome) {
       failures.push({ skillIds: outcome.skillIds, error: outcome.error });
       continue;
     }
+    if (clock === undefined || outcome.clock.cmsAt < clock.cmsAt) clock = outcome.clock;
     // A server may answer for skills it was not asked about; only this batch's skills count.
     const returned = new Map(outcome.records.map((record) => [record.skillId, record]));
     for (const skillId of outcome.skillIds) {
@@ -412,6 +425,7 @@ function merge(query: CallStatsQuery, outcomes: readonly BatchOutcome[], request
     failures,
     slowestBatchMs: Math.max(0, ...outcomes.map((outcome) => outcome.ms)),
     requests,
+    clock,
   };
 }
 

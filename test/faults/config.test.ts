@@ -175,6 +175,10 @@ const COLLECTOR_ONLY: Case[] = [
   withValue('SKILL_METRICS', 'CollectionSuccess', /health metrics are always published/),
   withValue('VDN_METRICS', 'CallsOffered,', /an empty entry/),
   withValue('VDN_METRICS', 'everything', /"everything" is not a counter or KPI name/),
+  withValue('CLOSING_READ_GUARD_SECONDS', '0', BETWEEN),
+  withValue('CLOSING_READ_GUARD_SECONDS', '2.5', WHOLE),
+  withValue('CLOSING_READ_REACH_SECONDS', '241', BETWEEN),
+  withValue('CLOSING_READ_REACH_SECONDS', '-1', WHOLE),
 ];
 
 const QUERY_ONLY: Case[] = [
