@@ -32,7 +32,8 @@ export function statsPath(ccId: number, vdn: number): string {
   return STATS_ROUTE.replace('{ccId}', String(ccId)).replace('{vdn}', String(vdn));
 }
 
-const STATS_PATH_PATTERN = /^\/call-centers\/([^/]+)\/vdns\/([^/]+)\/skills\/current-stats$/;
+/** STATS_ROUTE with a capture group per path parameter (the route holds no other regex characters). */
+const STATS_PATH_PATTERN = new RegExp(`^${STATS_ROUTE.replace(/\{\w+\}/g, '([^/]+)')}$`);
 
 /** A request matched to the stats route: its method and the path's segments, not yet validated. */
 export interface StatsRoute {
@@ -42,7 +43,7 @@ export interface StatsRoute {
 }
 
 /**
- * A named stage (`/prod/skills/...`) prefixes rawPath while the `$default` stage does not; matching on the path
+ * A named stage (`/prod/call-centers/...`) prefixes rawPath while the `$default` stage does not; matching on the path
  * without it keeps the routes the same whichever stage the API is deployed to.
  */
 function pathOf(rawPath: string | undefined, stage: string | undefined): string {
