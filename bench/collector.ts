@@ -178,7 +178,8 @@ async function runScenario(
   scenario: Scenario,
   options: { readonly warmRuns: number; readonly roundTripSamples: number },
 ): Promise<ScenarioResult> {
-  const env: Env = { CMS_BASE_URL: servers.cmsUrl, ...scenario.env };
+  // No closing read: a run must not wait for the window's end in the middle of a measurement.
+  const env: Env = { CMS_BASE_URL: servers.cmsUrl, CLOSING_READ_REACH_SECONDS: '0', ...scenario.env };
   const credentials = benchCredentials(servers);
   const cloudWatch = countingCloudWatch(servers);
   const handler = createCollectorHandler(env, {
@@ -268,6 +269,7 @@ async function measureRss(
         SKILL_IDS: '1-5000',
         ...EVERY_METRIC,
         METRIC_NAMESPACE: NAMESPACE,
+        CLOSING_READ_REACH_SECONDS: '0',
         AWS_REGION: 'us-east-1',
         AWS_ENDPOINT_URL: servers.awsUrl,
         AWS_ACCESS_KEY_ID: 'bench',

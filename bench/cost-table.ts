@@ -24,6 +24,7 @@ const variant = (skillMetrics: string, idleSkillsToo = false): CostVariant => ({
   label: skillMetrics,
   selection: { skill: parseMetricSelection(skillMetrics, 'SKILL_METRICS'), vdn: ALL_VDN },
   idleSkillsToo,
+  closingReads: true,
 });
 
 const VARIANTS: readonly CostVariant[] = [

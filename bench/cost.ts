@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { CLOSING_READ_DEFAULTS } from '../lib/closing-read.js';
 import { CmsClient } from '../lib/cms/client.js';
 import { staticCredentials } from '../lib/cms/credentials.js';
 import { runCollection } from '../lib/collector.js';
@@ -132,6 +133,8 @@ export interface CostVariant {
   readonly selection: MetricSelection;
   /** Publish the zero counters of idle skills too, as the collector did before it skipped them. */
   readonly idleSkillsToo: boolean;
+  /** Take a closing read before each window's end, as the collector does by default. */
+  readonly closingReads: boolean;
 }
 
 export const PREVIOUS_DEFAULTS: CostVariant = {
@@ -139,6 +142,7 @@ export const PREVIOUS_DEFAULTS: CostVariant = {
   label: 'previous defaults (12 metrics per skill, idle skills too)',
   selection: ALL_METRICS,
   idleSkillsToo: true,
+  closingReads: false,
 };
 
 export const CURRENT_DEFAULTS: CostVariant = {
@@ -146,6 +150,7 @@ export const CURRENT_DEFAULTS: CostVariant = {
   label: 'defaults (2 counters per skill, idle skills skipped)',
   selection: DEFAULT_METRICS,
   idleSkillsToo: false,
+  closingReads: true,
 };
 
 export interface CostResult {
@@ -156,6 +161,8 @@ export interface CostResult {
 }
 
 const DAY = Date.UTC(2026, 10, 26);
+/** The collector's time budget per run: its default timeout less Lambda's safety margin. */
+const RUN_BUDGET_MS = 109_000;
 const silent: Log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
 export async function runCostBench(
@@ -183,30 +190,49 @@ export async function runCostBench(
       vdn: 170,
       skillIds: Array.from({ length: plan.skills }, (_, i) => i + 1),
     };
-    // Every variant sees the very same CMS answers: CMS is read once per run.
+    // Every variant sees the very same CMS answers: CMS is read once per instant.
     let cmsRequests = 0;
-    let reading: { at: number; result: Awaited<ReturnType<CmsClient['currentCallStats']>> } | undefined;
+    const readings = new Map<number, Awaited<ReturnType<CmsClient['currentCallStats']>>>();
     const source = {
       currentCallStats: async (query: Target, options: { deadline: number }) => {
-        if (reading?.at !== clock) {
-          reading = { at: clock, result: await cms.currentCallStats(query, options) };
-          cmsRequests += reading.result.requests;
+        let result = readings.get(clock);
+        if (result === undefined) {
+          result = await cms.currentCallStats(query, options);
+          cmsRequests += result.requests;
+          readings.set(clock, result);
+          // Only the instants of the current run are ever read again.
+          for (const at of readings.keys()) if (at < clock - 60_000) readings.delete(at);
         }
-        return reading.result;
+        return result;
       },
+    };
+    const closing = {
+      guardMs: CLOSING_READ_DEFAULTS.guardSeconds * 1_000,
+      reachMs: CLOSING_READ_DEFAULTS.reachSeconds * 1_000,
+    };
+    // The wait for a closing read jumps the simulated clock instead of sleeping.
+    const sleep = async (ms: number) => {
+      clock += ms;
     };
     const sinks = variants.map(() => new MeteringSink(now));
     // Scheduled runs start a second into each minute, as EventBridge invokes them.
     for (let minute = 0; minute < 24 * 60; minute += plan.everyMinutes) {
-      clock = DAY + minute * 60_000 + 1_000;
+      const runStart = DAY + minute * 60_000 + 1_000;
       for (const [index, variant] of variants.entries()) {
         const sink = sinks[index] as MeteringSink;
+        clock = runStart;
         await runCollection(
-          { cms: source, sink, log: silent, now },
-          { targets: [target], deadline: clock + 30_000, selection: variant.selection },
+          { cms: source, sink, log: silent, now, sleep },
+          {
+            targets: [target],
+            deadline: runStart + RUN_BUDGET_MS,
+            selection: variant.selection,
+            ...(variant.closingReads ? { closing } : {}),
+          },
         );
-        if (variant.idleSkillsToo && reading) {
-          sink.addToLastRun(idleZeroCounters(reading.result.skills, variant.selection, clock));
+        const first = readings.get(runStart);
+        if (variant.idleSkillsToo && first) {
+          sink.addToLastRun(idleZeroCounters(first.skills, variant.selection, clock));
         }
       }
     }

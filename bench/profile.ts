@@ -35,7 +35,16 @@ const servers = await startBenchServers({ cmsLatencyMs: 50, awsLatencyMs: 20 });
 const session = new Session();
 try {
   const handler = createCollectorHandler(
-    { CMS_BASE_URL: servers.cmsUrl, CC_ID: '1', VDN: '1', SKILL_IDS: `1-${skills}`, SKILL_METRICS: 'all' },
+    // Every metric of every skill, and no closing read: a run must not wait for the window's end in the middle
+    // of a measurement.
+    {
+      CMS_BASE_URL: servers.cmsUrl,
+      CC_ID: '1',
+      VDN: '1',
+      SKILL_IDS: `1-${skills}`,
+      SKILL_METRICS: 'all',
+      CLOSING_READ_REACH_SECONDS: '0',
+    },
     { credentials: benchCredentials(servers), cloudWatch: benchCloudWatch(servers), log: quietLog() },
   );
   const context = { getRemainingTimeInMillis: () => 60_000 };

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { statsPath } from '../lib/api/route.js';
 import { CmsClient } from '../lib/cms/client.js';
 import { type Env, loadCmsSettings } from '../lib/config.js';
 import { createQueryHandler } from '../lib/lambda/query.js';
@@ -117,7 +118,7 @@ async function runScenario(servers: BenchServers, scenario: LoadScenario): Promi
   try {
     const urls = Array.from(
       { length: scenario.distinctQueries },
-      (_, index) => `${api.url}/skills/current-stats?skillIds=${skillRange(index)}`,
+      (_, index) => `${api.url}${statsPath(1, 1)}?skillIds=${skillRange(index)}`,
     );
     let baseline: ServerCounts | undefined;
     let cpuFrom: NodeJS.CpuUsage | undefined;

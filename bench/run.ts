@@ -5,7 +5,8 @@
  * report: it exits 0 even when a target is missed, and says so.
  *
  *   npm run bench                       everything (about two minutes)
- *   npm run bench -- --only collector   sections: cold-start, collector, naive, query, wallboard, cost (comma list)
+ *   npm run bench -- --only collector   sections: cold-start, collector, naive, query, windows, wallboard, cost
+ *                                       (comma list)
  *   npm run bench -- --quick            fewer rounds and shorter loads, to check that the bench itself works
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -28,8 +29,9 @@ import {
 } from './report.js';
 import { type BenchServers, startBenchServers } from './servers-client.js';
 import { runWallboardLoad, wallboardFigures } from './wallboard-load.js';
+import { runWindowsBench, windowsFigures } from './windows.js';
 
-const SECTIONS = ['cold-start', 'collector', 'naive', 'query', 'wallboard', 'cost'] as const;
+const SECTIONS = ['cold-start', 'collector', 'naive', 'query', 'windows', 'wallboard', 'cost'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const LATENCY = { cmsMs: 50, awsMs: 20 } as const;
@@ -63,6 +65,7 @@ const plan = {
   collector: { warmRuns: quick ? 1 : 3, roundTripSamples: quick ? 2 : 5, rssRuns: quick ? 1 : 2 },
   naive: { skills: 500, subset: quick ? 10 : 50, oursRuns: quick ? 1 : 3 },
   query: { cmsLatencyMs: LATENCY.cmsMs, clients: 200, durationMs: quick ? 2_000 : 10_000, cacheSeconds: 1 },
+  windows: { windows: quick ? 3 : 24 },
   wallboard: {
     viewers: 200,
     vdns: 2,
@@ -144,6 +147,12 @@ try {
     const result = await runQueryBench(await needServers(), plan.query);
     details.query = result;
     return queryFigures(result);
+  });
+  // On a simulated clock, with its own in-process simulator: it needs the clock the bench servers do not share.
+  await section('windows', async () => {
+    const result = await runWindowsBench(plan.windows);
+    details.windows = result;
+    return windowsFigures(result);
   });
   await section('wallboard', async () => {
     const result = await runWallboardLoad(await needServers(), plan.wallboard);

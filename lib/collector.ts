@@ -1,10 +1,18 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { ClosingReadSettings } from './closing-read.js';
 import type { CallStatsOptions, CallStatsResult } from './cms/client.js';
 import type { CallStatsQuery } from './cms/request.js';
-import { AppError, CmsIpLockedError } from './errors.js';
+import {
+  type ClosingSummary,
+  planClosingReads,
+  type TargetRead,
+  takeClosingReads,
+} from './collector-closing.js';
+import { AppError, CmsIpLockedError, CmsWindowError } from './errors.js';
 import { checkConsistency } from './kpi.js';
 import { describeError, type Log } from './log.js';
 import type { MetricSink } from './metrics/datum.js';
-import { buildDatums, type MetricSelection, type VdnOutcome } from './metrics/datums.js';
+import { buildDatums, type MetricSelection } from './metrics/datums.js';
 import type { Target } from './model.js';
 import { formatSkillList } from './skills.js';
 
@@ -19,6 +27,8 @@ export interface CollectorDeps {
   readonly sink: MetricSink;
   readonly log: Log;
   readonly now?: () => number;
+  /** Waits on the run's clock (for a closing read); injectable so that tests need not wait for real. */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 export interface CollectionRun {
@@ -26,6 +36,8 @@ export interface CollectionRun {
   /** Epoch ms by which the run must have published (Lambda's remaining time less a margin). */
   readonly deadline: number;
   readonly selection: MetricSelection;
+  /** Closing reads shortly before each window's end (lib/closing-read.ts); none when absent. */
+  readonly closing?: ClosingReadSettings;
 }
 
 export interface TargetFailure {
@@ -50,6 +62,7 @@ export interface RunSummary {
   readonly publishCalls: number;
   readonly failures: readonly TargetFailure[];
   readonly publishFailures: readonly { readonly datums: number; readonly error: string }[];
+  readonly closingReads: ClosingSummary;
   readonly durationMs: number;
 }
 
@@ -82,8 +95,9 @@ function cmsDeadline(now: number, deadline: number): number {
   return now + Math.max(0, budget - reserve);
 }
 
-interface TargetResult {
-  readonly outcome: VdnOutcome;
+interface TargetResult extends TargetRead {
+  /** Data CMS sent that made this VDN's answer unusable (see lib/window.ts). */
+  readonly dataQualityWarnings: number;
   readonly failures: TargetFailure[];
   readonly requests: number;
 }
@@ -108,7 +122,21 @@ async function collectTarget(
     // sends nothing more to CMS, and its VDNs report CollectionSuccess 0 with the same cause.
     const locked = result.failures.find((batch) => batch.error instanceof CmsIpLockedError);
     if (locked) cmsLock.abort(locked.error);
+    const implausible = result.failures.flatMap(({ error }) =>
+      error instanceof CmsWindowError ? [error] : [],
+    );
+    for (const error of implausible) {
+      deps.log.warn('implausible window start from CMS: the VDN is not published', {
+        ccId: target.ccId,
+        vdn: target.vdn,
+        skillId: error.skillId,
+        startTime: error.startTime,
+      });
+    }
     return {
+      dataQualityWarnings: implausible.length,
+      target,
+      clock: result.clock,
       outcome: {
         ccId: target.ccId,
         vdn: target.vdn,
@@ -123,6 +151,9 @@ async function collectTarget(
   } catch (error) {
     // Whole-target failures (credentials unavailable, say) still publish CollectionSuccess=0 for the VDN.
     return {
+      dataQualityWarnings: 0,
+      target,
+      clock: undefined,
       outcome: {
         ccId: target.ccId,
         vdn: target.vdn,
@@ -146,7 +177,7 @@ export async function runCollection(deps: CollectorDeps, run: CollectionRun): Pr
     run.targets.map((target) => collectTarget(deps, target, deadline, cmsLock)),
   );
 
-  let dataQualityWarnings = 0;
+  let dataQualityWarnings = results.reduce((sum, result) => sum + result.dataQualityWarnings, 0);
   for (const { outcome } of results) {
     for (const skill of outcome.skills) {
       const warnings = checkConsistency(skill.counters);
@@ -166,13 +197,48 @@ export async function runCollection(deps: CollectorDeps, run: CollectionRun): Pr
     deps.log.error('CMS collection failed', { ccId, vdn, skillIds, error });
   }
 
-  const datums = buildDatums(
-    results.map((result) => result.outcome),
-    { now: now(), selection: run.selection },
-  );
-  const report = await deps.sink.publish(datums);
+  const closingPlan = planClosingReads(results, {
+    now: now(),
+    deadline,
+    settings: run.closing ?? { guardMs: 0, reachMs: 0 },
+  });
+  if (closingPlan.outOfReach > 0) {
+    deps.log.warn('closing read out of reach: the run ends before the window does (raise the timeout)', {
+      windows: closingPlan.outOfReach,
+    });
+  }
+  const datums = [
+    ...buildDatums(
+      results.map((result) => result.outcome),
+      { now: now(), selection: run.selection },
+    ),
+    ...closingPlan.coverage,
+  ];
+  // Publishing gets what is left of the run's time and no more, so the summary below is always logged.
+  const publishBy = AbortSignal.timeout(Math.max(0, run.deadline - now()));
+  const report = await deps.sink.publish(datums, { signal: publishBy });
   for (const failure of report.failures)
     deps.log.error('publishing failed', { datums: failure.datums, error: failure.error });
+
+  // After the normal read is out, so that waiting for the window's end delays nothing already known.
+  const closingReads = await takeClosingReads(
+    {
+      sink: { publish: (closing) => deps.sink.publish(closing, { signal: publishBy }) },
+      log: deps.log,
+      now,
+      sleep: deps.sleep ?? ((ms) => delay(ms)),
+      read: async (target, readDeadline) => {
+        // After an IP lock the closing reads send nothing either: the lock's signal is already aborted.
+        const result = await collectTarget(deps, target, readDeadline, cmsLock);
+        for (const { ccId, vdn, skillIds, ...error } of result.failures) {
+          deps.log.error('CMS closing read failed', { ccId, vdn, skillIds, error });
+        }
+        return result;
+      },
+    },
+    closingPlan,
+    { deadline, selection: run.selection },
+  );
 
   const summary: RunSummary = {
     targets: run.targets.length,
@@ -187,6 +253,7 @@ export async function runCollection(deps: CollectorDeps, run: CollectionRun): Pr
     publishCalls: report.calls,
     failures,
     publishFailures: report.failures,
+    closingReads,
     durationMs: now() - started,
   };
   deps.log.info('collection run', { summary });

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import * as v from 'valibot';
+import { MAX_RESPONSE_BYTES } from './cms/client.js';
 import { SIGNATURE_SETTINGS, type SignatureSetting } from './cms/signature-negotiation.js';
 import { ConfigError, ValidationError } from './errors.js';
 import { CMS_LIMITS, type Target } from './model.js';
+import { certificateBundleProblem } from './pem.js';
 import { parseSkillList } from './skills.js';
 import { integerIn, issueField } from './validation.js';
 
@@ -20,6 +22,8 @@ export interface CmsSettings {
   readonly requestTimeoutMs: number;
   readonly maxAttempts: number;
   readonly maxConcurrency: number;
+  /** Largest CMS response body read; sized so that maxConcurrency of them fit the function's memory. */
+  readonly maxResponseBytes: number;
   /** CMS_SIGNATURE: a pinned C2 layout, or `auto`. */
   readonly signature: SignatureSetting;
 }
@@ -51,13 +55,24 @@ const skillIdsSchema = v.pipe(
   v.transform((ids) => [...new Set(ids)].sort((a, b) => a - b)),
 );
 
-const targetSchema = v.strictObject({
-  ccId: integerIn(CMS_LIMITS.ccId),
-  vdn: integerIn(CMS_LIMITS.vdn),
-  skillIds: skillIdsSchema,
-});
+const TARGET_EXAMPLE = '{"ccId":1,"vdn":170,"skillIds":"1-20"}';
+const TARGET_FIELDS = ['ccId', 'vdn', 'skillIds'] as const;
 
-const targetsSchema = v.pipe(v.array(targetSchema), v.minLength(1, 'must hold at least one target'));
+// Every schema says in plain words what it wants: the library's own wording ("Expected never but received…")
+// means nothing to an operator reading a failed cold start.
+const targetSchema = v.strictObject(
+  { ccId: integerIn(CMS_LIMITS.ccId), vdn: integerIn(CMS_LIMITS.vdn), skillIds: skillIdsSchema },
+  (issue) => {
+    if (issue.expected === 'never') return `is not a known field (expected ${TARGET_FIELDS.join(', ')})`;
+    if (issue.input === undefined && issue.path !== undefined) return 'is required';
+    return `must be an object such as ${TARGET_EXAMPLE}`;
+  },
+);
+
+const targetsSchema = v.pipe(
+  v.array(targetSchema, `must be a JSON array of targets such as [${TARGET_EXAMPLE}]`),
+  v.minLength(1, 'must hold at least one target'),
+);
 
 /** Validates a list of targets from JSON; throws ValidationError naming the field (`targets[0].vdn`). */
 export function parseTargets(input: unknown, root = 'targets'): Target[] {
@@ -112,9 +127,8 @@ function readCaFile(env: Env): string | undefined {
       `cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
     );
   }
-  if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
-    throw new ConfigError('CMS_CA_FILE', `${path} holds no PEM certificate`);
-  }
+  const problem = certificateBundleProblem(pem);
+  if (problem !== undefined) throw new ConfigError('CMS_CA_FILE', `${path} ${problem}`);
   return pem;
 }
 
@@ -132,14 +146,56 @@ export function loadCmsSettings(env: Env): CmsSettings {
   if (url.username || url.password || url.search || url.hash) {
     throw new ConfigError('CMS_BASE_URL', 'must not carry credentials, a query or a fragment');
   }
+  const maxConcurrency = optionalInt(env, 'CMS_CONCURRENCY', 4, 1, 64);
   return {
     baseUrl: url.href.replace(/\/$/, ''),
     caCertificate: readCaFile(env),
     requestTimeoutMs: optionalInt(env, 'CMS_TIMEOUT_MS', 5_000, 100, 60_000),
     maxAttempts: optionalInt(env, 'CMS_MAX_ATTEMPTS', 3, 1, 10),
-    maxConcurrency: optionalInt(env, 'CMS_CONCURRENCY', 4, 1, 64),
+    maxConcurrency,
+    maxResponseBytes: responseCap(functionMemoryMb(env), maxConcurrency),
     signature: optionalChoice(env, 'CMS_SIGNATURE', SIGNATURE_SETTINGS, 'auto'),
   };
+}
+
+/**
+ * How much memory CMS answers in flight may take. Reading and parsing a body of N bytes peaks at about 6 N (the
+ * received chunks, their concatenation, the decoded text and the parsed objects; measured 5.0 N for a padded
+ * answer and 6.2 N for 1,000 indented records in both arrays). Half of the function's memory is theirs; the rest
+ * is the runtime's, the SDK's and the run's datums'.
+ */
+export const RESPONSE_MEMORY = {
+  bytesPerResponseByte: 6,
+  shareOfFunctionMemory: 0.5,
+  /** The most a response is read to, whatever the memory. */
+  maxBytes: MAX_RESPONSE_BYTES,
+  /** The largest valid answer: 1,000 skills with 15-digit counters, in both arrays, indented, is 0.78 MB. */
+  minBytes: 1024 * 1024,
+} as const;
+
+/** The function's memory in MB, which Lambda sets; undefined elsewhere (the CLI, local runs). */
+function functionMemoryMb(env: Env): number | undefined {
+  const raw = env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE?.trim();
+  return raw && /^\d+$/.test(raw) ? Number(raw) : undefined;
+}
+
+/**
+ * The response cap for `concurrency` requests in flight within `memoryMb`; a ConfigError naming CMS_CONCURRENCY
+ * when even the largest valid answer would not fit that many times.
+ */
+export function responseCap(memoryMb: number | undefined, concurrency: number): number {
+  if (memoryMb === undefined) return RESPONSE_MEMORY.maxBytes;
+  const budget = memoryMb * 1024 * 1024 * RESPONSE_MEMORY.shareOfFunctionMemory;
+  const cap = Math.floor(budget / (concurrency * RESPONSE_MEMORY.bytesPerResponseByte));
+  if (cap < RESPONSE_MEMORY.minBytes) {
+    const fits = Math.floor(budget / (RESPONSE_MEMORY.minBytes * RESPONSE_MEMORY.bytesPerResponseByte));
+    throw new ConfigError(
+      'CMS_CONCURRENCY',
+      `${concurrency} CMS answers in flight do not fit in ${memoryMb} MB of function memory; ` +
+        `at most ${fits} fit: lower CMS_CONCURRENCY or give the function more memory`,
+    );
+  }
+  return Math.min(cap, RESPONSE_MEMORY.maxBytes);
 }
 
 export function loadSecretSettings(env: Env): SecretSettings {
@@ -173,7 +229,7 @@ export function loadTargets(env: Env): Target[] {
       return parseTargets(parsed, '');
     } catch (error) {
       if (error instanceof ValidationError)
-        throw new ConfigError('CMS_TARGETS', `${error.field} ${error.detail}`);
+        throw new ConfigError('CMS_TARGETS', error.field ? `${error.field} ${error.detail}` : error.detail);
       throw error;
     }
   }

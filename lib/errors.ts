@@ -111,6 +111,20 @@ export class CmsProtocolError extends CmsError {
   readonly retryable = false;
 }
 
+/**
+ * CMS sent a window start that cannot be the current window (wrong unit, no date at all, or a clock far off).
+ * Everything built on it (roll-up, timestamps, DataAge) would be wrong, so the VDN's whole answer is refused.
+ */
+export class CmsWindowError extends CmsProtocolError {
+  constructor(
+    readonly skillId: number,
+    readonly startTime: number,
+    reason: string,
+  ) {
+    super(`skill ${skillId}: startTime ${startTime} ${reason}`);
+  }
+}
+
 /** No answer within the per-request timeout or the caller's deadline. */
 export class CmsTimeoutError extends CmsError {
   readonly code = 'CMS_TIMEOUT';

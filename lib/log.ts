@@ -1,5 +1,6 @@
 import type { Env } from './config.js';
 import { ConfigError } from './errors.js';
+import { cleanText } from './text.js';
 
 /**
  * Structured JSON log lines (one object per line, which CloudWatch Logs Insights queries as fields). Written here
@@ -58,11 +59,22 @@ function serialize(record: Record<string, unknown>): string {
   }
 }
 
-/** Fields to log for any error: its type, code and message — never its cause chain or request objects. */
+/** Room for the longest message the product writes itself; anything longer carries someone else's text. */
+const MAX_ERROR_MESSAGE_CHARS = 1_000;
+const MAX_ERROR_NAME_CHARS = 100;
+
+/**
+ * Fields to log for any error: its type, code and message — never its cause chain or request objects. Messages
+ * may quote what CMS or a caller sent, so each field is cleaned of control characters and bounded.
+ */
 export function describeError(error: unknown): { type: string; code?: string; message: string } {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
-    return { type: error.name, ...(typeof code === 'string' ? { code } : {}), message: error.message };
+    return {
+      type: cleanText(error.name, MAX_ERROR_NAME_CHARS),
+      ...(typeof code === 'string' ? { code: cleanText(code, MAX_ERROR_NAME_CHARS) } : {}),
+      message: cleanText(error.message, MAX_ERROR_MESSAGE_CHARS),
+    };
   }
-  return { type: typeof error, message: String(error) };
+  return { type: typeof error, message: cleanText(String(error), MAX_ERROR_MESSAGE_CHARS) };
 }

@@ -26,6 +26,9 @@ export const HEALTH_METRICS = [
   { name: 'CmsLatency', unit: 'Milliseconds' },
   { name: 'SkillsMissing', unit: 'Count' },
   { name: 'DataAge', unit: 'Seconds' },
+  // Published with each closing read, stamped with the window it describes: how much of the finished window
+  // its last published read covered (lib/closing-read.ts).
+  { name: 'WindowCoverage', unit: 'Percent' },
 ] as const;
 
 export type CounterName = (typeof COUNTERS)[number]['name'];

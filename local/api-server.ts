@@ -27,6 +27,13 @@ export interface ApiServerOptions {
   readonly timeoutMs?: number;
   /** Called with whatever the handler threw (API Gateway would answer 500 and log nothing more). */
   readonly onError?: (error: unknown) => void;
+  /**
+   * The API's route keys, e.g. `GET /call-centers/{ccId}/vdns/{vdn}/skills/current-stats`. A request matching
+   * one reaches the handler with that routeKey and its pathParameters; one matching none is answered 404
+   * without invoking it, as API Gateway does for an API without a `$default` route. Without routes, every
+   * request reaches the handler as the `$default` route.
+   */
+  readonly routes?: readonly string[];
 }
 
 export interface ApiServer {
@@ -126,10 +133,46 @@ export interface HttpRequestLike {
   readonly protocol?: string;
 }
 
-/** The event API Gateway (HTTP API, payload 2.0, `$default` route and stage) sends for this request. */
+/** The route a request matched: its key and the values of the path's `{parameters}`. */
+export interface MatchedRoute {
+  readonly routeKey: string;
+  readonly pathParameters: Readonly<Record<string, string>>;
+}
+
+/** The first of `routes` (route keys) that `method` and `path` match, as API Gateway would pick it. */
+export function matchRouteKey(
+  routes: readonly string[],
+  method: string,
+  path: string,
+): MatchedRoute | undefined {
+  for (const routeKey of routes) {
+    const [routeMethod = '', template = ''] = routeKey.split(' ');
+    if (routeMethod !== 'ANY' && routeMethod !== method.toUpperCase()) continue;
+    const names: string[] = [];
+    const pattern = template
+      .split('/')
+      .map((part) => {
+        const parameter = /^\{(\w+)\}$/.exec(part);
+        if (!parameter) return part.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
+        names.push(parameter[1] ?? '');
+        return '([^/]+)';
+      })
+      .join('/');
+    const match = new RegExp(`^${pattern}$`).exec(path);
+    if (match) {
+      return {
+        routeKey,
+        pathParameters: Object.fromEntries(names.map((name, index) => [name, match[index + 1] ?? ''])),
+      };
+    }
+  }
+  return undefined;
+}
+
+/** The event API Gateway (HTTP API, payload 2.0, `$default` stage) sends for this request. */
 export function httpApiEvent(
   request: HttpRequestLike,
-  meta: { readonly requestId?: string; readonly now?: number } = {},
+  meta: { readonly requestId?: string; readonly now?: number; readonly route?: MatchedRoute } = {},
 ): APIGatewayProxyEventV2 {
   const now = meta.now ?? Date.now();
   const queryAt = request.target.indexOf('?');
@@ -141,14 +184,16 @@ export function httpApiEvent(
     typeof request.body === 'string' ? Buffer.from(request.body) : (request.body ?? Buffer.alloc(0));
   const isText = TEXT_TYPES.test(headers['content-type'] ?? '');
   const queryStringParameters = queryParameters(rawQueryString);
+  const routeKey = meta.route?.routeKey ?? '$default';
   return {
     version: '2.0',
-    routeKey: '$default',
+    routeKey,
     rawPath,
     rawQueryString,
     ...(cookies.length > 0 ? { cookies } : {}),
     headers,
     ...(queryStringParameters ? { queryStringParameters } : {}),
+    ...(meta.route ? { pathParameters: { ...meta.route.pathParameters } } : {}),
     requestContext: {
       accountId: 'local',
       apiId: 'local',
@@ -162,7 +207,7 @@ export function httpApiEvent(
         userAgent: headers['user-agent'] ?? '',
       },
       requestId: meta.requestId ?? randomUUID(),
-      routeKey: '$default',
+      routeKey,
       stage: '$default',
       time: gatewayTime(now),
       timeEpoch: now,
@@ -175,8 +220,7 @@ export function httpApiEvent(
 function eventOf(
   request: IncomingMessage,
   body: Buffer,
-  requestId: string,
-  now: number,
+  meta: { readonly requestId: string; readonly now: number; readonly route?: MatchedRoute },
 ): APIGatewayProxyEventV2 {
   const pairs: [string, string][] = [];
   for (let index = 0; index + 1 < request.rawHeaders.length; index += 2) {
@@ -191,7 +235,7 @@ function eventOf(
       sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
       protocol: `HTTP/${request.httpVersion}`,
     },
-    { requestId, now },
+    meta,
   );
 }
 
@@ -257,6 +301,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     if (body === undefined) return gatewayAnswer(413, 'Request Entity Too Large');
     const now = Date.now();
     const requestId = randomUUID();
+    const path = (request.url ?? '/').split('?')[0] ?? '/';
+    const route = options.routes ? matchRouteKey(options.routes, request.method ?? 'GET', path) : undefined;
+    if (options.routes && !route) return gatewayAnswer(404, 'Not Found');
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<Answer>((resolve) => {
       timer = setTimeout(() => resolve(gatewayAnswer(503, 'Service Unavailable')), timeoutMs);
@@ -265,7 +312,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       const invocation = (async () =>
         answerOf(
           await options.handler(
-            eventOf(request, body, requestId, now),
+            eventOf(request, body, { requestId, now, ...(route ? { route } : {}) }),
             lambdaContext(requestId, now + timeoutMs),
           ),
         ))();

@@ -80,6 +80,9 @@ export const FAKE_ACCOUNT = '000000000000';
 const PUT_METRIC_DATA_MAX_DATUMS = 1_000;
 const PUT_METRIC_DATA_MAX_BYTES = 1_048_576;
 const MAX_DIMENSIONS = 30;
+/** The service refuses the whole request for one timestamp older than two weeks or over two hours ahead. */
+const TIMESTAMP_MAX_AGE_MS = 14 * 24 * 3_600_000;
+const TIMESTAMP_MAX_AHEAD_MS = 2 * 3_600_000;
 
 const TARGETS: Readonly<Record<string, AwsOperation>> = {
   'GraniteServiceVersion20100801.PutMetricData': 'PutMetricData',
@@ -142,8 +145,14 @@ interface ActiveFault {
   remaining: number;
 }
 
-export async function startFakeAws(options: { latencyMs?: number } = {}): Promise<FakeAws> {
+export async function startFakeAws(
+  options: {
+    latencyMs?: number /** The service's clock, for the timestamp limits; default Date.now. */;
+    now?: () => number;
+  } = {},
+): Promise<FakeAws> {
   const baseLatencyMs = options.latencyMs ?? 0;
+  const now = options.now ?? Date.now;
   const secrets = new Map<string, StoredSecret>();
   const putMetricDataCalls: PutMetricDataCall[] = [];
   const getSecretValueCalls: { secretId: string }[] = [];
@@ -187,8 +196,9 @@ export async function startFakeAws(options: { latencyMs?: number } = {}): Promis
   const putMetricData = (
     body: unknown,
     wire: { bodyBytes: number; gzipped: boolean; payloadBytes: number },
+    at: number,
   ) => {
-    putMetricDataCalls.push({ ...parsePutMetricData(body), ...wire });
+    putMetricDataCalls.push({ ...parsePutMetricData(body, at), ...wire });
     return {};
   };
 
@@ -270,7 +280,7 @@ export async function startFakeAws(options: { latencyMs?: number } = {}): Promis
       const body = parseJson(text, errorOf);
       let answer: object;
       if (operation === 'PutMetricData')
-        answer = putMetricData(body, { bodyBytes: raw.length, gzipped, payloadBytes });
+        answer = putMetricData(body, { bodyBytes: raw.length, gzipped, payloadBytes }, now());
       else if (operation === 'GetMetricData') answer = getMetricData(body);
       else answer = getSecretValue(body);
       outcome = { body: answer };
@@ -377,7 +387,6 @@ function storedSecret(secretId: string, secretString: string): StoredSecret {
   };
 }
 
-/** Validates a PutMetricData body the way the service does and converts it to what tests assert on. */
 interface MetricQuery {
   readonly id: string;
   readonly namespace: string;
@@ -477,7 +486,8 @@ function aggregate(
   };
 }
 
-function parsePutMetricData(body: unknown): Pick<PutMetricDataCall, 'namespace' | 'datums'> {
+/** Validates a PutMetricData body the way the service does and converts it to what tests assert on. */
+function parsePutMetricData(body: unknown, now: number): Pick<PutMetricDataCall, 'namespace' | 'datums'> {
   const invalid = (message: string) => new RequestRejected(cloudWatchError('InvalidParameterValue', message));
   if (!isRecord(body)) throw invalid('The request body must be a JSON object.');
   const namespace = body.Namespace;
@@ -503,6 +513,12 @@ function parsePutMetricData(body: unknown): Pick<PutMetricDataCall, 'namespace' 
       throw invalid(`${at}.Value must be a finite number.`);
     if (typeof Timestamp !== 'number' || !Number.isFinite(Timestamp)) {
       throw invalid(`${at}.Timestamp must be epoch seconds.`);
+    }
+    const timestampMs = Timestamp * 1000;
+    if (timestampMs < now - TIMESTAMP_MAX_AGE_MS || timestampMs > now + TIMESTAMP_MAX_AHEAD_MS) {
+      throw invalid(
+        `The parameter MetricData.member.${index + 1}.Timestamp must specify a time no more than two weeks in the past and no more than two hours in the future.`,
+      );
     }
     if (Unit !== undefined && typeof Unit !== 'string') throw invalid(`${at}.Unit must be a string.`);
     const dimensions: Record<string, string> = {};

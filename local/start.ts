@@ -5,6 +5,7 @@
  * `--runs N` stops after N collections (used by the tests).
  */
 import { parseArgs } from 'node:util';
+import { STATS_ROUTE_KEYS, statsPath } from '../lib/api/route.js';
 import { staticCredentials } from '../lib/cms/credentials.js';
 import { createCollectorHandler } from '../lib/lambda/collector.js';
 import { createQueryHandler } from '../lib/lambda/query.js';
@@ -54,6 +55,8 @@ const env = {
   // leaves the rest to the wallboard page.
   SKILL_METRICS: 'all',
   QUERY_CACHE_SECONDS: '2',
+  // The run due last before a window's end waits for its closing read: the interval is this loop's schedule.
+  CLOSING_READ_REACH_SECONDS: String(Math.min(240, Math.ceil(intervalMs / 1_000))),
 };
 // The key pair and the simulator's private CA arrive the way the Secrets Manager secret would carry them.
 const credentials = staticCredentials({
@@ -81,7 +84,11 @@ const collect = createCollectorHandler(env, {
   log,
   sink: health.recording(new StdoutSink({ write: (text) => (table = text) })),
 });
-const api = await startApiServer({ handler: createQueryHandler(env, { credentials, log }) });
+// The routes the stack declares: a path outside them meets API Gateway's 404, as it would when deployed.
+const api = await startApiServer({
+  handler: createQueryHandler(env, { credentials, log }),
+  routes: STATS_ROUTE_KEYS,
+});
 const wallboard = await startWallboardServer({
   handler: createWallboardHandler(env, { credentials, log, health }),
   refreshSeconds: Math.max(2, Math.round(intervalMs / 1_000)),
@@ -90,9 +97,9 @@ const wallboard = await startWallboardServer({
 
 const header = [
   `cms-skill-metrics — local run (CMS simulator at ${simulator.url}, no AWS)`,
-  `Query API: ${api.url}/skills/current-stats`,
-  `  curl -s '${api.url}/skills/current-stats?skillIds=1-5' | jq .`,
-  `  curl -s -X POST ${api.url}/skills/current-stats -H 'content-type: application/json' -d '{"ccId":1,"vdn":171,"skillIds":[20,21]}'`,
+  `Query API: ${api.url}${statsPath(1, 170)}`,
+  `  curl -s '${api.url}${statsPath(1, 170)}?skillIds=1-5' | jq .`,
+  `  curl -s -X POST ${api.url}${statsPath(1, 171)} -H 'content-type: application/json' -d '{"skillIds":[20,21]}'`,
   `Wallboard: ${wallboard.url}?ccId=1&vdn=170   (also vdn=171; the page refreshes itself)`,
   'Ctrl-C to stop.',
   '',
@@ -112,11 +119,15 @@ if (process.stdout.isTTY) process.stdout.write('\x1b[2J');
 for (let run = 1; run <= runs && !stopping; run += 1) {
   problems.length = 0;
   const summary = await collect({}, { getRemainingTimeInMillis: () => 30_000 });
+  const closing =
+    summary.closingReads.targets > 0
+      ? `; closing read of ${summary.closingReads.targets} VDNs after waiting ${(summary.closingReads.waitedMs / 1_000).toFixed(1)} s`
+      : '';
   const screen = [
     header,
     table,
     `run ${run} at ${new Date().toISOString()}: ${summary.targets} VDNs, ${summary.skillsReturned}/${summary.skillsRequested} skills, ` +
-      `${summary.cmsRequests} CMS requests, ${summary.datumsPublished}/${summary.datums} datums in ${summary.durationMs} ms`,
+      `${summary.cmsRequests} CMS requests, ${summary.datumsPublished}/${summary.datums} datums in ${summary.durationMs} ms${closing}`,
     // How the C2 signature layout was settled, once it has been, on every screen from then on.
     ...negotiations,
     ...problems,

@@ -12,6 +12,8 @@ export function bundleOptions({ entry, outfile, executable = false }) {
     outfile,
     bundle: true,
     minify: true,
+    // Error names are what logs and Lambda's errorType show; minified ones ("fn", "L") tell an operator nothing.
+    keepNames: true,
     format: 'esm',
     platform: 'node',
     target: 'node20',

@@ -2,7 +2,8 @@
 
 /**
  * Per-VDN monitoring, generated from the deployment's own configuration: one set of VDN alarms (abandonment
- * rate, service level, collection failing, stale data) and one row of dashboard graphs for every VDN the
+ * rate, service level, collection failing, stale data, closing reads missing) and one row of dashboard graphs
+ * (with the day so far) for every VDN the
  * collector reads, so that adding a VDN to `ccId`/`vdn`, `cmsTargets` or a fleet schedule is all it takes to
  * watch it.
  *
@@ -25,12 +26,18 @@ const LIMITS = {
 /** One CMS statistics window: the period of every VDN alarm and graph. */
 const WINDOW_SECONDS = 300;
 
+/** The alarms each watched VDN gets (alarmLogicalIds). */
+const ALARMS_PER_VDN = 5;
+
 /**
- * A stack holds at most 500 resources and each watched VDN adds 4 alarms; the functions, roles, API and two
- * resources per schedule take the rest. Beyond this the deployment would fail in CloudFormation, late and
- * less clearly, so packaging refuses it and points at alarmVdns.
+ * A stack holds at most 500 resources and each watched VDN adds ALARMS_PER_VDN alarms; the functions, roles,
+ * API and two resources per schedule take the rest. Beyond this the deployment would fail in CloudFormation,
+ * late and less clearly, so packaging refuses it and points at alarmVdns.
  */
-const MAX_WATCHED_VDNS = 100;
+const MAX_WATCHED_VDNS = 80;
+
+/** UTC offsets that exist, in minutes (UTC−12:00 to UTC+14:00), for the start of "today". */
+const UTC_OFFSET_MINUTES = { min: -720, max: 840 };
 
 const EXAMPLE_TARGETS = '[{"ccId":1,"vdn":170,"skillIds":"1-20"}]';
 
@@ -130,9 +137,8 @@ function wholeNumber(text, field, { min, max }) {
 }
 
 /**
- * The VDNs of the functions' own targets: `ccId` + `vdn` + `skillIds`, or `cmsTargets`, never both. None at
- * all is allowed, so that a stack can be packaged before its targets are known (the collector then refuses to
- * start, and says why).
+ * The VDNs of the functions' own targets: `ccId` + `vdn` + `skillIds`, or `cmsTargets`, never both. A stack
+ * without any is refused: its collector would fail every cold start and its query API answer nothing.
  */
 function configuredVdns({ ccId = '', vdn = '', skillIds = '', cmsTargets = '' }) {
   const single = Object.entries({ ccId, vdn, skillIds })
@@ -153,7 +159,13 @@ function configuredVdns({ ccId = '', vdn = '', skillIds = '', cmsTargets = '' })
     }
     return validateTargets(parsed, 'cmsTargets');
   }
-  if (single.length === 0) return [];
+  if (single.length === 0) {
+    throw new StackConfigError(
+      'targets',
+      'are missing: set ccId, vdn and skillIds, or cmsTargets (e.g. ' +
+        `--param="ccId=1" --param="vdn=170" --param="skillIds=1-20", or --param='cmsTargets=${EXAMPLE_TARGETS}')`,
+    );
+  }
   const target = {
     ccId: wholeNumber(ccId, 'ccId', LIMITS.ccId),
     vdn: wholeNumber(vdn, 'vdn', LIMITS.vdn),
@@ -231,7 +243,7 @@ function watchedVdns(vdns, alarmVdns) {
     throw new StackConfigError(
       'alarmVdns',
       `must leave at most ${MAX_WATCHED_VDNS} VDNs with alarms (as 1/170,1/171,…), not ${watched.length}: ` +
-        `their ${4 * watched.length} alarms would not fit in one stack (500 CloudFormation resources at ` +
+        `their ${ALARMS_PER_VDN * watched.length} alarms would not fit in one stack (500 CloudFormation resources at ` +
         'most); or split the fleet into stages',
     );
   }
@@ -275,7 +287,24 @@ function monitoringSettings(values) {
       min: 1,
     }),
     dataAgeThresholdSeconds: numberSetting(values, 'dataAgeThresholdSeconds', { min: 0 }),
+    windowCoverageThreshold: numberSetting(values, 'windowCoverageThreshold', { min: 0 }),
+    todayUtcOffsetMinutes: numberSetting(values, 'todayUtcOffsetMinutes', {
+      integer: true,
+      min: UTC_OFFSET_MINUTES.min,
+    }),
   };
+  if (settings.windowCoverageThreshold > 100) {
+    throw new StackConfigError(
+      'windowCoverageThreshold',
+      `must be a percentage up to 100, got ${settings.windowCoverageThreshold}`,
+    );
+  }
+  if (settings.todayUtcOffsetMinutes > UTC_OFFSET_MINUTES.max) {
+    throw new StackConfigError(
+      'todayUtcOffsetMinutes',
+      `must be a UTC offset from ${UTC_OFFSET_MINUTES.min} to ${UTC_OFFSET_MINUTES.max} minutes, got ${settings.todayUtcOffsetMinutes}`,
+    );
+  }
   if (settings.kpiDatapointsToAlarm > settings.kpiEvaluationPeriods) {
     throw new StackConfigError(
       'kpiAlarmDatapointsToAlarm',
@@ -283,6 +312,31 @@ function monitoringSettings(values) {
     );
   }
   return settings;
+}
+
+// --- the collector's closing wait -------------------------------------------------------------------------
+
+/** What a collector run needs on top of its closing wait: CMS, publishing, and Lambda's own margin. */
+const RUN_SECONDS = 30;
+
+/**
+ * The closing-read settings, checked as the collector checks them at cold start (lib/lambda/collector.ts), and
+ * the timeout they need: a run that waits up to `closingReadReachSeconds` for its closing read must still have
+ * RUN_SECONDS left, or it would never take the read (and the closing-reads alarm would go off for good).
+ */
+function closingReadTiming(values) {
+  const setting = (name, limits) => wholeNumber(text(values[name]), name, limits);
+  const guard = setting('closingReadGuardSeconds', { min: 1, max: 60 });
+  const reach = setting('closingReadReachSeconds', { min: 0, max: 240 });
+  const timeout = setting('collectorTimeoutSeconds', { min: 1, max: 900 });
+  if (reach > 0 && timeout < reach + RUN_SECONDS) {
+    throw new StackConfigError(
+      'collectorTimeoutSeconds',
+      `must be at least ${reach + RUN_SECONDS} (closingReadReachSeconds ${reach} + ${RUN_SECONDS} s for the run ` +
+        `itself), got ${timeout}; or lower closingReadReachSeconds (0 turns closing reads off)`,
+    );
+  }
+  return { guardSeconds: guard, reachSeconds: reach, timeoutSeconds: timeout };
 }
 
 // --- alarms --------------------------------------------------------------------------------------------
@@ -295,6 +349,7 @@ function alarmLogicalIds({ ccId, vdn }) {
     serviceLevel: `ServiceLevelAlarm${suffix}`,
     collectorDead: `CollectorDeadAlarm${suffix}`,
     staleData: `StaleDataAlarm${suffix}`,
+    closingReads: `ClosingReadsMissingAlarm${suffix}`,
   };
 }
 
@@ -422,6 +477,28 @@ function buildAlarms(vdns, settings) {
         TreatMissingData: 'notBreaching',
       },
     };
+
+    resources[ids.closingReads] = {
+      Type: 'AWS::CloudWatch::Alarm',
+      Properties: {
+        AlarmName: alarmName('closing-reads-missing'),
+        AlarmDescription:
+          `The last read of VDN ${vdn} of call center ${ccId} covered less than ` +
+          `${s.windowCoverageThreshold}% of its 5-minute windows, or no closing read was published: the ` +
+          "windows' totals miss their last minute (check the collector's timeout and closingReadReachSeconds).",
+        Namespace: s.namespace,
+        MetricName: 'WindowCoverage',
+        Dimensions: dimensions(),
+        Statistic: 'Maximum',
+        Period: WINDOW_SECONDS,
+        ComparisonOperator: 'LessThanThreshold',
+        Threshold: s.windowCoverageThreshold,
+        ...common(s.kpiEvaluationPeriods, s.kpiDatapointsToAlarm),
+        // Each window's coverage is published with its closing read, just before the window ends: a window
+        // without one is a closing read that did not happen.
+        TreatMissingData: 'breaching',
+      },
+    };
   }
   return resources;
 }
@@ -453,8 +530,73 @@ const graph = (x, y, width, properties) => ({
   properties: { view: 'timeSeries', region: REGION, ...properties },
 });
 
+const DAY_SECONDS = 86_400;
+
 /**
- * A VDN's calls, KPIs and wrap-up time, recomputed from its counters, side by side on one row. Exact rates
+ * "Today so far" of a VDN: calls offered, answered and abandoned since midnight (at a fixed UTC offset), with
+ * the day's abandonment rate and service level. Each 5-minute window counts once, with its final value: the
+ * Maximum of a 300 s period is the window's last read however often it was read (runs, closing reads, an
+ * overlapping or retried invocation), where a Sum would add every read up. RUNNING_SUM adds the windows of
+ * the widget's last 24 hours whose day (EPOCH of the window start plus the offset, in whole days) is the day of
+ * the newest one. Metric math has no time zones: the offset is fixed, so daylight saving time is not followed,
+ * and a window is counted on the day it started.
+ */
+function todayWidget({ ccId, vdn }, x, y, s) {
+  const metric = (name, id) => [
+    s.namespace,
+    name,
+    'CcId',
+    String(ccId),
+    'Vdn',
+    String(vdn),
+    { id, visible: false },
+  ];
+  const offsetSeconds = s.todayUtcOffsetMinutes * 60;
+  const day = `FLOOR((EPOCH(offered) + ${offsetSeconds}) / ${DAY_SECONDS})`;
+  const today = (id) => `RUNNING_SUM(IF(${day} == MAX(${day}), ${id}, 0))`;
+  const offset = s.todayUtcOffsetMinutes;
+  const zone =
+    offset === 0
+      ? 'UTC'
+      : `UTC${offset < 0 ? '−' : '+'}${Math.floor(Math.abs(offset) / 60)}:${String(Math.abs(offset) % 60).padStart(2, '0')}`;
+  return graph(x, y, 6, {
+    title: `VDN ${vdn} (call center ${ccId}): today so far (since 00:00 ${zone})`,
+    view: 'singleValue',
+    // Its own time range, whatever the dashboard shows: enough to hold the whole of today.
+    start: '-PT24H',
+    period: WINDOW_SECONDS,
+    stat: 'Maximum',
+    setPeriodToTimeRange: false,
+    sparkline: true,
+    metrics: [
+      metric('CallsOffered', 'offered'),
+      metric('CallsAnswered', 'answered'),
+      metric('CallsAbandoned', 'abandoned'),
+      metric('CallsAnsweredIn20s', 'answered20s'),
+      [{ expression: today('offered'), label: 'Offered today', id: 'offeredToday' }],
+      [{ expression: today('answered'), label: 'Answered today', id: 'answeredToday' }],
+      [{ expression: today('abandoned'), label: 'Abandoned today', id: 'abandonedToday' }],
+      [{ expression: today('answered20s'), id: 'answered20sToday', visible: false }],
+      [
+        {
+          expression: 'IF(offeredToday > 0, 100 * abandonedToday / offeredToday)',
+          label: 'Abandonment today %',
+          id: 'abandonmentToday',
+        },
+      ],
+      [
+        {
+          expression: 'IF(offeredToday > 0, 100 * answered20sToday / offeredToday)',
+          label: 'Service level 20 s today %',
+          id: 'serviceLevelToday',
+        },
+      ],
+    ],
+  });
+}
+
+/**
+ * A VDN's calls, KPIs, wrap-up time and day so far, recomputed from its counters, side by side on one row. Exact rates
  * need each VDN's own counters paired in one expression, which a SEARCH across VDNs cannot do; the fleet-wide
  * SEARCH graphs below still show every VDN, watched or not.
  */
@@ -463,7 +605,7 @@ function vdnRow({ ccId, vdn }, y, s) {
   const metric = (name, options) => [s.namespace, name, 'CcId', String(ccId), 'Vdn', String(vdn), options];
   const window = { period: WINDOW_SECONDS, stat: 'Maximum' };
   return [
-    graph(0, y, 8, {
+    graph(0, y, 6, {
       title: `${title}: calls per 5-minute window`,
       ...window,
       metrics: [
@@ -473,7 +615,7 @@ function vdnRow({ ccId, vdn }, y, s) {
         metric('CallsAnsweredIn20s', { label: 'Answered in 20 s' }),
       ],
     }),
-    graph(8, y, 8, {
+    graph(6, y, 6, {
       title: `${title}: KPIs of each window, from its counters`,
       ...window,
       yAxis: { left: { min: 0, max: 100, label: '%', showUnits: false } },
@@ -505,7 +647,7 @@ function vdnRow({ ccId, vdn }, y, s) {
         ],
       },
     }),
-    graph(16, y, 8, {
+    graph(12, y, 6, {
       title: `${title}: average wrap-up time (s)`,
       ...window,
       metrics: [
@@ -520,6 +662,7 @@ function vdnRow({ ccId, vdn }, y, s) {
         ],
       ],
     }),
+    todayWidget({ ccId, vdn }, 18, y, s),
   ];
 }
 
@@ -610,7 +753,7 @@ function fleetRows(y, s) {
       stat: 'Maximum',
       metrics: [[{ expression: search(ns, vdns, 'SkillsMissing', 'Maximum', 60), id: 'missing' }]],
     }),
-    graph(0, y + 2 * ROW_HEIGHT, 12, {
+    graph(0, y + 2 * ROW_HEIGHT, 8, {
       title: 'Functions: errors and duration',
       period: WINDOW_SECONDS,
       metrics: [
@@ -625,7 +768,7 @@ function fleetRows(y, s) {
         ],
       ],
     }),
-    graph(12, y + 2 * ROW_HEIGHT, 12, {
+    graph(8, y + 2 * ROW_HEIGHT, 8, {
       title: 'Query API: requests and errors',
       period: WINDOW_SECONDS,
       stat: 'Sum',
@@ -634,6 +777,21 @@ function fleetRows(y, s) {
         ['AWS/ApiGateway', '4xx', 'ApiId', HTTP_API, { label: '4xx' }],
         ['AWS/ApiGateway', '5xx', 'ApiId', HTTP_API, { label: '5xx' }],
       ],
+    }),
+    graph(16, y + 2 * ROW_HEIGHT, 8, {
+      title: 'Collector health: window coverage of the last read (%)',
+      period: WINDOW_SECONDS,
+      stat: 'Maximum',
+      yAxis: { left: { min: 0, max: 100 } },
+      metrics: [
+        [
+          {
+            expression: search(ns, vdns, 'WindowCoverage', 'Maximum', WINDOW_SECONDS),
+            id: 'coverage',
+          },
+        ],
+      ],
+      annotations: { horizontal: [{ label: 'Closing reads missing', value: s.windowCoverageThreshold }] },
     }),
   ];
 }
@@ -654,6 +812,45 @@ function buildDashboardBody(vdns, settings) {
   return { 'Fn::Sub': JSON.stringify({ start: '-PT6H', periodOverride: 'inherit', widgets }) };
 }
 
+// --- query ARNs ------------------------------------------------------------------------------------------
+
+/** The query API's route below the stage, as lib/api/route.ts serves it. */
+const STATS_ROUTE = 'call-centers/{ccId}/vdns/{vdn}/skills/current-stats';
+/** CloudFormation allows 200 outputs; the stack has two of its own. */
+const MAX_QUERY_ARN_OUTPUTS = 150;
+
+/**
+ * The invoke ARN of one VDN's query routes, any method: what a caller's IAM policy grants to let it read that
+ * VDN and no other. The `*` stands for the method; IAM's `*` would match a `/` too, but a method never holds
+ * one, and the rest of the ARN is literal up to its end, so no other VDN's route ARN matches it.
+ */
+function queryArn({ ccId, vdn }) {
+  const route = STATS_ROUTE.replace('{ccId}', String(ccId)).replace('{vdn}', String(vdn));
+  return {
+    'Fn::Sub': `arn:\${AWS::Partition}:execute-api:\${AWS::Region}:\${AWS::AccountId}:\${HttpApi}/$default/*/${route}`,
+  };
+}
+
+/** One output per VDN the query API serves (the functions' own targets), named `QueryArnCc<ccId>Vdn<vdn>`. */
+function buildQueryArnOutputs(vdns) {
+  if (vdns.length > MAX_QUERY_ARN_OUTPUTS) {
+    throw new StackConfigError(
+      'cmsTargets',
+      `names ${vdns.length} VDNs; the stack outputs a query ARN per VDN and holds at most ${MAX_QUERY_ARN_OUTPUTS}: ` +
+        'split the VDNs over several stages',
+    );
+  }
+  return Object.fromEntries(
+    vdns.map((target) => [
+      `QueryArnCc${target.ccId}Vdn${target.vdn}`,
+      {
+        Description: `Invoke ARN of the query API for VDN ${target.vdn} of call center ${target.ccId} (any method), for callers' IAM policies.`,
+        Value: queryArn(target),
+      },
+    ]),
+  );
+}
+
 // --- osls entry points ---------------------------------------------------------------------------------
 
 const PARAMETERS = [
@@ -670,7 +867,12 @@ const PARAMETERS = [
   'kpiAlarmDatapointsToAlarm',
   'collectorAlarmEvaluationPeriods',
   'dataAgeThresholdSeconds',
+  'windowCoverageThreshold',
+  'todayUtcOffsetMinutes',
 ];
+
+/** The collector's timing, checked while packaging (closingReadTiming). */
+const TIMING_PARAMETERS = ['closingReadGuardSeconds', 'closingReadReachSeconds', 'collectorTimeoutSeconds'];
 
 /** Stage parameters that chose the one alarmed VDN; passing them now would change the alarms unnoticed. */
 const RETIRED_PARAMETERS = { alarmCcId: 'alarmVdns', alarmVdn: 'alarmVdns' };
@@ -695,13 +897,20 @@ async function readConfiguration(resolveVariable) {
     configuredVdns(values),
     scheduledVdns(await resolveVariable('self:functions.collector.events')),
   );
-  return { watched: watchedVdns(vdns, values.alarmVdns), settings: monitoringSettings(values) };
+  return {
+    watched: watchedVdns(vdns, values.alarmVdns),
+    served: configuredVdns(values),
+    settings: monitoringSettings(values),
+  };
 }
 
-/** `${file(./stack/vdn-monitoring.cjs):resources}`: the per-VDN alarms, as a `resources` fragment. */
+/** `${file(./stack/vdn-monitoring.cjs):resources}`: the per-VDN alarms and query ARNs, as a `resources` fragment. */
 async function resources({ resolveVariable }) {
-  const { watched, settings } = await readConfiguration(resolveVariable);
-  return { Resources: buildAlarms(watched, settings) };
+  const timing = {};
+  for (const name of TIMING_PARAMETERS) timing[name] = text(await resolveVariable(`param:${name}`));
+  closingReadTiming(timing);
+  const { watched, served, settings } = await readConfiguration(resolveVariable);
+  return { Resources: buildAlarms(watched, settings), Outputs: buildQueryArnOutputs(served) };
 }
 
 /** `${file(./stack/vdn-monitoring.cjs):dashboardBody}`: the Dashboard's DashboardBody. */
@@ -719,9 +928,12 @@ module.exports = {
   collectedVdns,
   watchedVdns,
   monitoringSettings,
+  closingReadTiming,
   alarmLogicalIds,
   buildAlarms,
   buildDashboardBody,
+  queryArn,
+  buildQueryArnOutputs,
   resources,
   dashboardBody,
 };

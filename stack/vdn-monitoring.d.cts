@@ -19,6 +19,9 @@ export interface MonitoringSettings {
   readonly kpiDatapointsToAlarm: number;
   readonly collectorEvaluationPeriods: number;
   readonly dataAgeThresholdSeconds: number;
+  readonly windowCoverageThreshold: number;
+  /** Fixed UTC offset, in minutes, of the midnight "today" starts at. */
+  readonly todayUtcOffsetMinutes: number;
 }
 
 export interface CfnResource {
@@ -48,11 +51,17 @@ export declare function scheduledVdns(events: unknown): Vdn[];
 export declare function collectedVdns(...lists: readonly (readonly Vdn[])[]): Vdn[];
 export declare function watchedVdns(vdns: readonly Vdn[], alarmVdns: string): Vdn[];
 export declare function monitoringSettings(values: StageValues): MonitoringSettings;
+export declare function closingReadTiming(values: StageValues): {
+  readonly guardSeconds: number;
+  readonly reachSeconds: number;
+  readonly timeoutSeconds: number;
+};
 export declare function alarmLogicalIds(vdn: Vdn): {
   readonly abandonmentRate: string;
   readonly serviceLevel: string;
   readonly collectorDead: string;
   readonly staleData: string;
+  readonly closingReads: string;
 };
 export declare function buildAlarms(
   vdns: readonly Vdn[],
@@ -62,7 +71,12 @@ export declare function buildDashboardBody(
   vdns: readonly Vdn[],
   settings: MonitoringSettings,
 ): { readonly 'Fn::Sub': string };
-export declare function resources(
-  resolver: VariableResolver,
-): Promise<{ Resources: Record<string, CfnResource> }>;
+export declare function queryArn(vdn: Vdn): { readonly 'Fn::Sub': string };
+export declare function buildQueryArnOutputs(
+  vdns: readonly Vdn[],
+): Record<string, { readonly Description: string; readonly Value: { readonly 'Fn::Sub': string } }>;
+export declare function resources(resolver: VariableResolver): Promise<{
+  Resources: Record<string, CfnResource>;
+  Outputs: Record<string, { readonly Description: string; readonly Value: { readonly 'Fn::Sub': string } }>;
+}>;
 export declare function dashboardBody(resolver: VariableResolver): Promise<{ readonly 'Fn::Sub': string }>;

@@ -76,6 +76,34 @@ describe('error answers', () => {
     expect(answer.body.error.message.length).toBeLessThanOrEqual(300);
   });
 
+  it.each([
+    ['a network failure', new CmsNetworkError('CMS at 10.1.2.3:28090: connection failed: ECONNREFUSED')],
+    [
+      'a refused certificate',
+      new CmsNetworkError(
+        "CMS at cms.internal:28090: the TLS certificate was refused: host name mismatch [ERR_TLS_CERT_ALTNAME_INVALID] Host: cms.internal. is not in the cert's altnames: IP:10.1.2.3",
+      ),
+    ],
+    ['a timeout', new CmsTimeoutError('CMS at 10.1.2.3:28090 did not answer within 5000 ms')],
+    ['a malformed answer', new CmsProtocolError('skill 3: startTime is "x" (from 10.1.2.3)')],
+  ])('keeps the CMS address and TLS detail of %s out of the answer', (_what, error) => {
+    const text = JSON.stringify(errorAnswer(error, 'req-1').body);
+    expect(text).not.toMatch(/10\.1\.2\.3|28090|cms\.internal|altname|certificate|ECONN/);
+    expect(errorAnswer(error, 'req-1').body.error.requestId).toBe('req-1');
+  });
+
+  it('quotes the request id in every error answer', () => {
+    for (const error of [new ValidationError('vdn', 'x'), new CmsHttpError(503), new Error('bug')])
+      expect(errorAnswer(error, 'abc-123').body.error.requestId).toBe('abc-123');
+  });
+
+  it('answers with a CMS result code cleaned and bounded, whatever CMS put in it', () => {
+    const error = new CmsResultError(`0100001\u001b[2J${'9'.repeat(5_000)}`, 'x');
+    const body = errorAnswer(error).body;
+    expect(body.error.cmsResultCode?.length).toBeLessThanOrEqual(20);
+    expect(JSON.stringify(body)).not.toContain('\\u001b');
+  });
+
   it('blames callers for 4xx answers and operators for the rest', () => {
     expect(errorAnswer(new ValidationError('vdn', 'x')).blame).toBe('caller');
     expect(errorAnswer(new CmsHttpError(500)).blame).toBe('upstream');

@@ -25,6 +25,33 @@ async function serve(
 
 const ok = async () => ({ statusCode: 204 });
 
+describe('routes', () => {
+  const ROUTES = ['GET /call-centers/{ccId}/vdns/{vdn}/skills/current-stats'];
+
+  it('hands a request matching a route over with its route key and path parameters', async () => {
+    const { url, seen } = await serve(ok, { routes: ROUTES });
+    await fetch(`${url}/call-centers/1/vdns/170/skills/current-stats?skillIds=1`);
+    expect(seen[0]?.event).toMatchObject({
+      routeKey: ROUTES[0],
+      rawPath: '/call-centers/1/vdns/170/skills/current-stats',
+      pathParameters: { ccId: '1', vdn: '170' },
+      requestContext: { routeKey: ROUTES[0] },
+    });
+  });
+
+  it.each([
+    ['GET', '/skills/current-stats'],
+    ['POST', '/call-centers/1/vdns/170/skills/current-stats'],
+    ['GET', '/call-centers/1/vdns/170/skills/current-stats/x'],
+  ])('answers %s %s, which matches no route, 404 without invoking the handler', async (method, path) => {
+    const { url, seen } = await serve(ok, { routes: ROUTES });
+    const response = await fetch(`${url}${path}`, { method });
+    expect(response.status).toBe(404);
+    expect(await response.json()).toEqual({ message: 'Not Found' });
+    expect(seen).toEqual([]);
+  });
+});
+
 describe('events handed to the handler', () => {
   it('carries the path, the raw query string and the parsed parameters', async () => {
     const { url, seen } = await serve(ok);

@@ -167,7 +167,7 @@ describe('cms-skill-metrics probe', () => {
     const { out } = await probe(envFor(cms));
     expect(out).not.toContain('\u001b');
     expect(out).not.toContain('\u0007');
-    expect(out).toContain('busy?[2J?');
+    expect(out).toContain('busy [2J');
   });
 
   it('asks about the skills given, by flag', async () => {

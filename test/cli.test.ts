@@ -51,7 +51,7 @@ describe('cms-skill-metrics query', () => {
 
   it('prints one JSON document keyed by the metric names, with absent KPIs as null', async () => {
     const { code, out } = await cli(['query', '--skills', '1-5', '--json', '--vdn', '171']);
-    expect(code).toBe(0);
+    expect(code).toBe(1);
     const document = JSON.parse(out);
     expect(document).toMatchObject({ ccId: 1, vdn: 171, missingSkillIds: [4] });
     expect(document.skills.map((skill: { skillId: number }) => skill.skillId)).toEqual([1, 2, 3, 5]);
@@ -68,9 +68,37 @@ describe('cms-skill-metrics query', () => {
     }
   });
 
-  it('says which skills CMS did not return', async () => {
-    const { out } = await cli(['query', '--skills', '3-5']);
-    expect(out).toContain('CMS did not return skills 4');
+  it('exits 1 with a line per skill CMS did not return', async () => {
+    const { code, out, err } = await cli(['query', '--skills', '3-5']);
+    expect(code).toBe(1);
+    expect(out).toContain('CcId 1 · VDN 170');
+    expect(err).toBe(
+      'cms-skill-metrics: skill 4: CMS did not return it (not a skill of VDN 170 of call center 1?)\n',
+    );
+  });
+
+  it('exits 1 when CMS returned none of the skills, as with a wrong VDN', async () => {
+    const { code, err } = await cli(['query', '--skills', '4']);
+    expect(code).toBe(1);
+    expect(err.split('\n').filter(Boolean)).toHaveLength(1);
+  });
+
+  it('carries an error field in --json when skills are missing', async () => {
+    const { code, out } = await cli(['query', '--skills', '3-5', '--json']);
+    expect(code).toBe(1);
+    expect(JSON.parse(out).error).toEqual({ code: 'SKILLS_MISSING', message: 'CMS did not return skills 4' });
+  });
+
+  it('carries an error field in --json after a total failure, beside the zero counters', async () => {
+    simulator.inject({ kind: 'status', status: 500 }, { times: 3 });
+    const { code, out } = await cli(['query', '--skills', '1-3', '--json']);
+    expect(code).toBe(1);
+    const document = JSON.parse(out);
+    expect(document.error).toEqual({
+      code: 'CMS_HTTP_ERROR',
+      message: 'CMS failed for skills 1-3: CMS answered HTTP 500',
+    });
+    expect(document.skills).toEqual([]);
   });
 
   it.each([
@@ -112,6 +140,21 @@ describe('cms-skill-metrics query', () => {
     const { code, err } = await cli(['query', '--skills', '1']);
     expect(code).toBe(1);
     expect(err).toContain('CMS result code 0100009 (a result code CMS does not publish): system busy');
+  });
+
+  it('prints what CMS sent without its control characters, so CMS cannot drive the terminal', async () => {
+    simulator.inject({
+      kind: 'resultCode',
+      code: '0100001',
+      desc: 'busy\u001b[2J\u001b]0;owned\u0007\r\nfake line',
+    });
+    const { code, err } = await cli(['query', '--skills', '1']);
+    expect(code).toBe(1);
+    expect(err).toContain(
+      'CMS result code 0100001 (the call failed on the CMS side): busy [2J ]0;owned fake line',
+    );
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: what must never reach the terminal.
+    expect(err.replace(/\n$/, '')).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
   });
 
   it('refuses a CMS whose certificate is not issued by the configured CA', async () => {

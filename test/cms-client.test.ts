@@ -160,8 +160,20 @@ describe('CmsClient against the CMS simulator', () => {
         failures: [],
         slowestBatchMs: expect.any(Number),
         requests: 1,
+        clock: { cmsAt: expect.any(Number), localAt: expect.any(Number) },
       });
       expect(requests).toMatchObject([{ accessKey: KEYS.accessKey, ccId: 1, vdn: 170, skillIds: [1, 2, 3] }]);
+    });
+
+    it('reads CMS’s clock from the Date header of its answer, even when it runs 10 s ahead of ours', async () => {
+      const ahead = await simulator({ now: () => Date.now() + 10_000 });
+      const result = await client({}, ahead).currentCallStats(
+        { ccId: 1, vdn: 170, skillIds: [1] },
+        inTenSeconds(),
+      );
+      const offset = (result.clock?.cmsAt ?? 0) - (result.clock?.localAt ?? 0);
+      // The header counts whole seconds: the reading is the middle of its second.
+      expect(Math.abs(offset - 10_000)).toBeLessThanOrEqual(1_000);
     });
 
     it('splits 2,500 skills into 3 requests and merges them, reporting the skills CMS did not return', async () => {

@@ -39,6 +39,7 @@ function result(
     failures: [],
     slowestBatchMs: 40,
     requests: 1,
+    clock: { cmsAt: NOW, localAt: NOW },
     ...extra,
   };
 }

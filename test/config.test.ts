@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   loadCmsSettings,
@@ -8,8 +9,11 @@ import {
   loadTargets,
   optionalChoice,
   parseTargets,
+  RESPONSE_MEMORY,
+  responseCap,
 } from '../lib/config.js';
 import { ConfigError, ValidationError } from '../lib/errors.js';
+import { createCertificateAuthority } from '../local/tls.js';
 
 const base = { CMS_BASE_URL: 'https://10.0.0.5:28443' };
 
@@ -31,6 +35,7 @@ describe('CMS settings', () => {
       requestTimeoutMs: 5000,
       maxAttempts: 3,
       maxConcurrency: 4,
+      maxResponseBytes: 16 * 1024 * 1024,
       signature: 'auto',
     });
   });
@@ -67,16 +72,90 @@ describe('CMS settings', () => {
     expect(error.message).toContain(reason);
   });
 
-  it('reads the CA bundle named by CMS_CA_FILE', () => {
+  it('reads the CA bundle named by CMS_CA_FILE', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'ca-')), 'ca.pem');
+    const { certificate } = await createCertificateAuthority();
+    writeFileSync(path, certificate);
+    expect(loadCmsSettings({ ...base, CMS_CA_FILE: path }).caCertificate).toBe(certificate);
+  });
+
+  it('refuses a CA file whose certificate block is not a certificate', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'ca-')), 'ca.pem');
     writeFileSync(path, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
-    expect(loadCmsSettings({ ...base, CMS_CA_FILE: path }).caCertificate).toContain('BEGIN CERTIFICATE');
+    expect(configError(() => loadCmsSettings({ ...base, CMS_CA_FILE: path })).message).toMatch(
+      /^CMS_CA_FILE: .* certificate 1 of 1 is not a valid X\.509 certificate$/,
+    );
   });
 
   it('refuses a CA file that holds no certificate', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'ca-')), 'ca.pem');
     writeFileSync(path, 'hello');
     expect(configError(() => loadCmsSettings({ ...base, CMS_CA_FILE: path })).message).toContain('no PEM');
+  });
+});
+
+describe('the CMS response cap', () => {
+  it('is 16 MiB where no function memory is known (the CLI, local runs)', () => {
+    expect(responseCap(undefined, 64)).toBe(16 * 1024 * 1024);
+  });
+
+  it('shares half of the function memory among the answers in flight', () => {
+    // 128 MiB for 4 answers at 6 bytes of memory per byte read.
+    expect(responseCap(256, 4)).toBe(Math.floor((128 * 1024 * 1024) / 24));
+  });
+
+  it('keeps CMS_CONCURRENCY answers at the cap inside the function memory, or refuses the setting', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 128, max: 10_240 }),
+        fc.integer({ min: 1, max: 64 }),
+        (memoryMb, concurrency) => {
+          let cap: number;
+          try {
+            cap = responseCap(memoryMb, concurrency);
+          } catch (error) {
+            expect(error).toMatchObject({ variable: 'CMS_CONCURRENCY' });
+            return;
+          }
+          expect(cap * concurrency * RESPONSE_MEMORY.bytesPerResponseByte).toBeLessThanOrEqual(
+            memoryMb * 1024 * 1024 * RESPONSE_MEMORY.shareOfFunctionMemory,
+          );
+          expect(cap).toBeGreaterThanOrEqual(RESPONSE_MEMORY.minBytes);
+        },
+      ),
+    );
+  });
+
+  it('is read from the function memory Lambda announces', () => {
+    const settings = loadCmsSettings({
+      ...base,
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1024',
+      CMS_CONCURRENCY: '8',
+    });
+    expect(settings.maxResponseBytes).toBe(Math.floor((512 * 1024 * 1024) / 48));
+  });
+});
+
+describe('configuration messages', () => {
+  it("speak plain words for any CMS_TARGETS, never the schema library's", () => {
+    const target = fc.record(
+      { ccId: fc.jsonValue(), vdn: fc.jsonValue(), skillIds: fc.jsonValue(), extra: fc.jsonValue() },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(fc.oneof(fc.array(fc.oneof(target, fc.jsonValue())), fc.jsonValue()), (value) => {
+        try {
+          loadTargets({ CMS_TARGETS: JSON.stringify(value) });
+        } catch (error) {
+          expect(error).toBeInstanceOf(ConfigError);
+          expect((error as Error).message).not.toMatch(
+            /Expected|Received|Invalid (key|type)|never|undefined/,
+          );
+          expect((error as Error).message).toMatch(/^CMS_TARGETS: \S/);
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 });
 

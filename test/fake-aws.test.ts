@@ -23,7 +23,8 @@ let fake: FakeAws;
 const clients: { destroy(): void }[] = [];
 
 beforeEach(async () => {
-  fake = await startFakeAws();
+  // The service clock a little after the fixed window, so the timestamp limits apply as they would then.
+  fake = await startFakeAws({ now: () => WINDOW_START + 60_000 });
 });
 
 afterEach(async () => {
@@ -238,7 +239,7 @@ describe('fake CloudWatch with CloudWatchSink', () => {
     expect(fake.attempts).toHaveLength(3);
   });
 
-  it('reports one permanently failing batch while the other batches are received', async () => {
+  it('splits a batch refused as invalid and delivers its datums in the halves', async () => {
     fake.inject({ kind: 'fail', operation: 'PutMetricData' });
     const datums = skillDatums(2_500);
     const report = await new CloudWatchSink({
@@ -247,13 +248,27 @@ describe('fake CloudWatch with CloudWatchSink', () => {
       maxConcurrency: 1,
     }).publish(datums);
 
-    expect(report).toEqual({
-      published: 1_500,
-      calls: 3,
-      failures: [{ datums: 1_000, error: 'InvalidParameterValueException: Injected failure.' }],
-    });
-    expect(received()).toEqual(datums.slice(1_000).map(asReceived));
-    expect(fake.attempts.filter((attempt) => attempt.status !== 200)).toHaveLength(1);
+    expect(report).toEqual({ published: 2_500, calls: 5, failures: [] });
+    expect(received().sort((a, b) => a.timestamp - b.timestamp)).toEqual(datums.map(asReceived));
+    expect(fake.attempts.map((attempt) => attempt.error ?? attempt.status)).toEqual([
+      'InvalidParameterValue',
+      200,
+      200,
+      200,
+      200,
+    ]);
+  });
+
+  it('loses only the one datum the service refuses, not the thousand it was sent with', async () => {
+    const datums = skillDatums(1_000);
+    // Three hours ahead of the service's clock: refused, and with it the whole request it is part of.
+    datums[617] = { ...(datums[617] as Datum), timestamp: WINDOW_START + 3 * 3_600_000 };
+    const report = await new CloudWatchSink({ client: cloudWatchClient(), namespace: 'N' }).publish(datums);
+
+    expect(report.published).toBe(999);
+    expect(report.failures).toEqual([{ datums: 1, error: expect.stringMatching(/^InvalidParameterValue/) }]);
+    expect(report.calls).toBeLessThanOrEqual(1 + 2 * Math.ceil(Math.log2(1_000)));
+    expect(received()).toHaveLength(999);
   });
 
   it('reports access denied without retrying', async () => {

@@ -5,11 +5,11 @@ import {
   BATCH_BYTE_BUDGET,
   CloudWatchSink,
   estimateDatumBytes,
-  PUT_METRIC_DATA_LIMITS,
   type PutMetricDataClient,
   planBatches,
 } from '../lib/metrics/cloudwatch.js';
 import type { Datum } from '../lib/metrics/datum.js';
+import { PUT_METRIC_DATA_LIMITS } from '../lib/metrics/limits.js';
 
 const WINDOW_START = Date.UTC(2025, 4, 6, 10, 5);
 

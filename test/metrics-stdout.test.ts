@@ -143,6 +143,13 @@ describe('renderWallboard', () => {
     expect(text).toContain('CollectionSuccess FAILED');
   });
 
+  it('marks a closing read with the share of the window it covered, instead of run health it does not carry', () => {
+    const text = renderWallboard([...total({ CallsOffered: 40 }), ...total({ WindowCoverage: 98.3333 })]);
+
+    expect(text).toContain('CLOSING READ: window coverage 98.3 %');
+    expect(text).not.toContain('CollectionSuccess');
+  });
+
   it('says there is nothing to show for no datums', () => {
     expect(renderWallboard([])).toBe('No datapoints.\n');
   });
@@ -156,6 +163,24 @@ describe('StdoutSink', () => {
 
     expect(written).toEqual([renderWallboard(input)]);
     expect(report).toEqual({ published: input.length, calls: 1, failures: [] });
+  });
+
+  it('shows the last finished window’s final totals beside the current window', async () => {
+    const written: string[] = [];
+    const sink = new StdoutSink({ write: (text) => void written.push(text) });
+    const previous = WINDOW_START - 300_000;
+    const vdnTotal = (values: Values, timestamp: number) =>
+      datums({ CcId: '1', Vdn: '7' }, values, timestamp);
+    await sink.publish([...vdnTotal({ CallsOffered: 30 }, previous), ...health(HEALTHY)]);
+    await sink.publish([
+      ...vdnTotal({ CallsOffered: 41 }, previous),
+      ...vdnTotal({ WindowCoverage: 98 }, previous),
+    ]);
+    await sink.publish([...vdnTotal({ CallsOffered: 3 }, WINDOW_START), ...health(HEALTHY)]);
+
+    expect(written[0]).not.toContain('last window');
+    expect(rowOf(written[2] ?? '', 'last window').slice(0, 3)).toEqual(['last window', '10:00', '41']);
+    expect(rowOf(written[2] ?? '', 'VDN total').slice(0, 3)).toEqual(['VDN total', '10:05', '3']);
   });
 
   it('renders in the time zone it was given', async () => {

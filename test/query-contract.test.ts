@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { STATS_ROUTE_KEYS, statsPath } from '../lib/api/route.js';
 import { staticCredentials } from '../lib/cms/credentials.js';
 import { ConfigError, SecretError } from '../lib/errors.js';
 import { createQueryHandler, type QueryHandlerDeps } from '../lib/lambda/query.js';
@@ -19,7 +20,7 @@ const TARGETS = [
   { ccId: 1, vdn: 170, skillIds: '1-8' },
   { ccId: 1, vdn: 171, skillIds: '20-22' },
 ];
-const PATH = '/skills/current-stats';
+const PATH = statsPath(1, 170);
 
 let simulator: CmsSimulator;
 let caDirectory: string;
@@ -65,8 +66,9 @@ interface Api {
   readonly lines: LogLine[];
   /** Moves the clock of the answer cache. */
   advance(ms: number): void;
-  get(query?: string): Promise<Response>;
-  post(body: string, headers?: Record<string, string>): Promise<Response>;
+  /** GET of a VDN's statistics (1/170 unless another path is given). */
+  get(query?: string, path?: string): Promise<Response>;
+  post(body: string, headers?: Record<string, string>, path?: string): Promise<Response>;
 }
 
 async function startApi(overrides: Record<string, string> = {}, deps: QueryHandlerDeps = {}): Promise<Api> {
@@ -87,7 +89,8 @@ async function startApi(overrides: Record<string, string> = {}, deps: QueryHandl
     now: () => now,
     ...deps,
   });
-  const server = await startApiServer({ handler });
+  // The routes the stack declares, so paths and methods outside them meet API Gateway's own 404.
+  const server = await startApiServer({ handler, routes: STATS_ROUTE_KEYS });
   closers.push(() => server.close());
   return {
     url: server.url,
@@ -95,9 +98,9 @@ async function startApi(overrides: Record<string, string> = {}, deps: QueryHandl
     advance: (ms) => {
       now += ms;
     },
-    get: (query = '') => fetch(`${server.url}${PATH}${query}`),
-    post: (body, headers = { 'content-type': 'application/json' }) =>
-      fetch(`${server.url}${PATH}`, { method: 'POST', body, headers }),
+    get: (query = '', path = PATH) => fetch(`${server.url}${path}${query}`),
+    post: (body, headers = { 'content-type': 'application/json' }, path = PATH) =>
+      fetch(`${server.url}${path}`, { method: 'POST', body, headers }),
   };
 }
 
@@ -131,7 +134,7 @@ const requestsSince = (before: number) => simulator.requests.length - before;
 describe('200 answers', () => {
   it('answers a GET with the statistics CMS served', async () => {
     const api = await startApi();
-    const response = await api.get('?skillIds=1-3,8&ccId=1&vdn=170');
+    const response = await api.get('?skillIds=1-3,8');
     expect(response.status).toBe(200);
     const body = (await response.json()) as StatsJson;
     const served = simulator.requests.at(-1);
@@ -165,9 +168,11 @@ describe('200 answers', () => {
 
   it('answers a POST of the CMS request body', async () => {
     const api = await startApi();
-    const response = await api.post('{"ccId":1,"vdn":171,"skillIds":[21,20]}', {
-      'content-type': 'application/json;charset=UTF-8',
-    });
+    const response = await api.post(
+      '{"ccId":1,"vdn":171,"skillIds":[21,20]}',
+      { 'content-type': 'application/json;charset=UTF-8' },
+      statsPath(1, 171),
+    );
     expect(response.status).toBe(200);
     const body = (await response.json()) as StatsJson;
     expect(body).toMatchObject({ ccId: 1, vdn: 171 });
@@ -196,23 +201,23 @@ describe('200 answers', () => {
     expect((JSON.parse(response.body ?? '') as StatsJson).skills.map((skill) => skill.skillId)).toEqual([2]);
   });
 
-  it('answers the first configured VDN and its skills when the caller names nothing', async () => {
+  it('answers the configured skills of the VDN in the path when the caller names none', async () => {
     const api = await startApi();
     const body = (await (await api.get()).json()) as StatsJson;
     expect(body).toMatchObject({ ccId: 1, vdn: 170, missingSkillIds: [8] });
     expect(simulator.requests.at(-1)?.skillIds).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
 
-  it('answers the configured skills of the VDN the caller names', async () => {
+  it('answers the configured skills of the VDN a POST names in its path', async () => {
     const api = await startApi();
-    const body = (await (await api.post('{"vdn":171}')).json()) as StatsJson;
+    const body = (await (await api.post('{}', undefined, statsPath(1, 171))).json()) as StatsJson;
     expect(body).toMatchObject({ ccId: 1, vdn: 171 });
     expect(body.skills.map((skill) => skill.skillId)).toEqual([20, 21, 22]);
   });
 
   it('answers skills of a configured VDN beyond those the collector watches', async () => {
     const api = await startApi();
-    const response = await api.get('?vdn=170&skillIds=4000');
+    const response = await api.get('?skillIds=4000');
     expect(response.status).toBe(200);
     expect(simulator.requests.at(-1)?.skillIds).toEqual([4000]);
   });
@@ -224,9 +229,8 @@ describe('400 answers', () => {
     ['?skillIds=0', 'skillIds'],
     ['?skillIds=1-5001', 'skillIds'],
     ['?skillIds=', 'skillIds'],
-    ['?ccId=x', 'ccId'],
-    ['?vdn=99999', 'vdn'],
-    ['?vdn=170&vdn=171', 'vdn'],
+    ['?ccId=1', 'ccId'],
+    ['?vdn=170', 'vdn'],
     ['?skills=1-3', 'skills'],
   ])('refuses GET %s, naming %s', async (query, field) => {
     const api = await startApi();
@@ -245,6 +249,8 @@ describe('400 answers', () => {
     ['', 'body'],
     ['{"ccId":"1"}', 'ccId'],
     ['{"vdn":170.5}', 'vdn'],
+    ['{"vdn":171,"skillIds":[1]}', 'vdn'],
+    ['{"ccId":2,"skillIds":[1]}', 'ccId'],
     ['{"skillIds":[1,2,70000]}', 'skillIds[2]'],
     ['{"skillIds":{"0":1}}', 'skillIds'],
     ['{"skillIds":[1],"priority":"high"}', 'priority'],
@@ -253,6 +259,26 @@ describe('400 answers', () => {
     const response = await api.post(body);
     expect(response.status).toBe(400);
     expect(await errorOf(response)).toMatchObject({ code: 'VALIDATION_ERROR', field });
+  });
+
+  it.each([
+    ['/call-centers/x/vdns/170/skills/current-stats', 'ccId'],
+    ['/call-centers/1/vdns/99999/skills/current-stats', 'vdn'],
+    ['/call-centers/1/vdns/0170/skills/current-stats', 'vdn'],
+  ])('refuses the path %s, naming %s', async (path, field) => {
+    const api = await startApi();
+    const response = await api.get('', path);
+    expect(response.status).toBe(400);
+    expect(await errorOf(response)).toMatchObject({ code: 'VALIDATION_ERROR', field });
+  });
+
+  it('applies QUERY_MAX_SKILLS to the configured skills a query without skillIds asks for', async () => {
+    const api = await startApi({ QUERY_MAX_SKILLS: '5' });
+    const before = simulator.requests.length;
+    const response = await api.get();
+    expect(response.status).toBe(400);
+    expect(await errorOf(response)).toMatchObject({ code: 'VALIDATION_ERROR', field: 'skillIds' });
+    expect(requestsSince(before)).toBe(0);
   });
 
   it('refuses more skills than QUERY_MAX_SKILLS', async () => {
@@ -284,32 +310,46 @@ describe('400 answers', () => {
 });
 
 describe('403, 404 and 405 answers', () => {
-  it.each(['?vdn=999', '?ccId=2', '?ccId=2&vdn=170'])(
+  it.each([statsPath(1, 999), statsPath(2, 170), statsPath(2, 171)])(
     'forbids a VDN this deployment does not serve (%s)',
-    async (query) => {
+    async (path) => {
       const api = await startApi();
       const before = simulator.requests.length;
-      const response = await api.get(query);
+      const response = await api.get('', path);
       expect(response.status).toBe(403);
       expect((await errorOf(response)).code).toBe('FORBIDDEN');
       expect(requestsSince(before)).toBe(0);
     },
   );
 
-  it('answers 404 for an unknown path', async () => {
+  it.each([
+    ['GET', '/skills/current-stats'],
+    ['GET', '/call-centers/1/vdns/170/skills/history'],
+    ['DELETE', PATH],
+    ['PUT', PATH],
+  ])("leaves %s %s, which no route has, to API Gateway's own 404", async (method, path) => {
     const api = await startApi();
-    const response = await fetch(`${api.url}/skills/history`);
+    const response = await fetch(`${api.url}${path}`, { method });
     expect(response.status).toBe(404);
-    expect((await errorOf(response)).code).toBe('NOT_FOUND');
-    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(api.lines).toEqual([]);
   });
 
-  it.each(['DELETE', 'PUT', 'PATCH'])('answers 405 with the allowed methods to %s', async (method) => {
-    const api = await startApi();
-    const response = await fetch(`${api.url}${PATH}`, { method });
-    expect(response.status).toBe(405);
-    expect(response.headers.get('allow')).toBe('GET, POST');
-    expect((await errorOf(response)).code).toBe('METHOD_NOT_ALLOWED');
+  it('answers an invocation for an unknown path 404, and another method 405 with the allowed ones', async () => {
+    const handler = createQueryHandler(
+      { CMS_BASE_URL: simulator.url, CMS_CA_FILE: caFile, CMS_TARGETS: JSON.stringify(TARGETS) },
+      {
+        credentials: staticCredentials({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY }),
+        log: recordingLog([]),
+      },
+    );
+    const context = lambdaContext('r', Date.now() + 29_000);
+    const unknown = await handler(httpApiEvent({ method: 'GET', target: '/skills/history' }), context);
+    expect(unknown.statusCode).toBe(404);
+    expect(JSON.parse(unknown.body ?? '').error.code).toBe('NOT_FOUND');
+    expect(unknown.headers?.['Cache-Control']).toBe('no-store');
+    const deleted = await handler(httpApiEvent({ method: 'DELETE', target: PATH }), context);
+    expect(deleted.statusCode).toBe(405);
+    expect(deleted.headers?.Allow).toBe('GET, POST');
   });
 });
 
@@ -333,7 +373,11 @@ describe('502 and 504 answers', () => {
     expect(response.status).toBe(502);
     const error = await errorOf(response);
     expect(error.code).toBe('CMS_IP_LOCKED');
-    expect(error.message).toMatch(/locked this client's IP address/);
+    expect(error.message).toMatch(/locked this deployment's IP address/);
+    // What to do is the operator's to read, in the log line of the request.
+    expect(api.lines.at(-1)?.fields.error).toMatchObject({
+      message: expect.stringMatching(/probe tells which/),
+    });
     // The wrong key: refused, then its next layout meets the lock and stops; the right key: the lock, once.
     expect(locked.requests.map((request) => request.status)).toEqual([401, 403, 403]);
   });
@@ -345,7 +389,9 @@ describe('502 and 504 answers', () => {
     expect(response.status).toBe(502);
     const error = await errorOf(response);
     expect(error).toMatchObject({ code: 'CMS_RESULT_ERROR', cmsResultCode: '0100001' });
-    expect(error.message).toContain('parameter error');
+    expect(error.message).toContain('result code 0100001');
+    // CMS's own text is upstream detail: for the log, not for the caller.
+    expect(error.message).not.toContain('parameter error');
   });
 
   it.each([
@@ -423,7 +469,7 @@ describe('sharing CMS calls', () => {
       api.get('?skillIds=1-3'),
       api.get('?skillIds=3,2,1'),
       api.post('{"ccId":1,"vdn":170,"skillIds":[2,3,1]}'),
-      api.get('?skillIds=1-3&vdn=170'),
+      api.get('?skillIds=2,1-3'),
       api.get('?skillIds=1,2,3'),
     ]);
     expect(responses.map((response) => response.status)).toEqual([200, 200, 200, 200, 200]);
@@ -483,7 +529,7 @@ describe('logging and configuration', () => {
   it('logs one structured line per request', async () => {
     const api = await startApi();
     await api.get('?skillIds=1');
-    await api.get('?vdn=999');
+    await api.get('', statsPath(1, 999));
     expect(api.lines).toHaveLength(2);
     expect(api.lines[0]).toMatchObject({
       level: 'info',

@@ -5,6 +5,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { statsPath } from '../lib/api/route.js';
 import type { StatsResult, StatsSource } from '../lib/api/service.js';
 import { CmsResultError, CmsTimeoutError, SecretError } from '../lib/errors.js';
 import { createQueryHandler } from '../lib/lambda/query.js';
@@ -63,14 +64,23 @@ const method = fc.oneof(
 );
 
 const path = fc.oneof(
-  { weight: 4, arbitrary: fc.constantFrom('/skills/current-stats', '/skills/current-stats/') },
+  {
+    weight: 4,
+    arbitrary: fc.constantFrom(
+      statsPath(1, 170),
+      `${statsPath(2, 171)}/`,
+      statsPath(1, 999),
+      '/call-centers/1/vdns/0170/skills/current-stats',
+    ),
+  },
   fc.constantFrom(
     '/',
     '',
     '/skills',
-    '/SKILLS/CURRENT-STATS',
-    '//skills/current-stats',
-    '/prod/skills/current-stats',
+    '/skills/current-stats',
+    '/CALL-CENTERS/1/VDNS/170/SKILLS/CURRENT-STATS',
+    `/${statsPath(1, 170)}`,
+    `/prod${statsPath(1, 170)}`,
   ),
   fc.webPath(),
   fc.string({ maxLength: 30 }),
@@ -116,9 +126,18 @@ const parameterName = fc.oneof(
 
 /** Well-formed queries of configured VDNs: they reach CMS, and so every outcome the fake CMS can produce. */
 const smallSkillIds = fc.uniqueArray(fc.integer({ min: 1, max: 60 }), { minLength: 1, maxLength: 5 });
-const wellFormedQuery = fc
-  .tuple(smallSkillIds, fc.constantFrom('', '&vdn=170', '&ccId=2&vdn=171', '&vdn=999'))
-  .map(([ids, where]) => `skillIds=${ids.join(',')}${where}`);
+const wellFormedQuery = smallSkillIds.map((ids) => `skillIds=${ids.join(',')}`);
+
+/** The stats path of configured VDNs, of unconfigured ones and of ids in every malformed spelling. */
+const tenantPath = fc.oneof(
+  { weight: 3, arbitrary: fc.constantFrom(statsPath(1, 170), statsPath(2, 171), statsPath(1, 999)) },
+  fc
+    .tuple(numberText, numberText)
+    .map(
+      ([ccId, vdn]) =>
+        `/call-centers/${encodeURIComponent(ccId)}/vdns/${encodeURIComponent(vdn)}/skills/current-stats`,
+    ),
+);
 
 const queryString = fc.oneof(
   { weight: 2, arbitrary: wellFormedQuery },
@@ -233,9 +252,9 @@ const fuzzRequest: fc.Arbitrary<FuzzRequest> = fc.oneof(
     headers: sent,
     ...encoded,
   })),
-  fc.tuple(queryString, headers).map(([query, sent]) => ({
+  fc.tuple(tenantPath, queryString, headers).map(([where, query, sent]) => ({
     method: 'GET',
-    target: target('/skills/current-stats', query),
+    target: target(where, query),
     headers: sent,
     body: undefined,
     isBase64Encoded: false,
@@ -244,13 +263,14 @@ const fuzzRequest: fc.Arbitrary<FuzzRequest> = fc.oneof(
     weight: 2,
     arbitrary: fc
       .tuple(
+        tenantPath,
         fc.option(jsonContentType, { nil: undefined }),
         encodedBody,
         fc.option(queryString, { freq: 8, nil: '' }),
       )
-      .map(([contentType, encoded, query]) => ({
+      .map(([where, contentType, encoded, query]) => ({
         method: 'POST',
-        target: target('/skills/current-stats', query),
+        target: target(where, query),
         headers: contentType === undefined ? {} : { 'content-type': contentType },
         ...encoded,
       })),
@@ -285,7 +305,7 @@ function checkAnswer(response: APIGatewayProxyStructuredResultV2): void {
   expect((error.code as string).length).toBeGreaterThan(0);
   expect((error.message as string).length).toBeGreaterThan(0);
   for (const [key, value] of Object.entries(error)) {
-    expect(['code', 'message', 'field', 'cmsResultCode']).toContain(key);
+    expect(['code', 'message', 'requestId', 'field', 'cmsResultCode']).toContain(key);
     expect(typeof value).toBe('string');
   }
   if (response.statusCode === 405) expect(response.headers?.Allow).toBe('GET, POST');
@@ -307,7 +327,7 @@ describe('fuzzed requests', () => {
         fc.dictionary(parameterName, fc.oneof(numberText, skillListText), { maxKeys: 4 }),
         fc.constantFrom('GET', 'POST'),
         async (parameters, verb) => {
-          const event = httpApiEvent({ method: verb, target: '/skills/current-stats' });
+          const event = httpApiEvent({ method: verb, target: statsPath(1, 170) });
           event.queryStringParameters = parameters;
           checkAnswer(await handler(event, context));
         },
@@ -319,7 +339,7 @@ describe('fuzzed requests', () => {
   it('answers events that lack the fields API Gateway always sends', async () => {
     const partial = fc.record(
       {
-        rawPath: fc.oneof(fc.constant('/skills/current-stats'), fc.string({ maxLength: 10 })),
+        rawPath: fc.oneof(fc.constant(statsPath(1, 170)), fc.string({ maxLength: 10 })),
         headers: fc.constant({}),
         requestContext: fc.record(
           { http: fc.record({ method: method }, { requiredKeys: [] }) },

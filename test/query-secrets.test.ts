@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { statsPath } from '../lib/api/route.js';
 import type { CredentialSource } from '../lib/cms/credentials.js';
 import { staticCredentials } from '../lib/cms/credentials.js';
 import { SecretError } from '../lib/errors.js';
@@ -17,7 +18,7 @@ import { type CmsSimulator, type SimFault, startCmsSimulator } from '../local/si
 const ACCESS_KEY = 'secrets-test-access-key';
 const SECRET_KEY = 'S3CRET-do-not-leak-0c4f9a';
 const CALLER_TOKEN = 'caller-bearer-token-77d1';
-const PATH = '/skills/current-stats';
+const PATH = statsPath(1, 170);
 
 let simulator: CmsSimulator;
 let directory: string;
@@ -102,7 +103,7 @@ describe('secrets in answers and logs', () => {
       simulator.setCredentials(ACCESS_KEY, SECRET_KEY);
 
       await get('?skillIds=nope');
-      await get('?vdn=4000');
+      await exchange(`${api.url}${statsPath(1, 4000)}`);
       await exchange(`${api.url}${PATH}`, { method: 'PUT' });
       await exchange(`${api.url}/elsewhere`);
       await exchange(`${api.url}${PATH}`, {

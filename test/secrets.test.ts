@@ -2,6 +2,7 @@ import type { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
 import { SecretError } from '../lib/errors.js';
 import { parseCmsSecret, SecretsManagerCredentials } from '../lib/secrets.js';
+import { createCertificateAuthority } from '../local/tls.js';
 
 const SECRET_KEY = 'S3CRET-never-print-me';
 
@@ -21,8 +22,8 @@ function fakeSecretsManager(...versions: string[]) {
 const secretJson = (accessKey: string) => JSON.stringify({ accessKey, secretKey: SECRET_KEY });
 
 describe('CMS secret parsing', () => {
-  it('reads the key pair and an optional CA certificate', () => {
-    const ca = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----';
+  it('reads the key pair and an optional CA certificate', async () => {
+    const ca = (await createCertificateAuthority()).certificate;
     expect(
       parseCmsSecret(JSON.stringify({ accessKey: 'ak', secretKey: 'sk', caCertificate: ca }), 'cms'),
     ).toEqual({
@@ -39,7 +40,18 @@ describe('CMS secret parsing', () => {
     [JSON.stringify({ secretKey: SECRET_KEY }), '"accessKey" is missing'],
     [JSON.stringify({ accessKey: 'ak', secretKey: '' }), '"secretKey" is missing'],
     [JSON.stringify({ accessKey: 'ak', secretKey: SECRET_KEY, caCertificate: 42 }), '"caCertificate"'],
-    [JSON.stringify({ accessKey: 'ak', secretKey: SECRET_KEY, caCertificate: SECRET_KEY }), 'not a PEM'],
+    [
+      JSON.stringify({ accessKey: 'ak', secretKey: SECRET_KEY, caCertificate: SECRET_KEY }),
+      'holds no PEM certificate',
+    ],
+    [
+      JSON.stringify({
+        accessKey: 'ak',
+        secretKey: SECRET_KEY,
+        caCertificate: '-----BEGIN CERTIFICATE-----\nMIIBnot-der\n-----END CERTIFICATE-----',
+      }),
+      'certificate 1 of 1 is not a valid X.509 certificate',
+    ],
   ])('explains a malformed secret (%#) without echoing it', (secretString, reason) => {
     let error: unknown;
     try {
@@ -55,6 +67,29 @@ describe('CMS secret parsing', () => {
 });
 
 describe('Secrets Manager credentials', () => {
+  it("gives a read up at the caller's deadline, and aborts GetSecretValue once no caller waits", async () => {
+    const signals: AbortSignal[] = [];
+    const client = {
+      send: (_command: GetSecretValueCommand, options?: { abortSignal?: AbortSignal }) =>
+        new Promise<{ SecretString: string }>((_resolve, reject) => {
+          if (options?.abortSignal) signals.push(options.abortSignal);
+          options?.abortSignal?.addEventListener('abort', () => reject(new Error('Request aborted')));
+        }),
+    };
+    const source = new SecretsManagerCredentials({ client, secretId: 'prod/cms', ttlMs: 60_000 });
+    const [early, late] = [new AbortController(), new AbortController()];
+    const first = source.current(early.signal);
+    const second = source.current(late.signal);
+    early.abort();
+    await expect(first).rejects.toThrow("reading secret prod/cms was given up at the caller's deadline");
+    // The other caller still waits on the one call, which goes on.
+    expect(signals).toHaveLength(1);
+    expect(signals[0]?.aborted).toBe(false);
+    late.abort();
+    await expect(second).rejects.toThrow("reading secret prod/cms was given up at the caller's deadline");
+    expect(signals[0]?.aborted).toBe(true);
+  });
+
   it('fetches once and serves warm invocations from the cache within the TTL', async () => {
     const client = fakeSecretsManager(secretJson('ak1'));
     let now = 0;

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { matchRoute, STATS_ROUTE_KEYS, statsPath } from '../lib/api/route.js';
 import { parseTargets } from '../lib/config.js';
 import { ALL_METRIC_NAMES } from '../lib/model.js';
 import {
@@ -24,6 +25,19 @@ import {
 } from './support/stack-dashboard.js';
 import { evaluateMetricMath } from './support/stack-math.js';
 import { type PackagedStack, packageStack, zipEntryNames } from './support/stack-package.js';
+import { evaluateSeriesMath } from './support/stack-series-math.js';
+
+/**
+ * IAM's ARN matching: `*` matches any run of characters (a `/` included), `?` any one character, the rest is
+ * literal and the whole ARN must match.
+ */
+function iamArnMatches(pattern: string, arn: string): boolean {
+  const regex = pattern
+    .split('')
+    .map((char) => (char === '*' ? '.*' : char === '?' ? '.' : char.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+    .join('');
+  return new RegExp(`^${regex}$`).test(arn);
+}
 
 // Loaded with require(), as osls loads it.
 const monitoring: typeof import('../stack/vdn-monitoring.cjs') = createRequire(import.meta.url)(
@@ -31,14 +45,18 @@ const monitoring: typeof import('../stack/vdn-monitoring.cjs') = createRequire(i
 );
 
 // The stack is packaged offline and without AWS credentials, in parallel, once per configuration below: with
-// nothing but defaults; configured the way a production fleet would be (VPC, customer KMS key, alarm topic,
+// nothing but defaults and one target, alarms off; configured the way a production fleet would be (VPC, customer KMS key, alarm topic,
 // CORS, own namespace, a fleet file with several schedules); with one VDN; with targets from cmsTargets and a
-// fleet schedule; with alarms restricted by alarmVdns; and with a malformed cmsTargets, which must fail.
+// fleet schedule; with alarms restricted by alarmVdns; and with a malformed cmsTargets or no targets at all,
+// which must fail.
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:cms/keys-AbCdEf';
 const KMS_KEY_ARN = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:contact-centre-ops';
 const NAMESPACE = 'Contoso/ContactCentre';
 const DEFAULT_NAMESPACE = 'HuaweiCEC/SkillQueues';
+
+/** The least a stack needs: one target. */
+const PLAIN_TARGET = { ccId: '3', vdn: '30', skillIds: '1-5' };
 
 const CONFIGURED_PARAMS = {
   cmsBaseUrl: 'https://10.0.0.5:28090',
@@ -107,6 +125,7 @@ let split: Deployment;
 /** As `split`, with alarmVdns=2/9,1/170. */
 let restricted: Deployment;
 let malformed: Error | undefined;
+let untargeted: Error | undefined;
 
 /** The deployment of a package whose files are no longer needed. */
 async function deployOnce(stack: Promise<PackagedStack>): Promise<Deployment> {
@@ -125,8 +144,8 @@ async function failureOf(stack: Promise<PackagedStack>): Promise<Error | undefin
 
 beforeAll(async () => {
   const splitParams = { cmsTargets: CMS_TARGETS };
-  [defaults, configured, single, split, restricted, malformed] = await Promise.all([
-    packageStack({ stage: 'ci' }),
+  [defaults, configured, single, split, restricted, malformed, untargeted] = await Promise.all([
+    packageStack({ stage: 'ci', params: { ...PLAIN_TARGET, alarmVdns: 'none' } }),
     packageStack({ stage: 'prod', params: CONFIGURED_PARAMS, fleetYaml: FLEET_YAML }),
     deployOnce(packageStack({ stage: 'one', params: { ccId: '1', vdn: '170', skillIds: '1-20' } })),
     deployOnce(packageStack({ stage: 'split', params: splitParams, fleetYaml: SPLIT_FLEET_YAML })),
@@ -140,6 +159,7 @@ beforeAll(async () => {
     failureOf(
       packageStack({ stage: 'bad', params: { cmsTargets: '[{"ccId":1,"vdn":7000,"skillIds":"1-20"}]' } }),
     ),
+    failureOf(packageStack({ stage: 'none' })),
   ]);
   plain = deploy(defaults.template);
   fleet = deploy(configured.template);
@@ -242,8 +262,23 @@ describe('functions', () => {
     for (const name of FUNCTIONS) expect(resource(plain, name).Properties.MemorySize).toBe(256);
   });
 
-  it('the collector times out before its one-minute schedule comes round again', () => {
-    expect(resource(plain, 'CollectorLambdaFunction').Properties.Timeout).toBeLessThan(60);
+  it('the collector’s timeout holds a closing wait of a whole schedule period on top of a run’s own 30 s', () => {
+    const timeout = Number(resource(plain, 'CollectorLambdaFunction').Properties.Timeout);
+    const reach = Number(environmentOf(plain, 'CollectorLambdaFunction').CLOSING_READ_REACH_SECONDS);
+    expect(timeout).toBeGreaterThanOrEqual(reach + 30);
+  });
+
+  it('the collector waits for a closing read only within one period of its one-minute schedule, 3 s before the end', () => {
+    expect(environmentOf(plain, 'CollectorLambdaFunction')).toMatchObject({
+      CLOSING_READ_GUARD_SECONDS: '3',
+      CLOSING_READ_REACH_SECONDS: '60',
+    });
+  });
+
+  it('the collector has no reserved-concurrency cap: a run waiting for its closing read never throttles the next', () => {
+    expect(
+      resource(plain, 'CollectorLambdaFunction').Properties.ReservedConcurrentExecutions,
+    ).toBeUndefined();
   });
 
   it('the query function times out before API Gateway gives up on it after 30 seconds', () => {
@@ -598,12 +633,72 @@ describe('query API', () => {
     return resourcesOfType(deployment, 'AWS::ApiGatewayV2::Route').map(([, route]) => route.Properties);
   }
 
-  it('serves GET and POST /skills/current-stats and nothing else', () => {
+  it("serves GET and POST of one VDN's statistics, the VDN in the path, and nothing else", () => {
     expect(
       routes(plain)
         .map((route) => route.RouteKey)
         .sort(),
-    ).toEqual(['GET /skills/current-stats', 'POST /skills/current-stats']);
+    ).toEqual([
+      'GET /call-centers/{ccId}/vdns/{vdn}/skills/current-stats',
+      'POST /call-centers/{ccId}/vdns/{vdn}/skills/current-stats',
+    ]);
+  });
+
+  it('declares the routes the query function serves, with the path parameters it reads', () => {
+    const keys = routes(plain).map((route) => String(route.RouteKey));
+    expect(keys.sort()).toEqual([...STATS_ROUTE_KEYS].sort());
+    for (const key of keys) {
+      const path = key.split(' ')[1] ?? '';
+      expect(path.match(/\{\w+\}/g)).toEqual(['{ccId}', '{vdn}']);
+      // Every path parameter of the template is a segment the function validates (see lib/api/request.ts).
+      expect(matchRoute({ method: key.split(' ')[0] ?? '', path: statsPath(1, 170) })).toMatchObject({
+        ccId: '1',
+        vdn: '170',
+      });
+    }
+  });
+
+  it("outputs the invoke ARN of every VDN the query API serves, for callers' policies", () => {
+    const queryArns = (deployment: Deployment) =>
+      Object.fromEntries(Object.entries(deployment.outputs).filter(([name]) => name.startsWith('QueryArn')));
+    const arn = (ccId: number, vdn: number) =>
+      `arn:aws:execute-api:us-east-1:123456789012:Ref:HttpApi/$default/*/call-centers/${ccId}/vdns/${vdn}/skills/current-stats`;
+    expect(queryArns(single)).toEqual({ QueryArnCc1Vdn170: arn(1, 170) });
+    // Only the functions' own targets: the query API does not answer a VDN only a fleet schedule collects.
+    expect(queryArns(split)).toEqual({ QueryArnCc1Vdn170: arn(1, 170), QueryArnCc1Vdn171: arn(1, 171) });
+  });
+
+  it("grants a policy for one VDN's routes nothing of another VDN's, as IAM matches ARNs", () => {
+    const PLACES: Record<string, string> = {
+      'AWS::Partition': 'aws',
+      'AWS::Region': 'eu-west-1',
+      'AWS::AccountId': '123456789012',
+      HttpApi: 'a1b2c3',
+    };
+    const resolved = (ccId: number, vdn: number) =>
+      monitoring
+        .queryArn({ ccId, vdn })
+        ['Fn::Sub'].replace(/\$\{([^}]+)\}/g, (_, name: string) => PLACES[name] ?? '');
+    const invokeArn = (method: string, ccId: number, vdn: number) =>
+      `arn:aws:execute-api:eu-west-1:123456789012:a1b2c3/$default/${method}${statsPath(ccId, vdn)}`;
+    const vdnId = fc.record({
+      ccId: fc.integer({ min: 1, max: 65_535 }),
+      vdn: fc.integer({ min: 1, max: 5_000 }),
+    });
+    fc.assert(
+      fc.property(vdnId, vdnId, fc.constantFrom('GET', 'POST', 'PUT', 'DELETE'), (granted, other, method) => {
+        const policy = resolved(granted.ccId, granted.vdn);
+        expect(iamArnMatches(policy, invokeArn(method, granted.ccId, granted.vdn))).toBe(true);
+        const same = granted.ccId === other.ccId && granted.vdn === other.vdn;
+        expect(iamArnMatches(policy, invokeArn(method, other.ccId, other.vdn))).toBe(same);
+      }),
+    );
+    // The two grants the deploy guide shows for VDN 170: each one route, neither the other VDN's.
+    const get170 = invokeArn('GET', 1, 170);
+    const post170 = invokeArn('POST', 1, 170);
+    for (const arn of [invokeArn('GET', 1, 171), invokeArn('POST', 1, 1700), invokeArn('GET', 11, 170)]) {
+      expect(iamArnMatches(get170, arn) || iamArnMatches(post170, arn)).toBe(false);
+    }
   });
 
   it('every route requires a SigV4-signed caller (IAM authorization)', () => {
@@ -643,7 +738,13 @@ describe('query API', () => {
 
 const alarms = (deployment: Deployment) => resourcesOfType(deployment, 'AWS::CloudWatch::Alarm');
 
-const VDN_ALARM_KINDS = ['AbandonmentRateAlarm', 'CollectorDeadAlarm', 'ServiceLevelAlarm', 'StaleDataAlarm'];
+const VDN_ALARM_KINDS = [
+  'AbandonmentRateAlarm',
+  'ClosingReadsMissingAlarm',
+  'CollectorDeadAlarm',
+  'ServiceLevelAlarm',
+  'StaleDataAlarm',
+];
 
 /** The logical ids of one VDN's alarm set. */
 const alarmSet = (ccId: number, vdn: number) => VDN_ALARM_KINDS.map((kind) => `${kind}Cc${ccId}Vdn${vdn}`);
@@ -679,7 +780,7 @@ const alarmsOfKind = (deployment: Deployment, kind: string): DeployedResource[] 
     .map(([, alarm]) => alarm);
 
 describe('alarms for every collected VDN', () => {
-  it('without targets no VDN has alarms, only the stack-wide ones exist, and the stack still packages', () => {
+  it('with alarmVdns none no VDN has alarms, only the stack-wide ones exist', () => {
     expect(
       alarms(plain)
         .map(([name]) => name)
@@ -687,7 +788,7 @@ describe('alarms for every collected VDN', () => {
     ).toEqual(['CollectorErrorsAlarm', 'QueryErrorsAlarm']);
   });
 
-  it('the VDN of ccId/vdn gets one set of four alarms on its roll-up', () => {
+  it('the VDN of ccId/vdn gets one set of five alarms on its roll-up', () => {
     expect(alarmSets(single)).toEqual({ '1/170': alarmSet(1, 170) });
   });
 
@@ -729,6 +830,10 @@ describe('alarms for every collected VDN', () => {
 
   it('a malformed cmsTargets fails packaging with a message naming cmsTargets and the wrong field', () => {
     expect(malformed?.message).toContain('cmsTargets[0].vdn must be an integer from 1 to 5000, got 7000');
+  });
+
+  it('a stack without targets fails packaging, naming the parameters to set', () => {
+    expect(untargeted?.message).toContain('targets are missing: set ccId, vdn and skillIds, or cmsTargets');
   });
 });
 
@@ -869,6 +974,23 @@ describe('alarms', () => {
     }
   });
 
+  it('windows whose last read covered less than 95 %, or that got no closing read, set off the closing-reads alarm', () => {
+    const found = alarmsOfKind(fleet, 'ClosingReadsMissingAlarm');
+    expect(found).toHaveLength(3);
+    for (const alarm of found) {
+      expect(alarm.Properties).toMatchObject({
+        MetricName: 'WindowCoverage',
+        Statistic: 'Maximum',
+        Period: 300,
+        ComparisonOperator: 'LessThanThreshold',
+        Threshold: 95,
+        EvaluationPeriods: 3,
+        DatapointsToAlarm: 2,
+        TreatMissingData: 'breaching',
+      });
+    }
+  });
+
   it('statistics older than the threshold set off the stale-data alarm', () => {
     const found = alarmsOfKind(fleet, 'StaleDataAlarm');
     expect(found).toHaveLength(3);
@@ -958,12 +1080,12 @@ describe('dashboard', () => {
     return graphs;
   }
 
-  it('every watched VDN gets its calls, KPI and wrap-up graphs, each reading that VDN’s roll-up', () => {
+  it('every watched VDN gets its calls, KPI, wrap-up and today graphs, each reading that VDN’s roll-up', () => {
     const graphs = vdnGraphs(fleet);
     expect(Object.keys(graphs).sort()).toEqual(['1/170', '1/171', '2/9']);
     for (const [vdn, titles] of Object.entries(graphs)) {
       const [ccId, number] = vdn.split('/');
-      expect(titles).toHaveLength(3);
+      expect(titles).toHaveLength(4);
       for (const title of titles)
         expect(title).toMatch(new RegExp(`^VDN ${number} \\(call center ${ccId}\\): `));
     }
@@ -975,9 +1097,9 @@ describe('dashboard', () => {
       widgets.filter((widget) => titles.includes(widget.title)).map((widget) => widget.position?.y),
     );
     expect(rows).toEqual([
-      [0, 0, 0],
-      [6, 6, 6],
-      [12, 12, 12],
+      [0, 0, 0, 0],
+      [6, 6, 6, 6],
+      [12, 12, 12, 12],
     ]);
     const fleetWide = widgets.filter((widget) =>
       widget.expressions.some((item) => item.expression.includes('SEARCH')),
@@ -1023,7 +1145,7 @@ describe('dashboard', () => {
     for (const widget of fleetWide) expect(widget.position?.y).toBeGreaterThan(Math.max(...wallboardRows));
   });
 
-  it('without targets the dashboard holds the fleet-wide graphs only', () => {
+  it('with alarmVdns none the dashboard holds the fleet-wide graphs only', () => {
     expect(vdnGraphs(plain)).toEqual({});
     expect(widgetsOf(plain).length).toBeGreaterThan(0);
   });
@@ -1071,13 +1193,19 @@ describe('dashboard', () => {
     expect(top).toMatch(/^SORT\(FILL\(SEARCH\(.*\), 0\), MAX/);
   });
 
-  it('collector health shows success, CMS latency, data age and missing skills', () => {
+  it('collector health shows success, CMS latency, data age, missing skills and window coverage', () => {
     const searched = widgetsOf(plain)
       .flatMap((widget) => widget.expressions.flatMap((expression) => searchesIn(expression.expression)))
       .filter((search) => search.dimensionNames.length === 2)
       .map((search) => search.metricName);
     expect(searched).toEqual(
-      expect.arrayContaining(['CollectionSuccess', 'CmsLatency', 'DataAge', 'SkillsMissing']),
+      expect.arrayContaining([
+        'CollectionSuccess',
+        'CmsLatency',
+        'DataAge',
+        'SkillsMissing',
+        'WindowCoverage',
+      ]),
     );
   });
 
@@ -1087,7 +1215,7 @@ describe('dashboard', () => {
     );
     expect(widgets.length).toBeGreaterThan(0);
     for (const widget of widgets) {
-      const ids = new Set(widget.metrics.map((metric) => metric.id));
+      const ids = new Set([...widget.metrics, ...widget.expressions].map((item) => item.id));
       for (const { expression } of widget.expressions) {
         for (const id of identifiersIn(expression)) expect(ids).toContain(id);
       }
@@ -1124,6 +1252,8 @@ describe('per-VDN monitoring generator', () => {
     kpiAlarmDatapointsToAlarm: 2,
     collectorAlarmEvaluationPeriods: 2,
     dataAgeThresholdSeconds: 600,
+    windowCoverageThreshold: 95,
+    todayUtcOffsetMinutes: 0,
   };
   const settings = monitoring.monitoringSettings(SETTINGS_VALUES);
 
@@ -1218,8 +1348,10 @@ describe('per-VDN monitoring generator', () => {
     expect(() => monitoring.configuredVdns(params)).toThrow(message);
   });
 
-  it('no targets at all is no VDN, so that a stack can be packaged before its targets are known', () => {
-    expect(monitoring.configuredVdns({})).toEqual([]);
+  it('no targets at all is refused, naming the parameters to set', () => {
+    expect(() => monitoring.configuredVdns({})).toThrow(
+      'targets are missing: set ccId, vdn and skillIds, or cmsTargets',
+    );
   });
 
   it('a schedule’s input may be the JSON text EventBridge passes on', () => {
@@ -1274,7 +1406,7 @@ describe('per-VDN monitoring generator', () => {
         fc.uniqueArray(vdn, { selector: (item) => `${item.ccId}/${item.vdn}`, maxLength: 20 }),
         (vdns) => {
           const ids = vdns.flatMap((item) => Object.values(monitoring.alarmLogicalIds(item)));
-          expect(new Set(ids).size).toBe(4 * vdns.length);
+          expect(new Set(ids).size).toBe(5 * vdns.length);
           for (const logicalId of ids) expect(logicalId).toMatch(/^[A-Za-z0-9]{1,255}$/);
           expect(Object.keys(monitoring.buildAlarms(vdns, settings)).sort()).toEqual([...ids].sort());
         },
@@ -1318,7 +1450,7 @@ describe('per-VDN monitoring generator', () => {
       vdn: index + 1,
     }));
     expect(() => monitoring.watchedVdns(many, '')).toThrow(
-      /^alarmVdns must leave at most 100 VDNs with alarms \(as 1\/170,1\/171,…\), not 101: /,
+      /^alarmVdns must leave at most 80 VDNs with alarms \(as 1\/170,1\/171,…\), not 81: their 405 alarms /,
     );
     expect(monitoring.watchedVdns(many, '1/1')).toEqual([{ ccId: 1, vdn: 1 }]);
   });
@@ -1340,12 +1472,160 @@ describe('per-VDN monitoring generator', () => {
     expect(() => monitoring.monitoringSettings({ ...SETTINGS_VALUES, ...change })).toThrow(message);
   });
 
+  it.each([
+    [{ windowCoverageThreshold: '101' }, 'windowCoverageThreshold must be a percentage up to 100, got 101'],
+    [{ todayUtcOffsetMinutes: '900' }, 'todayUtcOffsetMinutes must be a UTC offset from -720 to 840 minutes'],
+    [{ todayUtcOffsetMinutes: '-780' }, 'todayUtcOffsetMinutes must be a whole number ≥ -720, got "-780"'],
+    [{ todayUtcOffsetMinutes: '5.5' }, 'todayUtcOffsetMinutes must be a whole number ≥ -720, got "5.5"'],
+  ])('the closing-read and today setting %o is refused with "%s"', (change, message) => {
+    expect(() => monitoring.monitoringSettings({ ...SETTINGS_VALUES, ...change })).toThrow(message);
+  });
+
+  describe('today so far', () => {
+    const COUNTER_IDS = {
+      offered: 'CallsOffered',
+      answered: 'CallsAnswered',
+      abandoned: 'CallsAbandoned',
+      answered20s: 'CallsAnsweredIn20s',
+    } as const;
+    type Window = Record<keyof typeof COUNTER_IDS, number>;
+    interface RawTodayWidget {
+      properties: {
+        title: string;
+        view: string;
+        start: string;
+        period: number;
+        stat: string;
+        metrics: unknown[][];
+      };
+    }
+
+    function todayWidget(todayUtcOffsetMinutes: number): RawTodayWidget {
+      const body = monitoring.buildDashboardBody([{ ccId: 1, vdn: 170 }], {
+        ...settings,
+        todayUtcOffsetMinutes,
+      });
+      const widgets = JSON.parse(body['Fn::Sub']).widgets as RawTodayWidget[];
+      const found = widgets.find((widget) => widget.properties.title.includes('today so far'));
+      if (!found) throw new Error('no today widget');
+      return found;
+    }
+
+    /**
+     * What the widget shows at the end of its 24 hours: each window's datapoints are all its reads (a window
+     * read several times, by overlapping or retried runs too), aggregated as the widget asks (Maximum per
+     * 300 s period), then its expressions in order.
+     */
+    function shown(
+      widget: RawTodayWidget,
+      timestamps: number[],
+      reads: Window[][],
+    ): Record<string, number | undefined> {
+      const series: Record<string, (number | undefined)[]> = {};
+      for (const row of widget.properties.metrics) {
+        const options = row.at(-1) as { id: string; expression?: string };
+        if (options.expression !== undefined) {
+          series[options.id] = evaluateSeriesMath(options.expression, { timestamps, series });
+          continue;
+        }
+        const name = row[1] as string;
+        const key = (Object.keys(COUNTER_IDS) as (keyof Window)[]).find((id) => COUNTER_IDS[id] === name);
+        if (key === undefined) throw new Error(`unexpected metric ${name}`);
+        series[options.id] = reads.map((windowReads) =>
+          windowReads.length === 0 ? undefined : Math.max(...windowReads.map((read) => read[key])),
+        );
+      }
+      // A single-value widget shows each series' newest datapoint.
+      return Object.fromEntries(
+        Object.entries(series).map(([id, points]) => [id, points.findLast((point) => point !== undefined)]),
+      );
+    }
+
+    const windowTotals = fc
+      .record({ offered: fc.nat(40), answered: fc.nat(100), abandoned: fc.nat(100), in20s: fc.nat(100) })
+      .map(({ offered, answered, abandoned, in20s }): Window => {
+        const answeredCalls = Math.floor((offered * answered) / 100);
+        return {
+          offered,
+          answered: answeredCalls,
+          abandoned: Math.min(offered - answeredCalls, Math.floor((offered * abandoned) / 100)),
+          answered20s: Math.floor((answeredCalls * in20s) / 100),
+        };
+      });
+    /** A window's reads: none (not collected), or some growing partial reads, repeats, then the final one. */
+    const windowReads = fc
+      .tuple(windowTotals, fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 3 }), fc.nat(2))
+      .map(([final, shares, repeats]) => {
+        if (shares.length === 0 && repeats === 0) return [] as Window[];
+        const partial = shares.map((share) => {
+          const scaled = (value: number) => Math.floor(value * share);
+          return {
+            offered: scaled(final.offered),
+            answered: scaled(final.answered),
+            abandoned: scaled(final.abandoned),
+            answered20s: scaled(final.answered20s),
+          };
+        });
+        return [...partial, ...Array.from({ length: repeats + 1 }, () => final)];
+      });
+
+    it('reads each window’s Maximum over 5-minute periods, over the last 24 hours whatever the dashboard shows', () => {
+      const { properties } = todayWidget(0);
+      expect(properties).toMatchObject({
+        view: 'singleValue',
+        start: '-PT24H',
+        period: 300,
+        stat: 'Maximum',
+      });
+    });
+
+    it('adds up each window of the day once, with its final value, however often it was read', () => {
+      fc.assert(
+        fc.property(
+          fc.array(windowReads, { minLength: 288, maxLength: 288 }),
+          fc.integer({ min: 0, max: 10_000 }),
+          fc.constantFrom(0, 60, 330, 480, 840, -300, -720),
+          (reads, endWindow, offsetMinutes) => {
+            const end = Date.UTC(2026, 11, 1) / 1_000 + endWindow * 300;
+            const timestamps = reads.map((_, index) => end - (reads.length - 1 - index) * 300);
+            const midnight = Math.floor((end + offsetMinutes * 60) / 86_400) * 86_400 - offsetMinutes * 60;
+            const day = reads.filter((_, index) => (timestamps[index] ?? 0) >= midnight);
+            const total = (key: keyof Window) =>
+              day.reduce((sum, windowReads) => sum + (windowReads.at(-1)?.[key] ?? 0), 0);
+
+            const values = shown(todayWidget(offsetMinutes), timestamps, reads);
+            expect(values.offeredToday).toBe(total('offered'));
+            expect(values.answeredToday).toBe(total('answered'));
+            expect(values.abandonedToday).toBe(total('abandoned'));
+            if (total('offered') === 0) {
+              expect(values.abandonmentToday).toBeUndefined();
+              expect(values.serviceLevelToday).toBeUndefined();
+            } else {
+              expect(values.abandonmentToday).toBeCloseTo((100 * total('abandoned')) / total('offered'), 9);
+              expect(values.serviceLevelToday).toBeCloseTo(
+                (100 * total('answered20s')) / total('offered'),
+                9,
+              );
+            }
+          },
+        ),
+        { numRuns: 40 },
+      );
+    });
+
+    it('names the UTC offset its day starts at', () => {
+      expect(todayWidget(0).properties.title).toContain('since 00:00 UTC');
+      expect(todayWidget(480).properties.title).toContain('since 00:00 UTC+8:00');
+      expect(todayWidget(-210).properties.title).toContain('since 00:00 UTC−3:30');
+    });
+  });
+
   it('the dashboard keeps every graph in its own place for any number of watched VDNs the stack allows', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: monitoring.MAX_WATCHED_VDNS }), (count) => {
         const vdns = Array.from({ length: count }, (_, index) => ({ ccId: 1, vdn: index + 1 }));
         const widgets = readDashboard(monitoring.buildDashboardBody(vdns, settings)['Fn::Sub']);
-        expect(widgets).toHaveLength(3 * count + 8);
+        expect(widgets).toHaveLength(4 * count + 9);
         expect(layoutProblems(widgets)).toEqual([]);
       }),
       { numRuns: 20 },
@@ -1389,6 +1669,9 @@ describe('per-VDN monitoring generator', () => {
         skillIds: '',
         cmsTargets: '',
         alarmVdns: '',
+        closingReadGuardSeconds: '3',
+        closingReadReachSeconds: '60',
+        collectorTimeoutSeconds: 110,
         ...values,
       }).map(([name, value]) => [`param:${name}`, value]),
     ),
@@ -1419,7 +1702,46 @@ describe('per-VDN monitoring generator', () => {
       'VDN 171 (call center 1): calls per 5-minute window',
       'VDN 171 (call center 1): KPIs of each window, from its counters',
       'VDN 171 (call center 1): average wrap-up time (s)',
+      'VDN 171 (call center 1): today so far (since 00:00 UTC)',
     ]);
+  });
+
+  it('the closing-read settings are checked as the collector checks them', () => {
+    const timing = {
+      closingReadGuardSeconds: '3',
+      closingReadReachSeconds: '60',
+      collectorTimeoutSeconds: 110,
+    };
+    expect(monitoring.closingReadTiming(timing)).toEqual({
+      guardSeconds: 3,
+      reachSeconds: 60,
+      timeoutSeconds: 110,
+    });
+    expect(() => monitoring.closingReadTiming({ ...timing, closingReadGuardSeconds: '0' })).toThrow(
+      'closingReadGuardSeconds must be between 1 and 60, got 0',
+    );
+    expect(() => monitoring.closingReadTiming({ ...timing, closingReadReachSeconds: '1m' })).toThrow(
+      'closingReadReachSeconds must be a whole number, got "1m"',
+    );
+  });
+
+  it('a collector timeout that cannot hold the closing wait and a run fails packaging, naming the timeout', async () => {
+    const resolver = resolverOf(
+      stageParams({ ccId: '1', vdn: '170', skillIds: '1', collectorTimeoutSeconds: 50 }),
+    );
+    await expect(monitoring.resources(resolver)).rejects.toThrow(
+      'collectorTimeoutSeconds must be at least 90 (closingReadReachSeconds 60 + 30 s for the run itself), got 50',
+    );
+    const off = resolverOf(
+      stageParams({
+        ccId: '1',
+        vdn: '170',
+        skillIds: '1',
+        collectorTimeoutSeconds: 50,
+        closingReadReachSeconds: '0',
+      }),
+    );
+    await expect(monitoring.resources(off)).resolves.toHaveProperty('Resources');
   });
 
   it('a stage still passing the retired alarmCcId/alarmVdn is told to use alarmVdns', async () => {

@@ -19,12 +19,14 @@ describe('the custom-widget event', () => {
     expect(widgetRequestOf({ ccId: '1', vdn: ' 170 ' })).toMatchObject({ params: { ccId: 1, vdn: 170 } });
   });
 
-  it('leaves out what the widget does not set', () => {
-    expect(widgetRequestOf({})).toEqual({
+  it('needs the call center and the VDN, and leaves maxRows out when the widget does not set it', () => {
+    expect(widgetRequestOf({ ccId: 1, vdn: 170 })).toEqual({
       describe: false,
-      params: {},
+      params: { ccId: 1, vdn: 170 },
       timeZone: { offsetMinutes: 0, label: 'UTC' },
     });
+    expect(() => widgetRequestOf({ vdn: 170 })).toThrow(/^ccId: is required in the widget params/);
+    expect(() => widgetRequestOf({ ccId: 1 })).toThrow(/^vdn: is required in the widget params/);
   });
 
   it('names a malformed parameter', () => {
@@ -37,13 +39,17 @@ describe('the custom-widget event', () => {
 
   it('takes the viewer’s time zone from offsetISO, west of UTC as east', () => {
     const zone = (offsetISO: string, offsetInMinutes: number) =>
-      widgetRequestOf({ widgetContext: { timezone: { label: 'Local', offsetISO, offsetInMinutes } } });
+      widgetRequestOf({
+        ccId: 1,
+        vdn: 170,
+        widgetContext: { timezone: { label: 'Local', offsetISO, offsetInMinutes } },
+      });
     expect(zone('-05:00', 300)).toMatchObject({ timeZone: { offsetMinutes: -300, label: 'Local' } });
     expect(zone('+05:30', 0)).toMatchObject({ timeZone: { offsetMinutes: 330, label: 'Local' } });
   });
 
   it('falls back to offsetInMinutes, and to UTC for anything that is not a time zone', () => {
-    const zone = (timezone: unknown) => widgetRequestOf({ widgetContext: { timezone } });
+    const zone = (timezone: unknown) => widgetRequestOf({ ccId: 1, vdn: 170, widgetContext: { timezone } });
     expect(zone({ label: 'CET', offsetInMinutes: 60 })).toMatchObject({ timeZone: { offsetMinutes: 60 } });
     expect(zone({ label: 'odd', offsetInMinutes: 100_000 })).toMatchObject({
       timeZone: { offsetMinutes: 0, label: 'UTC' },

@@ -38,14 +38,19 @@ const failing = (error: Error): StatsSource => ({
 });
 
 describe('the wallboard service', () => {
-  it('shows a CMS timeout as the failure panel and logs it as an error', async () => {
+  it('shows a CMS timeout as the failure panel with the request id its log line carries', async () => {
     const { render, log } = wallboardWith(
-      failing(new CmsTimeoutError('the deadline passed before CMS answered')),
+      failing(new CmsTimeoutError('no answer from 10.0.0.5:28443 in 5 s')),
     );
-    const page = await render({ ccId: 1, vdn: 170 }, 10_000);
+    const page = await render({ ccId: 1, vdn: 170 }, { remainingMs: 10_000, requestId: 'req-1' });
     expect(page).toContain('data-state="failed"');
-    expect(page).toContain('the deadline passed before CMS answered');
-    expect(log.lines.some((line) => line.level === 'error')).toBe(true);
+    expect(page).toContain('CC-CMS did not answer in time');
+    expect(page).toContain('CMS_TIMEOUT · request id req-1');
+    // The error's own message names an internal address: for the log only.
+    expect(page).not.toContain('10.0.0.5');
+    const errors = JSON.stringify(log.lines.filter((line) => line.level === 'error'));
+    expect(errors).toContain('"requestId":"req-1"');
+    expect(errors).toContain('10.0.0.5');
   });
 
   it('never shows why the CMS secret could not be read: that is for the operator’s log', async () => {
@@ -56,7 +61,7 @@ describe('the wallboard service', () => {
       },
     };
     const { render, log } = wallboardWith(cms);
-    const page = await render({ ccId: 1, vdn: 170 }, 10_000);
+    const page = await render({ ccId: 1, vdn: 170 }, { remainingMs: 10_000, requestId: 'req-1' });
     expect(page).toContain('data-state="failed"');
     expect(page).toContain('the credentials for CC-CMS could not be loaded');
     expect(page).not.toContain('AKIA-EXAMPLE');
@@ -70,7 +75,7 @@ describe('the wallboard service', () => {
       },
     };
     const { render } = wallboardWith(cms);
-    const page = await render({ ccId: 1, vdn: 170 }, 10_000);
+    const page = await render({ ccId: 1, vdn: 170 }, { remainingMs: 10_000, requestId: 'req-1' });
     expect(page).toContain('data-state="failed"');
     expect(page).toContain('because of an internal error');
     expect(page).not.toContain('internal detail');
@@ -91,7 +96,7 @@ describe('the wallboard service', () => {
         now: Date.now,
       },
     );
-    const page = await render({ ccId: 1, vdn: 170 }, 10_000);
+    const page = await render({ ccId: 1, vdn: 170 }, { remainingMs: 10_000, requestId: 'req-1' });
     expect(page).toContain('data-state="problem"');
     expect(page).not.toContain('internal detail');
     expect(log.lines.map((line) => line.message)).toContain('wallboard failed');

@@ -31,7 +31,7 @@ let workDir: string;
 let handler: WallboardHandler;
 const savedEnv = { ...process.env };
 const silentLog: Log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
-const context = { getRemainingTimeInMillis: () => 10_000 };
+const context = { getRemainingTimeInMillis: () => 10_000, awsRequestId: 'widget-request-1' };
 
 /** An event as the CloudWatch console sends it for a widget with params {ccId, vdn}. */
 function widgetEvent(params: Record<string, unknown>) {
@@ -79,6 +79,8 @@ beforeAll(async () => {
     CMS_TARGETS: JSON.stringify(TARGETS),
     METRIC_NAMESPACE: NAMESPACE,
     QUERY_CACHE_SECONDS: '1',
+    // The collector run that publishes health must not wait for a window's closing read.
+    CLOSING_READ_REACH_SECONDS: '0',
     LOG_LEVEL: 'SILENT',
     AWS_ENDPOINT_URL: aws.url,
     AWS_REGION: 'eu-west-1',
@@ -156,6 +158,7 @@ describe('the wallboard custom widget bundle', () => {
     expect(page).toContain('data-state="failed"');
     expect(page).not.toContain('<table');
     expect(page).not.toContain('<b>busy');
+    expect(page).toContain('request id widget-request-1');
   });
 
   it('costs CMS one call per VDN per cache period however many viewers refresh at once', async () => {

@@ -1,13 +1,15 @@
+import { resultCodeMeaning } from '../cms/result-codes.js';
 import {
   AppError,
   CmsError,
+  CmsHttpError,
   CmsResultError,
   CmsTimeoutError,
   ForbiddenError,
   SecretError,
   ValidationError,
 } from '../errors.js';
-import { clip } from '../text.js';
+import { cleanText, clip } from '../text.js';
 
 /**
  * The one place where an error becomes an HTTP answer. Every handler path funnels its failures here, so the
@@ -35,6 +37,8 @@ export interface ErrorBody {
   error: {
     code: string;
     message: string;
+    /** API Gateway's id of the request: the service log holds the details of a failure under it. */
+    requestId?: string;
     /** The offending input field, for validation errors. */
     field?: string;
     /** CMS's own failure code, when CMS refused the query. */
@@ -55,51 +59,88 @@ export interface ErrorAnswer {
 /** Messages may echo caller input (an unknown parameter name, a malformed skill list): keep answers bounded. */
 export const MAX_MESSAGE_LENGTH = 300;
 
-function answer(status: number, blame: Blame, error: ErrorBody['error'], headers = {}): ErrorAnswer {
+const SEE_LOG = 'the details are in the service log under the request id';
+
+/**
+ * What a caller is told about an upstream failure: what failed, in words fixed here. The error's own message
+ * names the CMS address, TLS detail or what CMS sent: it is for the log, never for a response body, since no
+ * 4xx caller can act on it and it maps the internal network for anyone who can call the API.
+ */
+const UPSTREAM_MESSAGES: Readonly<Record<string, string>> = {
+  CMS_TIMEOUT: 'CC-CMS did not answer in time',
+  CMS_NETWORK_ERROR: 'CC-CMS could not be reached',
+  CMS_UNAUTHORIZED: 'CC-CMS refused the credentials of this deployment',
+  CMS_IP_LOCKED: "CC-CMS has locked this deployment's IP address after refused signatures",
+  CMS_PROTOCOL_ERROR: 'CC-CMS answered something other than the documented statistics',
+  CMS_CREDENTIALS_UNAVAILABLE: 'the credentials for CC-CMS could not be loaded',
+};
+
+function upstreamMessage(code: string, specific?: string): string {
+  return `${specific ?? UPSTREAM_MESSAGES[code] ?? `CC-CMS failed (${code})`}; ${SEE_LOG}`;
+}
+
+function answer(
+  status: number,
+  blame: Blame,
+  error: ErrorBody['error'],
+  requestId: string | undefined,
+  headers = {},
+): ErrorAnswer {
   return {
     status,
     blame,
-    body: { error: { ...error, message: clip(error.message, MAX_MESSAGE_LENGTH) } },
+    body: {
+      error: {
+        ...error,
+        message: cleanText(error.message, MAX_MESSAGE_LENGTH),
+        ...(requestId === undefined ? {} : { requestId: cleanText(requestId, 100) }),
+      },
+    },
     headers,
   };
 }
 
-export function errorAnswer(error: unknown): ErrorAnswer {
+/** The one mapping from an error to an HTTP answer; `requestId` is quoted back so a caller can report it. */
+export function errorAnswer(error: unknown, requestId?: string): ErrorAnswer {
   if (error instanceof ValidationError) {
-    return answer(400, 'caller', { code: error.code, message: error.message, field: clip(error.field, 100) });
+    const field = cleanText(error.field, 100);
+    return answer(400, 'caller', { code: error.code, message: error.message, field }, requestId);
   }
   if (error instanceof ForbiddenError)
-    return answer(403, 'caller', { code: error.code, message: error.message });
+    return answer(403, 'caller', { code: error.code, message: error.message }, requestId);
   if (error instanceof RouteNotFoundError)
-    return answer(404, 'caller', { code: error.code, message: error.message });
+    return answer(404, 'caller', { code: error.code, message: error.message }, requestId);
   if (error instanceof MethodNotAllowedError) {
-    return answer(
-      405,
-      'caller',
-      { code: error.code, message: error.message },
-      { Allow: error.allow.join(', ') },
-    );
+    const body = { code: error.code, message: error.message };
+    return answer(405, 'caller', body, requestId, { Allow: error.allow.join(', ') });
   }
   if (error instanceof CmsTimeoutError)
-    return answer(504, 'upstream', { code: error.code, message: error.message });
+    return answer(504, 'upstream', { code: error.code, message: upstreamMessage(error.code) }, requestId);
   if (error instanceof CmsResultError) {
-    return answer(502, 'upstream', {
-      code: error.code,
-      message: error.message,
-      cmsResultCode: error.resultCode,
-    });
+    const cmsResultCode = cleanText(error.resultCode, 20);
+    const message = upstreamMessage(
+      error.code,
+      `CC-CMS refused the query with result code ${cmsResultCode} (${resultCodeMeaning(error.resultCode)})`,
+    );
+    return answer(502, 'upstream', { code: error.code, message, cmsResultCode }, requestId);
   }
-  if (error instanceof CmsError) return answer(502, 'upstream', { code: error.code, message: error.message });
+  if (error instanceof CmsHttpError) {
+    const message = upstreamMessage(error.code, `CC-CMS answered HTTP ${error.status}`);
+    return answer(502, 'upstream', { code: error.code, message }, requestId);
+  }
+  if (error instanceof CmsError)
+    return answer(502, 'upstream', { code: error.code, message: upstreamMessage(error.code) }, requestId);
   if (error instanceof SecretError) {
-    // The detail names the secret and what is wrong with it: for the operator's log, not for API callers.
-    return answer(502, 'upstream', {
-      code: 'CMS_CREDENTIALS_UNAVAILABLE',
-      message: 'the credentials for CC-CMS could not be loaded; the details are in the service log',
-    });
+    const code = 'CMS_CREDENTIALS_UNAVAILABLE';
+    return answer(502, 'upstream', { code, message: upstreamMessage(code) }, requestId);
   }
-  return answer(500, 'internal', {
-    code: 'INTERNAL_ERROR',
-    message:
-      'the request could not be answered because of an internal error; the details are in the service log',
-  });
+  return answer(
+    500,
+    'internal',
+    {
+      code: 'INTERNAL_ERROR',
+      message: `the request could not be answered because of an internal error; ${SEE_LOG}`,
+    },
+    requestId,
+  );
 }

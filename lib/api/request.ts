@@ -4,15 +4,15 @@ import { CMS_LIMITS } from '../model.js';
 import { parseSkillList } from '../skills.js';
 import { clip } from '../text.js';
 import { integerIn, issueField } from '../validation.js';
-import type { ApiRequest, StatsMethod } from './route.js';
+import type { ApiRequest, StatsRoute } from './route.js';
 
 /**
- * What a caller asked for, validated but not yet checked against the deployment's targets. A field the caller
- * left out stays undefined: the configured target fills it in (see target.ts).
+ * What a caller asked for, validated but not yet checked against the deployment's targets. The VDN comes from
+ * the path; skills the caller left out are the configured ones (see target.ts).
  */
 export interface StatsQuery {
-  readonly ccId?: number;
-  readonly vdn?: number;
+  readonly ccId: number;
+  readonly vdn: number;
   /** Sorted, without duplicates. */
   readonly skillIds?: readonly number[];
 }
@@ -22,15 +22,12 @@ export interface QueryLimits {
   readonly maxSkills: number;
 }
 
-const FIELDS = ['ccId', 'vdn', 'skillIds'] as const;
-type Field = (typeof FIELDS)[number];
+const BODY_FIELDS = ['ccId', 'vdn', 'skillIds'] as const;
+type BodyField = (typeof BODY_FIELDS)[number];
+type PathField = Exclude<BodyField, 'skillIds'>;
 
-function isField(name: string): name is Field {
-  return (FIELDS as readonly string[]).includes(name);
-}
-
-function unknownField(name: string, where: 'parameter' | 'field'): ValidationError {
-  return new ValidationError(clip(name, 60), `is not a known ${where} (expected ${FIELDS.join(', ')})`);
+function isBodyField(name: string): name is BodyField {
+  return (BODY_FIELDS as readonly string[]).includes(name);
 }
 
 function tooManySkills(count: number, limits: QueryLimits): ValidationError {
@@ -45,45 +42,48 @@ function checkSkillCount(skillIds: readonly number[], limits: QueryLimits): read
   return skillIds;
 }
 
-function rangeOf(field: Exclude<Field, 'skillIds'>): { readonly min: number; readonly max: number } {
-  return CMS_LIMITS[field];
+// --- the path: which VDN ----------------------------------------------------------------------------------------
+
+/**
+ * A path segment as a call center or VDN id. Only the canonical decimal form is accepted: IAM matches the
+ * invoke ARN as text, so `0170` answered as VDN 170 would be a second name for a tenant that a policy denying
+ * `…/vdns/170/…` does not cover.
+ */
+function parsePathId(field: PathField, raw: string): number {
+  const { min, max } = CMS_LIMITS[field];
+  if (!/^[1-9]\d{0,5}$/.test(raw)) {
+    throw new ValidationError(
+      field,
+      `must be a whole number without leading zeros in the path, got "${clip(raw, 20)}"`,
+    );
+  }
+  const value = Number(raw);
+  if (value < min || value > max)
+    throw new ValidationError(field, `must be between ${min} and ${max}, got ${value}`);
+  return value;
 }
 
 // --- GET: query-string parameters -----------------------------------------------------------------------------
 
-function parseIntParameter(field: Exclude<Field, 'skillIds'>, raw: string): number {
-  const { min, max } = rangeOf(field);
-  const text = raw.trim();
-  if (!/^\d+$/.test(text)) throw new ValidationError(field, `must be a whole number, got "${clip(raw, 20)}"`);
-  const value = Number(text);
-  if (value < min || value > max) {
-    throw new ValidationError(field, `must be between ${min} and ${max}, got ${clip(text, 20)}`);
-  }
-  return value;
-}
-
 /**
  * API Gateway joins repeated parameters with commas, so `skillIds=1&skillIds=5-7` arrives as `1,5-7` and reads
- * as one skill list, while a repeated ccId or vdn arrives as `1,2` and is refused as not a whole number.
+ * as one skill list. The VDN is in the path and nowhere else.
  */
-function parseQueryString(query: ApiRequest['query'], limits: QueryLimits): StatsQuery {
-  const result: { ccId?: number; vdn?: number; skillIds?: readonly number[] } = {};
+function parseQueryString(query: ApiRequest['query'], limits: QueryLimits): readonly number[] | undefined {
+  let skillIds: readonly number[] | undefined;
   for (const [name, raw] of Object.entries(query)) {
-    if (!isField(name)) throw unknownField(name, 'parameter');
-    const value = raw ?? '';
-    if (name === 'skillIds') {
-      let skillIds: number[];
-      try {
-        skillIds = parseSkillList(value);
-      } catch (error) {
-        throw new ValidationError('skillIds', `${(error as Error).message} (expected a list like 1-20,35)`);
-      }
-      result.skillIds = checkSkillCount(skillIds, limits);
-    } else {
-      result[name] = parseIntParameter(name, value);
+    if (name !== 'skillIds') {
+      const where = isBodyField(name) ? 'a query parameter: the path names the VDN' : 'a known parameter';
+      throw new ValidationError(clip(name, 60), `is not ${where} (expected skillIds)`);
+    }
+    try {
+      skillIds = checkSkillCount(parseSkillList(raw ?? ''), limits);
+    } catch (error) {
+      if (error instanceof ValidationError) throw error;
+      throw new ValidationError('skillIds', `${(error as Error).message} (expected a list like 1-20,35)`);
     }
   }
-  return result;
+  return skillIds;
 }
 
 // --- POST: the CMS request body -------------------------------------------------------------------------------
@@ -130,7 +130,7 @@ function bodyText(request: Pick<ApiRequest, 'body' | 'isBase64Encoded'>): string
   }
 }
 
-function parseBody(request: ApiRequest, limits: QueryLimits): StatsQuery {
+function parseBody(request: ApiRequest, limits: QueryLimits): Partial<StatsQuery> {
   checkContentType(request.headers['content-type']);
   const text = bodyText(request);
   if (text.trim() === '') {
@@ -149,7 +149,11 @@ function parseBody(request: ApiRequest, limits: QueryLimits): StatsQuery {
     throw new ValidationError('body', 'must be a JSON object such as {"ccId":1,"vdn":170,"skillIds":[1,2]}');
   }
   const record = parsed as Record<string, unknown>;
-  for (const name of Object.keys(record)) if (!isField(name)) throw unknownField(name, 'field');
+  for (const name of Object.keys(record)) {
+    if (!isBodyField(name)) {
+      throw new ValidationError(clip(name, 60), `is not a known field (expected ${BODY_FIELDS.join(', ')})`);
+    }
+  }
   // Refused before validating each entry, so an oversized array costs no more than its length check.
   const rawSkills = record.skillIds;
   if (Array.isArray(rawSkills) && rawSkills.length > limits.maxSkills)
@@ -169,8 +173,13 @@ function parseBody(request: ApiRequest, limits: QueryLimits): StatsQuery {
 }
 
 /** Validates everything the caller sent for the stats route; throws ValidationError naming the field. */
-export function parseStatsQuery(request: ApiRequest, method: StatsMethod, limits: QueryLimits): StatsQuery {
-  if (method === 'GET') return parseQueryString(request.query, limits);
+export function parseStatsQuery(request: ApiRequest, route: StatsRoute, limits: QueryLimits): StatsQuery {
+  const ccId = parsePathId('ccId', route.ccId);
+  const vdn = parsePathId('vdn', route.vdn);
+  if (route.method === 'GET') {
+    const skillIds = parseQueryString(request.query, limits);
+    return { ccId, vdn, ...(skillIds === undefined ? {} : { skillIds }) };
+  }
   const [parameter] = Object.keys(request.query);
   if (parameter !== undefined) {
     throw new ValidationError(
@@ -178,5 +187,18 @@ export function parseStatsQuery(request: ApiRequest, method: StatsMethod, limits
       'query parameters are not accepted with POST; send the fields in the JSON body',
     );
   }
-  return parseBody(request, limits);
+  const body = parseBody(request, limits);
+  // A body may repeat the path's VDN (it is the CMS request body), but never name another.
+  for (const [field, value] of [
+    ['ccId', ccId],
+    ['vdn', vdn],
+  ] as const) {
+    if (body[field] !== undefined && body[field] !== value) {
+      throw new ValidationError(
+        field,
+        `is ${body[field]} in the body but ${value} in the path; they must agree`,
+      );
+    }
+  }
+  return { ccId, vdn, ...(body.skillIds === undefined ? {} : { skillIds: body.skillIds }) };
 }

@@ -15,12 +15,35 @@ export interface ApiRequest {
   readonly isBase64Encoded: boolean;
 }
 
-export const STATS_PATH = '/skills/current-stats';
+/**
+ * The statistics of one VDN. The tenant is in the path, not in the query or body: IAM authorizes a caller on
+ * the invoke ARN, which carries the path (`…/$default/GET/call-centers/1/vdns/170/skills/current-stats`) but
+ * not the query string, so only this way can a policy grant one VDN and withhold the others.
+ */
+export const STATS_ROUTE = '/call-centers/{ccId}/vdns/{vdn}/skills/current-stats';
 export const STATS_METHODS = ['GET', 'POST'] as const;
 export type StatsMethod = (typeof STATS_METHODS)[number];
 
+/** The API's route keys, as API Gateway names them (serverless.yml declares the same two). */
+export const STATS_ROUTE_KEYS: readonly string[] = STATS_METHODS.map((method) => `${method} ${STATS_ROUTE}`);
+
+/** The path of one VDN's statistics, e.g. `/call-centers/1/vdns/170/skills/current-stats`. */
+export function statsPath(ccId: number, vdn: number): string {
+  return STATS_ROUTE.replace('{ccId}', String(ccId)).replace('{vdn}', String(vdn));
+}
+
+/** STATS_ROUTE with a capture group per path parameter (the route holds no other regex characters). */
+const STATS_PATH_PATTERN = new RegExp(`^${STATS_ROUTE.replace(/\{\w+\}/g, '([^/]+)')}$`);
+
+/** A request matched to the stats route: its method and the path's segments, not yet validated. */
+export interface StatsRoute {
+  readonly method: StatsMethod;
+  readonly ccId: string;
+  readonly vdn: string;
+}
+
 /**
- * A named stage (`/prod/skills/...`) prefixes rawPath while the `$default` stage does not; matching on the path
+ * A named stage (`/prod/call-centers/...`) prefixes rawPath while the `$default` stage does not; matching on the path
  * without it keeps the routes the same whichever stage the API is deployed to.
  */
 function pathOf(rawPath: string | undefined, stage: string | undefined): string {
@@ -48,12 +71,13 @@ export function requestOfEvent(event: APIGatewayProxyEventV2): ApiRequest {
   };
 }
 
-/** The method of the one route, or the error that answers 404 or 405. */
-export function matchRoute(request: Pick<ApiRequest, 'method' | 'path'>): StatsMethod {
-  if (request.path !== STATS_PATH) {
-    throw new RouteNotFoundError(`no route ${clip(request.path, 100)} (the API serves ${STATS_PATH})`);
+/** The route a request is for, or the error that answers 404 or 405. */
+export function matchRoute(request: Pick<ApiRequest, 'method' | 'path'>): StatsRoute {
+  const match = STATS_PATH_PATTERN.exec(request.path);
+  if (!match) {
+    throw new RouteNotFoundError(`no route ${clip(request.path, 100)} (the API serves ${STATS_ROUTE})`);
   }
   const method = STATS_METHODS.find((allowed) => allowed === request.method);
   if (!method) throw new MethodNotAllowedError(request.method, STATS_METHODS);
-  return method;
+  return { method, ccId: match[1] ?? '', vdn: match[2] ?? '' };
 }

@@ -47,9 +47,9 @@ export function createQueryService(config: QueryServiceConfig, deps: QueryServic
     remainingMs: () => number,
     note: (fields: Record<string, unknown>) => void,
   ): Promise<APIGatewayProxyStructuredResultV2> {
-    const method = matchRoute(request);
-    const query = parseStatsQuery(request, method, config);
-    const target = resolveTarget(query, config.targets);
+    const route = matchRoute(request);
+    const query = parseStatsQuery(request, route, config);
+    const target = resolveTarget(query, config.targets, config);
     const skills = formatSkillList(target.skillIds);
     note({
       ccId: target.ccId,
@@ -69,17 +69,18 @@ export function createQueryService(config: QueryServiceConfig, deps: QueryServic
     const note = (more: Record<string, unknown>) => Object.assign(fields, more);
     let response: APIGatewayProxyStructuredResultV2;
     let failure: { error: unknown; level: 'info' | 'error' } | undefined;
+    const requestId = event?.requestContext?.requestId;
     try {
       const request = requestOfEvent(event);
       note({ method: clip(request.method, 20), path: clip(request.path, 200) });
       response = await answer(request, () => context.getRemainingTimeInMillis(), note);
     } catch (error) {
-      const mapped = errorAnswer(error);
+      const mapped = errorAnswer(error, requestId);
       response = jsonResponse(mapped.status, JSON.stringify(mapped.body), mapped.headers);
       failure = { error, level: mapped.blame === 'caller' ? 'info' : 'error' };
     }
     const line = {
-      requestId: event?.requestContext?.requestId,
+      requestId,
       ...fields,
       status: response.statusCode,
       durationMs: Math.round(performance.now() - started),

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { CmsClient } from '../cms/client.js';
+import { type CallStatsResult, CmsClient } from '../cms/client.js';
 import { staticCredentials } from '../cms/credentials.js';
 import { PROBE_EXIT_CODES, probeCms } from '../cms/probe.js';
 import { SIGNATURE_LAYOUT_NAMES } from '../cms/sign.js';
@@ -11,6 +11,9 @@ import { renderWallboard } from '../metrics/stdout.js';
 import { CMS_LIMITS } from '../model.js';
 import { buildReport } from '../report.js';
 import { formatSkillList, parseSkillList } from '../skills.js';
+import { cleanText } from '../text.js';
+
+const MAX_MESSAGE_CHARS = 1_000;
 
 const USAGE = `usage: cms-skill-metrics probe [--cc-id N] [--vdn N] [--skills LIST] [--json]
        cms-skill-metrics query --skills LIST [--cc-id N] [--vdn N] [--json]
@@ -40,7 +43,8 @@ Reads the current 5-minute counters of the skills (LIST: 1-20,35) of one VDN and
 the KPIs, or one JSON document with --json. Signs in the layout CMS_SIGNATURE names (default auto: the client
 finds it, within ${MAX_REFUSED_SIGNATURES} refused signatures).
 
-Exit codes: 0 every skill answered; 1 CMS failed for some or all skills; 2 bad flags or configuration.
+Exit codes: 0 every skill answered; 1 CMS failed for some or all skills, or did not return some of them (a
+line per missing skill; --json carries an error field); 2 bad flags or configuration.
 
 ${SHARED_HELP} CMS_SIGNATURE (auto or a layout).`,
 };
@@ -94,8 +98,7 @@ async function runProbe(request: QueryRequest, io: CliIo): Promise<number> {
 
 /** CMS text reaches the terminal: control characters could move the cursor or rewrite what was printed. */
 function terminalSafe(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  return cleanText(text, MAX_MESSAGE_CHARS);
 }
 
 async function runQuery(request: QueryRequest, io: CliIo): Promise<number> {
@@ -112,8 +115,10 @@ async function runQuery(request: QueryRequest, io: CliIo): Promise<number> {
     const result = await client.currentCallStats(request.query, {
       deadline: started + request.cms.requestTimeoutMs * request.cms.maxAttempts + 2_000,
     });
+    const problem = problemOf(result);
     if (request.json) {
-      io.out(`${JSON.stringify(buildReport(result), null, 2)}\n`);
+      const report = buildReport(result);
+      io.out(`${JSON.stringify(problem ? { ...report, error: problem } : report, null, 2)}\n`);
     } else {
       const outcome = {
         ...result,
@@ -121,17 +126,41 @@ async function runQuery(request: QueryRequest, io: CliIo): Promise<number> {
         slowestBatchMs: result.slowestBatchMs,
       };
       io.out(renderWallboard(buildDatums([outcome], { now: Date.now(), selection: ALL_METRICS })));
-      if (result.missingSkillIds.length > 0) {
-        io.out(`CMS did not return skills ${formatSkillList(result.missingSkillIds)}\n`);
-      }
     }
     for (const failure of result.failures) {
-      io.err(`cms-skill-metrics: skills ${formatSkillList(failure.skillIds)}: ${failure.error.message}\n`);
+      // The message may quote CMS: cleaned, so that no escape sequence of CMS's reaches the terminal.
+      const message = cleanText(failure.error.message, MAX_MESSAGE_CHARS);
+      io.err(`cms-skill-metrics: skills ${formatSkillList(failure.skillIds)}: ${message}\n`);
     }
-    return result.failures.length === 0 ? 0 : 1;
+    // A skill CMS does not return is most often a wrong --vdn or --skills: a check before deploying must fail.
+    for (const skillId of result.missingSkillIds) {
+      io.err(
+        `cms-skill-metrics: skill ${skillId}: CMS did not return it (not a skill of VDN ${result.vdn} of call center ${result.ccId}?)\n`,
+      );
+    }
+    return problem ? 1 : 0;
   } finally {
     client.close();
   }
+}
+
+/** What kept the answer from being complete, for `--json` readers; undefined when every skill was answered. */
+function problemOf(result: CallStatsResult): { code: string; message: string } | undefined {
+  const [failure] = result.failures;
+  if (failure) {
+    const skills = formatSkillList(result.failures.flatMap((each) => each.skillIds));
+    return {
+      code: failure.error.code,
+      message: `CMS failed for skills ${skills}: ${cleanText(failure.error.message, MAX_MESSAGE_CHARS)}`,
+    };
+  }
+  if (result.missingSkillIds.length > 0) {
+    return {
+      code: 'SKILLS_MISSING',
+      message: `CMS did not return skills ${formatSkillList(result.missingSkillIds)}`,
+    };
+  }
+  return undefined;
 }
 
 /** A probe reads at most one answer per layout; far more than any answer for a handful of skills. */

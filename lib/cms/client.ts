@@ -6,11 +6,14 @@ import {
   CmsHttpError,
   CmsIpLockedError,
   CmsTimeoutError,
+  CmsWindowError,
   ConfigError,
   ValidationError,
 } from '../errors.js';
 import type { Log } from '../log.js';
 import type { SkillStats } from '../model.js';
+import { windowStartProblem } from '../window.js';
+import { type CmsClockReading, clockReading } from './clock.js';
 import { type CmsCredentials, type CredentialSource, sameKeyPair } from './credentials.js';
 import { batchSkillIds, type CallStatsQuery, validateCallStatsQuery } from './request.js';
 import { parseCallStatsResponse } from './response.js';
@@ -37,7 +40,10 @@ export interface CmsClientOptions {
   readonly maxAttempts?: number | undefined;
   /** Requests in flight to CMS across all calls of this client, default 4. */
   readonly maxConcurrency?: number | undefined;
-  /** Largest response body read, default 16 MiB; beyond it the batch fails with CmsProtocolError. */
+  /**
+   * Largest response body read, default MAX_RESPONSE_BYTES; beyond it the batch fails with CmsProtocolError.
+   * Deployments size it from the function memory (lib/config.ts).
+   */
   readonly maxResponseBytes?: number | undefined;
   /** CMS_SIGNATURE, default `auto`: find the layout CMS accepts, within the refused-signature budget. */
   readonly signature?: SignatureSetting | undefined;
@@ -75,13 +81,18 @@ export interface CallStatsResult {
   readonly slowestBatchMs: number;
   /** HTTP requests made (attempts), for health and benchmarks. */
   readonly requests: number;
+  /** CMS's clock at the earliest successful answer; undefined when no batch succeeded. */
+  readonly clock: CmsClockReading | undefined;
 }
+
+/** The most a CMS response is ever read to: 20 times the largest valid answer (0.78 MB, see lib/config.ts). */
+export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 const DEFAULTS = {
   requestTimeoutMs: 5_000,
   maxAttempts: 3,
   maxConcurrency: 4,
-  maxResponseBytes: 16 * 1024 * 1024,
+  maxResponseBytes: MAX_RESPONSE_BYTES,
 } as const;
 
 /** Full-jitter exponential backoff: spreads the retries of many batches instead of synchronising them. */
@@ -90,8 +101,13 @@ const BACKOFF = { baseMs: 100, capMs: 2_000 } as const;
 /** setTimeout fires at once beyond this, so longer deadlines need no timer at all. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+interface BatchAnswer {
+  readonly records: readonly SkillStats[];
+  readonly clock: CmsClockReading;
+}
+
 type BatchOutcome =
-  | { readonly skillIds: readonly number[]; readonly ms: number; readonly records: readonly SkillStats[] }
+  | ({ readonly skillIds: readonly number[]; readonly ms: number } & BatchAnswer)
   | { readonly skillIds: readonly number[]; readonly ms: number; readonly error: CmsError };
 
 /**
@@ -146,13 +162,21 @@ export class CmsClient {
     if (typeof options.deadline !== 'number' || !Number.isFinite(options.deadline)) {
       throw new ValidationError('deadline', 'expected epoch milliseconds');
     }
-    const credentials = await this.#credentials.current();
-    const call = new Call(this.#credentials, credentials, options.deadline - this.#now(), options.signal);
+    const call = new Call(this.#credentials, options.deadline - this.#now(), options.signal);
     try {
+      try {
+        await call.readCredentials();
+      } catch (error) {
+        // Stopped before the first request (out of time, or an IP lock another call met): every batch is
+        // reported with that cause, as if each had met it.
+        if (!(error instanceof CmsError && call.signal.aborted)) throw error;
+        const stopped = batchSkillIds(validated.skillIds).map((skillIds) => ({ skillIds, ms: 0, error }));
+        return merge(validated, stopped, 0);
+      }
       const outcomes = await Promise.all(
         batchSkillIds(validated.skillIds).map((skillIds) => this.#batch(validated, skillIds, call)),
       );
-      return merge(validated, outcomes, call.requests);
+      return refuseImplausibleWindows(merge(validated, outcomes, call.requests), this.#now());
     } finally {
       call.dispose();
     }
@@ -165,7 +189,7 @@ export class CmsClient {
 
   async #batch(query: CallStatsQuery, skillIds: readonly number[], call: Call): Promise<BatchOutcome> {
     const started = performance.now();
-    const outcome = (result: { records: readonly SkillStats[] } | { error: CmsError }): BatchOutcome => ({
+    const outcome = (result: BatchAnswer | { error: CmsError }): BatchOutcome => ({
       skillIds,
       ms: Math.round(performance.now() - started),
       ...result,
@@ -175,7 +199,7 @@ export class CmsClient {
     for (;;) {
       let error: CmsError;
       try {
-        return outcome({ records: await this.#attempt(query, skillIds, call, !reauthenticated) });
+        return outcome(await this.#attempt(query, skillIds, call, !reauthenticated));
       } catch (caught) {
         if (!(caught instanceof CmsError)) throw caught;
         error = caught;
@@ -212,7 +236,7 @@ export class CmsClient {
     skillIds: readonly number[],
     call: Call,
     mayRefresh: boolean,
-  ): Promise<SkillStats[]> {
+  ): Promise<BatchAnswer> {
     return this.#limiter.run(async () => {
       const turn = await this.#negotiation.turn(call.signal);
       // Read only now: a batch that waited for its turn signs with a key pair refreshed meanwhile.
@@ -249,7 +273,10 @@ export class CmsClient {
         if (answer.status === 200) verdict = 'accepted';
         if (answer.status === 403) throw new CmsIpLockedError();
         if (answer.status !== 200) throw new CmsHttpError(answer.status);
-        return parseCallStatsResponse(answer.body);
+        return {
+          records: parseCallStatsResponse(answer.body),
+          clock: clockReading(answer.date, this.#now()),
+        };
       } finally {
         turn.settle(verdict);
       }
@@ -277,21 +304,19 @@ export function throwIfFailed(result: CallStatsResult): CallStatsResult {
 /** What the batches of one call share: the deadline, the current key pair and the one refresh allowed. */
 class Call {
   requests = 0;
-  credentials: CmsCredentials;
   /** performance.now() value of the deadline: immune to wall-clock steps during the call. */
   readonly deadlineAt: number;
   readonly #controller = new AbortController();
   readonly #timer: ReturnType<typeof setTimeout> | undefined;
   readonly #callerSignal: AbortSignal | undefined;
+  #credentials: CmsCredentials | undefined;
   #refresh: Promise<CmsCredentials | CmsError> | undefined;
 
   constructor(
     private readonly source: CredentialSource,
-    credentials: CmsCredentials,
     remainingMs: number,
     callerSignal: AbortSignal | undefined,
   ) {
-    this.credentials = credentials;
     this.deadlineAt = performance.now() + remainingMs;
     this.#callerSignal = callerSignal;
     const deadlinePassed = new CmsTimeoutError('the deadline passed before CMS answered');
@@ -307,6 +332,24 @@ class Call {
     return this.#controller.signal;
   }
 
+  /** The key pair in use; read once per call, before any batch starts. */
+  get credentials(): CmsCredentials {
+    if (this.#credentials === undefined) throw new Error('the credentials are read before any batch starts');
+    return this.#credentials;
+  }
+
+  /**
+   * Reads the key pair within the call's deadline: a slow Secrets Manager costs the time left, never more. A
+   * failure of the source itself is not a CMS answer and is thrown as it is.
+   */
+  async readCredentials(): Promise<void> {
+    this.#credentials = await untilAborted(
+      this.source.current(this.signal),
+      this.signal,
+      'the deadline passed while the CMS credentials were being read',
+    );
+  }
+
   /**
    * After a 401 with `used`: whether the source now holds another pair (worth a retry; it becomes the call's
    * pair), or the error if the source could not be read. The refresh runs once per call, however many batches
@@ -314,12 +357,16 @@ class Call {
    */
   async refreshedAfter401(used: CmsCredentials): Promise<RefreshOutcome> {
     // A pair already refreshed by another call of this process counts as the rotation: no second read.
-    this.#refresh ??= this.#latest(used).then(
+    this.#refresh ??= untilAborted(
+      this.#latest(used),
+      this.signal,
+      'the deadline passed while the CMS credentials were being read again',
+    ).then(
       (fresh) => {
-        this.credentials = fresh;
+        this.#credentials = fresh;
         return fresh;
       },
-      (error: unknown) => new CmsAuthError(undefined, { cause: error }),
+      (error: unknown) => (error instanceof CmsError ? error : new CmsAuthError(undefined, { cause: error })),
     );
     const fresh = await this.#refresh;
     if (fresh instanceof CmsError) return fresh;
@@ -327,8 +374,8 @@ class Call {
   }
 
   async #latest(used: CmsCredentials): Promise<CmsCredentials> {
-    const current = await this.source.current();
-    return sameKeyPair(current, used) ? this.source.refresh() : current;
+    const current = await this.source.current(this.signal);
+    return sameKeyPair(current, used) ? this.source.refresh(this.signal) : current;
   }
 
   /** Stops the call's other batches with `reason` as their error. */
@@ -354,11 +401,13 @@ function merge(query: CallStatsQuery, outcomes: readonly BatchOutcome[], request
   const skills: SkillStats[] = [];
   const missingSkillIds: number[] = [];
   const failures: BatchFailure[] = [];
+  let clock: CmsClockReading | undefined;
   for (const outcome of outcomes) {
     if ('error' in outcome) {
       failures.push({ skillIds: outcome.skillIds, error: outcome.error });
       continue;
     }
+    if (clock === undefined || outcome.clock.cmsAt < clock.cmsAt) clock = outcome.clock;
     // A server may answer for skills it was not asked about; only this batch's skills count.
     const returned = new Map(outcome.records.map((record) => [record.skillId, record]));
     for (const skillId of outcome.skillIds) {
@@ -376,7 +425,63 @@ function merge(query: CallStatsQuery, outcomes: readonly BatchOutcome[], request
     failures,
     slowestBatchMs: Math.max(0, ...outcomes.map((outcome) => outcome.ms)),
     requests,
+    clock,
   };
+}
+
+/**
+ * CMS data is untrusted: one skill whose window start cannot be the current window (see lib/window.ts) makes
+ * the whole answer of the VDN a protocol error, since the roll-up, the timestamps and DataAge of the VDN would
+ * all be built on it. Batches that failed on their own keep their own error.
+ */
+function refuseImplausibleWindows(result: CallStatsResult, now: number): CallStatsResult {
+  for (const skill of result.skills) {
+    const problem = windowStartProblem(skill.windowStart, now);
+    if (problem === undefined) continue;
+    const answered = [...result.skills.map((each) => each.skillId), ...result.missingSkillIds];
+    return {
+      ...result,
+      skills: [],
+      missingSkillIds: [],
+      failures: [
+        ...result.failures,
+        {
+          skillIds: answered.sort((a, b) => a - b),
+          error: new CmsWindowError(skill.skillId, skill.windowStart, problem),
+        },
+      ],
+    };
+  }
+  return result;
+}
+
+/**
+ * `work`'s outcome, or as soon as `signal` aborts its reason: a CmsTimeoutError saying `what` when the deadline
+ * passed, the CMS failure that stopped the call (an IP lock) otherwise.
+ */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      const reason: unknown = signal.reason;
+      reject(
+        reason instanceof CmsError && !(reason instanceof CmsTimeoutError)
+          ? reason
+          : new CmsTimeoutError(what),
+      );
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 /** Resolves true after `ms`, or false as soon as `signal` aborts. */

@@ -6,10 +6,13 @@ export interface CmsCredentials {
   readonly caCertificate?: string;
 }
 
-/** Where the key pair comes from. refresh() is called once after a 401 (the secret may have been rotated). */
+/**
+ * Where the key pair comes from. refresh() is called once after a 401 (the secret may have been rotated). The
+ * signal is the caller's deadline: a source that has to wait on something aborts that wait with it.
+ */
 export interface CredentialSource {
-  current(): Promise<CmsCredentials>;
-  refresh(): Promise<CmsCredentials>;
+  current(signal?: AbortSignal): Promise<CmsCredentials>;
+  refresh(signal?: AbortSignal): Promise<CmsCredentials>;
 }
 
 /** A key pair that never changes: a 401 cannot be cured by refreshing it, so refresh gives the same pair. */

@@ -9,6 +9,7 @@ import {
 } from 'node:tls';
 import { CmsError, CmsProtocolError, CmsResultError } from '../errors.js';
 import { callStatsUrl } from './client.js';
+import { cmsTimeOf } from './clock.js';
 import type { CmsCredentials } from './credentials.js';
 import type { CallStatsQuery } from './request.js';
 import { parseCallStatsResponse } from './response.js';
@@ -264,10 +265,10 @@ function noteClock(
   }
 }
 
-/** Local time minus the server's, from an HTTP Date header (whole seconds), or undefined when there is none. */
+/** Local time minus CMS's by its Date header, or undefined when there is none. */
 function clockOffset(date: string | undefined, localMs: number): number | undefined {
-  const serverMs = date === undefined ? Number.NaN : Date.parse(date);
-  return Number.isNaN(serverMs) ? undefined : localMs - serverMs;
+  const cmsMs = cmsTimeOf(date);
+  return cmsMs === undefined ? undefined : localMs - cmsMs;
 }
 
 function formatOffset(offsetMs: number): string {

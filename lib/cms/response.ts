@@ -1,6 +1,6 @@
 import { CmsProtocolError, CmsResultError } from '../errors.js';
 import { CMS_LIMITS, COUNTERS, type CounterName, type SkillStats } from '../model.js';
-import { clip } from '../text.js';
+import { cleanText } from '../text.js';
 import { describeValue } from './request.js';
 import { SUCCESS_RESULT_CODE } from './result-codes.js';
 
@@ -59,15 +59,19 @@ function parseJson(body: string): unknown {
   }
 }
 
-/** On failure `resultDesc` is the server's text: shown clipped and redacted, or not at all. */
-function failureText(desc: unknown): string {
-  return typeof desc === 'string' ? clip(redact(desc.trim()), MAX_RESULT_TEXT_CHARS) : '';
+/**
+ * On failure `resultDesc` is the server's text: shown cleaned of control characters, clipped and redacted, or
+ * not at all. A result code gets the same treatment: a server's text in that field must not reach a terminal
+ * or make every message as long as it is.
+ */
+function failureText(desc: unknown, max = MAX_RESULT_TEXT_CHARS): string {
+  return typeof desc === 'string' ? cleanText(redact(desc), max).trim() : '';
 }
 
 function checkLegacyResult(result: unknown, desc: unknown): void {
   if (result === LEGACY_SUCCESS_RESULT || result === Number(LEGACY_SUCCESS_RESULT)) return;
   if ((typeof result === 'string' && result.trim() !== '') || typeof result === 'number') {
-    throw new CmsResultError(clip(String(result).trim(), MAX_RESULT_CODE_CHARS), failureText(desc));
+    throw new CmsResultError(failureText(String(result), MAX_RESULT_CODE_CHARS), failureText(desc));
   }
   throw new CmsProtocolError(`CMS answered result ${describeValue(result)}, expected "0" or a failure code`);
 }
@@ -75,9 +79,8 @@ function checkLegacyResult(result: unknown, desc: unknown): void {
 function checkResultCode(code: unknown, desc: unknown): void {
   if (code === SUCCESS_RESULT_CODE || code === Number(SUCCESS_RESULT_CODE)) return;
   const text = failureText(desc);
-  if (typeof code === 'string' && code.trim() !== '') {
-    throw new CmsResultError(clip(code.trim(), MAX_RESULT_CODE_CHARS), text);
-  }
+  const codeText = failureText(code, MAX_RESULT_CODE_CHARS);
+  if (codeText !== '') throw new CmsResultError(codeText, text);
   if (typeof code === 'number' && Number.isSafeInteger(code) && code >= 0) {
     throw new CmsResultError(String(code).padStart(RESULT_CODE_DIGITS, '0'), text);
   }

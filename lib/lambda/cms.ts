@@ -9,6 +9,8 @@ export interface CmsWiring {
   readonly secretsManager?: SecretsManagerClient;
   /** Local runs hand in their key pair directly; then CMS_SECRET_ID is not needed. */
   readonly credentials?: CredentialSource;
+  /** The clock requests are signed and deadlines read with; default Date.now. */
+  readonly now?: () => number;
 }
 
 /**
@@ -23,5 +25,5 @@ export function createCmsClientFromEnv(env: Env, wiring: CmsWiring, log: Log): C
       client: wiring.secretsManager ?? new SecretsManagerClient({}),
       ...loadSecretSettings(env),
     });
-  return new CmsClient({ ...settings, credentials, log });
+  return new CmsClient({ ...settings, credentials, log, now: wiring.now });
 }

@@ -1,7 +1,8 @@
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { Context } from 'aws-lambda';
+import { CLOSING_READ_DEFAULTS, type ClosingReadSettings } from '../closing-read.js';
 import { type RunSummary, runCollection } from '../collector.js';
-import { type Env, loadTargets, optionalChoice, parseTargets } from '../config.js';
+import { type Env, loadTargets, optionalChoice, optionalInt, parseTargets } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { createLogger, type Log } from '../log.js';
 import type { MetricSink } from '../metrics/datum.js';
@@ -19,6 +20,7 @@ export interface CollectorConfig {
   readonly targets: readonly Target[];
   readonly namespace: string;
   readonly selection: MetricSelection;
+  readonly closing: ClosingReadSettings;
 }
 
 /** METRIC_NAMESPACE: where the collector publishes, and where the wallboard reads the collector's health. */
@@ -38,6 +40,12 @@ export function loadCollectorConfig(env: Env): CollectorConfig {
       skill: parseMetricSelection(env.SKILL_METRICS, 'SKILL_METRICS', DEFAULT_SKILL_METRICS),
       vdn: parseMetricSelection(env.VDN_METRICS, 'VDN_METRICS'),
     },
+    closing: {
+      guardMs:
+        optionalInt(env, 'CLOSING_READ_GUARD_SECONDS', CLOSING_READ_DEFAULTS.guardSeconds, 1, 60) * 1_000,
+      reachMs:
+        optionalInt(env, 'CLOSING_READ_REACH_SECONDS', CLOSING_READ_DEFAULTS.reachSeconds, 0, 240) * 1_000,
+    },
   };
 }
 
@@ -54,6 +62,8 @@ export interface CollectorHandlerDeps extends CmsWiring {
   readonly log?: Log;
   /** Replaces the sink METRICS_SINK names (local runs print the table and keep the health for the wallboard). */
   readonly sink?: MetricSink;
+  /** The run's clock and how it waits; tests hand in a clock that jumps instead of sleeping. */
+  readonly clock?: { readonly now: () => number; readonly sleep: (ms: number) => Promise<void> };
 }
 
 export type CollectorHandler = (
@@ -65,20 +75,23 @@ export type CollectorHandler = (
 export function createCollectorHandler(env: Env, deps: CollectorHandlerDeps = {}): CollectorHandler {
   const config = loadCollectorConfig(env);
   const log = deps.log ?? createLogger(env);
-  const cms = createCmsClientFromEnv(env, deps, log);
+  const cms = createCmsClientFromEnv(env, deps.clock ? { ...deps, now: deps.clock.now } : deps, log);
   const sink =
     deps.sink ??
     createSink(optionalChoice(env, 'METRICS_SINK', SINK_KINDS, 'cloudwatch'), {
       namespace: config.namespace,
       ...(deps.cloudWatch ? { cloudWatch: deps.cloudWatch } : {}),
     });
+  const now = deps.clock?.now ?? Date.now;
+  const clock = deps.clock ? { now, sleep: deps.clock.sleep } : {};
   return async (event, context) =>
     runCollection(
-      { cms, sink, log },
+      { cms, sink, log, ...clock },
       {
         targets: targetsOfEvent(event, config.targets),
-        deadline: Date.now() + context.getRemainingTimeInMillis() - LAMBDA_SAFETY_MS,
+        deadline: now() + context.getRemainingTimeInMillis() - LAMBDA_SAFETY_MS,
         selection: config.selection,
+        closing: config.closing,
       },
     );
 }

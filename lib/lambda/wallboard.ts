@@ -45,7 +45,7 @@ export interface WallboardHandlerDeps extends CmsWiring {
 
 export type WallboardHandler = (
   event: unknown,
-  context: Pick<Context, 'getRemainingTimeInMillis'>,
+  context: Pick<Context, 'getRemainingTimeInMillis'> & Partial<Pick<Context, 'awsRequestId'>>,
 ) => Promise<string>;
 
 /** Configuration is validated and the clients built once per container (cold start), not per refresh. */
@@ -63,5 +63,6 @@ export function createWallboardHandler(env: Env, deps: WallboardHandlerDeps = {}
       now,
     });
   const wallboard = createWallboard(settings, { stats, health, log, now });
-  return (event, context) => wallboard(event, context.getRemainingTimeInMillis());
+  return (event, context) =>
+    wallboard(event, { remainingMs: context.getRemainingTimeInMillis(), requestId: context.awsRequestId });
 }

@@ -4,14 +4,8 @@ import {
   type PutMetricDataCommandOutput,
 } from '@aws-sdk/client-cloudwatch';
 import { ConfigError } from '../errors.js';
-import type { Datum, MetricSink, PublishFailure, PublishReport } from './datum.js';
-
-/** PutMetricData service limits. */
-export const PUT_METRIC_DATA_LIMITS = {
-  datumsPerCall: 1_000,
-  requestBytes: 1_048_576,
-  dimensionsPerDatum: 30,
-} as const;
+import type { Datum, MetricSink, PublishFailure, PublishOptions, PublishReport } from './datum.js';
+import { PUT_METRIC_DATA_LIMITS } from './limits.js';
 
 /**
  * Bytes the datums of one call may take. The limit applies to the whole request, and the envelope
@@ -28,7 +22,10 @@ const NUMBER_JSON_MAX_BYTES = 24;
 
 /** The one method of CloudWatchClient the sink uses, so tests can stand in for the service. */
 export interface PutMetricDataClient {
-  send(command: PutMetricDataCommand): Promise<PutMetricDataCommandOutput>;
+  send(
+    command: PutMetricDataCommand,
+    options?: { abortSignal?: AbortSignal },
+  ): Promise<PutMetricDataCommandOutput>;
 }
 
 export interface CloudWatchSinkOptions {
@@ -57,34 +54,57 @@ export class CloudWatchSink implements MetricSink {
     this.#maxConcurrency = maxConcurrency;
   }
 
-  async publish(datums: readonly Datum[]): Promise<PublishReport> {
+  async publish(datums: readonly Datum[], options: PublishOptions = {}): Promise<PublishReport> {
     const { valid, rejected } = partitionPublishable(datums);
-    const failures: PublishFailure[] = rejected;
-    const outcomes = await mapWithConcurrency(planBatches(valid), this.#maxConcurrency, (batch) =>
-      this.#send(batch),
+    const report: MutableReport = { published: 0, calls: 0, failures: rejected };
+    await mapWithConcurrency(planBatches(valid), this.#maxConcurrency, (batch) =>
+      this.#send(batch, options.signal, report),
     );
-    let published = 0;
-    for (const outcome of outcomes) {
-      if (outcome.ok) published += outcome.datums;
-      else failures.push({ datums: outcome.datums, error: outcome.error });
-    }
-    return { published, calls: outcomes.length, failures };
+    return report;
   }
 
-  async #send(batch: readonly Datum[]): Promise<BatchOutcome> {
+  /**
+   * One call; a batch refused as invalid is split in halves and each sent again, so that one datum the service
+   * will not take costs only itself (about 2 × log2(1,000) = 20 more calls), never the other 999.
+   */
+  async #send(
+    batch: readonly Datum[],
+    signal: AbortSignal | undefined,
+    report: MutableReport,
+  ): Promise<void> {
+    report.calls += 1;
     try {
       await this.#client.send(
         new PutMetricDataCommand({ Namespace: this.#namespace, MetricData: batch.map(toMetricDatum) }),
+        signal === undefined ? {} : { abortSignal: signal },
       );
-      return { ok: true, datums: batch.length };
+      report.published += batch.length;
     } catch (error) {
+      if (isInvalidRequest(error) && batch.length > 1 && !signal?.aborted) {
+        const middle = Math.ceil(batch.length / 2);
+        await this.#send(batch.slice(0, middle), signal, report);
+        await this.#send(batch.slice(middle), signal, report);
+        return;
+      }
       // By now the SDK has spent its own retries (throttling included); one lost batch must not cost the others.
-      return { ok: false, datums: batch.length, error: describeError(error) };
+      report.failures.push({ datums: batch.length, error: describeError(error) });
     }
   }
 }
 
-type BatchOutcome = { ok: true; datums: number } | { ok: false; datums: number; error: string };
+interface MutableReport {
+  published: number;
+  calls: number;
+  failures: PublishFailure[];
+}
+
+/** CloudWatch's answers for a request it will never accept as sent (a bad timestamp, value or name). */
+const INVALID_REQUEST =
+  /^(InvalidParameterValue|InvalidParameterCombination|MissingRequiredParameter|MissingParameter)/;
+
+function isInvalidRequest(error: unknown): boolean {
+  return error instanceof Error && INVALID_REQUEST.test(error.name);
+}
 
 /**
  * Splits datums, in order, into PutMetricData calls: at most 1,000 datums and a conservatively estimated
@@ -208,20 +228,15 @@ function describeError(error: unknown): string {
   return String(error);
 }
 
-/** Runs `task` over `items` with at most `limit` in flight, results in input order. `task` must not reject. */
-async function mapWithConcurrency<T, R>(
+/** Runs `task` over `items` in order with at most `limit` in flight. `task` must not reject. */
+async function mapWithConcurrency<T>(
   items: readonly T[],
   limit: number,
-  task: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
+  task: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await task(items[index] as T);
-    }
+    while (next < items.length) await task(items[next++] as T);
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }

@@ -26,7 +26,12 @@ export interface PublishReport {
   readonly failures: readonly PublishFailure[];
 }
 
+export interface PublishOptions {
+  /** The run's deadline: aborts calls still waiting on the service (their datums are reported as failed). */
+  readonly signal?: AbortSignal;
+}
+
 /** Where datums go: CloudWatch PutMetricData, EMF lines on stdout, or a human-readable table. */
 export interface MetricSink {
-  publish(datums: readonly Datum[]): Promise<PublishReport>;
+  publish(datums: readonly Datum[], options?: PublishOptions): Promise<PublishReport>;
 }

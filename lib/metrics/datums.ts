@@ -107,7 +107,15 @@ function statDatums(
 
 const isIdle = (counters: Counters): boolean => COUNTERS.every(({ name }) => counters[name] === 0);
 
-function vdnDatums(outcome: VdnOutcome, now: number, selection: MetricSelection): Datum[] {
+export interface DatumOptions {
+  readonly now: number;
+  readonly selection: MetricSelection;
+  /** The run's health metrics; false for a closing read, whose health is its WindowCoverage. Default true. */
+  readonly health?: boolean;
+}
+
+function vdnDatums(outcome: VdnOutcome, options: DatumOptions): Datum[] {
+  const { now, selection } = options;
   const vdnDimensions: Dimensions = { CcId: String(outcome.ccId), Vdn: String(outcome.vdn) };
   const datums: Datum[] = [];
 
@@ -126,6 +134,7 @@ function vdnDatums(outcome: VdnOutcome, now: number, selection: MetricSelection)
     const kpis = computeKpis(skill.counters);
     datums.push(...statDatums(skill.counters, kpis, selection.skill, skill.windowStart, dimensions));
   }
+  if (options.health === false) return datums;
 
   datums.push(datum('CollectionSuccess', outcome.succeeded ? 1 : 0, now, vdnDimensions));
   if (outcome.slowestBatchMs !== undefined) {
@@ -141,12 +150,22 @@ function vdnDatums(outcome: VdnOutcome, now: number, selection: MetricSelection)
 
 /**
  * The datums of one run (metrics.md). Per VDN, ordered by call center then VDN: the roll-up, each skill by
- * ascending id (skills whose counters are all zero are left out), then the health metrics. Skill and roll-up datums carry their window's start, health datums `now`.
+ * ascending id (skills whose counters are all zero are left out), then the health metrics. Skill and roll-up
+ * datums carry their window's start, health datums `now`.
  */
-export function buildDatums(
-  outcomes: readonly VdnOutcome[],
-  options: { readonly now: number; readonly selection: MetricSelection },
-): Datum[] {
+export function buildDatums(outcomes: readonly VdnOutcome[], options: DatumOptions): Datum[] {
   const ordered = [...outcomes].sort((a, b) => a.ccId - b.ccId || a.vdn - b.vdn);
-  return ordered.flatMap((outcome) => vdnDatums(outcome, options.now, options.selection));
+  return ordered.flatMap((outcome) => vdnDatums(outcome, options));
+}
+
+/** A VDN's WindowCoverage, stamped like the window's counters, so that it lands in the window's period. */
+export function coverageDatum(
+  target: { readonly ccId: number; readonly vdn: number },
+  windowStart: number,
+  percent: number,
+): Datum {
+  return datum('WindowCoverage', percent, windowStart, {
+    CcId: String(target.ccId),
+    Vdn: String(target.vdn),
+  });
 }

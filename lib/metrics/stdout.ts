@@ -4,6 +4,16 @@ import type { Datum, MetricSink, PublishReport } from './datum.js';
 export interface WallboardOptions {
   /** IANA zone for the window start column; default UTC, so output does not depend on the machine. */
   readonly timeZone?: string;
+  /**
+   * Per VDN (`ccId/vdn`), the roll-up of the newest window older than the ones shown: the last values published
+   * for it, which after its closing read are its final totals.
+   */
+  readonly finished?: ReadonlyMap<string, FinishedWindow>;
+}
+
+export interface FinishedWindow {
+  readonly windowStart: number;
+  readonly values: ReadonlyMap<MetricName, number>;
 }
 
 export interface StdoutSinkOptions extends WallboardOptions {
@@ -11,10 +21,15 @@ export interface StdoutSinkOptions extends WallboardOptions {
   readonly write?: (text: string) => void;
 }
 
-/** Prints datums as a wallboard-like table per VDN, for local runs. */
+/**
+ * Prints datums as a wallboard-like table per VDN, for local runs. It remembers each VDN's roll-up per window
+ * across runs, so that a VDN's table also shows the last finished window's final totals.
+ */
 export class StdoutSink implements MetricSink {
   readonly #write: (text: string) => void;
   readonly #options: WallboardOptions;
+  /** Per VDN, the latest roll-up values of its newest windows. */
+  readonly #windows = new Map<string, Map<number, Map<MetricName, number>>>();
 
   constructor(options: StdoutSinkOptions = {}) {
     this.#write = options.write ?? ((text) => process.stdout.write(text));
@@ -23,12 +38,46 @@ export class StdoutSink implements MetricSink {
 
   async publish(datums: readonly Datum[]): Promise<PublishReport> {
     try {
-      this.#write(renderWallboard(datums, this.#options));
+      const finished = this.#remember(datums);
+      this.#write(renderWallboard(datums, { ...this.#options, finished }));
       return { published: datums.length, calls: 1, failures: [] };
     } catch (error) {
       const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       return { published: 0, calls: 0, failures: [{ datums: datums.length, error: message }] };
     }
+  }
+
+  /** Records the roll-ups of `datums`; returns per VDN the newest window older than every one in `datums`. */
+  #remember(datums: readonly Datum[]): Map<string, FinishedWindow> {
+    const shown = new Map<string, number>();
+    for (const datum of datums) {
+      if (datum.dimensions.SkillId !== undefined || HEALTH_NAMES.has(datum.name)) continue;
+      const key = `${datum.dimensions.CcId}/${datum.dimensions.Vdn}`;
+      let windows = this.#windows.get(key);
+      if (windows === undefined) {
+        windows = new Map();
+        this.#windows.set(key, windows);
+      }
+      let values = windows.get(datum.timestamp);
+      if (values === undefined) {
+        values = new Map();
+        windows.set(datum.timestamp, values);
+      }
+      values.set(datum.name, datum.value);
+      shown.set(key, Math.min(shown.get(key) ?? datum.timestamp, datum.timestamp));
+    }
+    const finished = new Map<string, FinishedWindow>();
+    for (const [key, oldestShown] of shown) {
+      const windows = this.#windows.get(key) ?? new Map<number, Map<MetricName, number>>();
+      const starts = [...windows.keys()].sort((a, b) => a - b);
+      // Two windows per VDN are all the wallboard ever shows: older ones are dropped.
+      for (const start of starts.slice(0, -2)) windows.delete(start);
+      const previous = starts.filter((start) => start < oldestShown).at(-1);
+      const values = previous === undefined ? undefined : windows.get(previous);
+      if (previous !== undefined && values !== undefined)
+        finished.set(key, { windowStart: previous, values });
+    }
+    return finished;
   }
 }
 
@@ -86,6 +135,7 @@ const HEALTH_NAMES: ReadonlySet<MetricName> = new Set([
   'CmsLatency',
   'SkillsMissing',
   'DataAge',
+  'WindowCoverage',
 ]);
 
 interface VdnGroup {
@@ -115,7 +165,11 @@ export function renderWallboard(datums: readonly Datum[], options: WallboardOpti
   const groups = [...groupByVdn(datums).values()].sort(
     (a, b) => compareIds(a.ccId, b.ccId) || compareIds(a.vdn, b.vdn),
   );
-  return groups.map((group) => renderVdn(group, timeZone, formatTime)).join('\n');
+  return groups
+    .map((group) =>
+      renderVdn(group, timeZone, formatTime, options.finished?.get(`${group.ccId}/${group.vdn}`)),
+    )
+    .join('\n');
 }
 
 function groupByVdn(datums: readonly Datum[]): Map<string, VdnGroup> {
@@ -159,7 +213,12 @@ function rowFor<K>(rows: Map<K, Row>, key: K, label: string, windowStart: number
   return row;
 }
 
-function renderVdn(group: VdnGroup, timeZone: string, formatTime: (epochMs: number) => string): string {
+function renderVdn(
+  group: VdnGroup,
+  timeZone: string,
+  formatTime: (epochMs: number) => string,
+  finished: FinishedWindow | undefined,
+): string {
   const skillRows = [...group.skillRows.values()].sort(
     (a, b) => compareIds(a.label, b.label) || a.windowStart - b.windowStart,
   );
@@ -167,7 +226,11 @@ function renderVdn(group: VdnGroup, timeZone: string, formatTime: (epochMs: numb
   const cells = (row: Row) => COLUMNS.map((column) => column.cell(row, formatTime));
   const header = COLUMNS.map((column) => column.header);
   const body = skillRows.map(cells);
-  const totals = totalRows.map(cells);
+  const finishedRow: Row | undefined =
+    finished === undefined
+      ? undefined
+      : { label: 'last window', windowStart: finished.windowStart, values: new Map(finished.values) };
+  const totals = [...(finishedRow ? [finishedRow] : []), ...totalRows].map(cells);
   const widths = header.map((title, index) =>
     Math.max(title.length, ...[...body, ...totals].map((row) => (row[index] ?? '').length)),
   );
@@ -194,11 +257,17 @@ function renderHealth(health: VdnGroup['health']): string {
   const latency = value('CmsLatency');
   const missing = value('SkillsMissing');
   const age = value('DataAge');
+  const coverage = value('WindowCoverage');
+  const closingLine = `CLOSING READ: window coverage ${coverage === undefined ? ABSENT : tenth(coverage)} %`;
+  // A closing read publishes no run health: its line is its coverage alone.
+  if ([success, latency, missing, age].every((v) => v === undefined) && coverage !== undefined)
+    return closingLine;
   return [
     `Health: CollectionSuccess ${success === undefined ? ABSENT : success >= 1 ? 'ok' : 'FAILED'}`,
     `CmsLatency ${latency === undefined ? ABSENT : `${Math.round(latency)} ms`}`,
     `SkillsMissing ${missing === undefined ? ABSENT : integerOrTenth(missing)}`,
     `DataAge ${age === undefined ? ABSENT : `${Math.round(age)} s`}`,
+    ...(coverage === undefined ? [] : [closingLine]),
   ].join(' · ');
 }
 

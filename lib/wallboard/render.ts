@@ -28,7 +28,13 @@ export type HealthReading =
 export type StatsOutcome =
   | { readonly kind: 'stats'; readonly answer: StatsAnswer }
   /** `code` and `message` are the public ones of lib/api/errors.ts: safe for any viewer. */
-  | { readonly kind: 'failed'; readonly code: string; readonly message: string };
+  | {
+      readonly kind: 'failed';
+      readonly code: string;
+      readonly message: string;
+      /** The invocation's id, which its log lines carry: what an operator looks the failure up by. */
+      readonly requestId?: string | undefined;
+    };
 
 export interface WallboardInput {
   readonly ccId: number;
@@ -212,7 +218,9 @@ function healthLine(reading: HealthReading, input: WallboardInput): Html {
 }
 
 function failedPanel(outcome: Extract<StatsOutcome, { kind: 'failed' }>, input: WallboardInput): Html {
-  return html`<div class="panel" data-state="failed"><h3>CMS could not be read for VDN ${input.vdn} (call center ${input.ccId})</h3><p>${outcome.message}</p><p class="muted">${outcome.code} · ${clock(input.now, input.timeZone)} ${input.timeZone.label}; the next refresh tries again.</p></div>`;
+  return html`<div class="panel" data-state="failed"><h3>CMS could not be read for VDN ${input.vdn} (call center ${input.ccId})</h3><p>${outcome.message}</p><p class="muted">${outcome.code}${
+    outcome.requestId ? ` · request id ${outcome.requestId}` : ''
+  } · ${clock(input.now, input.timeZone)} ${input.timeZone.label}; the next refresh tries again.</p></div>`;
 }
 
 function table(answer: StatsAnswer, input: WallboardInput): Html {
@@ -259,9 +267,10 @@ export function renderWallboard(input: WallboardInput): string {
 }
 
 /** A message panel in the wallboard's style, for a widget whose parameters or target are wrong. */
-export function renderProblem(title: string, message: string): string {
-  return html`${STYLE}<div class="cmsw"><div class="panel" data-state="problem"><h3>${title}</h3><p>${message}</p></div></div>`
-    .text;
+export function renderProblem(title: string, message: string, requestId?: string): string {
+  return html`${STYLE}<div class="cmsw"><div class="panel" data-state="problem"><h3>${title}</h3><p>${message}</p>${
+    requestId ? html`<p class="muted">request id ${requestId}</p>` : ''
+  }</div></div>`.text;
 }
 
 /** A standalone page for the local server: the widget's HTML, refreshed by the browser every few seconds. */

@@ -2,7 +2,7 @@ import { errorAnswer } from '../api/errors.js';
 import { requestDeadline, type StatsLookup } from '../api/stats.js';
 import { resolveTarget } from '../api/target.js';
 import { describeError, type Log } from '../log.js';
-import type { Target } from '../model.js';
+import { CMS_LIMITS, type Target } from '../model.js';
 import { type HealthReading, renderProblem, renderWallboard, type StatsOutcome } from './render.js';
 import type { ThresholdBook } from './thresholds.js';
 import { WIDGET_DOCS, type WidgetRequest, widgetRequestOf } from './widget.js';
@@ -29,8 +29,14 @@ export interface WallboardDeps {
   readonly now: () => number;
 }
 
+/** What Lambda tells about one invocation: its time left, and the id its log lines carry. */
+export interface Invocation {
+  readonly remainingMs: number;
+  readonly requestId?: string | undefined;
+}
+
 /** A custom-widget event in, the widget's HTML (or its Markdown documentation) out. */
-export type Wallboard = (event: unknown, remainingMs: number) => Promise<string>;
+export type Wallboard = (event: unknown, invocation: Invocation) => Promise<string>;
 
 /**
  * Renders the wallboard for a widget event. Whatever happens the answer is HTML: CMS failing is a panel that
@@ -38,13 +44,12 @@ export type Wallboard = (event: unknown, remainingMs: number) => Promise<string>
  * the public messages of lib/api/errors.ts ever reach it.
  */
 export function createWallboard(config: WallboardConfig, deps: WallboardDeps): Wallboard {
-  async function render(request: Extract<WidgetRequest, { describe: false }>, remainingMs: number) {
+  async function render(request: Extract<WidgetRequest, { describe: false }>, invocation: Invocation) {
+    const { requestId } = invocation;
     const { ccId, vdn, maxRows } = request.params;
-    const target = resolveTarget(
-      { ...(ccId === undefined ? {} : { ccId }), ...(vdn === undefined ? {} : { vdn }) },
-      config.targets,
-    );
-    const deadline = requestDeadline(remainingMs, config.timeoutMs);
+    // A widget cannot name skills: it lists the VDN's configured ones, however many (CMS is read in batches).
+    const target = resolveTarget({ ccId, vdn }, config.targets, { maxSkills: CMS_LIMITS.skillId.max });
+    const deadline = requestDeadline(invocation.remainingMs, config.timeoutMs);
     const [outcome, health] = await Promise.all([
       deps.stats.get(target, deadline).then(
         ({ value, source }): { outcome: StatsOutcome; source: string } => ({
@@ -53,17 +58,19 @@ export function createWallboard(config: WallboardConfig, deps: WallboardDeps): W
         }),
         (error: unknown) => {
           deps.log.error('wallboard: CMS could not be read', {
+            requestId,
             ccId: target.ccId,
             vdn: target.vdn,
             error: describeError(error),
           });
-          const { code, message } = errorAnswer(error).body.error;
-          return { outcome: { kind: 'failed', code, message } as StatsOutcome, source: 'failed' };
+          const { code, message } = errorAnswer(error, requestId).body.error;
+          return { outcome: { kind: 'failed', code, message, requestId } as StatsOutcome, source: 'failed' };
         },
       ),
       deps.health.read(target, deadline),
     ]);
     deps.log.info('wallboard rendered', {
+      requestId,
       ccId: target.ccId,
       vdn: target.vdn,
       cache: outcome.source,
@@ -81,19 +88,20 @@ export function createWallboard(config: WallboardConfig, deps: WallboardDeps): W
     });
   }
 
-  return async (event, remainingMs) => {
+  return async (event, invocation) => {
+    const { requestId } = invocation;
     try {
       const request = widgetRequestOf(event);
       if (request.describe) return WIDGET_DOCS;
-      return await render(request, remainingMs);
+      return await render(request, invocation);
     } catch (error) {
-      const answer = errorAnswer(error);
+      const answer = errorAnswer(error, requestId);
       if (answer.blame === 'caller') {
-        deps.log.info('wallboard: widget refused', { error: describeError(error) });
-        return renderProblem('This widget is not set up right', answer.body.error.message);
+        deps.log.info('wallboard: widget refused', { requestId, error: describeError(error) });
+        return renderProblem('This widget is not set up right', answer.body.error.message, requestId);
       }
-      deps.log.error('wallboard failed', { error: describeError(error) });
-      return renderProblem('The wallboard could not be drawn', answer.body.error.message);
+      deps.log.error('wallboard failed', { requestId, error: describeError(error) });
+      return renderProblem('The wallboard could not be drawn', answer.body.error.message, requestId);
     }
   };
 }

@@ -13,8 +13,8 @@ import { integerIn, issueField } from '../validation.js';
 export const MAX_ROWS_LIMIT = 500;
 
 export interface WidgetParams {
-  readonly ccId?: number;
-  readonly vdn?: number;
+  readonly ccId: number;
+  readonly vdn: number;
   readonly maxRows?: number;
 }
 
@@ -38,15 +38,22 @@ cache period. Thresholds come from the function's \`WALLBOARD_THRESHOLDS\` setti
 
 ### Parameters
 \`\`\` yaml
-ccId: 1        # call center (default: the first configured target)
-vdn: 170       # VDN; must be one this deployment is configured for
+ccId: 1        # call center
+vdn: 170       # VDN; the two must name a VDN this deployment is configured for
 maxRows: 50    # skills listed at most (1-${MAX_ROWS_LIMIT}); the others are counted below the table
 \`\`\`
 `;
 
+const required = <T extends v.GenericSchema>(schema: T) =>
+  v.pipe(
+    v.unknown(),
+    v.check((value) => value !== undefined, 'is required in the widget params'),
+    schema,
+  );
+
 const paramsSchema = v.object({
-  ccId: v.optional(integerIn(CMS_LIMITS.ccId)),
-  vdn: v.optional(integerIn(CMS_LIMITS.vdn)),
+  ccId: required(integerIn(CMS_LIMITS.ccId)),
+  vdn: required(integerIn(CMS_LIMITS.vdn)),
   maxRows: v.optional(integerIn({ min: 1, max: MAX_ROWS_LIMIT })),
 });
 
@@ -98,8 +105,7 @@ export function widgetRequestOf(event: unknown): WidgetRequest {
     const [issue] = result.issues;
     throw new ValidationError(issueField(issue) || 'params', issue?.message ?? 'is invalid');
   }
-  const params = Object.fromEntries(
-    Object.entries(result.output).filter(([, value]) => value !== undefined),
-  ) as WidgetParams;
+  const { ccId, vdn, maxRows } = result.output;
+  const params: WidgetParams = { ccId, vdn, ...(maxRows === undefined ? {} : { maxRows }) };
   return { describe: false, params, timeZone: timeZoneOf(context) };
 }

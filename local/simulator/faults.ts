@@ -12,7 +12,9 @@ export type SimFault =
   | { kind: 'dropConnection' }
   | { kind: 'resetMidResponse' }
   | { kind: 'wrongTypes' }
-  | { kind: 'hugeResponse'; bytes: number };
+  | { kind: 'hugeResponse'; bytes: number }
+  /** A success whose record of `skillId` (default: the first) carries this `startTime`, as a broken CMS might. */
+  | { kind: 'startTime'; value: number; skillId?: number };
 
 export interface FaultOptions {
   /** How many requests the fault hits; default 1, Infinity for every matching request. */

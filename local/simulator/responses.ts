@@ -68,3 +68,17 @@ export function padBody(body: string, bytes: number): string {
   if (fill < 0) return body;
   return `${body.slice(0, -1)}${opening}${' '.repeat(fill)}${closing}`;
 }
+
+/** A success where one record (that of `skillId`, or the first) carries `startTime` instead of its own. */
+export function startTimeBody(
+  records: readonly CmsSkillRecord[],
+  fields: ResponseFields,
+  startTime: number,
+  skillId?: number,
+): string {
+  const target = skillId ?? records[0]?.id;
+  const texts = records.map((record) =>
+    JSON.stringify(record.id === target ? { ...record, startTime } : record),
+  );
+  return successBody(texts, fields);
+}

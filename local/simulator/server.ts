@@ -10,6 +10,7 @@ import {
   MALFORMED_BODY,
   padBody,
   type ResponseFields,
+  startTimeBody,
   successBody,
   truncate,
   wrongTypesBody,
@@ -181,6 +182,10 @@ function successAnswer(
       return ok(wrongTypesBody(context.statsRecords(query, at), context.responseFields));
     case 'hugeResponse':
       return ok(padBody(plain(), fault.bytes));
+    case 'startTime':
+      return ok(
+        startTimeBody(context.statsRecords(query, at), context.responseFields, fault.value, fault.skillId),
+      );
   }
 }
 

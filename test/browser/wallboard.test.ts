@@ -89,6 +89,8 @@ beforeAll(async () => {
     CMS_BASE_URL: simulator.url,
     CMS_TARGETS: JSON.stringify([{ ccId: 1, vdn: 170, skillIds: '1-24' }]),
     QUERY_CACHE_SECONDS: '2',
+    // The collector run that publishes health must not wait for a window's closing read.
+    CLOSING_READ_REACH_SECONDS: '0',
     WALLBOARD_THRESHOLDS: THRESHOLDS,
   };
   const credentials = staticCredentials({ ...KEYS, caCertificate: simulator.caCertificate });

@@ -5,6 +5,7 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { statsPath } from '../../lib/api/route.js';
 import { createCollectorHandler } from '../../lib/lambda/collector.js';
 import { createQueryHandler } from '../../lib/lambda/query.js';
 import type { HealthMetricName } from '../../lib/model.js';
@@ -128,7 +129,7 @@ const SECRET_FAULTS: { case: string; arrange: () => void; detail: RegExp }[] = [
         SECRET_ID,
         JSON.stringify({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY, caCertificate: `MII${SECRET_KEY}` }),
       ),
-    detail: /field "caCertificate" is not a PEM certificate/,
+    detail: /field "caCertificate" holds no PEM certificate/,
   },
 ];
 
@@ -170,15 +171,14 @@ describe('query API: Secrets Manager faults', () => {
       const server = await startApiServer({ handler: createQueryHandler(env()) });
       const linesBefore = bench.output.lines.length;
       try {
-        const answer = await exchange(
-          bench.evidence,
-          `${server.url}/skills/current-stats?vdn=${HEALTHY.vdn}`,
-        );
+        const answer = await exchange(bench.evidence, `${server.url}${statsPath(HEALTHY.ccId, HEALTHY.vdn)}`);
         expect(answer.status).toBe(502);
         expect(answer.json).toEqual({
           error: {
             code: 'CMS_CREDENTIALS_UNAVAILABLE',
-            message: 'the credentials for CC-CMS could not be loaded; the details are in the service log',
+            message:
+              'the credentials for CC-CMS could not be loaded; the details are in the service log under the request id',
+            requestId: expect.any(String),
           },
         });
         const logged = bench.output.lines
@@ -197,6 +197,73 @@ describe('query API: Secrets Manager faults', () => {
       }
     },
   );
+});
+
+// --- a slow AWS and the Lambda deadline ---------------------------------------------------------------------
+
+/** How slow the faked service is, against the Lambda time left: the handler must not wait it out. */
+const SLOW_AWS_MS = 30_000;
+const LAMBDA_LEFT_MS = 3_000;
+
+describe('collector: a slow AWS within the time Lambda leaves', () => {
+  it('gives up a 30 s GetSecretValue at the deadline, then publishes CollectionSuccess 0 and logs the summary', async () => {
+    bench.aws.inject({ kind: 'latency', ms: SLOW_AWS_MS, operation: 'GetSecretValue' }, { times: 1 });
+    const started = Date.now();
+    const run = await invokeCollector(
+      bench,
+      createCollectorHandler(env(), { cloudWatch: fastRetryingCloudWatch() }),
+      LAMBDA_LEFT_MS,
+    );
+    expect(Date.now() - started).toBeLessThan(LAMBDA_LEFT_MS);
+    expect(run.thrown).toMatchObject({
+      code: 'COLLECTION_FAILED',
+      message: expect.stringMatching(/^no target could be collected/),
+    });
+    expect(run.summary.failures.map((failure) => [failure.vdn, failure.code, failure.message])).toEqual(
+      [HEALTHY, FAULTY].map((target) => [
+        target.vdn,
+        'CMS_TIMEOUT',
+        'the deadline passed while the CMS credentials were being read',
+      ]),
+    );
+    expect(failedVdnMismatches(run.received, HEALTHY)).toEqual([]);
+    expect(failedVdnMismatches(run.received, FAULTY)).toEqual([]);
+    expect(run.logs).toContainEqual(expect.objectContaining({ level: 'INFO', message: 'collection run' }));
+  });
+
+  it('gives up a 30 s PutMetricData at the deadline and still logs the summary', async () => {
+    bench.aws.inject({ kind: 'latency', ms: SLOW_AWS_MS, operation: 'PutMetricData' }, { times: 1 });
+    const started = Date.now();
+    const run = await invokeCollector(
+      bench,
+      createCollectorHandler(env(), { cloudWatch: fastRetryingCloudWatch() }),
+      LAMBDA_LEFT_MS,
+    );
+    expect(Date.now() - started).toBeLessThan(LAMBDA_LEFT_MS);
+    expect(run.summary.failures).toEqual([]);
+    expect(run.summary.datumsPublished).toBe(0);
+    expect(run.summary.publishFailures).toEqual([
+      { datums: run.summary.datums, error: expect.stringMatching(/abort/i) },
+    ]);
+    expect(run.thrown).toMatchObject({ code: 'COLLECTION_FAILED' });
+    expect(run.logs).toContainEqual(expect.objectContaining({ level: 'INFO', message: 'collection run' }));
+  });
+});
+
+describe('query API: a slow Secrets Manager within the time Lambda leaves', () => {
+  it('answers 504 before the gateway gives up, instead of waiting 30 s for the secret', async () => {
+    bench.aws.inject({ kind: 'latency', ms: SLOW_AWS_MS, operation: 'GetSecretValue' }, { times: 1 });
+    const server = await startApiServer({ handler: createQueryHandler(env()), timeoutMs: LAMBDA_LEFT_MS });
+    try {
+      const started = Date.now();
+      const answer = await exchange(bench.evidence, `${server.url}${statsPath(HEALTHY.ccId, HEALTHY.vdn)}`);
+      expect(Date.now() - started).toBeLessThan(LAMBDA_LEFT_MS);
+      expect(answer.status).toBe(504);
+      expect(answer.json).toMatchObject({ error: { code: 'CMS_TIMEOUT' } });
+    } finally {
+      await server.close();
+    }
+  });
 });
 
 // --- CloudWatch ----------------------------------------------------------------------------------------------
@@ -245,27 +312,22 @@ describe('collector: CloudWatch faults', () => {
     );
   });
 
-  it('reports a batch refused for good and delivers the other batch in full', async () => {
+  it('splits a batch refused as invalid and delivers every datum of both batches', async () => {
     bench.aws.inject({ kind: 'fail', operation: 'PutMetricData' });
     const run = await collect({ CMS_TARGETS: targetsJson([LARGE, FAULTY]) });
 
     const keys = publishOrder([LARGE, FAULTY]);
-    const batches = [keys.slice(0, 1_000), keys.slice(1_000)];
-    const received = run.received.map(datumKey).sort();
-    const delivered = batches.find((batch) => [...batch].sort().join('\n') === received.join('\n'));
-    expect(delivered).toBeDefined();
-    const lost = keys.length - received.length;
+    expect(run.received.map(datumKey).sort()).toEqual([...keys].sort());
     expect(run.summary).toMatchObject({
       datums: keys.length,
-      datumsPublished: received.length,
+      datumsPublished: keys.length,
+      publishCalls: 4,
       failures: [],
+      publishFailures: [],
     });
-    expect(run.summary.publishFailures).toEqual([
-      { datums: lost, error: expect.stringMatching(/InvalidParameterValue/) },
-    ]);
     expect(run.thrown).toBeUndefined();
-    // A refused batch is not a throttle: the SDK does not send it again.
-    expect(putMetricDataAttempts().sort()).toEqual([200, 'InvalidParameterValue']);
+    // A refused batch is not a throttle: the SDK does not send it again as it was; the halves go instead.
+    expect(putMetricDataAttempts().sort()).toEqual([200, 200, 200, 'InvalidParameterValue']);
   });
 });
 

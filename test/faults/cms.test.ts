@@ -4,6 +4,7 @@
  * In every collector case one VDN is hit by the fault and the other must come through in full.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { statsPath } from '../../lib/api/route.js';
 import { type CollectorHandler, createCollectorHandler } from '../../lib/lambda/collector.js';
 import { createQueryHandler } from '../../lib/lambda/query.js';
 import { COUNTERS } from '../../lib/model.js';
@@ -34,7 +35,7 @@ import {
 const ROTATED_SECRET_KEY = `${SECRET_KEY}-rotated`;
 const MAX_ATTEMPTS = 3;
 const TIMEOUT_MS = 1_000;
-/** The CMS client's response cap (lib/cms/client.ts, not configurable from the environment). */
+/** The CMS client's response cap where no function memory is announced (lib/cms/client.ts). */
 const RESPONSE_CAP_BYTES = 16 * 1024 * 1024;
 const always = { ...onlyFaulty, times: Number.POSITIVE_INFINITY };
 
@@ -156,10 +157,80 @@ describe('collector: broken connections and bodies', () => {
     expect(run.faultyStatuses).toEqual([200]);
   });
 
+  it('caps responses so that CMS_CONCURRENCY of them fit the function memory: 4 MiB is too much at 128 MB', async () => {
+    bench.simulator.inject({ kind: 'hugeResponse', bytes: 4 * 1024 * 1024 }, always);
+    // 64 MiB for 4 answers in flight at 6 bytes of memory per byte read: 2.67 MiB each.
+    const cap = Math.floor((64 * 1024 * 1024) / 24);
+    const run = await collect({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '128', CMS_CONCURRENCY: '4' });
+    expectFaultyVdnFailed(run, 'CMS_PROTOCOL_ERROR', new RegExp(`more than ${cap} bytes`));
+  });
+
   it('reads a large response within the cap and publishes both VDNs in full', async () => {
     bench.simulator.inject({ kind: 'hugeResponse', bytes: 4 * 1024 * 1024 }, always);
     const run = await collect();
     expectBothHealthy(run);
+  });
+});
+
+/** Window starts no current window can have, each as one skill of the faulty VDN carries it. */
+const IMPLAUSIBLE_STARTS = [
+  { case: 'beyond the range of a JavaScript Date', startTime: () => 9e15, says: /is not a date/ },
+  { case: 'a day ahead', startTime: () => bench.at + 86_400_000, says: /lies 2\d hours ahead/ },
+  { case: '0', startTime: () => 0, says: /\(1970-01-01T00:00:00\.000Z\) lies \d+ days behind/ },
+  {
+    case: 'in seconds',
+    startTime: () => Math.floor(bench.at / 1000),
+    says: /\(1970-.*\) lies \d+ days behind/,
+  },
+];
+
+describe('collector: implausible window starts', () => {
+  it.each(IMPLAUSIBLE_STARTS)(
+    'refuses the VDN of a skill whose startTime is $case, and publishes the other VDN in full',
+    async ({ startTime, says }) => {
+      const value = startTime();
+      bench.simulator.inject({ kind: 'startTime', value, skillId: 103 }, always);
+      const run = await collect();
+      expectFaultyVdnFailed(run, 'CMS_PROTOCOL_ERROR', new RegExp(`^skill 103: startTime ${value} `));
+      expect(run.summary.failures[0]?.message).toMatch(says);
+      expect(run.logs).toContainEqual(
+        expect.objectContaining({
+          level: 'WARN',
+          message: 'implausible window start from CMS: the VDN is not published',
+          vdn: FAULTY.vdn,
+          skillId: 103,
+          startTime: value,
+        }),
+      );
+      expect(run.summary.dataQualityWarnings).toBe(1);
+      // Nothing of the faulty VDN reached a request of the healthy one: CloudWatch refused none.
+      expect(bench.aws.attempts.map((attempt) => attempt.error ?? attempt.status)).toEqual(
+        bench.aws.attempts.map(() => 200),
+      );
+      expect(run.received.every((datum) => Math.abs(datum.timestamp - Date.now()) < 3_600_000)).toBe(true);
+    },
+  );
+});
+
+/** A result code and text as a hostile CMS might send them: 2 MB long, with terminal escapes and line breaks. */
+const HOSTILE_RESULT: SimFault = {
+  kind: 'resultCode',
+  code: `0100001\u001b[2J\r\n${'9'.repeat(2 * 1024 * 1024)}`,
+  desc: `busy\u001b]0;owned\u0007\r\nFAKE LOG LINE ${'x'.repeat(100_000)}`,
+};
+// biome-ignore lint/suspicious/noControlCharactersInRegex: what must never reach a sink.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+describe('collector: hostile CMS text', () => {
+  it('logs a 2 MB result code with escape sequences as short, clean lines', async () => {
+    bench.simulator.inject(HOSTILE_RESULT, always);
+    const run = await collect();
+    expectFaultyVdnFailed(run, 'CMS_RESULT_ERROR', /^CMS result code 0100001 /);
+    const lines = bench.output.lines.slice(-run.logs.length);
+    expect(Math.max(...lines.map((line) => line.length))).toBeLessThan(16 * 1024);
+    for (const record of run.logs)
+      expect(JSON.stringify(Object.values(record))).not.toMatch(/\\u001b|\\r|\\n/);
+    expect(run.summary.failures[0]?.message).not.toMatch(CONTROL);
   });
 });
 
@@ -242,10 +313,11 @@ describe('collector: HTTP 401', () => {
 
 // --- the query API ----------------------------------------------------------------------------------------
 
-const STATS = '/skills/current-stats';
+/** The simulator's host and port, or any IP address: internal topology no answer body may carry. */
+const CMS_ADDRESS = /127\.0\.0\.1|\d+\.\d+\.\d+\.\d+|:\d{4,5}\b|certificate/i;
 
 interface ErrorBody {
-  error: { code: string; message: string; cmsResultCode?: string };
+  error: { code: string; message: string; requestId?: string; cmsResultCode?: string };
 }
 
 interface StatsBody {
@@ -272,7 +344,7 @@ async function queryApi(overrides: Record<string, string> = {}, gatewayTimeoutMs
 }
 
 async function askFaultyVdn(url: string) {
-  return exchange(bench.evidence, `${url}${STATS}?ccId=${FAULTY.ccId}&vdn=${FAULTY.vdn}`);
+  return exchange(bench.evidence, `${url}${statsPath(FAULTY.ccId, FAULTY.vdn)}`);
 }
 
 /** The counters CMS served for the faulty VDN's skills, as the API reports them. */
@@ -299,7 +371,10 @@ interface QueryFault {
   readonly times?: number;
   readonly status: number;
   readonly code: string;
+  /** What the answer says: fixed words, nothing of the CMS address or of what CMS sent. */
   readonly message: RegExp;
+  /** What the log line of the request says: the detail, for the operator. */
+  readonly logged: RegExp;
 }
 
 const QUERY_FAULTS: QueryFault[] = [
@@ -308,14 +383,16 @@ const QUERY_FAULTS: QueryFault[] = [
     fault: { kind: 'latency', ms: TIMEOUT_MS + 1_500 },
     status: 504,
     code: 'CMS_TIMEOUT',
-    message: /did not answer within/,
+    message: /did not answer in time/,
+    logged: /did not answer within/,
   },
   {
     cms: 'resetting mid-response',
     fault: { kind: 'resetMidResponse' },
     status: 502,
     code: 'CMS_NETWORK_ERROR',
-    message: /closed the connection|connection failed/,
+    message: /could not be reached/,
+    logged: /closed the connection|connection failed/,
   },
   {
     cms: 'answering 503 to every attempt',
@@ -324,53 +401,72 @@ const QUERY_FAULTS: QueryFault[] = [
     status: 502,
     code: 'CMS_HTTP_ERROR',
     message: /HTTP 503/,
+    logged: /HTTP 503/,
   },
   {
     cms: 'answering malformed JSON',
     fault: { kind: 'malformedJson' },
     status: 502,
     code: 'CMS_PROTOCOL_ERROR',
-    message: /not valid JSON/,
+    message: /other than the documented statistics/,
+    logged: /not valid JSON/,
   },
   {
     cms: 'answering truncated JSON',
     fault: { kind: 'truncatedJson' },
     status: 502,
     code: 'CMS_PROTOCOL_ERROR',
-    message: /not valid JSON/,
+    message: /other than the documented statistics/,
+    logged: /not valid JSON/,
   },
   {
     cms: 'answering counters of the wrong type',
     fault: { kind: 'wrongTypes' },
     status: 502,
     code: 'CMS_PROTOCOL_ERROR',
-    message: /skill 101: allCallCount/,
+    message: /other than the documented statistics/,
+    logged: /skill 101: allCallCount/,
   },
   {
     cms: 'answering beyond the client cap',
     fault: { kind: 'hugeResponse', bytes: RESPONSE_CAP_BYTES + 1 },
     status: 502,
     code: 'CMS_PROTOCOL_ERROR',
-    message: new RegExp(`more than ${RESPONSE_CAP_BYTES} bytes`),
+    message: /other than the documented statistics/,
+    logged: new RegExp(`more than ${RESPONSE_CAP_BYTES} bytes`),
   },
   {
     cms: 'refusing the signature again after the re-read',
     fault: { kind: 'unauthorized' },
     status: 502,
     code: 'CMS_UNAUTHORIZED',
-    message: /HTTP 401/,
+    message: /refused the credentials/,
+    logged: /HTTP 401/,
   },
 ];
 
 describe('query API: CMS faults', () => {
   it.each(QUERY_FAULTS)(
     'answers $status $code when CMS is $cms',
-    async ({ fault, times, status, code, message }) => {
+    async ({ fault, times, status, code, message, logged }) => {
       const url = await queryApi();
       bench.simulator.inject(fault, { ...onlyFaulty, times: times ?? Number.POSITIVE_INFINITY });
       const answer = await askFaultyVdn(url);
       expect(answer.status).toBe(status);
-      expect((answer.json as ErrorBody).error).toEqual({ code, message: expect.stringMatching(message) });
+      expect((answer.json as ErrorBody).error).toEqual({
+        code,
+        message: expect.stringMatching(message),
+        requestId: expect.any(String),
+      });
+      expect(answer.text).not.toMatch(CMS_ADDRESS);
+      const requestLine = bench.output
+        .records()
+        .filter((line) => line.message === 'query request')
+        .at(-1);
+      expect(requestLine).toMatchObject({
+        requestId: (answer.json as ErrorBody).error.requestId,
+        error: { code, message: expect.stringMatching(logged) },
+      });
     },
   );
 
@@ -382,7 +478,8 @@ describe('query API: CMS faults', () => {
     expect(answer.status).toBe(504);
     expect((answer.json as ErrorBody).error).toEqual({
       code: 'CMS_TIMEOUT',
-      message: expect.stringMatching(/deadline/),
+      message: expect.stringMatching(/did not answer in time/),
+      requestId: expect.any(String),
     });
   });
 
@@ -392,6 +489,29 @@ describe('query API: CMS faults', () => {
     const answer = await askFaultyVdn(url);
     expect(answer.status).toBe(200);
     expectServed(answer.json);
+  });
+
+  it.each(IMPLAUSIBLE_STARTS)(
+    "answers 502 CMS_PROTOCOL_ERROR when a skill's startTime is $case",
+    async ({ startTime }) => {
+      const url = await queryApi();
+      bench.simulator.inject({ kind: 'startTime', value: startTime(), skillId: 103 }, always);
+      const answer = await askFaultyVdn(url);
+      expect(answer.status).toBe(502);
+      expect((answer.json as ErrorBody).error.code).toBe('CMS_PROTOCOL_ERROR');
+    },
+  );
+
+  it('answers a 2 MB result code with escape sequences in a short body free of control characters', async () => {
+    const url = await queryApi();
+    bench.simulator.inject(HOSTILE_RESULT, always);
+    const answer = await askFaultyVdn(url);
+    expect(answer.status).toBe(502);
+    expect(answer.text.length).toBeLessThan(1_000);
+    expect(answer.text).not.toMatch(/\\u001b|\\r|\\n/);
+    const error = (answer.json as ErrorBody).error;
+    expect(error.cmsResultCode).toMatch(/^0100001 \[2J 9+…$/);
+    expect(error.message).not.toMatch(CONTROL);
   });
 
   it('answers 200 for a large response within the cap', async () => {

@@ -23,11 +23,18 @@ import {
 
 let bench: Bench;
 let notPemFile: string;
+let brokenPemFile: string;
 
 beforeAll(async () => {
   bench = await startBench();
   notPemFile = join(bench.directory, 'not-a-certificate.txt');
   writeFileSync(notPemFile, 'this is not a certificate\n');
+  brokenPemFile = join(bench.directory, 'broken-certificate.pem');
+  // The shape of a PEM bundle, with a second block that is not DER: TLS would silently skip it.
+  writeFileSync(
+    brokenPemFile,
+    `${bench.simulator.caCertificate}\n-----BEGIN CERTIFICATE-----\nTUlJQm5vdC1hLWNlcnRpZmljYXRl\n-----END CERTIFICATE-----\n`,
+  );
 });
 
 afterAll(async () => {
@@ -105,7 +112,15 @@ const SHARED: Case[] = [
   withValue('SKILL_IDS', '5001', /outside 1-5000/),
   withValue('CMS_TARGETS', '{"ccId":1', /is not valid JSON/, targetsEnv),
   withValue('CMS_TARGETS', '[]', /must hold at least one target/, targetsEnv),
-  withValue('CMS_TARGETS', '[{"ccId":1,"vdn":170}]', /skillIds/, targetsEnv),
+  withValue('CMS_TARGETS', '[{"ccId":1,"vdn":170}]', /^\[0\]\.skillIds is required$/, targetsEnv),
+  withValue(
+    'CMS_TARGETS',
+    '[{"ccId":1,"vdn":170,"skillIds":"1","extra":1}]',
+    /^\[0\]\.extra is not a known field \(expected ccId, vdn, skillIds\)$/,
+    targetsEnv,
+  ),
+  withValue('CMS_TARGETS', '{"ccId":1}', /^must be a JSON array of targets such as \[/, targetsEnv),
+  withValue('CMS_TARGETS', '[null]', /^\[0\] must be an object such as \{/, targetsEnv),
   withValue('CMS_TARGETS', '[{"ccId":1,"vdn":9999,"skillIds":"1"}]', /\[0\]\.vdn/, targetsEnv),
   withValue(
     'CMS_TARGETS',
@@ -123,6 +138,14 @@ const SHARED: Case[] = [
     ...withValue('CMS_CA_FILE', '(a text file)', /holds no PEM certificate/),
     env: () => ({ ...singleTargetEnv(), CMS_CA_FILE: notPemFile }),
   },
+  {
+    ...withValue(
+      'CMS_CA_FILE',
+      '(a PEM block that is not a certificate)',
+      /certificate 2 of 2 is not a valid X\.509/,
+    ),
+    env: () => ({ ...singleTargetEnv(), CMS_CA_FILE: brokenPemFile }),
+  },
   withValue('CMS_TIMEOUT_MS', '99', BETWEEN),
   withValue('CMS_TIMEOUT_MS', '60001', BETWEEN),
   withValue('CMS_TIMEOUT_MS', 'soon', WHOLE),
@@ -130,6 +153,15 @@ const SHARED: Case[] = [
   withValue('CMS_MAX_ATTEMPTS', '11', BETWEEN),
   withValue('CMS_CONCURRENCY', '0', BETWEEN),
   withValue('CMS_CONCURRENCY', '65', BETWEEN),
+  {
+    ...withValue(
+      'CMS_CONCURRENCY',
+      '64',
+      /^64 CMS answers in flight do not fit in 256 MB of function memory; at most 21 fit/,
+    ),
+    problem: '"64" in a function of 256 MB',
+    env: () => ({ ...singleTargetEnv(), CMS_CONCURRENCY: '64', AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256' }),
+  },
   withValue('SECRET_TTL_SECONDS', '-1', WHOLE),
   withValue('SECRET_TTL_SECONDS', '86401', BETWEEN),
 ];
@@ -143,6 +175,10 @@ const COLLECTOR_ONLY: Case[] = [
   withValue('SKILL_METRICS', 'CollectionSuccess', /health metrics are always published/),
   withValue('VDN_METRICS', 'CallsOffered,', /an empty entry/),
   withValue('VDN_METRICS', 'everything', /"everything" is not a counter or KPI name/),
+  withValue('CLOSING_READ_GUARD_SECONDS', '0', BETWEEN),
+  withValue('CLOSING_READ_GUARD_SECONDS', '2.5', WHOLE),
+  withValue('CLOSING_READ_REACH_SECONDS', '241', BETWEEN),
+  withValue('CLOSING_READ_REACH_SECONDS', '-1', WHOLE),
 ];
 
 const QUERY_ONLY: Case[] = [

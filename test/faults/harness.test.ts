@@ -105,7 +105,7 @@ describe('the wire recorders', () => {
       name: 'CallsOffered',
       unit: 'Count',
       value: index,
-      timestamp: Date.UTC(2025, 0, 1),
+      timestamp: Date.now() - 60_000,
       dimensions: { CcId: '1', Vdn: SECRET_KEY, SkillId: String(index + 1) },
     }));
     try {

@@ -6,6 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { statsPath } from '../../lib/api/route.js';
 import { createCollectorHandler } from '../../lib/lambda/collector.js';
 import { createQueryHandler } from '../../lib/lambda/query.js';
 import { startApiServer } from '../../local/api-server.js';
@@ -141,9 +142,23 @@ describe('query API', () => {
       const { relay, caFile } = await setup();
       const server = await startApiServer({ handler: createQueryHandler(env(relay.url, caFile)) });
       try {
-        const answer = await exchange(bench.evidence, `${server.url}/skills/current-stats?vdn=${FAULTY.vdn}`);
+        const answer = await exchange(bench.evidence, `${server.url}${statsPath(FAULTY.ccId, FAULTY.vdn)}`);
         expect(answer.status).toBe(502);
         expect(answer.json).toEqual({
+          error: {
+            code: 'CMS_NETWORK_ERROR',
+            message: expect.stringMatching(/^CC-CMS could not be reached; /),
+            requestId: expect.any(String),
+          },
+        });
+        // Neither the CMS address nor anything of the certificate reaches the caller; the log has it all.
+        expect(answer.text).not.toMatch(/127\.0\.0\.1|:\d{4,5}\b|certificate|altname|cms\.example/i);
+        const logged = bench.output
+          .records()
+          .filter((line) => line.message === 'query request')
+          .at(-1);
+        expect(logged).toMatchObject({
+          requestId: (answer.json as { error: { requestId: string } }).error.requestId,
           error: { code: 'CMS_NETWORK_ERROR', message: expect.stringMatching(message) },
         });
         expect(relay.connections).toBe(1);

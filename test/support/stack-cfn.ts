@@ -33,6 +33,8 @@ export interface Deployment {
   readonly parameters: Readonly<Record<string, string | readonly string[]>>;
   readonly conditions: Readonly<Record<string, boolean>>;
   readonly resources: Readonly<Record<string, DeployedResource>>;
+  /** Each output's Value, resolved. */
+  readonly outputs: Readonly<Record<string, unknown>>;
 }
 
 const PSEUDO: Readonly<Record<string, string>> = {
@@ -178,7 +180,13 @@ export function deploy(template: Template): Deployment {
     const properties = evaluator.resolve(resource.Properties ?? {}) as Record<string, unknown>;
     resources[name] = { Type: resource.Type, Properties: properties };
   }
-  return { parameters: evaluator.parameters, conditions: evaluator.conditions, resources };
+  const outputs = Object.fromEntries(
+    Object.entries(template.Outputs ?? {}).map(([name, output]) => [
+      name,
+      evaluator.resolve((output as { Value?: unknown }).Value),
+    ]),
+  );
+  return { parameters: evaluator.parameters, conditions: evaluator.conditions, resources, outputs };
 }
 
 export function resourcesOfType(deployment: Deployment, type: string): [string, DeployedResource][] {

@@ -9,7 +9,8 @@ type Value = number | undefined;
 
 const TOKEN = /\s*(\d+(?:\.\d+)?|[A-Za-z_][A-Za-z0-9_]*|>=|<=|==|!=|&&|\|\||[-+*/()<>,[\]])/y;
 
-function tokenize(expression: string): string[] {
+/** The tokens of a metric-math expression: numbers, names, operators, parentheses, brackets and commas. */
+export function tokenize(expression: string): string[] {
   const tokens: string[] = [];
   TOKEN.lastIndex = 0;
   while (TOKEN.lastIndex < expression.length) {
@@ -21,7 +22,8 @@ function tokenize(expression: string): string[] {
   return tokens;
 }
 
-const COMPARISONS: Readonly<Record<string, (a: number, b: number) => boolean>> = {
+/** Metric math's comparison operators. */
+export const COMPARISONS: Readonly<Record<string, (a: number, b: number) => boolean>> = {
   '>=': (a, b) => a >= b,
   '<=': (a, b) => a <= b,
   '>': (a, b) => a > b,
@@ -30,31 +32,42 @@ const COMPARISONS: Readonly<Record<string, (a: number, b: number) => boolean>> =
   '!=': (a, b) => a !== b,
 };
 
-class Parser {
+/** Reading a token list front to back, for the expression parsers. */
+export class TokenCursor {
   private position = 0;
 
-  constructor(
-    private readonly tokens: readonly string[],
-    private readonly values: Readonly<Record<string, number | undefined>>,
-  ) {}
+  constructor(private readonly tokens: readonly string[]) {}
 
-  parse(): Value {
-    const value = this.logical();
-    if (this.position !== this.tokens.length) throw new Error(`unexpected "${this.peek()}"`);
-    return value;
-  }
-
-  private peek(): string | undefined {
+  protected peek(): string | undefined {
     return this.tokens[this.position];
   }
 
-  private take(expected?: string): string {
+  protected take(expected?: string): string {
     const token = this.tokens[this.position];
     if (token === undefined || (expected !== undefined && token !== expected)) {
       throw new Error(`expected ${expected ?? 'a token'}, got ${token ?? 'the end'}`);
     }
     this.position += 1;
     return token;
+  }
+
+  /** Throws unless every token was read. */
+  protected finish<T>(value: T): T {
+    if (this.position !== this.tokens.length) throw new Error(`unexpected "${this.peek()}"`);
+    return value;
+  }
+}
+
+class Parser extends TokenCursor {
+  constructor(
+    tokens: readonly string[],
+    private readonly values: Readonly<Record<string, number | undefined>>,
+  ) {
+    super(tokens);
+  }
+
+  parse(): Value {
+    return this.finish(this.logical());
   }
 
   private logical(): Value {

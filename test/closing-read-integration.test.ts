@@ -1,0 +1,150 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { staticCredentials } from '../lib/cms/credentials.js';
+import { createCollectorHandler } from '../lib/lambda/collector.js';
+import type { Log } from '../lib/log.js';
+import { createCloudWatchClient } from '../lib/metrics/sinks.js';
+import { WINDOW_MS } from '../lib/model.js';
+import { type FakeAws, type ReceivedDatum, startFakeAws } from '../local/fake-aws.js';
+import { type CmsSimulator, startCmsSimulator } from '../local/simulator/index.js';
+
+/**
+ * Closing reads end to end: the real collector handler, the real CMS client against the simulator over TLS and
+ * the real CloudWatch client against the fake AWS endpoint, all on one clock that jumps instead of sleeping.
+ */
+
+const NAMESPACE = 'Test/SkillQueues';
+const KEYS = { accessKey: 'sim-access-key', secretKey: 'sim-secret-key' };
+// Enough skills (a few thousand calls a window) that the calls of the window's last seconds are a steady share.
+const SKILLS = Array.from({ length: 500 }, (_, index) => index + 1);
+const silentLog: Log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+
+/** Our clock: real time shifted, and moved on by every sleep. CMS's clock runs `cmsOffsetMs` ahead of it. */
+let shiftMs = 0;
+let cmsOffsetMs = 0;
+const clock = {
+  now: () => Date.now() + shiftMs,
+  sleep: async (ms: number) => {
+    shiftMs += ms;
+  },
+};
+
+let simulator: CmsSimulator;
+let aws: FakeAws;
+
+beforeAll(async () => {
+  simulator = await startCmsSimulator({ now: () => clock.now() + cmsOffsetMs });
+  aws = await startFakeAws();
+});
+
+afterAll(async () => {
+  await Promise.all([simulator?.close(), aws?.close()]);
+});
+
+beforeEach(() => aws.clearRecords());
+afterEach(() => simulator.clearFaults());
+
+/** Moves our clock to `secondsIn` seconds into the current window of CMS's clock; returns that window's start. */
+function startRunAt(secondsIn: number, offsetMs: number): number {
+  cmsOffsetMs = offsetMs;
+  shiftMs = 0;
+  const cmsNow = clock.now() + cmsOffsetMs;
+  const windowStart = Math.floor(cmsNow / WINDOW_MS) * WINDOW_MS;
+  shiftMs = windowStart + secondsIn * 1_000 - cmsNow;
+  return windowStart;
+}
+
+async function collect(env: Record<string, string> = {}) {
+  const handler = createCollectorHandler(
+    {
+      CMS_BASE_URL: simulator.url,
+      CC_ID: '1',
+      VDN: '170',
+      SKILL_IDS: '1-500',
+      METRIC_NAMESPACE: NAMESPACE,
+      CMS_TIMEOUT_MS: '2000',
+      ...env,
+    },
+    {
+      credentials: staticCredentials({ ...KEYS, caCertificate: simulator.caCertificate }),
+      cloudWatch: createCloudWatchClient({
+        endpoint: aws.url,
+        region: 'eu-west-1',
+        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      }),
+      log: silentLog,
+      clock,
+    },
+  );
+  return handler({}, { getRemainingTimeInMillis: () => 100_000 });
+}
+
+const received = (): ReceivedDatum[] => aws.putMetricDataCalls.flatMap((call) => call.datums);
+
+/** The window's published value of a VDN roll-up metric: the Maximum CloudWatch would keep for its period. */
+function published(name: string, windowStart: number): number | undefined {
+  const values = received()
+    .filter(
+      (d) =>
+        d.name === name &&
+        d.dimensions.SkillId === undefined &&
+        Math.floor(d.timestamp / WINDOW_MS) * WINDOW_MS === windowStart,
+    )
+    .map((d) => d.value);
+  return values.length === 0 ? undefined : Math.max(...values);
+}
+
+/** The window's true final count of offered calls in the simulator's model. */
+function finalOffered(windowStart: number, skillId?: number): number {
+  const last = windowStart + WINDOW_MS - 1;
+  return (skillId === undefined ? SKILLS : [skillId]).reduce(
+    (sum, id) => sum + (simulator.statsAt(1, 170, id, last)?.allCallCount ?? 0),
+    0,
+  );
+}
+
+describe('closing reads against the simulator', () => {
+  it.each([0, 10_000, -10_000])(
+    'a run at 4:01 publishes ≥ 98 % of the window’s final calls offered, never more (CMS clock %i ms off)',
+    async (offsetMs) => {
+      const windowStart = startRunAt(241, offsetMs);
+      const summary = await collect();
+
+      const truth = finalOffered(windowStart);
+      const offered = published('CallsOffered', windowStart) ?? 0;
+      expect(truth).toBeGreaterThan(500);
+      expect(offered).toBeGreaterThanOrEqual(0.98 * truth);
+      expect(offered).toBeLessThanOrEqual(truth);
+      expect(published('WindowCoverage', windowStart)).toBeGreaterThanOrEqual(98);
+      expect(summary.closingReads).toMatchObject({ targets: 1, missed: 0 });
+    },
+  );
+
+  it('no skill’s published count ever exceeds its window’s final count', async () => {
+    const windowStart = startRunAt(241, 0);
+    await collect();
+    for (const skillId of SKILLS) {
+      const values = received()
+        .filter((d) => d.name === 'CallsOffered' && d.dimensions.SkillId === String(skillId))
+        .filter((d) => Math.floor(d.timestamp / WINDOW_MS) * WINDOW_MS === windowStart);
+      for (const d of values) expect(d.value).toBeLessThanOrEqual(finalOffered(windowStart, skillId));
+    }
+  });
+
+  it('without the closing read the same run publishes only what the window had at 4:01', async () => {
+    const windowStart = startRunAt(241, 0);
+    await collect({ CLOSING_READ_REACH_SECONDS: '0' });
+    const offered = published('CallsOffered', windowStart) ?? 0;
+    expect(offered).toBeLessThan(0.9 * finalOffered(windowStart));
+    expect(published('WindowCoverage', windowStart)).toBeUndefined();
+  });
+
+  it('a closing read refused once with HTTP 503 is retried within its guard and still closes the window', async () => {
+    const windowStart = startRunAt(241, 0);
+    simulator.inject({ kind: 'status', status: 503 }, { when: () => clock.now() >= windowStart + 290_000 });
+    const summary = await collect();
+    // The normal read, the refused closing read, its retry.
+    expect(simulator.requests.slice(-3).map((request) => request.status)).toEqual([200, 503, 200]);
+    expect(published('CallsOffered', windowStart)).toBeGreaterThanOrEqual(0.98 * finalOffered(windowStart));
+    expect(summary.closingReads.missed).toBe(0);
+  });
+});
