@@ -70,6 +70,7 @@ export function createCollectorHandler(env: Env, deps: CollectorHandlerDeps = {}
   const cms = createCmsClientFromEnv(env, deps.clock ? { ...deps, now: deps.clock.now } : deps, log);
   const sink = createSink(optionalChoice(env, 'METRICS_SINK', SINK_KINDS, 'cloudwatch'), {
     namespace: config.namespace,
+    log,
     ...(deps.cloudWatch ? { cloudWatch: deps.cloudWatch } : {}),
   });
   const now = deps.clock?.now ?? Date.now;
