@@ -1,3 +1,4 @@
 import type { BuildOptions } from 'esbuild';
 
+export const LAMBDA_NODE_MAJOR: number;
 export function bundleOptions(bundle: { entry: string; outfile: string; executable?: boolean }): BuildOptions;

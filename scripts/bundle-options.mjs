@@ -5,6 +5,11 @@
 const requireShim =
   "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
 
+/** The Node.js major of the Lambda runtime (`nodejs24.x` in serverless.yml; the stack test keeps them equal). */
+export const LAMBDA_NODE_MAJOR = 24;
+/** The oldest Node.js the CLI supports (package.json `engines`): operators run it on their own machines. */
+const CLI_NODE_MAJOR = 20;
+
 /** @param {{ entry: string, outfile: string, executable?: boolean }} bundle */
 export function bundleOptions({ entry, outfile, executable = false }) {
   return {
@@ -16,7 +21,7 @@ export function bundleOptions({ entry, outfile, executable = false }) {
     keepNames: true,
     format: 'esm',
     platform: 'node',
-    target: 'node20',
+    target: `node${executable ? CLI_NODE_MAJOR : LAMBDA_NODE_MAJOR}`,
     // The AWS SDK's ESM entry points tree-shake better than its CommonJS ones.
     mainFields: ['module', 'main'],
     legalComments: 'none',

@@ -3,6 +3,7 @@ import {
   PutMetricDataCommand,
   type PutMetricDataCommandInput,
 } from '@aws-sdk/client-cloudwatch';
+import { AwsQueryProtocol } from '@aws-sdk/core/protocols';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PutMetricDataFastProtocol, putMetricDataJson } from '../lib/metrics/put-metric-data-protocol.js';
@@ -78,7 +79,23 @@ describe('PutMetricData bodies', () => {
   });
 
   it('are written by the collector client', () => {
-    const client = createCloudWatchClient({ region: 'us-east-1' });
+    const warnings: string[] = [];
+    const client = createCloudWatchClient(
+      { region: 'us-east-1' },
+      { warn: (message) => warnings.push(message) },
+    );
     expect(client.config.protocol).toBeInstanceOf(PutMetricDataFastProtocol);
+    expect(warnings).toEqual([]);
+  });
+
+  it('are left to the SDK, with a WARN line, when its CloudWatch protocol is not the one the writer replaces', () => {
+    const warnings: unknown[][] = [];
+    const client = createCloudWatchClient(
+      { region: 'us-east-1', protocol: AwsQueryProtocol },
+      { warn: (...line) => warnings.push(line) },
+    );
+    expect(client.config.protocol).toBeInstanceOf(AwsQueryProtocol);
+    expect(client.config.protocol).not.toBeInstanceOf(PutMetricDataFastProtocol);
+    expect(warnings).toEqual([[expect.stringContaining('SDK'), { sdkProtocol: 'AwsQueryProtocol' }]]);
   });
 });

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { matchRoute, STATS_ROUTE_KEYS, statsPath } from '../lib/api/route.js';
 import { parseTargets } from '../lib/config.js';
 import { ALL_METRIC_NAMES } from '../lib/model.js';
+import { LAMBDA_NODE_MAJOR } from '../scripts/bundle-options.mjs';
 import {
   actionsOf,
   type DeployedResource,
@@ -249,10 +250,11 @@ function idsToMetricNames(alarm: DeployedResource): Record<string, unknown> {
 }
 
 describe('functions', () => {
-  it('both functions run Node.js 22 on arm64', () => {
+  it('both functions run the Node.js major their bundles target, on arm64', () => {
+    expect(LAMBDA_NODE_MAJOR).toBe(24);
     for (const name of FUNCTIONS) {
       expect(resource(plain, name).Properties).toMatchObject({
-        Runtime: 'nodejs22.x',
+        Runtime: `nodejs${LAMBDA_NODE_MAJOR}.x`,
         Architectures: ['arm64'],
       });
     }

@@ -80,6 +80,7 @@ export function createCollectorHandler(env: Env, deps: CollectorHandlerDeps = {}
     deps.sink ??
     createSink(optionalChoice(env, 'METRICS_SINK', SINK_KINDS, 'cloudwatch'), {
       namespace: config.namespace,
+      log,
       ...(deps.cloudWatch ? { cloudWatch: deps.cloudWatch } : {}),
     });
   const now = deps.clock?.now ?? Date.now;
