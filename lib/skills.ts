@@ -24,12 +24,17 @@ export function parseSkillList(text: string): number[] {
     if (last < first) throw new Error(`the range "${part}" runs backwards`);
     for (let id = first; id <= last; id += 1) ids.add(id);
   }
-  return [...ids].sort((a, b) => a - b);
+  return normalizeSkillIds(ids);
+}
+
+/** Skill ids as every layer keeps them: each once, ascending, so equal lists compare and cache alike. */
+export function normalizeSkillIds(ids: Iterable<number>): number[] {
+  return [...new Set(ids)].sort((a, b) => a - b);
 }
 
 /** The shortest range notation of a set of ids, for logs and tables (`1-20,35`). */
 export function formatSkillList(ids: Iterable<number>): string {
-  const sorted = [...new Set(ids)].sort((a, b) => a - b);
+  const sorted = normalizeSkillIds(ids);
   const ranges: string[] = [];
   for (let start = 0; start < sorted.length; ) {
     let end = start;

@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { ValidationError } from '../errors.js';
 import { CMS_LIMITS } from '../model.js';
-import { parseSkillList } from '../skills.js';
+import { normalizeSkillIds, parseSkillList } from '../skills.js';
 import { clip } from '../text.js';
 import { integerIn, issueField } from '../validation.js';
 import type { ApiRequest, StatsRoute } from './route.js';
@@ -168,7 +168,7 @@ function parseBody(request: ApiRequest, limits: QueryLimits): Partial<StatsQuery
   return {
     ...(ccId === undefined ? {} : { ccId }),
     ...(vdn === undefined ? {} : { vdn }),
-    ...(skillIds === undefined ? {} : { skillIds: [...new Set(skillIds)].sort((a, b) => a - b) }),
+    ...(skillIds === undefined ? {} : { skillIds: normalizeSkillIds(skillIds) }),
   };
 }
 

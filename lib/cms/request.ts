@@ -1,5 +1,6 @@
 import { ValidationError } from '../errors.js';
 import { CMS_LIMITS } from '../model.js';
+import { normalizeSkillIds } from '../skills.js';
 
 /** One question to CC-CMS: the current window's statistics of these skills of one VDN. */
 export interface CallStatsQuery {
@@ -39,7 +40,7 @@ export function validateCallStatsQuery(input: unknown): CallStatsQuery {
   for (let index = 0; index < skillIds.length; index += 1) {
     unique.add(integerIn(skillIds[index], `skillIds[${index}]`, CMS_LIMITS.skillId));
   }
-  return { ccId, vdn, skillIds: [...unique].sort((a, b) => a - b) };
+  return { ccId, vdn, skillIds: normalizeSkillIds(unique) };
 }
 
 /** Splits ids into consecutive batches of at most `size` (CMS accepts at most 1,000 per request). */
