@@ -1,18 +1,23 @@
 import { readFileSync } from 'node:fs';
 import * as v from 'valibot';
+import { CLOSING_READ_DEFAULTS, type ClosingReadSettings } from './closing-read.js';
 import { MAX_RESPONSE_BYTES } from './cms/client.js';
 import { SIGNATURE_SETTINGS, type SignatureSetting } from './cms/signature-negotiation.js';
 import { ConfigError, ValidationError } from './errors.js';
+import { LOG_LEVELS, type LogLevel } from './log.js';
+import { DEFAULT_METRICS, type MetricSelection, parseMetricSelection } from './metrics/datums.js';
 import { CMS_LIMITS, type Target } from './model.js';
 import { certificateBundleProblem } from './pem.js';
-import { parseSkillList } from './skills.js';
-import { integerIn, issueField } from './validation.js';
+import { normalizeSkillIds, parseSkillList } from './skills.js';
+import { integerIn, issueField, parseWholeNumber } from './validation.js';
+import { parseThresholds, type ThresholdBook } from './wallboard/thresholds.js';
+import { MAX_ROWS_LIMIT } from './wallboard/widget.js';
 
-/**
- * Configuration is read from the environment once, at cold start. Every problem is a ConfigError naming the
- * variable, so a broken deployment fails its first invocation with a message that says what to fix.
- */
+// Configuration is read from the environment once per function, at cold start, through the one schema below.
+// Every problem is a ConfigError naming the variable, so a broken deployment fails its first invocation with a
+// message that says what to fix.
 
+/** The environment as Lambda hands it over; only the loaders of this module read it. */
 export type Env = Readonly<Record<string, string | undefined>>;
 
 export interface CmsSettings {
@@ -33,6 +38,14 @@ export interface SecretSettings {
   readonly ttlMs: number;
 }
 
+export const DEFAULT_NAMESPACE = 'HuaweiCEC/SkillQueues';
+
+/** Where the collector's datums go: CloudWatch, EMF log lines, or the terminal table of local runs. */
+export const SINK_KINDS = ['cloudwatch', 'emf', 'stdout'] as const;
+export type SinkKind = (typeof SINK_KINDS)[number];
+
+// --- targets ------------------------------------------------------------------------------------------------
+
 const skillIdsSchema = v.pipe(
   v.union(
     [
@@ -52,7 +65,7 @@ const skillIdsSchema = v.pipe(
     ],
     'must be a skill list like "1-20,35" or an array of skill ids',
   ),
-  v.transform((ids) => [...new Set(ids)].sort((a, b) => a - b)),
+  v.transform((ids) => normalizeSkillIds(ids)),
 );
 
 const TARGET_EXAMPLE = '{"ccId":1,"vdn":170,"skillIds":"1-20"}';
@@ -94,67 +107,210 @@ export function parseTargets(input: unknown, root = 'targets'): Target[] {
   return result.output;
 }
 
-function required(env: Env, variable: string): string {
-  const value = env[variable]?.trim();
-  if (!value) throw new ConfigError(variable, 'is required');
-  return value;
-}
-
-function optionalInt(env: Env, variable: string, fallback: number, min: number, max: number): number {
-  const raw = env[variable]?.trim();
-  if (!raw) return fallback;
-  if (!/^\d+$/.test(raw)) throw new ConfigError(variable, `must be a whole number, got "${raw}"`);
-  const value = Number(raw);
-  if (value < min || value > max)
-    throw new ConfigError(variable, `must be between ${min} and ${max}, got ${value}`);
-  return value;
-}
-
-function requiredInt(env: Env, variable: string, min: number, max: number): number {
-  required(env, variable);
-  return optionalInt(env, variable, 0, min, max);
-}
-
-function readCaFile(env: Env): string | undefined {
-  const path = env.CMS_CA_FILE?.trim();
-  if (!path) return undefined;
-  let pem: string;
+/** CMS_TARGETS: the JSON list, its problems worded after the variable's name (`[0].vdn must be …`). */
+function parseTargetsJson(json: string): Target[] {
+  let parsed: unknown;
   try {
-    pem = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new ConfigError(
-      'CMS_CA_FILE',
-      `cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-    );
+    parsed = JSON.parse(json);
+  } catch {
+    throw new Error(`is not valid JSON (expected [${TARGET_EXAMPLE}])`);
   }
-  const problem = certificateBundleProblem(pem);
-  if (problem !== undefined) throw new ConfigError('CMS_CA_FILE', `${path} ${problem}`);
-  return pem;
+  try {
+    return parseTargets(parsed, '');
+  } catch (error) {
+    if (error instanceof ValidationError)
+      throw new Error(error.field ? `${error.field} ${error.detail}` : error.detail);
+    throw error;
+  }
 }
 
-export function loadCmsSettings(env: Env): CmsSettings {
-  const raw = required(env, 'CMS_BASE_URL');
+// --- single values ------------------------------------------------------------------------------------------
+
+function parseCmsBaseUrl(raw: string): string {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
     // The value is not repeated: a mistyped URL may carry credentials.
-    throw new ConfigError('CMS_BASE_URL', 'is not a URL (expected https://host:port)');
+    throw new Error('is not a URL (expected https://host:port)');
   }
-  if (url.protocol !== 'https:')
-    throw new ConfigError('CMS_BASE_URL', 'must be an https:// URL (CC-CMS only speaks HTTPS)');
-  if (url.username || url.password || url.search || url.hash) {
-    throw new ConfigError('CMS_BASE_URL', 'must not carry credentials, a query or a fragment');
+  if (url.protocol !== 'https:') throw new Error('must be an https:// URL (CC-CMS only speaks HTTPS)');
+  if (url.username || url.password || url.search || url.hash)
+    throw new Error('must not carry credentials, a query or a fragment');
+  return url.href.replace(/\/$/, '');
+}
+
+function readCaFile(path: string): string {
+  let pem: string;
+  try {
+    pem = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new Error(`cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
   }
-  const maxConcurrency = optionalInt(env, 'CMS_CONCURRENCY', 4, 1, 64);
+  const problem = certificateBundleProblem(pem);
+  if (problem !== undefined) throw new Error(`${path} ${problem}`);
+  return pem;
+}
+
+/** METRIC_NAMESPACE: where the collector publishes, and where the wallboard reads the collector's health. */
+function parseNamespace(namespace: string): string {
+  if (namespace.startsWith('AWS/') || !/^[\w.\-/#:]{1,255}$/.test(namespace))
+    throw new Error(`"${namespace}" is not a valid custom namespace`);
+  return namespace;
+}
+
+function choiceOf<T extends string>(choices: readonly T[], text: string): T {
+  if (!(choices as readonly string[]).includes(text))
+    throw new Error(`must be one of ${choices.join(', ')}, got "${text}"`);
+  return text as T;
+}
+
+// --- the schema ---------------------------------------------------------------------------------------------
+
+/**
+ * One variable: unset or blank gives `fallback` ("is required" when there is none); otherwise `parse` reads the
+ * trimmed text and throws a plain Error whose message reads after the variable's name. A ConfigError thrown by
+ * `parse` already names its variable and passes through.
+ */
+function variable<T>(parse: (text: string) => T): Setting<T>;
+function variable<T, const F>(parse: (text: string) => T, fallback: F): Setting<T | F>;
+function variable(parse: (text: string) => unknown, ...fallback: unknown[]): Setting<unknown> {
+  return v.pipe(
+    v.optional(v.string()),
+    v.rawTransform(({ dataset, addIssue, NEVER }) => {
+      const text = dataset.value?.trim();
+      if (!text) {
+        if (fallback.length === 1) return fallback[0];
+        addIssue({ message: 'is required' });
+        return NEVER;
+      }
+      try {
+        return parse(text);
+      } catch (error) {
+        if (error instanceof ConfigError) throw error;
+        addIssue({ message: (error as Error).message });
+        return NEVER;
+      }
+    }),
+  );
+}
+
+type Setting<T> = v.GenericSchema<string | undefined, T>;
+
+const wholeNumber = <F extends number | undefined>(min: number, max: number, fallback: F) =>
+  variable((text) => parseWholeNumber(text, { min, max }), fallback);
+
+const choice = <T extends string>(choices: readonly T[], fallback: T) =>
+  variable((text) => choiceOf(choices, text), fallback);
+
+const DEFAULT_THRESHOLD_BOOK = parseThresholds(undefined);
+
+/** Every variable any function reads, with its rule and default, in the order problems are reported. */
+const ENVIRONMENT = {
+  LOG_LEVEL: variable((text) => choiceOf(LOG_LEVELS, text.toUpperCase()), 'INFO'),
+  CMS_TARGETS: variable(parseTargetsJson, undefined),
+  CC_ID: wholeNumber(CMS_LIMITS.ccId.min, CMS_LIMITS.ccId.max, undefined),
+  VDN: wholeNumber(CMS_LIMITS.vdn.min, CMS_LIMITS.vdn.max, undefined),
+  SKILL_IDS: variable(parseSkillList, undefined),
+  METRIC_NAMESPACE: variable(parseNamespace, DEFAULT_NAMESPACE),
+  SKILL_METRICS: variable((text) => parseMetricSelection(text, 'SKILL_METRICS'), DEFAULT_METRICS.skill),
+  VDN_METRICS: variable((text) => parseMetricSelection(text, 'VDN_METRICS'), DEFAULT_METRICS.vdn),
+  METRICS_SINK: choice(SINK_KINDS, 'cloudwatch'),
+  CLOSING_READ_GUARD_SECONDS: wholeNumber(1, 60, CLOSING_READ_DEFAULTS.guardSeconds),
+  CLOSING_READ_REACH_SECONDS: wholeNumber(0, 240, CLOSING_READ_DEFAULTS.reachSeconds),
+  QUERY_MAX_SKILLS: wholeNumber(1, CMS_LIMITS.skillId.max, 1_000),
+  QUERY_CACHE_SECONDS: wholeNumber(0, 300, 5),
+  QUERY_TIMEOUT_MS: wholeNumber(100, 900_000, 20_000),
+  WALLBOARD_THRESHOLDS: variable(parseThresholds, DEFAULT_THRESHOLD_BOOK),
+  WALLBOARD_MAX_ROWS: wholeNumber(1, MAX_ROWS_LIMIT, 50),
+  CMS_BASE_URL: variable(parseCmsBaseUrl, undefined),
+  CMS_CONCURRENCY: wholeNumber(1, 64, 4),
+  CMS_CA_FILE: variable(readCaFile, undefined),
+  CMS_TIMEOUT_MS: wholeNumber(100, 60_000, 5_000),
+  CMS_MAX_ATTEMPTS: wholeNumber(1, 10, 3),
+  CMS_SIGNATURE: choice(SIGNATURE_SETTINGS, 'auto'),
+  /** Set by Lambda; unset elsewhere (the CLI, local runs). Lambda's own limits bound it. */
+  AWS_LAMBDA_FUNCTION_MEMORY_SIZE: wholeNumber(128, 10_240, undefined),
+  CMS_SECRET_ID: variable((text) => text, undefined),
+  SECRET_TTL_SECONDS: wholeNumber(0, 86_400, 300),
+  CMS_ACCESS_KEY: variable((text) => text),
+  CMS_SECRET_KEY: variable((text) => text),
+};
+
+type Variable = keyof typeof ENVIRONMENT;
+type Values<K extends Variable> = { readonly [P in K]: v.InferOutput<(typeof ENVIRONMENT)[P]> };
+
+/** The named variables, each by its rule; the first problem (in schema order) is thrown as a ConfigError. */
+function read<K extends Variable>(env: Env, names: readonly K[]): Values<K> {
+  const wanted = new Set<Variable>(names);
+  const values: Record<string, unknown> = {};
+  for (const [name, schema] of Object.entries(ENVIRONMENT)) {
+    if (!wanted.has(name as Variable)) continue;
+    const result = v.safeParse(schema, env[name]);
+    if (!result.success) throw new ConfigError(name, result.issues[0].message);
+    values[name] = result.output;
+  }
+  return values as Values<K>;
+}
+
+/** Configuration objects are shared by every invocation of a container: frozen, so that none can alter them. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    if (Array.isArray(value) || Object.getPrototypeOf(value) === Object.prototype)
+      for (const item of Object.values(value)) deepFreeze(item);
+  }
+  return value;
+}
+
+// --- sections shared by several functions ---------------------------------------------------------------------
+
+const CMS_VARIABLES = [
+  'CMS_BASE_URL',
+  'CMS_CONCURRENCY',
+  'CMS_CA_FILE',
+  'CMS_TIMEOUT_MS',
+  'CMS_MAX_ATTEMPTS',
+  'CMS_SIGNATURE',
+  'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+] as const;
+
+function cmsSettingsOf(values: Values<(typeof CMS_VARIABLES)[number]>, baseUrl: string): CmsSettings {
   return {
-    baseUrl: url.href.replace(/\/$/, ''),
-    caCertificate: readCaFile(env),
-    requestTimeoutMs: optionalInt(env, 'CMS_TIMEOUT_MS', 5_000, 100, 60_000),
-    maxAttempts: optionalInt(env, 'CMS_MAX_ATTEMPTS', 3, 1, 10),
-    maxConcurrency,
-    maxResponseBytes: responseCap(functionMemoryMb(env), maxConcurrency),
-    signature: optionalChoice(env, 'CMS_SIGNATURE', SIGNATURE_SETTINGS, 'auto'),
+    baseUrl,
+    caCertificate: values.CMS_CA_FILE,
+    requestTimeoutMs: values.CMS_TIMEOUT_MS,
+    maxAttempts: values.CMS_MAX_ATTEMPTS,
+    maxConcurrency: values.CMS_CONCURRENCY,
+    maxResponseBytes: responseCap(values.AWS_LAMBDA_FUNCTION_MEMORY_SIZE, values.CMS_CONCURRENCY),
+    signature: values.CMS_SIGNATURE,
+  };
+}
+
+/** The CMS settings, CMS_BASE_URL required. */
+export function loadCmsSettings(env: Env): CmsSettings {
+  const values = read(env, CMS_VARIABLES);
+  if (values.CMS_BASE_URL === undefined) throw new ConfigError('CMS_BASE_URL', 'is required');
+  return cmsSettingsOf(values, values.CMS_BASE_URL);
+}
+
+/**
+ * What a Lambda function knows of CMS. Each part is undefined when its variable is unset: tests and local runs
+ * hand in a CMS client or a key pair instead, and the function factory says so when neither is there.
+ */
+export interface CmsAccess {
+  readonly cms: CmsSettings | undefined;
+  readonly secret: SecretSettings | undefined;
+}
+
+function loadCmsAccess(env: Env): CmsAccess {
+  const values = read(env, [...CMS_VARIABLES, 'CMS_SECRET_ID', 'SECRET_TTL_SECONDS']);
+  return {
+    cms: values.CMS_BASE_URL === undefined ? undefined : cmsSettingsOf(values, values.CMS_BASE_URL),
+    secret:
+      values.CMS_SECRET_ID === undefined
+        ? undefined
+        : { secretId: values.CMS_SECRET_ID, ttlMs: values.SECRET_TTL_SECONDS * 1_000 },
   };
 }
 
@@ -172,12 +328,6 @@ export const RESPONSE_MEMORY = {
   /** The largest valid answer: 1,000 skills with 15-digit counters, in both arrays, indented, is 0.78 MB. */
   minBytes: 1024 * 1024,
 } as const;
-
-/** The function's memory in MB, which Lambda sets; undefined elsewhere (the CLI, local runs). */
-function functionMemoryMb(env: Env): number | undefined {
-  const raw = env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE?.trim();
-  return raw && /^\d+$/.test(raw) ? Number(raw) : undefined;
-}
 
 /**
  * The response cap for `concurrency` requests in flight within `memoryMb`; a ConfigError naming CMS_CONCURRENCY
@@ -198,64 +348,175 @@ export function responseCap(memoryMb: number | undefined, concurrency: number): 
   return Math.min(cap, RESPONSE_MEMORY.maxBytes);
 }
 
-export function loadSecretSettings(env: Env): SecretSettings {
-  return {
-    secretId: required(env, 'CMS_SECRET_ID'),
-    ttlMs: optionalInt(env, 'SECRET_TTL_SECONDS', 300, 0, 86_400) * 1_000,
-  };
-}
+const SINGLE_TARGET = ['CC_ID', 'VDN', 'SKILL_IDS'] as const;
 
 /** The VDNs this deployment serves: `CC_ID` + `VDN` + `SKILL_IDS`, or `CMS_TARGETS` (JSON), never both. */
 export function loadTargets(env: Env): Target[] {
-  const json = env.CMS_TARGETS?.trim();
-  const single = ['CC_ID', 'VDN', 'SKILL_IDS'].filter((name) => env[name]?.trim());
-  if (json && single.length > 0) {
-    throw new ConfigError(
-      'CMS_TARGETS',
-      `set either CMS_TARGETS or CC_ID/VDN/SKILL_IDS, not both (${single.join(', ')} also set)`,
-    );
-  }
-  if (json) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(json);
-    } catch {
+  const values = read(env, ['CMS_TARGETS', ...SINGLE_TARGET]);
+  const single = SINGLE_TARGET.filter((name) => values[name] !== undefined);
+  if (values.CMS_TARGETS !== undefined) {
+    if (single.length > 0)
       throw new ConfigError(
         'CMS_TARGETS',
-        'is not valid JSON (expected [{"ccId":1,"vdn":170,"skillIds":"1-20"}])',
+        `set either CMS_TARGETS or CC_ID/VDN/SKILL_IDS, not both (${single.join(', ')} also set)`,
       );
-    }
-    try {
-      return parseTargets(parsed, '');
-    } catch (error) {
-      if (error instanceof ValidationError)
-        throw new ConfigError('CMS_TARGETS', error.field ? `${error.field} ${error.detail}` : error.detail);
-      throw error;
-    }
+    return values.CMS_TARGETS;
   }
-  const ccId = requiredInt(env, 'CC_ID', CMS_LIMITS.ccId.min, CMS_LIMITS.ccId.max);
-  const vdn = requiredInt(env, 'VDN', CMS_LIMITS.vdn.min, CMS_LIMITS.vdn.max);
-  try {
-    return [{ ccId, vdn, skillIds: parseSkillList(required(env, 'SKILL_IDS')) }];
-  } catch (error) {
-    if (error instanceof ConfigError) throw error;
-    throw new ConfigError('SKILL_IDS', (error as Error).message);
-  }
+  const { CC_ID: ccId, VDN: vdn, SKILL_IDS: skillIds } = values;
+  if (ccId === undefined) throw new ConfigError('CC_ID', 'is required');
+  if (vdn === undefined) throw new ConfigError('VDN', 'is required');
+  if (skillIds === undefined) throw new ConfigError('SKILL_IDS', 'is required');
+  return [{ ccId, vdn, skillIds }];
 }
 
-/** Reads an optional enumerated variable. */
-export function optionalChoice<T extends string>(
+// --- one configuration object per function ---------------------------------------------------------------------
+
+/** What every Lambda function's configuration holds besides its own settings. */
+export interface FunctionConfig extends CmsAccess {
+  readonly logLevel: LogLevel;
+  readonly targets: readonly Target[];
+}
+
+/** Targets first, then the function's own variables, then CMS: the order in which problems are reported. */
+function loadFunctionConfig<K extends Variable, T>(
   env: Env,
-  variable: string,
-  choices: readonly T[],
-  fallback: T,
-): T {
-  const raw = env[variable]?.trim();
-  if (!raw) return fallback;
-  if (!(choices as readonly string[]).includes(raw)) {
-    throw new ConfigError(variable, `must be one of ${choices.join(', ')}, got "${raw}"`);
-  }
-  return raw as T;
+  names: readonly K[],
+  build: (values: Values<K>) => T,
+): FunctionConfig & T {
+  const targets = loadTargets(env);
+  const { LOG_LEVEL: logLevel } = read(env, ['LOG_LEVEL']);
+  return deepFreeze({ logLevel, targets, ...build(read(env, names)), ...loadCmsAccess(env) });
 }
 
-export { optionalInt };
+export interface CollectorConfig extends FunctionConfig {
+  readonly namespace: string;
+  readonly selection: MetricSelection;
+  readonly closing: ClosingReadSettings;
+  readonly sink: SinkKind;
+}
+
+export function loadCollectorConfig(env: Env): CollectorConfig {
+  const names = [
+    'METRIC_NAMESPACE',
+    'SKILL_METRICS',
+    'VDN_METRICS',
+    'METRICS_SINK',
+    'CLOSING_READ_GUARD_SECONDS',
+    'CLOSING_READ_REACH_SECONDS',
+  ] as const;
+  return loadFunctionConfig(env, names, (values) => ({
+    namespace: values.METRIC_NAMESPACE,
+    selection: { skill: values.SKILL_METRICS, vdn: values.VDN_METRICS },
+    closing: {
+      guardMs: values.CLOSING_READ_GUARD_SECONDS * 1_000,
+      reachMs: values.CLOSING_READ_REACH_SECONDS * 1_000,
+    },
+    sink: values.METRICS_SINK,
+  }));
+}
+
+/**
+ * How long a warm container reuses an answer, and the most one request spends on CMS; read by the query API and,
+ * so that it reads CMS under the same limits, the wallboard:
+ * - QUERY_CACHE_SECONDS (default 5, 0–300; 0 disables);
+ * - QUERY_TIMEOUT_MS (default 20000), further capped by Lambda's remaining time. API Gateway gives up after 30 s,
+ *   so more than that only helps direct invocations.
+ */
+const CMS_READ_VARIABLES = ['QUERY_CACHE_SECONDS', 'QUERY_TIMEOUT_MS'] as const;
+
+const cmsReadLimits = (values: Values<(typeof CMS_READ_VARIABLES)[number]>) => ({
+  cacheTtlMs: values.QUERY_CACHE_SECONDS * 1_000,
+  timeoutMs: values.QUERY_TIMEOUT_MS,
+});
+
+export interface QueryConfig extends FunctionConfig {
+  /** QUERY_MAX_SKILLS (default 1000, at most 5000): distinct skills one query may name. */
+  readonly maxSkills: number;
+  readonly cacheTtlMs: number;
+  readonly timeoutMs: number;
+}
+
+export function loadQueryConfig(env: Env): QueryConfig {
+  return loadFunctionConfig(env, [...CMS_READ_VARIABLES, 'QUERY_MAX_SKILLS'], (values) => ({
+    maxSkills: values.QUERY_MAX_SKILLS,
+    ...cmsReadLimits(values),
+  }));
+}
+
+export interface WallboardConfig extends FunctionConfig {
+  readonly cacheTtlMs: number;
+  readonly timeoutMs: number;
+  readonly thresholds: ThresholdBook;
+  /** WALLBOARD_MAX_ROWS (default 50): skills listed when the widget does not say. */
+  readonly maxRows: number;
+  /** METRIC_NAMESPACE, where the collector's health metrics are read. */
+  readonly namespace: string;
+}
+
+export function loadWallboardConfig(env: Env): WallboardConfig {
+  const names = [
+    ...CMS_READ_VARIABLES,
+    'WALLBOARD_THRESHOLDS',
+    'WALLBOARD_MAX_ROWS',
+    'METRIC_NAMESPACE',
+  ] as const;
+  return loadFunctionConfig(env, names, (values) => ({
+    ...cmsReadLimits(values),
+    thresholds: values.WALLBOARD_THRESHOLDS,
+    maxRows: values.WALLBOARD_MAX_ROWS,
+    namespace: values.METRIC_NAMESPACE,
+  }));
+}
+
+/** The CLI's flags that stand in for a variable: given, the flag wins and its problems name the flag. */
+export interface CliFlags {
+  readonly skills?: string | undefined;
+  readonly 'cc-id'?: string | undefined;
+  readonly vdn?: string | undefined;
+}
+
+export interface CliConfig {
+  readonly cms: CmsSettings;
+  readonly accessKey: string;
+  readonly secretKey: string;
+  readonly query: { readonly ccId: number; readonly vdn: number; readonly skillIds: readonly number[] };
+}
+
+/** The CLI's configuration: CMS settings and key pair from the environment, the VDN and skills from flags or it. */
+export function loadCliConfig(flags: CliFlags, env: Env, defaultSkills?: string): CliConfig {
+  const { skills } = flags;
+  const skillIds =
+    skills === undefined
+      ? (read(env, ['SKILL_IDS']).SKILL_IDS ?? (defaultSkills && parseSkillList(defaultSkills)))
+      : fromFlag('--skills', () => parseSkillList(skills));
+  if (!skillIds) throw new ValidationError('--skills', 'is required (e.g. --skills 1-20,35)');
+  const cms = loadCmsSettings(env);
+  const keys = read(env, ['CMS_ACCESS_KEY', 'CMS_SECRET_KEY']);
+  const id = (flag: string, text: string | undefined, name: 'CC_ID' | 'VDN', range: Range): number => {
+    if (text !== undefined) return fromFlag(flag, () => parseWholeNumber(text, range));
+    const value = read(env, [name])[name];
+    if (value === undefined) throw new ConfigError(name, `is required (${flag} or ${name})`);
+    return value;
+  };
+  return deepFreeze({
+    cms,
+    accessKey: keys.CMS_ACCESS_KEY,
+    secretKey: keys.CMS_SECRET_KEY,
+    query: {
+      ccId: id('--cc-id', flags['cc-id'], 'CC_ID', CMS_LIMITS.ccId),
+      vdn: id('--vdn', flags.vdn, 'VDN', CMS_LIMITS.vdn),
+      skillIds,
+    },
+  });
+}
+
+type Range = { readonly min: number; readonly max: number };
+
+/** A flag's value, its problem reported under the flag's name. */
+function fromFlag<T>(flag: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new ValidationError(flag, (error as Error).message);
+  }
+}

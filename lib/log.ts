@@ -1,5 +1,3 @@
-import type { Env } from './config.js';
-import { ConfigError } from './errors.js';
 import { cleanText } from './text.js';
 
 /**
@@ -15,7 +13,9 @@ export interface Log {
 }
 
 const LEVELS = { DEBUG: 10, INFO: 20, WARN: 30, ERROR: 40, SILENT: 100 } as const;
-type Level = keyof typeof LEVELS;
+export type LogLevel = keyof typeof LEVELS;
+/** What LOG_LEVEL may say. */
+export const LOG_LEVELS = Object.keys(LEVELS) as readonly LogLevel[];
 
 export interface LoggerOptions {
   /** Where lines go; Lambda ships stdout to CloudWatch Logs. */
@@ -23,16 +23,13 @@ export interface LoggerOptions {
   readonly now?: () => number;
 }
 
-/** A logger at the level of `LOG_LEVEL` (DEBUG, INFO, WARN, ERROR or SILENT; default INFO). */
-export function createLogger(env: Env = {}, options: LoggerOptions = {}): Log {
-  const raw = env.LOG_LEVEL?.trim().toUpperCase() || 'INFO';
-  if (!(raw in LEVELS))
-    throw new ConfigError('LOG_LEVEL', `must be one of ${Object.keys(LEVELS).join(', ')}, got "${raw}"`);
-  const threshold = LEVELS[raw as Level];
+/** A logger writing lines at `level` and above (default INFO). */
+export function createLogger(level: LogLevel = 'INFO', options: LoggerOptions = {}): Log {
+  const threshold = LEVELS[level];
   const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
   const now = options.now ?? Date.now;
   const at =
-    (level: Exclude<Level, 'SILENT'>) =>
+    (level: Exclude<LogLevel, 'SILENT'>) =>
     (message: string, ...fields: Record<string, unknown>[]): void => {
       if (LEVELS[level] < threshold) return;
       // The fixed keys come last so that no field can overwrite them.

@@ -5,14 +5,15 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   loadCmsSettings,
-  loadSecretSettings,
+  loadCollectorConfig,
+  loadQueryConfig,
   loadTargets,
-  optionalChoice,
   parseTargets,
   RESPONSE_MEMORY,
   responseCap,
 } from '../lib/config.js';
 import { ConfigError, ValidationError } from '../lib/errors.js';
+import { createQueryHandler } from '../lib/lambda/query.js';
 import { createCertificateAuthority } from '../local/tls.js';
 
 const base = { CMS_BASE_URL: 'https://10.0.0.5:28443' };
@@ -159,14 +160,21 @@ describe('configuration messages', () => {
   });
 });
 
+const oneTarget = { CC_ID: '1', VDN: '170', SKILL_IDS: '1-3' };
+
 describe('secret settings', () => {
-  it('requires CMS_SECRET_ID', () => {
-    expect(configError(() => loadSecretSettings({})).variable).toBe('CMS_SECRET_ID');
+  it('requires CMS_SECRET_ID when the function builds its own CMS client', () => {
+    expect(configError(() => createQueryHandler({ ...oneTarget, ...base })).variable).toBe('CMS_SECRET_ID');
   });
 
   it('caches for five minutes unless told otherwise', () => {
-    expect(loadSecretSettings({ CMS_SECRET_ID: 'cms' })).toEqual({ secretId: 'cms', ttlMs: 300_000 });
-    expect(loadSecretSettings({ CMS_SECRET_ID: 'cms', SECRET_TTL_SECONDS: '60' }).ttlMs).toBe(60_000);
+    expect(loadQueryConfig({ ...oneTarget, CMS_SECRET_ID: 'cms' }).secret).toEqual({
+      secretId: 'cms',
+      ttlMs: 300_000,
+    });
+    expect(
+      loadQueryConfig({ ...oneTarget, CMS_SECRET_ID: 'cms', SECRET_TTL_SECONDS: '60' }).secret?.ttlMs,
+    ).toBe(60_000);
   });
 });
 
@@ -227,9 +235,33 @@ describe('targets', () => {
 
 describe('enumerated settings', () => {
   it('falls back to the default and refuses values outside the choices', () => {
-    expect(optionalChoice({}, 'METRICS_SINK', ['cloudwatch', 'emf'], 'cloudwatch')).toBe('cloudwatch');
-    expect(() =>
-      optionalChoice({ METRICS_SINK: 'kafka' }, 'METRICS_SINK', ['cloudwatch', 'emf'], 'cloudwatch'),
-    ).toThrow('METRICS_SINK: must be one of cloudwatch, emf, got "kafka"');
+    expect(loadCollectorConfig(oneTarget).sink).toBe('cloudwatch');
+    expect(() => loadCollectorConfig({ ...oneTarget, METRICS_SINK: 'kafka' })).toThrow(
+      'METRICS_SINK: must be one of cloudwatch, emf, stdout, got "kafka"',
+    );
+  });
+
+  it('read LOG_LEVEL in any case, INFO when unset', () => {
+    expect(loadQueryConfig(oneTarget).logLevel).toBe('INFO');
+    expect(loadQueryConfig({ ...oneTarget, LOG_LEVEL: 'warn' }).logLevel).toBe('WARN');
+  });
+
+  it('refuse an unknown LOG_LEVEL at start-up, naming the variable', () => {
+    expect(configError(() => loadQueryConfig({ ...oneTarget, LOG_LEVEL: 'verbose' })).variable).toBe(
+      'LOG_LEVEL',
+    );
+  });
+});
+
+describe('configuration objects', () => {
+  it('are frozen, so that no invocation can change what the next one sees', () => {
+    const config = loadCollectorConfig({ ...oneTarget, ...base });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.targets[0]?.skillIds)).toBe(true);
+    expect(Object.isFrozen(config.cms)).toBe(true);
+  });
+
+  it('hold only what was set: no CMS settings without CMS_BASE_URL', () => {
+    expect(loadQueryConfig(oneTarget)).toMatchObject({ cms: undefined, secret: undefined });
   });
 });

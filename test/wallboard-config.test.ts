@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { loadWallboardConfig } from '../lib/config.js';
 import { ConfigError } from '../lib/errors.js';
-import { loadWallboardSettings } from '../lib/lambda/wallboard.js';
 
 const BASE = { CC_ID: '1', VDN: '170', SKILL_IDS: '1-20' };
 
 describe('wallboard configuration', () => {
   it('takes the query API’s cache and time budget, and its own row cap', () => {
-    const settings = loadWallboardSettings({
+    const settings = loadWallboardConfig({
       ...BASE,
       QUERY_CACHE_SECONDS: '7',
       QUERY_TIMEOUT_MS: '9000',
@@ -18,22 +18,20 @@ describe('wallboard configuration', () => {
   });
 
   it('names WALLBOARD_MAX_ROWS when it is out of range', () => {
-    expect(() => loadWallboardSettings({ ...BASE, WALLBOARD_MAX_ROWS: '0' })).toThrow(
+    expect(() => loadWallboardConfig({ ...BASE, WALLBOARD_MAX_ROWS: '0' })).toThrow(
       /^WALLBOARD_MAX_ROWS: must be between 1 and 500/,
     );
   });
 
   it('names WALLBOARD_THRESHOLDS when it is malformed', () => {
-    expect(() => loadWallboardSettings({ ...BASE, WALLBOARD_THRESHOLDS: '[{"ccId":1}]' })).toThrow(
-      ConfigError,
-    );
-    expect(() => loadWallboardSettings({ ...BASE, WALLBOARD_THRESHOLDS: '[{"ccId":1}]' })).toThrow(
+    expect(() => loadWallboardConfig({ ...BASE, WALLBOARD_THRESHOLDS: '[{"ccId":1}]' })).toThrow(ConfigError);
+    expect(() => loadWallboardConfig({ ...BASE, WALLBOARD_THRESHOLDS: '[{"ccId":1}]' })).toThrow(
       /^WALLBOARD_THRESHOLDS: /,
     );
   });
 
   it('names METRIC_NAMESPACE when it is not a custom namespace', () => {
-    expect(() => loadWallboardSettings({ ...BASE, METRIC_NAMESPACE: 'AWS/Lambda' })).toThrow(
+    expect(() => loadWallboardConfig({ ...BASE, METRIC_NAMESPACE: 'AWS/Lambda' })).toThrow(
       /^METRIC_NAMESPACE: /,
     );
   });

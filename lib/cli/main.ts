@@ -4,13 +4,12 @@ import { staticCredentials } from '../cms/credentials.js';
 import { PROBE_EXIT_CODES, probeCms } from '../cms/probe.js';
 import { SIGNATURE_LAYOUT_NAMES } from '../cms/sign.js';
 import { MAX_REFUSED_SIGNATURES } from '../cms/signature-negotiation.js';
-import { type Env, loadCmsSettings } from '../config.js';
-import { AppError, ConfigError, ValidationError } from '../errors.js';
+import { type CliConfig, type Env, loadCliConfig } from '../config.js';
+import { AppError, ValidationError } from '../errors.js';
 import { ALL_METRICS, buildDatums } from '../metrics/datums.js';
 import { renderWallboard } from '../metrics/stdout.js';
-import { CMS_LIMITS } from '../model.js';
 import { buildReport } from '../report.js';
-import { formatSkillList, parseSkillList } from '../skills.js';
+import { formatSkillList } from '../skills.js';
 import { cleanText } from '../text.js';
 
 const MAX_MESSAGE_CHARS = 1_000;
@@ -168,25 +167,19 @@ const MAX_PROBE_RESPONSE_BYTES = 4 * 1024 * 1024;
 
 function parseProbeRequest(argv: readonly string[], env: Env): QueryRequest {
   const { values } = parseCommand(argv, 'probe');
-  return commonRequest(values, env, values.skills ?? env.SKILL_IDS ?? DEFAULT_PROBE_SKILLS);
+  return { ...loadCliConfig(values, env, DEFAULT_PROBE_SKILLS), json: values.json };
 }
 
 /** Any one skill makes a valid signed request; whether it exists only changes how many skills come back. */
 const DEFAULT_PROBE_SKILLS = '1';
 
-interface QueryRequest {
-  readonly cms: ReturnType<typeof loadCmsSettings>;
-  readonly accessKey: string;
-  readonly secretKey: string;
-  readonly query: { ccId: number; vdn: number; skillIds: number[] };
+interface QueryRequest extends CliConfig {
   readonly json: boolean;
 }
 
 function parseQueryRequest(argv: readonly string[], env: Env): QueryRequest {
   const { values } = parseCommand(argv, 'query');
-  const skillText = values.skills ?? env.SKILL_IDS;
-  if (!skillText) throw new ValidationError('--skills', 'is required (e.g. --skills 1-20,35)');
-  return commonRequest(values, env, skillText);
+  return { ...loadCliConfig(values, env), json: values.json };
 }
 
 function parseCommand(argv: readonly string[], expected: Command) {
@@ -210,54 +203,4 @@ function parseCommand(argv: readonly string[], expected: Command) {
     );
   }
   return { values };
-}
-
-function commonRequest(
-  values: ReturnType<typeof parseCommand>['values'],
-  env: Env,
-  skillText: string,
-): QueryRequest {
-  let skillIds: number[];
-  try {
-    skillIds = parseSkillList(skillText);
-  } catch (error) {
-    throw new ValidationError('--skills', (error as Error).message);
-  }
-  const cms = loadCmsSettings(env);
-  const secret = (variable: string): string => {
-    const value = env[variable];
-    if (!value) throw new ConfigError(variable, 'is required');
-    return value;
-  };
-  return {
-    cms,
-    accessKey: secret('CMS_ACCESS_KEY'),
-    secretKey: secret('CMS_SECRET_KEY'),
-    query: {
-      ccId: intFrom(values['cc-id'], '--cc-id', env.CC_ID, 'CC_ID', CMS_LIMITS.ccId),
-      vdn: intFrom(values.vdn, '--vdn', env.VDN, 'VDN', CMS_LIMITS.vdn),
-      skillIds,
-    },
-    json: values.json,
-  };
-}
-
-/** A flag wins over its environment variable; the error names whichever was given. */
-function intFrom(
-  flag: string | undefined,
-  flagName: string,
-  envValue: string | undefined,
-  variable: string,
-  range: { readonly min: number; readonly max: number },
-): number {
-  const [raw, fail] =
-    flag !== undefined
-      ? [flag, (detail: string) => new ValidationError(flagName, detail)]
-      : [envValue, (detail: string) => new ConfigError(variable, detail)];
-  if (raw === undefined || raw.trim() === '') throw fail(`is required (${flagName} or ${variable})`);
-  if (!/^\d+$/.test(raw.trim())) throw fail(`must be a whole number, got "${raw}"`);
-  const value = Number(raw);
-  if (value < range.min || value > range.max)
-    throw fail(`must be between ${range.min} and ${range.max}, got ${value}`);
-  return value;
 }

@@ -1,7 +1,8 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CmsClient } from '../cms/client.js';
 import type { CredentialSource } from '../cms/credentials.js';
-import { type Env, loadCmsSettings, loadSecretSettings } from '../config.js';
+import type { CmsAccess } from '../config.js';
+import { ConfigError } from '../errors.js';
 import type { Log } from '../log.js';
 import { SecretsManagerCredentials } from '../secrets.js';
 
@@ -14,16 +15,20 @@ export interface CmsWiring {
 }
 
 /**
- * The CMS client every handler uses: settings from the environment, key pair from Secrets Manager; `log` hears
- * which signature layout CMS accepted.
+ * The CMS client every handler uses: the function's CMS settings, key pair from Secrets Manager; `log` hears
+ * which signature layout CMS accepted. The settings are optional in the configuration (tests and local runs hand
+ * in a client or a key pair), so their absence is reported here, when the client is built at cold start.
  */
-export function createCmsClientFromEnv(env: Env, wiring: CmsWiring, log: Log): CmsClient {
-  const settings = loadCmsSettings(env);
-  const credentials =
-    wiring.credentials ??
-    new SecretsManagerCredentials({
+export function createCmsClient(access: CmsAccess, wiring: CmsWiring, log: Log): CmsClient {
+  if (access.cms === undefined) throw new ConfigError('CMS_BASE_URL', 'is required');
+  const { secret } = access;
+  let credentials = wiring.credentials;
+  if (credentials === undefined) {
+    if (secret === undefined) throw new ConfigError('CMS_SECRET_ID', 'is required');
+    credentials = new SecretsManagerCredentials({
       client: wiring.secretsManager ?? new SecretsManagerClient({}),
-      ...loadSecretSettings(env),
+      ...secret,
     });
-  return new CmsClient({ ...settings, credentials, log, now: wiring.now });
+  }
+  return new CmsClient({ ...access.cms, credentials, log, now: wiring.now });
 }

@@ -1,53 +1,15 @@
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { Context } from 'aws-lambda';
-import { CLOSING_READ_DEFAULTS, type ClosingReadSettings } from '../closing-read.js';
 import { type RunSummary, runCollection } from '../collector.js';
-import { type Env, loadTargets, optionalChoice, optionalInt, parseTargets } from '../config.js';
-import { ConfigError } from '../errors.js';
+import { type Env, loadCollectorConfig, parseTargets } from '../config.js';
 import { createLogger, type Log } from '../log.js';
 import type { MetricSink } from '../metrics/datum.js';
-import { DEFAULT_SKILL_METRICS, type MetricSelection, parseMetricSelection } from '../metrics/datums.js';
-import { createSink, SINK_KINDS } from '../metrics/sinks.js';
+import { createSink } from '../metrics/sinks.js';
 import type { Target } from '../model.js';
-import { type CmsWiring, createCmsClientFromEnv } from './cms.js';
-
-export const DEFAULT_NAMESPACE = 'HuaweiCEC/SkillQueues';
+import { type CmsWiring, createCmsClient } from './cms.js';
 
 /** Time kept back from Lambda's remaining time, so the handler returns (and logs) before being killed. */
 const LAMBDA_SAFETY_MS = 1_000;
-
-export interface CollectorConfig {
-  readonly targets: readonly Target[];
-  readonly namespace: string;
-  readonly selection: MetricSelection;
-  readonly closing: ClosingReadSettings;
-}
-
-/** METRIC_NAMESPACE: where the collector publishes, and where the wallboard reads the collector's health. */
-export function loadNamespace(env: Env): string {
-  const namespace = env.METRIC_NAMESPACE?.trim() || DEFAULT_NAMESPACE;
-  if (namespace.startsWith('AWS/') || !/^[\w.\-/#:]{1,255}$/.test(namespace)) {
-    throw new ConfigError('METRIC_NAMESPACE', `"${namespace}" is not a valid custom namespace`);
-  }
-  return namespace;
-}
-
-export function loadCollectorConfig(env: Env): CollectorConfig {
-  return {
-    targets: loadTargets(env),
-    namespace: loadNamespace(env),
-    selection: {
-      skill: parseMetricSelection(env.SKILL_METRICS, 'SKILL_METRICS', DEFAULT_SKILL_METRICS),
-      vdn: parseMetricSelection(env.VDN_METRICS, 'VDN_METRICS'),
-    },
-    closing: {
-      guardMs:
-        optionalInt(env, 'CLOSING_READ_GUARD_SECONDS', CLOSING_READ_DEFAULTS.guardSeconds, 1, 60) * 1_000,
-      reachMs:
-        optionalInt(env, 'CLOSING_READ_REACH_SECONDS', CLOSING_READ_DEFAULTS.reachSeconds, 0, 240) * 1_000,
-    },
-  };
-}
 
 /** A schedule may carry its own target set (`{"targets":[...]}`), so one deployment can split a large fleet. */
 export function targetsOfEvent(event: unknown, fallback: readonly Target[]): readonly Target[] {
@@ -71,14 +33,17 @@ export type CollectorHandler = (
   context: Pick<Context, 'getRemainingTimeInMillis'>,
 ) => Promise<RunSummary>;
 
-/** Everything is built once per container (cold start); each invocation only runs the collection. */
+/**
+ * Everything is built once per container (cold start), from the one configuration object read from `env`; each
+ * invocation only runs the collection.
+ */
 export function createCollectorHandler(env: Env, deps: CollectorHandlerDeps = {}): CollectorHandler {
   const config = loadCollectorConfig(env);
-  const log = deps.log ?? createLogger(env);
-  const cms = createCmsClientFromEnv(env, deps.clock ? { ...deps, now: deps.clock.now } : deps, log);
+  const log = deps.log ?? createLogger(config.logLevel);
+  const cms = createCmsClient(config, deps.clock ? { ...deps, now: deps.clock.now } : deps, log);
   const sink =
     deps.sink ??
-    createSink(optionalChoice(env, 'METRICS_SINK', SINK_KINDS, 'cloudwatch'), {
+    createSink(config.sink, {
       namespace: config.namespace,
       log,
       ...(deps.cloudWatch ? { cloudWatch: deps.cloudWatch } : {}),

@@ -1,14 +1,12 @@
 import { CloudWatchClient, type CloudWatchClientConfig } from '@aws-sdk/client-cloudwatch';
 import { AwsJson1_0Protocol } from '@aws-sdk/core/protocols';
+import type { SinkKind } from '../config.js';
 import type { Log } from '../log.js';
 import { CloudWatchSink } from './cloudwatch.js';
 import type { MetricSink } from './datum.js';
 import { EmfSink } from './emf.js';
 import { PutMetricDataFastProtocol } from './put-metric-data-protocol.js';
 import { StdoutSink } from './stdout.js';
-
-export const SINK_KINDS = ['cloudwatch', 'emf', 'stdout'] as const;
-export type SinkKind = (typeof SINK_KINDS)[number];
 
 export interface SinkOptions {
   readonly namespace: string;
