@@ -9,6 +9,8 @@ import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { createCollectorHandler } from '../lib/lambda/collector.js';
+import { CMS_LIMITS } from '../lib/model.js';
+import { parseWholeNumber } from '../lib/validation.js';
 import { REPO_ROOT } from './children.js';
 import { type CpuProfile, formatSummary, summarizeProfile } from './profile-summary.js';
 import { quietLog } from './quiet-log.js';
@@ -22,11 +24,14 @@ const { values } = parseArgs({
     out: { type: 'string' },
   },
 });
-const skills = Number(values.skills);
-const runs = Number(values.runs);
-if (!(Number.isInteger(skills) && skills >= 1 && skills <= 5_000) || !(Number.isInteger(runs) && runs >= 1)) {
+let skills: number;
+let runs: number;
+try {
+  skills = parseWholeNumber(values.skills, CMS_LIMITS.skillId);
+  runs = parseWholeNumber(values.runs, { min: 1, max: Number.MAX_SAFE_INTEGER });
+} catch (error) {
   process.stderr.write(
-    'usage: npx tsx bench/profile.ts [--skills 1-5000] [--runs N] [--out file.cpuprofile]\n',
+    `${(error as Error).message}\nusage: npx tsx bench/profile.ts [--skills 1-5000] [--runs N] [--out file.cpuprofile]\n`,
   );
   process.exit(2);
 }

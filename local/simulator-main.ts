@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SIGNATURE_LAYOUT_NAMES, type SignatureLayoutName } from '../lib/cms/sign.js';
+import { parseWholeNumber } from '../lib/validation.js';
 import { startCmsSimulator } from './simulator/index.js';
 
 /**
@@ -23,20 +24,27 @@ function parseFlags(): { signatureLayout: SignatureLayoutName; lockAfterRefusals
   if (signatureLayout === undefined)
     throw new RangeError(`--signature: unknown layout "${values.signature}"\n${USAGE}`);
   const lockAfter = values['lock-after'];
-  if (lockAfter !== undefined && !/^[1-9]\d*$/.test(lockAfter)) {
-    throw new RangeError(`--lock-after: must be a positive whole number, got "${lockAfter}"\n${USAGE}`);
-  }
-  return { signatureLayout, lockAfterRefusals: lockAfter === undefined ? undefined : Number(lockAfter) };
+  return {
+    signatureLayout,
+    lockAfterRefusals:
+      lockAfter === undefined
+        ? undefined
+        : wholeNumber('--lock-after', lockAfter, 1, Number.MAX_SAFE_INTEGER),
+  };
 }
 
-function integerFromEnvironment(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new RangeError(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
+/** A flag's or variable's whole number; a RangeError naming it, with the usage line, on anything else. */
+function wholeNumber(name: string, text: string, min: number, max: number): number {
+  try {
+    return parseWholeNumber(text, { min, max });
+  } catch (error) {
+    throw new RangeError(`${name}: ${(error as Error).message}\n${USAGE}`);
   }
-  return value;
+}
+
+function integerFromEnvironment(name: string, fallback: number, max: number): number {
+  const raw = process.env[name];
+  return raw === undefined || raw === '' ? fallback : wholeNumber(name, raw, 0, max);
 }
 
 /** POSIX single-quoting, so values with spaces or quotes survive being pasted into a shell. */
@@ -52,8 +60,8 @@ async function main(): Promise<void> {
     ...flags,
     accessKey,
     secretKey,
-    port: integerFromEnvironment('SIM_PORT', 0),
-    seed: integerFromEnvironment('SIM_SEED', 1),
+    port: integerFromEnvironment('SIM_PORT', 0, 65_535),
+    seed: integerFromEnvironment('SIM_SEED', 1, Number.MAX_SAFE_INTEGER),
     // Nobody reads the log of a long-running simulator; keeping it bounded keeps its memory flat.
     maxRecordedRequests: 1_000,
   });

@@ -12,6 +12,7 @@ import { createQueryHandler } from '../lib/lambda/query.js';
 import { createWallboardHandler } from '../lib/lambda/wallboard.js';
 import type { Log } from '../lib/log.js';
 import { redrawInPlace, StdoutSink } from '../lib/metrics/stdout.js';
+import { parseWholeNumber } from '../lib/validation.js';
 import { HealthRecorder } from '../lib/wallboard/health.js';
 import { startApiServer } from './api-server.js';
 import { startCmsSimulator } from './simulator/index.js';
@@ -23,12 +24,19 @@ const { values } = parseArgs({
     interval: { type: 'string', default: process.env.START_INTERVAL_SECONDS ?? '5' },
   },
 });
-const runs = values.runs === undefined ? Number.POSITIVE_INFINITY : Number(values.runs);
-const intervalMs = Number(values.interval) * 1_000;
-if (!(runs > 0) || !(intervalMs > 0)) {
-  process.stderr.write('usage: npm start -- [--runs N] [--interval SECONDS]\n');
-  process.exit(2);
+/** A flag's positive whole number; anything else stops the run with the usage line. */
+function positiveFlag(flag: string, text: string): number {
+  try {
+    return parseWholeNumber(text, { min: 1, max: Number.MAX_SAFE_INTEGER });
+  } catch (error) {
+    process.stderr.write(
+      `${flag}: ${(error as Error).message}\nusage: npm start -- [--runs N] [--interval SECONDS]\n`,
+    );
+    process.exit(2);
+  }
 }
+const runs = values.runs === undefined ? Number.POSITIVE_INFINITY : positiveFlag('--runs', values.runs);
+const intervalMs = positiveFlag('--interval', values.interval) * 1_000;
 
 const ACCESS_KEY = 'local-access-key';
 const SECRET_KEY = 'local-secret-key';
