@@ -10,8 +10,6 @@ import { CMS_LIMITS, type Target } from './model.js';
 import { certificateBundleProblem } from './pem.js';
 import { normalizeSkillIds, parseSkillList } from './skills.js';
 import { integerIn, issueField, parseWholeNumber } from './validation.js';
-import { parseThresholds, type ThresholdBook } from './wallboard/thresholds.js';
-import { MAX_ROWS_LIMIT } from './wallboard/widget.js';
 
 // Configuration is read from the environment once per function, at cold start, through the one schema below.
 // Every problem is a ConfigError naming the variable, so a broken deployment fails its first invocation with a
@@ -167,45 +165,37 @@ function choiceOf<T extends string>(choices: readonly T[], text: string): T {
 
 // --- the schema ---------------------------------------------------------------------------------------------
 
+/** How one variable is read: from its raw value to the setting, or a plain Error saying what is wrong. */
+type Rule<T> = (raw: string | undefined) => T;
+type Rules = Readonly<Record<string, Rule<unknown>>>;
+type Values<R extends Rules> = { readonly [K in keyof R]: ReturnType<R[K]> };
+
 /**
- * One variable: unset or blank gives `fallback` ("is required" when there is none); otherwise `parse` reads the
- * trimmed text and throws a plain Error whose message reads after the variable's name. A ConfigError thrown by
- * `parse` already names its variable and passes through.
+ * A variable's rule: unset or blank gives `fallback` ("is required" when there is none); otherwise `parse` reads
+ * the trimmed text, throwing a plain Error whose message reads after the variable's name.
  */
-function variable<T>(parse: (text: string) => T): Setting<T>;
-function variable<T, const F>(parse: (text: string) => T, fallback: F): Setting<T | F>;
-function variable(parse: (text: string) => unknown, ...fallback: unknown[]): Setting<unknown> {
-  return v.pipe(
-    v.optional(v.string()),
-    v.rawTransform(({ dataset, addIssue, NEVER }) => {
-      const text = dataset.value?.trim();
-      if (!text) {
-        if (fallback.length === 1) return fallback[0];
-        addIssue({ message: 'is required' });
-        return NEVER;
-      }
-      try {
-        return parse(text);
-      } catch (error) {
-        if (error instanceof ConfigError) throw error;
-        addIssue({ message: (error as Error).message });
-        return NEVER;
-      }
-    }),
-  );
+export function variable<T>(parse: (text: string) => T): Rule<T>;
+export function variable<T, const F>(parse: (text: string) => T, fallback: F): Rule<T | F>;
+export function variable(parse: (text: string) => unknown, ...fallback: unknown[]): Rule<unknown> {
+  return (raw) => {
+    const text = raw?.trim();
+    if (text) return parse(text);
+    if (fallback.length === 0) throw new Error('is required');
+    return fallback[0];
+  };
 }
 
-type Setting<T> = v.GenericSchema<string | undefined, T>;
-
-const wholeNumber = <F extends number | undefined>(min: number, max: number, fallback: F) =>
+export const wholeNumber = <const F extends number | undefined>(min: number, max: number, fallback: F) =>
   variable((text) => parseWholeNumber(text, { min, max }), fallback);
 
 const choice = <T extends string>(choices: readonly T[], fallback: T) =>
   variable((text) => choiceOf(choices, text), fallback);
 
-const DEFAULT_THRESHOLD_BOOK = parseThresholds(undefined);
-
-/** Every variable any function reads, with its rule and default, in the order problems are reported. */
+/**
+ * Every variable the functions share or the core owns, with its rule and default. The wallboard adds its own two
+ * (WALLBOARD_THRESHOLDS, WALLBOARD_MAX_ROWS) where its grammar lives, so that the other functions' bundles do not
+ * carry it.
+ */
 const ENVIRONMENT = {
   LOG_LEVEL: variable((text) => choiceOf(LOG_LEVELS, text.toUpperCase()), 'INFO'),
   CMS_TARGETS: variable(parseTargetsJson, undefined),
@@ -221,8 +211,6 @@ const ENVIRONMENT = {
   QUERY_MAX_SKILLS: wholeNumber(1, CMS_LIMITS.skillId.max, 1_000),
   QUERY_CACHE_SECONDS: wholeNumber(0, 300, 5),
   QUERY_TIMEOUT_MS: wholeNumber(100, 900_000, 20_000),
-  WALLBOARD_THRESHOLDS: variable(parseThresholds, DEFAULT_THRESHOLD_BOOK),
-  WALLBOARD_MAX_ROWS: wholeNumber(1, MAX_ROWS_LIMIT, 50),
   CMS_BASE_URL: variable(parseCmsBaseUrl, undefined),
   CMS_CONCURRENCY: wholeNumber(1, 64, 4),
   CMS_CA_FILE: variable(readCaFile, undefined),
@@ -238,19 +226,25 @@ const ENVIRONMENT = {
 };
 
 type Variable = keyof typeof ENVIRONMENT;
-type Values<K extends Variable> = { readonly [P in K]: v.InferOutput<(typeof ENVIRONMENT)[P]> };
 
-/** The named variables, each by its rule; the first problem (in schema order) is thrown as a ConfigError. */
-function read<K extends Variable>(env: Env, names: readonly K[]): Values<K> {
-  const wanted = new Set<Variable>(names);
+/** The rules of the named variables, in the order given: the order their problems are reported in. */
+export function rulesOf<K extends Variable>(...names: K[]): Pick<typeof ENVIRONMENT, K> {
+  return Object.fromEntries(names.map((name) => [name, ENVIRONMENT[name]])) as Pick<typeof ENVIRONMENT, K>;
+}
+
+/** Each variable by its rule; the first problem is thrown as a ConfigError naming the variable. */
+function read<R extends Rules>(env: Env, rules: R): Values<R> {
   const values: Record<string, unknown> = {};
-  for (const [name, schema] of Object.entries(ENVIRONMENT)) {
-    if (!wanted.has(name as Variable)) continue;
-    const result = v.safeParse(schema, env[name]);
-    if (!result.success) throw new ConfigError(name, result.issues[0].message);
-    values[name] = result.output;
+  for (const [name, rule] of Object.entries(rules)) {
+    try {
+      values[name] = rule(env[name]);
+    } catch (error) {
+      // Some grammars (metric selections, thresholds) already name their variable.
+      if (error instanceof ConfigError) throw error;
+      throw new ConfigError(name, (error as Error).message);
+    }
   }
-  return values as Values<K>;
+  return values as Values<R>;
 }
 
 /** Configuration objects are shared by every invocation of a container: frozen, so that none can alter them. */
@@ -275,7 +269,10 @@ const CMS_VARIABLES = [
   'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
 ] as const;
 
-function cmsSettingsOf(values: Values<(typeof CMS_VARIABLES)[number]>, baseUrl: string): CmsSettings {
+function cmsSettingsOf(
+  values: Values<Pick<typeof ENVIRONMENT, (typeof CMS_VARIABLES)[number]>>,
+  baseUrl: string,
+): CmsSettings {
   return {
     baseUrl,
     caCertificate: values.CMS_CA_FILE,
@@ -289,7 +286,7 @@ function cmsSettingsOf(values: Values<(typeof CMS_VARIABLES)[number]>, baseUrl: 
 
 /** The CMS settings, CMS_BASE_URL required. */
 export function loadCmsSettings(env: Env): CmsSettings {
-  const values = read(env, CMS_VARIABLES);
+  const values = read(env, rulesOf(...CMS_VARIABLES));
   if (values.CMS_BASE_URL === undefined) throw new ConfigError('CMS_BASE_URL', 'is required');
   return cmsSettingsOf(values, values.CMS_BASE_URL);
 }
@@ -304,7 +301,7 @@ export interface CmsAccess {
 }
 
 function loadCmsAccess(env: Env): CmsAccess {
-  const values = read(env, [...CMS_VARIABLES, 'CMS_SECRET_ID', 'SECRET_TTL_SECONDS']);
+  const values = read(env, rulesOf(...CMS_VARIABLES, 'CMS_SECRET_ID', 'SECRET_TTL_SECONDS'));
   return {
     cms: values.CMS_BASE_URL === undefined ? undefined : cmsSettingsOf(values, values.CMS_BASE_URL),
     secret:
@@ -352,7 +349,7 @@ const SINGLE_TARGET = ['CC_ID', 'VDN', 'SKILL_IDS'] as const;
 
 /** The VDNs this deployment serves: `CC_ID` + `VDN` + `SKILL_IDS`, or `CMS_TARGETS` (JSON), never both. */
 export function loadTargets(env: Env): Target[] {
-  const values = read(env, ['CMS_TARGETS', ...SINGLE_TARGET]);
+  const values = read(env, rulesOf('CMS_TARGETS', ...SINGLE_TARGET));
   const single = SINGLE_TARGET.filter((name) => values[name] !== undefined);
   if (values.CMS_TARGETS !== undefined) {
     if (single.length > 0)
@@ -377,15 +374,18 @@ export interface FunctionConfig extends CmsAccess {
   readonly targets: readonly Target[];
 }
 
-/** Targets first, then the function's own variables, then CMS: the order in which problems are reported. */
-function loadFunctionConfig<K extends Variable, T>(
+/**
+ * A Lambda function's configuration object, frozen: targets first, then LOG_LEVEL, then the function's own
+ * `rules`, then CMS, which is the order problems are reported in.
+ */
+export function loadFunctionConfig<R extends Rules, T>(
   env: Env,
-  names: readonly K[],
-  build: (values: Values<K>) => T,
+  rules: R,
+  build: (values: Values<R>) => T,
 ): FunctionConfig & T {
   const targets = loadTargets(env);
-  const { LOG_LEVEL: logLevel } = read(env, ['LOG_LEVEL']);
-  return deepFreeze({ logLevel, targets, ...build(read(env, names)), ...loadCmsAccess(env) });
+  const { LOG_LEVEL: logLevel } = read(env, rulesOf('LOG_LEVEL'));
+  return deepFreeze({ logLevel, targets, ...build(read(env, rules)), ...loadCmsAccess(env) });
 }
 
 export interface CollectorConfig extends FunctionConfig {
@@ -396,15 +396,15 @@ export interface CollectorConfig extends FunctionConfig {
 }
 
 export function loadCollectorConfig(env: Env): CollectorConfig {
-  const names = [
+  const rules = rulesOf(
     'METRIC_NAMESPACE',
     'SKILL_METRICS',
     'VDN_METRICS',
     'METRICS_SINK',
     'CLOSING_READ_GUARD_SECONDS',
     'CLOSING_READ_REACH_SECONDS',
-  ] as const;
-  return loadFunctionConfig(env, names, (values) => ({
+  );
+  return loadFunctionConfig(env, rules, (values) => ({
     namespace: values.METRIC_NAMESPACE,
     selection: { skill: values.SKILL_METRICS, vdn: values.VDN_METRICS },
     closing: {
@@ -415,56 +415,36 @@ export function loadCollectorConfig(env: Env): CollectorConfig {
   }));
 }
 
+/** How long a warm container reuses an answer, and the most one request spends on CMS. */
+export interface CmsReadLimits {
+  readonly cacheTtlMs: number;
+  readonly timeoutMs: number;
+}
+
 /**
- * How long a warm container reuses an answer, and the most one request spends on CMS; read by the query API and,
- * so that it reads CMS under the same limits, the wallboard:
+ * The query API's CMS read limits, which the wallboard shares so that it reads CMS under the same ones:
  * - QUERY_CACHE_SECONDS (default 5, 0–300; 0 disables);
  * - QUERY_TIMEOUT_MS (default 20000), further capped by Lambda's remaining time. API Gateway gives up after 30 s,
  *   so more than that only helps direct invocations.
  */
-const CMS_READ_VARIABLES = ['QUERY_CACHE_SECONDS', 'QUERY_TIMEOUT_MS'] as const;
+export const CMS_READ_VARIABLES = ['QUERY_CACHE_SECONDS', 'QUERY_TIMEOUT_MS'] as const;
 
-const cmsReadLimits = (values: Values<(typeof CMS_READ_VARIABLES)[number]>) => ({
-  cacheTtlMs: values.QUERY_CACHE_SECONDS * 1_000,
-  timeoutMs: values.QUERY_TIMEOUT_MS,
-});
+export function cmsReadLimits(values: {
+  readonly QUERY_CACHE_SECONDS: number;
+  readonly QUERY_TIMEOUT_MS: number;
+}): CmsReadLimits {
+  return { cacheTtlMs: values.QUERY_CACHE_SECONDS * 1_000, timeoutMs: values.QUERY_TIMEOUT_MS };
+}
 
-export interface QueryConfig extends FunctionConfig {
+export interface QueryConfig extends FunctionConfig, CmsReadLimits {
   /** QUERY_MAX_SKILLS (default 1000, at most 5000): distinct skills one query may name. */
   readonly maxSkills: number;
-  readonly cacheTtlMs: number;
-  readonly timeoutMs: number;
 }
 
 export function loadQueryConfig(env: Env): QueryConfig {
-  return loadFunctionConfig(env, [...CMS_READ_VARIABLES, 'QUERY_MAX_SKILLS'], (values) => ({
+  return loadFunctionConfig(env, rulesOf(...CMS_READ_VARIABLES, 'QUERY_MAX_SKILLS'), (values) => ({
     maxSkills: values.QUERY_MAX_SKILLS,
     ...cmsReadLimits(values),
-  }));
-}
-
-export interface WallboardConfig extends FunctionConfig {
-  readonly cacheTtlMs: number;
-  readonly timeoutMs: number;
-  readonly thresholds: ThresholdBook;
-  /** WALLBOARD_MAX_ROWS (default 50): skills listed when the widget does not say. */
-  readonly maxRows: number;
-  /** METRIC_NAMESPACE, where the collector's health metrics are read. */
-  readonly namespace: string;
-}
-
-export function loadWallboardConfig(env: Env): WallboardConfig {
-  const names = [
-    ...CMS_READ_VARIABLES,
-    'WALLBOARD_THRESHOLDS',
-    'WALLBOARD_MAX_ROWS',
-    'METRIC_NAMESPACE',
-  ] as const;
-  return loadFunctionConfig(env, names, (values) => ({
-    ...cmsReadLimits(values),
-    thresholds: values.WALLBOARD_THRESHOLDS,
-    maxRows: values.WALLBOARD_MAX_ROWS,
-    namespace: values.METRIC_NAMESPACE,
   }));
 }
 
@@ -487,14 +467,14 @@ export function loadCliConfig(flags: CliFlags, env: Env, defaultSkills?: string)
   const { skills } = flags;
   const skillIds =
     skills === undefined
-      ? (read(env, ['SKILL_IDS']).SKILL_IDS ?? (defaultSkills && parseSkillList(defaultSkills)))
+      ? (read(env, rulesOf('SKILL_IDS')).SKILL_IDS ?? (defaultSkills && parseSkillList(defaultSkills)))
       : fromFlag('--skills', () => parseSkillList(skills));
   if (!skillIds) throw new ValidationError('--skills', 'is required (e.g. --skills 1-20,35)');
   const cms = loadCmsSettings(env);
-  const keys = read(env, ['CMS_ACCESS_KEY', 'CMS_SECRET_KEY']);
+  const keys = read(env, rulesOf('CMS_ACCESS_KEY', 'CMS_SECRET_KEY'));
   const id = (flag: string, text: string | undefined, name: 'CC_ID' | 'VDN', range: Range): number => {
     if (text !== undefined) return fromFlag(flag, () => parseWholeNumber(text, range));
-    const value = read(env, [name])[name];
+    const value = read(env, rulesOf(name))[name];
     if (value === undefined) throw new ConfigError(name, `is required (${flag} or ${name})`);
     return value;
   };

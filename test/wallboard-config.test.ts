@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadWallboardConfig } from '../lib/config.js';
 import { ConfigError } from '../lib/errors.js';
+import { loadWallboardConfig } from '../lib/lambda/wallboard.js';
 
 const BASE = { CC_ID: '1', VDN: '170', SKILL_IDS: '1-20' };
 
