@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { Limiter } from '../concurrency.js';
+import type { CmsSettings } from '../config.js';
 import {
   CmsAuthError,
   CmsError,
@@ -7,7 +8,6 @@ import {
   CmsIpLockedError,
   CmsTimeoutError,
   CmsWindowError,
-  ConfigError,
   ValidationError,
 } from '../errors.js';
 import type { Log } from '../log.js';
@@ -15,38 +15,18 @@ import type { SkillStats } from '../model.js';
 import { windowStartProblem } from '../window.js';
 import { type CmsClockReading, clockReading } from './clock.js';
 import { type CmsCredentials, type CredentialSource, sameKeyPair } from './credentials.js';
-import { batchSkillIds, type CallStatsQuery, validateCallStatsQuery } from './request.js';
+import { batchSkillIds, type CallStatsQuery, callStatsUrl, validateCallStatsQuery } from './request.js';
 import { parseCallStatsResponse } from './response.js';
 import { signRequest } from './sign.js';
-import {
-  SignatureNegotiation,
-  type SignatureSetting,
-  type SignatureVerdict,
-} from './signature-negotiation.js';
+import { SignatureNegotiation, type SignatureVerdict } from './signature-negotiation.js';
 import { AgentPool, httpsPost } from './transport.js';
 
-export const CALL_STATS_PATH = '/rest/cmsapp/v1/openapi/skill/currentcallstateinfo';
-
-/** Optional settings also accept undefined (= the default), so a config object can be passed as it is. */
-export interface CmsClientOptions {
-  /** https://host:port (a path prefix, if any, is kept). */
-  readonly baseUrl: string;
+/**
+ * The settings arrive validated from lib/config.ts (loadCmsSettings), so the client applies them as they are;
+ * the rest is what it is handed rather than configured with.
+ */
+export interface CmsClientOptions extends CmsSettings {
   readonly credentials: CredentialSource;
-  /** PEM bundle (from CMS_CA_FILE); trusted in addition to Node's default roots. */
-  readonly caCertificate?: string | undefined;
-  /** Per attempt, default 5000. */
-  readonly requestTimeoutMs?: number | undefined;
-  /** Default 3. */
-  readonly maxAttempts?: number | undefined;
-  /** Requests in flight to CMS across all calls of this client, default 4. */
-  readonly maxConcurrency?: number | undefined;
-  /**
-   * Largest response body read, default MAX_RESPONSE_BYTES; beyond it the batch fails with CmsProtocolError.
-   * Deployments size it from the function memory (lib/config.ts).
-   */
-  readonly maxResponseBytes?: number | undefined;
-  /** CMS_SIGNATURE, default `auto`: find the layout CMS accepts, within the refused-signature budget. */
-  readonly signature?: SignatureSetting | undefined;
   /** Where the layout `auto` settled on is reported, once per client. */
   readonly log?: Pick<Log, 'debug' | 'warn'> | undefined;
   /** Injectable for tests: the clock for signing and for reading the deadline (epoch ms). */
@@ -85,16 +65,6 @@ export interface CallStatsResult {
   readonly clock: CmsClockReading | undefined;
 }
 
-/** The most a CMS response is ever read to: 20 times the largest valid answer (0.78 MB, see lib/config.ts). */
-export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
-
-const DEFAULTS = {
-  requestTimeoutMs: 5_000,
-  maxAttempts: 3,
-  maxConcurrency: 4,
-  maxResponseBytes: MAX_RESPONSE_BYTES,
-} as const;
-
 /** Full-jitter exponential backoff: spreads the retries of many batches instead of synchronising them. */
 const BACKOFF = { baseMs: 100, capMs: 2_000 } as const;
 
@@ -131,23 +101,14 @@ export class CmsClient {
     this.#url = callStatsUrl(options.baseUrl);
     this.#credentials = options.credentials;
     this.#caCertificate = options.caCertificate;
-    this.#requestTimeoutMs = positiveInteger(
-      'requestTimeoutMs',
-      options.requestTimeoutMs,
-      DEFAULTS.requestTimeoutMs,
-    );
-    this.#maxAttempts = positiveInteger('maxAttempts', options.maxAttempts, DEFAULTS.maxAttempts);
-    this.#maxResponseBytes = positiveInteger(
-      'maxResponseBytes',
-      options.maxResponseBytes,
-      DEFAULTS.maxResponseBytes,
-    );
-    const maxConcurrency = positiveInteger('maxConcurrency', options.maxConcurrency, DEFAULTS.maxConcurrency);
+    this.#requestTimeoutMs = options.requestTimeoutMs;
+    this.#maxAttempts = options.maxAttempts;
+    this.#maxResponseBytes = options.maxResponseBytes;
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
-    this.#limiter = new Limiter(maxConcurrency);
-    this.#agents = new AgentPool(maxConcurrency);
-    this.#negotiation = new SignatureNegotiation(options.signature ?? 'auto', options.log);
+    this.#limiter = new Limiter(options.maxConcurrency);
+    this.#agents = new AgentPool(options.maxConcurrency);
+    this.#negotiation = new SignatureNegotiation(options.signature, options.log);
   }
 
   /**
@@ -501,26 +462,4 @@ function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
     }, ms);
     signal.addEventListener('abort', onAbort, { once: true });
   });
-}
-
-export function callStatsUrl(baseUrl: string): URL {
-  let base: URL;
-  try {
-    base = new URL(baseUrl);
-  } catch {
-    throw new ConfigError('baseUrl', 'expected an https:// URL such as https://cms.example.com:28090');
-  }
-  // TLS is never optional: the Authorization header and the statistics must not cross the network in clear.
-  if (base.protocol !== 'https:') throw new ConfigError('baseUrl', 'must use https://');
-  if (base.username || base.password)
-    throw new ConfigError('baseUrl', 'must not contain a user name or password');
-  if (base.search || base.hash) throw new ConfigError('baseUrl', 'must not contain a query or fragment');
-  return new URL(`${base.origin}${base.pathname.replace(/\/+$/, '')}${CALL_STATS_PATH}`);
-}
-
-function positiveInteger(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1)
-    throw new ConfigError(name, `expected a positive integer, got ${value}`);
-  return value;
 }
