@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Limiter } from '../concurrency.js';
 import type { CmsSettings } from '../config.js';
 import {
@@ -6,15 +7,16 @@ import {
   CmsError,
   CmsHttpError,
   CmsIpLockedError,
-  CmsTimeoutError,
   CmsWindowError,
   ValidationError,
 } from '../errors.js';
 import type { Log } from '../log.js';
 import type { SkillStats } from '../model.js';
 import { windowStartProblem } from '../window.js';
+import { CallCredentials, type RefreshOutcome } from './call-credentials.js';
+import { type CallStop, stopForCall } from './call-stop.js';
 import { type CmsClockReading, clockReading } from './clock.js';
-import { type CmsCredentials, type CredentialSource, sameKeyPair } from './credentials.js';
+import type { CredentialSource } from './credentials.js';
 import { batchSkillIds, type CallStatsQuery, callStatsUrl, validateCallStatsQuery } from './request.js';
 import { parseCallStatsResponse } from './response.js';
 import { signRequest } from './sign.js';
@@ -68,9 +70,6 @@ export interface CallStatsResult {
 /** Full-jitter exponential backoff: spreads the retries of many batches instead of synchronising them. */
 const BACKOFF = { baseMs: 100, capMs: 2_000 } as const;
 
-/** setTimeout fires at once beyond this, so longer deadlines need no timer at all. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 interface BatchAnswer {
   readonly records: readonly SkillStats[];
   readonly clock: CmsClockReading;
@@ -79,6 +78,13 @@ interface BatchAnswer {
 type BatchOutcome =
   | ({ readonly skillIds: readonly number[]; readonly ms: number } & BatchAnswer)
   | { readonly skillIds: readonly number[]; readonly ms: number; readonly error: CmsError };
+
+/** What the batches of one call share: its stop, its key pair, the requests sent. */
+interface Call {
+  readonly stop: CallStop;
+  readonly credentials: CallCredentials;
+  requests: number;
+}
 
 /**
  * Client of the CC-CMS "current call statistics" API: validates, batches, signs each attempt, retries what is
@@ -123,23 +129,25 @@ export class CmsClient {
     if (typeof options.deadline !== 'number' || !Number.isFinite(options.deadline)) {
       throw new ValidationError('deadline', 'expected epoch milliseconds');
     }
-    const call = new Call(this.#credentials, options.deadline - this.#now(), options.signal);
+    const stop = stopForCall(options.deadline - this.#now(), options.signal);
     try {
+      let credentials: CallCredentials;
       try {
-        await call.readCredentials();
+        credentials = await CallCredentials.read(this.#credentials, stop.signal);
       } catch (error) {
         // Stopped before the first request (out of time, or an IP lock another call met): every batch is
         // reported with that cause, as if each had met it.
-        if (!(error instanceof CmsError && call.signal.aborted)) throw error;
+        if (!(error instanceof CmsError && stop.signal.aborted)) throw error;
         const stopped = batchSkillIds(validated.skillIds).map((skillIds) => ({ skillIds, ms: 0, error }));
         return merge(validated, stopped, 0);
       }
+      const call: Call = { stop, credentials, requests: 0 };
       const outcomes = await Promise.all(
         batchSkillIds(validated.skillIds).map((skillIds) => this.#batch(validated, skillIds, call)),
       );
       return refuseImplausibleWindows(merge(validated, outcomes, call.requests), this.#now());
     } finally {
-      call.dispose();
+      stop.dispose();
     }
   }
 
@@ -167,27 +175,29 @@ export class CmsClient {
       }
       if (error instanceof CmsIpLockedError) {
         // Every further request would be refused too and could prolong the lock: the call's other batches stop.
-        call.abort(error);
+        call.stop.abort(error);
         return outcome({ error });
       }
       if (error instanceof SignatureRefused) {
         if (error.refresh !== 'notTried') reauthenticated = true;
         if (error.refresh instanceof CmsError) return outcome({ error: error.refresh });
-        if (call.signal.aborted) return outcome({ error: this.#negotiation.refusedError() });
+        if (call.stop.signal.aborted) return outcome({ error: this.#negotiation.refusedError() });
         // A rotated key pair gets one try of its own, outside the retry budget of the old one.
         if (error.refresh === 'rotated' || this.#negotiation.mayTryAnotherLayout) continue;
         // The call's other batches would be refused alike: each refusal brings CMS's IP lock closer.
         const refused = this.#negotiation.refusedError();
-        call.abort(refused);
+        call.stop.abort(refused);
         return outcome({ error: refused });
       }
       failedAttempts += 1;
-      if (!error.retryable || failedAttempts >= this.#maxAttempts || call.signal.aborted) {
+      if (!error.retryable || failedAttempts >= this.#maxAttempts || call.stop.signal.aborted) {
         return outcome({ error });
       }
       const delay = this.#random() * Math.min(BACKOFF.capMs, BACKOFF.baseMs * 2 ** (failedAttempts - 1));
-      if (performance.now() + delay >= call.deadlineAt) return outcome({ error });
-      if (!(await sleep(delay, call.signal))) return outcome({ error });
+      if (performance.now() + delay >= call.stop.deadlineAt) return outcome({ error });
+      // A stop during the backoff rejects the sleep; the batch then reports its own last failure.
+      const slept = await sleep(delay, true, { signal: call.stop.signal }).catch(() => false);
+      if (!slept) return outcome({ error });
     }
   }
 
@@ -199,9 +209,9 @@ export class CmsClient {
     mayRefresh: boolean,
   ): Promise<BatchAnswer> {
     return this.#limiter.run(async () => {
-      const turn = await this.#negotiation.turn(call.signal);
+      const turn = await this.#negotiation.turn(call.stop.signal);
       // Read only now: a batch that waited for its turn signs with a key pair refreshed meanwhile.
-      const credentials = call.credentials;
+      const credentials = call.credentials.current;
       let verdict: SignatureVerdict = 'unknown';
       try {
         // Signed afresh for every attempt: the server refuses stale timestamps.
@@ -221,12 +231,12 @@ export class CmsClient {
           body,
           agent: this.#agents.agentFor([this.#caCertificate, credentials.caCertificate]),
           timeoutMs: this.#requestTimeoutMs,
-          signal: call.signal,
+          signal: call.stop.signal,
           maxResponseBytes: this.#maxResponseBytes,
         });
         if (answer.status === 401) {
           // Re-read while this request still holds its turn, so that the next request signs with what was found.
-          const refresh = mayRefresh ? await call.refreshedAfter401(credentials) : 'notTried';
+          const refresh = mayRefresh ? await call.credentials.refreshedAfter401(credentials) : 'notTried';
           verdict = refresh === 'rotated' ? 'refusedKeyPair' : 'refused';
           throw new SignatureRefused(refresh);
         }
@@ -241,7 +251,7 @@ export class CmsClient {
       } finally {
         turn.settle(verdict);
       }
-    }, call.signal);
+    }, call.stop.signal);
   }
 }
 
@@ -252,110 +262,11 @@ class SignatureRefused extends CmsAuthError {
   }
 }
 
-/** What re-reading the key pair after a 401 found: a new pair, the same pair, or a failure to read it. */
-type RefreshOutcome = 'rotated' | 'unchanged' | CmsError;
-
 /** Throws the first failure's error, for all-or-nothing callers. */
 export function throwIfFailed(result: CallStatsResult): CallStatsResult {
   const [first] = result.failures;
   if (first) throw first.error;
   return result;
-}
-
-/** What the batches of one call share: the deadline, the current key pair and the one refresh allowed. */
-class Call {
-  requests = 0;
-  /** performance.now() value of the deadline: immune to wall-clock steps during the call. */
-  readonly deadlineAt: number;
-  readonly #controller = new AbortController();
-  readonly #timer: ReturnType<typeof setTimeout> | undefined;
-  readonly #callerSignal: AbortSignal | undefined;
-  #credentials: CmsCredentials | undefined;
-  #refresh: Promise<CmsCredentials | CmsError> | undefined;
-
-  constructor(
-    private readonly source: CredentialSource,
-    remainingMs: number,
-    callerSignal: AbortSignal | undefined,
-  ) {
-    this.deadlineAt = performance.now() + remainingMs;
-    this.#callerSignal = callerSignal;
-    const deadlinePassed = new CmsTimeoutError('the deadline passed before CMS answered');
-    if (remainingMs <= 0) this.#controller.abort(deadlinePassed);
-    else if (remainingMs <= MAX_TIMER_MS) {
-      this.#timer = setTimeout(() => this.#controller.abort(deadlinePassed), remainingMs);
-    }
-    if (callerSignal?.aborted) this.#onCallerAbort();
-    else callerSignal?.addEventListener('abort', this.#onCallerAbort, { once: true });
-  }
-
-  get signal(): AbortSignal {
-    return this.#controller.signal;
-  }
-
-  /** The key pair in use; read once per call, before any batch starts. */
-  get credentials(): CmsCredentials {
-    if (this.#credentials === undefined) throw new Error('the credentials are read before any batch starts');
-    return this.#credentials;
-  }
-
-  /**
-   * Reads the key pair within the call's deadline: a slow Secrets Manager costs the time left, never more. A
-   * failure of the source itself is not a CMS answer and is thrown as it is.
-   */
-  async readCredentials(): Promise<void> {
-    this.#credentials = await untilAborted(
-      this.source.current(this.signal),
-      this.signal,
-      'the deadline passed while the CMS credentials were being read',
-    );
-  }
-
-  /**
-   * After a 401 with `used`: whether the source now holds another pair (worth a retry; it becomes the call's
-   * pair), or the error if the source could not be read. The refresh runs once per call, however many batches
-   * were refused.
-   */
-  async refreshedAfter401(used: CmsCredentials): Promise<RefreshOutcome> {
-    // A pair already refreshed by another call of this process counts as the rotation: no second read.
-    this.#refresh ??= untilAborted(
-      this.#latest(used),
-      this.signal,
-      'the deadline passed while the CMS credentials were being read again',
-    ).then(
-      (fresh) => {
-        this.#credentials = fresh;
-        return fresh;
-      },
-      (error: unknown) => (error instanceof CmsError ? error : new CmsAuthError(undefined, { cause: error })),
-    );
-    const fresh = await this.#refresh;
-    if (fresh instanceof CmsError) return fresh;
-    return sameKeyPair(fresh, used) ? 'unchanged' : 'rotated';
-  }
-
-  async #latest(used: CmsCredentials): Promise<CmsCredentials> {
-    const current = await this.source.current(this.signal);
-    return sameKeyPair(current, used) ? this.source.refresh(this.signal) : current;
-  }
-
-  /** Stops the call's other batches with `reason` as their error. */
-  abort(reason: CmsError): void {
-    this.#controller.abort(reason);
-  }
-
-  dispose(): void {
-    clearTimeout(this.#timer);
-    this.#callerSignal?.removeEventListener('abort', this.#onCallerAbort);
-  }
-
-  readonly #onCallerAbort = (): void => {
-    // A caller that stops the call for a CMS reason (an IP lock found by another call) passes that reason on.
-    const reason: unknown = this.#callerSignal?.reason;
-    this.#controller.abort(
-      reason instanceof CmsError ? reason : new CmsTimeoutError('the caller cancelled the request to CMS'),
-    );
-  };
 }
 
 function merge(query: CallStatsQuery, outcomes: readonly BatchOutcome[], requests: number): CallStatsResult {
@@ -414,52 +325,4 @@ function refuseImplausibleWindows(result: CallStatsResult, now: number): CallSta
     };
   }
   return result;
-}
-
-/**
- * `work`'s outcome, or as soon as `signal` aborts its reason: a CmsTimeoutError saying `what` when the deadline
- * passed, the CMS failure that stopped the call (an IP lock) otherwise.
- */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal, what: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => {
-      const reason: unknown = signal.reason;
-      reject(
-        reason instanceof CmsError && !(reason instanceof CmsTimeoutError)
-          ? reason
-          : new CmsTimeoutError(what),
-      );
-    };
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
-
-/** Resolves true after `ms`, or false as soon as `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (signal.aborted) {
-      resolve(false);
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
