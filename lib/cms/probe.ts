@@ -8,10 +8,9 @@ import {
   connect as tlsConnect,
 } from 'node:tls';
 import { CmsError, CmsProtocolError, CmsResultError } from '../errors.js';
-import { callStatsUrl } from './client.js';
 import { cmsTimeOf } from './clock.js';
 import type { CmsCredentials } from './credentials.js';
-import type { CallStatsQuery } from './request.js';
+import { type CallStatsQuery, callStatsUrl } from './request.js';
 import { parseCallStatsResponse } from './response.js';
 import { PERMISSION_RESULT_CODE, WRONG_CTI_VERSION_RESULT_CODE } from './result-codes.js';
 import { SIGNATURE_LAYOUT_NAMES, SIGNATURE_LAYOUTS, type SignatureLayoutName, signRequest } from './sign.js';
