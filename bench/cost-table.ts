@@ -17,12 +17,12 @@ import {
 } from './cost.js';
 
 const OPENING_HOURS = { opensAtHour: 8, closesAtHour: 20 };
-const ALL_VDN = parseMetricSelection('all', 'VDN_METRICS');
+const ALL_VDN = parseMetricSelection('all');
 
 const variant = (skillMetrics: string, idleSkillsToo = false): CostVariant => ({
   id: skillMetrics,
   label: skillMetrics,
-  selection: { skill: parseMetricSelection(skillMetrics, 'SKILL_METRICS'), vdn: ALL_VDN },
+  selection: { skill: parseMetricSelection(skillMetrics), vdn: ALL_VDN },
   idleSkillsToo,
   closingReads: true,
 });

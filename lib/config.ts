@@ -202,8 +202,8 @@ const ENVIRONMENT = {
   VDN: wholeNumber(CMS_LIMITS.vdn.min, CMS_LIMITS.vdn.max, undefined),
   SKILL_IDS: variable(parseSkillList, undefined),
   METRIC_NAMESPACE: variable(parseNamespace, DEFAULT_NAMESPACE),
-  SKILL_METRICS: variable((text) => parseMetricSelection(text, 'SKILL_METRICS'), DEFAULT_METRICS.skill),
-  VDN_METRICS: variable((text) => parseMetricSelection(text, 'VDN_METRICS'), DEFAULT_METRICS.vdn),
+  SKILL_METRICS: variable(parseMetricSelection, DEFAULT_METRICS.skill),
+  VDN_METRICS: variable(parseMetricSelection, DEFAULT_METRICS.vdn),
   METRICS_SINK: choice(SINK_KINDS, 'cloudwatch'),
   CLOSING_READ_GUARD_SECONDS: wholeNumber(1, 60, CLOSING_READ_DEFAULTS.guardSeconds),
   CLOSING_READ_REACH_SECONDS: wholeNumber(0, 240, CLOSING_READ_DEFAULTS.reachSeconds),
@@ -238,7 +238,7 @@ function read<R extends Rules>(env: Env, rules: R): Values<R> {
     try {
       values[name] = rule(env[name]);
     } catch (error) {
-      // Some grammars (metric selections, thresholds) already name their variable.
+      // The thresholds' grammar already names its variable.
       if (error instanceof ConfigError) throw error;
       throw new ConfigError(name, (error as Error).message);
     }

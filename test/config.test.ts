@@ -14,6 +14,8 @@ import {
 } from '../lib/config.js';
 import { ConfigError, ValidationError } from '../lib/errors.js';
 import { createQueryHandler } from '../lib/lambda/query.js';
+import { DEFAULT_SKILL_METRICS } from '../lib/metrics/datums.js';
+import { COUNTERS, KPIS } from '../lib/model.js';
 import { createCertificateAuthority } from '../local/tls.js';
 
 const base = { CMS_BASE_URL: 'https://10.0.0.5:28443' };
@@ -254,6 +256,24 @@ describe('enumerated settings', () => {
     expect(configError(() => loadQueryConfig({ ...oneTarget, LOG_LEVEL: 'verbose' })).variable).toBe(
       'LOG_LEVEL',
     );
+  });
+});
+
+describe('metric selections', () => {
+  it('publish the two counters of the abandonment rate per skill and everything per VDN when unset or blank', () => {
+    for (const blank of [undefined, '', '  ']) {
+      const { selection } = loadCollectorConfig({ ...oneTarget, SKILL_METRICS: blank, VDN_METRICS: blank });
+      expect([...selection.skill]).toEqual(DEFAULT_SKILL_METRICS);
+      expect([...selection.vdn]).toEqual([...COUNTERS, ...KPIS].map((metric) => metric.name));
+    }
+  });
+
+  it('name the variable of an unknown metric', () => {
+    const error = configError(() =>
+      loadCollectorConfig({ ...oneTarget, VDN_METRICS: 'CallsOffered,CallsDropped' }),
+    );
+    expect(error.variable).toBe('VDN_METRICS');
+    expect(error.message).toMatch(/^VDN_METRICS: "CallsDropped" is not a counter or KPI name/);
   });
 });
 

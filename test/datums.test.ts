@@ -1,12 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../lib/errors.js';
 import { ZERO_COUNTERS } from '../lib/kpi.js';
 import {
   ALL_METRICS,
   buildDatums,
   DEFAULT_METRICS,
-  DEFAULT_SKILL_METRICS,
   type MetricSelection,
   parseMetricSelection,
   type VdnOutcome,
@@ -40,8 +38,8 @@ const outcome = (overrides: Partial<VdnOutcome>): VdnOutcome => ({
 });
 
 const only = (...names: string[]): MetricSelection => ({
-  skill: parseMetricSelection(names.join(','), 'SKILL_METRICS'),
-  vdn: parseMetricSelection(names.join(','), 'VDN_METRICS'),
+  skill: parseMetricSelection(names.join(',')),
+  vdn: parseMetricSelection(names.join(',')),
 });
 
 const NONE: MetricSelection = { skill: new Set(), vdn: new Set() };
@@ -345,52 +343,40 @@ describe('buildDatums', () => {
 describe('parseMetricSelection', () => {
   const everything = [...COUNTERS, ...KPIS].map((m) => m.name);
 
-  it.each([undefined, '', '  ', 'all'])('selects every counter and KPI for %j', (text) => {
-    expect([...parseMetricSelection(text, 'SKILL_METRICS')]).toEqual(everything);
-  });
-
-  it('selects the fallback when unset or blank, and everything for "all"', () => {
-    expect([...parseMetricSelection(' ', 'SKILL_METRICS', DEFAULT_SKILL_METRICS)]).toEqual([
-      'CallsOffered',
-      'CallsAbandoned',
-    ]);
-    expect([...parseMetricSelection('all', 'SKILL_METRICS', DEFAULT_SKILL_METRICS)]).toEqual(everything);
+  it('selects every counter and KPI for "all"', () => {
+    expect([...parseMetricSelection(' all ')]).toEqual(everything);
   });
 
   it('selects nothing for "none"', () => {
-    expect(parseMetricSelection('none', 'SKILL_METRICS').size).toBe(0);
+    expect(parseMetricSelection('none').size).toBe(0);
   });
 
   it('reads a comma list with spaces', () => {
-    expect([...parseMetricSelection(' CallsOffered , AnswerRate', 'VDN_METRICS')]).toEqual([
-      'CallsOffered',
-      'AnswerRate',
-    ]);
+    expect([...parseMetricSelection(' CallsOffered , AnswerRate')]).toEqual(['CallsOffered', 'AnswerRate']);
   });
 
-  it('rejects an unknown name with the variable and every valid name', () => {
-    const attempt = () => parseMetricSelection('CallsOffered,CallsDropped', 'VDN_METRICS');
-    expect(attempt).toThrow(ConfigError);
-    expect(attempt).toThrow(/^VDN_METRICS: "CallsDropped" is not a counter or KPI name/);
+  it('rejects an unknown name, listing every valid name', () => {
+    const attempt = () => parseMetricSelection('CallsOffered,CallsDropped');
+    expect(attempt).toThrow(/^"CallsDropped" is not a counter or KPI name/);
     for (const name of everything) expect(attempt).toThrow(name);
   });
 
   it('rejects a health metric, which no selection can switch off', () => {
-    expect(() => parseMetricSelection('CollectionSuccess', 'SKILL_METRICS')).toThrow(/always published/);
+    expect(() => parseMetricSelection('CollectionSuccess')).toThrow(/always published/);
   });
 
   it('rejects an empty entry', () => {
-    expect(() => parseMetricSelection('CallsOffered,,AnswerRate', 'SKILL_METRICS')).toThrow('an empty entry');
+    expect(() => parseMetricSelection('CallsOffered,,AnswerRate')).toThrow('an empty entry');
   });
 
   it('rejects keywords mixed into a list', () => {
-    expect(() => parseMetricSelection('all,CallsOffered', 'SKILL_METRICS')).toThrow(ConfigError);
+    expect(() => parseMetricSelection('all,CallsOffered')).toThrow('"all" is not a counter or KPI name');
   });
 
   it('accepts exactly the counter and KPI names', () => {
     fc.assert(
       fc.property(fc.subarray(everything, { minLength: 1 }), (names) => {
-        expect([...parseMetricSelection(names.join(','), 'SKILL_METRICS')]).toEqual(names);
+        expect([...parseMetricSelection(names.join(','))]).toEqual(names);
       }),
     );
   });

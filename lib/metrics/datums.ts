@@ -1,4 +1,3 @@
-import { ConfigError } from '../errors.js';
 import { computeKpis, rollup } from '../kpi.js';
 import {
   COUNTERS,
@@ -52,16 +51,11 @@ export const DEFAULT_METRICS: MetricSelection = {
 };
 
 /**
- * Reads a selection setting: `all`, `none`, or a comma list of counter and KPI names; unset or blank gives
- * `fallback` (default: all). Throws ConfigError naming `variable` and listing the valid names on anything else.
+ * Reads a selection: `all`, `none`, or a comma list of counter and KPI names. Throws a plain Error listing the
+ * valid names on anything else; the configuration says which variable it came from and what unset means.
  */
-export function parseMetricSelection(
-  text: string | undefined,
-  variable: string,
-  fallback: readonly MetricName[] = SELECTABLE,
-): ReadonlySet<MetricName> {
-  const trimmed = text?.trim() ?? '';
-  if (trimmed === '') return new Set(fallback);
+export function parseMetricSelection(text: string): ReadonlySet<MetricName> {
+  const trimmed = text.trim();
   if (trimmed === 'all') return new Set(SELECTABLE);
   if (trimmed === 'none') return new Set();
   const valid = new Set<string>(SELECTABLE);
@@ -69,8 +63,7 @@ export function parseMetricSelection(
   for (const entry of trimmed.split(',').map((part) => part.trim())) {
     if (!valid.has(entry)) {
       const what = entry === '' ? 'an empty entry' : `"${entry}"`;
-      throw new ConfigError(
-        variable,
+      throw new Error(
         `${what} is not a counter or KPI name; write "all", "none" or a comma list of ${SELECTABLE.join(', ')} ` +
           '(health metrics are always published)',
       );
