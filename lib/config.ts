@@ -35,10 +35,10 @@ export interface SecretSettings {
   readonly ttlMs: number;
 }
 
-export const DEFAULT_NAMESPACE = 'HuaweiCEC/SkillQueues';
+const DEFAULT_NAMESPACE = 'HuaweiCEC/SkillQueues';
 
 /** Where the collector's datums go: CloudWatch, EMF log lines, or the terminal table of local runs. */
-export const SINK_KINDS = ['cloudwatch', 'emf', 'stdout'] as const;
+const SINK_KINDS = ['cloudwatch', 'emf', 'stdout'] as const;
 export type SinkKind = (typeof SINK_KINDS)[number];
 
 // --- targets ------------------------------------------------------------------------------------------------
@@ -448,7 +448,7 @@ export function loadQueryConfig(env: Env): QueryConfig {
 }
 
 /** The CLI's flags that stand in for a variable: given, the flag wins and its problems name the flag. */
-export interface CliFlags {
+interface CliFlags {
   readonly skills?: string | undefined;
   readonly 'cc-id'?: string | undefined;
   readonly vdn?: string | undefined;
