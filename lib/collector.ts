@@ -1,7 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ClosingReadSettings } from './closing-read.js';
-import type { CallStatsOptions, CallStatsResult } from './cms/client.js';
-import type { CallStatsQuery } from './cms/request.js';
+import type { StatsSource } from './cms/stats-source.js';
 import {
   type ClosingSummary,
   planClosingReads,
@@ -17,10 +16,6 @@ import type { Target } from './model.js';
 import { formatSkillList } from './skills.js';
 
 /** One run of the scheduled job: every target from CMS, KPIs derived, everything published. */
-
-export interface StatsSource {
-  currentCallStats(query: CallStatsQuery, options: CallStatsOptions): Promise<CallStatsResult>;
-}
 
 export interface CollectorDeps {
   readonly cms: StatsSource;

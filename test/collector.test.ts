@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { CallStatsOptions, CallStatsResult } from '../lib/cms/client.js';
 import type { CallStatsQuery } from '../lib/cms/request.js';
-import { CollectionFailedError, runCollection, type StatsSource } from '../lib/collector.js';
+import type { StatsSource } from '../lib/cms/stats-source.js';
+import { CollectionFailedError, runCollection } from '../lib/collector.js';
 import { CmsResultError, CmsTimeoutError, SecretError } from '../lib/errors.js';
 import type { Datum, MetricSink, PublishReport } from '../lib/metrics/datum.js';
 import { ALL_METRICS } from '../lib/metrics/datums.js';

@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { StatsSource } from '../cms/stats-source.js';
 import { describeError, type Log } from '../log.js';
 import type { Target } from '../model.js';
 import { formatSkillList } from '../skills.js';
@@ -8,10 +9,8 @@ import { errorAnswer, MAX_MESSAGE_LENGTH } from './errors.js';
 import { parseStatsQuery, type QueryLimits } from './request.js';
 import { jsonResponse } from './respond.js';
 import { type ApiRequest, matchRoute, requestOfEvent } from './route.js';
-import { createStatsLookup, requestDeadline, type StatsLookupConfig, type StatsSource } from './stats.js';
+import { createStatsLookup, requestDeadline, type StatsLookupConfig } from './stats.js';
 import { resolveTarget } from './target.js';
-
-export type { StatsResult, StatsSource } from './stats.js';
 
 export interface QueryServiceConfig extends QueryLimits, StatsLookupConfig {
   readonly targets: readonly Target[];

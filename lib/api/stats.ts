@@ -1,5 +1,6 @@
-import { type CmsError, CmsTimeoutError } from '../errors.js';
-import type { SkillStats, Target } from '../model.js';
+import type { StatsSource } from '../cms/stats-source.js';
+import { CmsTimeoutError } from '../errors.js';
+import type { Target } from '../model.js';
 import { buildReport, type StatsReport } from '../report.js';
 import { formatSkillList } from '../skills.js';
 import { type CacheSource, CoalescingCache } from './cache.js';
@@ -9,19 +10,6 @@ import { type CacheSource, CoalescingCache } from './cache.js';
  * wallboard draws. Both go through here, so however many API callers and dashboard viewers ask about a VDN at
  * once, CMS sees one call per distinct question per cache period and container.
  */
-
-/** What the API needs of the CMS client (lib/cms/client.ts): one VDN's statistics, failures reported, not thrown. */
-export interface StatsSource {
-  currentCallStats(query: Target, options: { deadline: number }): Promise<StatsResult>;
-}
-
-export interface StatsResult {
-  readonly ccId: number;
-  readonly vdn: number;
-  readonly skills: readonly SkillStats[];
-  readonly missingSkillIds: readonly number[];
-  readonly failures: readonly { readonly skillIds: readonly number[]; readonly error: CmsError }[];
-}
 
 /** The answer of the query API, and the data of the wallboard. */
 export interface StatsAnswer extends StatsReport {
