@@ -7,8 +7,8 @@ import {
 import type { CmsClockReading } from './cms/clock.js';
 import { rollup } from './kpi.js';
 import type { Log } from './log.js';
-import type { Datum, MetricSink } from './metrics/datum.js';
-import { buildDatums, coverageDatum, type MetricSelection, type VdnOutcome } from './metrics/datums.js';
+import { buildDatums, coverageDatum, type MetricSelection, type VdnOutcome } from './metrics/build-datums.js';
+import type { Datum, MetricSink } from './metrics/metric-sink.js';
 import type { Target } from './model.js';
 
 /**

@@ -10,8 +10,8 @@ import {
 import { AppError, CmsIpLockedError, CmsWindowError } from './errors.js';
 import { checkConsistency } from './kpi.js';
 import { describeError, type Log } from './log.js';
-import type { MetricSink } from './metrics/datum.js';
-import { buildDatums, type MetricSelection } from './metrics/datums.js';
+import { buildDatums, type MetricSelection } from './metrics/build-datums.js';
+import type { MetricSink } from './metrics/metric-sink.js';
 import type { Target } from './model.js';
 import { formatSkillList } from './skills.js';
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Datum } from '../lib/metrics/datum.js';
+import type { Datum } from '../lib/metrics/metric-sink.js';
 import { redrawInPlace, renderWallboard, StdoutSink } from '../lib/metrics/stdout.js';
 import { METRIC_UNITS, type MetricName } from '../lib/model.js';
 

@@ -6,7 +6,7 @@ import { SIGNATURE_LAYOUT_NAMES } from '../cms/sign.js';
 import { MAX_REFUSED_SIGNATURES } from '../cms/signature-negotiation.js';
 import { type Env, loadCmsSettings } from '../config.js';
 import { AppError, ConfigError, ValidationError } from '../errors.js';
-import { ALL_METRICS, buildDatums } from '../metrics/datums.js';
+import { ALL_METRICS, buildDatums } from '../metrics/build-datums.js';
 import { renderWallboard } from '../metrics/stdout.js';
 import { CMS_LIMITS } from '../model.js';
 import { buildReport } from '../report.js';

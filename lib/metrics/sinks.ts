@@ -2,8 +2,8 @@ import { CloudWatchClient, type CloudWatchClientConfig } from '@aws-sdk/client-c
 import { AwsJson1_0Protocol } from '@aws-sdk/core/protocols';
 import type { Log } from '../log.js';
 import { CloudWatchSink } from './cloudwatch.js';
-import type { MetricSink } from './datum.js';
 import { EmfSink } from './emf.js';
+import type { MetricSink } from './metric-sink.js';
 import { PutMetricDataFastProtocol } from './put-metric-data-protocol.js';
 import { StdoutSink } from './stdout.js';
 

@@ -1,5 +1,5 @@
 import type { MetricName } from '../model.js';
-import type { Datum, MetricSink, PublishReport } from './datum.js';
+import type { Datum, MetricSink, PublishReport } from './metric-sink.js';
 
 export interface WallboardOptions {
   /** IANA zone for the window start column; default UTC, so output does not depend on the machine. */

@@ -1,7 +1,7 @@
 import { type CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { CoalescingCache } from '../api/cache.js';
 import { describeError, type Log } from '../log.js';
-import type { Datum, MetricSink } from '../metrics/datum.js';
+import type { Datum, MetricSink } from '../metrics/metric-sink.js';
 import { HEALTH_METRICS, type HealthMetricName } from '../model.js';
 import type { CollectorHealth, HealthReading } from './render.js';
 import type { HealthSource } from './service.js';
