@@ -7,7 +7,7 @@ import { MAX_REFUSED_SIGNATURES } from '../cms/signature-negotiation.js';
 import { type Env, loadCmsSettings } from '../config.js';
 import { AppError, ConfigError, ValidationError } from '../errors.js';
 import { ALL_METRICS, buildDatums } from '../metrics/build-datums.js';
-import { renderWallboard } from '../metrics/stdout.js';
+import { renderWallboard } from '../metrics/table.js';
 import { CMS_LIMITS } from '../model.js';
 import { buildReport } from '../report.js';
 import { formatSkillList, parseSkillList } from '../skills.js';

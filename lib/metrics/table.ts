@@ -16,7 +16,7 @@ export interface FinishedWindow {
   readonly values: ReadonlyMap<MetricName, number>;
 }
 
-export interface StdoutSinkOptions extends WallboardOptions {
+export interface TableSinkOptions extends WallboardOptions {
   /** Receives the whole rendered wallboard; default: process.stdout. */
   readonly write?: (text: string) => void;
 }
@@ -25,13 +25,13 @@ export interface StdoutSinkOptions extends WallboardOptions {
  * Prints datums as a wallboard-like table per VDN, for local runs. It remembers each VDN's roll-up per window
  * across runs, so that a VDN's table also shows the last finished window's final totals.
  */
-export class StdoutSink implements MetricSink {
+export class TableSink implements MetricSink {
   readonly #write: (text: string) => void;
   readonly #options: WallboardOptions;
   /** Per VDN, the latest roll-up values of its newest windows. */
   readonly #windows = new Map<string, Map<number, Map<MetricName, number>>>();
 
-  constructor(options: StdoutSinkOptions = {}) {
+  constructor(options: TableSinkOptions = {}) {
     this.#write = options.write ?? ((text) => process.stdout.write(text));
     this.#options = options.timeZone === undefined ? {} : { timeZone: options.timeZone };
   }

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Datum } from '../lib/metrics/metric-sink.js';
-import { redrawInPlace, renderWallboard, StdoutSink } from '../lib/metrics/stdout.js';
+import { createSink } from '../lib/metrics/sinks.js';
+import { redrawInPlace, renderWallboard, TableSink } from '../lib/metrics/table.js';
 import { METRIC_UNITS, type MetricName } from '../lib/model.js';
 
 const WINDOW_START = Date.UTC(2025, 4, 6, 10, 5);
@@ -155,11 +156,11 @@ describe('renderWallboard', () => {
   });
 });
 
-describe('StdoutSink', () => {
+describe('TableSink', () => {
   it('writes the wallboard once and counts every datum as published', async () => {
     const written: string[] = [];
     const input = [...skill(2, BUSY_SKILL), ...health(HEALTHY)];
-    const report = await new StdoutSink({ write: (text) => void written.push(text) }).publish(input);
+    const report = await new TableSink({ write: (text) => void written.push(text) }).publish(input);
 
     expect(written).toEqual([renderWallboard(input)]);
     expect(report).toEqual({ published: input.length, calls: 1, failures: [] });
@@ -167,7 +168,7 @@ describe('StdoutSink', () => {
 
   it('shows the last finished window’s final totals beside the current window', async () => {
     const written: string[] = [];
-    const sink = new StdoutSink({ write: (text) => void written.push(text) });
+    const sink = new TableSink({ write: (text) => void written.push(text) });
     const previous = WINDOW_START - 300_000;
     const vdnTotal = (values: Values, timestamp: number) =>
       datums({ CcId: '1', Vdn: '7' }, values, timestamp);
@@ -185,7 +186,7 @@ describe('StdoutSink', () => {
 
   it('renders in the time zone it was given', async () => {
     const written: string[] = [];
-    await new StdoutSink({ write: (text) => void written.push(text), timeZone: 'Asia/Shanghai' }).publish(
+    await new TableSink({ write: (text) => void written.push(text), timeZone: 'Asia/Shanghai' }).publish(
       skill(1, { CallsOffered: 1 }),
     );
 
@@ -193,13 +194,17 @@ describe('StdoutSink', () => {
   });
 
   it('reports a failed write instead of throwing', async () => {
-    const report = await new StdoutSink({
+    const report = await new TableSink({
       write: () => {
         throw new Error('EPIPE');
       },
     }).publish(skill(1, { CallsOffered: 1 }));
 
     expect(report).toEqual({ published: 0, calls: 0, failures: [{ datums: 1, error: 'Error: EPIPE' }] });
+  });
+
+  it.each(['table', 'stdout'] as const)('is the sink METRICS_SINK=%s chooses', (kind) => {
+    expect(createSink(kind, { namespace: 'HuaweiCEC/SkillQueues' })).toBeInstanceOf(TableSink);
   });
 });
 
