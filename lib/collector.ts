@@ -15,7 +15,7 @@ import type { MetricSink } from './metrics/metric-sink.js';
 import type { Target } from './model.js';
 import { formatSkillList } from './skills.js';
 
-/** One run of the scheduled job: every target from CMS, KPIs derived, everything published. */
+// One run of the scheduled job: every target from CMS, KPIs derived, everything published.
 
 export interface CollectorDeps {
   readonly cms: StatsSource;

@@ -1,7 +1,3 @@
-// The query API's one route and everything a caller sends to it: an API Gateway event becomes an ApiRequest, is
-// matched to the route (a RouteNotFoundError or MethodNotAllowedError otherwise) and is validated into a
-// StatsQuery, every refusal naming its field. Which VDNs the deployment serves is checked later, in stats.ts.
-
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as v from 'valibot';
 import { ValidationError } from '../errors.js';
@@ -11,6 +7,10 @@ import { clip } from '../text.js';
 import { integerIn, issueField } from '../validation.js';
 import { MethodNotAllowedError, RouteNotFoundError } from './errors.js';
 import type { QueryLimits, StatsQuery } from './stats.js';
+
+// The query API's one route and everything a caller sends to it: an API Gateway event becomes an ApiRequest, is
+// matched to the route (a RouteNotFoundError or MethodNotAllowedError otherwise) and is validated into a
+// StatsQuery, every refusal naming its field. Which VDNs the deployment serves is checked later, in stats.ts.
 
 /** What the API needs of an API Gateway (payload 2.0) event, in a shape that is easy to build and test. */
 export interface ApiRequest {

@@ -1,14 +1,14 @@
-// One VDN's current statistics through the coalescing cache: what the query API answers and what the dashboard
-// wallboard draws. Both go through here, so however many API callers and dashboard viewers ask about a VDN at
-// once, CMS sees one call per distinct question per cache period and container; and both are held to the same
-// rule of which VDNs this deployment may answer for.
-
 import type { StatsSource } from '../cms/stats-source.js';
 import { CmsTimeoutError, ForbiddenError, ValidationError } from '../errors.js';
 import type { Target } from '../model.js';
 import { buildReport, type StatsReport } from '../report.js';
 import { formatSkillList } from '../skills.js';
 import { type CacheSource, CoalescingCache } from './cache.js';
+
+// One VDN's current statistics through the coalescing cache: what the query API answers and what the dashboard
+// wallboard draws. Both go through here, so however many API callers and dashboard viewers ask about a VDN at
+// once, CMS sees one call per distinct question per cache period and container; and both are held to the same
+// rule of which VDNs this deployment may answer for.
 
 /**
  * What a caller asked for, validated but not yet checked against the deployment's targets. The VDN comes from
