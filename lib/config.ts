@@ -4,7 +4,7 @@ import { CLOSING_READ_DEFAULTS, type ClosingReadSettings } from './closing-read.
 import { SIGNATURE_SETTINGS, type SignatureSetting } from './cms/signature-negotiation.js';
 import { ConfigError, ValidationError } from './errors.js';
 import { LOG_LEVELS, type LogLevel } from './log.js';
-import { DEFAULT_METRICS, type MetricSelection, parseMetricSelection } from './metrics/datums.js';
+import { DEFAULT_METRICS, type MetricSelection, parseMetricSelection } from './metrics/build-datums.js';
 import { CMS_LIMITS, type Target } from './model.js';
 import { certificateBundleProblem } from './pem.js';
 import { normalizeSkillIds, parseSkillList } from './skills.js';
@@ -37,8 +37,11 @@ export interface SecretSettings {
 
 const DEFAULT_NAMESPACE = 'HuaweiCEC/SkillQueues';
 
-/** Where the collector's datums go: CloudWatch, EMF log lines, or the terminal table of local runs. */
-const SINK_KINDS = ['cloudwatch', 'emf', 'stdout'] as const;
+/**
+ * Where the collector's datums go: CloudWatch, EMF log lines, or the terminal table of local runs. `stdout`, the
+ * table's earlier name, is still accepted so that existing deployments keep their setting.
+ */
+const SINK_KINDS = ['cloudwatch', 'emf', 'table', 'stdout'] as const;
 export type SinkKind = (typeof SINK_KINDS)[number];
 
 // --- targets ------------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import {
 } from '../lib/config.js';
 import { ConfigError, ValidationError } from '../lib/errors.js';
 import { createQueryHandler } from '../lib/lambda/query.js';
-import { DEFAULT_SKILL_METRICS } from '../lib/metrics/datums.js';
+import { DEFAULT_SKILL_METRICS } from '../lib/metrics/build-datums.js';
 import { COUNTERS, KPIS } from '../lib/model.js';
 import { createCertificateAuthority } from '../local/tls.js';
 
@@ -243,7 +243,7 @@ describe('enumerated settings', () => {
   it('falls back to the default and refuses values outside the choices', () => {
     expect(loadCollectorConfig(oneTarget).sink).toBe('cloudwatch');
     expect(() => loadCollectorConfig({ ...oneTarget, METRICS_SINK: 'kafka' })).toThrow(
-      'METRICS_SINK: must be one of cloudwatch, emf, stdout, got "kafka"',
+      'METRICS_SINK: must be one of cloudwatch, emf, table, stdout, got "kafka"',
     );
   });
 

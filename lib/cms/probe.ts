@@ -17,11 +17,9 @@ import { SIGNATURE_LAYOUT_NAMES, SIGNATURE_LAYOUTS, type SignatureLayoutName, si
 import { MAX_REFUSED_SIGNATURES } from './signature-negotiation.js';
 import { certificateRefusal, httpsPost, trustedCertificates } from './transport.js';
 
-/**
- * The operator's first check of a real CMS, step by step: TCP, TLS (chain, host name, which CA), then one signed
- * request per signature layout until CMS accepts one (never more than the client itself may be refused), and a
- * verdict that says what to fix or which CMS_SIGNATURE to set.
- */
+// The operator's first check of a real CMS, step by step: TCP, TLS (chain, host name, which CA), then one signed
+// request per signature layout until CMS accepts one (never more than the client itself may be refused), and a
+// verdict that says what to fix or which CMS_SIGNATURE to set.
 
 export type ProbeOutcome =
   | 'accepted'

@@ -3,7 +3,7 @@ import type { Context } from 'aws-lambda';
 import { type RunSummary, runCollection } from '../collector.js';
 import { type Env, loadCollectorConfig, parseTargets } from '../config.js';
 import { createLogger, type Log } from '../log.js';
-import type { MetricSink } from '../metrics/datum.js';
+import type { MetricSink } from '../metrics/metric-sink.js';
 import { createSink } from '../metrics/sinks.js';
 import type { Target } from '../model.js';
 import { type CmsWiring, createCmsClient } from './cms.js';

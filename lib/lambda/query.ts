@@ -1,4 +1,5 @@
-import { createQueryService, type QueryHandler, type StatsSource } from '../api/service.js';
+import { createQueryService, type QueryHandler } from '../api/service.js';
+import type { StatsSource } from '../cms/stats-source.js';
 import { type Env, loadQueryConfig } from '../config.js';
 import { createLogger, type Log } from '../log.js';
 import { type CmsWiring, createCmsClient } from './cms.js';

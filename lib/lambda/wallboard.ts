@@ -1,6 +1,7 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { Context } from 'aws-lambda';
-import { createStatsLookup, type StatsSource } from '../api/stats.js';
+import { createStatsLookup } from '../api/stats.js';
+import type { StatsSource } from '../cms/stats-source.js';
 import {
   CMS_READ_VARIABLES,
   type CmsReadLimits,

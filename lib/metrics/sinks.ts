@@ -3,10 +3,10 @@ import { AwsJson1_0Protocol } from '@aws-sdk/core/protocols';
 import type { SinkKind } from '../config.js';
 import type { Log } from '../log.js';
 import { CloudWatchSink } from './cloudwatch.js';
-import type { MetricSink } from './datum.js';
 import { EmfSink } from './emf.js';
+import type { MetricSink } from './metric-sink.js';
 import { PutMetricDataFastProtocol } from './put-metric-data-protocol.js';
-import { StdoutSink } from './stdout.js';
+import { TableSink } from './table.js';
 
 export interface SinkOptions {
   readonly namespace: string;
@@ -50,7 +50,8 @@ export function createSink(kind: SinkKind, options: SinkOptions): MetricSink {
       });
     case 'emf':
       return new EmfSink({ namespace: options.namespace });
+    case 'table':
     case 'stdout':
-      return new StdoutSink();
+      return new TableSink();
   }
 }
