@@ -94,7 +94,7 @@ export function parseTargets(input: unknown, root = 'targets'): Target[] {
   return result.output;
 }
 
-function required(env: Env, variable: string): string {
+export function required(env: Env, variable: string): string {
   const value = env[variable]?.trim();
   if (!value) throw new ConfigError(variable, 'is required');
   return value;
@@ -110,7 +110,7 @@ function optionalInt(env: Env, variable: string, fallback: number, min: number, 
   return value;
 }
 
-function requiredInt(env: Env, variable: string, min: number, max: number): number {
+export function requiredInt(env: Env, variable: string, min: number, max: number): number {
   required(env, variable);
   return optionalInt(env, variable, 0, min, max);
 }
@@ -205,14 +205,29 @@ export function loadSecretSettings(env: Env): SecretSettings {
   };
 }
 
+/** Where the targets are read from: these variables, or (packaging the stack) the stage parameters they come from. */
+export interface TargetVariables {
+  readonly json: string;
+  readonly ccId: string;
+  readonly vdn: string;
+  readonly skillIds: string;
+}
+
+const TARGET_VARIABLES: TargetVariables = {
+  json: 'CMS_TARGETS',
+  ccId: 'CC_ID',
+  vdn: 'VDN',
+  skillIds: 'SKILL_IDS',
+};
+
 /** The VDNs this deployment serves: `CC_ID` + `VDN` + `SKILL_IDS`, or `CMS_TARGETS` (JSON), never both. */
-export function loadTargets(env: Env): Target[] {
-  const json = env.CMS_TARGETS?.trim();
-  const single = ['CC_ID', 'VDN', 'SKILL_IDS'].filter((name) => env[name]?.trim());
+export function loadTargets(env: Env, names: TargetVariables = TARGET_VARIABLES): Target[] {
+  const json = env[names.json]?.trim();
+  const single = [names.ccId, names.vdn, names.skillIds].filter((name) => env[name]?.trim());
   if (json && single.length > 0) {
     throw new ConfigError(
-      'CMS_TARGETS',
-      `set either CMS_TARGETS or CC_ID/VDN/SKILL_IDS, not both (${single.join(', ')} also set)`,
+      names.json,
+      `set either ${names.json} or ${names.ccId}/${names.vdn}/${names.skillIds}, not both (${single.join(', ')} also set)`,
     );
   }
   if (json) {
@@ -221,7 +236,7 @@ export function loadTargets(env: Env): Target[] {
       parsed = JSON.parse(json);
     } catch {
       throw new ConfigError(
-        'CMS_TARGETS',
+        names.json,
         'is not valid JSON (expected [{"ccId":1,"vdn":170,"skillIds":"1-20"}])',
       );
     }
@@ -229,17 +244,17 @@ export function loadTargets(env: Env): Target[] {
       return parseTargets(parsed, '');
     } catch (error) {
       if (error instanceof ValidationError)
-        throw new ConfigError('CMS_TARGETS', error.field ? `${error.field} ${error.detail}` : error.detail);
+        throw new ConfigError(names.json, error.field ? `${error.field} ${error.detail}` : error.detail);
       throw error;
     }
   }
-  const ccId = requiredInt(env, 'CC_ID', CMS_LIMITS.ccId.min, CMS_LIMITS.ccId.max);
-  const vdn = requiredInt(env, 'VDN', CMS_LIMITS.vdn.min, CMS_LIMITS.vdn.max);
+  const ccId = requiredInt(env, names.ccId, CMS_LIMITS.ccId.min, CMS_LIMITS.ccId.max);
+  const vdn = requiredInt(env, names.vdn, CMS_LIMITS.vdn.min, CMS_LIMITS.vdn.max);
   try {
-    return [{ ccId, vdn, skillIds: parseSkillList(required(env, 'SKILL_IDS')) }];
+    return [{ ccId, vdn, skillIds: parseSkillList(required(env, names.skillIds)) }];
   } catch (error) {
     if (error instanceof ConfigError) throw error;
-    throw new ConfigError('SKILL_IDS', (error as Error).message);
+    throw new ConfigError(names.skillIds, (error as Error).message);
   }
 }
 

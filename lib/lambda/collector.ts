@@ -1,6 +1,6 @@
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { Context } from 'aws-lambda';
-import { CLOSING_READ_DEFAULTS, type ClosingReadSettings } from '../closing-read.js';
+import { CLOSING_READ_DEFAULTS, CLOSING_READ_LIMITS, type ClosingReadSettings } from '../closing-read.js';
 import { type RunSummary, runCollection } from '../collector.js';
 import { type Env, loadTargets, optionalChoice, optionalInt, parseTargets } from '../config.js';
 import { ConfigError } from '../errors.js';
@@ -23,13 +23,26 @@ export interface CollectorConfig {
   readonly closing: ClosingReadSettings;
 }
 
-/** METRIC_NAMESPACE: where the collector publishes, and where the wallboard reads the collector's health. */
-export function loadNamespace(env: Env): string {
-  const namespace = env.METRIC_NAMESPACE?.trim() || DEFAULT_NAMESPACE;
+/**
+ * METRIC_NAMESPACE: where the collector publishes, and where the wallboard reads the collector's health. The
+ * stack reads its stage parameter with the same rule, which also keeps `${` out of the dashboard's Fn::Sub.
+ */
+export function loadNamespace(env: Env, variable = 'METRIC_NAMESPACE'): string {
+  const namespace = env[variable]?.trim() || DEFAULT_NAMESPACE;
   if (namespace.startsWith('AWS/') || !/^[\w.\-/#:]{1,255}$/.test(namespace)) {
-    throw new ConfigError('METRIC_NAMESPACE', `"${namespace}" is not a valid custom namespace`);
+    throw new ConfigError(variable, `"${namespace}" is not a valid custom namespace`);
   }
   return namespace;
+}
+
+/** A closing-read setting in seconds, within its limits; the stack checks its stage parameters with it. */
+export function closingReadSeconds(
+  env: Env,
+  variable: string,
+  setting: keyof typeof CLOSING_READ_LIMITS,
+): number {
+  const { min, max } = CLOSING_READ_LIMITS[setting];
+  return optionalInt(env, variable, CLOSING_READ_DEFAULTS[setting], min, max);
 }
 
 export function loadCollectorConfig(env: Env): CollectorConfig {
@@ -41,10 +54,8 @@ export function loadCollectorConfig(env: Env): CollectorConfig {
       vdn: parseMetricSelection(env.VDN_METRICS, 'VDN_METRICS'),
     },
     closing: {
-      guardMs:
-        optionalInt(env, 'CLOSING_READ_GUARD_SECONDS', CLOSING_READ_DEFAULTS.guardSeconds, 1, 60) * 1_000,
-      reachMs:
-        optionalInt(env, 'CLOSING_READ_REACH_SECONDS', CLOSING_READ_DEFAULTS.reachSeconds, 0, 240) * 1_000,
+      guardMs: closingReadSeconds(env, 'CLOSING_READ_GUARD_SECONDS', 'guardSeconds') * 1_000,
+      reachMs: closingReadSeconds(env, 'CLOSING_READ_REACH_SECONDS', 'reachSeconds') * 1_000,
     },
   };
 }
