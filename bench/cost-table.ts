@@ -3,7 +3,7 @@
  * Each VDN is metered over a simulated day (see cost.ts); a fleet of N such VDNs publishes N times the
  * metric-hours, and its runs batch N times the datums into PutMetricData calls.
  */
-import { parseMetricSelection } from '../lib/metrics/datums.js';
+import { parseMetricSelection } from '../lib/metrics/build-datums.js';
 import {
   type CostRun,
   type CostVariant,

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Datum } from '../lib/metrics/datum.js';
+import type { Datum } from '../lib/metrics/metric-sink.js';
 import { MeteringSink, metricDollars, monthlyCost } from './cost.js';
 
 const datum = (name: Datum['name'], skillId: string): Datum => ({

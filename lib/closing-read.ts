@@ -1,17 +1,15 @@
 import type { CmsClockReading } from './cms/clock.js';
 import { WINDOW_MS } from './model.js';
 
-/**
- * When to read a CMS window for the last time. CMS counters grow through a 5-minute window and restart at the
- * next one, and every datapoint carries its window's start, so the value CloudWatch keeps for a window (its
- * Maximum) is the last read taken inside it. A schedule firing at the start of each minute last reads a window
- * about 4:01 into it; the closing read is taken `guard` before the window ends instead.
- *
- * Everything here is judged by CMS's clock, not ours: the window comes from the response's `startTime`
- * (aligned down to the 5-minute grid, since `startTime` may trail the boundary by a few seconds) and the time
- * from CMS's HTTP `Date` header, so a CMS clock some seconds off does not push the closing read into the next
- * window.
- */
+// When to read a CMS window for the last time. CMS counters grow through a 5-minute window and restart at the
+// next one, and every datapoint carries its window's start, so the value CloudWatch keeps for a window (its
+// Maximum) is the last read taken inside it. A schedule firing at the start of each minute last reads a window
+// about 4:01 into it; the closing read is taken `guard` before the window ends instead.
+//
+// Everything here is judged by CMS's clock, not ours: the window comes from the response's `startTime`
+// (aligned down to the 5-minute grid, since `startTime` may trail the boundary by a few seconds) and the time
+// from CMS's HTTP `Date` header, so a CMS clock some seconds off does not push the closing read into the next
+// window.
 
 export interface ClosingReadSettings {
   /** How long before the window's end (by CMS's clock) the closing read is taken. */

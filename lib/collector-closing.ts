@@ -7,15 +7,13 @@ import {
 import type { CmsClockReading } from './cms/clock.js';
 import { rollup } from './kpi.js';
 import type { Log } from './log.js';
-import type { Datum, MetricSink } from './metrics/datum.js';
-import { buildDatums, coverageDatum, type MetricSelection, type VdnOutcome } from './metrics/datums.js';
+import { buildDatums, coverageDatum, type MetricSelection, type VdnOutcome } from './metrics/build-datums.js';
+import type { Datum, MetricSink } from './metrics/metric-sink.js';
 import type { Target } from './model.js';
 
-/**
- * The closing reads of one collection run (lib/closing-read.ts decides when): after the run's normal read has
- * been published, the targets whose window ends within reach wait together, are read once more shortly before
- * the end, and that read is published like any other, with each VDN's WindowCoverage.
- */
+// The closing reads of one collection run (lib/closing-read.ts decides when): after the run's normal read has
+// been published, the targets whose window ends within reach wait together, are read once more shortly before
+// the end, and that read is published like any other, with each VDN's WindowCoverage.
 
 /** One target's read: what it returned and CMS's clock when it answered (undefined when nothing came back). */
 export interface TargetRead {

@@ -1,7 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ClosingReadSettings } from './closing-read.js';
-import type { CallStatsOptions, CallStatsResult } from './cms/client.js';
-import type { CallStatsQuery } from './cms/request.js';
+import type { StatsSource } from './cms/stats-source.js';
 import {
   type ClosingSummary,
   planClosingReads,
@@ -11,16 +10,12 @@ import {
 import { AppError, CmsIpLockedError, CmsWindowError } from './errors.js';
 import { checkConsistency } from './kpi.js';
 import { describeError, type Log } from './log.js';
-import type { MetricSink } from './metrics/datum.js';
-import { buildDatums, type MetricSelection } from './metrics/datums.js';
+import { buildDatums, type MetricSelection } from './metrics/build-datums.js';
+import type { MetricSink } from './metrics/metric-sink.js';
 import type { Target } from './model.js';
 import { formatSkillList } from './skills.js';
 
-/** One run of the scheduled job: every target from CMS, KPIs derived, everything published. */
-
-export interface StatsSource {
-  currentCallStats(query: CallStatsQuery, options: CallStatsOptions): Promise<CallStatsResult>;
-}
+// One run of the scheduled job: every target from CMS, KPIs derived, everything published.
 
 export interface CollectorDeps {
   readonly cms: StatsSource;

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import * as v from 'valibot';
-import { MAX_RESPONSE_BYTES } from './cms/client.js';
 import { SIGNATURE_SETTINGS, type SignatureSetting } from './cms/signature-negotiation.js';
 import { ConfigError, ValidationError } from './errors.js';
 import { CMS_LIMITS, type Target } from './model.js';
@@ -167,8 +166,8 @@ export function loadCmsSettings(env: Env): CmsSettings {
 export const RESPONSE_MEMORY = {
   bytesPerResponseByte: 6,
   shareOfFunctionMemory: 0.5,
-  /** The most a response is read to, whatever the memory. */
-  maxBytes: MAX_RESPONSE_BYTES,
+  /** The most a response is read to, whatever the memory: 20 times the largest valid answer. */
+  maxBytes: 16 * 1024 * 1024,
   /** The largest valid answer: 1,000 skills with 15-digit counters, in both arrays, indented, is 0.78 MB. */
   minBytes: 1024 * 1024,
 } as const;

@@ -1,9 +1,7 @@
 import { resultCodeMeaning } from './cms/result-codes.js';
 
-/**
- * Every failure the product can meet, as a type. Messages are written for operators and never carry
- * credentials: the secret key and the Authorization header are never interpolated into any of them.
- */
+// Every failure the product can meet, as a type. Messages are written for operators and never carry
+// credentials: the secret key and the Authorization header are never interpolated into any of them.
 
 export abstract class AppError extends Error {
   abstract readonly code: string;

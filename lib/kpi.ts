@@ -7,30 +7,28 @@ import {
   type SkillStats,
 } from './model.js';
 
-/**
- * KPI math of metrics.md "Derived KPIs".
- *
- * Inconsistent CMS counters: counters are published exactly as CMS gave them, never corrected. A rate whose
- * numerator exceeds its denominator (CallsAnswered > CallsOffered, CallsAbandoned > CallsOffered,
- * CallsAnsweredIn20s > CallsAnswered or > CallsOffered) is withheld — absent, like a rate with a zero
- * denominator — and the violated relation is reported as a data-quality warning by `checkConsistency`. So no rate
- * outside 0–100 ever reaches an alarm, and an operator can still see the raw counters that caused it.
- *
- * Relations checked, and what each one withholds:
- * - CallsAnswered <= CallsOffered — AnswerRate;
- * - CallsAbandoned <= CallsOffered — AbandonmentRate;
- * - CallsAnsweredIn20s <= CallsAnswered — ServiceLevel20s (a call answered within 20 s is an answered call);
- * - CallsAnsweredIn20s <= CallsOffered — ServiceLevel20s;
- * - CallsAnswered + CallsAbandoned <= CallsOffered — warning only: each rate on its own stays within 0–100;
- * - WrapUpTime = 0 when WrapUps = 0 — warning only: AverageWrapUpTime is absent anyway (zero denominator).
- *
- * WrapUps <= CallsEnded is deliberately not checked: a wrap-up follows an ended conversation, but a conversation
- * that ends just before a 5-minute boundary has its wrap-up finish in the next window, which then counts more
- * wrap-ups than ended calls with nothing wrong in CMS. No published KPI depends on that relation either.
- *
- * Values are full precision: nothing is rounded here, and a VDN roll-up's KPIs come from its summed counters,
- * never from an average of per-skill rates.
- */
+// KPI math of metrics.md "Derived KPIs".
+//
+// Inconsistent CMS counters: counters are published exactly as CMS gave them, never corrected. A rate whose
+// numerator exceeds its denominator (CallsAnswered > CallsOffered, CallsAbandoned > CallsOffered,
+// CallsAnsweredIn20s > CallsAnswered or > CallsOffered) is withheld — absent, like a rate with a zero
+// denominator — and the violated relation is reported as a data-quality warning by `checkConsistency`. So no rate
+// outside 0–100 ever reaches an alarm, and an operator can still see the raw counters that caused it.
+//
+// Relations checked, and what each one withholds:
+// - CallsAnswered <= CallsOffered — AnswerRate;
+// - CallsAbandoned <= CallsOffered — AbandonmentRate;
+// - CallsAnsweredIn20s <= CallsAnswered — ServiceLevel20s (a call answered within 20 s is an answered call);
+// - CallsAnsweredIn20s <= CallsOffered — ServiceLevel20s;
+// - CallsAnswered + CallsAbandoned <= CallsOffered — warning only: each rate on its own stays within 0–100;
+// - WrapUpTime = 0 when WrapUps = 0 — warning only: AverageWrapUpTime is absent anyway (zero denominator).
+//
+// WrapUps <= CallsEnded is deliberately not checked: a wrap-up follows an ended conversation, but a conversation
+// that ends just before a 5-minute boundary has its wrap-up finish in the next window, which then counts more
+// wrap-ups than ended calls with nothing wrong in CMS. No published KPI depends on that relation either.
+//
+// Values are full precision: nothing is rounded here, and a VDN roll-up's KPIs come from its summed counters,
+// never from an average of per-skill rates.
 
 export const ZERO_COUNTERS: Counters = Object.freeze(
   Object.fromEntries(COUNTERS.map((counter) => [counter.name, 0])) as Record<CounterName, number>,

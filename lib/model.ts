@@ -1,7 +1,5 @@
-/**
- * The metric contract of ../shared/spec/metrics.md in one place: every module that names a counter, a KPI or a
- * unit reads it from here, so a rename cannot drift between the CMS parser, the publishers and the API.
- */
+// The metric contract of ../shared/spec/metrics.md in one place: every module that names a counter, a KPI or a
+// unit reads it from here, so a rename cannot drift between the CMS parser, the publishers and the API.
 
 export const COUNTERS = [
   { name: 'CallsOffered', cmsField: 'allCallCount', unit: 'Count' },

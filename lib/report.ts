@@ -9,11 +9,9 @@ import {
   type SkillStats,
 } from './model.js';
 
-/**
- * The JSON view of one VDN's statistics, shared by the CLI (`--json`) and the query API. Every counter and KPI
- * key is always present, in contract order, so that clients never have to tell "absent" from "not sent": a KPI
- * that cannot be computed (zero denominator or inconsistent counters, see lib/kpi.ts) is null.
- */
+// The JSON view of one VDN's statistics, shared by the CLI (`--json`) and the query API. Every counter and KPI
+// key is always present, in contract order, so that clients never have to tell "absent" from "not sent": a KPI
+// that cannot be computed (zero denominator or inconsistent counters, see lib/kpi.ts) is null.
 
 export interface SkillView {
   skillId: number;

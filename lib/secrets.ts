@@ -3,11 +3,9 @@ import type { CmsCredentials, CredentialSource } from './cms/credentials.js';
 import { SecretError } from './errors.js';
 import { certificateBundleProblem } from './pem.js';
 
-/**
- * The CMS key pair lives in one Secrets Manager secret, JSON `{"accessKey","secretKey","caCertificate"?}`.
- * Warm containers reuse it for `ttlMs`; a CMS 401 forces one fresh read, which is how a rotation is picked up
- * between TTL expiries.
- */
+// The CMS key pair lives in one Secrets Manager secret, JSON `{"accessKey","secretKey","caCertificate"?}`.
+// Warm containers reuse it for `ttlMs`; a CMS 401 forces one fresh read, which is how a rotation is picked up
+// between TTL expiries.
 
 /** Parses the secret's JSON. Messages name the field only: the secret's content is never echoed. */
 export function parseCmsSecret(secretString: string | undefined, secretId: string): CmsCredentials {

@@ -1,6 +1,6 @@
 /**
  * `npm start`: the whole product on this machine, with no AWS account: the CMS simulator, the real collector
- * handler on a short interval with the `stdout` sink (a terminal wallboard, redrawn in place on a TTY), the real
+ * handler on a short interval with the `table` sink (a terminal wallboard, redrawn in place on a TTY), the real
  * query handler behind a local HTTP server, and the dashboard wallboard as a web page. Ctrl-C stops it.
  * `--runs N` stops after N collections (used by the tests).
  */
@@ -11,7 +11,7 @@ import { createCollectorHandler } from '../lib/lambda/collector.js';
 import { createQueryHandler } from '../lib/lambda/query.js';
 import { createWallboardHandler } from '../lib/lambda/wallboard.js';
 import type { Log } from '../lib/log.js';
-import { redrawInPlace, StdoutSink } from '../lib/metrics/stdout.js';
+import { redrawInPlace, TableSink } from '../lib/metrics/table.js';
 import { HealthRecorder } from '../lib/wallboard/health.js';
 import { startApiServer } from './api-server.js';
 import { startCmsSimulator } from './simulator/index.js';
@@ -50,7 +50,7 @@ const env = {
     { ccId: 1, vdn: 170, skillIds: '1-8' },
     { ccId: 1, vdn: 171, skillIds: '20-24' },
   ]),
-  METRICS_SINK: 'stdout',
+  METRICS_SINK: 'table',
   // The terminal table shows every figure of every skill; a deployment publishes two per skill by default and
   // leaves the rest to the wallboard page.
   SKILL_METRICS: 'all',
@@ -82,7 +82,7 @@ const health = new HealthRecorder();
 const collect = createCollectorHandler(env, {
   credentials,
   log,
-  sink: health.recording(new StdoutSink({ write: (text) => (table = text) })),
+  sink: health.recording(new TableSink({ write: (text) => (table = text) })),
 });
 // The routes the stack declares: a path outside them meets API Gateway's 404, as it would when deployed.
 const api = await startApiServer({

@@ -1,16 +1,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MethodNotAllowedError, RouteNotFoundError } from '../lib/api/errors.js';
-import { parseStatsQuery, type StatsQuery } from '../lib/api/request.js';
 import {
   type ApiRequest,
   matchRoute,
+  parseStatsQuery,
   requestOfEvent,
   type StatsMethod,
   type StatsRoute,
   statsPath,
 } from '../lib/api/route.js';
-import { resolveTarget } from '../lib/api/target.js';
+import { resolveTarget, type StatsQuery } from '../lib/api/stats.js';
 import { ForbiddenError, ValidationError } from '../lib/errors.js';
 import { formatSkillList } from '../lib/skills.js';
 import { httpApiEvent } from '../local/api-server.js';

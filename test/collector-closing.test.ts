@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { CallStatsOptions } from '../lib/cms/client.js';
 import type { CallStatsQuery } from '../lib/cms/request.js';
-import { runCollection, type StatsSource } from '../lib/collector.js';
-import type { Datum } from '../lib/metrics/datum.js';
-import { ALL_METRICS } from '../lib/metrics/datums.js';
+import type { StatsSource } from '../lib/cms/stats-source.js';
+import { runCollection } from '../lib/collector.js';
+import { ALL_METRICS } from '../lib/metrics/build-datums.js';
+import type { Datum } from '../lib/metrics/metric-sink.js';
 import { type Counters, WINDOW_MS } from '../lib/model.js';
 
 const WINDOW = Date.UTC(2026, 11, 1, 9, 25, 0);

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { CallStatsOptions, CallStatsResult } from '../lib/cms/client.js';
 import type { CallStatsQuery } from '../lib/cms/request.js';
-import { CollectionFailedError, runCollection, type StatsSource } from '../lib/collector.js';
+import type { StatsSource } from '../lib/cms/stats-source.js';
+import { CollectionFailedError, runCollection } from '../lib/collector.js';
 import { CmsResultError, CmsTimeoutError, SecretError } from '../lib/errors.js';
-import type { Datum, MetricSink, PublishReport } from '../lib/metrics/datum.js';
-import { ALL_METRICS } from '../lib/metrics/datums.js';
+import { ALL_METRICS } from '../lib/metrics/build-datums.js';
+import type { Datum, MetricSink, PublishReport } from '../lib/metrics/metric-sink.js';
 import type { Counters, SkillStats } from '../lib/model.js';
 
 const NOW = Date.UTC(2026, 10, 26, 8, 2, 30);

@@ -61,9 +61,13 @@ describe('CMS settings', () => {
     [{ CMS_BASE_URL: 'not a url' }, 'CMS_BASE_URL', 'not a URL'],
     [{ CMS_BASE_URL: 'http://10.0.0.5:28080' }, 'CMS_BASE_URL', 'https'],
     [{ CMS_BASE_URL: 'https://ak:sk@10.0.0.5' }, 'CMS_BASE_URL', 'credentials'],
+    [{ CMS_BASE_URL: 'https://10.0.0.5:28443/?a=1' }, 'CMS_BASE_URL', 'query'],
+    [{ CMS_BASE_URL: 'https://10.0.0.5:28443/#a' }, 'CMS_BASE_URL', 'fragment'],
     [{ ...base, CMS_TIMEOUT_MS: 'fast' }, 'CMS_TIMEOUT_MS', 'whole number'],
+    [{ ...base, CMS_TIMEOUT_MS: '0' }, 'CMS_TIMEOUT_MS', 'between 100 and 60000'],
     [{ ...base, CMS_MAX_ATTEMPTS: '0' }, 'CMS_MAX_ATTEMPTS', 'between 1 and 10'],
     [{ ...base, CMS_CONCURRENCY: '1000' }, 'CMS_CONCURRENCY', 'between 1 and 64'],
+    [{ ...base, CMS_CONCURRENCY: '0' }, 'CMS_CONCURRENCY', 'between 1 and 64'],
     [{ ...base, CMS_CA_FILE: '/nonexistent/ca.pem' }, 'CMS_CA_FILE', 'cannot read'],
   ])('names the variable when %j is wrong', (env, variable, reason) => {
     const error = configError(() => loadCmsSettings(env));

@@ -13,7 +13,7 @@ import {
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CloudWatchSink } from '../lib/metrics/cloudwatch.js';
-import type { Datum } from '../lib/metrics/datum.js';
+import type { Datum } from '../lib/metrics/metric-sink.js';
 import { type FakeAws, type ReceivedDatum, startFakeAws } from '../local/fake-aws.js';
 
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };

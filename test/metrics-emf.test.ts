@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import type { Datum } from '../lib/metrics/datum.js';
 import { EmfSink } from '../lib/metrics/emf.js';
+import type { Datum } from '../lib/metrics/metric-sink.js';
 import { ALL_METRIC_NAMES, METRIC_UNITS, type MetricName } from '../lib/model.js';
 
 const WINDOW_START = Date.UTC(2025, 4, 6, 10, 5);

@@ -659,7 +659,7 @@ describe('query API', () => {
     for (const key of keys) {
       const path = key.split(' ')[1] ?? '';
       expect(path.match(/\{\w+\}/g)).toEqual(['{ccId}', '{vdn}']);
-      // Every path parameter of the template is a segment the function validates (see lib/api/request.ts).
+      // Every path parameter of the template is a segment the function validates (see lib/api/route.ts).
       expect(matchRoute({ method: key.split(' ')[0] ?? '', path: statsPath(1, 170) })).toMatchObject({
         ccId: '1',
         vdn: '170',

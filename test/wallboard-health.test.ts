@@ -3,7 +3,7 @@ import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Log } from '../lib/log.js';
 import { CloudWatchSink } from '../lib/metrics/cloudwatch.js';
-import type { Datum, MetricSink } from '../lib/metrics/datum.js';
+import type { Datum, MetricSink } from '../lib/metrics/metric-sink.js';
 import { CloudWatchHealth, HealthRecorder } from '../lib/wallboard/health.js';
 import { type FakeAws, startFakeAws } from '../local/fake-aws.js';
 

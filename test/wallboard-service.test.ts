@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createStatsLookup, type StatsSource } from '../lib/api/stats.js';
+import { createStatsLookup } from '../lib/api/stats.js';
+import type { StatsSource } from '../lib/cms/stats-source.js';
 import { CmsTimeoutError, SecretError } from '../lib/errors.js';
 import type { Log } from '../lib/log.js';
 import { createWallboard, type HealthSource } from '../lib/wallboard/service.js';
@@ -31,9 +32,13 @@ const failing = (error: Error): StatsSource => ({
   currentCallStats: async (target) => ({
     ccId: target.ccId,
     vdn: target.vdn,
+    requestedSkillIds: target.skillIds,
     skills: [],
     missingSkillIds: [],
     failures: [{ skillIds: target.skillIds, error: error as never }],
+    slowestBatchMs: 0,
+    requests: 1,
+    clock: undefined,
   }),
 });
 

@@ -1,10 +1,8 @@
-/**
- * Identical queries share CMS calls: callers that arrive while a call is under way join it, and for `ttlMs` after
- * it succeeded its answer is reused. A Lambda container serves one request at a time, so there the reuse is what
- * counts (CMS sees at most one call per distinct query per container and period, and the stack caps the
- * containers); where one process serves many callers at once (the local server, multi-concurrency hosts) joining
- * calls in flight counts too. Failures are never kept: the next caller asks again.
- */
+// Identical queries share CMS calls: callers that arrive while a call is under way join it, and for `ttlMs` after
+// it succeeded its answer is reused. A Lambda container serves one request at a time, so there the reuse is what
+// counts (CMS sees at most one call per distinct query per container and period, and the stack caps the
+// containers); where one process serves many callers at once (the local server, multi-concurrency hosts) joining
+// calls in flight counts too. Failures are never kept: the next caller asks again.
 
 /** Where an answer came from: a new load, a load another caller had started, or a stored answer. */
 export type CacheSource = 'miss' | 'coalesced' | 'hit';

@@ -11,11 +11,9 @@ import {
 } from '../errors.js';
 import { cleanText, clip } from '../text.js';
 
-/**
- * The one place where an error becomes an HTTP answer. Every handler path funnels its failures here, so the
- * status a caller sees for a given failure cannot differ between routes, and nothing but the message of a
- * known, credential-free error type ever reaches a response body.
- */
+// The one place where an error becomes an HTTP answer. Every handler path funnels its failures here, so the
+// status a caller sees for a given failure cannot differ between routes, and nothing but the message of a
+// known, credential-free error type ever reaches a response body.
 
 /** No route at this path. */
 export class RouteNotFoundError extends AppError {

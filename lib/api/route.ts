@@ -1,6 +1,16 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import * as v from 'valibot';
+import { ValidationError } from '../errors.js';
+import { CMS_LIMITS } from '../model.js';
+import { parseSkillList } from '../skills.js';
 import { clip } from '../text.js';
+import { integerIn, issueField } from '../validation.js';
 import { MethodNotAllowedError, RouteNotFoundError } from './errors.js';
+import type { QueryLimits, StatsQuery } from './stats.js';
+
+// The query API's one route and everything a caller sends to it: an API Gateway event becomes an ApiRequest, is
+// matched to the route (a RouteNotFoundError or MethodNotAllowedError otherwise) and is validated into a
+// StatsQuery, every refusal naming its field. Which VDNs the deployment serves is checked later, in stats.ts.
 
 /** What the API needs of an API Gateway (payload 2.0) event, in a shape that is easy to build and test. */
 export interface ApiRequest {
@@ -80,4 +90,187 @@ export function matchRoute(request: Pick<ApiRequest, 'method' | 'path'>): StatsR
   const method = STATS_METHODS.find((allowed) => allowed === request.method);
   if (!method) throw new MethodNotAllowedError(request.method, STATS_METHODS);
   return { method, ccId: match[1] ?? '', vdn: match[2] ?? '' };
+}
+
+// --- what the caller sent, validated --------------------------------------------------------------------------
+
+const BODY_FIELDS = ['ccId', 'vdn', 'skillIds'] as const;
+type BodyField = (typeof BODY_FIELDS)[number];
+type PathField = Exclude<BodyField, 'skillIds'>;
+
+function isBodyField(name: string): name is BodyField {
+  return (BODY_FIELDS as readonly string[]).includes(name);
+}
+
+function tooManySkills(count: number, limits: QueryLimits): ValidationError {
+  return new ValidationError(
+    'skillIds',
+    `names ${count} skills; a query may name at most ${limits.maxSkills}`,
+  );
+}
+
+function checkSkillCount(skillIds: readonly number[], limits: QueryLimits): readonly number[] {
+  if (skillIds.length > limits.maxSkills) throw tooManySkills(skillIds.length, limits);
+  return skillIds;
+}
+
+// --- the path: which VDN ----------------------------------------------------------------------------------------
+
+/**
+ * A path segment as a call center or VDN id. Only the canonical decimal form is accepted: IAM matches the
+ * invoke ARN as text, so `0170` answered as VDN 170 would be a second name for a tenant that a policy denying
+ * `…/vdns/170/…` does not cover.
+ */
+function parsePathId(field: PathField, raw: string): number {
+  const { min, max } = CMS_LIMITS[field];
+  if (!/^[1-9]\d{0,5}$/.test(raw)) {
+    throw new ValidationError(
+      field,
+      `must be a whole number without leading zeros in the path, got "${clip(raw, 20)}"`,
+    );
+  }
+  const value = Number(raw);
+  if (value < min || value > max)
+    throw new ValidationError(field, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+// --- GET: query-string parameters -----------------------------------------------------------------------------
+
+/**
+ * API Gateway joins repeated parameters with commas, so `skillIds=1&skillIds=5-7` arrives as `1,5-7` and reads
+ * as one skill list. The VDN is in the path and nowhere else.
+ */
+function parseQueryString(query: ApiRequest['query'], limits: QueryLimits): readonly number[] | undefined {
+  let skillIds: readonly number[] | undefined;
+  for (const [name, raw] of Object.entries(query)) {
+    if (name !== 'skillIds') {
+      const where = isBodyField(name) ? 'a query parameter: the path names the VDN' : 'a known parameter';
+      throw new ValidationError(clip(name, 60), `is not ${where} (expected skillIds)`);
+    }
+    try {
+      skillIds = checkSkillCount(parseSkillList(raw ?? ''), limits);
+    } catch (error) {
+      if (error instanceof ValidationError) throw error;
+      throw new ValidationError('skillIds', `${(error as Error).message} (expected a list like 1-20,35)`);
+    }
+  }
+  return skillIds;
+}
+
+// --- POST: the CMS request body -------------------------------------------------------------------------------
+
+const bodySchema = v.object({
+  ccId: v.optional(integerIn(CMS_LIMITS.ccId)),
+  vdn: v.optional(integerIn(CMS_LIMITS.vdn)),
+  skillIds: v.optional(
+    v.pipe(
+      v.array(integerIn(CMS_LIMITS.skillId), 'must be an array of skill ids like [1,2]'),
+      v.minLength(1, 'must name at least one skill'),
+    ),
+  ),
+});
+
+/** application/json, with or without a UTF-8 charset; a missing Content-Type is taken to be JSON. */
+function checkContentType(contentType: string | undefined): void {
+  if (contentType === undefined || contentType.trim() === '') return;
+  const [mediaType = '', ...parameters] = contentType.split(';').map((part) => part.trim().toLowerCase());
+  const charsets = parameters
+    .filter((parameter) => parameter.startsWith('charset='))
+    .map((parameter) => parameter.slice('charset='.length).replace(/^"|"$/g, ''));
+  if (
+    mediaType === 'application/json' &&
+    charsets.every((charset) => charset === 'utf-8' || charset === 'utf8')
+  ) {
+    return;
+  }
+  throw new ValidationError(
+    'content-type',
+    `must be application/json (optionally with charset=utf-8), got "${clip(contentType, 60)}"`,
+  );
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function bodyText(request: Pick<ApiRequest, 'body' | 'isBase64Encoded'>): string {
+  const body = request.body ?? '';
+  if (!request.isBase64Encoded) return body;
+  try {
+    return utf8.decode(Buffer.from(body, 'base64'));
+  } catch {
+    throw new ValidationError('body', 'is not valid UTF-8');
+  }
+}
+
+function parseBody(request: ApiRequest, limits: QueryLimits): Partial<StatsQuery> {
+  checkContentType(request.headers['content-type']);
+  const text = bodyText(request);
+  if (text.trim() === '') {
+    throw new ValidationError(
+      'body',
+      'is required: a JSON object such as {"ccId":1,"vdn":170,"skillIds":[1,2]}',
+    );
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new ValidationError('body', 'is not valid JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ValidationError('body', 'must be a JSON object such as {"ccId":1,"vdn":170,"skillIds":[1,2]}');
+  }
+  const record = parsed as Record<string, unknown>;
+  for (const name of Object.keys(record)) {
+    if (!isBodyField(name)) {
+      throw new ValidationError(clip(name, 60), `is not a known field (expected ${BODY_FIELDS.join(', ')})`);
+    }
+  }
+  // Refused before validating each entry, so an oversized array costs no more than its length check.
+  const rawSkills = record.skillIds;
+  if (Array.isArray(rawSkills) && rawSkills.length > limits.maxSkills)
+    throw tooManySkills(rawSkills.length, limits);
+
+  const result = v.safeParse(bodySchema, record);
+  if (!result.success) {
+    const issue = result.issues[0];
+    throw new ValidationError(issueField(issue) || 'body', issue?.message ?? 'is invalid');
+  }
+  const { ccId, vdn, skillIds } = result.output;
+  return {
+    ...(ccId === undefined ? {} : { ccId }),
+    ...(vdn === undefined ? {} : { vdn }),
+    ...(skillIds === undefined ? {} : { skillIds: [...new Set(skillIds)].sort((a, b) => a - b) }),
+  };
+}
+
+/** Validates everything the caller sent for the stats route; throws ValidationError naming the field. */
+export function parseStatsQuery(request: ApiRequest, route: StatsRoute, limits: QueryLimits): StatsQuery {
+  const ccId = parsePathId('ccId', route.ccId);
+  const vdn = parsePathId('vdn', route.vdn);
+  if (route.method === 'GET') {
+    const skillIds = parseQueryString(request.query, limits);
+    return { ccId, vdn, ...(skillIds === undefined ? {} : { skillIds }) };
+  }
+  const [parameter] = Object.keys(request.query);
+  if (parameter !== undefined) {
+    throw new ValidationError(
+      clip(parameter, 60),
+      'query parameters are not accepted with POST; send the fields in the JSON body',
+    );
+  }
+  const body = parseBody(request, limits);
+  // A body may repeat the path's VDN (it is the CMS request body), but never name another.
+  for (const [field, value] of [
+    ['ccId', ccId],
+    ['vdn', vdn],
+  ] as const) {
+    if (body[field] !== undefined && body[field] !== value) {
+      throw new ValidationError(
+        field,
+        `is ${body[field]} in the body but ${value} in the path; they must agree`,
+      );
+    }
+  }
+  return { ccId, vdn, ...(body.skillIds === undefined ? {} : { skillIds: body.skillIds }) };
 }

@@ -1,17 +1,19 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { StatsSource } from '../cms/stats-source.js';
 import { describeError, type Log } from '../log.js';
 import type { Target } from '../model.js';
 import { formatSkillList } from '../skills.js';
 import { clip } from '../text.js';
 import type { CacheSource } from './cache.js';
 import { errorAnswer, MAX_MESSAGE_LENGTH } from './errors.js';
-import { parseStatsQuery, type QueryLimits } from './request.js';
-import { jsonResponse } from './respond.js';
-import { type ApiRequest, matchRoute, requestOfEvent } from './route.js';
-import { createStatsLookup, requestDeadline, type StatsLookupConfig, type StatsSource } from './stats.js';
-import { resolveTarget } from './target.js';
-
-export type { StatsResult, StatsSource } from './stats.js';
+import { type ApiRequest, matchRoute, parseStatsQuery, requestOfEvent } from './route.js';
+import {
+  createStatsLookup,
+  type QueryLimits,
+  requestDeadline,
+  resolveTarget,
+  type StatsLookupConfig,
+} from './stats.js';
 
 export interface QueryServiceConfig extends QueryLimits, StatsLookupConfig {
   readonly targets: readonly Target[];
@@ -28,6 +30,20 @@ export type QueryHandler = (
   event: APIGatewayProxyEventV2,
   context: Pick<Context, 'getRemainingTimeInMillis'>,
 ) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/**
+ * Every answer is JSON and about live counters that change every poll: no client or proxy may store one, so a
+ * stale wallboard can never be served from an intermediate cache.
+ */
+const COMMON_HEADERS = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' } as const;
+
+function jsonResponse(
+  statusCode: number,
+  body: string,
+  headers: Readonly<Record<string, string>> = {},
+): APIGatewayProxyStructuredResultV2 {
+  return { statusCode, headers: { ...COMMON_HEADERS, ...headers }, body, isBase64Encoded: false };
+}
 
 /** Messages of caller errors may echo what the caller sent: a log line stays bounded whatever that was. */
 function logged(error: unknown): ReturnType<typeof describeError> {

@@ -1,26 +1,50 @@
-import { type CmsError, CmsTimeoutError } from '../errors.js';
-import type { SkillStats, Target } from '../model.js';
+import type { StatsSource } from '../cms/stats-source.js';
+import { CmsTimeoutError, ForbiddenError, ValidationError } from '../errors.js';
+import type { Target } from '../model.js';
 import { buildReport, type StatsReport } from '../report.js';
 import { formatSkillList } from '../skills.js';
 import { type CacheSource, CoalescingCache } from './cache.js';
 
+// One VDN's current statistics through the coalescing cache: what the query API answers and what the dashboard
+// wallboard draws. Both go through here, so however many API callers and dashboard viewers ask about a VDN at
+// once, CMS sees one call per distinct question per cache period and container; and both are held to the same
+// rule of which VDNs this deployment may answer for.
+
 /**
- * One VDN's current statistics through the coalescing cache: what the query API answers and what the dashboard
- * wallboard draws. Both go through here, so however many API callers and dashboard viewers ask about a VDN at
- * once, CMS sees one call per distinct question per cache period and container.
+ * What a caller asked for, validated but not yet checked against the deployment's targets. The VDN comes from
+ * the path; skills the caller left out are the configured ones (see resolveTarget).
  */
-
-/** What the API needs of the CMS client (lib/cms/client.ts): one VDN's statistics, failures reported, not thrown. */
-export interface StatsSource {
-  currentCallStats(query: Target, options: { deadline: number }): Promise<StatsResult>;
-}
-
-export interface StatsResult {
+export interface StatsQuery {
   readonly ccId: number;
   readonly vdn: number;
-  readonly skills: readonly SkillStats[];
-  readonly missingSkillIds: readonly number[];
-  readonly failures: readonly { readonly skillIds: readonly number[]; readonly error: CmsError }[];
+  /** Sorted, without duplicates. */
+  readonly skillIds?: readonly number[];
+}
+
+export interface QueryLimits {
+  /** QUERY_MAX_SKILLS: the most distinct skills one query may name. */
+  readonly maxSkills: number;
+}
+
+/**
+ * Whether this deployment may answer a query, and for which skills. A deployment only holds credentials and a
+ * mandate for the VDNs it is configured with (CC_ID/VDN or CMS_TARGETS), so a query may only name one of those;
+ * it may, though, ask for any valid skill of such a VDN, not only the skills the collector watches. Without
+ * skillIds the VDN's configured skills are answered, within the same QUERY_MAX_SKILLS as a list the caller names.
+ */
+export function resolveTarget(query: StatsQuery, targets: readonly Target[], limits: QueryLimits): Target {
+  const match = targets.find((target) => target.ccId === query.ccId && target.vdn === query.vdn);
+  if (!match) {
+    throw new ForbiddenError(`this deployment does not serve VDN ${query.vdn} of call center ${query.ccId}`);
+  }
+  const skillIds = query.skillIds ?? match.skillIds;
+  if (query.skillIds === undefined && skillIds.length > limits.maxSkills) {
+    throw new ValidationError(
+      'skillIds',
+      `is required for this VDN: its ${skillIds.length} configured skills are more than the ${limits.maxSkills} a query may name`,
+    );
+  }
+  return { ccId: match.ccId, vdn: match.vdn, skillIds };
 }
 
 /** The answer of the query API, and the data of the wallboard. */

@@ -6,8 +6,8 @@ import { SIGNATURE_LAYOUT_NAMES } from '../cms/sign.js';
 import { MAX_REFUSED_SIGNATURES } from '../cms/signature-negotiation.js';
 import { type Env, loadCmsSettings } from '../config.js';
 import { AppError, ConfigError, ValidationError } from '../errors.js';
-import { ALL_METRICS, buildDatums } from '../metrics/datums.js';
-import { renderWallboard } from '../metrics/stdout.js';
+import { ALL_METRICS, buildDatums } from '../metrics/build-datums.js';
+import { renderTable } from '../metrics/table.js';
 import { CMS_LIMITS } from '../model.js';
 import { buildReport } from '../report.js';
 import { formatSkillList, parseSkillList } from '../skills.js';
@@ -125,7 +125,7 @@ async function runQuery(request: QueryRequest, io: CliIo): Promise<number> {
         succeeded: result.failures.length === 0,
         slowestBatchMs: result.slowestBatchMs,
       };
-      io.out(renderWallboard(buildDatums([outcome], { now: Date.now(), selection: ALL_METRICS })));
+      io.out(renderTable(buildDatums([outcome], { now: Date.now(), selection: ALL_METRICS })));
     }
     for (const failure of result.failures) {
       // The message may quote CMS: cleaned, so that no escape sequence of CMS's reaches the terminal.

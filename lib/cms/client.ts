@@ -1,52 +1,23 @@
-import { performance } from 'node:perf_hooks';
-import { Limiter } from '../concurrency.js';
-import {
-  CmsAuthError,
-  CmsError,
-  CmsHttpError,
-  CmsIpLockedError,
-  CmsTimeoutError,
-  CmsWindowError,
-  ConfigError,
-  ValidationError,
-} from '../errors.js';
+import type { CmsSettings } from '../config.js';
+import { CmsError, CmsWindowError, ValidationError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { SkillStats } from '../model.js';
 import { windowStartProblem } from '../window.js';
-import { type CmsClockReading, clockReading } from './clock.js';
-import { type CmsCredentials, type CredentialSource, sameKeyPair } from './credentials.js';
+import { AttemptSender, type CallRequests } from './attempt.js';
+import { type BatchOutcome, fetchBatch, type RetryPolicy } from './batch.js';
+import { CallCredentials } from './call-credentials.js';
+import { stopForCall } from './call-stop.js';
+import type { CmsClockReading } from './clock.js';
+import type { CredentialSource } from './credentials.js';
 import { batchSkillIds, type CallStatsQuery, validateCallStatsQuery } from './request.js';
-import { parseCallStatsResponse } from './response.js';
-import { signRequest } from './sign.js';
-import {
-  SignatureNegotiation,
-  type SignatureSetting,
-  type SignatureVerdict,
-} from './signature-negotiation.js';
-import { AgentPool, httpsPost } from './transport.js';
+import { SignatureNegotiation } from './signature-negotiation.js';
 
-export const CALL_STATS_PATH = '/rest/cmsapp/v1/openapi/skill/currentcallstateinfo';
-
-/** Optional settings also accept undefined (= the default), so a config object can be passed as it is. */
-export interface CmsClientOptions {
-  /** https://host:port (a path prefix, if any, is kept). */
-  readonly baseUrl: string;
+/**
+ * The settings arrive validated from lib/config.ts (loadCmsSettings), so the client applies them as they are;
+ * the rest is what it is handed rather than configured with.
+ */
+export interface CmsClientOptions extends CmsSettings {
   readonly credentials: CredentialSource;
-  /** PEM bundle (from CMS_CA_FILE); trusted in addition to Node's default roots. */
-  readonly caCertificate?: string | undefined;
-  /** Per attempt, default 5000. */
-  readonly requestTimeoutMs?: number | undefined;
-  /** Default 3. */
-  readonly maxAttempts?: number | undefined;
-  /** Requests in flight to CMS across all calls of this client, default 4. */
-  readonly maxConcurrency?: number | undefined;
-  /**
-   * Largest response body read, default MAX_RESPONSE_BYTES; beyond it the batch fails with CmsProtocolError.
-   * Deployments size it from the function memory (lib/config.ts).
-   */
-  readonly maxResponseBytes?: number | undefined;
-  /** CMS_SIGNATURE, default `auto`: find the layout CMS accepts, within the refused-signature budget. */
-  readonly signature?: SignatureSetting | undefined;
   /** Where the layout `auto` settled on is reported, once per client. */
   readonly log?: Pick<Log, 'debug' | 'warn'> | undefined;
   /** Injectable for tests: the clock for signing and for reading the deadline (epoch ms). */
@@ -85,69 +56,22 @@ export interface CallStatsResult {
   readonly clock: CmsClockReading | undefined;
 }
 
-/** The most a CMS response is ever read to: 20 times the largest valid answer (0.78 MB, see lib/config.ts). */
-export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
-
-const DEFAULTS = {
-  requestTimeoutMs: 5_000,
-  maxAttempts: 3,
-  maxConcurrency: 4,
-  maxResponseBytes: MAX_RESPONSE_BYTES,
-} as const;
-
-/** Full-jitter exponential backoff: spreads the retries of many batches instead of synchronising them. */
-const BACKOFF = { baseMs: 100, capMs: 2_000 } as const;
-
-/** setTimeout fires at once beyond this, so longer deadlines need no timer at all. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-interface BatchAnswer {
-  readonly records: readonly SkillStats[];
-  readonly clock: CmsClockReading;
-}
-
-type BatchOutcome =
-  | ({ readonly skillIds: readonly number[]; readonly ms: number } & BatchAnswer)
-  | { readonly skillIds: readonly number[]; readonly ms: number; readonly error: CmsError };
-
 /**
  * Client of the CC-CMS "current call statistics" API: validates, batches, signs each attempt, retries what is
  * worth retrying and reports per batch what could not be had, so that one bad batch does not hide the others.
  */
 export class CmsClient {
-  readonly #url: URL;
   readonly #credentials: CredentialSource;
-  readonly #caCertificate: string | undefined;
-  readonly #requestTimeoutMs: number;
-  readonly #maxAttempts: number;
-  readonly #maxResponseBytes: number;
   readonly #now: () => number;
-  readonly #random: () => number;
-  readonly #limiter: Limiter;
-  readonly #agents: AgentPool;
-  readonly #negotiation: SignatureNegotiation;
+  readonly #sender: AttemptSender;
+  readonly #retry: RetryPolicy;
 
   constructor(options: CmsClientOptions) {
-    this.#url = callStatsUrl(options.baseUrl);
     this.#credentials = options.credentials;
-    this.#caCertificate = options.caCertificate;
-    this.#requestTimeoutMs = positiveInteger(
-      'requestTimeoutMs',
-      options.requestTimeoutMs,
-      DEFAULTS.requestTimeoutMs,
-    );
-    this.#maxAttempts = positiveInteger('maxAttempts', options.maxAttempts, DEFAULTS.maxAttempts);
-    this.#maxResponseBytes = positiveInteger(
-      'maxResponseBytes',
-      options.maxResponseBytes,
-      DEFAULTS.maxResponseBytes,
-    );
-    const maxConcurrency = positiveInteger('maxConcurrency', options.maxConcurrency, DEFAULTS.maxConcurrency);
     this.#now = options.now ?? Date.now;
-    this.#random = options.random ?? Math.random;
-    this.#limiter = new Limiter(maxConcurrency);
-    this.#agents = new AgentPool(maxConcurrency);
-    this.#negotiation = new SignatureNegotiation(options.signature ?? 'auto', options.log);
+    const negotiation = new SignatureNegotiation(options.signature, options.log);
+    this.#sender = new AttemptSender(options, negotiation, this.#now);
+    this.#retry = { maxAttempts: options.maxAttempts, random: options.random ?? Math.random, negotiation };
   }
 
   /**
@@ -162,239 +86,53 @@ export class CmsClient {
     if (typeof options.deadline !== 'number' || !Number.isFinite(options.deadline)) {
       throw new ValidationError('deadline', 'expected epoch milliseconds');
     }
-    const call = new Call(this.#credentials, options.deadline - this.#now(), options.signal);
+    const stop = stopForCall(options.deadline - this.#now(), options.signal);
     try {
+      let credentials: CallCredentials;
       try {
-        await call.readCredentials();
+        credentials = await CallCredentials.read(this.#credentials, stop.signal);
       } catch (error) {
         // Stopped before the first request (out of time, or an IP lock another call met): every batch is
         // reported with that cause, as if each had met it.
-        if (!(error instanceof CmsError && call.signal.aborted)) throw error;
+        if (!(error instanceof CmsError && stop.signal.aborted)) throw error;
         const stopped = batchSkillIds(validated.skillIds).map((skillIds) => ({ skillIds, ms: 0, error }));
         return merge(validated, stopped, 0);
       }
+      let requests = 0;
+      const call: CallRequests = {
+        signal: stop.signal,
+        credentials,
+        sent: () => {
+          requests += 1;
+        },
+      };
       const outcomes = await Promise.all(
-        batchSkillIds(validated.skillIds).map((skillIds) => this.#batch(validated, skillIds, call)),
+        batchSkillIds(validated.skillIds).map((skillIds) =>
+          fetchBatch(
+            skillIds,
+            (mayRefresh) => this.#sender.send(call, validated, skillIds, mayRefresh),
+            stop,
+            this.#retry,
+          ),
+        ),
       );
-      return refuseImplausibleWindows(merge(validated, outcomes, call.requests), this.#now());
+      return refuseImplausibleWindows(merge(validated, outcomes, requests), this.#now());
     } finally {
-      call.dispose();
+      stop.dispose();
     }
   }
 
   /** Destroys the keep-alive agents; later calls open new connections. */
   close(): void {
-    this.#agents.close();
-  }
-
-  async #batch(query: CallStatsQuery, skillIds: readonly number[], call: Call): Promise<BatchOutcome> {
-    const started = performance.now();
-    const outcome = (result: BatchAnswer | { error: CmsError }): BatchOutcome => ({
-      skillIds,
-      ms: Math.round(performance.now() - started),
-      ...result,
-    });
-    let failedAttempts = 0;
-    let reauthenticated = false;
-    for (;;) {
-      let error: CmsError;
-      try {
-        return outcome(await this.#attempt(query, skillIds, call, !reauthenticated));
-      } catch (caught) {
-        if (!(caught instanceof CmsError)) throw caught;
-        error = caught;
-      }
-      if (error instanceof CmsIpLockedError) {
-        // Every further request would be refused too and could prolong the lock: the call's other batches stop.
-        call.abort(error);
-        return outcome({ error });
-      }
-      if (error instanceof SignatureRefused) {
-        if (error.refresh !== 'notTried') reauthenticated = true;
-        if (error.refresh instanceof CmsError) return outcome({ error: error.refresh });
-        if (call.signal.aborted) return outcome({ error: this.#negotiation.refusedError() });
-        // A rotated key pair gets one try of its own, outside the retry budget of the old one.
-        if (error.refresh === 'rotated' || this.#negotiation.mayTryAnotherLayout) continue;
-        // The call's other batches would be refused alike: each refusal brings CMS's IP lock closer.
-        const refused = this.#negotiation.refusedError();
-        call.abort(refused);
-        return outcome({ error: refused });
-      }
-      failedAttempts += 1;
-      if (!error.retryable || failedAttempts >= this.#maxAttempts || call.signal.aborted) {
-        return outcome({ error });
-      }
-      const delay = this.#random() * Math.min(BACKOFF.capMs, BACKOFF.baseMs * 2 ** (failedAttempts - 1));
-      if (performance.now() + delay >= call.deadlineAt) return outcome({ error });
-      if (!(await sleep(delay, call.signal))) return outcome({ error });
-    }
-  }
-
-  /** `mayRefresh`: whether a 401 may re-read the key pair (once per batch). */
-  #attempt(
-    query: CallStatsQuery,
-    skillIds: readonly number[],
-    call: Call,
-    mayRefresh: boolean,
-  ): Promise<BatchAnswer> {
-    return this.#limiter.run(async () => {
-      const turn = await this.#negotiation.turn(call.signal);
-      // Read only now: a batch that waited for its turn signs with a key pair refreshed meanwhile.
-      const credentials = call.credentials;
-      let verdict: SignatureVerdict = 'unknown';
-      try {
-        // Signed afresh for every attempt: the server refuses stale timestamps.
-        const body = JSON.stringify({ ccId: query.ccId, vdn: query.vdn, skillIds });
-        const headers = signRequest({
-          accessKey: credentials.accessKey,
-          secretKey: credentials.secretKey,
-          url: this.#url,
-          body,
-          at: new Date(this.#now()),
-          layout: turn.layout,
-        });
-        call.requests += 1;
-        const answer = await httpsPost({
-          url: this.#url,
-          headers,
-          body,
-          agent: this.#agents.agentFor([this.#caCertificate, credentials.caCertificate]),
-          timeoutMs: this.#requestTimeoutMs,
-          signal: call.signal,
-          maxResponseBytes: this.#maxResponseBytes,
-        });
-        if (answer.status === 401) {
-          // Re-read while this request still holds its turn, so that the next request signs with what was found.
-          const refresh = mayRefresh ? await call.refreshedAfter401(credentials) : 'notTried';
-          verdict = refresh === 'rotated' ? 'refusedKeyPair' : 'refused';
-          throw new SignatureRefused(refresh);
-        }
-        // Any other answer from CMS itself means the signature passed, whatever CMS then made of the query.
-        if (answer.status === 200) verdict = 'accepted';
-        if (answer.status === 403) throw new CmsIpLockedError();
-        if (answer.status !== 200) throw new CmsHttpError(answer.status);
-        return {
-          records: parseCallStatsResponse(answer.body),
-          clock: clockReading(answer.date, this.#now()),
-        };
-      } finally {
-        turn.settle(verdict);
-      }
-    }, call.signal);
+    this.#sender.close();
   }
 }
-
-/** HTTP 401 itself, before the client decides what to try next and which error to report. */
-class SignatureRefused extends CmsAuthError {
-  constructor(readonly refresh: RefreshOutcome | 'notTried') {
-    super();
-  }
-}
-
-/** What re-reading the key pair after a 401 found: a new pair, the same pair, or a failure to read it. */
-type RefreshOutcome = 'rotated' | 'unchanged' | CmsError;
 
 /** Throws the first failure's error, for all-or-nothing callers. */
 export function throwIfFailed(result: CallStatsResult): CallStatsResult {
   const [first] = result.failures;
   if (first) throw first.error;
   return result;
-}
-
-/** What the batches of one call share: the deadline, the current key pair and the one refresh allowed. */
-class Call {
-  requests = 0;
-  /** performance.now() value of the deadline: immune to wall-clock steps during the call. */
-  readonly deadlineAt: number;
-  readonly #controller = new AbortController();
-  readonly #timer: ReturnType<typeof setTimeout> | undefined;
-  readonly #callerSignal: AbortSignal | undefined;
-  #credentials: CmsCredentials | undefined;
-  #refresh: Promise<CmsCredentials | CmsError> | undefined;
-
-  constructor(
-    private readonly source: CredentialSource,
-    remainingMs: number,
-    callerSignal: AbortSignal | undefined,
-  ) {
-    this.deadlineAt = performance.now() + remainingMs;
-    this.#callerSignal = callerSignal;
-    const deadlinePassed = new CmsTimeoutError('the deadline passed before CMS answered');
-    if (remainingMs <= 0) this.#controller.abort(deadlinePassed);
-    else if (remainingMs <= MAX_TIMER_MS) {
-      this.#timer = setTimeout(() => this.#controller.abort(deadlinePassed), remainingMs);
-    }
-    if (callerSignal?.aborted) this.#onCallerAbort();
-    else callerSignal?.addEventListener('abort', this.#onCallerAbort, { once: true });
-  }
-
-  get signal(): AbortSignal {
-    return this.#controller.signal;
-  }
-
-  /** The key pair in use; read once per call, before any batch starts. */
-  get credentials(): CmsCredentials {
-    if (this.#credentials === undefined) throw new Error('the credentials are read before any batch starts');
-    return this.#credentials;
-  }
-
-  /**
-   * Reads the key pair within the call's deadline: a slow Secrets Manager costs the time left, never more. A
-   * failure of the source itself is not a CMS answer and is thrown as it is.
-   */
-  async readCredentials(): Promise<void> {
-    this.#credentials = await untilAborted(
-      this.source.current(this.signal),
-      this.signal,
-      'the deadline passed while the CMS credentials were being read',
-    );
-  }
-
-  /**
-   * After a 401 with `used`: whether the source now holds another pair (worth a retry; it becomes the call's
-   * pair), or the error if the source could not be read. The refresh runs once per call, however many batches
-   * were refused.
-   */
-  async refreshedAfter401(used: CmsCredentials): Promise<RefreshOutcome> {
-    // A pair already refreshed by another call of this process counts as the rotation: no second read.
-    this.#refresh ??= untilAborted(
-      this.#latest(used),
-      this.signal,
-      'the deadline passed while the CMS credentials were being read again',
-    ).then(
-      (fresh) => {
-        this.#credentials = fresh;
-        return fresh;
-      },
-      (error: unknown) => (error instanceof CmsError ? error : new CmsAuthError(undefined, { cause: error })),
-    );
-    const fresh = await this.#refresh;
-    if (fresh instanceof CmsError) return fresh;
-    return sameKeyPair(fresh, used) ? 'unchanged' : 'rotated';
-  }
-
-  async #latest(used: CmsCredentials): Promise<CmsCredentials> {
-    const current = await this.source.current(this.signal);
-    return sameKeyPair(current, used) ? this.source.refresh(this.signal) : current;
-  }
-
-  /** Stops the call's other batches with `reason` as their error. */
-  abort(reason: CmsError): void {
-    this.#controller.abort(reason);
-  }
-
-  dispose(): void {
-    clearTimeout(this.#timer);
-    this.#callerSignal?.removeEventListener('abort', this.#onCallerAbort);
-  }
-
-  readonly #onCallerAbort = (): void => {
-    // A caller that stops the call for a CMS reason (an IP lock found by another call) passes that reason on.
-    const reason: unknown = this.#callerSignal?.reason;
-    this.#controller.abort(
-      reason instanceof CmsError ? reason : new CmsTimeoutError('the caller cancelled the request to CMS'),
-    );
-  };
 }
 
 function merge(query: CallStatsQuery, outcomes: readonly BatchOutcome[], requests: number): CallStatsResult {
@@ -453,74 +191,4 @@ function refuseImplausibleWindows(result: CallStatsResult, now: number): CallSta
     };
   }
   return result;
-}
-
-/**
- * `work`'s outcome, or as soon as `signal` aborts its reason: a CmsTimeoutError saying `what` when the deadline
- * passed, the CMS failure that stopped the call (an IP lock) otherwise.
- */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal, what: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => {
-      const reason: unknown = signal.reason;
-      reject(
-        reason instanceof CmsError && !(reason instanceof CmsTimeoutError)
-          ? reason
-          : new CmsTimeoutError(what),
-      );
-    };
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
-
-/** Resolves true after `ms`, or false as soon as `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (signal.aborted) {
-      resolve(false);
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-export function callStatsUrl(baseUrl: string): URL {
-  let base: URL;
-  try {
-    base = new URL(baseUrl);
-  } catch {
-    throw new ConfigError('baseUrl', 'expected an https:// URL such as https://cms.example.com:28090');
-  }
-  // TLS is never optional: the Authorization header and the statistics must not cross the network in clear.
-  if (base.protocol !== 'https:') throw new ConfigError('baseUrl', 'must use https://');
-  if (base.username || base.password)
-    throw new ConfigError('baseUrl', 'must not contain a user name or password');
-  if (base.search || base.hash) throw new ConfigError('baseUrl', 'must not contain a query or fragment');
-  return new URL(`${base.origin}${base.pathname.replace(/\/+$/, '')}${CALL_STATS_PATH}`);
-}
-
-function positiveInteger(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1)
-    throw new ConfigError(name, `expected a positive integer, got ${value}`);
-  return value;
 }

@@ -1,7 +1,5 @@
-/**
- * CMS's clock as seen through its answers. CMS windows are CMS's: to act shortly before one ends, the collector
- * needs CMS's time, which every HTTP answer carries in its `Date` header (whole seconds).
- */
+// CMS's clock as seen through its answers. CMS windows are CMS's: to act shortly before one ends, the collector
+// needs CMS's time, which every HTTP answer carries in its `Date` header (whole seconds).
 
 /** What CMS's clock said (`cmsAt`) when ours said `localAt`, both epoch ms. */
 export interface CmsClockReading {

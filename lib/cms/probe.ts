@@ -8,21 +8,18 @@ import {
   connect as tlsConnect,
 } from 'node:tls';
 import { CmsError, CmsProtocolError, CmsResultError } from '../errors.js';
-import { callStatsUrl } from './client.js';
 import { cmsTimeOf } from './clock.js';
 import type { CmsCredentials } from './credentials.js';
-import type { CallStatsQuery } from './request.js';
+import { type CallStatsQuery, callStatsUrl } from './request.js';
 import { parseCallStatsResponse } from './response.js';
 import { PERMISSION_RESULT_CODE, WRONG_CTI_VERSION_RESULT_CODE } from './result-codes.js';
 import { SIGNATURE_LAYOUT_NAMES, SIGNATURE_LAYOUTS, type SignatureLayoutName, signRequest } from './sign.js';
 import { MAX_REFUSED_SIGNATURES } from './signature-negotiation.js';
 import { certificateRefusal, httpsPost, trustedCertificates } from './transport.js';
 
-/**
- * The operator's first check of a real CMS, step by step: TCP, TLS (chain, host name, which CA), then one signed
- * request per signature layout until CMS accepts one (never more than the client itself may be refused), and a
- * verdict that says what to fix or which CMS_SIGNATURE to set.
- */
+// The operator's first check of a real CMS, step by step: TCP, TLS (chain, host name, which CA), then one signed
+// request per signature layout until CMS accepts one (never more than the client itself may be refused), and a
+// verdict that says what to fix or which CMS_SIGNATURE to set.
 
 export type ProbeOutcome =
   | 'accepted'

@@ -1,6 +1,14 @@
 import { ValidationError } from '../errors.js';
 import { CMS_LIMITS } from '../model.js';
 
+const CALL_STATS_PATH = '/rest/cmsapp/v1/openapi/skill/currentcallstateinfo';
+
+/** Where the question is sent: the API path under `baseUrl`, a validated https:// URL (lib/config.ts). */
+export function callStatsUrl(baseUrl: string): URL {
+  const base = new URL(baseUrl);
+  return new URL(`${base.origin}${base.pathname.replace(/\/+$/, '')}${CALL_STATS_PATH}`);
+}
+
 /** One question to CC-CMS: the current window's statistics of these skills of one VDN. */
 export interface CallStatsQuery {
   readonly ccId: number;

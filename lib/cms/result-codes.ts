@@ -1,7 +1,5 @@
-/**
- * CMS's published result codes ("错误码参考", cms-api.md) and what each means for the operator: the one place a
- * code becomes words, for logs, API errors and the CLI alike.
- */
+// CMS's published result codes ("错误码参考", cms-api.md) and what each means for the operator: the one place a
+// code becomes words, for logs, API errors and the CLI alike.
 
 export const SUCCESS_RESULT_CODE = '0100000';
 export const INVALID_PARAMETER_RESULT_CODE = '0100002';

@@ -1,9 +1,7 @@
 import { createHmac } from 'node:crypto';
 
-/**
- * C2 AK/SK request signature (cms-api.md, "Authorization"). The signature covers the exact bytes sent, so
- * `signRequest` returns the complete header set the transport must send unchanged.
- */
+// C2 AK/SK request signature (cms-api.md, "Authorization"). The signature covers the exact bytes sent, so
+// `signRequest` returns the complete header set the transport must send unchanged.
 
 const SIGNED_HEADERS = ['content-length', 'content-type', 'host'] as const;
 

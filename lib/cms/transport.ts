@@ -3,10 +3,8 @@ import { Agent, request } from 'node:https';
 import { createSecureContext, rootCertificates } from 'node:tls';
 import { CmsError, CmsNetworkError, CmsProtocolError, CmsTimeoutError } from '../errors.js';
 
-/**
- * One HTTPS POST with a hard time limit and a capped body. Every failure comes out as a CmsError; none of them
- * carries the request headers, so the Authorization value cannot travel with an error.
- */
+// One HTTPS POST with a hard time limit and a capped body. Every failure comes out as a CmsError; none of them
+// carries the request headers, so the Authorization value cannot travel with an error.
 
 export interface HttpsPost {
   readonly url: URL;

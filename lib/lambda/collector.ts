@@ -5,8 +5,12 @@ import { type RunSummary, runCollection } from '../collector.js';
 import { type Env, loadTargets, optionalChoice, optionalInt, parseTargets } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { createLogger, type Log } from '../log.js';
-import type { MetricSink } from '../metrics/datum.js';
-import { DEFAULT_SKILL_METRICS, type MetricSelection, parseMetricSelection } from '../metrics/datums.js';
+import {
+  DEFAULT_SKILL_METRICS,
+  type MetricSelection,
+  parseMetricSelection,
+} from '../metrics/build-datums.js';
+import type { MetricSink } from '../metrics/metric-sink.js';
 import { createSink, SINK_KINDS } from '../metrics/sinks.js';
 import type { Target } from '../model.js';
 import { type CmsWiring, createCmsClientFromEnv } from './cms.js';

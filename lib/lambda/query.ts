@@ -1,9 +1,5 @@
-import {
-  createQueryService,
-  type QueryHandler,
-  type QueryServiceConfig,
-  type StatsSource,
-} from '../api/service.js';
+import { createQueryService, type QueryHandler, type QueryServiceConfig } from '../api/service.js';
+import type { StatsSource } from '../cms/stats-source.js';
 import { type Env, loadTargets, optionalInt } from '../config.js';
 import { createLogger, type Log } from '../log.js';
 import { CMS_LIMITS } from '../model.js';

@@ -1,6 +1,7 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { Context } from 'aws-lambda';
-import { createStatsLookup, type StatsSource } from '../api/stats.js';
+import { createStatsLookup } from '../api/stats.js';
+import type { StatsSource } from '../cms/stats-source.js';
 import { type Env, optionalInt } from '../config.js';
 import { createLogger, type Log } from '../log.js';
 import { CloudWatchHealth } from '../wallboard/health.js';

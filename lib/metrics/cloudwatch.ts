@@ -4,8 +4,8 @@ import {
   type PutMetricDataCommandOutput,
 } from '@aws-sdk/client-cloudwatch';
 import { ConfigError } from '../errors.js';
-import type { Datum, MetricSink, PublishFailure, PublishOptions, PublishReport } from './datum.js';
 import { PUT_METRIC_DATA_LIMITS } from './limits.js';
+import type { Datum, MetricSink, PublishFailure, PublishOptions, PublishReport } from './metric-sink.js';
 
 /**
  * Bytes the datums of one call may take. The limit applies to the whole request, and the envelope

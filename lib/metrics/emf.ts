@@ -1,4 +1,4 @@
-import type { Datum, MetricSink, PublishFailure, PublishReport } from './datum.js';
+import type { Datum, MetricSink, PublishFailure, PublishReport } from './metric-sink.js';
 
 /** Limits of the CloudWatch Embedded Metric Format specification. */
 export const EMF_LIMITS = {

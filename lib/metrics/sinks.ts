@@ -2,12 +2,13 @@ import { CloudWatchClient, type CloudWatchClientConfig } from '@aws-sdk/client-c
 import { AwsJson1_0Protocol } from '@aws-sdk/core/protocols';
 import type { Log } from '../log.js';
 import { CloudWatchSink } from './cloudwatch.js';
-import type { MetricSink } from './datum.js';
 import { EmfSink } from './emf.js';
+import type { MetricSink } from './metric-sink.js';
 import { PutMetricDataFastProtocol } from './put-metric-data-protocol.js';
-import { StdoutSink } from './stdout.js';
+import { TableSink } from './table.js';
 
-export const SINK_KINDS = ['cloudwatch', 'emf', 'stdout'] as const;
+/** `stdout`, the table's earlier name, is still accepted so that existing deployments keep their setting. */
+export const SINK_KINDS = ['cloudwatch', 'emf', 'table', 'stdout'] as const;
 export type SinkKind = (typeof SINK_KINDS)[number];
 
 export interface SinkOptions {
@@ -52,7 +53,8 @@ export function createSink(kind: SinkKind, options: SinkOptions): MetricSink {
       });
     case 'emf':
       return new EmfSink({ namespace: options.namespace });
+    case 'table':
     case 'stdout':
-      return new StdoutSink();
+      return new TableSink();
   }
 }

@@ -1,16 +1,14 @@
 import { type CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { CoalescingCache } from '../api/cache.js';
 import { describeError, type Log } from '../log.js';
-import type { Datum, MetricSink } from '../metrics/datum.js';
+import type { Datum, MetricSink } from '../metrics/metric-sink.js';
 import { HEALTH_METRICS, type HealthMetricName } from '../model.js';
 import type { CollectorHealth, HealthReading } from './render.js';
 import type { HealthSource } from './service.js';
 
-/**
- * The collector's health as the wallboard shows it: what the collector itself published (CollectionSuccess,
- * CmsLatency, SkillsMissing, DataAge), read back from CloudWatch in the deployment, or caught on its way to
- * the sink in a local run. A VDN with no health datapoint in the look-back period has a silent collector.
- */
+// The collector's health as the wallboard shows it: what the collector itself published (CollectionSuccess,
+// CmsLatency, SkillsMissing, DataAge), read back from CloudWatch in the deployment, or caught on its way to
+// the sink in a local run. A VDN with no health datapoint in the look-back period has a silent collector.
 
 /** How far back a health datapoint still counts: three missed one-minute runs and more are worth showing. */
 export const HEALTH_LOOKBACK_MINUTES = 15;

@@ -1,7 +1,5 @@
-/**
- * HTML built only through the `html` tag: every interpolated value is escaped unless it is itself a fragment
- * made by the tag, so text from CMS, configuration or an error message can never become markup.
- */
+// HTML built only through the `html` tag: every interpolated value is escaped unless it is itself a fragment
+// made by the tag, so text from CMS, configuration or an error message can never become markup.
 
 export class Html {
   constructor(readonly text: string) {}

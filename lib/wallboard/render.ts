@@ -3,11 +3,9 @@ import type { CounterName, KpiName } from '../model.js';
 import { Html, html } from './html.js';
 import { type Level, lowerLevel, type ThresholdBook, type Thresholds, upperLevel } from './thresholds.js';
 
-/**
- * The wallboard of one VDN as HTML and CSS only (CloudWatch strips JavaScript from custom widgets): a row per
- * skill, worst first, with red/amber/green cells, the VDN total, the collector's health, and a clear panel
- * instead of the table when CMS could not be read. Pure: the same input always renders the same page.
- */
+// The wallboard of one VDN as HTML and CSS only (CloudWatch strips JavaScript from custom widgets): a row per
+// skill, worst first, with red/amber/green cells, the VDN total, the collector's health, and a clear panel
+// instead of the table when CMS could not be read. Pure: the same input always renders the same page.
 
 /** What the collector last published about a VDN's collection (its health metrics). */
 export interface CollectorHealth {

@@ -1,6 +1,5 @@
 import { errorAnswer } from '../api/errors.js';
-import { requestDeadline, type StatsLookup } from '../api/stats.js';
-import { resolveTarget } from '../api/target.js';
+import { requestDeadline, resolveTarget, type StatsLookup } from '../api/stats.js';
 import { describeError, type Log } from '../log.js';
 import { CMS_LIMITS, type Target } from '../model.js';
 import { type HealthReading, renderProblem, renderWallboard, type StatsOutcome } from './render.js';

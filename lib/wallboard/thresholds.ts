@@ -4,16 +4,14 @@ import { CMS_LIMITS } from '../model.js';
 import { parseSkillList } from '../skills.js';
 import { integerIn, issueField } from '../validation.js';
 
-/**
- * Red/amber/green thresholds of the wallboard: built-in defaults, per-VDN defaults and per-skill overrides from
- * WALLBOARD_THRESHOLDS, a JSON list such as
- *
- *   [{"ccId":1,"vdn":170,"abandonmentRate":{"amber":5,"red":10}},
- *    {"ccId":1,"vdn":170,"skillIds":"12,14","serviceLevel":{"amber":90,"red":85}}]
- *
- * An entry without `skillIds` sets the VDN's defaults, one with `skillIds` overrides them for those skills; every
- * field is optional and falls back to the level above.
- */
+// Red/amber/green thresholds of the wallboard: built-in defaults, per-VDN defaults and per-skill overrides from
+// WALLBOARD_THRESHOLDS, a JSON list such as
+//
+//   [{"ccId":1,"vdn":170,"abandonmentRate":{"amber":5,"red":10}},
+//    {"ccId":1,"vdn":170,"skillIds":"12,14","serviceLevel":{"amber":90,"red":85}}]
+//
+// An entry without `skillIds` sets the VDN's defaults, one with `skillIds` overrides them for those skills; every
+// field is optional and falls back to the level above.
 
 export type Level = 'red' | 'amber' | 'green';
 

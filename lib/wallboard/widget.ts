@@ -3,11 +3,9 @@ import { ValidationError } from '../errors.js';
 import { CMS_LIMITS } from '../model.js';
 import { integerIn, issueField } from '../validation.js';
 
-/**
- * The CloudWatch dashboard custom-widget event: the widget's `params` arrive as top-level keys (and again under
- * `widgetContext.params`), with the viewer's context (time zone, theme, size) in `widgetContext`; an event with
- * `describe: true` asks for the widget's documentation, which the console shows when the widget is added.
- */
+// The CloudWatch dashboard custom-widget event: the widget's `params` arrive as top-level keys (and again under
+// `widgetContext.params`), with the viewer's context (time zone, theme, size) in `widgetContext`; an event with
+// `describe: true` asks for the widget's documentation, which the console shows when the widget is added.
 
 /** Most skills a widget may list; beyond, a dashboard tile is no longer readable anyway. */
 export const MAX_ROWS_LIMIT = 500;

@@ -8,7 +8,7 @@ import { computeKpis } from '../../lib/kpi.js';
 import { createCollectorHandler } from '../../lib/lambda/collector.js';
 import { createWallboardHandler } from '../../lib/lambda/wallboard.js';
 import type { Log } from '../../lib/log.js';
-import { StdoutSink } from '../../lib/metrics/stdout.js';
+import { TableSink } from '../../lib/metrics/table.js';
 import { COUNTERS, type CounterName, KPIS, type KpiName, WINDOW_MS } from '../../lib/model.js';
 import { HealthRecorder } from '../../lib/wallboard/health.js';
 import { judge } from '../../lib/wallboard/render.js';
@@ -98,7 +98,7 @@ beforeAll(async () => {
   const collect = createCollectorHandler(env, {
     credentials,
     log: silentLog,
-    sink: health.recording(new StdoutSink({ write: () => {} })),
+    sink: health.recording(new TableSink({ write: () => {} })),
   });
   await collect({}, { getRemainingTimeInMillis: () => 20_000 });
   server = await startWallboardServer({

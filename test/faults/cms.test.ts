@@ -35,7 +35,7 @@ import {
 const ROTATED_SECRET_KEY = `${SECRET_KEY}-rotated`;
 const MAX_ATTEMPTS = 3;
 const TIMEOUT_MS = 1_000;
-/** The CMS client's response cap where no function memory is announced (lib/cms/client.ts). */
+/** The CMS client's response cap where no function memory is announced (lib/config.ts). */
 const RESPONSE_CAP_BYTES = 16 * 1024 * 1024;
 const always = { ...onlyFaulty, times: Number.POSITIVE_INFINITY };
 

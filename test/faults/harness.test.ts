@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretError } from '../../lib/errors.js';
 import { createLogger } from '../../lib/log.js';
 import { CloudWatchSink } from '../../lib/metrics/cloudwatch.js';
-import type { Datum } from '../../lib/metrics/datum.js';
+import type { Datum } from '../../lib/metrics/metric-sink.js';
 import { type FakeAws, type ReceivedDatum, startFakeAws } from '../../local/fake-aws.js';
 import type { CmsSkillRecord } from '../../local/simulator/index.js';
 import {

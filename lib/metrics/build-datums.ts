@@ -9,7 +9,7 @@ import {
   type MetricName,
   type SkillStats,
 } from '../model.js';
-import type { Datum } from './datum.js';
+import type { Datum } from './metric-sink.js';
 
 /** What one run learnt about one VDN. */
 export interface VdnOutcome {

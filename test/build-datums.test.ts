@@ -10,7 +10,7 @@ import {
   type MetricSelection,
   parseMetricSelection,
   type VdnOutcome,
-} from '../lib/metrics/datums.js';
+} from '../lib/metrics/build-datums.js';
 import {
   COUNTERS,
   type Counters,

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Datum } from '../lib/metrics/datum.js';
-import { redrawInPlace, renderWallboard, StdoutSink } from '../lib/metrics/stdout.js';
+import type { Datum } from '../lib/metrics/metric-sink.js';
+import { createSink } from '../lib/metrics/sinks.js';
+import { redrawInPlace, renderTable, TableSink } from '../lib/metrics/table.js';
 import { METRIC_UNITS, type MetricName } from '../lib/model.js';
 
 const WINDOW_START = Date.UTC(2025, 4, 6, 10, 5);
@@ -57,9 +58,9 @@ function rowOf(text: string, label: string): string[] {
   return line?.trim().split(/\s{2,}/) ?? [];
 }
 
-describe('renderWallboard', () => {
+describe('renderTable', () => {
   it('renders a VDN as skill rows, the roll-up row and the health line', () => {
-    const text = renderWallboard([
+    const text = renderTable([
       ...skill(2, BUSY_SKILL),
       ...skill(35, QUIET_SKILL),
       ...total({ ...QUIET_SKILL, CallsOffered: 12, CallsAnswered: 9, AnswerRate: 75 }),
@@ -82,20 +83,20 @@ describe('renderWallboard', () => {
   });
 
   it('shows an absent KPI as a dash, not as zero', () => {
-    const cells = rowOf(renderWallboard(skill(4, { CallsOffered: 0, WrapUps: 0 })), '4');
+    const cells = rowOf(renderTable(skill(4, { CallsOffered: 0, WrapUps: 0 })), '4');
 
     expect(cells.slice(-4)).toEqual(['–', '–', '–', '–']);
     expect(cells[2]).toBe('0');
   });
 
   it('orders skills by number', () => {
-    const text = renderWallboard([...skill(100, { CallsOffered: 1 }), ...skill(9, { CallsOffered: 2 })]);
+    const text = renderTable([...skill(100, { CallsOffered: 1 }), ...skill(9, { CallsOffered: 2 })]);
 
     expect(text.indexOf('\n9 ')).toBeLessThan(text.indexOf('\n100 '));
   });
 
   it('gives each window of a skill its own row', () => {
-    const text = renderWallboard([
+    const text = renderTable([
       ...skill(3, { CallsOffered: 40 }, WINDOW_START),
       ...skill(3, { CallsOffered: 2 }, WINDOW_START + 300_000),
     ]);
@@ -104,21 +105,21 @@ describe('renderWallboard', () => {
   });
 
   it('shows window start times in the requested time zone', () => {
-    const text = renderWallboard(skill(1, { CallsOffered: 1 }), { timeZone: 'Asia/Shanghai' });
+    const text = renderTable(skill(1, { CallsOffered: 1 }), { timeZone: 'Asia/Shanghai' });
 
     expect(text).toContain('window start Asia/Shanghai');
     expect(rowOf(text, '1')[1]).toBe('18:05');
   });
 
   it('renders one table per VDN, in VDN order', () => {
-    const text = renderWallboard([...skill(1, { CallsOffered: 1 }), ...health(HEALTHY, '3')]);
+    const text = renderTable([...skill(1, { CallsOffered: 1 }), ...health(HEALTHY, '3')]);
 
     expect(text.indexOf('CcId 1 · VDN 3')).toBeLessThan(text.indexOf('CcId 1 · VDN 7'));
     expect(text.match(/^Health:/gm)).toHaveLength(2);
   });
 
   it('says so when a VDN has health but no skill data', () => {
-    const text = renderWallboard(
+    const text = renderTable(
       health({ CollectionSuccess: 0, CmsLatency: 5_000, SkillsMissing: 20, DataAge: 900 }),
     );
 
@@ -129,13 +130,13 @@ describe('renderWallboard', () => {
   });
 
   it('shows missing health metrics as dashes', () => {
-    expect(renderWallboard(skill(1, { CallsOffered: 1 }))).toContain(
+    expect(renderTable(skill(1, { CallsOffered: 1 }))).toContain(
       'Health: CollectionSuccess – · CmsLatency – · SkillsMissing – · DataAge –',
     );
   });
 
   it('shows the latest run when health metrics of several runs are given', () => {
-    const text = renderWallboard([
+    const text = renderTable([
       ...datums({ CcId: '1', Vdn: '7' }, { CollectionSuccess: 0 }, RUN_TIME + 60_000),
       ...health({ CollectionSuccess: 1 }),
     ]);
@@ -144,30 +145,30 @@ describe('renderWallboard', () => {
   });
 
   it('marks a closing read with the share of the window it covered, instead of run health it does not carry', () => {
-    const text = renderWallboard([...total({ CallsOffered: 40 }), ...total({ WindowCoverage: 98.3333 })]);
+    const text = renderTable([...total({ CallsOffered: 40 }), ...total({ WindowCoverage: 98.3333 })]);
 
     expect(text).toContain('CLOSING READ: window coverage 98.3 %');
     expect(text).not.toContain('CollectionSuccess');
   });
 
   it('says there is nothing to show for no datums', () => {
-    expect(renderWallboard([])).toBe('No datapoints.\n');
+    expect(renderTable([])).toBe('No datapoints.\n');
   });
 });
 
-describe('StdoutSink', () => {
-  it('writes the wallboard once and counts every datum as published', async () => {
+describe('TableSink', () => {
+  it('writes the table once and counts every datum as published', async () => {
     const written: string[] = [];
     const input = [...skill(2, BUSY_SKILL), ...health(HEALTHY)];
-    const report = await new StdoutSink({ write: (text) => void written.push(text) }).publish(input);
+    const report = await new TableSink({ write: (text) => void written.push(text) }).publish(input);
 
-    expect(written).toEqual([renderWallboard(input)]);
+    expect(written).toEqual([renderTable(input)]);
     expect(report).toEqual({ published: input.length, calls: 1, failures: [] });
   });
 
   it('shows the last finished window’s final totals beside the current window', async () => {
     const written: string[] = [];
-    const sink = new StdoutSink({ write: (text) => void written.push(text) });
+    const sink = new TableSink({ write: (text) => void written.push(text) });
     const previous = WINDOW_START - 300_000;
     const vdnTotal = (values: Values, timestamp: number) =>
       datums({ CcId: '1', Vdn: '7' }, values, timestamp);
@@ -185,7 +186,7 @@ describe('StdoutSink', () => {
 
   it('renders in the time zone it was given', async () => {
     const written: string[] = [];
-    await new StdoutSink({ write: (text) => void written.push(text), timeZone: 'Asia/Shanghai' }).publish(
+    await new TableSink({ write: (text) => void written.push(text), timeZone: 'Asia/Shanghai' }).publish(
       skill(1, { CallsOffered: 1 }),
     );
 
@@ -193,13 +194,17 @@ describe('StdoutSink', () => {
   });
 
   it('reports a failed write instead of throwing', async () => {
-    const report = await new StdoutSink({
+    const report = await new TableSink({
       write: () => {
         throw new Error('EPIPE');
       },
     }).publish(skill(1, { CallsOffered: 1 }));
 
     expect(report).toEqual({ published: 0, calls: 0, failures: [{ datums: 1, error: 'Error: EPIPE' }] });
+  });
+
+  it.each(['table', 'stdout'] as const)('is the sink METRICS_SINK=%s chooses', (kind) => {
+    expect(createSink(kind, { namespace: 'HuaweiCEC/SkillQueues' })).toBeInstanceOf(TableSink);
   });
 });
 

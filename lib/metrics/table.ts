@@ -1,7 +1,7 @@
 import type { MetricName } from '../model.js';
-import type { Datum, MetricSink, PublishReport } from './datum.js';
+import type { Datum, MetricSink, PublishReport } from './metric-sink.js';
 
-export interface WallboardOptions {
+export interface TableOptions {
   /** IANA zone for the window start column; default UTC, so output does not depend on the machine. */
   readonly timeZone?: string;
   /**
@@ -16,8 +16,8 @@ export interface FinishedWindow {
   readonly values: ReadonlyMap<MetricName, number>;
 }
 
-export interface StdoutSinkOptions extends WallboardOptions {
-  /** Receives the whole rendered wallboard; default: process.stdout. */
+export interface TableSinkOptions extends TableOptions {
+  /** Receives the whole rendered table; default: process.stdout. */
   readonly write?: (text: string) => void;
 }
 
@@ -25,13 +25,13 @@ export interface StdoutSinkOptions extends WallboardOptions {
  * Prints datums as a wallboard-like table per VDN, for local runs. It remembers each VDN's roll-up per window
  * across runs, so that a VDN's table also shows the last finished window's final totals.
  */
-export class StdoutSink implements MetricSink {
+export class TableSink implements MetricSink {
   readonly #write: (text: string) => void;
-  readonly #options: WallboardOptions;
+  readonly #options: TableOptions;
   /** Per VDN, the latest roll-up values of its newest windows. */
   readonly #windows = new Map<string, Map<number, Map<MetricName, number>>>();
 
-  constructor(options: StdoutSinkOptions = {}) {
+  constructor(options: TableSinkOptions = {}) {
     this.#write = options.write ?? ((text) => process.stdout.write(text));
     this.#options = options.timeZone === undefined ? {} : { timeZone: options.timeZone };
   }
@@ -39,7 +39,7 @@ export class StdoutSink implements MetricSink {
   async publish(datums: readonly Datum[]): Promise<PublishReport> {
     try {
       const finished = this.#remember(datums);
-      this.#write(renderWallboard(datums, { ...this.#options, finished }));
+      this.#write(renderTable(datums, { ...this.#options, finished }));
       return { published: datums.length, calls: 1, failures: [] };
     } catch (error) {
       const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -70,7 +70,7 @@ export class StdoutSink implements MetricSink {
     for (const [key, oldestShown] of shown) {
       const windows = this.#windows.get(key) ?? new Map<number, Map<MetricName, number>>();
       const starts = [...windows.keys()].sort((a, b) => a - b);
-      // Two windows per VDN are all the wallboard ever shows: older ones are dropped.
+      // Two windows per VDN are all the table ever shows: older ones are dropped.
       for (const start of starts.slice(0, -2)) windows.delete(start);
       const previous = starts.filter((start) => start < oldestShown).at(-1);
       const values = previous === undefined ? undefined : windows.get(previous);
@@ -152,7 +152,7 @@ interface VdnGroup {
  * collector's health. Everything is read back from the datums' names and dimensions, so it shows exactly what
  * a metric sink would have published.
  */
-export function renderWallboard(datums: readonly Datum[], options: WallboardOptions = {}): string {
+export function renderTable(datums: readonly Datum[], options: TableOptions = {}): string {
   if (datums.length === 0) return 'No datapoints.\n';
   const timeZone = options.timeZone ?? 'UTC';
   const clock = new Intl.DateTimeFormat('en-GB', {

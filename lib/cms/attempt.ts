@@ -1,0 +1,124 @@
+import { Limiter } from '../concurrency.js';
+import type { CmsSettings } from '../config.js';
+import { CmsAuthError, CmsHttpError, CmsIpLockedError } from '../errors.js';
+import type { SkillStats } from '../model.js';
+import type { CallCredentials, RefreshOutcome } from './call-credentials.js';
+import { type CmsClockReading, clockReading } from './clock.js';
+import { type CallStatsQuery, callStatsUrl } from './request.js';
+import { parseCallStatsResponse } from './response.js';
+import { signRequest } from './sign.js';
+import type { SignatureNegotiation, SignatureVerdict } from './signature-negotiation.js';
+import { AgentPool, httpsPost } from './transport.js';
+
+/** What one batch got from CMS. */
+export interface BatchAnswer {
+  readonly records: readonly SkillStats[];
+  readonly clock: CmsClockReading;
+}
+
+/** What the requests of one call share. */
+export interface CallRequests {
+  /** The call's stop (lib/cms/call-stop.ts): its reason becomes the attempt's error. */
+  readonly signal: AbortSignal;
+  readonly credentials: CallCredentials;
+  /** Counts a request sent. */
+  sent(): void;
+}
+
+/** HTTP 401 itself, before the retry policy decides what to try next and which error to report. */
+export class SignatureRefused extends CmsAuthError {
+  constructor(readonly refresh: RefreshOutcome | 'notTried') {
+    super();
+  }
+}
+
+/**
+ * Sends a client's signed requests, each within the client's limit of requests in flight and a signing turn of
+ * the signature negotiation, over the client's keep-alive connections.
+ */
+export class AttemptSender {
+  readonly #url: URL;
+  readonly #caCertificate: string | undefined;
+  readonly #requestTimeoutMs: number;
+  readonly #maxResponseBytes: number;
+  readonly #now: () => number;
+  readonly #limiter: Limiter;
+  readonly #agents: AgentPool;
+  readonly #negotiation: SignatureNegotiation;
+
+  constructor(
+    settings: Omit<CmsSettings, 'maxAttempts' | 'signature'>,
+    negotiation: SignatureNegotiation,
+    now: () => number,
+  ) {
+    this.#url = callStatsUrl(settings.baseUrl);
+    this.#caCertificate = settings.caCertificate;
+    this.#requestTimeoutMs = settings.requestTimeoutMs;
+    this.#maxResponseBytes = settings.maxResponseBytes;
+    this.#now = now;
+    this.#limiter = new Limiter(settings.maxConcurrency);
+    this.#agents = new AgentPool(settings.maxConcurrency);
+    this.#negotiation = negotiation;
+  }
+
+  /**
+   * One attempt at `skillIds`: the records CMS answered, or a CmsError (SignatureRefused for a 401).
+   * `mayRefresh`: whether a 401 may re-read the key pair (once per batch).
+   */
+  send(
+    call: CallRequests,
+    query: CallStatsQuery,
+    skillIds: readonly number[],
+    mayRefresh: boolean,
+  ): Promise<BatchAnswer> {
+    return this.#limiter.run(async () => {
+      const turn = await this.#negotiation.turn(call.signal);
+      // Read only now: a batch that waited for its turn signs with a key pair refreshed meanwhile.
+      const credentials = call.credentials.current;
+      let verdict: SignatureVerdict = 'unknown';
+      try {
+        // Signed afresh for every attempt: the server refuses stale timestamps.
+        const body = JSON.stringify({ ccId: query.ccId, vdn: query.vdn, skillIds });
+        const headers = signRequest({
+          accessKey: credentials.accessKey,
+          secretKey: credentials.secretKey,
+          url: this.#url,
+          body,
+          at: new Date(this.#now()),
+          layout: turn.layout,
+        });
+        call.sent();
+        const answer = await httpsPost({
+          url: this.#url,
+          headers,
+          body,
+          agent: this.#agents.agentFor([this.#caCertificate, credentials.caCertificate]),
+          timeoutMs: this.#requestTimeoutMs,
+          signal: call.signal,
+          maxResponseBytes: this.#maxResponseBytes,
+        });
+        if (answer.status === 401) {
+          // Re-read while this request still holds its turn, so that the next request signs with what was found.
+          const refresh = mayRefresh ? await call.credentials.refreshedAfter401(credentials) : 'notTried';
+          verdict = refresh === 'rotated' ? 'refusedKeyPair' : 'refused';
+          throw new SignatureRefused(refresh);
+        }
+        // Any other answer from CMS itself means the signature passed, whatever CMS then made of the query.
+        if (answer.status === 200) verdict = 'accepted';
+        if (answer.status === 403) throw new CmsIpLockedError();
+        if (answer.status !== 200) throw new CmsHttpError(answer.status);
+        return {
+          records: parseCallStatsResponse(answer.body),
+          clock: clockReading(answer.date, this.#now()),
+        };
+      } finally {
+        turn.settle(verdict);
+      }
+    }, call.signal);
+  }
+
+  /** Destroys the keep-alive agents; later attempts open new connections. */
+  close(): void {
+    this.#agents.close();
+  }
+}
