@@ -27,6 +27,15 @@ export interface ClosingReadSettings {
  */
 export const CLOSING_READ_DEFAULTS = { guardSeconds: 3, reachSeconds: 60 } as const;
 
+/**
+ * The guard stays within a minute of the window's end; the reach may cover most of a window (a run due up to
+ * 4 minutes before the end may wait), and 0 turns closing reads off.
+ */
+export const CLOSING_READ_LIMITS = {
+  guardSeconds: { min: 1, max: 60 },
+  reachSeconds: { min: 0, max: 240 },
+} as const;
+
 /** The start of the clock-aligned window a CMS `startTime` belongs to. */
 export function alignedWindowStart(startTime: number): number {
   return Math.floor(startTime / WINDOW_MS) * WINDOW_MS;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as v from 'valibot';
-import { CLOSING_READ_DEFAULTS, type ClosingReadSettings } from './closing-read.js';
+import { CLOSING_READ_DEFAULTS, CLOSING_READ_LIMITS, type ClosingReadSettings } from './closing-read.js';
 import { SIGNATURE_SETTINGS, type SignatureSetting } from './cms/signature-negotiation.js';
 import { ConfigError, ValidationError } from './errors.js';
 import { LOG_LEVELS, type LogLevel } from './log.js';
@@ -152,8 +152,11 @@ function readCaFile(path: string): string {
   return pem;
 }
 
-/** METRIC_NAMESPACE: where the collector publishes, and where the wallboard reads the collector's health. */
-function parseNamespace(namespace: string): string {
+/**
+ * METRIC_NAMESPACE: where the collector publishes, and where the wallboard reads the collector's health. The
+ * stack reads its stage parameter with the same rule, which also keeps `${` out of the dashboard's Fn::Sub.
+ */
+export function parseNamespace(namespace: string): string {
   if (namespace.startsWith('AWS/') || !/^[\w.\-/#:]{1,255}$/.test(namespace))
     throw new Error(`"${namespace}" is not a valid custom namespace`);
   return namespace;
@@ -187,11 +190,27 @@ export function variable(parse: (text: string) => unknown, ...fallback: unknown[
   };
 }
 
-export const wholeNumber = <const F extends number | undefined>(min: number, max: number, fallback: F) =>
-  variable((text) => parseWholeNumber(text, { min, max }), fallback);
+/** A whole number from `min` to `max`; required unless a fallback is given. */
+export function wholeNumber(min: number, max: number): Rule<number>;
+export function wholeNumber<const F extends number | undefined>(
+  min: number,
+  max: number,
+  fallback: F,
+): Rule<number | F>;
+export function wholeNumber(min: number, max: number, ...fallback: unknown[]): Rule<unknown> {
+  const parse = (text: string) => parseWholeNumber(text, { min, max });
+  return fallback.length === 0 ? variable(parse) : variable(parse, fallback[0]);
+}
 
 const choice = <T extends string>(choices: readonly T[], fallback: T) =>
   variable((text) => choiceOf(choices, text), fallback);
+
+const closingReadSeconds = (setting: keyof typeof CLOSING_READ_LIMITS) =>
+  wholeNumber(
+    CLOSING_READ_LIMITS[setting].min,
+    CLOSING_READ_LIMITS[setting].max,
+    CLOSING_READ_DEFAULTS[setting],
+  );
 
 /**
  * Every variable the functions share or the core owns, with its rule and default. The wallboard adds its own two
@@ -208,8 +227,8 @@ const ENVIRONMENT = {
   SKILL_METRICS: variable(parseMetricSelection, DEFAULT_METRICS.skill),
   VDN_METRICS: variable(parseMetricSelection, DEFAULT_METRICS.vdn),
   METRICS_SINK: choice(SINK_KINDS, 'cloudwatch'),
-  CLOSING_READ_GUARD_SECONDS: wholeNumber(1, 60, CLOSING_READ_DEFAULTS.guardSeconds),
-  CLOSING_READ_REACH_SECONDS: wholeNumber(0, 240, CLOSING_READ_DEFAULTS.reachSeconds),
+  CLOSING_READ_GUARD_SECONDS: closingReadSeconds('guardSeconds'),
+  CLOSING_READ_REACH_SECONDS: closingReadSeconds('reachSeconds'),
   QUERY_MAX_SKILLS: wholeNumber(1, CMS_LIMITS.skillId.max, 1_000),
   QUERY_CACHE_SECONDS: wholeNumber(0, 300, 5),
   QUERY_TIMEOUT_MS: wholeNumber(100, 900_000, 20_000),
@@ -229,23 +248,41 @@ const ENVIRONMENT = {
 
 type Variable = keyof typeof ENVIRONMENT;
 
+/** A variable's rule, for reading a value of it under another name (the stack's stage parameters). */
+export function ruleOf<K extends Variable>(name: K): (typeof ENVIRONMENT)[K] {
+  return ENVIRONMENT[name];
+}
+
 /** The rules of the named variables, in the order given: the order their problems are reported in. */
 export function rulesOf<K extends Variable>(...names: K[]): Pick<typeof ENVIRONMENT, K> {
   return Object.fromEntries(names.map((name) => [name, ENVIRONMENT[name]])) as Pick<typeof ENVIRONMENT, K>;
 }
 
-/** Each variable by its rule; the first problem is thrown as a ConfigError naming the variable. */
+/**
+ * One setting by its rule, under `name`: a variable, or a stage parameter the stack checks with the functions'
+ * rules. A problem is a ConfigError naming it.
+ */
+export function readSetting<T>(values: Env, name: string, rule: Rule<T>): T {
+  try {
+    return rule(values[name]);
+  } catch (error) {
+    // The thresholds' grammar already names its variable.
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(name, (error as Error).message);
+  }
+}
+
+/** A setting whose rule allows it to be unset, where it is needed. */
+function requiredSetting<T>(values: Env, name: string, rule: Rule<T | undefined>): T {
+  const value = readSetting(values, name, rule);
+  if (value === undefined) throw new ConfigError(name, 'is required');
+  return value;
+}
+
+/** Each variable by its rule, in order; the first problem is thrown. */
 function read<R extends Rules>(env: Env, rules: R): Values<R> {
   const values: Record<string, unknown> = {};
-  for (const [name, rule] of Object.entries(rules)) {
-    try {
-      values[name] = rule(env[name]);
-    } catch (error) {
-      // The thresholds' grammar already names its variable.
-      if (error instanceof ConfigError) throw error;
-      throw new ConfigError(name, (error as Error).message);
-    }
-  }
+  for (const [name, rule] of Object.entries(rules)) values[name] = readSetting(env, name, rule);
   return values as Values<R>;
 }
 
@@ -347,25 +384,39 @@ export function responseCap(memoryMb: number | undefined, concurrency: number): 
   return Math.min(cap, RESPONSE_MEMORY.maxBytes);
 }
 
-const SINGLE_TARGET = ['CC_ID', 'VDN', 'SKILL_IDS'] as const;
+/** Where the targets are read from: these variables, or (packaging the stack) the stage parameters they come from. */
+export interface TargetVariables {
+  readonly json: string;
+  readonly ccId: string;
+  readonly vdn: string;
+  readonly skillIds: string;
+}
+
+const TARGET_VARIABLES: TargetVariables = {
+  json: 'CMS_TARGETS',
+  ccId: 'CC_ID',
+  vdn: 'VDN',
+  skillIds: 'SKILL_IDS',
+};
 
 /** The VDNs this deployment serves: `CC_ID` + `VDN` + `SKILL_IDS`, or `CMS_TARGETS` (JSON), never both. */
-export function loadTargets(env: Env): Target[] {
-  const values = read(env, rulesOf('CMS_TARGETS', ...SINGLE_TARGET));
-  const single = SINGLE_TARGET.filter((name) => values[name] !== undefined);
-  if (values.CMS_TARGETS !== undefined) {
-    if (single.length > 0)
-      throw new ConfigError(
-        'CMS_TARGETS',
-        `set either CMS_TARGETS or CC_ID/VDN/SKILL_IDS, not both (${single.join(', ')} also set)`,
-      );
-    return values.CMS_TARGETS;
+export function loadTargets(env: Env, names: TargetVariables = TARGET_VARIABLES): Target[] {
+  const single = [names.ccId, names.vdn, names.skillIds].filter((name) => env[name]?.trim());
+  if (env[names.json]?.trim() && single.length > 0) {
+    throw new ConfigError(
+      names.json,
+      `set either ${names.json} or ${names.ccId}/${names.vdn}/${names.skillIds}, not both (${single.join(', ')} also set)`,
+    );
   }
-  const { CC_ID: ccId, VDN: vdn, SKILL_IDS: skillIds } = values;
-  if (ccId === undefined) throw new ConfigError('CC_ID', 'is required');
-  if (vdn === undefined) throw new ConfigError('VDN', 'is required');
-  if (skillIds === undefined) throw new ConfigError('SKILL_IDS', 'is required');
-  return [{ ccId, vdn, skillIds }];
+  const json = readSetting(env, names.json, ENVIRONMENT.CMS_TARGETS);
+  if (json !== undefined) return json;
+  return [
+    {
+      ccId: requiredSetting(env, names.ccId, ENVIRONMENT.CC_ID),
+      vdn: requiredSetting(env, names.vdn, ENVIRONMENT.VDN),
+      skillIds: requiredSetting(env, names.skillIds, ENVIRONMENT.SKILL_IDS),
+    },
+  ];
 }
 
 // --- one configuration object per function ---------------------------------------------------------------------
@@ -469,14 +520,15 @@ export function loadCliConfig(flags: CliFlags, env: Env, defaultSkills?: string)
   const { skills } = flags;
   const skillIds =
     skills === undefined
-      ? (read(env, rulesOf('SKILL_IDS')).SKILL_IDS ?? (defaultSkills && parseSkillList(defaultSkills)))
+      ? (readSetting(env, 'SKILL_IDS', ENVIRONMENT.SKILL_IDS) ??
+        (defaultSkills && parseSkillList(defaultSkills)))
       : fromFlag('--skills', () => parseSkillList(skills));
   if (!skillIds) throw new ValidationError('--skills', 'is required (e.g. --skills 1-20,35)');
   const cms = loadCmsSettings(env);
   const keys = read(env, rulesOf('CMS_ACCESS_KEY', 'CMS_SECRET_KEY'));
   const id = (flag: string, text: string | undefined, name: 'CC_ID' | 'VDN', range: Range): number => {
     if (text !== undefined) return fromFlag(flag, () => parseWholeNumber(text, range));
-    const value = read(env, rulesOf(name))[name];
+    const value = readSetting(env, name, ENVIRONMENT[name]);
     if (value === undefined) throw new ConfigError(name, `is required (${flag} or ${name})`);
     return value;
   };

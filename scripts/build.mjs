@@ -1,7 +1,8 @@
-// One minified ESM bundle per Lambda handler (dist/<handler>/index.mjs) and one for the CLI.
+// One minified ESM bundle per Lambda handler (dist/<handler>/index.mjs) and one for the CLI; the CommonJS stack
+// generator osls loads while packaging (dist/stack/vdn-monitoring.cjs).
 import { rm } from 'node:fs/promises';
 import { build } from 'esbuild';
-import { bundleOptions } from './bundle-options.mjs';
+import { bundleOptions, STACK_BUNDLE, stackBundleOptions } from './bundle-options.mjs';
 
 const entries = {
   collector: 'handlers/collector.ts',
@@ -11,8 +12,9 @@ const entries = {
 };
 
 await rm('dist', { recursive: true, force: true });
-await Promise.all(
-  Object.entries(entries).map(([name, entry]) =>
+await Promise.all([
+  ...Object.entries(entries).map(([name, entry]) =>
     build(bundleOptions({ entry, outfile: `dist/${name}/index.mjs`, executable: name === 'cli' })),
   ),
-);
+  build(stackBundleOptions(STACK_BUNDLE)),
+]);

@@ -1,6 +1,8 @@
 // The esbuild options of every bundle: shared by the build and by the benchmark's SDK-only floor bundle, so the
 // two are always compared like for like.
 
+import { fileURLToPath } from 'node:url';
+
 // The SDK's CommonJS parts call require() for Node built-ins, which ESM output only has through createRequire.
 const requireShim =
   "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
@@ -26,6 +28,27 @@ export function bundleOptions({ entry, outfile, executable = false }) {
     mainFields: ['module', 'main'],
     legalComments: 'none',
     banner: { js: executable ? `#!/usr/bin/env node\n${requireShim}` : requireShim },
+    logLevel: 'warning',
+  };
+}
+
+/** Where `npm run build` writes the stack generator, which serverless.yml's `${file(...)}` variables load. */
+export const STACK_BUNDLE = 'dist/stack/vdn-monitoring.cjs';
+
+/**
+ * The stack generator osls loads while packaging: CommonJS, because osls require()s it, for the Node.js that
+ * runs osls on an operator's machine (the CLI's floor); unminified, so that a failure's trace stays readable.
+ * @param {string} outfile
+ */
+export function stackBundleOptions(outfile) {
+  return {
+    entryPoints: [fileURLToPath(new URL('../stack/vdn-monitoring.ts', import.meta.url))],
+    outfile,
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: `node${CLI_NODE_MAJOR}`,
+    legalComments: 'none',
     logLevel: 'warning',
   };
 }

@@ -1,10 +1,22 @@
-import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { matchRoute, STATS_ROUTE_KEYS, statsPath } from '../lib/api/route.js';
 import { parseTargets } from '../lib/config.js';
 import { ALL_METRIC_NAMES } from '../lib/model.js';
 import { LAMBDA_NODE_MAJOR } from '../scripts/bundle-options.mjs';
+import { alarmLogicalIds, buildAlarms } from '../stack/alarms.js';
+import { buildDashboardBody } from '../stack/dashboard.js';
+import { queryArn } from '../stack/outputs.js';
+import {
+  closingReadTiming,
+  collectedVdns,
+  configuredVdns,
+  MAX_WATCHED_VDNS,
+  monitoringSettings,
+  scheduledVdns,
+  watchedVdns,
+} from '../stack/settings.js';
+import { dashboardBody, resources } from '../stack/vdn-monitoring.js';
 import {
   actionsOf,
   type DeployedResource,
@@ -39,11 +51,6 @@ function iamArnMatches(pattern: string, arn: string): boolean {
     .join('');
   return new RegExp(`^${regex}$`).test(arn);
 }
-
-// Loaded with require(), as osls loads it.
-const monitoring: typeof import('../stack/vdn-monitoring.cjs') = createRequire(import.meta.url)(
-  '../stack/vdn-monitoring.cjs',
-);
 
 // The stack is packaged offline and without AWS credentials, in parallel, once per configuration below: with
 // nothing but defaults and one target, alarms off; configured the way a production fleet would be (VPC, customer KMS key, alarm topic,
@@ -678,9 +685,7 @@ describe('query API', () => {
       HttpApi: 'a1b2c3',
     };
     const resolved = (ccId: number, vdn: number) =>
-      monitoring
-        .queryArn({ ccId, vdn })
-        ['Fn::Sub'].replace(/\$\{([^}]+)\}/g, (_, name: string) => PLACES[name] ?? '');
+      queryArn({ ccId, vdn })['Fn::Sub'].replace(/\$\{([^}]+)\}/g, (_, name: string) => PLACES[name] ?? '');
     const invokeArn = (method: string, ccId: number, vdn: number) =>
       `arn:aws:execute-api:eu-west-1:123456789012:a1b2c3/$default/${method}${statsPath(ccId, vdn)}`;
     const vdnId = fc.record({
@@ -831,11 +836,11 @@ describe('alarms for every collected VDN', () => {
   });
 
   it('a malformed cmsTargets fails packaging with a message naming cmsTargets and the wrong field', () => {
-    expect(malformed?.message).toContain('cmsTargets[0].vdn must be an integer from 1 to 5000, got 7000');
+    expect(malformed?.message).toContain('cmsTargets: [0].vdn must be between 1 and 5000');
   });
 
   it('a stack without targets fails packaging, naming the parameters to set', () => {
-    expect(untargeted?.message).toContain('targets are missing: set ccId, vdn and skillIds, or cmsTargets');
+    expect(untargeted?.message).toContain('cmsTargets: is required when ccId, vdn and skillIds are not set');
   });
 });
 
@@ -1243,122 +1248,67 @@ describe('dashboard', () => {
 });
 
 describe('per-VDN monitoring generator', () => {
+  // As the osls entry points hand them on: stage parameters as text.
   const SETTINGS_VALUES = {
     service: 'cms-skill-metrics',
     stage: 'test',
     metricNamespace: DEFAULT_NAMESPACE,
-    alarmMinCallsOffered: 20,
-    abandonmentRateThreshold: 10,
-    serviceLevelThreshold: 80,
-    kpiAlarmEvaluationPeriods: 3,
-    kpiAlarmDatapointsToAlarm: 2,
-    collectorAlarmEvaluationPeriods: 2,
-    dataAgeThresholdSeconds: 600,
-    windowCoverageThreshold: 95,
-    todayUtcOffsetMinutes: 0,
+    alarmMinCallsOffered: '20',
+    abandonmentRateThreshold: '10',
+    serviceLevelThreshold: '80',
+    kpiAlarmEvaluationPeriods: '3',
+    kpiAlarmDatapointsToAlarm: '2',
+    collectorAlarmEvaluationPeriods: '2',
+    dataAgeThresholdSeconds: '600',
+    windowCoverageThreshold: '95',
+    todayUtcOffsetMinutes: '0',
   };
-  const settings = monitoring.monitoringSettings(SETTINGS_VALUES);
-
-  const accepts = (check: () => unknown) => {
-    try {
-      check();
-      return true;
-    } catch {
-      return false;
-    }
-  };
-
-  // Mostly valid values, the limits drawn often, so that a list is refused for one wrong value at a time:
-  // just beyond a limit, or something JSON can hold but the collector does not take.
-  const mostly = <T, U>(valid: fc.Arbitrary<T>, wrong: fc.Arbitrary<U>) =>
-    fc.oneof({ arbitrary: valid, weight: 6 }, { arbitrary: wrong, weight: 1 });
-  const id = (max: number) =>
-    mostly(
-      fc.oneof(fc.integer({ min: 1, max }), fc.constantFrom(1, max)),
-      fc.constantFrom(0, -1, max + 1, 1.5, Number.NaN, String(max), null),
-    );
-  const skillIds = mostly(
-    fc.oneof(
-      fc.constantFrom('1-20,35', '35', ' 1 - 3 , 7', '1-5000', '5000'),
-      fc.array(id(5_000), { minLength: 1, maxLength: 3 }),
-    ),
-    fc.constantFrom('', '5-1', '2-1', '0', '5001', '1,,2', 'x', '1-', [], 7),
-  );
-  const target = mostly(
-    fc.record({ ccId: id(65_535), vdn: id(5_000), skillIds }),
-    fc.oneof(
-      fc.record({ ccId: id(65_535), vdn: id(5_000) }),
-      fc.record({ ccId: id(65_535), vdn: id(5_000), skillIds, skills: fc.constant('1') }),
-      fc.constantFrom(null, 'cc1', [1, 170, '1-5']),
-    ),
-  );
-  // Small ids, so that one VDN listed twice is drawn often.
-  const repeated = fc.record({
-    ccId: fc.integer({ min: 1, max: 2 }),
-    vdn: fc.integer({ min: 1, max: 3 }),
-    skillIds,
-  });
-  const targetLists = mostly(
-    fc.array(fc.oneof(target, repeated), { maxLength: 3 }),
-    fc.constantFrom(null, {}, 'targets'),
-  );
-
-  it('accepts exactly the target lists the collector accepts, and finds the same VDNs in them', () => {
-    fc.assert(
-      fc.property(targetLists, (input) => {
-        const collector = accepts(() => parseTargets(input));
-        expect(accepts(() => monitoring.validateTargets(input, 'cmsTargets'))).toBe(collector);
-        if (collector) {
-          expect(monitoring.validateTargets(input, 'cmsTargets')).toEqual(
-            parseTargets(input).map(({ ccId, vdn }) => ({ ccId, vdn })),
-          );
-        }
-      }),
-      { numRuns: 500 },
-    );
-  });
+  const settings = monitoringSettings(SETTINGS_VALUES);
 
   it.each([
-    ['{"ccId":1', 'cmsTargets is not valid JSON'],
-    ['{"ccId":1,"vdn":170,"skillIds":"1-20"}', 'cmsTargets must be a list of targets'],
-    ['[]', 'cmsTargets must hold at least one target'],
-    ['[{"ccId":1,"vdn":170,"skillIds":"20-1"}]', 'cmsTargets[0].skillIds the range "20-1" runs backwards'],
+    ['{"ccId":1', 'cmsTargets: is not valid JSON'],
+    ['{"ccId":1,"vdn":170,"skillIds":"1-20"}', 'cmsTargets: must be a JSON array of targets'],
+    ['[]', 'cmsTargets: must hold at least one target'],
     [
-      '[{"ccId":1,"vdn":170,"skillIds":[1,0]}]',
-      'cmsTargets[0].skillIds[1] must be an integer from 1 to 5000',
+      '[{"ccId":1,"vdn":170,"skillIds":"20-1"}]',
+      'cmsTargets: [0].skillIds must be a skill list like "1-20,35"',
     ],
-    ['[{"ccId":1,"vdn":170,"skills":"1"}]', 'cmsTargets[0].skills is not a target field'],
+    ['[{"ccId":1,"vdn":170,"skillIds":[1,0]}]', 'cmsTargets: [0].skillIds[1] must be between 1 and 5000'],
+    [
+      '[{"ccId":1,"vdn":170,"skillIds":"1","skills":"1"}]',
+      'cmsTargets: [0].skills is not a known field (expected ccId, vdn, skillIds)',
+    ],
     [
       '[{"ccId":1,"vdn":9,"skillIds":"1"},{"ccId":1,"vdn":9,"skillIds":"2"}]',
-      'cmsTargets[1] VDN 9 of call center 1 is listed twice',
+      'cmsTargets: [1] VDN 9 of call center 1 is listed twice',
     ],
   ])('a malformed cmsTargets %s is refused with "%s"', (cmsTargets, message) => {
-    expect(() => monitoring.configuredVdns({ cmsTargets })).toThrow(message);
+    expect(() => configuredVdns({ cmsTargets })).toThrow(message);
   });
 
   it.each([
     [
       { ccId: '1', vdn: '170', skillIds: '1-20', cmsTargets: '[]' },
-      'cmsTargets and ccId, vdn, skillIds are both set',
+      'cmsTargets: set either cmsTargets or ccId/vdn/skillIds, not both (ccId, vdn, skillIds also set)',
     ],
-    [{ ccId: '1', vdn: '170' }, 'skillIds is required'],
-    [{ vdn: '170', skillIds: '1' }, 'ccId is required'],
-    [{ ccId: '1', vdn: '5001', skillIds: '1' }, 'vdn must be between 1 and 5000, got 5001'],
-    [{ ccId: 'one', vdn: '170', skillIds: '1' }, 'ccId must be a whole number, got "one"'],
-    [{ ccId: '1', vdn: '170', skillIds: '1-' }, 'skillIds "1-" is neither a skill id nor a range'],
+    [{ ccId: '1', vdn: '170' }, 'skillIds: is required'],
+    [{ vdn: '170', skillIds: '1' }, 'ccId: is required'],
+    [{ ccId: '1', vdn: '5001', skillIds: '1' }, 'vdn: must be between 1 and 5000, got 5001'],
+    [{ ccId: 'one', vdn: '170', skillIds: '1' }, 'ccId: must be a whole number, got "one"'],
+    [{ ccId: '1', vdn: '170', skillIds: '1-' }, 'skillIds: "1-" is neither a skill id nor a range'],
   ])('the single-target parameters %o are refused with "%s"', (params, message) => {
-    expect(() => monitoring.configuredVdns(params)).toThrow(message);
+    expect(() => configuredVdns(params)).toThrow(message);
   });
 
   it('no targets at all is refused, naming the parameters to set', () => {
-    expect(() => monitoring.configuredVdns({})).toThrow(
-      'targets are missing: set ccId, vdn and skillIds, or cmsTargets',
+    expect(() => configuredVdns({})).toThrow(
+      'cmsTargets: is required when ccId, vdn and skillIds are not set',
     );
   });
 
   it('a schedule’s input may be the JSON text EventBridge passes on', () => {
     const input = JSON.stringify({ targets: [{ ccId: 4, vdn: 12, skillIds: '1-3' }] });
-    expect(monitoring.scheduledVdns([{ schedule: { rate: ['rate(1 minute)'], input } }])).toEqual([
+    expect(scheduledVdns([{ schedule: { rate: ['rate(1 minute)'], input } }])).toEqual([
       { ccId: 4, vdn: 12 },
     ]);
   });
@@ -1369,7 +1319,7 @@ describe('per-VDN monitoring generator', () => {
       { schedule: { rate: ['rate(1 minute)'] } },
       { schedule: { rate: ['rate(1 minute)'], input: { note: 'no targets' } } },
     ];
-    expect(monitoring.scheduledVdns(events)).toEqual([]);
+    expect(scheduledVdns(events)).toEqual([]);
   });
 
   it('a bad target in a schedule is reported with the schedule’s number and name', () => {
@@ -1377,8 +1327,8 @@ describe('per-VDN monitoring generator', () => {
       { schedule: { rate: ['rate(1 minute)'] } },
       { schedule: { name: 'cc1-b', input: { targets: [{ ccId: 1, vdn: 0, skillIds: '1' }] } } },
     ];
-    expect(() => monitoring.scheduledVdns(events)).toThrow(
-      'collector schedule 2 (cc1-b) input.targets[0].vdn must be an integer from 1 to 5000, got 0',
+    expect(() => scheduledVdns(events)).toThrow(
+      'collector schedule 2 (cc1-b) input.targets[0].vdn: must be between 1 and 5000',
     );
   });
 
@@ -1390,8 +1340,8 @@ describe('per-VDN monitoring generator', () => {
   it('the collected VDNs are each VDN once, in the same order whatever order they were listed in', () => {
     fc.assert(
       fc.property(fc.array(vdn, { maxLength: 8 }), fc.array(vdn, { maxLength: 8 }), (first, second) => {
-        const collected = monitoring.collectedVdns(first, second);
-        expect(monitoring.collectedVdns(second.toReversed(), first.toReversed())).toEqual(collected);
+        const collected = collectedVdns(first, second);
+        expect(collectedVdns(second.toReversed(), first.toReversed())).toEqual(collected);
         const keys = collected.map((item) => `${item.ccId}/${item.vdn}`);
         expect(keys).toEqual(
           [...new Set([...first, ...second].map((item) => `${item.ccId}/${item.vdn}`))].sort((a, b) =>
@@ -1407,10 +1357,10 @@ describe('per-VDN monitoring generator', () => {
       fc.property(
         fc.uniqueArray(vdn, { selector: (item) => `${item.ccId}/${item.vdn}`, maxLength: 20 }),
         (vdns) => {
-          const ids = vdns.flatMap((item) => Object.values(monitoring.alarmLogicalIds(item)));
+          const ids = vdns.flatMap((item) => Object.values(alarmLogicalIds(item)));
           expect(new Set(ids).size).toBe(5 * vdns.length);
           for (const logicalId of ids) expect(logicalId).toMatch(/^[A-Za-z0-9]{1,255}$/);
-          expect(Object.keys(monitoring.buildAlarms(vdns, settings)).sort()).toEqual([...ids].sort());
+          expect(Object.keys(buildAlarms(vdns, settings)).sort()).toEqual([...ids].sort());
         },
       ),
     );
@@ -1423,64 +1373,65 @@ describe('per-VDN monitoring generator', () => {
   ];
 
   it('without alarmVdns every collected VDN is watched; with "none", none is', () => {
-    expect(monitoring.watchedVdns(collected, '')).toEqual(collected);
-    expect(monitoring.watchedVdns(collected, 'none')).toEqual([]);
+    expect(watchedVdns(collected, '')).toEqual(collected);
+    expect(watchedVdns(collected, 'none')).toEqual([]);
   });
 
   it('alarmVdns picks VDNs as call center/VDN pairs, spaces allowed', () => {
-    expect(monitoring.watchedVdns(collected, ' 2/9 , 1/170')).toEqual([
+    expect(watchedVdns(collected, ' 2/9 , 1/170')).toEqual([
       { ccId: 1, vdn: 170 },
       { ccId: 2, vdn: 9 },
     ]);
   });
 
   it('alarmVdns may not name a VDN the deployment does not collect, whose alarm would never clear', () => {
-    expect(() => monitoring.watchedVdns(collected, '1/170,3/9')).toThrow(
-      'alarmVdns names 3/9, which this deployment does not collect (it collects: 1/170, 1/171, 2/9)',
+    expect(() => watchedVdns(collected, '1/170,3/9')).toThrow(
+      'alarmVdns: names 3/9, which this deployment does not collect (it collects: 1/170, 1/171, 2/9)',
     );
   });
 
   it('alarmVdns refuses an entry that is not a call center/VDN pair', () => {
-    expect(() => monitoring.watchedVdns(collected, '170')).toThrow(
-      'alarmVdns has "170", which is not a call',
-    );
+    expect(() => watchedVdns(collected, '170')).toThrow('alarmVdns: has "170", which is not a call');
   });
 
   it('more watched VDNs than a stack can hold alarms for are refused, pointing at alarmVdns', () => {
-    const many = Array.from({ length: monitoring.MAX_WATCHED_VDNS + 1 }, (_, index) => ({
+    const many = Array.from({ length: MAX_WATCHED_VDNS + 1 }, (_, index) => ({
       ccId: 1,
       vdn: index + 1,
     }));
-    expect(() => monitoring.watchedVdns(many, '')).toThrow(
-      /^alarmVdns must leave at most 80 VDNs with alarms \(as 1\/170,1\/171,…\), not 81: their 405 alarms /,
+    expect(() => watchedVdns(many, '')).toThrow(
+      /^alarmVdns: must leave at most 80 VDNs with alarms \(as 1\/170,1\/171,…\), not 81: their 405 alarms /,
     );
-    expect(monitoring.watchedVdns(many, '1/1')).toEqual([{ ccId: 1, vdn: 1 }]);
+    expect(watchedVdns(many, '1/1')).toEqual([{ ccId: 1, vdn: 1 }]);
   });
 
   it.each([
-    [{ abandonmentRateThreshold: 'ten' }, 'abandonmentRateThreshold must be a number ≥ 0, got "ten"'],
-    [{ kpiAlarmEvaluationPeriods: '0' }, 'kpiAlarmEvaluationPeriods must be a whole number ≥ 1, got "0"'],
+    [{ abandonmentRateThreshold: 'ten' }, 'abandonmentRateThreshold: must be a number ≥ 0, got "ten"'],
+    [{ kpiAlarmEvaluationPeriods: '0' }, 'kpiAlarmEvaluationPeriods: must be a whole number ≥ 1, got "0"'],
     [
       { kpiAlarmDatapointsToAlarm: '4' },
-      'kpiAlarmDatapointsToAlarm must not exceed kpiAlarmEvaluationPeriods (3)',
+      'kpiAlarmDatapointsToAlarm: must not exceed kpiAlarmEvaluationPeriods (3)',
     ],
-    [{ metricNamespace: 'AWS/Lambda' }, 'metricNamespace "AWS/Lambda" is not a valid custom namespace'],
+    [{ metricNamespace: 'AWS/Lambda' }, 'metricNamespace: "AWS/Lambda" is not a valid custom namespace'],
     // A `$` could start a placeholder of the dashboard's Fn::Sub.
     [
       { metricNamespace: 'Contoso$Queues' },
-      'metricNamespace "Contoso$Queues" is not a valid custom namespace',
+      'metricNamespace: "Contoso$Queues" is not a valid custom namespace',
     ],
   ])('the alarm setting %o is refused with "%s"', (change, message) => {
-    expect(() => monitoring.monitoringSettings({ ...SETTINGS_VALUES, ...change })).toThrow(message);
+    expect(() => monitoringSettings({ ...SETTINGS_VALUES, ...change })).toThrow(message);
   });
 
   it.each([
-    [{ windowCoverageThreshold: '101' }, 'windowCoverageThreshold must be a percentage up to 100, got 101'],
-    [{ todayUtcOffsetMinutes: '900' }, 'todayUtcOffsetMinutes must be a UTC offset from -720 to 840 minutes'],
-    [{ todayUtcOffsetMinutes: '-780' }, 'todayUtcOffsetMinutes must be a whole number ≥ -720, got "-780"'],
-    [{ todayUtcOffsetMinutes: '5.5' }, 'todayUtcOffsetMinutes must be a whole number ≥ -720, got "5.5"'],
+    [{ windowCoverageThreshold: '101' }, 'windowCoverageThreshold: must be a percentage up to 100, got 101'],
+    [
+      { todayUtcOffsetMinutes: '900' },
+      'todayUtcOffsetMinutes: must be a UTC offset from -720 to 840 minutes',
+    ],
+    [{ todayUtcOffsetMinutes: '-780' }, 'todayUtcOffsetMinutes: must be a whole number ≥ -720, got "-780"'],
+    [{ todayUtcOffsetMinutes: '5.5' }, 'todayUtcOffsetMinutes: must be a whole number ≥ -720, got "5.5"'],
   ])('the closing-read and today setting %o is refused with "%s"', (change, message) => {
-    expect(() => monitoring.monitoringSettings({ ...SETTINGS_VALUES, ...change })).toThrow(message);
+    expect(() => monitoringSettings({ ...SETTINGS_VALUES, ...change })).toThrow(message);
   });
 
   describe('today so far', () => {
@@ -1503,7 +1454,7 @@ describe('per-VDN monitoring generator', () => {
     }
 
     function todayWidget(todayUtcOffsetMinutes: number): RawTodayWidget {
-      const body = monitoring.buildDashboardBody([{ ccId: 1, vdn: 170 }], {
+      const body = buildDashboardBody([{ ccId: 1, vdn: 170 }], {
         ...settings,
         todayUtcOffsetMinutes,
       });
@@ -1624,9 +1575,9 @@ describe('per-VDN monitoring generator', () => {
 
   it('the dashboard keeps every graph in its own place for any number of watched VDNs the stack allows', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: monitoring.MAX_WATCHED_VDNS }), (count) => {
+      fc.property(fc.integer({ min: 0, max: MAX_WATCHED_VDNS }), (count) => {
         const vdns = Array.from({ length: count }, (_, index) => ({ ccId: 1, vdn: index + 1 }));
-        const widgets = readDashboard(monitoring.buildDashboardBody(vdns, settings)['Fn::Sub']);
+        const widgets = readDashboard(buildDashboardBody(vdns, settings)['Fn::Sub']);
         expect(widgets).toHaveLength(4 * count + 9);
         expect(layoutProblems(widgets)).toEqual([]);
       }),
@@ -1635,14 +1586,11 @@ describe('per-VDN monitoring generator', () => {
   });
 
   it('the alarms and dashboard of the most VDNs allowed fit a CloudFormation template', () => {
-    const vdns = Array.from({ length: monitoring.MAX_WATCHED_VDNS }, (_, index) => ({
+    const vdns = Array.from({ length: MAX_WATCHED_VDNS }, (_, index) => ({
       ccId: 65_535,
       vdn: 4_901 + index,
     }));
-    const size = JSON.stringify([
-      monitoring.buildAlarms(vdns, settings),
-      monitoring.buildDashboardBody(vdns, settings),
-    ]).length;
+    const size = JSON.stringify([buildAlarms(vdns, settings), buildDashboardBody(vdns, settings)]).length;
     // osls uploads the template compact; 1 MB is CloudFormation's limit, and the rest of the stack is ~25 kB.
     expect(size).toBeLessThan(900_000);
   });
@@ -1686,17 +1634,17 @@ describe('per-VDN monitoring generator', () => {
         { schedule: { input: { targets: [{ ccId: 2, vdn: 9, skillIds: [1] }] } } },
       ],
     });
-    const { Resources } = await monitoring.resources(resolver);
+    const { Resources } = await resources(resolver);
     expect(Object.keys(Resources).sort()).toEqual(
       [
-        ...Object.values(monitoring.alarmLogicalIds({ ccId: 1, vdn: 170 })),
-        ...Object.values(monitoring.alarmLogicalIds({ ccId: 2, vdn: 9 })),
+        ...Object.values(alarmLogicalIds({ ccId: 1, vdn: 170 })),
+        ...Object.values(alarmLogicalIds({ ccId: 2, vdn: 9 })),
       ].sort(),
     );
   });
 
   it('osls gets a dashboard body whose VDN graphs follow the same stage parameters', async () => {
-    const body = await monitoring.dashboardBody(
+    const body = await dashboardBody(
       resolverOf(stageParams({ cmsTargets: CMS_TARGETS, alarmVdns: '1/171' })),
     );
     const titles = readDashboard(body['Fn::Sub']).map((widget) => widget.title);
@@ -1712,18 +1660,18 @@ describe('per-VDN monitoring generator', () => {
     const timing = {
       closingReadGuardSeconds: '3',
       closingReadReachSeconds: '60',
-      collectorTimeoutSeconds: 110,
+      collectorTimeoutSeconds: '110',
     };
-    expect(monitoring.closingReadTiming(timing)).toEqual({
+    expect(closingReadTiming(timing)).toEqual({
       guardSeconds: 3,
       reachSeconds: 60,
       timeoutSeconds: 110,
     });
-    expect(() => monitoring.closingReadTiming({ ...timing, closingReadGuardSeconds: '0' })).toThrow(
-      'closingReadGuardSeconds must be between 1 and 60, got 0',
+    expect(() => closingReadTiming({ ...timing, closingReadGuardSeconds: '0' })).toThrow(
+      'closingReadGuardSeconds: must be between 1 and 60, got 0',
     );
-    expect(() => monitoring.closingReadTiming({ ...timing, closingReadReachSeconds: '1m' })).toThrow(
-      'closingReadReachSeconds must be a whole number, got "1m"',
+    expect(() => closingReadTiming({ ...timing, closingReadReachSeconds: '1m' })).toThrow(
+      'closingReadReachSeconds: must be a whole number, got "1m"',
     );
   });
 
@@ -1731,8 +1679,8 @@ describe('per-VDN monitoring generator', () => {
     const resolver = resolverOf(
       stageParams({ ccId: '1', vdn: '170', skillIds: '1', collectorTimeoutSeconds: 50 }),
     );
-    await expect(monitoring.resources(resolver)).rejects.toThrow(
-      'collectorTimeoutSeconds must be at least 90 (closingReadReachSeconds 60 + 30 s for the run itself), got 50',
+    await expect(resources(resolver)).rejects.toThrow(
+      'collectorTimeoutSeconds: must be at least 90 (closingReadReachSeconds 60 + 30 s for the run itself), got 50',
     );
     const off = resolverOf(
       stageParams({
@@ -1743,7 +1691,7 @@ describe('per-VDN monitoring generator', () => {
         closingReadReachSeconds: '0',
       }),
     );
-    await expect(monitoring.resources(off)).resolves.toHaveProperty('Resources');
+    await expect(resources(off)).resolves.toHaveProperty('Resources');
   });
 
   it('a stage still passing the retired alarmCcId/alarmVdn is told to use alarmVdns', async () => {
@@ -1751,8 +1699,8 @@ describe('per-VDN monitoring generator', () => {
       ...stageParams({ ccId: '1', vdn: '170', skillIds: '1' }),
       'param:alarmVdn': '170',
     });
-    await expect(monitoring.resources(resolver)).rejects.toThrow(
-      'alarmVdn is no longer read: every collected VDN gets alarms; choose them with alarmVdns',
+    await expect(resources(resolver)).rejects.toThrow(
+      'alarmVdn: is no longer read: every collected VDN gets alarms; choose them with alarmVdns',
     );
   });
 });

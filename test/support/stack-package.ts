@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process';
-import { access, copyFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { build } from 'esbuild';
+import { STACK_BUNDLE, stackBundleOptions } from '../../scripts/bundle-options.mjs';
 import type { Template } from './stack-cfn.js';
 
 const run = promisify(execFile);
@@ -58,8 +60,9 @@ function offlineEnv(): NodeJS.ProcessEnv {
 
 /**
  * Packages serverless.yml in a scratch copy of the service, so parallel runs and other people's work in the
- * tree never see each other's `.serverless/`. The real bundles are used when `npm run build` has produced
- * them; otherwise minimal stand-ins take their place, which is enough for everything but the code itself.
+ * tree never see each other's `.serverless/`. The real function bundles are used when `npm run build` has
+ * produced them; otherwise minimal stand-ins take their place, which is enough for everything but the code
+ * itself. The stack generator is always bundled afresh from stack/, so the template follows the sources.
  */
 export async function packageStack(options: PackageOptions): Promise<PackagedStack> {
   const dir = await mkdtemp(join(tmpdir(), 'cms-stack-'));
@@ -67,7 +70,7 @@ export async function packageStack(options: PackageOptions): Promise<PackagedSta
   const realBundles = (await Promise.all(builtPaths.map(exists))).every(Boolean);
   await copyFile(join(repoRoot, 'serverless.yml'), join(dir, 'serverless.yml'));
   // The generator of the per-VDN alarms and dashboard, which serverless.yml loads while packaging.
-  await cp(join(repoRoot, 'stack'), join(dir, 'stack'), { recursive: true });
+  await build(stackBundleOptions(join(dir, STACK_BUNDLE)));
   for (const [index, name] of HANDLERS.entries()) {
     await mkdir(join(dir, 'dist', name), { recursive: true });
     const target = join(dir, 'dist', name, 'index.mjs');

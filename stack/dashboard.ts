@@ -1,0 +1,324 @@
+import type { CounterName, HealthMetricName } from '../lib/model.js';
+import { type MonitoringSettings, type Vdn, WINDOW_SECONDS } from './settings.js';
+
+const ROW_HEIGHT = 6;
+
+/** A Fn::Sub placeholder: CloudFormation writes in the deployed value (region, function name, API id). */
+const placeholder = (name: string) => `\${${name}}`;
+const REGION = placeholder('AWS::Region');
+const COLLECTOR = placeholder('CollectorLambdaFunction');
+const QUERY = placeholder('QueryLambdaFunction');
+const HTTP_API = placeholder('HttpApi');
+const WALLBOARD_ARN = placeholder('WallboardLambdaFunction.Arn');
+
+/** Rows of a wallboard widget: a table header, the VDN total, the health line and about 12 skills. */
+const WALLBOARD_HEIGHT = 9;
+
+const search = (
+  namespace: string,
+  dimensions: string,
+  metricName: CounterName | HealthMetricName,
+  stat: 'Minimum' | 'Maximum',
+  period: number,
+) => `SEARCH('{"${namespace}",${dimensions}} MetricName="${metricName}"', '${stat}', ${period})`;
+
+const graph = (x: number, y: number, width: number, properties: Record<string, unknown>) => ({
+  type: 'metric',
+  x,
+  y,
+  width,
+  height: ROW_HEIGHT,
+  properties: { view: 'timeSeries', region: REGION, ...properties },
+});
+
+const DAY_SECONDS = 86_400;
+
+type MetricOptions = Readonly<Record<string, unknown>>;
+
+/** A graph line of one of the VDN's own roll-up metrics. */
+const vdnMetric = (s: MonitoringSettings, { ccId, vdn }: Vdn, name: CounterName, options: MetricOptions) => [
+  s.namespace,
+  name,
+  'CcId',
+  String(ccId),
+  'Vdn',
+  String(vdn),
+  options,
+];
+
+/**
+ * "Today so far" of a VDN: calls offered, answered and abandoned since midnight (at a fixed UTC offset), with
+ * the day's abandonment rate and service level. Each 5-minute window counts once, with its final value: the
+ * Maximum of a 300 s period is the window's last read however often it was read (runs, closing reads, an
+ * overlapping or retried invocation), where a Sum would add every read up. RUNNING_SUM adds the windows of
+ * the widget's last 24 hours whose day (EPOCH of the window start plus the offset, in whole days) is the day of
+ * the newest one. Metric math has no time zones: the offset is fixed, so daylight saving time is not followed,
+ * and a window is counted on the day it started.
+ */
+function todayWidget(item: Vdn, x: number, y: number, s: MonitoringSettings) {
+  const { ccId, vdn } = item;
+  const metric = (name: CounterName, id: string) => vdnMetric(s, item, name, { id, visible: false });
+  const offsetSeconds = s.todayUtcOffsetMinutes * 60;
+  const day = `FLOOR((EPOCH(offered) + ${offsetSeconds}) / ${DAY_SECONDS})`;
+  const today = (id: string) => `RUNNING_SUM(IF(${day} == MAX(${day}), ${id}, 0))`;
+  const offset = s.todayUtcOffsetMinutes;
+  const zone =
+    offset === 0
+      ? 'UTC'
+      : `UTC${offset < 0 ? '−' : '+'}${Math.floor(Math.abs(offset) / 60)}:${String(Math.abs(offset) % 60).padStart(2, '0')}`;
+  return graph(x, y, 6, {
+    title: `VDN ${vdn} (call center ${ccId}): today so far (since 00:00 ${zone})`,
+    view: 'singleValue',
+    // Its own time range, whatever the dashboard shows: enough to hold the whole of today.
+    start: '-PT24H',
+    period: WINDOW_SECONDS,
+    stat: 'Maximum',
+    setPeriodToTimeRange: false,
+    sparkline: true,
+    metrics: [
+      metric('CallsOffered', 'offered'),
+      metric('CallsAnswered', 'answered'),
+      metric('CallsAbandoned', 'abandoned'),
+      metric('CallsAnsweredIn20s', 'answered20s'),
+      [{ expression: today('offered'), label: 'Offered today', id: 'offeredToday' }],
+      [{ expression: today('answered'), label: 'Answered today', id: 'answeredToday' }],
+      [{ expression: today('abandoned'), label: 'Abandoned today', id: 'abandonedToday' }],
+      [{ expression: today('answered20s'), id: 'answered20sToday', visible: false }],
+      [
+        {
+          expression: 'IF(offeredToday > 0, 100 * abandonedToday / offeredToday)',
+          label: 'Abandonment today %',
+          id: 'abandonmentToday',
+        },
+      ],
+      [
+        {
+          expression: 'IF(offeredToday > 0, 100 * answered20sToday / offeredToday)',
+          label: 'Service level 20 s today %',
+          id: 'serviceLevelToday',
+        },
+      ],
+    ],
+  });
+}
+
+/**
+ * A VDN's calls, KPIs, wrap-up time and day so far, recomputed from its counters, side by side on one row. Exact rates
+ * need each VDN's own counters paired in one expression, which a SEARCH across VDNs cannot do; the fleet-wide
+ * SEARCH graphs below still show every VDN, watched or not.
+ */
+function vdnRow(item: Vdn, y: number, s: MonitoringSettings) {
+  const { ccId, vdn } = item;
+  const title = `VDN ${vdn} (call center ${ccId})`;
+  const metric = (name: CounterName, options: MetricOptions) => vdnMetric(s, item, name, options);
+  const window = { period: WINDOW_SECONDS, stat: 'Maximum' };
+  return [
+    graph(0, y, 6, {
+      title: `${title}: calls per 5-minute window`,
+      ...window,
+      metrics: [
+        metric('CallsOffered', { label: 'Offered' }),
+        metric('CallsAnswered', { label: 'Answered' }),
+        metric('CallsAbandoned', { label: 'Abandoned' }),
+        metric('CallsAnsweredIn20s', { label: 'Answered in 20 s' }),
+      ],
+    }),
+    graph(6, y, 6, {
+      title: `${title}: KPIs of each window, from its counters`,
+      ...window,
+      yAxis: { left: { min: 0, max: 100, label: '%', showUnits: false } },
+      metrics: [
+        metric('CallsOffered', { id: 'offered', visible: false }),
+        metric('CallsAnswered', { id: 'answered', visible: false }),
+        metric('CallsAbandoned', { id: 'abandoned', visible: false }),
+        metric('CallsAnsweredIn20s', { id: 'answered20s', visible: false }),
+        [
+          {
+            expression: 'IF(offered > 0, 100 * abandoned / offered)',
+            label: 'Abandonment rate %',
+            id: 'abandonment',
+          },
+        ],
+        [{ expression: 'IF(offered > 0, 100 * answered / offered)', label: 'Answer rate %', id: 'answer' }],
+        [
+          {
+            expression: 'IF(offered > 0, 100 * answered20s / offered)',
+            label: 'Service level 20 s %',
+            id: 'serviceLevel',
+          },
+        ],
+      ],
+      annotations: {
+        horizontal: [
+          { label: 'Abandonment alarm', value: s.abandonmentRateThreshold },
+          { label: 'Service level alarm', value: s.serviceLevelThreshold },
+        ],
+      },
+    }),
+    graph(12, y, 6, {
+      title: `${title}: average wrap-up time (s)`,
+      ...window,
+      metrics: [
+        metric('WrapUps', { id: 'wrapUps', visible: false }),
+        metric('WrapUpTime', { id: 'wrapUpTime', visible: false }),
+        [
+          {
+            expression: 'IF(wrapUps > 0, wrapUpTime / wrapUps)',
+            label: 'Average wrap-up time',
+            id: 'averageWrapUp',
+          },
+        ],
+      ],
+    }),
+    todayWidget(item, 18, y, s),
+  ];
+}
+
+/**
+ * The live per-skill wallboard of a VDN: a custom widget, which the dashboard fills by invoking the wallboard
+ * function with the widget's params on every refresh (never for a zoom or a resize: it shows "now").
+ */
+function wallboardWidget({ ccId, vdn }: Vdn, y: number) {
+  return {
+    type: 'custom',
+    x: 0,
+    y,
+    width: 24,
+    height: WALLBOARD_HEIGHT,
+    properties: {
+      endpoint: WALLBOARD_ARN,
+      params: { ccId, vdn },
+      updateOn: { refresh: true, resize: false, timeRange: false },
+      title: `VDN ${vdn} (call center ${ccId}): every skill now, worst first`,
+    },
+  };
+}
+
+/** Graphs of the whole fleet and of the stack itself from row `y` down; SEARCH finds VDNs added later too. */
+function fleetRows(y: number, s: MonitoringSettings) {
+  const ns = s.namespace;
+  const vdns = 'CcId,Vdn';
+  const skillSearch = search(ns, 'CcId,Vdn,SkillId', 'CallsAbandoned', 'Maximum', WINDOW_SECONDS);
+  return [
+    graph(0, y, 12, {
+      title: 'Top 10 skills by abandoned calls (per 5-minute window)',
+      period: WINDOW_SECONDS,
+      stat: 'Maximum',
+      metrics: [
+        [
+          {
+            // Idle skills publish nothing: their gaps are zero calls, not missing data.
+            expression: `SORT(FILL(${skillSearch}, 0), MAX, DESC, 10)`,
+            id: 'topAbandoned',
+          },
+        ],
+      ],
+    }),
+    graph(12, y, 12, {
+      title: 'All VDNs: calls offered and abandoned per 5-minute window',
+      period: WINDOW_SECONDS,
+      stat: 'Maximum',
+      metrics: [
+        [
+          {
+            expression: search(ns, vdns, 'CallsOffered', 'Maximum', WINDOW_SECONDS),
+            label: 'Offered',
+            id: 'allOffered',
+          },
+        ],
+        [
+          {
+            expression: search(ns, vdns, 'CallsAbandoned', 'Maximum', WINDOW_SECONDS),
+            label: 'Abandoned',
+            id: 'allAbandoned',
+          },
+        ],
+      ],
+    }),
+    graph(0, y + ROW_HEIGHT, 6, {
+      title: 'Collector health: collection success (1 = every batch read)',
+      period: 60,
+      stat: 'Minimum',
+      yAxis: { left: { min: 0, max: 1 } },
+      metrics: [[{ expression: search(ns, vdns, 'CollectionSuccess', 'Minimum', 60), id: 'success' }]],
+    }),
+    graph(6, y + ROW_HEIGHT, 6, {
+      title: 'Collector health: CMS latency, slowest batch (ms)',
+      period: 60,
+      stat: 'Maximum',
+      metrics: [[{ expression: search(ns, vdns, 'CmsLatency', 'Maximum', 60), id: 'latency' }]],
+    }),
+    graph(12, y + ROW_HEIGHT, 6, {
+      title: 'Collector health: data age (s)',
+      period: 60,
+      stat: 'Maximum',
+      metrics: [[{ expression: search(ns, vdns, 'DataAge', 'Maximum', 60), id: 'age' }]],
+      annotations: { horizontal: [{ label: 'Stale', value: s.dataAgeThresholdSeconds }] },
+    }),
+    graph(18, y + ROW_HEIGHT, 6, {
+      title: 'Collector health: configured skills CMS did not return',
+      period: 60,
+      stat: 'Maximum',
+      metrics: [[{ expression: search(ns, vdns, 'SkillsMissing', 'Maximum', 60), id: 'missing' }]],
+    }),
+    graph(0, y + 2 * ROW_HEIGHT, 8, {
+      title: 'Functions: errors and duration',
+      period: WINDOW_SECONDS,
+      metrics: [
+        ['AWS/Lambda', 'Errors', 'FunctionName', COLLECTOR, { stat: 'Sum', label: 'Collector errors' }],
+        ['AWS/Lambda', 'Errors', 'FunctionName', QUERY, { stat: 'Sum', label: 'Query errors' }],
+        [
+          'AWS/Lambda',
+          'Duration',
+          'FunctionName',
+          COLLECTOR,
+          { stat: 'Maximum', label: 'Collector duration (max, ms)', yAxis: 'right' },
+        ],
+      ],
+    }),
+    graph(8, y + 2 * ROW_HEIGHT, 8, {
+      title: 'Query API: requests and errors',
+      period: WINDOW_SECONDS,
+      stat: 'Sum',
+      metrics: [
+        ['AWS/ApiGateway', 'Count', 'ApiId', HTTP_API, { label: 'Requests' }],
+        ['AWS/ApiGateway', '4xx', 'ApiId', HTTP_API, { label: '4xx' }],
+        ['AWS/ApiGateway', '5xx', 'ApiId', HTTP_API, { label: '5xx' }],
+      ],
+    }),
+    graph(16, y + 2 * ROW_HEIGHT, 8, {
+      title: 'Collector health: window coverage of the last read (%)',
+      period: WINDOW_SECONDS,
+      stat: 'Maximum',
+      yAxis: { left: { min: 0, max: 100 } },
+      metrics: [
+        [
+          {
+            expression: search(ns, vdns, 'WindowCoverage', 'Maximum', WINDOW_SECONDS),
+            id: 'coverage',
+          },
+        ],
+      ],
+      annotations: { horizontal: [{ label: 'Closing reads missing', value: s.windowCoverageThreshold }] },
+    }),
+  ];
+}
+
+/**
+ * The dashboard body: a row per watched VDN on top (where an operator looks first), then each watched VDN's
+ * live wallboard, the fleet-wide graphs below. A Fn::Sub, so that the region, function names and ARNs and the
+ * API id of the deployed stack fill the `${…}` placeholders; nothing else in the body can hold `${` (the
+ * namespace is checked above).
+ */
+export function buildDashboardBody(
+  vdns: readonly Vdn[],
+  settings: MonitoringSettings,
+): { readonly 'Fn::Sub': string } {
+  const graphsEnd = vdns.length * ROW_HEIGHT;
+  const widgets = [
+    ...vdns.flatMap((item, index) => vdnRow(item, index * ROW_HEIGHT, settings)),
+    ...vdns.map((item, index) => wallboardWidget(item, graphsEnd + index * WALLBOARD_HEIGHT)),
+    ...fleetRows(graphsEnd + vdns.length * WALLBOARD_HEIGHT, settings),
+  ];
+  return { 'Fn::Sub': JSON.stringify({ start: '-PT6H', periodOverride: 'inherit', widgets }) };
+}
