@@ -7,8 +7,9 @@
  * Run as `node --import tsx bench/servers.ts` with BENCH_CMS_LATENCY_MS and BENCH_AWS_LATENCY_MS set; it
  * sends one `ready` message, then answers requests until told to close.
  */
-import { startFakeAws } from '../local/fake-aws.js';
+
 import { startCmsSimulator } from '../local/simulator/index.js';
+import { startFakeAws } from '../test/support/fake-aws.js';
 import type { ServerCounts, ServersReady, ServersReply, ServersRequest } from './servers-protocol.js';
 
 const ACCESS_KEY = 'bench-access-key';

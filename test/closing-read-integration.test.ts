@@ -4,8 +4,8 @@ import { createCollectorHandler } from '../lib/lambda/collector.js';
 import type { Log } from '../lib/log.js';
 import { createCloudWatchClient } from '../lib/metrics/sinks.js';
 import { WINDOW_MS } from '../lib/model.js';
-import { type FakeAws, type ReceivedDatum, startFakeAws } from '../local/fake-aws.js';
 import { type CmsSimulator, startCmsSimulator } from '../local/simulator/index.js';
+import { type FakeAws, type ReceivedDatum, startFakeAws } from './support/fake-aws.js';
 
 /**
  * Closing reads end to end: the real collector handler, the real CMS client against the simulator over TLS and

@@ -3,13 +3,13 @@ import { CollectionFailedError, type RunSummary } from '../lib/collector.js';
 import { type CollectorHandler, createCollectorHandler } from '../lib/lambda/collector.js';
 import type { Log } from '../lib/log.js';
 import { COUNTERS, WINDOW_MS } from '../lib/model.js';
-import { type FakeAws, type ReceivedDatum, startFakeAws } from '../local/fake-aws.js';
 import {
   type CmsSimulator,
   type CmsSimulatorOptions,
   type CmsSkillRecord,
   startCmsSimulator,
 } from '../local/simulator/index.js';
+import { type FakeAws, type ReceivedDatum, startFakeAws } from './support/fake-aws.js';
 
 /**
  * The real collector handler, with the real AWS SDK clients talking to a wire-level fake AWS endpoint on

@@ -8,9 +8,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createCollectorHandler } from '../lib/lambda/collector.js';
 import type { WallboardHandler } from '../lib/lambda/wallboard.js';
 import type { Log } from '../lib/log.js';
-import { type FakeAws, startFakeAws } from '../local/fake-aws.js';
 import { type CmsSimulator, startCmsSimulator } from '../local/simulator/index.js';
 import { bundleOptions } from '../scripts/bundle-options.mjs';
+import { type FakeAws, startFakeAws } from './support/fake-aws.js';
 
 /**
  * The production bundle of the wallboard (dist/wallboard/index.mjs as `npm run build` makes it), invoked the way

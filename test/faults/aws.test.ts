@@ -10,7 +10,7 @@ import { createCollectorHandler } from '../../lib/lambda/collector.js';
 import { createQueryHandler } from '../../lib/lambda/query.js';
 import type { HealthMetricName } from '../../lib/model.js';
 import { startApiServer } from '../../local/api-server.js';
-import type { AwsFault } from '../../local/fake-aws.js';
+import type { AwsFault } from '../support/fake-aws.js';
 import {
   ACCESS_KEY,
   auditSecrets,

@@ -12,8 +12,8 @@ import { SecretError } from '../../lib/errors.js';
 import { createLogger } from '../../lib/log.js';
 import { CloudWatchSink } from '../../lib/metrics/cloudwatch.js';
 import type { Datum } from '../../lib/metrics/datum.js';
-import { type FakeAws, type ReceivedDatum, startFakeAws } from '../../local/fake-aws.js';
 import type { CmsSkillRecord } from '../../local/simulator/index.js';
+import { type FakeAws, type ReceivedDatum, startFakeAws } from '../support/fake-aws.js';
 import {
   captureOutput,
   datumKey,
@@ -21,12 +21,10 @@ import {
   exchange,
   expectedVdn,
   failedVdnMismatches,
-  fileMetricBodies,
+  fileMetricBody,
   healthyVdnMismatches,
   leaksIn,
-  type RecordingProxy,
   SECRET_KEY,
-  startRecordingProxy,
   type TargetSpec,
 } from './harness.js';
 
@@ -84,21 +82,19 @@ describe('the leak check', () => {
 
 describe('the wire recorders', () => {
   let aws: FakeAws;
-  let proxy: RecordingProxy;
 
   beforeAll(async () => {
     aws = await startFakeAws();
-    proxy = await startRecordingProxy(aws.url);
   });
 
   afterAll(async () => {
-    await Promise.all([proxy?.close(), aws?.close()]);
+    await aws?.close();
   });
 
   it('keep PutMetricData bodies readable even when the SDK gzips them', async () => {
     const client = new CloudWatchClient({
       region: 'eu-west-1',
-      endpoint: proxy.url,
+      endpoint: aws.url,
       credentials: { accessKeyId: 'dummy', secretAccessKey: 'dummy' },
     });
     const datums: Datum[] = Array.from({ length: 300 }, (_, index) => ({
@@ -116,7 +112,7 @@ describe('the wire recorders', () => {
     }
     expect(aws.putMetricDataCalls.map((call) => call.gzipped)).toEqual([true]);
     const evidence = new Evidence();
-    fileMetricBodies(evidence, proxy);
+    for (const attempt of aws.attempts) fileMetricBody(evidence, attempt);
     expect(evidence.leaks()).toEqual(['PutMetricData body #0: the secret key']);
   });
 
