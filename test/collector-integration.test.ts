@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { CollectionFailedError, type RunSummary } from '../lib/collector.js';
 import { type CollectorHandler, createCollectorHandler } from '../lib/lambda/collector.js';
 import type { Log } from '../lib/log.js';
-import { COUNTERS, WINDOW_MS } from '../lib/model.js';
+import { COUNTERS, KPIS, WINDOW_MS } from '../lib/model.js';
 import {
   type CmsSimulator,
   type CmsSimulatorOptions,
@@ -10,6 +10,7 @@ import {
   startCmsSimulator,
 } from '../local/simulator/index.js';
 import { type FakeAws, type ReceivedDatum, startFakeAws } from './support/fake-aws.js';
+import { expectedKpis } from './support/kpi-oracle.js';
 
 /**
  * The real collector handler, with the real AWS SDK clients talking to a wire-level fake AWS endpoint on
@@ -65,12 +66,6 @@ function datum(name: string, dims: Record<string, string>): ReceivedDatum | unde
   );
   expect(matches.length).toBeLessThanOrEqual(1);
   return matches[0];
-}
-
-/** A derived value is absent when its denominator is 0, else equal to the formula up to rounding. */
-function expectValue(received: ReceivedDatum | undefined, denominator: number, expected: number) {
-  if (denominator === 0) expect(received).toBeUndefined();
-  else expect(received?.value).toBeCloseTo(expected, 9);
 }
 
 function skillIdsOf(list: string): number[] {
@@ -130,15 +125,9 @@ describe('collector against the simulator and a fake AWS endpoint', () => {
           timestamp: served.startTime,
         });
       }
-      const offered = served.allCallCount;
-      expectValue(datum('AbandonmentRate', dims), offered, (100 * served.abanCallCount) / offered);
-      expectValue(datum('AnswerRate', dims), offered, (100 * served.cnnedCallCount) / offered);
-      expectValue(datum('ServiceLevel20s', dims), offered, (100 * served.cnnedIn20sCallCount) / offered);
-      expectValue(
-        datum('AverageWrapUpTime', dims),
-        served.clearUpCallCount,
-        served.clearUpTime / served.clearUpCallCount,
-      );
+      // Each KPI exactly as the contract's arithmetic gives it, or absent where that gives none.
+      const kpis = expectedKpis(served);
+      for (const { name } of KPIS) expect(datum(name, dims)?.value).toBe(kpis[name]);
       for (const name of ['AbandonmentRate', 'AnswerRate', 'ServiceLevel20s']) {
         expect(datum(name, dims)?.unit ?? 'Percent').toBe('Percent');
       }
@@ -162,11 +151,16 @@ describe('collector against the simulator and a fake AWS endpoint', () => {
     const dims = { CcId: '1', Vdn: '171' };
     expect(datum('CallsOffered', dims)?.value).toBe(sum('allCallCount'));
     expect(datum('WrapUpTime', dims)?.value).toBe(sum('clearUpTime'));
-    expectValue(
-      datum('AbandonmentRate', dims),
-      sum('allCallCount'),
-      (100 * sum('abanCallCount')) / sum('allCallCount'),
-    );
+    const kpis = expectedKpis({
+      allCallCount: sum('allCallCount'),
+      cnnedCallCount: sum('cnnedCallCount'),
+      abanCallCount: sum('abanCallCount'),
+      cnnedIn20sCallCount: sum('cnnedIn20sCallCount'),
+      clearUpCallCount: sum('clearUpCallCount'),
+      clearUpTime: sum('clearUpTime'),
+    });
+    expect(kpis.AbandonmentRate).toBeDefined();
+    for (const { name } of KPIS) expect(datum(name, dims)?.value).toBe(kpis[name]);
     expect(datum('CallsOffered', dims)?.timestamp).toBe(served[0]?.startTime);
   });
 

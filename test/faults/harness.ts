@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import type { CollectionFailedError, RunSummary } from '../../lib/collector.js';
 import type { CollectorHandler } from '../../lib/lambda/collector.js';
-import { COUNTERS, KPIS, type KpiName, METRIC_UNITS, type MetricName, WINDOW_MS } from '../../lib/model.js';
+import { COUNTERS, KPIS, METRIC_UNITS, type MetricName, WINDOW_MS } from '../../lib/model.js';
 import {
   type CmsSimulator,
   type CmsSimulatorOptions,
@@ -19,6 +19,7 @@ import {
   startCmsSimulator,
 } from '../../local/simulator/index.js';
 import { type AwsAttempt, type FakeAws, type ReceivedDatum, startFakeAws } from '../support/fake-aws.js';
+import { expectedKpis, nearestDouble } from '../support/kpi-oracle.js';
 
 export const ACCESS_KEY = 'fault-suite-access-key';
 /** Distinctive enough that finding its prefix anywhere can only mean it leaked. */
@@ -282,32 +283,7 @@ export async function countConnections(targetUrl: string): Promise<ConnectionCou
 
 // --- expected datums -----------------------------------------------------------------------------------------
 
-/** metrics.md: a rate is absent when its denominator is 0 (and, per lib/kpi.ts, when its part exceeds it). */
-function percent(part: number, whole: number): number | undefined {
-  return whole > 0 && part <= whole ? (100 * part) / whole : undefined;
-}
-
 type CounterValues = Omit<CmsSkillRecord, 'id' | 'startTime'>;
-
-function kpisOf(values: CounterValues): Partial<Record<KpiName, number>> {
-  const kpis: Partial<Record<KpiName, number>> = {};
-  const put = (name: KpiName, value: number | undefined) => {
-    if (value !== undefined) kpis[name] = value;
-  };
-  put('AbandonmentRate', percent(values.abanCallCount, values.allCallCount));
-  put('AnswerRate', percent(values.cnnedCallCount, values.allCallCount));
-  put(
-    'ServiceLevel20s',
-    values.cnnedIn20sCallCount <= values.cnnedCallCount
-      ? percent(values.cnnedIn20sCallCount, values.allCallCount)
-      : undefined,
-  );
-  put(
-    'AverageWrapUpTime',
-    values.clearUpCallCount > 0 ? values.clearUpTime / values.clearUpCallCount : undefined,
-  );
-  return kpis;
-}
 
 function statDatums(
   values: CounterValues,
@@ -321,7 +297,7 @@ function statDatums(
     timestamp,
     dimensions,
   });
-  const kpis = kpisOf(values);
+  const kpis = expectedKpis(values);
   return [
     ...COUNTERS.map((counter) => datum(counter.name, values[counter.cmsField])),
     ...KPIS.flatMap(({ name }) => {
@@ -375,12 +351,6 @@ export function datumKey(datum: ReceivedDatum): string {
   return `${datum.name} CcId=${CcId} Vdn=${Vdn}${SkillId === undefined ? '' : ` SkillId=${SkillId}`}`;
 }
 
-function sameValue(actual: number, expected: number): boolean {
-  // Rates may differ in the last bit depending on the order of * and / (even when the exact rate is whole, such
-  // as 55.00000000000001 for 55 %); a relative 1e-12 still tells any two distinct counters apart.
-  return Math.abs(actual - expected) <= 1e-12 * Math.max(1, Math.abs(expected));
-}
-
 /** The datums of one VDN (roll-up, skills and health) among everything received. */
 export function datumsOfVdn(received: readonly ReceivedDatum[], target: TargetSpec): ReceivedDatum[] {
   return received.filter(
@@ -412,11 +382,7 @@ export function healthyVdnMismatches(
     const key = datumKey(want);
     const got = take(key);
     if (got === undefined) mismatches.push(`${key}: missing`);
-    else if (
-      got.unit !== want.unit ||
-      got.timestamp !== want.timestamp ||
-      !sameValue(got.value, want.value)
-    ) {
+    else if (got.unit !== want.unit || got.timestamp !== want.timestamp || got.value !== want.value) {
       mismatches.push(`${key}: got ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
     }
   }
@@ -442,7 +408,7 @@ export function healthyVdnMismatches(
     age.timestamp !== runTime ||
     latency?.timestamp !== runTime ||
     missing?.timestamp !== runTime ||
-    !sameValue(age.value, (runTime - expected.windowStart) / 1000)
+    age.value !== nearestDouble(BigInt(runTime - expected.windowStart), 1000n)
   ) {
     mismatches.push(`DataAge: ${JSON.stringify(age)} at run time ${runTime}`);
   }
