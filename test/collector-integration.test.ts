@@ -9,8 +9,9 @@ import {
   type CmsSkillRecord,
   startCmsSimulator,
 } from '../local/simulator/index.js';
-import { type FakeAws, type ReceivedDatum, startFakeAws } from './support/fake-aws.js';
+import type { FakeAws, ReceivedDatum } from './support/fake-aws.js';
 import { expectedKpis } from './support/kpi-oracle.js';
+import { startWorld, useWorldAws, type World } from './support/world.js';
 
 /**
  * The real collector handler, with the real AWS SDK clients talking to a wire-level fake AWS endpoint on
@@ -24,10 +25,11 @@ const SKILLS_171 = '101-110';
 // Skill 7 does not exist in the simulated CMS.
 const ABSENT = [7];
 
+let world: World;
 let simulator: CmsSimulator;
 let aws: FakeAws;
 let now: number;
-const savedEnv = { ...process.env };
+let restoreEnv: () => void;
 
 const silentLog: Log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
@@ -77,31 +79,25 @@ beforeAll(async () => {
   // Late in the previous window, whenever the suite runs: busy skills have calls (a skill with none in its
   // window publishes nothing), and the window is already over, so no clock runs ahead of the real one.
   now = Math.floor(Date.now() / WINDOW_MS) * WINDOW_MS - 30_000;
-  simulator = await startCmsSimulator({ now: () => now, absentSkillIds: ABSENT });
-  aws = await startFakeAws();
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL: aws.url,
-    AWS_REGION: 'eu-west-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-  });
-  delete process.env.AWS_PROFILE;
+  world = await startWorld({ simulator: { now: () => now, absentSkillIds: ABSENT } });
+  ({ simulator, aws } = world);
+  restoreEnv = useWorldAws(world);
 });
 
 afterAll(async () => {
-  process.env = savedEnv;
-  await Promise.all([simulator?.close(), aws?.close()]);
+  restoreEnv?.();
+  await world?.close();
 });
 
 beforeEach(() => {
-  setSecret('sim-access-key', 'sim-secret-key');
+  setSecret(world.accessKey, world.secretKey);
   aws.clearRecords();
 });
 
 afterEach(() => {
   simulator.clearFaults();
   aws.clearFaults();
-  simulator.setCredentials('sim-access-key', 'sim-secret-key');
+  simulator.setCredentials(world.accessKey, world.secretKey);
 });
 
 describe('collector against the simulator and a fake AWS endpoint', () => {

@@ -4,22 +4,15 @@
  * leak check over that capture, and the expected datums computed from what the simulator served.
  */
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer as createTcpServer, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { inspect } from 'node:util';
 import type { CollectionFailedError, RunSummary } from '../../lib/collector.js';
 import type { CollectorHandler } from '../../lib/lambda/collector.js';
 import { COUNTERS, KPIS, METRIC_UNITS, type MetricName, WINDOW_MS } from '../../lib/model.js';
-import {
-  type CmsSimulator,
-  type CmsSimulatorOptions,
-  type CmsSkillRecord,
-  startCmsSimulator,
-} from '../../local/simulator/index.js';
-import { type AwsAttempt, type FakeAws, type ReceivedDatum, startFakeAws } from '../support/fake-aws.js';
+import type { CmsSimulator, CmsSkillRecord } from '../../local/simulator/index.js';
+import type { AwsAttempt, ReceivedDatum } from '../support/fake-aws.js';
 import { expectedKpis, nearestDouble } from '../support/kpi-oracle.js';
+import { startWorld, useWorldAws, type World } from '../support/world.js';
 
 export const ACCESS_KEY = 'fault-suite-access-key';
 /** Distinctive enough that finding its prefix anywhere can only mean it leaked. */
@@ -63,29 +56,6 @@ export function secretJson(accessKey: string, secretKey: string, extra: Record<s
  */
 export function simulatorInstant(realNow = Date.now()): number {
   return Math.floor((realNow - WINDOW_MS) / WINDOW_MS) * WINDOW_MS + WINDOW_MS - 50_000;
-}
-
-// --- environment -------------------------------------------------------------------------------------------
-
-/**
- * Points the SDK clients the handlers build at the fake endpoint with dummy credentials; returns the undo.
- */
-export function useAwsEnvironment(endpoint: string): () => void {
-  const saved = { ...process.env };
-  for (const name of ['AWS_PROFILE', 'AWS_MAX_ATTEMPTS', 'AWS_RETRY_MODE']) {
-    delete process.env[name];
-  }
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL: endpoint,
-    AWS_REGION: 'eu-west-1',
-    AWS_ACCESS_KEY_ID: 'fault-suite-dummy-id',
-    AWS_SECRET_ACCESS_KEY: 'fault-suite-dummy-key',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    LOG_LEVEL: 'DEBUG',
-  });
-  return () => {
-    process.env = saved;
-  };
 }
 
 // --- output capture ----------------------------------------------------------------------------------------
@@ -439,14 +409,8 @@ export function failedVdnMismatches(received: readonly ReceivedDatum[], target: 
 
 // --- the bench: one simulator, one fake AWS endpoint, one capture per file ----------------------------------
 
-export interface Bench {
-  readonly simulator: CmsSimulator;
-  /** What AWS_ENDPOINT_URL points at; it keeps every request body it received. */
-  readonly aws: FakeAws;
-  /** PEM file of the simulator's CA, for CMS_CA_FILE. */
-  readonly caFile: string;
-  /** A scratch directory removed on close. */
-  readonly directory: string;
+/** A fault file's world, at a fixed instant, with everything the product emits captured. */
+export interface Bench extends World {
   /** The simulator's clock: every run of a file sees the same window and counters. */
   readonly at: number;
   readonly output: OutputCapture;
@@ -454,42 +418,34 @@ export interface Bench {
   readonly evidence: Evidence;
   /** GetSecretValue calls answered since the start, whatever records were cleared since. */
   readonly secretReads: number;
-  close(): Promise<void>;
 }
 
 /**
  * Starts everything a fault file needs, with the suite's key pair in the simulator and in the fake secret, and
  * the process environment pointing the SDK at the fake endpoint.
  */
-export async function startBench(simulatorOptions: CmsSimulatorOptions = {}): Promise<Bench> {
+export async function startBench(): Promise<Bench> {
   const output = captureOutput();
   const at = simulatorInstant();
-  const simulator = await startCmsSimulator({
-    accessKey: ACCESS_KEY,
-    secretKey: SECRET_KEY,
-    now: () => at,
-    absentSkillIds: ABSENT_SKILL_IDS,
-    ...simulatorOptions,
-  });
   const evidence = new Evidence();
   let secretReads = 0;
-  // Tapped as they arrive, because tests clear the fake's records between (and within) runs.
-  const aws = await startFakeAws({
-    onAttempt: (attempt) => {
-      fileMetricBody(evidence, attempt);
-      if (attempt.operation === 'GetSecretValue' && attempt.status === 200) secretReads += 1;
+  const world = await startWorld({
+    keys: { accessKey: ACCESS_KEY, secretKey: SECRET_KEY },
+    simulator: { now: () => at, absentSkillIds: ABSENT_SKILL_IDS },
+    aws: {
+      // Tapped as they arrive, because tests clear the fake's records between (and within) runs.
+      onAttempt: (attempt) => {
+        fileMetricBody(evidence, attempt);
+        if (attempt.operation === 'GetSecretValue' && attempt.status === 200) secretReads += 1;
+      },
     },
   });
-  const restoreEnv = useAwsEnvironment(aws.url);
-  const directory = mkdtempSync(join(tmpdir(), 'faults-'));
-  const caFile = join(directory, 'cms-ca.pem');
-  writeFileSync(caFile, simulator.caCertificate);
-  aws.setSecret(SECRET_ID, secretJson(ACCESS_KEY, SECRET_KEY));
+  const restoreEnv = useWorldAws(world);
+  // Entry modules read their log level from the environment: every line the product can write is audited.
+  process.env.LOG_LEVEL = 'DEBUG';
+  world.aws.setSecret(SECRET_ID, secretJson(ACCESS_KEY, SECRET_KEY));
   return {
-    simulator,
-    aws,
-    caFile,
-    directory,
+    ...world,
     at,
     output,
     evidence,
@@ -499,8 +455,7 @@ export async function startBench(simulatorOptions: CmsSimulatorOptions = {}): Pr
     close: async () => {
       output.restore();
       restoreEnv();
-      await Promise.all([simulator.close(), aws.close()]);
-      rmSync(directory, { recursive: true, force: true });
+      await world.close();
     },
   };
 }
