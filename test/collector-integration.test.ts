@@ -2,13 +2,20 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { CollectionFailedError, type RunSummary } from '../lib/collector.js';
 import { type CollectorHandler, createCollectorHandler } from '../lib/lambda/collector.js';
 import type { Log } from '../lib/log.js';
-import { COUNTERS, KPIS, WINDOW_MS } from '../lib/model.js';
+import { KPIS, WINDOW_MS } from '../lib/model.js';
 import {
   type CmsSimulator,
   type CmsSimulatorOptions,
   type CmsSkillRecord,
   startCmsSimulator,
 } from '../local/simulator/index.js';
+import {
+  expectedVdn,
+  healthyVdnMismatches,
+  range,
+  type TargetSpec,
+  targetsJson,
+} from './support/expected-datums.js';
 import type { FakeAws, ReceivedDatum } from './support/fake-aws.js';
 import { expectedKpis } from './support/kpi-oracle.js';
 import { startWorld, useWorldAws, type World } from './support/world.js';
@@ -20,8 +27,8 @@ import { startWorld, useWorldAws, type World } from './support/world.js';
 
 const SECRET_ID = 'prod/cms-skill-metrics';
 const NAMESPACE = 'Test/SkillQueues';
-const SKILLS_170 = '1-100';
-const SKILLS_171 = '101-110';
+const VDN_170: TargetSpec = { ccId: 1, vdn: 170, skillList: '1-100', skillIds: range(1, 100) };
+const VDN_171: TargetSpec = { ccId: 1, vdn: 171, skillList: '101-110', skillIds: range(101, 110) };
 // Skill 7 does not exist in the simulated CMS.
 const ABSENT = [7];
 
@@ -41,10 +48,7 @@ function collectorEnv(overrides: Record<string, string> = {}) {
   return {
     CMS_BASE_URL: simulator.url,
     CMS_SECRET_ID: SECRET_ID,
-    CMS_TARGETS: JSON.stringify([
-      { ccId: 1, vdn: 170, skillIds: SKILLS_170 },
-      { ccId: 1, vdn: 171, skillIds: SKILLS_171 },
-    ]),
+    CMS_TARGETS: targetsJson([VDN_170, VDN_171]),
     METRIC_NAMESPACE: NAMESPACE,
     SKILL_METRICS: 'all',
     CMS_TIMEOUT_MS: '5000',
@@ -68,11 +72,6 @@ function datum(name: string, dims: Record<string, string>): ReceivedDatum | unde
   );
   expect(matches.length).toBeLessThanOrEqual(1);
   return matches[0];
-}
-
-function skillIdsOf(list: string): number[] {
-  const [first, last] = list.split('-').map(Number) as [number, number];
-  return Array.from({ length: last - first + 1 }, (_, i) => first + i);
 }
 
 beforeAll(async () => {
@@ -103,30 +102,11 @@ afterEach(() => {
 describe('collector against the simulator and a fake AWS endpoint', () => {
   it('publishes every counter and KPI of every returned skill with calls, recomputed from what CMS served', async () => {
     const summary = await runOnce();
-    const calls = aws.putMetricDataCalls;
-    expect(calls.every((call) => call.namespace === NAMESPACE)).toBe(true);
-    for (const skillId of skillIdsOf(SKILLS_170)) {
-      const served: CmsSkillRecord | undefined = simulator.statsAt(1, 170, skillId, now);
-      const dims = { CcId: '1', Vdn: '170', SkillId: String(skillId) };
-      const idle = served !== undefined && COUNTERS.every(({ cmsField }) => served[cmsField] === 0);
-      if (!served || idle) {
-        // Absent skills, and skills with nothing in this window, publish nothing.
-        expect(received().filter((d) => d.dimensions.SkillId === String(skillId))).toEqual([]);
-        continue;
-      }
-      for (const counter of COUNTERS) {
-        expect(datum(counter.name, dims)).toMatchObject({
-          value: served[counter.cmsField],
-          unit: counter.unit,
-          timestamp: served.startTime,
-        });
-      }
-      // Each KPI exactly as the contract's arithmetic gives it, or absent where that gives none.
-      const kpis = expectedKpis(served);
-      for (const { name } of KPIS) expect(datum(name, dims)?.value).toBe(kpis[name]);
-      for (const name of ['AbandonmentRate', 'AnswerRate', 'ServiceLevel20s']) {
-        expect(datum(name, dims)?.unit ?? 'Percent').toBe('Percent');
-      }
+    expect(aws.putMetricDataCalls.every((call) => call.namespace === NAMESPACE)).toBe(true);
+    // Each VDN's roll-up and its skills with calls, every counter and KPI exactly once with its unit and window
+    // timestamp, and its health; absent skills and skills with nothing in this window publish nothing.
+    for (const target of [VDN_170, VDN_171]) {
+      expect(healthyVdnMismatches(received(), expectedVdn(simulator, target, now), target)).toEqual([]);
     }
     expect(summary).toMatchObject({
       targets: 2,
@@ -140,7 +120,7 @@ describe('collector against the simulator and a fake AWS endpoint', () => {
 
   it('publishes the VDN roll-up as the sums of the skills with rates from the sums', async () => {
     await runOnce();
-    const served = skillIdsOf(SKILLS_171)
+    const served = VDN_171.skillIds
       .map((id) => simulator.statsAt(1, 171, id, now))
       .filter((s) => s !== undefined);
     const sum = (field: keyof CmsSkillRecord) => served.reduce((total, s) => total + s[field], 0);

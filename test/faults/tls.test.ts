@@ -12,6 +12,7 @@ import { createQueryHandler } from '../../lib/lambda/query.js';
 import { startApiServer } from '../../local/api-server.js';
 import { type CmsSimulator, startCmsSimulator } from '../../local/simulator/index.js';
 import { createCertificateAuthority } from '../../local/tls.js';
+import { expectedVdn, failedVdnMismatches, healthyVdnMismatches } from '../support/expected-datums.js';
 import {
   ACCESS_KEY,
   auditSecrets,
@@ -20,11 +21,8 @@ import {
   type ConnectionCounter,
   countConnections,
   exchange,
-  expectedVdn,
   FAULTY,
-  failedVdnMismatches,
   HEALTHY,
-  healthyVdnMismatches,
   invokeCollector,
   resetBench,
   SECRET_KEY,
