@@ -4,8 +4,6 @@
  * crossed the wire) and the leak check over it. The stand-ins come from test/support/world.ts, the expected
  * datums from test/support/expected-datums.ts.
  */
-import { once } from 'node:events';
-import { connect, createServer as createTcpServer, type Socket } from 'node:net';
 import { inspect } from 'node:util';
 import type { CollectionFailedError, RunSummary } from '../../lib/collector.js';
 import type { CollectorHandler } from '../../lib/lambda/collector.js';
@@ -182,55 +180,6 @@ export async function exchange(evidence: Evidence, url: string, init: RequestIni
 export function fileMetricBody(evidence: Evidence, attempt: AwsAttempt): void {
   if (attempt.operation === 'PutMetricData')
     evidence.add(`PutMetricData body #${evidence.size}`, attempt.body);
-}
-
-// --- counting TLS connections ------------------------------------------------------------------------------
-
-export interface ConnectionCounter {
-  /** https://127.0.0.1:PORT, relaying every byte to the target. */
-  readonly url: string;
-  readonly connections: number;
-  close(): Promise<void>;
-}
-
-/**
- * A TCP relay that counts connections, so a refused certificate can be shown to cost one handshake per batch
- * and no retries. It relays bytes only: the TLS session is still between the client and the simulator.
- */
-export async function countConnections(targetUrl: string): Promise<ConnectionCounter> {
-  const target = new URL(targetUrl);
-  const sockets = new Set<Socket>();
-  let connections = 0;
-  const track = (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
-  };
-  const server = createTcpServer((client) => {
-    connections += 1;
-    const upstream = connect(Number(target.port), target.hostname);
-    track(client);
-    track(upstream);
-    client.pipe(upstream).pipe(client);
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  return {
-    url: `https://127.0.0.1:${port}`,
-    get connections() {
-      return connections;
-    },
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      const closed = once(server, 'close');
-      server.close();
-      await closed;
-    },
-  };
 }
 
 // --- the bench: one simulator, one fake AWS endpoint, one capture per file ----------------------------------
