@@ -101,6 +101,7 @@ function rotatingCredentials(
   return source;
 }
 
+/** A connection-counting relay in front of `target`, closed after the test. */
 async function tcpProxy(target: CmsSimulator): Promise<ConnectionCounter> {
   const proxy = await countConnections(target.url);
   closables.push(proxy);
