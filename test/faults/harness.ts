@@ -22,7 +22,7 @@ export const NAMESPACE = 'FaultSuite/SkillQueues';
 export const HEALTHY: TargetSpec = { ccId: 1, vdn: 170, skillList: '1-12', skillIds: range(1, 12) };
 /** The VDN the faults are aimed at (the simulator's `when`). */
 export const FAULTY: TargetSpec = { ccId: 1, vdn: 171, skillList: '101-106', skillIds: range(101, 106) };
-export const ABSENT_SKILL_IDS = [7];
+const ABSENT_SKILL_IDS = [7];
 
 export const onlyFaulty = { when: (query: { readonly vdn: number }) => query.vdn === FAULTY.vdn };
 
@@ -34,7 +34,7 @@ export function secretJson(accessKey: string, secretKey: string, extra: Record<s
  * A fixed instant late in a past window: counters are well filled, the simulator serves the same numbers for
  * the whole file, and signatures made with the real clock stay within the simulator's skew tolerance.
  */
-export function simulatorInstant(realNow = Date.now()): number {
+function simulatorInstant(realNow = Date.now()): number {
   return Math.floor((realNow - WINDOW_MS) / WINDOW_MS) * WINDOW_MS + WINDOW_MS - 50_000;
 }
 

@@ -97,7 +97,7 @@ export function datumKey(datum: ReceivedDatum): string {
 }
 
 /** The datums of one VDN (roll-up, skills and health) among everything received. */
-export function datumsOfVdn(received: readonly ReceivedDatum[], target: TargetSpec): ReceivedDatum[] {
+function datumsOfVdn(received: readonly ReceivedDatum[], target: TargetSpec): ReceivedDatum[] {
   return received.filter(
     (datum) => datum.dimensions.CcId === String(target.ccId) && datum.dimensions.Vdn === String(target.vdn),
   );

@@ -78,8 +78,8 @@ export interface FakeAws {
   close(): Promise<void>;
 }
 
-export const FAKE_REGION = 'us-east-1';
-export const FAKE_ACCOUNT = '000000000000';
+const FAKE_REGION = 'us-east-1';
+const FAKE_ACCOUNT = '000000000000';
 
 /** The limits the real service enforces, so a batching bug fails here rather than in production. */
 const PUT_METRIC_DATA_MAX_DATUMS = 1_000;
