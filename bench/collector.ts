@@ -7,12 +7,12 @@ import { createCollectorHandler } from '../lib/lambda/collector.js';
 import { ALL_METRICS, buildDatums } from '../lib/metrics/build-datums.js';
 import { CloudWatchSink, planBatches } from '../lib/metrics/cloudwatch.js';
 import type { Datum } from '../lib/metrics/metric-sink.js';
+import { worldCloudWatch, worldCredentials } from '../test/support/world.js';
 import { cleanEnv, resultOf, runChild } from './children.js';
 import { quietLog } from './quiet-log.js';
 import type { Figure } from './report.js';
 import type { BenchServers, ServerCounts } from './servers-client.js';
 import { criticalPathMs, expectedCmsCalls, median } from './stats.js';
-import { benchCloudWatch, benchCredentials } from './wiring.js';
 
 /**
  * The real collector handler at fleet scale against the CMS simulator and the fake AWS endpoint (both with
@@ -103,7 +103,7 @@ function countingCloudWatch(servers: BenchServers): {
   client: CloudWatchClient;
   takeMaxInFlight: () => number;
 } {
-  const client = benchCloudWatch(servers);
+  const client = worldCloudWatch(servers);
   let inFlight = 0;
   let maxInFlight = 0;
   const send = client.send.bind(client) as (...args: unknown[]) => Promise<unknown>;
@@ -180,7 +180,7 @@ async function runScenario(
 ): Promise<ScenarioResult> {
   // No closing read: a run must not wait for the window's end in the middle of a measurement.
   const env: Env = { CMS_BASE_URL: servers.cmsUrl, CLOSING_READ_REACH_SECONDS: '0', ...scenario.env };
-  const credentials = benchCredentials(servers);
+  const credentials = worldCredentials(servers);
   const cloudWatch = countingCloudWatch(servers);
   const handler = createCollectorHandler(env, {
     credentials,
@@ -190,7 +190,7 @@ async function runScenario(
   const context = { getRemainingTimeInMillis: () => REMAINING_MS };
 
   const cms = new CmsClient({ ...loadCmsSettings(env), credentials });
-  const sink = new CloudWatchSink({ client: benchCloudWatch(servers), namespace: NAMESPACE });
+  const sink = new CloudWatchSink({ client: worldCloudWatch(servers), namespace: NAMESPACE });
   const batch = await fullBatch(cms);
   // Warms the sink's connection; its time is not a sample.
   await sink.publish(batch);

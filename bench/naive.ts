@@ -6,11 +6,11 @@ import { createCollectorHandler } from '../lib/lambda/collector.js';
 import { ALL_METRICS, buildDatums } from '../lib/metrics/build-datums.js';
 import { toMetricDatum } from '../lib/metrics/cloudwatch.js';
 import type { SkillStats } from '../lib/model.js';
+import { worldCloudWatch, worldCredentials } from '../test/support/world.js';
 import { quietLog } from './quiet-log.js';
 import type { Figure } from './report.js';
 import type { BenchServers } from './servers-client.js';
 import { extrapolate, median } from './stats.js';
-import { benchCloudWatch, benchCredentials } from './wiring.js';
 
 /**
  * What the collector saves over the script anyone would write first: one CMS request per skill and one
@@ -42,9 +42,9 @@ export interface NaiveResult {
 async function naiveRun(servers: BenchServers, subset: number): Promise<NaiveResult['naive']> {
   const cms = new CmsClient({
     ...loadCmsSettings({ CMS_BASE_URL: servers.cmsUrl }),
-    credentials: benchCredentials(servers),
+    credentials: worldCredentials(servers),
   });
-  const cloudWatch = benchCloudWatch(servers);
+  const cloudWatch = worldCloudWatch(servers);
   const deadline = () => ({ deadline: Date.now() + REMAINING_MS });
   try {
     // Both connections are opened before timing: the collector it is compared with runs warm too.
@@ -98,7 +98,7 @@ async function oursRun(servers: BenchServers, skills: number, runs: number): Pro
       SKILL_METRICS: 'all',
       CLOSING_READ_REACH_SECONDS: '0',
     },
-    { credentials: benchCredentials(servers), cloudWatch: benchCloudWatch(servers), log: quietLog() },
+    { credentials: worldCredentials(servers), cloudWatch: worldCloudWatch(servers), log: quietLog() },
   );
   const context = { getRemainingTimeInMillis: () => REMAINING_MS };
   await handler({}, context);

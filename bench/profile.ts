@@ -11,11 +11,11 @@ import { parseArgs } from 'node:util';
 import { createCollectorHandler } from '../lib/lambda/collector.js';
 import { CMS_LIMITS } from '../lib/model.js';
 import { parseWholeNumber } from '../lib/validation.js';
+import { worldCloudWatch, worldCredentials } from '../test/support/world.js';
 import { REPO_ROOT } from './children.js';
 import { type CpuProfile, formatSummary, summarizeProfile } from './profile-summary.js';
 import { quietLog } from './quiet-log.js';
 import { startBenchServers } from './servers-client.js';
-import { benchCloudWatch, benchCredentials } from './wiring.js';
 
 const { values } = parseArgs({
   options: {
@@ -50,7 +50,7 @@ try {
       SKILL_METRICS: 'all',
       CLOSING_READ_REACH_SECONDS: '0',
     },
-    { credentials: benchCredentials(servers), cloudWatch: benchCloudWatch(servers), log: quietLog() },
+    { credentials: worldCredentials(servers), cloudWatch: worldCloudWatch(servers), log: quietLog() },
   );
   const context = { getRemainingTimeInMillis: () => 60_000 };
   await handler({}, context);

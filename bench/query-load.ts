@@ -6,13 +6,13 @@ import { CmsClient } from '../lib/cms/client.js';
 import { type Env, loadCmsSettings } from '../lib/config.js';
 import { createQueryHandler } from '../lib/lambda/query.js';
 import { startApiServer } from '../local/api-server.js';
+import { worldCredentials } from '../test/support/world.js';
 import { cleanEnv, spawnTsxWithIpc } from './children.js';
 import type { LoadMessage, LoadPlan, LoadResult } from './load-protocol.js';
 import { quietLog } from './quiet-log.js';
 import type { Figure } from './report.js';
 import type { BenchServers, ServerCounts } from './servers-client.js';
 import { maxCachedCmsCalls, median } from './stats.js';
-import { benchCredentials } from './wiring.js';
 
 /**
  * The real query handler behind the local API Gateway stand-in, under closed-loop load from another process,
@@ -109,7 +109,7 @@ async function runScenario(servers: BenchServers, scenario: LoadScenario): Promi
     SKILL_IDS: skillRange(0),
     QUERY_CACHE_SECONDS: String(scenario.cacheSeconds),
   };
-  const credentials = benchCredentials(servers);
+  const credentials = worldCredentials(servers);
   const handlerErrors: unknown[] = [];
   const api = await startApiServer({
     handler: createQueryHandler(env, { credentials, log: quietLog() }),
@@ -146,7 +146,7 @@ async function runScenario(servers: BenchServers, scenario: LoadScenario): Promi
 
 async function directCmsCalls(servers: BenchServers, samples: number): Promise<number[]> {
   const settings = loadCmsSettings({ CMS_BASE_URL: servers.cmsUrl });
-  const client = new CmsClient({ ...settings, credentials: benchCredentials(servers) });
+  const client = new CmsClient({ ...settings, credentials: worldCredentials(servers) });
   const skillIds = Array.from({ length: SKILLS_PER_QUERY }, (_, index) => index + 1);
   const times: number[] = [];
   try {

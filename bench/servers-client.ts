@@ -1,17 +1,13 @@
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import type { WorldAddress } from '../test/support/world.js';
 import { cleanEnv, spawnTsxWithIpc } from './children.js';
 import type { ServerCounts, ServersReady, ServersReply, ServersRequest } from './servers-protocol.js';
 
 export type { ServerCounts } from './servers-protocol.js';
 
 /** The benchmarks' handle on the CMS simulator and fake AWS endpoint that run in a child process. */
-export interface BenchServers {
-  readonly cmsUrl: string;
-  readonly caCertificate: string;
-  readonly awsUrl: string;
-  readonly accessKey: string;
-  readonly secretKey: string;
+export interface BenchServers extends WorldAddress {
   /** What reached the servers since the previous call. */
   take(): Promise<ServerCounts>;
   setSecret(secretId: string, secretString: string): Promise<void>;

@@ -1,4 +1,5 @@
 /** Messages between the benchmarks and the process that hosts the CMS simulator and the fake AWS endpoint. */
+import type { WorldAddress } from '../test/support/world.js';
 
 /** What reached the servers since the previous `take`. */
 export interface ServerCounts {
@@ -17,15 +18,8 @@ export interface ServerCounts {
   readonly cpuMs: number;
 }
 
-export interface ServersReady {
+export interface ServersReady extends WorldAddress {
   readonly ready: true;
-  readonly cmsUrl: string;
-  /** The simulator's private CA, to trust. */
-  readonly caCertificate: string;
-  readonly awsUrl: string;
-  /** The simulator's key pair: a local stand-in, not a credential of any real system. */
-  readonly accessKey: string;
-  readonly secretKey: string;
 }
 
 export type ServersRequest =

@@ -7,12 +7,8 @@
  * Run as `node --import tsx bench/servers.ts` with BENCH_CMS_LATENCY_MS and BENCH_AWS_LATENCY_MS set; it
  * sends one `ready` message, then answers requests until told to close.
  */
-import { startFakeAws } from '../local/fake-aws.js';
-import { startCmsSimulator } from '../local/simulator/index.js';
+import { startWorld } from '../test/support/world.js';
 import type { ServerCounts, ServersReady, ServersReply, ServersRequest } from './servers-protocol.js';
-
-const ACCESS_KEY = 'bench-access-key';
-const SECRET_KEY = 'bench-secret-key';
 
 function latencyFromEnv(name: string): number {
   const value = Number(process.env[name] ?? '0');
@@ -21,9 +17,12 @@ function latencyFromEnv(name: string): number {
 }
 
 const cmsLatencyMs = latencyFromEnv('BENCH_CMS_LATENCY_MS');
-const simulator = await startCmsSimulator({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY });
+const world = await startWorld({
+  keys: { accessKey: 'bench-access-key', secretKey: 'bench-secret-key' },
+  aws: { latencyMs: latencyFromEnv('BENCH_AWS_LATENCY_MS') },
+});
+const { simulator, aws } = world;
 if (cmsLatencyMs > 0) simulator.inject({ kind: 'latency', ms: cmsLatencyMs }, { times: Infinity });
-const aws = await startFakeAws({ latencyMs: latencyFromEnv('BENCH_AWS_LATENCY_MS') });
 
 /** Requests already reported: counts are always "since the last take". */
 let cmsSeen = 0;
@@ -71,7 +70,7 @@ async function answer(request: ServersRequest): Promise<ServersReply['result']> 
       aws.setSecret(request.secretId, request.secretString);
       return null;
     case 'close':
-      await Promise.all([simulator.close(), aws.close()]);
+      await world.close();
       return null;
   }
 }
@@ -87,11 +86,5 @@ process.on('message', (message: ServersRequest) => {
   );
 });
 
-process.send?.({
-  ready: true,
-  cmsUrl: simulator.url,
-  caCertificate: simulator.caCertificate,
-  awsUrl: aws.url,
-  accessKey: ACCESS_KEY,
-  secretKey: SECRET_KEY,
-} satisfies ServersReady);
+const { cmsUrl, caCertificate, awsUrl, accessKey, secretKey } = world;
+process.send?.({ ready: true, cmsUrl, caCertificate, awsUrl, accessKey, secretKey } satisfies ServersReady);

@@ -3,11 +3,11 @@ import { setTimeout } from 'node:timers/promises';
 import type { Env } from '../lib/config.js';
 import { createWallboardHandler } from '../lib/lambda/wallboard.js';
 import { HealthRecorder } from '../lib/wallboard/health.js';
+import { worldCredentials } from '../test/support/world.js';
 import { quietLog } from './quiet-log.js';
 import type { Figure } from './report.js';
 import type { BenchServers } from './servers-client.js';
 import { maxCachedCmsCalls, median } from './stats.js';
-import { benchCredentials } from './wiring.js';
 
 /**
  * Many supervisors keeping the dashboard open: every viewer's widget invokes the wallboard function on every
@@ -48,7 +48,7 @@ export async function runWallboardLoad(
     QUERY_CACHE_SECONDS: String(plan.cacheSeconds),
   };
   const handler = createWallboardHandler(env, {
-    credentials: benchCredentials(servers),
+    credentials: worldCredentials(servers),
     log: quietLog(),
     health: new HealthRecorder(),
   });

@@ -1,11 +1,8 @@
 import { performance } from 'node:perf_hooks';
-import { staticCredentials } from '../lib/cms/credentials.js';
 import { createCollectorHandler } from '../lib/lambda/collector.js';
-import { createCloudWatchClient } from '../lib/metrics/sinks.js';
 import { WINDOW_MS } from '../lib/model.js';
-import { type FakeAws, startFakeAws } from '../local/fake-aws.js';
-import { type CmsSimulator, startCmsSimulator } from '../local/simulator/index.js';
 import { seededRandom } from '../local/simulator/random.js';
+import { startWorld, type World, worldCloudWatch, worldCredentials } from '../test/support/world.js';
 import { quietLog } from './quiet-log.js';
 import type { Figure } from './report.js';
 import { median } from './stats.js';
@@ -20,7 +17,6 @@ import { median } from './stats.js';
  */
 
 const NAMESPACE = 'Bench/Windows';
-const KEYS = { accessKey: 'bench-access-key', secretKey: 'bench-secret-key' };
 const TARGETS = [
   { ccId: 1, vdn: 170, skillIds: '1-100' },
   { ccId: 1, vdn: 171, skillIds: '1-50' },
@@ -59,11 +55,11 @@ interface ModeResult {
 }
 
 async function runMode(
-  simulator: CmsSimulator,
-  aws: FakeAws,
+  world: World,
   clock: { shiftMs: number },
   options: { readonly firstWindow: number; readonly windows: number; readonly reachSeconds: number },
 ): Promise<ModeResult> {
+  const { simulator, aws } = world;
   aws.clearRecords();
   const now = () => Date.now() + clock.shiftMs;
   const handler = createCollectorHandler(
@@ -74,12 +70,8 @@ async function runMode(
       CLOSING_READ_REACH_SECONDS: String(options.reachSeconds),
     },
     {
-      credentials: staticCredentials({ ...KEYS, caCertificate: simulator.caCertificate }),
-      cloudWatch: createCloudWatchClient({
-        endpoint: aws.url,
-        region: 'us-east-1',
-        credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
-      }),
+      credentials: worldCredentials(world),
+      cloudWatch: worldCloudWatch(world),
       log: quietLog(),
       clock: {
         now,
@@ -149,8 +141,7 @@ async function runMode(
 
 export async function runWindowsBench(options: { readonly windows: number }): Promise<WindowsResult> {
   const clock = { shiftMs: 0 };
-  const simulator = await startCmsSimulator({ ...KEYS, now: () => Date.now() + clock.shiftMs });
-  const aws = await startFakeAws();
+  const world = await startWorld({ simulator: { now: () => Date.now() + clock.shiftMs } });
   try {
     // Windows of the last hours: PutMetricData takes timestamps up to two weeks old, not from the future.
     const firstWindow = Math.floor((Date.now() - (options.windows + 2) * WINDOW_MS) / WINDOW_MS) * WINDOW_MS;
@@ -158,13 +149,13 @@ export async function runWindowsBench(options: { readonly windows: number }): Pr
       clock.shiftMs = firstWindow - Date.now();
     };
     reset();
-    const without = await runMode(simulator, aws, clock, {
+    const without = await runMode(world, clock, {
       firstWindow,
       windows: options.windows,
       reachSeconds: 0,
     });
     reset();
-    const withClosing = await runMode(simulator, aws, clock, {
+    const withClosing = await runMode(world, clock, {
       firstWindow,
       windows: options.windows,
       reachSeconds: 60,
@@ -180,7 +171,7 @@ export async function runWindowsBench(options: { readonly windows: number }): Pr
       valuesAbove: without.valuesAbove + withClosing.valuesAbove,
     };
   } finally {
-    await Promise.all([simulator.close(), aws.close()]);
+    await world.close();
   }
 }
 

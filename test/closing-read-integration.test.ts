@@ -1,11 +1,10 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { staticCredentials } from '../lib/cms/credentials.js';
 import { createCollectorHandler } from '../lib/lambda/collector.js';
 import type { Log } from '../lib/log.js';
-import { createCloudWatchClient } from '../lib/metrics/sinks.js';
 import { WINDOW_MS } from '../lib/model.js';
-import { type FakeAws, type ReceivedDatum, startFakeAws } from '../local/fake-aws.js';
-import { type CmsSimulator, startCmsSimulator } from '../local/simulator/index.js';
+import type { CmsSimulator } from '../local/simulator/index.js';
+import type { FakeAws, ReceivedDatum } from './support/fake-aws.js';
+import { startWorld, type World, worldCloudWatch, worldCredentials } from './support/world.js';
 
 /**
  * Closing reads end to end: the real collector handler, the real CMS client against the simulator over TLS and
@@ -13,7 +12,6 @@ import { type CmsSimulator, startCmsSimulator } from '../local/simulator/index.j
  */
 
 const NAMESPACE = 'Test/SkillQueues';
-const KEYS = { accessKey: 'sim-access-key', secretKey: 'sim-secret-key' };
 // Enough skills (a few thousand calls a window) that the calls of the window's last seconds are a steady share.
 const SKILLS = Array.from({ length: 500 }, (_, index) => index + 1);
 const silentLog: Log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
@@ -28,16 +26,17 @@ const clock = {
   },
 };
 
+let world: World;
 let simulator: CmsSimulator;
 let aws: FakeAws;
 
 beforeAll(async () => {
-  simulator = await startCmsSimulator({ now: () => clock.now() + cmsOffsetMs });
-  aws = await startFakeAws();
+  world = await startWorld({ simulator: { now: () => clock.now() + cmsOffsetMs } });
+  ({ simulator, aws } = world);
 });
 
 afterAll(async () => {
-  await Promise.all([simulator?.close(), aws?.close()]);
+  await world?.close();
 });
 
 beforeEach(() => aws.clearRecords());
@@ -65,12 +64,8 @@ async function collect(env: Record<string, string> = {}) {
       ...env,
     },
     {
-      credentials: staticCredentials({ ...KEYS, caCertificate: simulator.caCertificate }),
-      cloudWatch: createCloudWatchClient({
-        endpoint: aws.url,
-        region: 'eu-west-1',
-        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      }),
+      credentials: worldCredentials(world),
+      cloudWatch: worldCloudWatch(world),
       log: silentLog,
       clock,
     },

@@ -1,5 +1,3 @@
-import { once } from 'node:events';
-import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type CallStatsResult, CmsClient, type CmsClientOptions, throwIfFailed } from '../lib/cms/client.js';
@@ -27,6 +25,7 @@ import {
   startCmsSimulator,
 } from '../local/simulator/index.js';
 import { createCertificateAuthority } from '../local/tls.js';
+import { type ConnectionCounter, countConnections } from './support/connection-counter.js';
 
 const KEYS: CmsCredentials = { accessKey: 'sim-access-key', secretKey: 'sim-secret-key' };
 const ABSENT = [7, 1500, 2499];
@@ -102,44 +101,9 @@ function rotatingCredentials(
   return source;
 }
 
-interface TcpProxy {
-  readonly url: string;
-  /** Connections opened through the proxy so far. */
-  readonly connections: number;
-  close(): Promise<void>;
-}
-
-/** A TCP relay to `target` that counts connections: TLS passes through untouched, so reuse can be observed. */
-async function tcpProxy(target: CmsSimulator): Promise<TcpProxy> {
-  const upstream = new URL(target.url);
-  const sockets = new Set<Socket>();
-  let connections = 0;
-  const server: Server = createServer((downstream) => {
-    connections += 1;
-    const socket = connect(Number(upstream.port), upstream.hostname);
-    downstream.pipe(socket).pipe(downstream);
-    for (const side of [downstream, socket]) {
-      sockets.add(side);
-      side.on('error', () => side.destroy());
-      side.on('close', () => {
-        sockets.delete(side);
-        downstream.destroy();
-        socket.destroy();
-      });
-    }
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const proxy: TcpProxy = {
-    url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    get connections() {
-      return connections;
-    },
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      server.close();
-    },
-  };
+/** A connection-counting relay in front of `target`, closed after the test. */
+async function tcpProxy(target: CmsSimulator): Promise<ConnectionCounter> {
+  const proxy = await countConnections(target.url);
   closables.push(proxy);
   return proxy;
 }

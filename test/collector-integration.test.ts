@@ -2,14 +2,23 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { CollectionFailedError, type RunSummary } from '../lib/collector.js';
 import { type CollectorHandler, createCollectorHandler } from '../lib/lambda/collector.js';
 import type { Log } from '../lib/log.js';
-import { COUNTERS, WINDOW_MS } from '../lib/model.js';
-import { type FakeAws, type ReceivedDatum, startFakeAws } from '../local/fake-aws.js';
+import { KPIS, WINDOW_MS } from '../lib/model.js';
 import {
   type CmsSimulator,
   type CmsSimulatorOptions,
   type CmsSkillRecord,
   startCmsSimulator,
 } from '../local/simulator/index.js';
+import {
+  expectedVdn,
+  healthyVdnMismatches,
+  range,
+  type TargetSpec,
+  targetsJson,
+} from './support/expected-datums.js';
+import type { FakeAws, ReceivedDatum } from './support/fake-aws.js';
+import { expectedKpis } from './support/kpi-oracle.js';
+import { startWorld, useWorldAws, type World } from './support/world.js';
 
 /**
  * The real collector handler, with the real AWS SDK clients talking to a wire-level fake AWS endpoint on
@@ -18,15 +27,16 @@ import {
 
 const SECRET_ID = 'prod/cms-skill-metrics';
 const NAMESPACE = 'Test/SkillQueues';
-const SKILLS_170 = '1-100';
-const SKILLS_171 = '101-110';
+const VDN_170: TargetSpec = { ccId: 1, vdn: 170, skillList: '1-100', skillIds: range(1, 100) };
+const VDN_171: TargetSpec = { ccId: 1, vdn: 171, skillList: '101-110', skillIds: range(101, 110) };
 // Skill 7 does not exist in the simulated CMS.
 const ABSENT = [7];
 
+let world: World;
 let simulator: CmsSimulator;
 let aws: FakeAws;
 let now: number;
-const savedEnv = { ...process.env };
+let restoreEnv: () => void;
 
 const silentLog: Log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
@@ -38,10 +48,7 @@ function collectorEnv(overrides: Record<string, string> = {}) {
   return {
     CMS_BASE_URL: simulator.url,
     CMS_SECRET_ID: SECRET_ID,
-    CMS_TARGETS: JSON.stringify([
-      { ccId: 1, vdn: 170, skillIds: SKILLS_170 },
-      { ccId: 1, vdn: 171, skillIds: SKILLS_171 },
-    ]),
+    CMS_TARGETS: targetsJson([VDN_170, VDN_171]),
     METRIC_NAMESPACE: NAMESPACE,
     SKILL_METRICS: 'all',
     CMS_TIMEOUT_MS: '5000',
@@ -67,81 +74,39 @@ function datum(name: string, dims: Record<string, string>): ReceivedDatum | unde
   return matches[0];
 }
 
-/** A derived value is absent when its denominator is 0, else equal to the formula up to rounding. */
-function expectValue(received: ReceivedDatum | undefined, denominator: number, expected: number) {
-  if (denominator === 0) expect(received).toBeUndefined();
-  else expect(received?.value).toBeCloseTo(expected, 9);
-}
-
-function skillIdsOf(list: string): number[] {
-  const [first, last] = list.split('-').map(Number) as [number, number];
-  return Array.from({ length: last - first + 1 }, (_, i) => first + i);
-}
-
 beforeAll(async () => {
   // Late in the previous window, whenever the suite runs: busy skills have calls (a skill with none in its
   // window publishes nothing), and the window is already over, so no clock runs ahead of the real one.
   now = Math.floor(Date.now() / WINDOW_MS) * WINDOW_MS - 30_000;
-  simulator = await startCmsSimulator({ now: () => now, absentSkillIds: ABSENT });
-  aws = await startFakeAws();
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL: aws.url,
-    AWS_REGION: 'eu-west-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-  });
-  delete process.env.AWS_PROFILE;
+  world = await startWorld({ simulator: { now: () => now, absentSkillIds: ABSENT } });
+  ({ simulator, aws } = world);
+  restoreEnv = useWorldAws(world);
 });
 
 afterAll(async () => {
-  process.env = savedEnv;
-  await Promise.all([simulator?.close(), aws?.close()]);
+  restoreEnv?.();
+  await world?.close();
 });
 
 beforeEach(() => {
-  setSecret('sim-access-key', 'sim-secret-key');
+  setSecret(world.accessKey, world.secretKey);
   aws.clearRecords();
 });
 
 afterEach(() => {
   simulator.clearFaults();
   aws.clearFaults();
-  simulator.setCredentials('sim-access-key', 'sim-secret-key');
+  simulator.setCredentials(world.accessKey, world.secretKey);
 });
 
 describe('collector against the simulator and a fake AWS endpoint', () => {
   it('publishes every counter and KPI of every returned skill with calls, recomputed from what CMS served', async () => {
     const summary = await runOnce();
-    const calls = aws.putMetricDataCalls;
-    expect(calls.every((call) => call.namespace === NAMESPACE)).toBe(true);
-    for (const skillId of skillIdsOf(SKILLS_170)) {
-      const served: CmsSkillRecord | undefined = simulator.statsAt(1, 170, skillId, now);
-      const dims = { CcId: '1', Vdn: '170', SkillId: String(skillId) };
-      const idle = served !== undefined && COUNTERS.every(({ cmsField }) => served[cmsField] === 0);
-      if (!served || idle) {
-        // Absent skills, and skills with nothing in this window, publish nothing.
-        expect(received().filter((d) => d.dimensions.SkillId === String(skillId))).toEqual([]);
-        continue;
-      }
-      for (const counter of COUNTERS) {
-        expect(datum(counter.name, dims)).toMatchObject({
-          value: served[counter.cmsField],
-          unit: counter.unit,
-          timestamp: served.startTime,
-        });
-      }
-      const offered = served.allCallCount;
-      expectValue(datum('AbandonmentRate', dims), offered, (100 * served.abanCallCount) / offered);
-      expectValue(datum('AnswerRate', dims), offered, (100 * served.cnnedCallCount) / offered);
-      expectValue(datum('ServiceLevel20s', dims), offered, (100 * served.cnnedIn20sCallCount) / offered);
-      expectValue(
-        datum('AverageWrapUpTime', dims),
-        served.clearUpCallCount,
-        served.clearUpTime / served.clearUpCallCount,
-      );
-      for (const name of ['AbandonmentRate', 'AnswerRate', 'ServiceLevel20s']) {
-        expect(datum(name, dims)?.unit ?? 'Percent').toBe('Percent');
-      }
+    expect(aws.putMetricDataCalls.every((call) => call.namespace === NAMESPACE)).toBe(true);
+    // Each VDN's roll-up and its skills with calls, every counter and KPI exactly once with its unit and window
+    // timestamp, and its health; absent skills and skills with nothing in this window publish nothing.
+    for (const target of [VDN_170, VDN_171]) {
+      expect(healthyVdnMismatches(received(), expectedVdn(simulator, target, now), target)).toEqual([]);
     }
     expect(summary).toMatchObject({
       targets: 2,
@@ -155,18 +120,23 @@ describe('collector against the simulator and a fake AWS endpoint', () => {
 
   it('publishes the VDN roll-up as the sums of the skills with rates from the sums', async () => {
     await runOnce();
-    const served = skillIdsOf(SKILLS_171)
+    const served = VDN_171.skillIds
       .map((id) => simulator.statsAt(1, 171, id, now))
       .filter((s) => s !== undefined);
     const sum = (field: keyof CmsSkillRecord) => served.reduce((total, s) => total + s[field], 0);
     const dims = { CcId: '1', Vdn: '171' };
     expect(datum('CallsOffered', dims)?.value).toBe(sum('allCallCount'));
     expect(datum('WrapUpTime', dims)?.value).toBe(sum('clearUpTime'));
-    expectValue(
-      datum('AbandonmentRate', dims),
-      sum('allCallCount'),
-      (100 * sum('abanCallCount')) / sum('allCallCount'),
-    );
+    const kpis = expectedKpis({
+      allCallCount: sum('allCallCount'),
+      cnnedCallCount: sum('cnnedCallCount'),
+      abanCallCount: sum('abanCallCount'),
+      cnnedIn20sCallCount: sum('cnnedIn20sCallCount'),
+      clearUpCallCount: sum('clearUpCallCount'),
+      clearUpTime: sum('clearUpTime'),
+    });
+    expect(kpis.AbandonmentRate).toBeDefined();
+    for (const { name } of KPIS) expect(datum(name, dims)?.value).toBe(kpis[name]);
     expect(datum('CallsOffered', dims)?.timestamp).toBe(served[0]?.startTime);
   });
 

@@ -14,7 +14,7 @@ import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CloudWatchSink } from '../lib/metrics/cloudwatch.js';
 import type { Datum } from '../lib/metrics/metric-sink.js';
-import { type FakeAws, type ReceivedDatum, startFakeAws } from '../local/fake-aws.js';
+import { type FakeAws, type ReceivedDatum, startFakeAws } from './support/fake-aws.js';
 
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 const WINDOW_START = Date.UTC(2025, 4, 6, 10, 5);
@@ -195,6 +195,25 @@ describe('fake CloudWatch with CloudWatchSink', () => {
     expect(large?.bodyBytes).toBeLessThan(large?.payloadBytes ?? 0);
   });
 
+  it('keeps every request body as the service read it, gunzipped, refused requests included', async () => {
+    fake.inject({ kind: 'fail', operation: 'PutMetricData' });
+    const client = cloudWatchClient();
+    const metricData = [{ MetricName: 'CallsOffered', Value: 1, Timestamp: new Date(WINDOW_START) }];
+    await expect(
+      client.send(new PutMetricDataCommand({ Namespace: 'Refused', MetricData: metricData })),
+    ).rejects.toBeInstanceOf(InvalidParameterValueException);
+    await new CloudWatchSink({ client, namespace: 'Large' }).publish(skillDatums(1_000));
+
+    const [refused, large] = fake.attempts;
+    expect(refused).toMatchObject({ operation: 'PutMetricData', status: 400 });
+    expect(JSON.parse(refused?.body ?? '')).toMatchObject({
+      Namespace: 'Refused',
+      MetricData: [{ Value: 1 }],
+    });
+    expect(fake.putMetricDataCalls[0]?.gzipped).toBe(true);
+    expect(JSON.parse(large?.body ?? '').MetricData).toHaveLength(1_000);
+  });
+
   it('stays under the 1 MB payload limit when long dimension values make batches split on size', async () => {
     const datums = skillDatums(1_500).map((datum) => ({
       ...datum,
@@ -327,6 +346,24 @@ describe('fake CloudWatch limits', () => {
     expect(response.status).toBe(400);
     expect(response.headers.get('x-amzn-query-error')).toBe('MissingAuthenticationToken;Sender');
     expect(fake.putMetricDataCalls).toEqual([]);
+  });
+
+  it('refuses a body announced as gzip that is not, and keeps it as received', async () => {
+    const response = await fetch(fake.url, {
+      method: 'POST',
+      headers: {
+        authorization: 'AWS4-HMAC-SHA256 Credential=test',
+        'content-encoding': 'gzip',
+        'x-amz-target': 'GraniteServiceVersion20100801.PutMetricData',
+      },
+      body: '{"Namespace":"N"}',
+    });
+
+    expect(response.status).toBe(400);
+    expect(response.headers.get('x-amzn-query-error')).toBe('SerializationException;Sender');
+    expect(fake.attempts).toEqual([
+      { operation: 'PutMetricData', body: '{"Namespace":"N"}', status: 400, error: 'SerializationException' },
+    ]);
   });
 
   it('refuses an operation it does not implement', async () => {

@@ -2,8 +2,7 @@
  * The query API's contract, end to end: real HTTP into the local API Gateway stand-in, the real handler and CMS
  * client, and the CMS simulator over TLS with its own private CA.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { STATS_ROUTE_KEYS, statsPath } from '../lib/api/route.js';
@@ -13,6 +12,7 @@ import { createQueryHandler, type QueryHandlerDeps } from '../lib/lambda/query.j
 import type { Log } from '../lib/log.js';
 import { httpApiEvent, lambdaContext, startApiServer } from '../local/api-server.js';
 import { type CmsSimulator, startCmsSimulator } from '../local/simulator/index.js';
+import { startWorld, type World } from './support/world.js';
 
 const ACCESS_KEY = 'contract-access-key';
 const SECRET_KEY = 'contract-secret-key-5b1e';
@@ -22,17 +22,18 @@ const TARGETS = [
 ];
 const PATH = statsPath(1, 170);
 
+let world: World;
 let simulator: CmsSimulator;
-let caDirectory: string;
 let caFile: string;
 const closers: Array<() => Promise<void>> = [];
 
 beforeAll(async () => {
   // Skill 8 exists nowhere, so answers show how a missing skill is reported.
-  simulator = await startCmsSimulator({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY, absentSkillIds: [8] });
-  caDirectory = mkdtempSync(join(tmpdir(), 'query-contract-'));
-  caFile = join(caDirectory, 'cms-ca.pem');
-  writeFileSync(caFile, simulator.caCertificate);
+  world = await startWorld({
+    keys: { accessKey: ACCESS_KEY, secretKey: SECRET_KEY },
+    simulator: { absentSkillIds: [8] },
+  });
+  ({ simulator, caFile } = world);
 });
 
 afterEach(async () => {
@@ -41,8 +42,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await simulator.close();
-  rmSync(caDirectory, { recursive: true, force: true });
+  await world?.close();
 });
 
 interface LogLine {
@@ -361,7 +361,7 @@ describe('502 and 504 answers', () => {
       lockAfterRefusals: 1,
     });
     closers.push(() => locked.close());
-    const lockedCa = join(caDirectory, 'locked-ca.pem');
+    const lockedCa = join(world.directory, 'locked-ca.pem');
     writeFileSync(lockedCa, locked.caCertificate);
     const wrongKey = await startApi(
       { CMS_BASE_URL: locked.url, CMS_CA_FILE: lockedCa },

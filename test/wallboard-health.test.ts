@@ -5,7 +5,7 @@ import type { Log } from '../lib/log.js';
 import { CloudWatchSink } from '../lib/metrics/cloudwatch.js';
 import type { Datum, MetricSink } from '../lib/metrics/metric-sink.js';
 import { CloudWatchHealth, HealthRecorder } from '../lib/wallboard/health.js';
-import { type FakeAws, startFakeAws } from '../local/fake-aws.js';
+import { type FakeAws, startFakeAws } from './support/fake-aws.js';
 
 const NAMESPACE = 'Test/SkillQueues';
 const silentLog: Log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };

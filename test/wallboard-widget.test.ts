@@ -8,9 +8,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createCollectorHandler } from '../lib/lambda/collector.js';
 import type { WallboardHandler } from '../lib/lambda/wallboard.js';
 import type { Log } from '../lib/log.js';
-import { type FakeAws, startFakeAws } from '../local/fake-aws.js';
-import { type CmsSimulator, startCmsSimulator } from '../local/simulator/index.js';
+import type { CmsSimulator } from '../local/simulator/index.js';
 import { bundleOptions } from '../scripts/bundle-options.mjs';
+import { startWorld, useWorldAws, type World } from './support/world.js';
 
 /**
  * The production bundle of the wallboard (dist/wallboard/index.mjs as `npm run build` makes it), invoked the way
@@ -25,11 +25,11 @@ const TARGETS = [
   { ccId: 1, vdn: 171, skillIds: '30-34' },
 ];
 
+let world: World;
 let simulator: CmsSimulator;
-let aws: FakeAws;
 let workDir: string;
 let handler: WallboardHandler;
-const savedEnv = { ...process.env };
+let restoreEnv: () => void;
 const silentLog: Log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 const context = { getRemainingTimeInMillis: () => 10_000, awsRequestId: 'widget-request-1' };
 
@@ -63,16 +63,11 @@ function widgetEvent(params: Record<string, unknown>) {
 }
 
 beforeAll(async () => {
-  simulator = await startCmsSimulator({ absentSkillIds: [7] });
-  aws = await startFakeAws();
-  aws.setSecret(
-    SECRET_ID,
-    JSON.stringify({
-      accessKey: 'sim-access-key',
-      secretKey: 'sim-secret-key',
-      caCertificate: simulator.caCertificate,
-    }),
-  );
+  world = await startWorld({ simulator: { absentSkillIds: [7] } });
+  ({ simulator } = world);
+  const { accessKey, secretKey, caCertificate } = world;
+  world.aws.setSecret(SECRET_ID, JSON.stringify({ accessKey, secretKey, caCertificate }));
+  restoreEnv = useWorldAws(world);
   const env = {
     CMS_BASE_URL: simulator.url,
     CMS_SECRET_ID: SECRET_ID,
@@ -82,13 +77,8 @@ beforeAll(async () => {
     // The collector run that publishes health must not wait for a window's closing read.
     CLOSING_READ_REACH_SECONDS: '0',
     LOG_LEVEL: 'SILENT',
-    AWS_ENDPOINT_URL: aws.url,
-    AWS_REGION: 'eu-west-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
   };
   Object.assign(process.env, env);
-  delete process.env.AWS_PROFILE;
   // The collector publishes the health metrics the wallboard reads back.
   await createCollectorHandler(env, { log: silentLog })({}, context);
   workDir = await mkdtemp(join(tmpdir(), 'wallboard-bundle-'));
@@ -98,12 +88,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  process.env = savedEnv;
-  await Promise.all([
-    simulator?.close(),
-    aws?.close(),
-    workDir && rm(workDir, { recursive: true, force: true }),
-  ]);
+  restoreEnv?.();
+  await Promise.all([world?.close(), workDir && rm(workDir, { recursive: true, force: true })]);
 });
 
 afterEach(() => simulator.clearFaults());

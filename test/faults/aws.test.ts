@@ -10,29 +10,31 @@ import { createCollectorHandler } from '../../lib/lambda/collector.js';
 import { createQueryHandler } from '../../lib/lambda/query.js';
 import type { HealthMetricName } from '../../lib/model.js';
 import { startApiServer } from '../../local/api-server.js';
-import type { AwsFault } from '../../local/fake-aws.js';
+import {
+  datumKey,
+  expectedVdn,
+  failedVdnMismatches,
+  healthyVdnMismatches,
+  type TargetSpec,
+  targetsJson,
+} from '../support/expected-datums.js';
+import type { AwsFault } from '../support/fake-aws.js';
 import {
   ACCESS_KEY,
   auditSecrets,
   type Bench,
   benchEnv,
   type CollectorRun,
-  datumKey,
   describeThrown,
   exchange,
-  expectedVdn,
   FAULTY,
-  failedVdnMismatches,
   HEALTHY,
-  healthyVdnMismatches,
   invokeCollector,
   leaksIn,
   resetBench,
   SECRET_ID,
   SECRET_KEY,
   startBench,
-  type TargetSpec,
-  targetsJson,
 } from './harness.js';
 
 /** Attempts per PutMetricData call of the CloudWatch client handed to the collector. */

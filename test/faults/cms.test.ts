@@ -11,17 +11,20 @@ import { COUNTERS } from '../../lib/model.js';
 import { type ApiServer, startApiServer } from '../../local/api-server.js';
 import type { SimFault } from '../../local/simulator/index.js';
 import {
+  expectedVdn,
+  failedVdnMismatches,
+  healthyVdnMismatches,
+  type TargetSpec,
+} from '../support/expected-datums.js';
+import {
   ACCESS_KEY,
   auditSecrets,
   type Bench,
   benchEnv,
   type CollectorRun,
   exchange,
-  expectedVdn,
   FAULTY,
-  failedVdnMismatches,
   HEALTHY,
-  healthyVdnMismatches,
   invokeCollector,
   onlyFaulty,
   resetBench,
@@ -29,7 +32,6 @@ import {
   SECRET_KEY,
   secretJson,
   startBench,
-  type TargetSpec,
 } from './harness.js';
 
 const ROTATED_SECRET_KEY = `${SECRET_KEY}-rotated`;

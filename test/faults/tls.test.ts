@@ -12,19 +12,16 @@ import { createQueryHandler } from '../../lib/lambda/query.js';
 import { startApiServer } from '../../local/api-server.js';
 import { type CmsSimulator, startCmsSimulator } from '../../local/simulator/index.js';
 import { createCertificateAuthority } from '../../local/tls.js';
+import { type ConnectionCounter, countConnections } from '../support/connection-counter.js';
+import { expectedVdn, failedVdnMismatches, healthyVdnMismatches } from '../support/expected-datums.js';
 import {
   ACCESS_KEY,
   auditSecrets,
   type Bench,
   benchEnv,
-  type ConnectionCounter,
-  countConnections,
   exchange,
-  expectedVdn,
   FAULTY,
-  failedVdnMismatches,
   HEALTHY,
-  healthyVdnMismatches,
   invokeCollector,
   resetBench,
   SECRET_KEY,

@@ -40,6 +40,11 @@ export type AwsOperation = 'PutMetricData' | 'GetMetricData' | 'GetSecretValue';
 /** Every request that reached an operation, accepted or not, in arrival order. */
 export interface AwsAttempt {
   operation: AwsOperation;
+  /**
+   * The request body as the service reads it (gunzipped when sent compressed; as received when that fails). Kept
+   * whole, because a leak could hide in any part of a request that the parsed records leave out.
+   */
+  body: string;
   status: number;
   /** The error code answered, when the request was refused. */
   error?: string;
@@ -73,8 +78,8 @@ export interface FakeAws {
   close(): Promise<void>;
 }
 
-export const FAKE_REGION = 'us-east-1';
-export const FAKE_ACCOUNT = '000000000000';
+const FAKE_REGION = 'us-east-1';
+const FAKE_ACCOUNT = '000000000000';
 
 /** The limits the real service enforces, so a batching bug fails here rather than in production. */
 const PUT_METRIC_DATA_MAX_DATUMS = 1_000;
@@ -145,12 +150,16 @@ interface ActiveFault {
   remaining: number;
 }
 
-export async function startFakeAws(
-  options: {
-    latencyMs?: number /** The service's clock, for the timestamp limits; default Date.now. */;
-    now?: () => number;
-  } = {},
-): Promise<FakeAws> {
+export interface FakeAwsOptions {
+  /** Added to every call, as a real endpoint's round trip. */
+  readonly latencyMs?: number;
+  /** The service's clock, for the timestamp limits; default Date.now. */
+  readonly now?: () => number;
+  /** Sees every attempt as it is recorded: for a record that must outlive clearRecords (a whole-file audit). */
+  readonly onAttempt?: (attempt: AwsAttempt) => void;
+}
+
+export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAws> {
   const baseLatencyMs = options.latencyMs ?? 0;
   const now = options.now ?? Date.now;
   const secrets = new Map<string, StoredSecret>();
@@ -253,6 +262,9 @@ export async function startFakeAws(
     const isCloudWatch = operation !== 'GetSecretValue';
     const contentType = isCloudWatch ? 'application/x-amz-json-1.0' : 'application/x-amz-json-1.1';
     const errorOf = isCloudWatch ? cloudWatchError : secretsManagerError;
+    const gzipped = (headerValue(request, 'content-encoding') ?? '').includes('gzip');
+    const payload = gzipped ? await gunzipAsync(raw).catch(() => undefined) : raw;
+    const body = (payload ?? raw).toString('utf8');
     let outcome: { body: object } | { error: AwsErrorReply };
     try {
       const latency = takeLatency(operation);
@@ -265,10 +277,10 @@ export async function startFakeAws(
       }
       const injected = takeErrorFault(operation);
       if (injected !== undefined) throw new RequestRejected(injected);
-      const gzipped = (headerValue(request, 'content-encoding') ?? '').includes('gzip');
-      const payload = gzipped ? await decompress(raw, errorOf) : raw;
+      if (payload === undefined) {
+        throw new RequestRejected(errorOf('SerializationException', 'The request body is not valid gzip.'));
+      }
       const payloadBytes = payload.length;
-      const text = payload.toString('utf8');
       if (operation === 'PutMetricData' && payloadBytes > PUT_METRIC_DATA_MAX_BYTES) {
         throw new RequestRejected(
           cloudWatchError(
@@ -277,24 +289,25 @@ export async function startFakeAws(
           ),
         );
       }
-      const body = parseJson(text, errorOf);
+      const parsed = parseJson(body, errorOf);
       let answer: object;
       if (operation === 'PutMetricData')
-        answer = putMetricData(body, { bodyBytes: raw.length, gzipped, payloadBytes }, now());
-      else if (operation === 'GetMetricData') answer = getMetricData(body);
-      else answer = getSecretValue(body);
+        answer = putMetricData(parsed, { bodyBytes: raw.length, gzipped, payloadBytes }, now());
+      else if (operation === 'GetMetricData') answer = getMetricData(parsed);
+      else answer = getSecretValue(parsed);
       outcome = { body: answer };
     } catch (error) {
       if (!(error instanceof RequestRejected)) throw error;
       outcome = { error: error.reply };
     }
-    if ('error' in outcome) {
-      attempts.push({ operation, status: outcome.error.status, error: outcome.error.code });
-      reply(response, contentType, outcome.error, isCloudWatch);
-    } else {
-      attempts.push({ operation, status: 200 });
-      respond(response, 200, contentType, outcome.body);
-    }
+    const attempt: AwsAttempt =
+      'error' in outcome
+        ? { operation, body, status: outcome.error.status, error: outcome.error.code }
+        : { operation, body, status: 200 };
+    attempts.push(attempt);
+    options.onAttempt?.(attempt);
+    if ('error' in outcome) reply(response, contentType, outcome.error, isCloudWatch);
+    else respond(response, 200, contentType, outcome.body);
   };
 
   const server = createServer((request, response) => {
@@ -541,17 +554,6 @@ function parsePutMetricData(body: unknown, now: number): Pick<PutMetricDataCall,
     };
   });
   return { namespace, datums };
-}
-
-async function decompress(
-  raw: Buffer,
-  errorOf: (code: string, message: string) => AwsErrorReply,
-): Promise<Buffer> {
-  try {
-    return await gunzipAsync(raw);
-  } catch {
-    throw new RequestRejected(errorOf('SerializationException', 'The request body is not valid gzip.'));
-  }
 }
 
 function parseJson(text: string, errorOf: (code: string, message: string) => AwsErrorReply): unknown {

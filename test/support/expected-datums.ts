@@ -1,0 +1,183 @@
+/**
+ * What a collection should publish, worked out from what the simulator served and the contract (metrics.md),
+ * and the differences between that and what the fake CloudWatch received: the end-to-end check of the collector
+ * shared by the integration tests and the fault suite.
+ */
+import { COUNTERS, KPIS, METRIC_UNITS, type MetricName } from '../../lib/model.js';
+import type { CmsSimulator, CmsSkillRecord } from '../../local/simulator/index.js';
+import type { ReceivedDatum } from './fake-aws.js';
+import { expectedKpis, nearestDouble } from './kpi-oracle.js';
+
+/** A collector target both ways: as CMS_TARGETS spells it, and as the skills it covers. */
+export interface TargetSpec {
+  readonly ccId: number;
+  readonly vdn: number;
+  /** As written in CMS_TARGETS. */
+  readonly skillList: string;
+  readonly skillIds: readonly number[];
+}
+
+/** first to last, both included: the skills of a `first-last` skill list. */
+export function range(first: number, last: number): number[] {
+  return Array.from({ length: last - first + 1 }, (_, index) => first + index);
+}
+
+export function targetsJson(targets: readonly TargetSpec[]): string {
+  return JSON.stringify(
+    targets.map((target) => ({ ccId: target.ccId, vdn: target.vdn, skillIds: target.skillList })),
+  );
+}
+
+type CounterValues = Omit<CmsSkillRecord, 'id' | 'startTime'>;
+
+function statDatums(
+  values: CounterValues,
+  timestamp: number,
+  dimensions: Record<string, string>,
+): ReceivedDatum[] {
+  const datum = (name: MetricName, value: number): ReceivedDatum => ({
+    name,
+    unit: METRIC_UNITS[name],
+    value,
+    timestamp,
+    dimensions,
+  });
+  const kpis = expectedKpis(values);
+  return [
+    ...COUNTERS.map((counter) => datum(counter.name, values[counter.cmsField])),
+    ...KPIS.flatMap(({ name }) => {
+      const value = kpis[name];
+      return value === undefined ? [] : [datum(name, value)];
+    }),
+  ];
+}
+
+export interface ExpectedVdn {
+  /** Roll-up and per-skill counters and KPIs, each stamped with its window's start. */
+  readonly stats: readonly ReceivedDatum[];
+  readonly windowStart: number;
+  readonly missingSkills: number;
+}
+
+/** The counters and KPIs metrics.md says a run at `at` publishes for a target the simulator served in full. */
+export function expectedVdn(
+  simulator: Pick<CmsSimulator, 'statsAt'>,
+  target: TargetSpec,
+  at: number,
+): ExpectedVdn {
+  const served = target.skillIds.flatMap((skillId) => {
+    const record = simulator.statsAt(target.ccId, target.vdn, skillId, at);
+    return record === undefined ? [] : [record];
+  });
+  const vdnDimensions = { CcId: String(target.ccId), Vdn: String(target.vdn) };
+  const windowStart = Math.max(...served.map((record) => record.startTime));
+  const current = served.filter((record) => record.startTime === windowStart);
+  const sums = Object.fromEntries(
+    COUNTERS.map(({ cmsField }) => [cmsField, current.reduce((sum, record) => sum + record[cmsField], 0)]),
+  ) as unknown as CounterValues;
+  return {
+    stats: [
+      ...statDatums(sums, windowStart, vdnDimensions),
+      // A skill whose counters are all zero publishes nothing (metrics.md, idle windows).
+      ...served
+        .filter((record) => COUNTERS.some(({ cmsField }) => record[cmsField] !== 0))
+        .flatMap((record) =>
+          statDatums(record, record.startTime, { ...vdnDimensions, SkillId: String(record.id) }),
+        ),
+    ],
+    windowStart,
+    missingSkills: target.skillIds.length - served.length,
+  };
+}
+
+/** `Name CcId=1 Vdn=170 SkillId=3`: what identifies a datum within one run. */
+export function datumKey(datum: ReceivedDatum): string {
+  const { CcId, Vdn, SkillId } = datum.dimensions;
+  return `${datum.name} CcId=${CcId} Vdn=${Vdn}${SkillId === undefined ? '' : ` SkillId=${SkillId}`}`;
+}
+
+/** The datums of one VDN (roll-up, skills and health) among everything received. */
+function datumsOfVdn(received: readonly ReceivedDatum[], target: TargetSpec): ReceivedDatum[] {
+  return received.filter(
+    (datum) => datum.dimensions.CcId === String(target.ccId) && datum.dimensions.Vdn === String(target.vdn),
+  );
+}
+
+/**
+ * Differences between what was received for one VDN and what a successful collection publishes: every counter
+ * and KPI exactly once with its value, unit and window timestamp; CollectionSuccess 1; SkillsMissing; a
+ * CmsLatency; a DataAge that is the age of the window at the run's time. Empty when they agree.
+ */
+export function healthyVdnMismatches(
+  received: readonly ReceivedDatum[],
+  expected: ExpectedVdn,
+  target: TargetSpec,
+): string[] {
+  const mine = datumsOfVdn(received, target);
+  const mismatches: string[] = [];
+  const byKey = new Map<string, ReceivedDatum[]>();
+  for (const datum of mine) byKey.set(datumKey(datum), [...(byKey.get(datumKey(datum)) ?? []), datum]);
+  const take = (key: string): ReceivedDatum | undefined => {
+    const found = byKey.get(key) ?? [];
+    byKey.delete(key);
+    if (found.length > 1) mismatches.push(`${key}: received ${found.length} times`);
+    return found[0];
+  };
+  for (const want of expected.stats) {
+    const key = datumKey(want);
+    const got = take(key);
+    if (got === undefined) mismatches.push(`${key}: missing`);
+    else if (got.unit !== want.unit || got.timestamp !== want.timestamp || got.value !== want.value) {
+      mismatches.push(`${key}: got ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
+    }
+  }
+  const health = (name: MetricName) => take(`${name} CcId=${target.ccId} Vdn=${target.vdn}`);
+  const success = health('CollectionSuccess');
+  if (success?.value !== 1 || success.unit !== 'Count') {
+    mismatches.push(`CollectionSuccess: ${JSON.stringify(success)}`);
+  }
+  const missing = health('SkillsMissing');
+  if (missing?.value !== expected.missingSkills || missing.unit !== 'Count') {
+    mismatches.push(`SkillsMissing: ${JSON.stringify(missing)}, expected ${expected.missingSkills}`);
+  }
+  const latency = health('CmsLatency');
+  if (!(latency !== undefined && latency.value >= 0 && latency.unit === 'Milliseconds')) {
+    mismatches.push(`CmsLatency: ${JSON.stringify(latency)}`);
+  }
+  const age = health('DataAge');
+  const runTime = success?.timestamp;
+  if (
+    age === undefined ||
+    runTime === undefined ||
+    age.unit !== 'Seconds' ||
+    age.timestamp !== runTime ||
+    latency?.timestamp !== runTime ||
+    missing?.timestamp !== runTime ||
+    age.value !== nearestDouble(BigInt(runTime - expected.windowStart), 1000n)
+  ) {
+    mismatches.push(`DataAge: ${JSON.stringify(age)} at run time ${runTime}`);
+  }
+  for (const key of byKey.keys()) mismatches.push(`${key}: not expected`);
+  return mismatches;
+}
+
+/**
+ * Differences between what was received for one VDN and what a failed collection publishes: CollectionSuccess
+ * 0, CmsLatency and SkillsMissing 0, and nothing else (no counter, no KPI, no DataAge).
+ */
+export function failedVdnMismatches(received: readonly ReceivedDatum[], target: TargetSpec): string[] {
+  const mine = datumsOfVdn(received, target);
+  const mismatches: string[] = [];
+  const names = mine.map((datum) => datum.name).sort();
+  if (JSON.stringify(names) !== JSON.stringify(['CmsLatency', 'CollectionSuccess', 'SkillsMissing'])) {
+    mismatches.push(`published ${names.join(', ')}`);
+  }
+  for (const datum of mine) {
+    if (datum.dimensions.SkillId !== undefined) mismatches.push(`${datumKey(datum)}: a skill datum`);
+    if (datum.name === 'CollectionSuccess' && datum.value !== 0)
+      mismatches.push('CollectionSuccess is not 0');
+    if (datum.name === 'SkillsMissing' && datum.value !== 0) mismatches.push('SkillsMissing is not 0');
+    if (datum.name === 'CmsLatency' && !(datum.value >= 0)) mismatches.push('CmsLatency is negative');
+  }
+  return mismatches;
+}
