@@ -437,7 +437,7 @@ export function loadFunctionConfig<R extends Rules, T>(
   build: (values: Values<R>) => T,
 ): FunctionConfig & T {
   const targets = loadTargets(env);
-  const { LOG_LEVEL: logLevel } = read(env, rulesOf('LOG_LEVEL'));
+  const logLevel = readSetting(env, 'LOG_LEVEL', ENVIRONMENT.LOG_LEVEL);
   return deepFreeze({ logLevel, targets, ...build(read(env, rules)), ...loadCmsAccess(env) });
 }
 
