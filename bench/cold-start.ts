@@ -24,7 +24,7 @@ export interface ColdStartOptions {
   readonly workDir: string;
 }
 
-export interface BundleResult {
+interface BundleResult {
   readonly name: string;
   /** Bytes added beyond the floor, by package or lib/ folder, largest first (handlers only). */
   readonly additions?: Readonly<Record<string, number>>;
@@ -40,7 +40,7 @@ export interface ColdStartResult {
 }
 
 /** What the handlers validate at import: a complete configuration that points nowhere reachable. */
-export const HANDLER_ENV: Readonly<Record<string, string>> = {
+const HANDLER_ENV: Readonly<Record<string, string>> = {
   CMS_BASE_URL: 'https://127.0.0.1:9',
   CMS_SECRET_ID: 'x',
   CC_ID: '1',

@@ -21,12 +21,12 @@ import { criticalPathMs, expectedCmsCalls, median } from './stats.js';
  */
 
 /** CloudWatchSink's default (lib/metrics/cloudwatch.ts); the run also reports the concurrency it observed. */
-export const SINK_CONCURRENCY = 8;
+const SINK_CONCURRENCY = 8;
 const NAMESPACE = 'Bench/SkillQueues';
 const REMAINING_MS = 60_000;
 const CMS_BATCH = 1_000;
 
-export interface Scenario {
+interface Scenario {
   readonly id: string;
   readonly label: string;
   readonly env: Env;
@@ -39,7 +39,7 @@ export interface Scenario {
  */
 const EVERY_METRIC = { SKILL_METRICS: 'all' } as const;
 
-export const SCENARIOS: readonly Scenario[] = [
+const SCENARIOS: readonly Scenario[] = [
   {
     id: 'oneVdn5000',
     label: '1 VDN × 5,000 skills',
@@ -59,7 +59,7 @@ export const SCENARIOS: readonly Scenario[] = [
   },
 ];
 
-export interface RunRecord {
+interface RunRecord {
   readonly wallMs: number;
   /** CPU this process used during the run (user + system, all threads). */
   readonly cpuMs: number;
@@ -72,7 +72,7 @@ export interface RunRecord {
   readonly maxPutMetricDataInFlight: number;
 }
 
-export interface ScenarioResult {
+interface ScenarioResult {
   readonly scenario: Scenario;
   readonly cmsConcurrency: number;
   readonly first: RunRecord;
@@ -81,7 +81,7 @@ export interface ScenarioResult {
   readonly putMetricDataRoundTripMs: readonly number[];
 }
 
-export interface RssResult {
+interface RssResult {
   readonly afterStartMB: number;
   readonly afterImportMB: number;
   readonly runs: readonly { readonly ms: number; readonly peakMB: number; readonly datums: number }[];

@@ -19,7 +19,7 @@ import type { Figure } from './report.js';
  */
 
 /** us-east-1 list prices (aws-facts.md): custom metrics by tier, per metric-month; PutMetricData per call. */
-export const METRIC_TIERS: readonly { readonly upTo: number; readonly usd: number }[] = [
+const METRIC_TIERS: readonly { readonly upTo: number; readonly usd: number }[] = [
   { upTo: 10_000, usd: 0.3 },
   { upTo: 250_000, usd: 0.1 },
   { upTo: 1_000_000, usd: 0.05 },

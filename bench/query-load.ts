@@ -22,7 +22,7 @@ import { maxCachedCmsCalls, median } from './stats.js';
 
 const SKILLS_PER_QUERY = 100;
 
-export interface LoadScenario {
+interface LoadScenario {
   readonly id: string;
   readonly label: string;
   readonly distinctQueries: number;
@@ -35,7 +35,7 @@ export interface LoadScenario {
   readonly judged: boolean;
 }
 
-export interface LoadScenarioResult {
+interface LoadScenarioResult {
   readonly scenario: LoadScenario;
   readonly load: LoadResult;
   readonly cms: ServerCounts;
@@ -50,7 +50,7 @@ export interface QueryBenchResult {
   readonly directCmsMs: readonly number[];
 }
 
-export function loadScenarios(options: {
+function loadScenarios(options: {
   readonly clients: number;
   readonly durationMs: number;
   readonly cacheSeconds: number;

@@ -6,9 +6,9 @@ import { cpus, freemem, loadavg, totalmem } from 'node:os';
  * silent pass.
  */
 
-export type Comparison = '<=' | '==' | '>=';
+type Comparison = '<=' | '==' | '>=';
 
-export interface Goal {
+interface Goal {
   readonly op: Comparison;
   readonly value: number;
 }
@@ -32,7 +32,7 @@ export function verdictOf(figure: Figure): Verdict {
   return meets(figure.value, figure.goal) ? 'PASS' : 'FAIL';
 }
 
-export function meets(value: number, goal: Goal): boolean {
+function meets(value: number, goal: Goal): boolean {
   switch (goal.op) {
     case '<=':
       return value <= goal.value;
@@ -44,7 +44,7 @@ export function meets(value: number, goal: Goal): boolean {
 }
 
 /** Enough digits to read, without pretending to a precision a noisy machine does not have. */
-export function formatNumber(value: number): string {
+function formatNumber(value: number): string {
   if (!Number.isFinite(value)) return '—';
   if (Number.isInteger(value)) return String(value);
   const magnitude = Math.abs(value);

@@ -83,9 +83,3 @@ export function extrapolate(valueForMeasured: number, measured: number, target: 
   if (!(measured > 0)) throw new RangeError(`cannot extrapolate from ${measured} items`);
   return (valueForMeasured * target) / measured;
 }
-
-/** Rounded for display only; the report file keeps full precision. */
-export function round(value: number, digits = 2): number {
-  const scale = 10 ** digits;
-  return Math.round(value * scale) / scale;
-}

@@ -35,7 +35,7 @@ export interface CollectionRun {
   readonly closing?: ClosingReadSettings;
 }
 
-export interface TargetFailure {
+interface TargetFailure {
   readonly ccId: number;
   readonly vdn: number;
   readonly skillIds: string;

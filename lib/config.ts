@@ -30,7 +30,7 @@ export interface CmsSettings {
   readonly signature: SignatureSetting;
 }
 
-export interface SecretSettings {
+interface SecretSettings {
   readonly secretId: string;
   readonly ttlMs: number;
 }

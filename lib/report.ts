@@ -13,7 +13,7 @@ import {
 // key is always present, in contract order, so that clients never have to tell "absent" from "not sent": a KPI
 // that cannot be computed (zero denominator or inconsistent counters, see lib/kpi.ts) is null.
 
-export interface SkillView {
+interface SkillView {
   skillId: number;
   /** ISO 8601. */
   windowStart: string;

@@ -44,7 +44,7 @@ export function parseCmsSecret(secretString: string | undefined, secretId: strin
 }
 
 /** The one method of SecretsManagerClient used here, so tests can stand in for the service. */
-export interface GetSecretValueClient {
+interface GetSecretValueClient {
   send(
     command: GetSecretValueCommand,
     options?: { abortSignal?: AbortSignal },

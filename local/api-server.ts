@@ -43,7 +43,7 @@ export interface ApiServer {
 }
 
 /** Lambda's limit on a synchronous invocation's payload. */
-export const MAX_REQUEST_BYTES = 6 * 1024 * 1024;
+const MAX_REQUEST_BYTES = 6 * 1024 * 1024;
 const DEFAULT_TIMEOUT_MS = 29_000;
 
 const TEXT_TYPES = /^(text\/|application\/(json|javascript|xml)\b|application\/[\w.+-]+\+(json|xml)\b)/i;
@@ -80,7 +80,7 @@ function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
 }
 
 /** Repeated query parameters arrive comma-joined, as API Gateway passes them. */
-export function queryParameters(rawQueryString: string): Record<string, string> | undefined {
+function queryParameters(rawQueryString: string): Record<string, string> | undefined {
   const parameters = new Map<string, string>();
   for (const [name, value] of new URLSearchParams(rawQueryString)) {
     const previous = parameters.get(name);
@@ -140,11 +140,7 @@ export interface MatchedRoute {
 }
 
 /** The first of `routes` (route keys) that `method` and `path` match, as API Gateway would pick it. */
-export function matchRouteKey(
-  routes: readonly string[],
-  method: string,
-  path: string,
-): MatchedRoute | undefined {
+function matchRouteKey(routes: readonly string[], method: string, path: string): MatchedRoute | undefined {
   for (const routeKey of routes) {
     const [routeMethod = '', template = ''] = routeKey.split(' ');
     if (routeMethod !== 'ANY' && routeMethod !== method.toUpperCase()) continue;

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { WallboardHandler } from '../lib/lambda/wallboard.js';
 import { wallboardPage } from '../lib/wallboard/render.js';
 
-export const WALLBOARD_PATH = '/wallboard';
+const WALLBOARD_PATH = '/wallboard';
 const PARAMETERS = ['ccId', 'vdn', 'maxRows'] as const;
 
 export interface WallboardServerOptions {
@@ -29,7 +29,7 @@ export interface WallboardServer {
 }
 
 /** What CloudWatch sends a custom widget, for a viewer in UTC. */
-export function widgetEventOf(searchParams: URLSearchParams): Record<string, unknown> {
+function widgetEventOf(searchParams: URLSearchParams): Record<string, unknown> {
   const params = Object.fromEntries(
     PARAMETERS.flatMap((name) => {
       const value = searchParams.get(name);

@@ -31,7 +31,7 @@ export class MethodNotAllowedError extends AppError {
   }
 }
 
-export interface ErrorBody {
+interface ErrorBody {
   error: {
     code: string;
     message: string;
@@ -45,7 +45,7 @@ export interface ErrorBody {
 }
 
 /** Who is to blame decides the log level: callers' mistakes are routine, the rest needs an operator. */
-export type Blame = 'caller' | 'upstream' | 'internal';
+type Blame = 'caller' | 'upstream' | 'internal';
 
 export interface ErrorAnswer {
   readonly status: number;

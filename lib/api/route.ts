@@ -30,8 +30,8 @@ export interface ApiRequest {
  * the invoke ARN, which carries the path (`…/$default/GET/call-centers/1/vdns/170/skills/current-stats`) but
  * not the query string, so only this way can a policy grant one VDN and withhold the others.
  */
-export const STATS_ROUTE = '/call-centers/{ccId}/vdns/{vdn}/skills/current-stats';
-export const STATS_METHODS = ['GET', 'POST'] as const;
+const STATS_ROUTE = '/call-centers/{ccId}/vdns/{vdn}/skills/current-stats';
+const STATS_METHODS = ['GET', 'POST'] as const;
 export type StatsMethod = (typeof STATS_METHODS)[number];
 
 /** The API's route keys, as API Gateway names them (serverless.yml declares the same two). */

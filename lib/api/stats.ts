@@ -53,7 +53,7 @@ export interface StatsAnswer extends StatsReport {
   readonly fetchedAt: string;
 }
 
-export interface CachedStats {
+interface CachedStats {
   /** The parsed answer, for renderers. */
   readonly answer: StatsAnswer;
   /** The same answer serialized, for the API: kept so that a cached answer is not serialized again per caller. */
@@ -78,7 +78,7 @@ export interface StatsLookup {
 }
 
 /** Time kept back from Lambda's remaining time, so a timed-out request still answers (and logs) itself. */
-export const LAMBDA_SAFETY_MS = 1_000;
+const LAMBDA_SAFETY_MS = 1_000;
 
 /**
  * The wall-clock deadline of one request: the configured time budget, cut short by the Lambda's remaining time

@@ -32,7 +32,7 @@ export interface CallStatsOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
-export interface BatchFailure {
+interface BatchFailure {
   readonly skillIds: readonly number[];
   readonly error: CmsError;
 }

@@ -45,7 +45,7 @@ export const PROBE_EXIT_CODES: Readonly<Record<ProbeOutcome, number>> = {
   unexpectedAnswer: 9,
 };
 
-export interface ProbeFinding {
+interface ProbeFinding {
   readonly step: 'tcp' | 'tls' | 'signature' | 'clock' | 'query';
   readonly ok: boolean;
   readonly detail: string;

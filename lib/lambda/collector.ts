@@ -12,7 +12,7 @@ import { type CmsWiring, createCmsClient } from './cms.js';
 const LAMBDA_SAFETY_MS = 1_000;
 
 /** A schedule may carry its own target set (`{"targets":[...]}`), so one deployment can split a large fleet. */
-export function targetsOfEvent(event: unknown, fallback: readonly Target[]): readonly Target[] {
+function targetsOfEvent(event: unknown, fallback: readonly Target[]): readonly Target[] {
   if (typeof event === 'object' && event !== null && 'targets' in event) {
     return parseTargets((event as { targets: unknown }).targets);
   }

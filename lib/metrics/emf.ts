@@ -1,19 +1,19 @@
 import type { Datum, MetricSink, PublishFailure, PublishReport } from './metric-sink.js';
 
 /** Limits of the CloudWatch Embedded Metric Format specification. */
-export const EMF_LIMITS = {
+const EMF_LIMITS = {
   metricsPerDocument: 100,
   dimensionsPerSet: 30,
 } as const;
 
-export interface EmfMetricDirective {
+interface EmfMetricDirective {
   readonly Namespace: string;
   readonly Dimensions: readonly (readonly string[])[];
   readonly Metrics: readonly { readonly Name: string; readonly Unit: string }[];
 }
 
 /** One EMF log event: the `_aws` metadata plus dimension values and metric values as top-level members. */
-export interface EmfDocument {
+interface EmfDocument {
   readonly _aws: { readonly Timestamp: number; readonly CloudWatchMetrics: readonly EmfMetricDirective[] };
   readonly [member: string]: unknown;
 }
@@ -64,7 +64,7 @@ export class EmfSink implements MetricSink {
  * split when a group exceeds 100 metrics or names one metric twice (a document holds one value per name).
  * Datums that EMF cannot carry — non-finite values, more than 30 dimensions — are returned as `rejected`.
  */
-export function buildEmfDocuments(
+function buildEmfDocuments(
   namespace: string,
   datums: readonly Datum[],
 ): { documents: { document: EmfDocument; datums: number }[]; rejected: PublishFailure[] } {

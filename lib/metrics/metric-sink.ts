@@ -1,6 +1,6 @@
 import type { MetricName, MetricUnit } from '../model.js';
 
-export type DimensionName = 'CcId' | 'Vdn' | 'SkillId';
+type DimensionName = 'CcId' | 'Vdn' | 'SkillId';
 
 /** One CloudWatch datapoint, independent of the sink that publishes it. */
 export interface Datum {

@@ -11,9 +11,9 @@ import type { HealthSource } from './service.js';
 // the sink in a local run. A VDN with no health datapoint in the look-back period has a silent collector.
 
 /** How far back a health datapoint still counts: three missed one-minute runs and more are worth showing. */
-export const HEALTH_LOOKBACK_MINUTES = 15;
+const HEALTH_LOOKBACK_MINUTES = 15;
 /** Health metrics move once per collector run (a minute): viewers share one CloudWatch read per VDN this long. */
-export const HEALTH_CACHE_MS = 30_000;
+const HEALTH_CACHE_MS = 30_000;
 
 type VdnRef = { readonly ccId: number; readonly vdn: number };
 

@@ -48,10 +48,10 @@ export interface WallboardInput {
 }
 
 /** Data older than two windows means CMS keeps serving an old window (the stack's stale-data default). */
-export const STALE_AFTER_SECONDS = 600;
+const STALE_AFTER_SECONDS = 600;
 
 /** How a row is judged: its worst cell, or no judgement at all. */
-export type RowStatus = Level | 'low' | 'idle';
+type RowStatus = Level | 'low' | 'idle';
 
 const STATUS_RANK: Readonly<Record<RowStatus, number>> = { red: 4, amber: 3, green: 2, low: 1, idle: 0 };
 const STATUS_TEXT: Readonly<Record<RowStatus, string>> = {
@@ -102,7 +102,7 @@ const ascending = (a: number | null, b: number | null) =>
   (a ?? Number.POSITIVE_INFINITY) - (b ?? Number.POSITIVE_INFINITY);
 
 /** Worst first: by status, then the most abandoned, the lowest service level, the busiest, the lowest id. */
-export function compareWorstFirst(a: SkillRow, b: SkillRow): number {
+function compareWorstFirst(a: SkillRow, b: SkillRow): number {
   return (
     STATUS_RANK[b.judged.status] - STATUS_RANK[a.judged.status] ||
     descending(a.kpis.AbandonmentRate, b.kpis.AbandonmentRate) ||

@@ -29,7 +29,7 @@ export interface WallboardDeps {
 }
 
 /** What Lambda tells about one invocation: its time left, and the id its log lines carry. */
-export interface Invocation {
+interface Invocation {
   readonly remainingMs: number;
   readonly requestId?: string | undefined;
 }

@@ -38,7 +38,7 @@ export interface Thresholds {
   readonly minCalls: number;
 }
 
-export const DEFAULT_THRESHOLDS: Thresholds = {
+const DEFAULT_THRESHOLDS: Thresholds = {
   abandonmentRate: { amber: 5, red: 10 },
   serviceLevel: { amber: 80, red: 70 },
   averageWrapUp: { amber: 60, red: 120 },

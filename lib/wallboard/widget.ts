@@ -10,13 +10,13 @@ import { integerIn, issueField } from '../validation.js';
 /** Most skills a widget may list; beyond, a dashboard tile is no longer readable anyway. */
 export const MAX_ROWS_LIMIT = 500;
 
-export interface WidgetParams {
+interface WidgetParams {
   readonly ccId: number;
   readonly vdn: number;
   readonly maxRows?: number;
 }
 
-export interface WidgetTimeZone {
+interface WidgetTimeZone {
   readonly offsetMinutes: number;
   readonly label: string;
 }

@@ -26,7 +26,7 @@ export interface ReceivedRequest {
   readonly body: string;
 }
 
-export type AuthFailure =
+type AuthFailure =
   | 'missingAuthorization'
   | 'malformedAuthorization'
   | 'unknownAccessKey'

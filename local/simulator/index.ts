@@ -16,9 +16,8 @@ import type { SkillQuery } from './validate.js';
  * and demonstrated against.
  */
 
-export type { FaultOptions, SimFault } from './faults.js';
-export type { ResponseFields } from './responses.js';
-export { ENDPOINT_PATH, MAX_BODY_BYTES, type SimRequestRecord } from './server.js';
+export type { SimFault } from './faults.js';
+export { ENDPOINT_PATH } from './server.js';
 export type { CmsSkillRecord, OpeningHours } from './traffic.js';
 
 export interface CmsSimulatorOptions {

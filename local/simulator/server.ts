@@ -21,7 +21,7 @@ import { bestEffortQuery, type SkillQuery, validateQuery } from './validate.js';
 /** The HTTP behaviour of the simulated CMS endpoint: routing, body limits, authentication, faults, answers. */
 
 export const ENDPOINT_PATH = '/rest/cmsapp/v1/openapi/skill/currentcallstateinfo';
-export const MAX_BODY_BYTES = 1024 * 1024;
+const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface SimRequestRecord {
   readonly at: number;

@@ -36,7 +36,7 @@ export const ZERO_COUNTERS: Readonly<CmsCounterValues> = Object.freeze({
   clearUpTime: 0,
 } satisfies Record<CmsCounterField, number>);
 
-export const COUNTER_FIELDS = Object.keys(ZERO_COUNTERS) as (keyof CmsCounterValues)[];
+const COUNTER_FIELDS = Object.keys(ZERO_COUNTERS) as (keyof CmsCounterValues)[];
 
 const FIELD_INDEX = Object.fromEntries(COUNTER_FIELDS.map((field, index) => [field, index])) as Record<
   keyof CmsCounterValues,
@@ -97,12 +97,12 @@ interface CallBase {
   /** Time in the queue until an agent answered or the caller gave up. */
   readonly waitMs: number;
 }
-export interface AnsweredCall extends CallBase {
+interface AnsweredCall extends CallBase {
   readonly outcome: 'answered';
   readonly talkSeconds: number;
   readonly wrapUpSeconds: number;
 }
-export interface AbandonedCall extends CallBase {
+interface AbandonedCall extends CallBase {
   readonly outcome: 'abandoned';
 }
 export type SimulatedCall = AnsweredCall | AbandonedCall;

@@ -16,7 +16,7 @@ export const ACCESS_KEY = 'fault-suite-access-key';
 /** Distinctive enough that finding its prefix anywhere can only mean it leaked. */
 export const SECRET_KEY = 'FAULT-SUITE-SECRET-7f3a9c';
 export const SECRET_ID = 'prod/cms-skill-metrics/fault-suite';
-export const NAMESPACE = 'FaultSuite/SkillQueues';
+const NAMESPACE = 'FaultSuite/SkillQueues';
 
 /** The VDN that stays healthy in every collector case; skill 7 exists nowhere, so SkillsMissing is 1. */
 export const HEALTHY: TargetSpec = { ccId: 1, vdn: 170, skillList: '1-12', skillIds: range(1, 12) };
@@ -138,12 +138,10 @@ export class Evidence {
   }
 }
 
-export type Outcome<T> =
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly error: unknown };
+type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };
 
 /** Awaits a handler call and files what came out of it, result or error, as evidence. */
-export async function settle<T>(evidence: Evidence, source: string, work: Promise<T>): Promise<Outcome<T>> {
+async function settle<T>(evidence: Evidence, source: string, work: Promise<T>): Promise<Outcome<T>> {
   try {
     const value = await work;
     evidence.add(source, safeJson(value));

@@ -25,7 +25,7 @@ export interface ReceivedDatum {
   dimensions: Record<string, string>;
 }
 
-export interface PutMetricDataCall {
+interface PutMetricDataCall {
   namespace: string;
   datums: ReceivedDatum[];
   /** Size of the body as it came over the wire (compressed, when gzipped). */
@@ -35,7 +35,7 @@ export interface PutMetricDataCall {
   payloadBytes: number;
 }
 
-export type AwsOperation = 'PutMetricData' | 'GetMetricData' | 'GetSecretValue';
+type AwsOperation = 'PutMetricData' | 'GetMetricData' | 'GetSecretValue';
 
 /** Every request that reached an operation, accepted or not, in arrival order. */
 export interface AwsAttempt {

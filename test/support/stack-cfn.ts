@@ -5,13 +5,13 @@
  * tokens `Ref:<LogicalId>` and `GetAtt:<LogicalId>.<Attribute>`.
  */
 
-export interface TemplateParameter {
+interface TemplateParameter {
   readonly Type: string;
   readonly Default?: unknown;
   readonly AllowedPattern?: string;
 }
 
-export interface TemplateResource {
+interface TemplateResource {
   readonly Type: string;
   readonly Condition?: string;
   readonly Properties?: Readonly<Record<string, unknown>>;

@@ -3,20 +3,20 @@
  * dashboard body format expanded), math expressions and the SEARCH queries inside them.
  */
 
-export interface DashboardMetric {
+interface DashboardMetric {
   readonly namespace: string;
   readonly metricName: string;
   readonly dimensions: Readonly<Record<string, string>>;
   readonly id: string | undefined;
 }
 
-export interface DashboardExpression {
+interface DashboardExpression {
   readonly expression: string;
   readonly id: string | undefined;
 }
 
 /** Where a widget sits on the dashboard's 24-column grid. */
-export interface WidgetPosition {
+interface WidgetPosition {
   readonly x: number;
   readonly y: number;
   readonly width: number;
