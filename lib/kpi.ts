@@ -84,39 +84,32 @@ export function checkConsistency(counters: Counters): DataQualityWarning[] {
     WrapUpTime: wrapUpTime,
   } = counters;
   const warnings: DataQualityWarning[] = [];
-  const check = (holds: boolean, relation: string, detail: string): void => {
-    if (!holds) warnings.push({ relation, detail });
+  // Counters bounded by another: the KPI they would push past 100 % is withheld (none for a sum of two).
+  type Part = readonly [name: CounterName, value: number];
+  const atMost = (parts: readonly Part[], [whole, limit]: Part, withheld?: KpiName): void => {
+    if (parts.reduce((sum, [, value]) => sum + value, 0) <= limit) return;
+    warnings.push({
+      relation: `${parts.map(([name]) => name).join(' + ')} <= ${whole}`,
+      detail: `${parts.map(([name, value]) => `${name} ${value}`).join(' + ')} exceeds ${whole} ${limit}${
+        withheld === undefined ? '' : `: ${withheld} withheld`
+      }`,
+    });
   };
-  check(
-    answered <= offered,
-    'CallsAnswered <= CallsOffered',
-    `CallsAnswered ${answered} exceeds CallsOffered ${offered}: AnswerRate withheld`,
-  );
-  check(
-    abandoned <= offered,
-    'CallsAbandoned <= CallsOffered',
-    `CallsAbandoned ${abandoned} exceeds CallsOffered ${offered}: AbandonmentRate withheld`,
-  );
-  check(
-    answered + abandoned <= offered,
-    'CallsAnswered + CallsAbandoned <= CallsOffered',
-    `CallsAnswered ${answered} + CallsAbandoned ${abandoned} exceeds CallsOffered ${offered}`,
-  );
-  check(
-    in20s <= answered,
-    'CallsAnsweredIn20s <= CallsAnswered',
-    `CallsAnsweredIn20s ${in20s} exceeds CallsAnswered ${answered}: ServiceLevel20s withheld`,
-  );
-  check(
-    in20s <= offered,
-    'CallsAnsweredIn20s <= CallsOffered',
-    `CallsAnsweredIn20s ${in20s} exceeds CallsOffered ${offered}: ServiceLevel20s withheld`,
-  );
-  check(
-    !(wrapUpTime > 0 && wrapUps === 0),
-    'WrapUpTime = 0 when WrapUps = 0',
-    `WrapUpTime ${wrapUpTime} s with no WrapUps`,
-  );
+  const offeredPart: Part = ['CallsOffered', offered];
+  const answeredPart: Part = ['CallsAnswered', answered];
+  const abandonedPart: Part = ['CallsAbandoned', abandoned];
+  const in20sPart: Part = ['CallsAnsweredIn20s', in20s];
+  atMost([answeredPart], offeredPart, 'AnswerRate');
+  atMost([abandonedPart], offeredPart, 'AbandonmentRate');
+  atMost([answeredPart, abandonedPart], offeredPart);
+  atMost([in20sPart], answeredPart, 'ServiceLevel20s');
+  atMost([in20sPart], offeredPart, 'ServiceLevel20s');
+  if (wrapUpTime > 0 && wrapUps === 0) {
+    warnings.push({
+      relation: 'WrapUpTime = 0 when WrapUps = 0',
+      detail: `WrapUpTime ${wrapUpTime} s with no WrapUps`,
+    });
+  }
   return warnings;
 }
 
