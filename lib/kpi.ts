@@ -1,11 +1,4 @@
-import {
-  COUNTERS,
-  type CounterName,
-  type Counters,
-  type KpiName,
-  type Kpis,
-  type SkillStats,
-} from './model.js';
+import { COUNTERS, type Counters, KPIS, type KpiName, type Kpis, type SkillStats } from './model.js';
 
 // KPI math of metrics.md "Derived KPIs".
 //
@@ -31,7 +24,7 @@ import {
 // never from an average of per-skill rates.
 
 export const ZERO_COUNTERS: Counters = Object.freeze(
-  Object.fromEntries(COUNTERS.map((counter) => [counter.name, 0])) as Record<CounterName, number>,
+  Object.fromEntries(COUNTERS.map((counter) => [counter.name, 0])) as Record<keyof Counters, number>,
 );
 
 export interface DataQualityWarning {
@@ -59,17 +52,15 @@ function ratio(numerator: number, denominator: number): number | undefined {
 
 /** The derived KPIs of one set of counters; a KPI that cannot be computed is absent (its key is not present). */
 export function computeKpis(counters: Counters): Kpis {
-  const offered = counters.CallsOffered;
-  const answered = counters.CallsAnswered;
-  const in20s = counters.CallsAnsweredIn20s;
   const kpis: Partial<Record<KpiName, number>> = {};
-  const put = (name: KpiName, value: number | undefined): void => {
-    if (value !== undefined) kpis[name] = value;
-  };
-  put('AbandonmentRate', percent(counters.CallsAbandoned, offered));
-  put('AnswerRate', percent(answered, offered));
-  put('ServiceLevel20s', in20s <= answered ? percent(in20s, offered) : undefined);
-  put('AverageWrapUpTime', ratio(counters.WrapUpTime, counters.WrapUps));
+  for (const kpi of KPIS) {
+    const part = counters[kpi.part];
+    const whole = counters[kpi.of];
+    const value = kpi.unit === 'Percent' ? percent(part, whole) : ratio(part, whole);
+    if (value !== undefined && !(kpi.name === 'ServiceLevel20s' && part > counters.CallsAnswered)) {
+      kpis[kpi.name] = value;
+    }
+  }
   return kpis;
 }
 
@@ -85,7 +76,7 @@ export function checkConsistency(counters: Counters): DataQualityWarning[] {
   } = counters;
   const warnings: DataQualityWarning[] = [];
   // Counters bounded by another: the KPI they would push past 100 % is withheld (none for a sum of two).
-  type Part = readonly [name: CounterName, value: number];
+  type Part = readonly [name: keyof Counters, value: number];
   const atMost = (parts: readonly Part[], [whole, limit]: Part, withheld?: KpiName): void => {
     if (parts.reduce((sum, [, value]) => sum + value, 0) <= limit) return;
     warnings.push({
@@ -115,7 +106,7 @@ export function checkConsistency(counters: Counters): DataQualityWarning[] {
 
 /** Counter-by-counter sum; all zero for an empty list. */
 export function sumCounters(list: readonly Counters[]): Counters {
-  const sum: Record<CounterName, number> = { ...ZERO_COUNTERS };
+  const sum: Record<keyof Counters, number> = { ...ZERO_COUNTERS };
   for (const counters of list) {
     for (const { name } of COUNTERS) sum[name] += counters[name];
   }

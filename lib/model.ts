@@ -12,11 +12,12 @@ export const COUNTERS = [
   { name: 'IvrTalkTime', cmsField: 'talkTimeOnIvr', unit: 'Seconds' },
 ] as const;
 
+// Each KPI is `part` per `of`: a percentage for rates, a plain ratio for the average (metrics.md, "Derived KPIs").
 export const KPIS = [
-  { name: 'AbandonmentRate', unit: 'Percent' },
-  { name: 'AnswerRate', unit: 'Percent' },
-  { name: 'ServiceLevel20s', unit: 'Percent' },
-  { name: 'AverageWrapUpTime', unit: 'Seconds' },
+  { name: 'AbandonmentRate', unit: 'Percent', part: 'CallsAbandoned', of: 'CallsOffered' },
+  { name: 'AnswerRate', unit: 'Percent', part: 'CallsAnswered', of: 'CallsOffered' },
+  { name: 'ServiceLevel20s', unit: 'Percent', part: 'CallsAnsweredIn20s', of: 'CallsOffered' },
+  { name: 'AverageWrapUpTime', unit: 'Seconds', part: 'WrapUpTime', of: 'WrapUps' },
 ] as const;
 
 export const HEALTH_METRICS = [
