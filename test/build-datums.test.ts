@@ -147,6 +147,15 @@ describe('buildDatums', () => {
     expect(datums.filter((d) => d.dimensions.SkillId === '4').length).toBeGreaterThan(0);
   });
 
+  it('lists idle skills too for a view of every skill', () => {
+    const datums = buildDatums([outcome({ skills: [skill(3, {})] })], {
+      now: NOW,
+      selection: ALL_METRICS,
+      idleSkills: true,
+    });
+    expect(datums.filter((d) => d.dimensions.SkillId === '3' && d.name === 'CallsOffered')).toHaveLength(1);
+  });
+
   it('still publishes the roll-up and health of a VDN whose skills are all idle', () => {
     const datums = buildDatums([outcome({ skills: [skill(3, {}), skill(4, {})] })], {
       now: NOW,

@@ -3,22 +3,27 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../lib/cli/main.js';
-import { ALL_METRIC_NAMES, COUNTERS, KPIS } from '../lib/model.js';
+import { ALL_METRIC_NAMES, COUNTERS, KPIS, WINDOW_MS } from '../lib/model.js';
 import { type CmsSimulator, startCmsSimulator } from '../local/simulator/index.js';
 
 const SECRET_KEY = 'cli-secret-do-not-print';
 let simulator: CmsSimulator;
 let env: Record<string, string>;
 
+/** A CA file trusting `target`'s certificate authority. */
+function caFileOf(target: CmsSimulator): string {
+  const caFile = join(mkdtempSync(join(tmpdir(), 'cli-ca-')), 'ca.pem');
+  writeFileSync(caFile, target.caCertificate);
+  return caFile;
+}
+
 beforeAll(async () => {
   simulator = await startCmsSimulator({ secretKey: SECRET_KEY, absentSkillIds: [4] });
-  const caFile = join(mkdtempSync(join(tmpdir(), 'cli-ca-')), 'ca.pem');
-  writeFileSync(caFile, simulator.caCertificate);
   env = {
     CMS_BASE_URL: simulator.url,
     CMS_ACCESS_KEY: 'sim-access-key',
     CMS_SECRET_KEY: SECRET_KEY,
-    CMS_CA_FILE: caFile,
+    CMS_CA_FILE: caFileOf(simulator),
     CC_ID: '1',
     VDN: '170',
   };
@@ -47,6 +52,22 @@ describe('cms-skill-metrics query', () => {
       expect(out).toContain(header);
     expect(out).toMatch(/^1\s+\d\d:\d\d\s+\d+/m);
     expect(out).toContain('VDN total');
+  });
+
+  it('lists the skills that have had no call yet in this window', async () => {
+    const windowStart = Math.floor(Date.now() / WINDOW_MS) * WINDOW_MS;
+    const quiet = await startCmsSimulator({ secretKey: SECRET_KEY, now: () => windowStart });
+    try {
+      const { code, out } = await cli(['query', '--skills', '1-3'], {
+        CMS_BASE_URL: quiet.url,
+        CMS_CA_FILE: caFileOf(quiet),
+      });
+      expect(code).toBe(0);
+      for (const skillId of [1, 2, 3])
+        expect(out).toMatch(new RegExp(`^${skillId}\\s+\\d\\d:\\d\\d\\s+0\\s`, 'm'));
+    } finally {
+      await quiet.close();
+    }
   });
 
   it('prints one JSON document keyed by the metric names, with absent KPIs as null', async () => {

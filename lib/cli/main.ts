@@ -124,7 +124,9 @@ async function runQuery(request: QueryRequest, io: CliIo): Promise<number> {
         succeeded: result.failures.length === 0,
         slowestBatchMs: result.slowestBatchMs,
       };
-      io.out(renderTable(buildDatums([outcome], { now: Date.now(), selection: ALL_METRICS })));
+      // Every skill CMS returned, idle ones too: this is the check that the configured skills exist.
+      const datums = buildDatums([outcome], { now: Date.now(), selection: ALL_METRICS, idleSkills: true });
+      io.out(renderTable(datums));
     }
     for (const failure of result.failures) {
       // The message may quote CMS: cleaned, so that no escape sequence of CMS's reaches the terminal.

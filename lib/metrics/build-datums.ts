@@ -105,6 +105,8 @@ export interface DatumOptions {
   readonly selection: MetricSelection;
   /** The run's health metrics; false for a closing read, whose health is its WindowCoverage. Default true. */
   readonly health?: boolean;
+  /** Datums for skills whose counters are all zero too: for views of every skill, not for publishing. */
+  readonly idleSkills?: boolean;
 }
 
 function vdnDatums(outcome: VdnOutcome, options: DatumOptions): Datum[] {
@@ -122,7 +124,7 @@ function vdnDatums(outcome: VdnOutcome, options: DatumOptions): Datum[] {
     // A window in which nothing happened publishes nothing: CloudWatch bills a metric only for the hours in
     // which it receives data, so idle queues (nights, closed lines) cost nothing. Graphs fill the gaps with 0,
     // and the VDN roll-up and health metrics, which alarms read, are always published.
-    if (isIdle(skill.counters)) continue;
+    if (options.idleSkills !== true && isIdle(skill.counters)) continue;
     const dimensions = { ...vdnDimensions, SkillId: String(skill.skillId) };
     const kpis = computeKpis(skill.counters);
     datums.push(...statDatums(skill.counters, kpis, selection.skill, skill.windowStart, dimensions));
