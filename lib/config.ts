@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import * as v from 'valibot';
 import { CLOSING_READ_DEFAULTS, CLOSING_READ_LIMITS, type ClosingReadSettings } from './closing-read.js';
 import { SIGNATURE_SETTINGS, type SignatureSetting } from './cms/signature-negotiation.js';
 import { ConfigError, ValidationError } from './errors.js';
@@ -8,7 +7,7 @@ import { DEFAULT_METRICS, type MetricSelection, parseMetricSelection } from './m
 import { CMS_LIMITS, type Target } from './model.js';
 import { certificateBundleProblem } from './pem.js';
 import { normalizeSkillIds, parseSkillList } from './skills.js';
-import { integerIn, issueField, parseWholeNumber } from './validation.js';
+import { checkIntegerIn, checkSkillIdArray, parseWholeNumber } from './validation.js';
 
 // Configuration is read from the environment once per function, at cold start, through the one schema below.
 // Every problem is a ConfigError naming the variable, so a broken deployment fails its first invocation with a
@@ -46,65 +45,69 @@ export type SinkKind = (typeof SINK_KINDS)[number];
 
 // --- targets ------------------------------------------------------------------------------------------------
 
-const skillIdsSchema = v.pipe(
-  v.union(
-    [
-      v.pipe(
-        v.string(),
-        v.rawTransform(({ dataset, addIssue, NEVER }) => {
-          try {
-            return parseSkillList(dataset.value);
-          } catch (error) {
-            addIssue({ message: (error as Error).message });
-            return NEVER;
-          }
-        }),
-      ),
-      // No transform in this branch: a failed check followed by a transform would hide which id is wrong.
-      v.pipe(v.array(integerIn(CMS_LIMITS.skillId)), v.minLength(1, 'must name at least one skill')),
-    ],
-    'must be a skill list like "1-20,35" or an array of skill ids',
-  ),
-  v.transform((ids) => normalizeSkillIds(ids)),
-);
-
 const TARGET_EXAMPLE = '{"ccId":1,"vdn":170,"skillIds":"1-20"}';
-const TARGET_FIELDS = ['ccId', 'vdn', 'skillIds'] as const;
+const TARGET_FIELDS: readonly string[] = ['ccId', 'vdn', 'skillIds'];
 
-// Every schema says in plain words what it wants: the library's own wording ("Expected never but received…")
-// means nothing to an operator reading a failed cold start.
-const targetSchema = v.strictObject(
-  { ccId: integerIn(CMS_LIMITS.ccId), vdn: integerIn(CMS_LIMITS.vdn), skillIds: skillIdsSchema },
-  (issue) => {
-    if (issue.expected === 'never') return `is not a known field (expected ${TARGET_FIELDS.join(', ')})`;
-    if (issue.input === undefined && issue.path !== undefined) return 'is required';
-    return `must be an object such as ${TARGET_EXAMPLE}`;
-  },
-);
+// Every problem is said in plain words: a field path and what is wanted, as an operator fixing a failed cold
+// start needs it.
 
-const targetsSchema = v.pipe(
-  v.array(targetSchema, `must be a JSON array of targets such as [${TARGET_EXAMPLE}]`),
-  v.minLength(1, 'must hold at least one target'),
-);
+/** A target's skills: a skill list such as "1-20,35", or a JSON array of skill ids. */
+function targetSkillIds(value: unknown, field: string): number[] {
+  const wanted = 'must be a skill list like "1-20,35" or an array of skill ids';
+  if (typeof value !== 'string') {
+    return normalizeSkillIds(checkSkillIdArray(value, field, CMS_LIMITS.skillId, wanted));
+  }
+  try {
+    return parseSkillList(value);
+  } catch (error) {
+    throw new ValidationError(field, `${wanted}: ${(error as Error).message}`);
+  }
+}
+
+function parseTarget(input: unknown, field: string): Target {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new ValidationError(field, `must be an object such as ${TARGET_EXAMPLE}`);
+  }
+  const fields = input as Record<string, unknown>;
+  // Field by field in their order, each required: the first problem is the one reported.
+  const present = (name: string): unknown => {
+    if (fields[name] === undefined) throw new ValidationError(`${field}.${name}`, 'is required');
+    return fields[name];
+  };
+  const target = {
+    ccId: checkIntegerIn(present('ccId'), `${field}.ccId`, CMS_LIMITS.ccId),
+    vdn: checkIntegerIn(present('vdn'), `${field}.vdn`, CMS_LIMITS.vdn),
+    skillIds: targetSkillIds(present('skillIds'), `${field}.skillIds`),
+  };
+  const unknown = Object.keys(fields).find((name) => !TARGET_FIELDS.includes(name));
+  if (unknown !== undefined) {
+    throw new ValidationError(
+      `${field}.${unknown}`,
+      `is not a known field (expected ${TARGET_FIELDS.join(', ')})`,
+    );
+  }
+  return target;
+}
 
 /** Validates a list of targets from JSON; throws ValidationError naming the field (`targets[0].vdn`). */
 export function parseTargets(input: unknown, root = 'targets'): Target[] {
-  const result = v.safeParse(targetsSchema, input);
-  if (!result.success) {
-    const [issue] = result.issues;
-    throw new ValidationError(issueField(issue, root), issue?.message ?? 'is invalid');
+  if (!Array.isArray(input)) {
+    throw new ValidationError(root, `must be a JSON array of targets such as [${TARGET_EXAMPLE}]`);
   }
+  if (input.length === 0) throw new ValidationError(root, 'must hold at least one target');
   const seen = new Set<string>();
-  result.output.forEach((target, index) => {
+  return input.map((entry: unknown, index) => {
+    const target = parseTarget(entry, `${root}[${index}]`);
     const key = `${target.ccId}/${target.vdn}`;
-    if (seen.has(key))
+    if (seen.has(key)) {
       throw new ValidationError(
         `${root}[${index}]`,
         `VDN ${target.vdn} of call center ${target.ccId} is listed twice`,
       );
+    }
     seen.add(key);
+    return target;
   });
-  return result.output;
 }
 
 /** CMS_TARGETS: the JSON list, its problems worded after the variable's name (`[0].vdn must be …`). */

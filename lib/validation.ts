@@ -1,13 +1,46 @@
 import * as v from 'valibot';
+import { ValidationError } from './errors.js';
 
-/** An integer within an inclusive range, with messages that read after a field name. */
-export const integerIn = ({ min, max }: { readonly min: number; readonly max: number }) =>
+type Range = { readonly min: number; readonly max: number };
+
+// The wording of the integer rule, shared by the hand-written checks and the wallboard's schemas.
+const NOT_AN_INTEGER = 'must be an integer';
+const outside = ({ min, max }: Range): string => `must be between ${min} and ${max}`;
+
+/** An integer within an inclusive range, as a schema for the wallboard's richer inputs. */
+export const integerIn = (range: Range) =>
   v.pipe(
-    v.number('must be an integer'),
-    v.integer('must be an integer'),
-    v.minValue(min, `must be between ${min} and ${max}`),
-    v.maxValue(max, `must be between ${min} and ${max}`),
+    v.number(NOT_AN_INTEGER),
+    v.integer(NOT_AN_INTEGER),
+    v.minValue(range.min, outside(range)),
+    v.maxValue(range.max, outside(range)),
   );
+
+/**
+ * `value` as an integer within an inclusive range, or a ValidationError naming `field`. Written by hand rather
+ * than with a schema: the collector and query bundles then carry no schema library (their size and cold start
+ * are benchmarked).
+ */
+export function checkIntegerIn(value: unknown, field: string, range: Range): number {
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw new ValidationError(field, NOT_AN_INTEGER);
+  if (value < range.min || value > range.max) throw new ValidationError(field, outside(range));
+  return value;
+}
+
+/**
+ * A non-empty JSON array of skill ids, each within the CMS limits, or a ValidationError naming the field or the
+ * entry (`skillIds[3]`); `notAnArray` says what was expected instead.
+ */
+export function checkSkillIdArray(value: unknown, field: string, range: Range, notAnArray: string): number[] {
+  if (!Array.isArray(value)) throw new ValidationError(field, notAnArray);
+  if (value.length === 0) throw new ValidationError(field, 'must name at least one skill');
+  // An index loop, not for-of: a sparse array's holes must be reported, not skipped.
+  const ids: number[] = [];
+  for (let index = 0; index < value.length; index += 1) {
+    ids.push(checkIntegerIn(value[index], `${field}[${index}]`, range));
+  }
+  return ids;
+}
 
 /**
  * Reads text as a whole number within an inclusive range: digits only (no sign, no decimals, no exponent), so

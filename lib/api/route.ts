@@ -1,10 +1,9 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import * as v from 'valibot';
 import { ValidationError } from '../errors.js';
 import { CMS_LIMITS } from '../model.js';
 import { normalizeSkillIds, parseSkillList } from '../skills.js';
 import { clip } from '../text.js';
-import { integerIn, issueField } from '../validation.js';
+import { checkIntegerIn, checkSkillIdArray } from '../validation.js';
 import { MethodNotAllowedError, RouteNotFoundError } from './errors.js';
 import type { QueryLimits, StatsQuery } from './stats.js';
 
@@ -160,17 +159,6 @@ function parseQueryString(query: ApiRequest['query'], limits: QueryLimits): read
 
 // --- POST: the CMS request body -------------------------------------------------------------------------------
 
-const bodySchema = v.object({
-  ccId: v.optional(integerIn(CMS_LIMITS.ccId)),
-  vdn: v.optional(integerIn(CMS_LIMITS.vdn)),
-  skillIds: v.optional(
-    v.pipe(
-      v.array(integerIn(CMS_LIMITS.skillId), 'must be an array of skill ids like [1,2]'),
-      v.minLength(1, 'must name at least one skill'),
-    ),
-  ),
-});
-
 /** application/json, with or without a UTF-8 charset; a missing Content-Type is taken to be JSON. */
 function checkContentType(contentType: string | undefined): void {
   if (contentType === undefined || contentType.trim() === '') return;
@@ -231,16 +219,23 @@ function parseBody(request: ApiRequest, limits: QueryLimits): Partial<StatsQuery
   if (Array.isArray(rawSkills) && rawSkills.length > limits.maxSkills)
     throw tooManySkills(rawSkills.length, limits);
 
-  const result = v.safeParse(bodySchema, record);
-  if (!result.success) {
-    const issue = result.issues[0];
-    throw new ValidationError(issueField(issue) || 'body', issue?.message ?? 'is invalid');
-  }
-  const { ccId, vdn, skillIds } = result.output;
+  // Every field is optional: the path names the VDN and the configuration the skills.
+  const { ccId, vdn, skillIds } = record;
   return {
-    ...(ccId === undefined ? {} : { ccId }),
-    ...(vdn === undefined ? {} : { vdn }),
-    ...(skillIds === undefined ? {} : { skillIds: normalizeSkillIds(skillIds) }),
+    ...(ccId === undefined ? {} : { ccId: checkIntegerIn(ccId, 'ccId', CMS_LIMITS.ccId) }),
+    ...(vdn === undefined ? {} : { vdn: checkIntegerIn(vdn, 'vdn', CMS_LIMITS.vdn) }),
+    ...(skillIds === undefined
+      ? {}
+      : {
+          skillIds: normalizeSkillIds(
+            checkSkillIdArray(
+              skillIds,
+              'skillIds',
+              CMS_LIMITS.skillId,
+              'must be an array of skill ids like [1,2]',
+            ),
+          ),
+        }),
   };
 }
 
