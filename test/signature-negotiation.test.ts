@@ -167,9 +167,10 @@ describe('signature negotiation', () => {
           const inFlight: SigningTurn[] = [];
           let refusedSent = 0;
           for (const [extraRequests, outcome] of steps) {
-            // A few more requests ask for a turn; each joins those in flight whenever it gets one.
+            // A few more requests ask for a turn, each with a signal of its own as its call would have; each
+            // joins those in flight whenever it gets one.
             for (let index = 0; index < extraRequests; index += 1) {
-              negotiation.turn(never).then(
+              negotiation.turn(new AbortController().signal).then(
                 (turn) => inFlight.push(turn),
                 () => undefined,
               );
