@@ -162,8 +162,8 @@ export function watchedVdns(vdns: readonly Vdn[], alarmVdns: string): Vdn[] {
 }
 
 /**
- * An alarm or dashboard setting: a threshold may be any number from `min` up, a count or an offset must be an
- * integer. Signed and fractional values are why this is not lib's whole-number reading.
+ * A threshold (any number from `min` up) or the day's UTC offset (a signed integer): signed and fractional values
+ * are why this is not lib's whole-number reading, which the counts use.
  */
 function numberSetting(
   values: StageValues,
@@ -183,6 +183,19 @@ function numberSetting(
   return value;
 }
 
+/**
+ * The functions' settings that would otherwise only fail at their first cold start, checked while packaging
+ * with the functions' own rules.
+ */
+export function checkFunctionSettings(values: StageValues): void {
+  readSetting(values, 'cmsSignature', ruleOf('CMS_SIGNATURE'));
+}
+
+/** CloudWatch evaluates at most one day of 5-minute periods. */
+const ALARM_PERIODS = wholeNumber(1, 288);
+/** A volume guard beyond any queue's 5-minute window is a typo, not a setting. */
+const MAX_MIN_CALLS = 1_000_000;
+
 /** Alarm and dashboard settings from the stage parameters. */
 export function monitoringSettings(values: StageValues): MonitoringSettings {
   const settings: MonitoringSettings = {
@@ -191,15 +204,12 @@ export function monitoringSettings(values: StageValues): MonitoringSettings {
     // Required here, though the collector falls back to its default namespace: the collector role's
     // PutMetricData condition names the parameter as it is.
     namespace: readSetting(values, 'metricNamespace', variable(parseNamespace)),
-    minCallsOffered: numberSetting(values, 'alarmMinCallsOffered', { integer: true, min: 1 }),
+    minCallsOffered: readSetting(values, 'alarmMinCallsOffered', wholeNumber(1, MAX_MIN_CALLS)),
     abandonmentRateThreshold: numberSetting(values, 'abandonmentRateThreshold', { min: 0 }),
     serviceLevelThreshold: numberSetting(values, 'serviceLevelThreshold', { min: 0 }),
-    kpiEvaluationPeriods: numberSetting(values, 'kpiAlarmEvaluationPeriods', { integer: true, min: 1 }),
-    kpiDatapointsToAlarm: numberSetting(values, 'kpiAlarmDatapointsToAlarm', { integer: true, min: 1 }),
-    collectorEvaluationPeriods: numberSetting(values, 'collectorAlarmEvaluationPeriods', {
-      integer: true,
-      min: 1,
-    }),
+    kpiEvaluationPeriods: readSetting(values, 'kpiAlarmEvaluationPeriods', ALARM_PERIODS),
+    kpiDatapointsToAlarm: readSetting(values, 'kpiAlarmDatapointsToAlarm', ALARM_PERIODS),
+    collectorEvaluationPeriods: readSetting(values, 'collectorAlarmEvaluationPeriods', ALARM_PERIODS),
     dataAgeThresholdSeconds: numberSetting(values, 'dataAgeThresholdSeconds', { min: 0 }),
     windowCoverageThreshold: numberSetting(values, 'windowCoverageThreshold', { min: 0 }),
     todayUtcOffsetMinutes: numberSetting(values, 'todayUtcOffsetMinutes', {

@@ -3,6 +3,7 @@ import { buildAlarms } from './alarms.js';
 import { buildDashboardBody } from './dashboard.js';
 import { buildQueryArnOutputs } from './outputs.js';
 import {
+  checkFunctionSettings,
   closingReadTiming,
   collectedVdns,
   configuredVdns,
@@ -43,6 +44,7 @@ const PARAMETERS = [
   'dataAgeThresholdSeconds',
   'windowCoverageThreshold',
   'todayUtcOffsetMinutes',
+  'cmsSignature',
 ];
 
 /** The collector's timing, checked while packaging (closingReadTiming). */
@@ -73,6 +75,7 @@ async function readConfiguration({ resolveVariable }: VariableResolver) {
     service: text(await resolveVariable('self:service')),
     stage: text(await resolveVariable('sls:stage')),
   };
+  checkFunctionSettings(values);
   const served = configuredVdns(values);
   const vdns = collectedVdns(served, scheduledVdns(await resolveVariable('self:functions.collector.events')));
   return {

@@ -8,6 +8,7 @@ import { alarmLogicalIds, buildAlarms } from '../stack/alarms.js';
 import { buildDashboardBody } from '../stack/dashboard.js';
 import { queryArn } from '../stack/outputs.js';
 import {
+  checkFunctionSettings,
   closingReadTiming,
   collectedVdns,
   configuredVdns,
@@ -1407,7 +1408,7 @@ describe('per-VDN monitoring generator', () => {
 
   it.each([
     [{ abandonmentRateThreshold: 'ten' }, 'abandonmentRateThreshold: must be a number ≥ 0, got "ten"'],
-    [{ kpiAlarmEvaluationPeriods: '0' }, 'kpiAlarmEvaluationPeriods: must be a whole number ≥ 1, got "0"'],
+    [{ kpiAlarmEvaluationPeriods: '0' }, 'kpiAlarmEvaluationPeriods: must be between 1 and 288, got 0'],
     [
       { kpiAlarmDatapointsToAlarm: '4' },
       'kpiAlarmDatapointsToAlarm: must not exceed kpiAlarmEvaluationPeriods (3)',
@@ -1420,6 +1421,14 @@ describe('per-VDN monitoring generator', () => {
     ],
   ])('the alarm setting %o is refused with "%s"', (change, message) => {
     expect(() => monitoringSettings({ ...SETTINGS_VALUES, ...change })).toThrow(message);
+  });
+
+  it("refuses an unknown signature layout while packaging, with the functions' own rule", () => {
+    expect(() => checkFunctionSettings({ cmsSignature: 'sha256' })).toThrow(
+      'cmsSignature: must be one of auto, huawei-reference, empty-query-line-millis, huawei-reference-millis, empty-query-line, got "sha256"',
+    );
+    for (const cmsSignature of ['auto', 'huawei-reference-millis', ''])
+      expect(() => checkFunctionSettings({ cmsSignature })).not.toThrow();
   });
 
   it.each([
@@ -1619,6 +1628,7 @@ describe('per-VDN monitoring generator', () => {
         skillIds: '',
         cmsTargets: '',
         alarmVdns: '',
+        cmsSignature: 'auto',
         closingReadGuardSeconds: '3',
         closingReadReachSeconds: '60',
         collectorTimeoutSeconds: 110,
