@@ -63,6 +63,14 @@ function input(overrides: Partial<WallboardInput> = {}): WallboardInput {
   };
 }
 
+/** The page for these skills, with the other inputs as `input` has them unless overridden. */
+function pageOf(
+  skills: { id: number; counters: Counters }[],
+  overrides: Partial<WallboardInput> = {},
+): string {
+  return renderWallboard(input({ ...overrides, outcome: { kind: 'stats', answer: answerOf(skills) } }));
+}
+
 /** The data-status of each skill row, in page order. */
 function rowOrder(page: string): { skill: number; status: string }[] {
   return [...page.matchAll(/<tr data-skill="(\d+)" data-status="(\w+)">/g)].map((match) => ({
@@ -129,43 +137,27 @@ describe('the wallboard renderer', () => {
   });
 
   it('colours abandonment above the red threshold red and above amber amber', () => {
-    const page = renderWallboard(
-      input({
-        outcome: {
-          kind: 'stats',
-          answer: answerOf([
-            { id: 1, counters: counters(20, 17, 3, 17) },
-            { id: 2, counters: counters(20, 18, 2, 18) },
-            { id: 3, counters: counters(20, 20, 0, 20) },
-          ]),
-        },
-      }),
-    );
+    const page = pageOf([
+      { id: 1, counters: counters(20, 17, 3, 17) },
+      { id: 2, counters: counters(20, 18, 2, 18) },
+      { id: 3, counters: counters(20, 20, 0, 20) },
+    ]);
     expect(cellClass(page, 1, 'abandonment')).toBe('lvl-red');
     expect(cellClass(page, 2, 'abandonment')).toBe('lvl-amber');
     expect(cellClass(page, 3, 'abandonment')).toBe('lvl-green');
   });
 
   it('colours a service level below amber amber and below red red', () => {
-    const page = renderWallboard(
-      input({
-        outcome: {
-          kind: 'stats',
-          answer: answerOf([
-            { id: 1, counters: counters(20, 20, 0, 15) },
-            { id: 2, counters: counters(20, 20, 0, 13) },
-          ]),
-        },
-      }),
-    );
+    const page = pageOf([
+      { id: 1, counters: counters(20, 20, 0, 15) },
+      { id: 2, counters: counters(20, 20, 0, 13) },
+    ]);
     expect(cellClass(page, 1, 'service-level')).toBe('lvl-amber');
     expect(cellClass(page, 2, 'service-level')).toBe('lvl-red');
   });
 
   it('does not judge the rates of a window with fewer calls than the minimum', () => {
-    const page = renderWallboard(
-      input({ outcome: { kind: 'stats', answer: answerOf([{ id: 1, counters: counters(2, 1, 1, 0) }]) } }),
-    );
+    const page = pageOf([{ id: 1, counters: counters(2, 1, 1, 0) }]);
     expect(cellClass(page, 1, 'abandonment')).toBe('');
     expect(rowOrder(page)).toEqual([{ skill: 1, status: 'low' }]);
   });
@@ -177,17 +169,12 @@ describe('the wallboard renderer', () => {
         { ccId: 1, vdn: 170, skillIds: '2', serviceLevel: { amber: 99, red: 95 } },
       ]),
     );
-    const page = renderWallboard(
-      input({
-        thresholds,
-        outcome: {
-          kind: 'stats',
-          answer: answerOf([
-            { id: 1, counters: counters(20, 17, 3, 17) },
-            { id: 2, counters: counters(20, 17, 3, 17) },
-          ]),
-        },
-      }),
+    const page = pageOf(
+      [
+        { id: 1, counters: counters(20, 17, 3, 17) },
+        { id: 2, counters: counters(20, 17, 3, 17) },
+      ],
+      { thresholds },
     );
     expect(cellClass(page, 1, 'abandonment')).toBe('lvl-green');
     expect(cellClass(page, 1, 'service-level')).toBe('lvl-green');
@@ -196,21 +183,14 @@ describe('the wallboard renderer', () => {
   });
 
   it('lists skills worst first: red, amber, green, few calls, idle; ties by abandonment rate', () => {
-    const page = renderWallboard(
-      input({
-        outcome: {
-          kind: 'stats',
-          answer: answerOf([
-            { id: 1, counters: ZERO_COUNTERS },
-            { id: 2, counters: counters(20, 20, 0, 20) },
-            { id: 3, counters: counters(2, 2, 0, 2) },
-            { id: 4, counters: counters(20, 17, 3, 17) },
-            { id: 5, counters: counters(20, 18, 2, 18) },
-            { id: 6, counters: counters(20, 14, 6, 14) },
-          ]),
-        },
-      }),
-    );
+    const page = pageOf([
+      { id: 1, counters: ZERO_COUNTERS },
+      { id: 2, counters: counters(20, 20, 0, 20) },
+      { id: 3, counters: counters(2, 2, 0, 2) },
+      { id: 4, counters: counters(20, 17, 3, 17) },
+      { id: 5, counters: counters(20, 18, 2, 18) },
+      { id: 6, counters: counters(20, 14, 6, 14) },
+    ]);
     expect(rowOrder(page)).toEqual([
       { skill: 6, status: 'red' },
       { skill: 4, status: 'red' },
@@ -236,7 +216,7 @@ describe('the wallboard renderer', () => {
     fc.assert(
       fc.property(fc.array(skillCounters, { minLength: 1, maxLength: 30 }), (list) => {
         const skills = list.map((values, index) => ({ id: index + 1, counters: values }));
-        const page = renderWallboard(input({ outcome: { kind: 'stats', answer: answerOf(skills) } }));
+        const page = pageOf(skills);
         const order = rowOrder(page);
         expect(order.map((row) => row.skill).sort((a, b) => a - b)).toEqual(skills.map((skill) => skill.id));
         const ranks = order.map((row) => rank[row.status] ?? -1);
@@ -246,17 +226,10 @@ describe('the wallboard renderer', () => {
   });
 
   it('shows the VDN total from the roll-up, judged with the VDN thresholds', () => {
-    const page = renderWallboard(
-      input({
-        outcome: {
-          kind: 'stats',
-          answer: answerOf([
-            { id: 1, counters: counters(10, 8, 2, 8) },
-            { id: 2, counters: counters(30, 30, 0, 30) },
-          ]),
-        },
-      }),
-    );
+    const page = pageOf([
+      { id: 1, counters: counters(10, 8, 2, 8) },
+      { id: 2, counters: counters(30, 30, 0, 30) },
+    ]);
     const total = /<tr class="total" data-total="vdn" data-status="(\w+)">(.*?)<\/tr>/.exec(page);
     expect(total?.[1]).toBe('green');
     expect(total?.[2]).toContain('<td>40</td><td>38</td><td>2</td>');
@@ -268,24 +241,17 @@ describe('the wallboard renderer', () => {
       id: index + 1,
       counters: index === 0 ? counters(20, 17, 3, 17) : counters(20, 20, 0, 20),
     }));
-    const page = renderWallboard(input({ maxRows: 2, outcome: { kind: 'stats', answer: answerOf(skills) } }));
+    const page = pageOf(skills, { maxRows: 2 });
     expect(rowOrder(page).map((row) => row.skill)).toEqual([1, 2]);
     expect(page).toContain('data-hidden="3"');
     expect(page).toContain('Showing the 2 worst of 5 skills; 3 more not shown (3 green)');
   });
 
   it('renders an idle VDN as idle rows and a zero total, not as a failure', () => {
-    const page = renderWallboard(
-      input({
-        outcome: {
-          kind: 'stats',
-          answer: answerOf([
-            { id: 1, counters: ZERO_COUNTERS },
-            { id: 2, counters: ZERO_COUNTERS },
-          ]),
-        },
-      }),
-    );
+    const page = pageOf([
+      { id: 1, counters: ZERO_COUNTERS },
+      { id: 2, counters: ZERO_COUNTERS },
+    ]);
     expect(rowOrder(page).map((row) => row.status)).toEqual(['idle', 'idle']);
     expect(page).toContain('data-total="vdn" data-status="idle"');
     expect(page).not.toContain('data-state="failed"');
