@@ -3,7 +3,7 @@ import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CmsClient } from '../lib/cms/client.js';
 import type { RunSummary } from '../lib/collector.js';
 import { type Env, loadCmsSettings } from '../lib/config.js';
-import { createCollectorHandler } from '../lib/lambda/collector.js';
+import { type CollectorHandler, createCollectorHandler } from '../lib/lambda/collector.js';
 import { ALL_METRICS, buildDatums } from '../lib/metrics/build-datums.js';
 import { CloudWatchSink, planBatches } from '../lib/metrics/cloudwatch.js';
 import type { Datum } from '../lib/metrics/metric-sink.js';
@@ -38,6 +38,24 @@ interface Scenario {
  * the time, memory and batching targets hold for any selection.
  */
 const EVERY_METRIC = { SKILL_METRICS: 'all' } as const;
+
+/**
+ * The real collector handler for one VDN of skills 1–`skills`, publishing every metric, against the bench's
+ * stand-ins; no closing read, so that a run never waits for the window's end in the middle of a measurement.
+ */
+export function measuredCollector(servers: BenchServers, skills: number): CollectorHandler {
+  return createCollectorHandler(
+    {
+      CMS_BASE_URL: servers.cmsUrl,
+      CC_ID: '1',
+      VDN: '1',
+      SKILL_IDS: `1-${skills}`,
+      ...EVERY_METRIC,
+      CLOSING_READ_REACH_SECONDS: '0',
+    },
+    { credentials: worldCredentials(servers), cloudWatch: worldCloudWatch(servers), log: quietLog() },
+  );
+}
 
 const SCENARIOS: readonly Scenario[] = [
   {

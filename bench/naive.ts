@@ -2,12 +2,11 @@ import { performance } from 'node:perf_hooks';
 import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { CmsClient } from '../lib/cms/client.js';
 import { loadCmsSettings } from '../lib/config.js';
-import { createCollectorHandler } from '../lib/lambda/collector.js';
 import { ALL_METRICS, buildDatums } from '../lib/metrics/build-datums.js';
 import { toMetricDatum } from '../lib/metrics/cloudwatch.js';
 import type { SkillStats } from '../lib/model.js';
 import { worldCloudWatch, worldCredentials } from '../test/support/world.js';
-import { quietLog } from './quiet-log.js';
+import { measuredCollector } from './collector.js';
 import type { Figure } from './report.js';
 import type { BenchServers } from './servers-client.js';
 import { extrapolate, median } from './stats.js';
@@ -87,19 +86,7 @@ async function naiveRun(servers: BenchServers, subset: number): Promise<NaiveRes
 }
 
 async function oursRun(servers: BenchServers, skills: number, runs: number): Promise<NaiveResult['ours']> {
-  const handler = createCollectorHandler(
-    // Every metric of every skill, and no closing read: a run must not wait for the window's end in the middle
-    // of a measurement.
-    {
-      CMS_BASE_URL: servers.cmsUrl,
-      CC_ID: '1',
-      VDN: '1',
-      SKILL_IDS: `1-${skills}`,
-      SKILL_METRICS: 'all',
-      CLOSING_READ_REACH_SECONDS: '0',
-    },
-    { credentials: worldCredentials(servers), cloudWatch: worldCloudWatch(servers), log: quietLog() },
-  );
+  const handler = measuredCollector(servers, skills);
   const context = { getRemainingTimeInMillis: () => REMAINING_MS };
   await handler({}, context);
   const wallMs: number[] = [];

@@ -8,13 +8,11 @@ import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { createCollectorHandler } from '../lib/lambda/collector.js';
 import { CMS_LIMITS } from '../lib/model.js';
 import { parseWholeNumber } from '../lib/validation.js';
-import { worldCloudWatch, worldCredentials } from '../test/support/world.js';
 import { REPO_ROOT } from './children.js';
+import { measuredCollector } from './collector.js';
 import { type CpuProfile, formatSummary, summarizeProfile } from './profile-summary.js';
-import { quietLog } from './quiet-log.js';
 import { startBenchServers } from './servers-client.js';
 
 const { values } = parseArgs({
@@ -39,19 +37,7 @@ try {
 const servers = await startBenchServers({ cmsLatencyMs: 50, awsLatencyMs: 20 });
 const session = new Session();
 try {
-  const handler = createCollectorHandler(
-    // Every metric of every skill, and no closing read: a run must not wait for the window's end in the middle
-    // of a measurement.
-    {
-      CMS_BASE_URL: servers.cmsUrl,
-      CC_ID: '1',
-      VDN: '1',
-      SKILL_IDS: `1-${skills}`,
-      SKILL_METRICS: 'all',
-      CLOSING_READ_REACH_SECONDS: '0',
-    },
-    { credentials: worldCredentials(servers), cloudWatch: worldCloudWatch(servers), log: quietLog() },
-  );
+  const handler = measuredCollector(servers, skills);
   const context = { getRemainingTimeInMillis: () => 60_000 };
   await handler({}, context);
 
