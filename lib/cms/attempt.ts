@@ -103,7 +103,8 @@ export class AttemptSender {
           verdict = refresh === 'rotated' ? 'refusedKeyPair' : 'refused';
           throw new SignatureRefused(refresh);
         }
-        // Any other answer from CMS itself means the signature passed, whatever CMS then made of the query.
+        // HTTP 200 means the signature passed, whatever CMS then made of the query; other statuses (a proxy's
+        // 5xx, the lock's 403) say nothing about the signature.
         if (answer.status === 200) verdict = 'accepted';
         if (answer.status === 403) throw new CmsIpLockedError();
         if (answer.status !== 200) throw new CmsHttpError(answer.status);
