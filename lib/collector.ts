@@ -124,7 +124,7 @@ function checkData(log: Log, read: VdnRead): number {
     log.warn('implausible window start from CMS: the VDN is not published', {
       ...where,
       skillId: error.skillId,
-      startTime: error.startTime,
+      windowStart: error.windowStart,
     });
   }
   if (read.endedSkillIds.length > 0) {
