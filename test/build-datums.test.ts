@@ -48,10 +48,7 @@ function outcome({
     ...missingSkillIds,
     ...(succeeded ? [] : [FAILED_SKILL]),
   ];
-  return readOf(
-    { ccId, vdn, skillIds },
-    { skills, failures, ms: slowestBatchMs, requests: sent ? 1 : 0 },
-  );
+  return readOf({ ccId, vdn, skillIds }, { skills, failures, ms: slowestBatchMs, requests: sent ? 1 : 0 });
 }
 
 const only = (...names: string[]): MetricSelection => ({
@@ -263,13 +260,10 @@ describe('buildDatums', () => {
   });
 
   it('omits the latency when no request was attempted', () => {
-    const datums = buildDatums(
-      [outcome({ succeeded: false, sent: false, missingSkillIds: [1] })],
-      {
-        now: NOW,
-        selection: ALL_METRICS,
-      },
-    );
+    const datums = buildDatums([outcome({ succeeded: false, sent: false, missingSkillIds: [1] })], {
+      now: NOW,
+      selection: ALL_METRICS,
+    });
     expect(datums.map((d) => [d.name, d.value])).toEqual([
       ['CollectionSuccess', 0],
       ['SkillsMissing', 1],

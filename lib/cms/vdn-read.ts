@@ -10,7 +10,7 @@ import { type CmsClock, type CmsClockReading, cmsClock, hasEnded } from './clock
 // rule and CMS's clock, and totalled, so that no reader sorts, filters or sums it again.
 
 /** Skills that could not be had, and why. */
-export interface ReadFailure {
+interface ReadFailure {
   readonly skillIds: readonly number[];
   readonly error: Error;
 }

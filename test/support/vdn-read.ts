@@ -34,8 +34,7 @@ export function readOf(target: Target, answer: FakeAnswer = {}): VdnRead {
   const asked = target.skillIds.filter((skillId) => !failed.has(skillId));
   const newest = Math.max(0, ...records.map((record) => record.windowStart));
   const localAt = answer.localAt ?? answer.cmsAt ?? newest + 60_000;
-  const date =
-    answer.date ?? (answer.cmsAt === undefined ? undefined : new Date(answer.cmsAt).toUTCString());
+  const date = answer.date ?? (answer.cmsAt === undefined ? undefined : new Date(answer.cmsAt).toUTCString());
   const outcomes: BatchOutcome[] = [
     ...(asked.length > 0 ? [{ skillIds: asked, ms, records, clock: { date, localAt } }] : []),
     ...(answer.failures ?? []).map((failure) => ({ ...failure, ms })),
