@@ -81,8 +81,8 @@ export function vdnRead(target: Target, outcomes: readonly BatchOutcome[], call:
   }
   const clock = cmsClock(readings, newestWindow(returned));
   const time = clock !== undefined && 'cmsAt' in clock ? clock : undefined;
-  const ended = time === undefined ? [] : returned.filter((skill) => hasEnded(skill.windowStart, time));
-  const skills = returned.filter((skill) => !ended.includes(skill)).sort((a, b) => a.skillId - b.skillId);
+  const ended = (skill: SkillStats) => time !== undefined && hasEnded(skill.windowStart, time);
+  const skills = returned.filter((skill) => !ended(skill)).sort((a, b) => a.skillId - b.skillId);
   const slowestMs = Math.max(0, ...outcomes.map((outcome) => outcome.ms));
   return {
     ccId: target.ccId,
@@ -91,7 +91,10 @@ export function vdnRead(target: Target, outcomes: readonly BatchOutcome[], call:
     skills,
     total: rollup(skills),
     missingSkillIds: missing.sort((a, b) => a - b),
-    endedSkillIds: ended.map((skill) => skill.skillId).sort((a, b) => a - b),
+    endedSkillIds: returned
+      .filter(ended)
+      .map((skill) => skill.skillId)
+      .sort((a, b) => a - b),
     failures,
     latencyMs: call.requests === 0 ? undefined : Math.max(0, slowestMs - call.credentialMs),
     requests: call.requests,
