@@ -66,4 +66,3 @@ describe('CmsLatency', () => {
     expect(result.latencyMs).toBeLessThan(SLOW_SECRET_MS);
   });
 });
-});
