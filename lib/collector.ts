@@ -1,12 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ClosingReadSettings } from './closing-read.js';
 import type { StatsSource } from './cms/stats-source.js';
-import {
-  type ClosingSummary,
-  planClosingReads,
-  type TargetRead,
-  takeClosingReads,
-} from './collector-closing.js';
+import { failedRead, type VdnRead } from './cms/vdn-read.js';
+import { type ClosingSummary, planClosingReads, takeClosingReads } from './collector-closing.js';
 import { AppError, CmsIpLockedError, CmsWindowError } from './errors.js';
 import { checkConsistency } from './kpi.js';
 import { describeError, type Log } from './log.js';
@@ -90,77 +86,65 @@ function cmsDeadline(now: number, deadline: number): number {
   return now + Math.max(0, budget - reserve);
 }
 
-interface TargetResult extends TargetRead {
-  /** Data CMS sent that made this VDN's answer unusable (see lib/window.ts). */
-  readonly dataQualityWarnings: number;
-  readonly failures: TargetFailure[];
-  readonly requests: number;
+function failuresOf(read: VdnRead): TargetFailure[] {
+  return read.failures.map(({ skillIds, error }) => ({
+    ccId: read.ccId,
+    vdn: read.vdn,
+    skillIds: formatSkillList(skillIds),
+    ...describeError(error),
+  }));
 }
 
-async function collectTarget(
+async function readTarget(
   deps: CollectorDeps,
   target: Target,
   deadline: number,
   cmsLock: AbortController,
-): Promise<TargetResult> {
-  const now = deps.now ?? Date.now;
-  const started = now();
-  const failure = (skillIds: readonly number[], error: unknown): TargetFailure => ({
-    ccId: target.ccId,
-    vdn: target.vdn,
-    skillIds: formatSkillList(skillIds),
-    ...describeError(error),
-  });
+): Promise<VdnRead> {
   try {
-    const result = await deps.cms.currentCallStats(target, { deadline, signal: cmsLock.signal });
+    const read = await deps.cms.currentCallStats(target, { deadline, signal: cmsLock.signal });
     // An IP lock refuses every target alike, and each further request could prolong it: the rest of the run
     // sends nothing more to CMS, and its VDNs report CollectionSuccess 0 with the same cause.
-    const locked = result.failures.find((batch) => batch.error instanceof CmsIpLockedError);
+    const locked = read.failures.find((batch) => batch.error instanceof CmsIpLockedError);
     if (locked) cmsLock.abort(locked.error);
-    const implausible = result.failures.flatMap(({ error }) =>
-      error instanceof CmsWindowError ? [error] : [],
-    );
-    for (const error of implausible) {
-      deps.log.warn('implausible window start from CMS: the VDN is not published', {
-        ccId: target.ccId,
-        vdn: target.vdn,
-        skillId: error.skillId,
-        startTime: error.startTime,
-      });
-    }
-    return {
-      dataQualityWarnings: implausible.length,
-      target,
-      clock: result.clock,
-      outcome: {
-        ccId: target.ccId,
-        vdn: target.vdn,
-        skills: result.skills,
-        missingSkillIds: result.missingSkillIds,
-        succeeded: result.failures.length === 0,
-        slowestBatchMs: result.slowestBatchMs,
-      },
-      failures: result.failures.map((batch) => failure(batch.skillIds, batch.error)),
-      requests: result.requests,
-    };
+    return read;
   } catch (error) {
     // Whole-target failures (credentials unavailable, say) still publish CollectionSuccess=0 for the VDN.
-    return {
-      dataQualityWarnings: 0,
-      target,
-      clock: undefined,
-      outcome: {
-        ccId: target.ccId,
-        vdn: target.vdn,
-        skills: [],
-        missingSkillIds: [],
-        succeeded: false,
-        slowestBatchMs: now() - started,
-      },
-      failures: [failure(target.skillIds, error)],
-      requests: 0,
-    };
+    return failedRead(target, error instanceof Error ? error : new Error(String(error)));
   }
+}
+
+/** Logs what CMS sent that cannot be published as it is, and returns how many data-quality warnings that is. */
+function checkData(log: Log, read: VdnRead): number {
+  const where = { ccId: read.ccId, vdn: read.vdn };
+  let warnings = 0;
+  for (const { error } of read.failures) {
+    if (!(error instanceof CmsWindowError)) continue;
+    warnings += 1;
+    log.warn('implausible window start from CMS: the VDN is not published', {
+      ...where,
+      skillId: error.skillId,
+      windowStart: error.windowStart,
+    });
+  }
+  if (read.endedSkillIds.length > 0) {
+    warnings += read.endedSkillIds.length;
+    log.warn("data of a window CMS's own clock says has ended: refused, not published into that window", {
+      ...where,
+      skillIds: formatSkillList(read.endedSkillIds),
+    });
+  }
+  for (const skill of read.skills) {
+    const found = checkConsistency(skill.counters);
+    if (found.length === 0) continue;
+    warnings += found.length;
+    log.warn('inconsistent counters from CMS: affected rates withheld', {
+      ...where,
+      skillId: skill.skillId,
+      warnings: found.map((warning) => warning.detail),
+    });
+  }
+  return warnings;
 }
 
 export async function runCollection(deps: CollectorDeps, run: CollectionRun): Promise<RunSummary> {
@@ -168,31 +152,16 @@ export async function runCollection(deps: CollectorDeps, run: CollectionRun): Pr
   const started = now();
   const deadline = cmsDeadline(started, run.deadline);
   const cmsLock = new AbortController();
-  const results = await Promise.all(
-    run.targets.map((target) => collectTarget(deps, target, deadline, cmsLock)),
-  );
+  const reads = await Promise.all(run.targets.map((target) => readTarget(deps, target, deadline, cmsLock)));
 
-  let dataQualityWarnings = results.reduce((sum, result) => sum + result.dataQualityWarnings, 0);
-  for (const { outcome } of results) {
-    for (const skill of outcome.skills) {
-      const warnings = checkConsistency(skill.counters);
-      if (warnings.length === 0) continue;
-      dataQualityWarnings += warnings.length;
-      deps.log.warn('inconsistent counters from CMS: affected rates withheld', {
-        ccId: outcome.ccId,
-        vdn: outcome.vdn,
-        skillId: skill.skillId,
-        warnings: warnings.map((warning) => warning.detail),
-      });
-    }
-  }
-  const failures = results.flatMap((result) => result.failures);
+  const dataQualityWarnings = reads.reduce((sum, read) => sum + checkData(deps.log, read), 0);
+  const failures = reads.flatMap(failuresOf);
   for (const { ccId, vdn, skillIds, ...error } of failures) {
     // Nested, so the cause cannot collide with the fixed keys of a log line (`message`, `level`...).
     deps.log.error('CMS collection failed', { ccId, vdn, skillIds, error });
   }
 
-  const closingPlan = planClosingReads(results, {
+  const closingPlan = planClosingReads(reads, {
     now: now(),
     deadline,
     settings: run.closing ?? { guardMs: 0, reachMs: 0 },
@@ -202,13 +171,7 @@ export async function runCollection(deps: CollectorDeps, run: CollectionRun): Pr
       windows: closingPlan.outOfReach,
     });
   }
-  const datums = [
-    ...buildDatums(
-      results.map((result) => result.outcome),
-      { now: now(), selection: run.selection },
-    ),
-    ...closingPlan.coverage,
-  ];
+  const datums = buildDatums(reads, { now: now(), selection: run.selection });
   // Publishing gets what is left of the run's time and no more, so the summary below is always logged.
   const publishBy = AbortSignal.timeout(Math.max(0, run.deadline - now()));
   const report = await deps.sink.publish(datums, { signal: publishBy });
@@ -224,11 +187,11 @@ export async function runCollection(deps: CollectorDeps, run: CollectionRun): Pr
       sleep: deps.sleep ?? ((ms) => delay(ms)),
       read: async (target, readDeadline) => {
         // After an IP lock the closing reads send nothing either: the lock's signal is already aborted.
-        const result = await collectTarget(deps, target, readDeadline, cmsLock);
-        for (const { ccId, vdn, skillIds, ...error } of result.failures) {
+        const read = await readTarget(deps, target, readDeadline, cmsLock);
+        for (const { ccId, vdn, skillIds, ...error } of failuresOf(read)) {
           deps.log.error('CMS closing read failed', { ccId, vdn, skillIds, error });
         }
-        return result;
+        return read;
       },
     },
     closingPlan,
@@ -237,11 +200,11 @@ export async function runCollection(deps: CollectorDeps, run: CollectionRun): Pr
 
   const summary: RunSummary = {
     targets: run.targets.length,
-    targetsSucceeded: results.filter((result) => result.outcome.succeeded).length,
+    targetsSucceeded: reads.filter((read) => read.failures.length === 0).length,
     skillsRequested: run.targets.reduce((sum, target) => sum + target.skillIds.length, 0),
-    skillsReturned: results.reduce((sum, result) => sum + result.outcome.skills.length, 0),
-    skillsMissing: results.reduce((sum, result) => sum + result.outcome.missingSkillIds.length, 0),
-    cmsRequests: results.reduce((sum, result) => sum + result.requests, 0),
+    skillsReturned: reads.reduce((sum, read) => sum + read.skills.length, 0),
+    skillsMissing: reads.reduce((sum, read) => sum + read.missingSkillIds.length, 0),
+    cmsRequests: reads.reduce((sum, read) => sum + read.requests, 0),
     dataQualityWarnings,
     datums: datums.length,
     datumsPublished: report.published,
@@ -252,7 +215,7 @@ export async function runCollection(deps: CollectorDeps, run: CollectionRun): Pr
     durationMs: now() - started,
   };
   deps.log.info('collection run', { summary });
-  if (results.every((result) => !result.outcome.succeeded && result.outcome.skills.length === 0)) {
+  if (reads.every((read) => read.failures.length > 0 && read.skills.length === 0)) {
     const causes = failures.map((f) => `${f.ccId}/${f.vdn}: ${f.code ?? f.type}`).join('; ');
     throw new CollectionFailedError(summary, `no target could be collected (${causes})`);
   }

@@ -116,10 +116,11 @@ export class CmsProtocolError extends CmsError {
 export class CmsWindowError extends CmsProtocolError {
   constructor(
     readonly skillId: number,
-    readonly startTime: number,
+    /** The start of the aligned window the skill's `startTime` names. */
+    readonly windowStart: number,
     reason: string,
   ) {
-    super(`skill ${skillId}: startTime ${startTime} ${reason}`);
+    super(`skill ${skillId}: window start ${windowStart} ${reason}`);
   }
 }
 

@@ -52,6 +52,7 @@ export const ALL_METRIC_NAMES: readonly MetricName[] = [...COUNTERS, ...KPIS, ..
 /** One skill queue's counters for the 5-minute window that started at `windowStart` (epoch ms). */
 export interface SkillStats {
   readonly skillId: number;
+  /** Aligned to the 5-minute grid (lib/window.ts), whatever the few seconds CMS's `startTime` trails it by. */
   readonly windowStart: number;
   readonly counters: Counters;
 }

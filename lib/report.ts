@@ -1,4 +1,5 @@
-import { checkConsistency, computeKpis, rollup, ZERO_COUNTERS } from './kpi.js';
+import type { VdnRead } from './cms/vdn-read.js';
+import { checkConsistency, computeKpis, ZERO_COUNTERS } from './kpi.js';
 import {
   COUNTERS,
   type CounterName,
@@ -65,18 +66,13 @@ function skillView(skill: SkillStats): SkillView {
   return view;
 }
 
-export function buildReport(input: {
-  ccId: number;
-  vdn: number;
-  skills: readonly SkillStats[];
-  missingSkillIds: readonly number[];
-}): StatsReport {
-  const total = rollup(input.skills);
+export function buildReport(read: VdnRead): StatsReport {
+  const { total } = read;
   return {
-    ccId: input.ccId,
-    vdn: input.vdn,
-    skills: [...input.skills].sort((a, b) => a.skillId - b.skillId).map(skillView),
-    missingSkillIds: [...input.missingSkillIds].sort((a, b) => a - b),
+    ccId: read.ccId,
+    vdn: read.vdn,
+    skills: read.skills.map(skillView),
+    missingSkillIds: [...read.missingSkillIds],
     rollup: {
       windowStart: total ? new Date(total.windowStart).toISOString() : null,
       skillCount: total?.skillCount ?? 0,

@@ -1,13 +1,15 @@
 import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type CallStatsResult, CmsClient, type CmsClientOptions, throwIfFailed } from '../lib/cms/client.js';
+import { CmsClient, type CmsClientOptions, throwIfFailed } from '../lib/cms/client.js';
+import type { CmsTime } from '../lib/cms/clock.js';
 import { type CmsCredentials, type CredentialSource, staticCredentials } from '../lib/cms/credentials.js';
 import { SIGNATURE_LAYOUT_NAMES } from '../lib/cms/sign.js';
 import { MAX_REFUSED_SIGNATURES } from '../lib/cms/signature-negotiation.js';
+import type { VdnRead } from '../lib/cms/vdn-read.js';
 import { loadCmsSettings } from '../lib/config.js';
 import {
   CmsAuthError,
-  type CmsError,
+  CmsError,
   CmsHttpError,
   CmsIpLockedError,
   CmsNetworkError,
@@ -16,7 +18,9 @@ import {
   CmsTimeoutError,
   ValidationError,
 } from '../lib/errors.js';
+import { rollup } from '../lib/kpi.js';
 import { COUNTERS, type Counters, type SkillStats } from '../lib/model.js';
+import { alignedWindowStart } from '../lib/window.js';
 import {
   type CmsSimulator,
   type CmsSimulatorOptions,
@@ -75,13 +79,17 @@ async function recorded<T>(target: CmsSimulator, action: () => Promise<T>) {
 function expectedStats(record: CmsSkillRecord | undefined): SkillStats {
   if (!record) throw new Error('the simulator has no statistics for this skill');
   const counters = Object.fromEntries(COUNTERS.map((counter) => [counter.name, record[counter.cmsField]]));
-  return { skillId: record.id, windowStart: record.startTime, counters: counters as Counters };
+  return {
+    skillId: record.id,
+    windowStart: alignedWindowStart(record.startTime),
+    counters: counters as Counters,
+  };
 }
 
-function onlyFailure(result: CallStatsResult): CmsError {
+function onlyFailure(result: VdnRead): CmsError {
   expect(result.failures).toHaveLength(1);
   const [failure] = result.failures;
-  if (!failure) throw new Error('no failure');
+  if (!(failure?.error instanceof CmsError)) throw new Error('no CMS failure');
   return failure.error;
 }
 
@@ -115,14 +123,17 @@ describe('CmsClient against the CMS simulator', () => {
         client().currentCallStats({ ccId: 1, vdn: 170, skillIds: [3, 1, 2, 2] }, inTenSeconds()),
       );
       const at = requests[0]?.at ?? 0;
+      const skills = [1, 2, 3].map((id) => expectedStats(sim.statsAt(1, 170, id, at)));
       expect(result).toEqual({
         ccId: 1,
         vdn: 170,
-        requestedSkillIds: [1, 2, 3],
-        skills: [1, 2, 3].map((id) => expectedStats(sim.statsAt(1, 170, id, at))),
+        skillIds: [1, 2, 3],
+        skills,
+        total: rollup(skills),
         missingSkillIds: [],
+        endedSkillIds: [],
         failures: [],
-        slowestBatchMs: expect.any(Number),
+        latencyMs: expect.any(Number),
         requests: 1,
         clock: { cmsAt: expect.any(Number), localAt: expect.any(Number) },
       });
@@ -135,7 +146,8 @@ describe('CmsClient against the CMS simulator', () => {
         { ccId: 1, vdn: 170, skillIds: [1] },
         inTenSeconds(),
       );
-      const offset = (result.clock?.cmsAt ?? 0) - (result.clock?.localAt ?? 0);
+      const clock = result.clock as CmsTime;
+      const offset = clock.cmsAt - clock.localAt;
       // The header counts whole seconds: the reading is the middle of its second.
       expect(Math.abs(offset - 10_000)).toBeLessThanOrEqual(1_000);
     });
@@ -238,7 +250,7 @@ describe('CmsClient against the CMS simulator', () => {
       );
       expect(result.failures).toEqual([]);
       expect(result.requests).toBe(2);
-      expect(result.slowestBatchMs).toBeGreaterThanOrEqual(190);
+      expect(result.latencyMs).toBeGreaterThanOrEqual(190);
       expect(requests.map((request) => request.fault)).toEqual(['latency', undefined]);
     });
 
@@ -514,7 +526,7 @@ describe('CmsClient against the CMS simulator', () => {
       expect(result.failures).toHaveLength(3);
       for (const failure of result.failures) {
         expect(failure.error).toBeInstanceOf(CmsIpLockedError);
-        expect(failure.error.retryable).toBe(false);
+        expect((failure.error as CmsError).retryable).toBe(false);
         expect(failure.error.message).toMatch(/locked this client's IP address/);
       }
     });
@@ -718,7 +730,7 @@ describe('CmsClient against the CMS simulator', () => {
         { kind: 'wrongTypes' },
         { kind: 'hugeResponse', bytes: 50_000 },
       ];
-      const results: CallStatsResult[] = [];
+      const results: VdnRead[] = [];
       const options = { maxAttempts: 2, requestTimeoutMs: 150, maxResponseBytes: 20_000 };
       for (const fault of faults) {
         guarded.clearFaults();

@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import type { CallStatsOptions, CallStatsResult } from '../lib/cms/client.js';
+import type { CallStatsOptions } from '../lib/cms/client.js';
 import type { CallStatsQuery } from '../lib/cms/request.js';
 import type { StatsSource } from '../lib/cms/stats-source.js';
+import type { VdnRead } from '../lib/cms/vdn-read.js';
 import { CollectionFailedError, runCollection } from '../lib/collector.js';
 import { CmsResultError, CmsTimeoutError, SecretError } from '../lib/errors.js';
 import { ALL_METRICS } from '../lib/metrics/build-datums.js';
 import type { Datum, MetricSink, PublishReport } from '../lib/metrics/metric-sink.js';
 import type { Counters, SkillStats } from '../lib/model.js';
+import { type FakeAnswer, readOf } from './support/vdn-read.js';
 
 const NOW = Date.UTC(2026, 10, 26, 8, 2, 30);
 const WINDOW = Date.UTC(2026, 10, 26, 8, 0, 0);
@@ -26,27 +28,12 @@ function counters(offered: number, answered: number, abandoned: number): Counter
 
 const stats = (skillId: number, c: Counters): SkillStats => ({ skillId, windowStart: WINDOW, counters: c });
 
-function result(
-  query: CallStatsQuery,
-  skills: SkillStats[],
-  extra: Partial<CallStatsResult> = {},
-): CallStatsResult {
-  return {
-    ccId: query.ccId,
-    vdn: query.vdn,
-    requestedSkillIds: query.skillIds,
-    skills,
-    missingSkillIds: query.skillIds.filter((id) => !skills.some((skill) => skill.skillId === id)),
-    failures: [],
-    slowestBatchMs: 40,
-    requests: 1,
-    clock: { cmsAt: NOW, localAt: NOW },
-    ...extra,
-  };
+function result(query: CallStatsQuery, skills: SkillStats[], extra: FakeAnswer = {}): VdnRead {
+  return readOf(query, { skills, cmsAt: NOW, ...extra });
 }
 
 /** A CMS that answers per VDN with a canned behaviour, recording the deadlines it was given. */
-function fakeCms(byVdn: Record<number, (query: CallStatsQuery) => CallStatsResult | Error>) {
+function fakeCms(byVdn: Record<number, (query: CallStatsQuery) => VdnRead | Error>) {
   const deadlines: number[] = [];
   const source: StatsSource = {
     currentCallStats: async (query: CallStatsQuery, options: CallStatsOptions) => {
@@ -165,7 +152,6 @@ describe('a collection run', () => {
       170: (q) =>
         result(q, [stats(1, counters(3, 3, 0))], {
           failures: [{ skillIds: [2], error: new CmsTimeoutError('CMS did not answer within 5000 ms') }],
-          missingSkillIds: [],
         }),
       171: (q) => result(q, [stats(5, counters(1, 1, 0))]),
     });

@@ -6,14 +6,15 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { statsPath } from '../lib/api/route.js';
-import type { CallStatsResult } from '../lib/cms/client.js';
 import type { CallStatsQuery } from '../lib/cms/request.js';
 import type { StatsSource } from '../lib/cms/stats-source.js';
+import type { VdnRead } from '../lib/cms/vdn-read.js';
 import { CmsResultError, CmsTimeoutError, SecretError } from '../lib/errors.js';
 import { createQueryHandler } from '../lib/lambda/query.js';
 import type { Log } from '../lib/log.js';
 import { COUNTERS, type Counters } from '../lib/model.js';
 import { httpApiEvent } from '../local/api-server.js';
+import { readOf } from './support/vdn-read.js';
 
 const quietLog: Log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
@@ -22,36 +23,24 @@ const counters = (id: number): Counters =>
 
 /** A CMS stand-in whose outcome depends on the first skill asked for, so fuzzed queries meet every outcome. */
 const fakeCms: StatsSource = {
-  async currentCallStats(query: CallStatsQuery): Promise<CallStatsResult> {
+  async currentCallStats(query: CallStatsQuery): Promise<VdnRead> {
     const first = query.skillIds[0] ?? 0;
-    const base = {
-      ccId: query.ccId,
-      vdn: query.vdn,
-      requestedSkillIds: query.skillIds,
-      skills: [],
-      missingSkillIds: [],
-      slowestBatchMs: 40,
-      requests: 1,
-      clock: undefined,
-    };
     if (first % 10 === 3) throw new SecretError('secret prod/cms is not JSON');
     if (first % 10 === 7) {
-      return { ...base, failures: [{ skillIds: query.skillIds, error: new CmsTimeoutError('too slow') }] };
+      return readOf(query, {
+        failures: [{ skillIds: query.skillIds, error: new CmsTimeoutError('too slow') }],
+      });
     }
     if (first % 10 === 9) {
-      return {
-        ...base,
+      return readOf(query, {
         failures: [{ skillIds: query.skillIds, error: new CmsResultError('0100002', 'busy') }],
-      };
+      });
     }
-    return {
-      ...base,
+    return readOf(query, {
       skills: query.skillIds
         .filter((id) => id % 5 !== 0)
         .map((skillId) => ({ skillId, windowStart: 1_700_000_100_000, counters: counters(skillId) })),
-      missingSkillIds: query.skillIds.filter((id) => id % 5 === 0),
-      failures: [],
-    };
+    });
   },
 };
 

@@ -3,9 +3,21 @@ import { describe, expect, it } from 'vitest';
 import { ZERO_COUNTERS } from '../lib/kpi.js';
 import { COUNTERS, type Counters, KPIS, type SkillStats } from '../lib/model.js';
 import { buildReport } from '../lib/report.js';
+import { readOf } from './support/vdn-read.js';
 
 const WINDOW = Date.UTC(2020, 11, 8, 1, 25);
 const WINDOW_ISO = '2020-12-08T01:25:00.000Z';
+
+/** The report of what CMS answered for a VDN, read as the client reads it (test/support/vdn-read.ts). */
+function reportOf(answer: {
+  ccId: number;
+  vdn: number;
+  skills: readonly SkillStats[];
+  missingSkillIds: readonly number[];
+}) {
+  const skillIds = [...answer.skills.map((each) => each.skillId), ...answer.missingSkillIds];
+  return buildReport(readOf({ ccId: answer.ccId, vdn: answer.vdn, skillIds }, { skills: answer.skills }));
+}
 
 const skill = (skillId: number, values: Partial<Counters>, windowStart = WINDOW): SkillStats => ({
   skillId,
@@ -22,7 +34,7 @@ const ALL_NULL_KPIS = {
 
 describe('buildReport', () => {
   it('shows a skill with its ISO window, every counter and every KPI', () => {
-    const report = buildReport({
+    const report = reportOf({
       ccId: 1,
       vdn: 170,
       skills: [skill(2, { CallsOffered: 4, CallsAnswered: 3, CallsAbandoned: 1, CallsAnsweredIn20s: 2 })],
@@ -62,13 +74,13 @@ describe('buildReport', () => {
   });
 
   it('writes an idle skill’s KPIs as null rather than leaving them out', () => {
-    const [view] = buildReport({ ccId: 1, vdn: 170, skills: [skill(1, {})], missingSkillIds: [] }).skills;
+    const [view] = reportOf({ ccId: 1, vdn: 170, skills: [skill(1, {})], missingSkillIds: [] }).skills;
     expect(view?.kpis).toEqual(ALL_NULL_KPIS);
     expect(JSON.parse(JSON.stringify(view?.kpis))).toEqual(ALL_NULL_KPIS);
   });
 
   it('leaves the warnings key out when the counters are consistent', () => {
-    const [view] = buildReport({
+    const [view] = reportOf({
       ccId: 1,
       vdn: 170,
       skills: [skill(1, { CallsOffered: 1 })],
@@ -78,7 +90,7 @@ describe('buildReport', () => {
   });
 
   it('lists the details of the warnings of an inconsistent skill, with its withheld KPI as null', () => {
-    const [view] = buildReport({
+    const [view] = reportOf({
       ccId: 1,
       vdn: 170,
       skills: [skill(1, { CallsOffered: 2, CallsAnswered: 2, CallsAnsweredIn20s: 3 })],
@@ -92,7 +104,7 @@ describe('buildReport', () => {
   });
 
   it('shows an empty roll-up when CMS returned no skill', () => {
-    const report = buildReport({ ccId: 3, vdn: 9, skills: [], missingSkillIds: [8, 1] });
+    const report = reportOf({ ccId: 3, vdn: 9, skills: [], missingSkillIds: [8, 1] });
     expect(report).toEqual({
       ccId: 3,
       vdn: 9,
@@ -103,7 +115,7 @@ describe('buildReport', () => {
   });
 
   it('sorts skills by id and rolls up only the newest window', () => {
-    const report = buildReport({
+    const report = reportOf({
       ccId: 1,
       vdn: 170,
       skills: [skill(9, { CallsOffered: 6 }), skill(4, { CallsOffered: 100 }, WINDOW - 300_000)],
@@ -132,7 +144,7 @@ describe('buildReport', () => {
     );
     fc.assert(
       fc.property(skills, (list) => {
-        const report = buildReport({ ccId: 1, vdn: 170, skills: list, missingSkillIds: [] });
+        const report = reportOf({ ccId: 1, vdn: 170, skills: list, missingSkillIds: [] });
         for (const view of [...report.skills, report.rollup]) {
           expect(Object.keys(view.counters)).toEqual(counterNames);
           expect(Object.keys(view.kpis)).toEqual(kpiNames);

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { StatsAnswer } from '../lib/api/stats.js';
 import { ConfigError } from '../lib/errors.js';
 import { ZERO_COUNTERS } from '../lib/kpi.js';
-import type { Counters } from '../lib/model.js';
+import type { Counters, SkillStats } from '../lib/model.js';
 import { buildReport } from '../lib/report.js';
 import { escapeHtml, html } from '../lib/wallboard/html.js';
 import {
@@ -13,9 +13,21 @@ import {
   type WallboardInput,
 } from '../lib/wallboard/render.js';
 import { parseThresholds } from '../lib/wallboard/thresholds.js';
+import { readOf } from './support/vdn-read.js';
 
 const NOW = Date.parse('2026-11-26T10:03:30Z');
 const WINDOW = Date.parse('2026-11-26T10:00:00Z');
+
+/** The report of what CMS answered for a VDN, read as the client reads it (test/support/vdn-read.ts). */
+function reportOf(answer: {
+  ccId: number;
+  vdn: number;
+  skills: readonly SkillStats[];
+  missingSkillIds: readonly number[];
+}) {
+  const skillIds = [...answer.skills.map((each) => each.skillId), ...answer.missingSkillIds];
+  return buildReport(readOf({ ccId: answer.ccId, vdn: answer.vdn, skillIds }, { skills: answer.skills }));
+}
 
 function counters(offered: number, answered: number, abandoned: number, in20s: number): Counters {
   return {
@@ -31,7 +43,7 @@ function counters(offered: number, answered: number, abandoned: number, in20s: n
 }
 
 function answerOf(skills: { id: number; counters: Counters }[], missing: number[] = []): StatsAnswer {
-  const report = buildReport({
+  const report = reportOf({
     ccId: 1,
     vdn: 170,
     skills: skills.map((skill) => ({ skillId: skill.id, windowStart: WINDOW, counters: skill.counters })),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createStatsLookup } from '../lib/api/stats.js';
 import type { StatsSource } from '../lib/cms/stats-source.js';
+import { failedRead } from '../lib/cms/vdn-read.js';
 import { CmsTimeoutError, SecretError } from '../lib/errors.js';
 import type { Log } from '../lib/log.js';
 import { createWallboard, type HealthSource } from '../lib/wallboard/service.js';
@@ -29,17 +30,7 @@ function wallboardWith(cms: StatsSource, log = recordingLog()) {
 }
 
 const failing = (error: Error): StatsSource => ({
-  currentCallStats: async (target) => ({
-    ccId: target.ccId,
-    vdn: target.vdn,
-    requestedSkillIds: target.skillIds,
-    skills: [],
-    missingSkillIds: [],
-    failures: [{ skillIds: target.skillIds, error: error as never }],
-    slowestBatchMs: 0,
-    requests: 1,
-    clock: undefined,
-  }),
+  currentCallStats: async (target) => failedRead(target, error),
 });
 
 describe('the wallboard service', () => {

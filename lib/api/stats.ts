@@ -1,3 +1,4 @@
+import { throwIfFailed } from '../cms/client.js';
 import type { StatsSource } from '../cms/stats-source.js';
 import { CmsTimeoutError, ForbiddenError, ValidationError } from '../errors.js';
 import type { Target } from '../model.js';
@@ -108,11 +109,8 @@ export function createStatsLookup(config: StatsLookupConfig, deps: StatsLookupDe
     if (deadline <= Date.now()) {
       throw new CmsTimeoutError('no time was left to ask CMS before the request deadline');
     }
-    const result = await deps.cms.currentCallStats(target, { deadline });
     // All or nothing: a report with some batches missing would look like a quiet queue, not a failure.
-    const failure = result.failures[0];
-    if (failure) throw failure.error;
-    const report = buildReport(result);
+    const report = buildReport(throwIfFailed(await deps.cms.currentCallStats(target, { deadline })));
     const answer: StatsAnswer = {
       ccId: report.ccId,
       vdn: report.vdn,

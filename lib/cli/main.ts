@@ -1,11 +1,13 @@
 import { parseArgs } from 'node:util';
-import { type CallStatsResult, CmsClient } from '../cms/client.js';
+import { CmsClient } from '../cms/client.js';
 import { staticCredentials } from '../cms/credentials.js';
 import { PROBE_EXIT_CODES, probeCms } from '../cms/probe.js';
 import { SIGNATURE_LAYOUT_NAMES } from '../cms/sign.js';
 import { MAX_REFUSED_SIGNATURES } from '../cms/signature-negotiation.js';
+import type { VdnRead } from '../cms/vdn-read.js';
 import { type CliConfig, type Env, loadCliConfig } from '../config.js';
 import { AppError, ValidationError } from '../errors.js';
+import { describeError } from '../log.js';
 import { ALL_METRICS, buildDatums } from '../metrics/build-datums.js';
 import { renderTable } from '../metrics/table.js';
 import { buildReport } from '../report.js';
@@ -119,13 +121,8 @@ async function runQuery(request: QueryRequest, io: CliIo): Promise<number> {
       const report = buildReport(result);
       io.out(`${JSON.stringify(problem ? { ...report, error: problem } : report, null, 2)}\n`);
     } else {
-      const outcome = {
-        ...result,
-        succeeded: result.failures.length === 0,
-        slowestBatchMs: result.slowestBatchMs,
-      };
       // Every skill CMS returned, idle ones too: this is the check that the configured skills exist.
-      const datums = buildDatums([outcome], { now: Date.now(), selection: ALL_METRICS, idleSkills: true });
+      const datums = buildDatums([result], { now: Date.now(), selection: ALL_METRICS, idleSkills: true });
       io.out(renderTable(datums));
     }
     for (const failure of result.failures) {
@@ -146,12 +143,12 @@ async function runQuery(request: QueryRequest, io: CliIo): Promise<number> {
 }
 
 /** What kept the answer from being complete, for `--json` readers; undefined when every skill was answered. */
-function problemOf(result: CallStatsResult): { code: string; message: string } | undefined {
+function problemOf(result: VdnRead): { code: string; message: string } | undefined {
   const [failure] = result.failures;
   if (failure) {
     const skills = formatSkillList(result.failures.flatMap((each) => each.skillIds));
     return {
-      code: failure.error.code,
+      code: describeError(failure.error).code ?? failure.error.name,
       message: `CMS failed for skills ${skills}: ${cleanText(failure.error.message, MAX_MESSAGE_CHARS)}`,
     };
   }

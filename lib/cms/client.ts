@@ -1,16 +1,15 @@
+import { performance } from 'node:perf_hooks';
 import type { CmsSettings } from '../config.js';
-import { CmsError, CmsWindowError, ValidationError } from '../errors.js';
+import { CmsError, ValidationError } from '../errors.js';
 import type { Log } from '../log.js';
-import type { SkillStats } from '../model.js';
-import { windowStartProblem } from '../window.js';
 import { AttemptSender, type CallRequests } from './attempt.js';
-import { type BatchOutcome, fetchBatch, type RetryPolicy } from './batch.js';
+import { fetchBatch, type RetryPolicy } from './batch.js';
 import { CallCredentials } from './call-credentials.js';
 import { stopForCall } from './call-stop.js';
-import type { CmsClockReading } from './clock.js';
-import type { CredentialSource } from './credentials.js';
+import type { CmsCredentials, CredentialSource } from './credentials.js';
 import { batchSkillIds, type CallStatsQuery, validateCallStatsQuery } from './request.js';
 import { SignatureNegotiation } from './signature-negotiation.js';
+import { type VdnRead, vdnRead } from './vdn-read.js';
 
 /**
  * The settings arrive validated from lib/config.ts (loadCmsSettings), so the client applies them as they are;
@@ -30,30 +29,6 @@ export interface CallStatsOptions {
   /** Epoch ms; no request is sent and no retry is slept past it. */
   readonly deadline: number;
   readonly signal?: AbortSignal | undefined;
-}
-
-interface BatchFailure {
-  readonly skillIds: readonly number[];
-  readonly error: CmsError;
-}
-
-export interface CallStatsResult {
-  readonly ccId: number;
-  readonly vdn: number;
-  /** Validated, sorted, unique. */
-  readonly requestedSkillIds: readonly number[];
-  /** Sorted by skillId, only requested skills. */
-  readonly skills: readonly SkillStats[];
-  /** Requested in a successful batch but not returned. */
-  readonly missingSkillIds: readonly number[];
-  /** Batches that failed for good (their skills are not "missing"). */
-  readonly failures: readonly BatchFailure[];
-  /** Wall time of the slowest batch, retries included. */
-  readonly slowestBatchMs: number;
-  /** HTTP requests made (attempts), for health and benchmarks. */
-  readonly requests: number;
-  /** CMS's clock at the earliest successful answer; undefined when no batch succeeded. */
-  readonly clock: CmsClockReading | undefined;
 }
 
 /**
@@ -78,26 +53,27 @@ export class CmsClient {
    * Throws ValidationError before any request on bad input; never throws for a batch failure (reports it). A
    * failure of the credential source itself (current()) is not a CMS answer and is thrown as is.
    */
-  async currentCallStats(
-    query: CallStatsQuery | unknown,
-    options: CallStatsOptions,
-  ): Promise<CallStatsResult> {
+  async currentCallStats(query: CallStatsQuery | unknown, options: CallStatsOptions): Promise<VdnRead> {
     const validated = validateCallStatsQuery(query);
     if (typeof options.deadline !== 'number' || !Number.isFinite(options.deadline)) {
       throw new ValidationError('deadline', 'expected epoch milliseconds');
     }
     const stop = stopForCall(options.deadline - this.#now(), options.signal);
+    const spent = { ms: 0 };
+    const facts = (requests: number) => ({ requests, credentialMs: spent.ms, now: this.#now() });
     try {
       let credentials: CallCredentials;
       try {
-        credentials = await CallCredentials.read(this.#credentials, stop.signal);
+        credentials = await CallCredentials.read(timedSource(this.#credentials, spent), stop.signal);
       } catch (error) {
         // Stopped before the first request (out of time, or an IP lock another call met): every batch is
         // reported with that cause, as if each had met it.
         if (!(error instanceof CmsError && stop.signal.aborted)) throw error;
         const stopped = batchSkillIds(validated.skillIds).map((skillIds) => ({ skillIds, ms: 0, error }));
-        return merge(validated, stopped, 0);
+        return vdnRead(validated, stopped, facts(0));
       }
+      // The first read happens before any batch starts: only later reads (after a 401) are inside a batch's time.
+      spent.ms = 0;
       let requests = 0;
       const call: CallRequests = {
         signal: stop.signal,
@@ -116,7 +92,7 @@ export class CmsClient {
           ),
         ),
       );
-      return refuseImplausibleWindows(merge(validated, outcomes, requests), this.#now());
+      return vdnRead(validated, outcomes, facts(requests));
     } finally {
       stop.dispose();
     }
@@ -129,66 +105,24 @@ export class CmsClient {
 }
 
 /** Throws the first failure's error, for all-or-nothing callers. */
-export function throwIfFailed(result: CallStatsResult): CallStatsResult {
-  const [first] = result.failures;
+export function throwIfFailed(read: VdnRead): VdnRead {
+  const [first] = read.failures;
   if (first) throw first.error;
-  return result;
+  return read;
 }
 
-function merge(query: CallStatsQuery, outcomes: readonly BatchOutcome[], requests: number): CallStatsResult {
-  const skills: SkillStats[] = [];
-  const missingSkillIds: number[] = [];
-  const failures: BatchFailure[] = [];
-  let clock: CmsClockReading | undefined;
-  for (const outcome of outcomes) {
-    if ('error' in outcome) {
-      failures.push({ skillIds: outcome.skillIds, error: outcome.error });
-      continue;
+/** The key pair's source as one call sees it, timed: what reading it costs is not CMS's latency. */
+function timedSource(source: CredentialSource, spent: { ms: number }): CredentialSource {
+  const timed = async (read: Promise<CmsCredentials>): Promise<CmsCredentials> => {
+    const started = performance.now();
+    try {
+      return await read;
+    } finally {
+      spent.ms += performance.now() - started;
     }
-    if (clock === undefined || outcome.clock.cmsAt < clock.cmsAt) clock = outcome.clock;
-    // A server may answer for skills it was not asked about; only this batch's skills count.
-    const returned = new Map(outcome.records.map((record) => [record.skillId, record]));
-    for (const skillId of outcome.skillIds) {
-      const record = returned.get(skillId);
-      if (record) skills.push(record);
-      else missingSkillIds.push(skillId);
-    }
-  }
-  return {
-    ccId: query.ccId,
-    vdn: query.vdn,
-    requestedSkillIds: query.skillIds,
-    skills: skills.sort((a, b) => a.skillId - b.skillId),
-    missingSkillIds: missingSkillIds.sort((a, b) => a - b),
-    failures,
-    slowestBatchMs: Math.max(0, ...outcomes.map((outcome) => outcome.ms)),
-    requests,
-    clock,
   };
-}
-
-/**
- * CMS data is untrusted: one skill whose window start cannot be the current window (see lib/window.ts) makes
- * the whole answer of the VDN a protocol error, since the roll-up, the timestamps and DataAge of the VDN would
- * all be built on it. Batches that failed on their own keep their own error.
- */
-function refuseImplausibleWindows(result: CallStatsResult, now: number): CallStatsResult {
-  for (const skill of result.skills) {
-    const problem = windowStartProblem(skill.windowStart, now);
-    if (problem === undefined) continue;
-    const answered = [...result.skills.map((each) => each.skillId), ...result.missingSkillIds];
-    return {
-      ...result,
-      skills: [],
-      missingSkillIds: [],
-      failures: [
-        ...result.failures,
-        {
-          skillIds: answered.sort((a, b) => a - b),
-          error: new CmsWindowError(skill.skillId, skill.windowStart, problem),
-        },
-      ],
-    };
-  }
-  return result;
+  return {
+    current: (signal) => timed(source.current(signal)),
+    refresh: (signal) => timed(source.refresh(signal)),
+  };
 }

@@ -8,7 +8,8 @@ import {
   connect as tlsConnect,
 } from 'node:tls';
 import { CmsError, CmsProtocolError, CmsResultError } from '../errors.js';
-import { cmsTimeOf } from './clock.js';
+import { newestWindow } from '../kpi.js';
+import { cmsClock, dateHeaderProblem, imfFixdate } from './clock.js';
 import type { CmsCredentials } from './credentials.js';
 import { type CallStatsQuery, callStatsUrl } from './request.js';
 import { parseCallStatsResponse } from './response.js';
@@ -123,6 +124,7 @@ export async function probeCms(options: ProbeOptions): Promise<ProbeReport> {
   try {
     let refused = 0;
     let clockOffsetMs: number | undefined;
+    let dateHeader: string | undefined;
     const body = JSON.stringify(options.query);
     for (const layoutName of SIGNATURE_LAYOUT_NAMES.slice(0, MAX_REFUSED_SIGNATURES)) {
       let answer: Awaited<ReturnType<typeof httpsPost>>;
@@ -149,6 +151,7 @@ export async function probeCms(options: ProbeOptions): Promise<ProbeReport> {
           signaturesRefused: refused,
         });
       }
+      dateHeader = answer.date;
       clockOffsetMs = clockOffset(answer.date, now()) ?? clockOffsetMs;
       if (answer.status === 401) {
         refused += 1;
@@ -176,10 +179,10 @@ export async function probeCms(options: ProbeOptions): Promise<ProbeReport> {
         );
       }
       note('signature', true, `${layoutName}: accepted`);
-      noteClock(note, clockOffsetMs);
+      noteClock(note, clockOffsetMs, dateHeader);
       const accepted = { signatureLayout: layoutName, signaturesRefused: refused, clockOffsetMs };
       const setting = `CMS_SIGNATURE=${layoutName}`;
-      return queryVerdict(answer.body, options.query, note, (outcome, conclusion) =>
+      return queryVerdict(answer, options.query, now(), note, (outcome, conclusion) =>
         stop(
           outcome,
           outcome === 'accepted' ? setting : `${conclusion}; the signature itself works: ${setting}`,
@@ -187,10 +190,10 @@ export async function probeCms(options: ProbeOptions): Promise<ProbeReport> {
         ),
       );
     }
-    noteClock(note, clockOffsetMs);
+    noteClock(note, clockOffsetMs, dateHeader);
     const cause =
       clockOffsetMs === undefined
-        ? 'the access key or secret key is wrong, or the clock is off'
+        ? `the access key or secret key is wrong, or the clock is off (${dateHeaderProblem(dateHeader)}: the clocks cannot be compared)`
         : clockWithinTolerance(clockOffsetMs)
           ? `the access key or secret key is wrong (this machine is ${formatOffset(clockOffsetMs)} CMS)`
           : `this machine is ${formatOffset(clockOffsetMs)} CMS: set its clock right (NTP), else the key pair is wrong`;
@@ -204,19 +207,26 @@ export async function probeCms(options: ProbeOptions): Promise<ProbeReport> {
 }
 
 function queryVerdict(
-  body: string,
+  answer: { readonly body: string; readonly date: string | undefined },
   query: CallStatsQuery,
+  localAt: number,
   note: (step: ProbeFinding['step'], ok: boolean, detail: string) => void,
   stop: (outcome: ProbeOutcome, conclusion: string) => ProbeReport,
 ): ProbeReport {
   try {
-    const records = parseCallStatsResponse(body);
-    const returned = records.filter((record) => query.skillIds.includes(record.skillId)).length;
+    const records = parseCallStatsResponse(answer.body).filter((record) =>
+      query.skillIds.includes(record.skillId),
+    );
     note(
       'query',
       true,
-      `CMS answered ${returned} of ${query.skillIds.length} skills of VDN ${query.vdn} (call center ${query.ccId})`,
+      `CMS answered ${records.length} of ${query.skillIds.length} skills of VDN ${query.vdn} (call center ${query.ccId})`,
     );
+    // A Date header that is an IMF-fixdate may still come from a front end's clock: the window tells.
+    const clock = cmsClock([{ date: answer.date, localAt }], newestWindow(records));
+    if (clock !== undefined && 'problem' in clock && imfFixdate(answer.date) !== undefined) {
+      note('clock', false, `${clock.problem}: closing reads will be skipped`);
+    }
     return stop('accepted', '');
   } catch (error) {
     if (error instanceof CmsResultError) {
@@ -251,9 +261,15 @@ function clockWithinTolerance(offsetMs: number): boolean {
 function noteClock(
   note: (step: ProbeFinding['step'], ok: boolean, detail: string) => void,
   offsetMs: number | undefined,
+  dateHeader: string | undefined,
 ): void {
-  if (offsetMs === undefined) note('clock', false, 'CMS sent no Date header: its clock cannot be compared');
-  else {
+  if (offsetMs === undefined) {
+    note(
+      'clock',
+      false,
+      `${dateHeaderProblem(dateHeader)}: CMS's clock cannot be compared, and the collector skips closing reads`,
+    );
+  } else {
     note(
       'clock',
       clockWithinTolerance(offsetMs),
@@ -262,9 +278,9 @@ function noteClock(
   }
 }
 
-/** Local time minus CMS's by its Date header, or undefined when there is none. */
+/** Local time minus CMS's by its Date header, or undefined when there is no usable one. */
 function clockOffset(date: string | undefined, localMs: number): number | undefined {
-  const cmsMs = cmsTimeOf(date);
+  const cmsMs = imfFixdate(date);
   return cmsMs === undefined ? undefined : localMs - cmsMs;
 }
 

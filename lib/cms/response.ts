@@ -1,6 +1,7 @@
 import { CmsProtocolError, CmsResultError } from '../errors.js';
 import { CMS_LIMITS, COUNTERS, type CounterName, type SkillStats } from '../model.js';
 import { cleanText } from '../text.js';
+import { alignedWindowStart } from '../window.js';
 import { describeValue } from './request.js';
 import { SUCCESS_RESULT_CODE } from './result-codes.js';
 
@@ -13,8 +14,9 @@ const MAX_RESULT_TEXT_CHARS = 300;
 const MAX_EXCERPT_CHARS = 60;
 
 /**
- * Parses a response body strictly. Returns the records (SkillStats from lib/model.ts), one per skill id (a
- * duplicate keeps the first), sorted by skill id, or throws CmsResultError / CmsProtocolError.
+ * Parses a response body strictly. Returns the records (SkillStats from lib/model.ts, each with the start of the
+ * aligned window its `startTime` belongs to), one per skill id (a duplicate keeps the first), sorted by skill id,
+ * or throws CmsResultError / CmsProtocolError.
  * Counters and startTime are Java longs on the server; a string of digits is accepted for them because some
  * serializers write longs as strings. Anything else is refused rather than guessed: a wrong number published
  * as a KPI is worse than a gap.
@@ -114,7 +116,8 @@ function parseRecord(record: unknown, index: number): SkillStats {
     }
     return value;
   };
-  const windowStart = field('startTime');
+  // Aligned here, where the data enters: everything downstream compares and stamps aligned window starts.
+  const windowStart = alignedWindowStart(field('startTime'));
   const counters = {} as Record<CounterName, number>;
   for (const counter of COUNTERS) counters[counter.name] = field(counter.cmsField);
   return { skillId: id, windowStart, counters };

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { SIGNATURE_LAYOUTS, type SignatureLayoutName } from '../../lib/cms/sign.js';
+import { WINDOW_MS } from '../../lib/model.js';
 import { createCertificateAuthority } from '../tls.js';
 import type { Credentials } from './auth.js';
 import { type FaultOptions, FaultQueue, type SimFault } from './faults.js';
@@ -51,6 +52,14 @@ export interface CmsSimulatorOptions {
    * bound so the log (which holds every request's skill list) cannot grow without end.
    */
   maxRecordedRequests?: number;
+  /**
+   * How long after each 5-minute boundary a skill's counting begins (default 0): its `startTime` trails the
+   * boundary by this much, and until then the skill still reports the window before, as a CMS whose skills each
+   * start counting at their own moment does.
+   */
+  startTimeLagMs?: (skillId: number) => number;
+  /** The `Date` header of every answer at the simulator's time `at`; default that time as an IMF-fixdate. */
+  dateHeader?: (at: number) => string;
 }
 
 export interface CmsSimulator {
@@ -111,6 +120,15 @@ export async function startCmsSimulator(options: CmsSimulatorOptions = {}): Prom
 
   const present = (query: SkillQuery) =>
     [...new Set(query.skillIds)].filter((skillId) => !absent.has(skillId));
+  const lagOf = options.startTimeLagMs ?? (() => 0);
+  /** A skill's statistics at `at`: its previous window's last until its counting of the current one begins. */
+  const statsOf = (ccId: number, vdn: number, skillId: number, at: number): CmsSkillRecord => {
+    const lag = lagOf(skillId);
+    if (lag === 0) return model.statsAt(ccId, vdn, skillId, at);
+    const boundary = Math.floor(at / WINDOW_MS) * WINDOW_MS;
+    const record = model.statsAt(ccId, vdn, skillId, at - boundary < lag ? boundary - 1 : at);
+    return { ...record, startTime: record.startTime + lag };
+  };
   const context: HandlerContext = {
     now,
     credentials: () => credentials,
@@ -122,10 +140,14 @@ export async function startCmsSimulator(options: CmsSimulatorOptions = {}): Prom
     locked: () => refusedSignatures >= lockAfterRefusals,
     faults,
     responseFields: options.responseFields ?? 'both',
+    dateHeader: options.dateHeader ?? ((at) => new Date(at).toUTCString()),
     statsTexts: (query, at) =>
-      present(query).map((skillId) => model.timeline(query.ccId, query.vdn, skillId, at).jsonAt(at)),
-    statsRecords: (query, at) =>
-      present(query).map((skillId) => model.statsAt(query.ccId, query.vdn, skillId, at)),
+      present(query).map((skillId) =>
+        options.startTimeLagMs === undefined
+          ? model.timeline(query.ccId, query.vdn, skillId, at).jsonAt(at)
+          : JSON.stringify(statsOf(query.ccId, query.vdn, skillId, at)),
+      ),
+    statsRecords: (query, at) => present(query).map((skillId) => statsOf(query.ccId, query.vdn, skillId, at)),
     record: (entry) => {
       requests.push(entry);
       if (requests.length > maxRecordedRequests) requests.shift();
@@ -168,7 +190,7 @@ export async function startCmsSimulator(options: CmsSimulatorOptions = {}): Prom
       faults.clear();
     },
     statsAt(ccId, vdn, skillId, at) {
-      return absent.has(skillId) ? undefined : model.statsAt(ccId, vdn, skillId, at);
+      return absent.has(skillId) ? undefined : statsOf(ccId, vdn, skillId, at);
     },
     async close() {
       for (const timer of timers) clearTimeout(timer);

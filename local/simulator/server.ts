@@ -47,6 +47,8 @@ export interface HandlerContext {
   locked(): boolean;
   readonly faults: FaultQueue;
   readonly responseFields: ResponseFields;
+  /** The `Date` header of an answer at `at`. */
+  dateHeader(at: number): string;
   /** Serialized statistics of the query's skills at `at`: requested order, duplicates and absent skills dropped. */
   statsTexts(query: SkillQuery, at: number): string[];
   /** The same statistics as objects. */
@@ -216,7 +218,7 @@ export function createRequestHandler(
 
 async function handle(context: HandlerContext, request: IncomingMessage, response: ServerResponse) {
   // The simulator's clock, not the machine's: clients read CMS's clock from this header.
-  response.setHeader('Date', new Date(context.now()).toUTCString());
+  response.setHeader('Date', context.dateHeader(context.now()));
   const target = request.url ?? '/';
   const path = target.split('?', 1)[0];
   const accessKey = claimedAccessKey(request.headers);

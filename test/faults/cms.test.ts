@@ -8,6 +8,7 @@ import { statsPath } from '../../lib/api/route.js';
 import { type CollectorHandler, createCollectorHandler } from '../../lib/lambda/collector.js';
 import { createQueryHandler } from '../../lib/lambda/query.js';
 import { COUNTERS } from '../../lib/model.js';
+import { alignedWindowStart } from '../../lib/window.js';
 import { type ApiServer, startApiServer } from '../../local/api-server.js';
 import type { SimFault } from '../../local/simulator/index.js';
 import {
@@ -193,7 +194,12 @@ describe('collector: implausible window starts', () => {
       const value = startTime();
       bench.simulator.inject({ kind: 'startTime', value, skillId: 103 }, always);
       const run = await collect();
-      expectFaultyVdnFailed(run, 'CMS_PROTOCOL_ERROR', new RegExp(`^skill 103: startTime ${value} `));
+      const windowStart = alignedWindowStart(value);
+      expectFaultyVdnFailed(
+        run,
+        'CMS_PROTOCOL_ERROR',
+        new RegExp(`^skill 103: window start ${windowStart} `),
+      );
       expect(run.summary.failures[0]?.message).toMatch(says);
       expect(run.logs).toContainEqual(
         expect.objectContaining({
@@ -201,7 +207,7 @@ describe('collector: implausible window starts', () => {
           message: 'implausible window start from CMS: the VDN is not published',
           vdn: FAULTY.vdn,
           skillId: 103,
-          startTime: value,
+          windowStart,
         }),
       );
       expect(run.summary.dataQualityWarnings).toBe(1);

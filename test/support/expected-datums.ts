@@ -163,13 +163,19 @@ export function healthyVdnMismatches(
 
 /**
  * Differences between what was received for one VDN and what a failed collection publishes: CollectionSuccess
- * 0, CmsLatency and SkillsMissing 0, and nothing else (no counter, no KPI, no DataAge).
+ * 0, SkillsMissing 0, CmsLatency when a request was sent to CMS (`sent`: not when the key pair could not even be
+ * read), and nothing else (no counter, no KPI, no DataAge).
  */
-export function failedVdnMismatches(received: readonly ReceivedDatum[], target: TargetSpec): string[] {
+export function failedVdnMismatches(
+  received: readonly ReceivedDatum[],
+  target: TargetSpec,
+  { sent = true } = {},
+): string[] {
   const mine = datumsOfVdn(received, target);
   const mismatches: string[] = [];
   const names = mine.map((datum) => datum.name).sort();
-  if (JSON.stringify(names) !== JSON.stringify(['CmsLatency', 'CollectionSuccess', 'SkillsMissing'])) {
+  const expected = [...(sent ? ['CmsLatency'] : []), 'CollectionSuccess', 'SkillsMissing'];
+  if (JSON.stringify(names) !== JSON.stringify(expected)) {
     mismatches.push(`published ${names.join(', ')}`);
   }
   for (const datum of mine) {
