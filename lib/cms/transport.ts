@@ -81,8 +81,7 @@ export function httpsPost(post: HttpsPost): Promise<HttpsAnswer> {
         });
         res.on('end', () => {
           const body = decodeUtf8(Buffer.concat(chunks, size));
-          if (body === undefined)
-            fail(new CmsProtocolError('CMS answered a body that is not UTF-8'));
+          if (body === undefined) fail(new CmsProtocolError('CMS answered a body that is not UTF-8'));
           else settle(() => resolve({ status, body, date: res.headers.date }));
         });
         res.on('error', (error) => fail(connectionError(post.url, error)));
