@@ -3,7 +3,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type CallStatsResult, CmsClient, type CmsClientOptions, throwIfFailed } from '../lib/cms/client.js';
 import { type CmsCredentials, type CredentialSource, staticCredentials } from '../lib/cms/credentials.js';
 import { SIGNATURE_LAYOUT_NAMES } from '../lib/cms/sign.js';
-import { MAX_REFUSED_SIGNATURES } from '../lib/cms/signature-negotiation.js';
 import { loadCmsSettings } from '../lib/config.js';
 import {
   CmsAuthError,
@@ -13,6 +12,7 @@ import {
   CmsNetworkError,
   CmsProtocolError,
   CmsResultError,
+  CmsSigningPausedError,
   CmsTimeoutError,
   ValidationError,
 } from '../lib/errors.js';
@@ -62,6 +62,9 @@ function client(overrides: Partial<CmsClientOptions> = {}, target: CmsSimulator 
   closables.push(made);
   return made;
 }
+
+/** CMS_REFUSAL_LIMIT as a client built from the environment has it. */
+const REFUSAL_LIMIT = loadCmsSettings({ CMS_BASE_URL: 'https://cms.example' }).refusals.limit;
 
 const inTenSeconds = (): { deadline: number } => ({ deadline: Date.now() + 10_000 });
 
@@ -465,7 +468,7 @@ describe('CmsClient against the CMS simulator', () => {
       expect(requests.map((request) => request.status)).toEqual([401]);
     });
 
-    it('stops after four refused signatures for the life of the client, whatever the number of calls', async () => {
+    it('stops at CMS_REFUSAL_LIMIT refused signatures, whatever the number of calls, and says when it signs again', async () => {
       const strict = await simulator({ signatureLayout: 'empty-query-line' });
       const wrongKey = client({ credentials: staticCredentials({ ...KEYS, secretKey: 'wrong' }) }, strict);
       const results = await Promise.all(
@@ -474,14 +477,16 @@ describe('CmsClient against the CMS simulator', () => {
         ),
       );
       const again = await wrongKey.currentCallStats(everything, inTenSeconds());
-      expect(strict.refusedSignatures).toBe(MAX_REFUSED_SIGNATURES);
-      expect(strict.requests).toHaveLength(MAX_REFUSED_SIGNATURES);
-      for (const result of [...results, again]) {
+      expect(strict.refusedSignatures).toBe(REFUSAL_LIMIT);
+      expect(strict.requests).toHaveLength(REFUSAL_LIMIT);
+      for (const result of results) {
         expect(result.skills).toEqual([]);
-        for (const failure of result.failures) expect(failure.error).toBeInstanceOf(CmsAuthError);
+        for (const failure of result.failures)
+          expect(failure.error.code).toMatch(/CMS_UNAUTHORIZED|CMS_SIGNING_PAUSED/);
       }
       expect(again.requests).toBe(0);
-      expect(again.failures[0]?.error.message).toMatch(/refused 4 request signatures/);
+      expect(again.failures[0]?.error).toBeInstanceOf(CmsSigningPausedError);
+      expect(again.failures[0]?.error.message).toMatch(/in every layout .* nothing is signed until \d{4}-/);
     });
 
     it('counts the 401 of a rotated key pair towards the same bound', async () => {
@@ -494,7 +499,7 @@ describe('CmsClient against the CMS simulator', () => {
       const result = await rotating.currentCallStats(everything, inTenSeconds());
       expect(result.failures).toEqual([]);
       expect(rotated.refusedSignatures).toBeGreaterThanOrEqual(1);
-      expect(rotated.refusedSignatures).toBeLessThanOrEqual(MAX_REFUSED_SIGNATURES);
+      expect(rotated.refusedSignatures).toBeLessThanOrEqual(REFUSAL_LIMIT);
     });
   });
 
@@ -602,7 +607,9 @@ describe('CmsClient against the CMS simulator', () => {
 
     it('is refused when its clock is far from the server clock', async () => {
       const skewed = client({ now: () => Date.now() - 20 * 60_000 });
-      expect(onlyFailure(await skewed.currentCallStats(query, inTenSeconds()))).toBeInstanceOf(CmsAuthError);
+      const error = onlyFailure(await skewed.currentCallStats(query, inTenSeconds()));
+      expect(error).toBeInstanceOf(CmsSigningPausedError);
+      expect(error.message).toMatch(/in every layout .*the clock is off/);
     });
   });
 
