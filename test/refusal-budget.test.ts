@@ -114,16 +114,6 @@ describe('refusal budget', () => {
  * lets an acceptance refund them). Every request that was sent reaches CMS at some moment between its
  * reservation and its settlement.
  */
-type Step =
-  | { readonly kind: 'reserve'; readonly signer: number }
-  | {
-      readonly kind: 'settle';
-      readonly which: number;
-      readonly seen: ChargeOutcome;
-      readonly arrival: number;
-    }
-  | { readonly kind: 'advance'; readonly ms: number };
-
 const SIGNERS = [signer('good'), signer('good', 'empty-query-line'), signer('wrong'), signer('rotated-away')];
 /** Which of SIGNERS CMS accepts. */
 const CMS_ACCEPTS = [true, false, false, true];
