@@ -199,12 +199,14 @@ function unauthorized(context: HandlerContext): Answer {
   const deliver = (response: ServerResponse): void => {
     switch (delivery.kind) {
       case 'plain':
-        return send(response, 401, body);
+        send(response, 401, body);
+        return;
       case 'late':
         // The client may have given up meanwhile.
-        return context.schedule(delivery.ms, () => {
+        context.schedule(delivery.ms, () => {
           if (!response.destroyed) send(response, 401, body);
         });
+        return;
       case 'cut':
         response.writeHead(401, { 'Content-Type': CONTENT_TYPE, 'Content-Length': String(2 * body.length) });
         response.write(body, () => response.socket?.destroy());
@@ -213,7 +215,8 @@ function unauthorized(context: HandlerContext): Answer {
         response.socket?.destroy();
         return;
       case 'huge':
-        return send(response, 401, padBody(body, delivery.bytes));
+        send(response, 401, padBody(body, delivery.bytes));
+        return;
     }
   };
   return { status: 401, resultCode: undefined, send: deliver };
