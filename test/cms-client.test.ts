@@ -1,3 +1,6 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type CallStatsResult, CmsClient, type CmsClientOptions, throwIfFailed } from '../lib/cms/client.js';
@@ -487,6 +490,22 @@ describe('CmsClient against the CMS simulator', () => {
       expect(again.requests).toBe(0);
       expect(again.failures[0]?.error).toBeInstanceOf(CmsSigningPausedError);
       expect(again.failures[0]?.error.message).toMatch(/in every layout .* nothing is signed until \d{4}-/);
+    });
+
+    it('spends nothing of the budget on requests that could not reach CMS', async () => {
+      const closed = createServer();
+      closed.listen(0, '127.0.0.1');
+      await once(closed, 'listening');
+      const { port } = closed.address() as AddressInfo;
+      await new Promise((resolve) => closed.close(resolve));
+      const unreachable = client({ baseUrl: `https://127.0.0.1:${port}` });
+      const codes: string[] = [];
+      for (let call = 0; call < REFUSAL_LIMIT; call += 1) {
+        const result = await unreachable.currentCallStats({ ccId: 1, vdn: 1, skillIds: [1] }, inTenSeconds());
+        expect(result.requests).toBe(3);
+        codes.push(...result.failures.map((failure) => failure.error.code));
+      }
+      expect(codes).toEqual(Array(REFUSAL_LIMIT).fill('CMS_NETWORK_ERROR'));
     });
 
     it('counts the 401 of a rotated key pair towards the same bound', async () => {
