@@ -50,6 +50,11 @@ export class RefusalBudget {
     return this.rules.limit - this.#current().length;
   }
 
+  /** Charged requests still in flight. */
+  get inFlight(): number {
+    return this.#current().filter(({ settledAt }) => settledAt === undefined).length;
+  }
+
   /** While the budget is spent and nothing is in flight: when its oldest charge ages out. */
   get resumesAt(): number {
     return Math.min(...this.#current().flatMap(({ settledAt }) => settledAt ?? [])) + this.rules.periodMs;

@@ -52,7 +52,6 @@ export class SignatureNegotiation {
   /** Whether the newest verdict was an acceptance: before it, or after a 401, requests go one at a time. */
   #trusted = false;
   #refusals = 0;
-  #inFlight = 0;
   readonly #waiting: Array<() => void> = [];
 
   constructor(
@@ -87,7 +86,7 @@ export class SignatureNegotiation {
       const paused = this.#paused();
       if (paused !== undefined) throw paused;
       const layoutName = this.#candidates[this.#index];
-      if (layoutName !== undefined && (this.#trusted || this.#inFlight === 0)) {
+      if (layoutName !== undefined && (this.#trusted || this.#budget.inFlight === 0)) {
         const settleCharge = this.#budget.reserve();
         if (settleCharge) return this.#issue(layoutName, settleCharge);
       }
@@ -126,7 +125,7 @@ export class SignatureNegotiation {
       this.#index = 0;
       this.#searchEndedAt = undefined;
     }
-    if (this.#budget.room > 0 || this.#inFlight > 0) return undefined;
+    if (this.#budget.room > 0 || this.#budget.inFlight > 0) return undefined;
     return new CmsSigningPausedError(
       `${this.#rules.limit} signed requests were refused (HTTP 401) or got no clear answer within ` +
         `${this.#rules.periodMs / 1_000} s`,
@@ -135,7 +134,6 @@ export class SignatureNegotiation {
   }
 
   #issue(layoutName: SignatureLayoutName, settleCharge: SettleCharge): SigningTurn {
-    this.#inFlight += 1;
     let settled = false;
     return {
       layoutName,
@@ -143,7 +141,6 @@ export class SignatureNegotiation {
       settle: (verdict, keyPair) => {
         if (settled) return;
         settled = true;
-        this.#inFlight -= 1;
         settleCharge(verdict === 'refusedKeyPair' ? 'refused' : verdict, { keyPair, layoutName });
         if (verdict === 'accepted') this.#accepted(layoutName);
         else if (verdict === 'refused' || verdict === 'refusedKeyPair') {
@@ -153,6 +150,7 @@ export class SignatureNegotiation {
       },
     };
   }
+
   #accepted(layoutName: SignatureLayoutName): void {
     this.#trusted = true;
     if (this.#everAccepted) return;
