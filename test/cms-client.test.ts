@@ -508,6 +508,15 @@ describe('CmsClient against the CMS simulator', () => {
       expect(codes).toEqual(Array(REFUSAL_LIMIT).fill('CMS_NETWORK_ERROR'));
     });
 
+    it('spends nothing of the budget on statuses that are no refusal, such as a proxy’s 503', async () => {
+      sim.inject({ kind: 'status', status: 503 }, { times: Number.POSITIVE_INFINITY });
+      const busy = client();
+      for (let call = 0; call < REFUSAL_LIMIT; call += 1) {
+        const result = await busy.currentCallStats({ ccId: 1, vdn: 1, skillIds: [1] }, inTenSeconds());
+        expect(result.failures.map((failure) => failure.error.code)).toEqual(['CMS_HTTP_ERROR']);
+      }
+    });
+
     it('counts the 401 of a rotated key pair towards the same bound', async () => {
       const rotated = await simulator({});
       const fresh = { accessKey: 'rotated-access-key', secretKey: 'rotated-secret-key' };

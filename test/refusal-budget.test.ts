@@ -39,7 +39,7 @@ describe('refusal budget', () => {
   it('frees the charge of an accepted request and of one that was never sent', () => {
     const { budget } = budgetOnClock();
     charge(budget, 'accepted');
-    charge(budget, 'notSent');
+    charge(budget, 'notRefused');
     expect(budget.room).toBe(RULES.limit);
   });
 
@@ -93,7 +93,7 @@ describe('refusal budget', () => {
     const settle = budget.reserve();
     settle?.('refused', GOOD);
     settle?.('accepted', GOOD);
-    settle?.('notSent', GOOD);
+    settle?.('notRefused', GOOD);
     expect(budget.room).toBe(RULES.limit - 1);
   });
 
@@ -124,7 +124,7 @@ const steps = fc.array(
     fc.record({
       kind: fc.constant('settle' as const),
       which: fc.nat(8),
-      seen: fc.constantFrom<ChargeOutcome>('accepted', 'refused', 'unknown', 'notSent'),
+      seen: fc.constantFrom<ChargeOutcome>('accepted', 'refused', 'unknown', 'notRefused'),
       arrival: fc.double({ min: 0, max: 1, noNaN: true }),
     }),
     fc.record({ kind: fc.constant('advance' as const), ms: fc.nat(400) }),
@@ -167,7 +167,7 @@ describe('refusal budget: the bound', () => {
               if (!request) continue;
               const accepts = CMS_ACCEPTS[request.signer];
               // What the client may see of what CMS did: an acceptance only from a signer CMS accepts, a refusal
-              // from either (a spurious 401), no clear answer or no connection from either.
+              // from either (a spurious 401), no answer, or no connection or another status (which CMS did not count).
               const seen = step.seen === 'accepted' && !accepts ? 'refused' : step.seen;
               const refused = seen === 'refused' || (seen === 'unknown' && !accepts);
               const arrival = request.reservedAt + step.arrival * (clock.at - request.reservedAt);

@@ -101,7 +101,7 @@ describe('signature negotiation', () => {
     const paused = await pinned.turn(never).catch((error: unknown) => error);
     expect(paused).toMatchObject({ resumesAt: 1_000_000 + RULES.periodMs });
     expect((paused as Error).message).toMatch(
-      /^4 signed requests were refused \(HTTP 401\) or got no clear answer/,
+      /^4 signed requests were refused \(HTTP 401\) or got no answer/,
     );
     clock.at = 1_000_000 + RULES.periodMs;
     expect(await answered(pinned, 'accepted')).toBe('empty-query-line');
@@ -117,7 +117,7 @@ describe('signature negotiation', () => {
 
   it('charges nothing for a request that never reached CMS', async () => {
     const pinned = negotiation('huawei-reference');
-    for (let index = 0; index < 10 * RULES.limit; index += 1) await answered(pinned, 'notSent');
+    for (let index = 0; index < 10 * RULES.limit; index += 1) await answered(pinned, 'notRefused');
     expect(await answered(pinned, 'accepted')).toBe('huawei-reference');
   });
 
@@ -221,7 +221,7 @@ describe('signature negotiation', () => {
       'refused',
       'refusedKeyPair',
       'unknown',
-      'notSent',
+      'notRefused',
     );
     await fc.assert(
       fc.asyncProperty(
@@ -246,7 +246,7 @@ describe('signature negotiation', () => {
             const answered = inFlight.shift();
             if (!answered) continue;
             // Unknown outcomes are never refunded here: each acceptance comes from another key pair.
-            if (outcome !== 'accepted' && outcome !== 'notSent') charged.push(clock.at);
+            if (outcome !== 'accepted' && outcome !== 'notRefused') charged.push(clock.at);
             answered.settle(outcome, { ...KEY_PAIR, secretKey: String(index) });
             await new Promise((resolve) => setImmediate(resolve));
             expect(countedNow() + inFlight.length).toBeLessThanOrEqual(RULES.limit);

@@ -75,7 +75,7 @@ export class AttemptSender {
       const turn = await this.#negotiation.turn(call.signal);
       // Read only now: a batch that waited for its turn signs with a key pair refreshed meanwhile.
       const credentials = call.credentials.current;
-      let verdict: SignatureVerdict = 'notSent';
+      let verdict: SignatureVerdict = 'notRefused';
       try {
         // Signed afresh for every attempt: the server refuses stale timestamps.
         const body = JSON.stringify({ ccId: query.ccId, vdn: query.vdn, skillIds });
@@ -100,13 +100,13 @@ export class AttemptSender {
             verdict = 'unknown';
           },
         });
-        // HTTP 200 means the signature passed, whatever CMS then made of the query; other statuses (a proxy's
-        // 5xx, the lock's 403) say nothing about it.
-        verdict = answer.status === 200 ? 'accepted' : 'unknown';
+        // HTTP 200 means the signature passed, whatever CMS then made of the query; other statuses than 401 (a
+        // proxy's 5xx, the lock's 403) are no refusal, though they vouch for no signature either.
+        verdict = answer.status === 200 ? 'accepted' : answer.status === 401 ? 'refused' : 'notRefused';
         if (answer.status === 401) {
           // Re-read while this request still holds its turn, so that the next request signs with what was found.
           const refresh = mayRefresh ? await call.credentials.refreshedAfter401(credentials) : 'notTried';
-          verdict = refresh === 'rotated' ? 'refusedKeyPair' : 'refused';
+          if (refresh === 'rotated') verdict = 'refusedKeyPair';
           throw new SignatureRefused(refresh);
         }
         if (answer.status === 403) throw new CmsIpLockedError();

@@ -24,8 +24,8 @@ export interface Signer {
   readonly layoutName: SignatureLayoutName;
 }
 
-/** `notSent`: the request cannot have reached CMS (no connection was ever established for it). */
-export type ChargeOutcome = 'accepted' | 'refused' | 'unknown' | 'notSent';
+/** `notRefused`: CMS cannot have counted the request (it never got a connection, or got another answer). */
+export type ChargeOutcome = 'accepted' | 'refused' | 'unknown' | 'notRefused';
 
 /** Settles one reserved charge; later calls are ignored. */
 export type SettleCharge = (outcome: ChargeOutcome, signer: Signer) => void;
@@ -67,7 +67,7 @@ export class RefusalBudget {
     this.#charges.push(charge);
     return (outcome, signer) => {
       if (charge.settledAt !== undefined || !this.#charges.includes(charge)) return;
-      if (outcome === 'accepted' || outcome === 'notSent') {
+      if (outcome === 'accepted' || outcome === 'notRefused') {
         const refunded = ({ refundedBy }: Charge) =>
           outcome === 'accepted' && refundedBy !== undefined && sameSigner(refundedBy, signer);
         this.#charges = this.#charges.filter((each) => each !== charge && !refunded(each));

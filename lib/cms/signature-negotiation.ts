@@ -15,11 +15,11 @@ export const SIGNATURE_SETTINGS: readonly SignatureSetting[] = ['auto', ...SIGNA
 
 /**
  * How a signed request ended, as far as the signature is concerned. `refusedKeyPair`: refused, but the key pair
- * turned out to have been rotated meanwhile, so the layout is not to blame. `unknown`: sent, but no clear answer
- * was seen (timeout, reset, cut or unreadable body, a status other than 200 and 401). `notSent`: no connection
- * was established, so CMS cannot have seen it.
+ * turned out to have been rotated meanwhile, so the layout is not to blame. `unknown`: sent, but no answer was
+ * seen (timeout, reset, cut or unreadable body). `notRefused`: CMS cannot have counted it, because no connection
+ * was established, or because the answer was another status than 200 and 401 (a proxy's 5xx, the lock's 403).
  */
-export type SignatureVerdict = 'accepted' | 'refused' | 'refusedKeyPair' | 'unknown' | 'notSent';
+export type SignatureVerdict = 'accepted' | 'refused' | 'refusedKeyPair' | 'unknown' | 'notRefused';
 
 /** The right to send one signed request; `settle` must be called once its answer (or failure) is known. */
 export interface SigningTurn {
@@ -127,7 +127,7 @@ export class SignatureNegotiation {
     }
     if (this.#budget.room > 0 || this.#budget.inFlight > 0) return undefined;
     return new CmsSigningPausedError(
-      `${this.#rules.limit} signed requests were refused (HTTP 401) or got no clear answer within ` +
+      `${this.#rules.limit} signed requests were refused (HTTP 401) or got no answer within ` +
         `${this.#rules.periodMs / 1_000} s`,
       this.#budget.resumesAt,
     );
