@@ -86,10 +86,11 @@ describe('httpsPost', () => {
     caCertificate = authority.certificate;
     server = createServer(await authority.issueServerCertificate(['127.0.0.1']), (request, response) => {
       request.resume();
-      if (request.url === '/unauthorized') {
+      if (request.url === '/unauthorized' || request.url === '/cut') {
         // The status line and headers, then a body that never comes.
-        response.writeHead(401, { 'Content-Length': '1000' });
+        response.writeHead(request.url === '/cut' ? 200 : 401, { 'Content-Length': '1000' });
         response.flushHeaders();
+        if (request.url === '/cut') setTimeout(() => response.destroy(), 50);
         return;
       }
       response.writeHead(200, { 'Content-Length': '2' });
@@ -105,7 +106,13 @@ describe('httpsPost', () => {
     server.close();
   });
 
-  function post(path: string, onSent: () => void, ca = caCertificate, target = base) {
+  function post(
+    path: string,
+    onSent: () => void,
+    ca = caCertificate,
+    target = base,
+    onStatus: (status: number) => void = () => undefined,
+  ) {
     return httpsPost({
       url: new URL(path, target),
       headers: {},
@@ -115,6 +122,7 @@ describe('httpsPost', () => {
       signal: new AbortController().signal,
       maxResponseBytes: 1024,
       onSent,
+      onStatus,
     });
   }
 
@@ -122,6 +130,20 @@ describe('httpsPost', () => {
     const started = Date.now();
     expect(await post('/unauthorized', () => undefined)).toMatchObject({ status: 401, body: '' });
     expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('tells the status of a 200 before its body, even when the body is then cut', async () => {
+    const statuses: number[] = [];
+    await expect(
+      post(
+        '/cut',
+        () => undefined,
+        caCertificate,
+        base,
+        (status) => statuses.push(status),
+      ),
+    ).rejects.toThrow(CmsNetworkError);
+    expect(statuses).toEqual([200]);
   });
 
   it('says the request was sent once its TLS connection is up', async () => {

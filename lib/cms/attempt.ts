@@ -99,10 +99,12 @@ export class AttemptSender {
           onSent: () => {
             verdict = 'unknown';
           },
+          // HTTP 200 means the signature passed, whatever the body then holds; other statuses than 401 (a
+          // proxy's 5xx, the lock's 403) are no refusal, though they vouch for no signature either.
+          onStatus: (status) => {
+            verdict = status === 200 ? 'accepted' : status === 401 ? 'refused' : 'notRefused';
+          },
         });
-        // HTTP 200 means the signature passed, whatever CMS then made of the query; other statuses than 401 (a
-        // proxy's 5xx, the lock's 403) are no refusal, though they vouch for no signature either.
-        verdict = answer.status === 200 ? 'accepted' : answer.status === 401 ? 'refused' : 'notRefused';
         if (answer.status === 401) {
           // Re-read while this request still holds its turn, so that the next request signs with what was found.
           const refresh = mayRefresh ? await call.credentials.refreshedAfter401(credentials) : 'notTried';

@@ -15,8 +15,8 @@ export const SIGNATURE_SETTINGS: readonly SignatureSetting[] = ['auto', ...SIGNA
 
 /**
  * How a signed request ended, as far as the signature is concerned. `refusedKeyPair`: refused, but the key pair
- * turned out to have been rotated meanwhile, so the layout is not to blame. `unknown`: sent, but no answer was
- * seen (timeout, reset, cut or unreadable body). `notRefused`: CMS cannot have counted it, because no connection
+ * turned out to have been rotated meanwhile, so the layout is not to blame. `unknown`: sent, but no status line
+ * was seen (a timeout, a reset). `notRefused`: CMS cannot have counted it, because no connection
  * was established, or because the answer was another status than 200 and 401 (a proxy's 5xx, the lock's 403).
  */
 export type SignatureVerdict = 'accepted' | 'refused' | 'refusedKeyPair' | 'unknown' | 'notRefused';

@@ -19,6 +19,8 @@ export interface HttpsPost {
   readonly maxResponseBytes: number;
   /** Called once the request may reach the server: its TLS connection is established. */
   readonly onSent?: () => void;
+  /** Called with the status as soon as the status line is in, before any of the body. */
+  readonly onStatus?: (status: number) => void;
 }
 
 export interface HttpsAnswer {
@@ -60,6 +62,7 @@ export function httpsPost(post: HttpsPost): Promise<HttpsAnswer> {
     try {
       req = request(post.url, { method: 'POST', headers: post.headers, agent: post.agent }, (res) => {
         const status = res.statusCode ?? 0;
+        post.onStatus?.(status);
         if (status !== 200) {
           settle(() => resolve({ status, body: '', date: res.headers.date }));
           // The unread body would be taken for the next answer: the connection goes.
