@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { CLOSING_READ_DEFAULTS, CLOSING_READ_LIMITS, type ClosingReadSettings } from './closing-read.js';
+import type { RefusalRules } from './cms/refusal-budget.js';
 import { SIGNATURE_SETTINGS, type SignatureSetting } from './cms/signature-negotiation.js';
 import { ConfigError, ValidationError } from './errors.js';
 import { LOG_LEVELS, type LogLevel } from './log.js';
@@ -27,6 +28,8 @@ export interface CmsSettings {
   readonly maxResponseBytes: number;
   /** CMS_SIGNATURE: a pinned C2 layout, or `auto`. */
   readonly signature: SignatureSetting;
+  /** CMS_REFUSAL_LIMIT charged signatures at most in any CMS_REFUSAL_PERIOD_SECONDS (lib/cms/refusal-budget.ts). */
+  readonly refusals: RefusalRules;
 }
 
 interface SecretSettings {
@@ -241,6 +244,9 @@ const ENVIRONMENT = {
   CMS_TIMEOUT_MS: wholeNumber(100, 60_000, 5_000),
   CMS_MAX_ATTEMPTS: wholeNumber(1, 10, 3),
   CMS_SIGNATURE: choice(SIGNATURE_SETTINGS, 'auto'),
+  /** Four is one try of each signature layout; CMS's own threshold is not published. */
+  CMS_REFUSAL_LIMIT: wholeNumber(1, 100, 4),
+  CMS_REFUSAL_PERIOD_SECONDS: wholeNumber(60, 86_400, 900),
   /** Set by Lambda; unset elsewhere (the CLI, local runs). Lambda's own limits bound it. */
   AWS_LAMBDA_FUNCTION_MEMORY_SIZE: wholeNumber(128, 10_240, undefined),
   CMS_SECRET_ID: variable((text) => text, undefined),
@@ -308,6 +314,8 @@ const CMS_VARIABLES = [
   'CMS_TIMEOUT_MS',
   'CMS_MAX_ATTEMPTS',
   'CMS_SIGNATURE',
+  'CMS_REFUSAL_LIMIT',
+  'CMS_REFUSAL_PERIOD_SECONDS',
   'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
 ] as const;
 
@@ -323,6 +331,7 @@ function cmsSettingsOf(
     maxConcurrency: values.CMS_CONCURRENCY,
     maxResponseBytes: responseCap(values.AWS_LAMBDA_FUNCTION_MEMORY_SIZE, values.CMS_CONCURRENCY),
     signature: values.CMS_SIGNATURE,
+    refusals: { limit: values.CMS_REFUSAL_LIMIT, periodMs: values.CMS_REFUSAL_PERIOD_SECONDS * 1_000 },
   };
 }
 

@@ -64,6 +64,25 @@ export class CmsAuthError extends CmsError {
 }
 
 /**
+ * The refusal budget is spent (CMS_REFUSAL_LIMIT charged signatures within CMS_REFUSAL_PERIOD_SECONDS), or `auto`
+ * tried every layout in vain: nothing is signed before `resumesAt` (epoch ms), so that CMS does not lock this IP.
+ */
+export class CmsSigningPausedError extends CmsError {
+  readonly code = 'CMS_SIGNING_PAUSED';
+  readonly retryable = false;
+  constructor(
+    reason: string,
+    readonly resumesAt: number,
+  ) {
+    super(
+      `${reason}; to keep CMS from locking this IP address nothing is signed until ` +
+        `${new Date(resumesAt).toISOString()}: check the key pair, the clock and CMS_SIGNATURE ` +
+        '(cms-skill-metrics probe tells which)',
+    );
+  }
+}
+
+/**
  * HTTP 403: CMS has locked this client's IP address after repeated signature failures. Retrying only prolongs
  * the lock, so nothing more is sent to that CMS for the rest of the run.
  */

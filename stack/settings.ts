@@ -189,6 +189,8 @@ function numberSetting(
  */
 export function checkFunctionSettings(values: StageValues): void {
   readSetting(values, 'cmsSignature', ruleOf('CMS_SIGNATURE'));
+  readSetting(values, 'cmsRefusalLimit', ruleOf('CMS_REFUSAL_LIMIT'));
+  readSetting(values, 'cmsRefusalPeriodSeconds', ruleOf('CMS_REFUSAL_PERIOD_SECONDS'));
 }
 
 /** CloudWatch evaluates at most one day of 5-minute periods. */

@@ -45,6 +45,8 @@ const PARAMETERS = [
   'windowCoverageThreshold',
   'todayUtcOffsetMinutes',
   'cmsSignature',
+  'cmsRefusalLimit',
+  'cmsRefusalPeriodSeconds',
 ];
 
 /** The collector's timing, checked while packaging (closingReadTiming). */

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../lib/cli/main.js';
-import { MAX_REFUSED_SIGNATURES } from '../lib/cms/signature-negotiation.js';
+import { SIGNATURE_LAYOUT_NAMES } from '../lib/cms/sign.js';
 import { type CmsSimulator, type CmsSimulatorOptions, startCmsSimulator } from '../local/simulator/index.js';
 
 const SECRET_KEY = 'probe-secret-do-not-print';
@@ -122,7 +122,7 @@ describe('cms-skill-metrics probe', () => {
     const cms = await simulator();
     const { code, out, last } = await probe(envFor(cms, { CMS_SECRET_KEY: `${SECRET_KEY}-wrong` }));
     expect(code).toBe(5);
-    expect(cms.requests).toHaveLength(MAX_REFUSED_SIGNATURES);
+    expect(cms.requests).toHaveLength(SIGNATURE_LAYOUT_NAMES.length);
     expect(out).toMatch(/ok +clock +this machine is within a second of CMS/);
     expect(last).toMatch(/refused every signature layout: the access key or secret key is wrong/);
   });

@@ -1,13 +1,16 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CmsClient, type CmsClientOptions, throwIfFailed } from '../lib/cms/client.js';
 import type { CmsTime } from '../lib/cms/clock.js';
 import { type CmsCredentials, type CredentialSource, staticCredentials } from '../lib/cms/credentials.js';
 import { SIGNATURE_LAYOUT_NAMES } from '../lib/cms/sign.js';
-import { MAX_REFUSED_SIGNATURES } from '../lib/cms/signature-negotiation.js';
 import type { VdnRead } from '../lib/cms/vdn-read.js';
 import { loadCmsSettings } from '../lib/config.js';
 import {
+  type AppError,
   CmsAuthError,
   CmsError,
   CmsHttpError,
@@ -15,6 +18,7 @@ import {
   CmsNetworkError,
   CmsProtocolError,
   CmsResultError,
+  CmsSigningPausedError,
   CmsTimeoutError,
   ValidationError,
 } from '../lib/errors.js';
@@ -66,6 +70,9 @@ function client(overrides: Partial<CmsClientOptions> = {}, target: CmsSimulator 
   closables.push(made);
   return made;
 }
+
+/** CMS_REFUSAL_LIMIT as a client built from the environment has it. */
+const REFUSAL_LIMIT = loadCmsSettings({ CMS_BASE_URL: 'https://cms.example' }).refusals.limit;
 
 const inTenSeconds = (): { deadline: number } => ({ deadline: Date.now() + 10_000 });
 
@@ -477,7 +484,7 @@ describe('CmsClient against the CMS simulator', () => {
       expect(requests.map((request) => request.status)).toEqual([401]);
     });
 
-    it('stops after four refused signatures for the life of the client, whatever the number of calls', async () => {
+    it('stops at CMS_REFUSAL_LIMIT refused signatures, whatever the number of calls, and says when it signs again', async () => {
       const strict = await simulator({ signatureLayout: 'empty-query-line' });
       const wrongKey = client({ credentials: staticCredentials({ ...KEYS, secretKey: 'wrong' }) }, strict);
       const results = await Promise.all(
@@ -486,14 +493,45 @@ describe('CmsClient against the CMS simulator', () => {
         ),
       );
       const again = await wrongKey.currentCallStats(everything, inTenSeconds());
-      expect(strict.refusedSignatures).toBe(MAX_REFUSED_SIGNATURES);
-      expect(strict.requests).toHaveLength(MAX_REFUSED_SIGNATURES);
-      for (const result of [...results, again]) {
+      expect(strict.refusedSignatures).toBe(REFUSAL_LIMIT);
+      expect(strict.requests).toHaveLength(REFUSAL_LIMIT);
+      for (const result of results) {
         expect(result.skills).toEqual([]);
-        for (const failure of result.failures) expect(failure.error).toBeInstanceOf(CmsAuthError);
+        for (const failure of result.failures)
+          expect(failure.error).toMatchObject({
+            code: expect.stringMatching(/CMS_UNAUTHORIZED|CMS_SIGNING_PAUSED/),
+          });
       }
       expect(again.requests).toBe(0);
-      expect(again.failures[0]?.error.message).toMatch(/refused 4 request signatures/);
+      expect(again.failures[0]?.error).toBeInstanceOf(CmsSigningPausedError);
+      expect(again.failures[0]?.error.message).toMatch(/in every layout .* nothing is signed until \d{4}-/);
+    });
+
+    it('spends nothing of the budget on requests that could not reach CMS', async () => {
+      const closed = createServer();
+      closed.listen(0, '127.0.0.1');
+      await once(closed, 'listening');
+      const { port } = closed.address() as AddressInfo;
+      await new Promise((resolve) => closed.close(resolve));
+      const unreachable = client({ baseUrl: `https://127.0.0.1:${port}` });
+      const codes: string[] = [];
+      for (let call = 0; call < REFUSAL_LIMIT; call += 1) {
+        const result = await unreachable.currentCallStats({ ccId: 1, vdn: 1, skillIds: [1] }, inTenSeconds());
+        expect(result.requests).toBe(3);
+        codes.push(...result.failures.map((failure) => (failure.error as AppError).code));
+      }
+      expect(codes).toEqual(Array(REFUSAL_LIMIT).fill('CMS_NETWORK_ERROR'));
+    });
+
+    it('spends nothing of the budget on statuses that are no refusal, such as a proxy’s 503', async () => {
+      sim.inject({ kind: 'status', status: 503 }, { times: Number.POSITIVE_INFINITY });
+      const busy = client();
+      for (let call = 0; call < REFUSAL_LIMIT; call += 1) {
+        const result = await busy.currentCallStats({ ccId: 1, vdn: 1, skillIds: [1] }, inTenSeconds());
+        expect(result.failures.map((failure) => (failure.error as AppError).code)).toEqual([
+          'CMS_HTTP_ERROR',
+        ]);
+      }
     });
 
     it('counts the 401 of a rotated key pair towards the same bound', async () => {
@@ -506,7 +544,7 @@ describe('CmsClient against the CMS simulator', () => {
       const result = await rotating.currentCallStats(everything, inTenSeconds());
       expect(result.failures).toEqual([]);
       expect(rotated.refusedSignatures).toBeGreaterThanOrEqual(1);
-      expect(rotated.refusedSignatures).toBeLessThanOrEqual(MAX_REFUSED_SIGNATURES);
+      expect(rotated.refusedSignatures).toBeLessThanOrEqual(REFUSAL_LIMIT);
     });
   });
 
@@ -614,7 +652,9 @@ describe('CmsClient against the CMS simulator', () => {
 
     it('is refused when its clock is far from the server clock', async () => {
       const skewed = client({ now: () => Date.now() - 20 * 60_000 });
-      expect(onlyFailure(await skewed.currentCallStats(query, inTenSeconds()))).toBeInstanceOf(CmsAuthError);
+      const error = onlyFailure(await skewed.currentCallStats(query, inTenSeconds()));
+      expect(error).toBeInstanceOf(CmsSigningPausedError);
+      expect(error.message).toMatch(/in every layout .*the clock is off/);
     });
   });
 

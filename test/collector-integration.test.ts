@@ -220,9 +220,9 @@ describe('collector faults', () => {
     expect(datum('CollectionSuccess', { CcId: '1', Vdn: '171' })?.value).toBe(1);
   });
 
-  it('gives up with an auth failure when the re-read secret is still refused', async () => {
+  it('pauses signing when the re-read secret is still refused in every layout', async () => {
     simulator.setCredentials('someone-else', 'other-secret');
-    await expect(runOnce()).rejects.toThrow(/no target could be collected .*CMS_UNAUTHORIZED/);
+    await expect(runOnce()).rejects.toThrow(/no target could be collected .*CMS_SIGNING_PAUSED/);
     expect(datum('CollectionSuccess', { CcId: '1', Vdn: '170' })?.value).toBe(0);
   });
 

@@ -40,7 +40,13 @@ describe('CMS settings', () => {
       maxConcurrency: 4,
       maxResponseBytes: 16 * 1024 * 1024,
       signature: 'auto',
+      refusals: { limit: 4, periodMs: 900_000 },
     });
+  });
+
+  it('reads the refusal budget from CMS_REFUSAL_LIMIT and CMS_REFUSAL_PERIOD_SECONDS', () => {
+    const env = { ...base, CMS_REFUSAL_LIMIT: '2', CMS_REFUSAL_PERIOD_SECONDS: '3600' };
+    expect(loadCmsSettings(env).refusals).toEqual({ limit: 2, periodMs: 3_600_000 });
   });
 
   it.each([
@@ -72,6 +78,10 @@ describe('CMS settings', () => {
     [{ ...base, CMS_CONCURRENCY: '1000' }, 'CMS_CONCURRENCY', 'between 1 and 64'],
     [{ ...base, CMS_CONCURRENCY: '0' }, 'CMS_CONCURRENCY', 'between 1 and 64'],
     [{ ...base, CMS_CA_FILE: '/nonexistent/ca.pem' }, 'CMS_CA_FILE', 'cannot read'],
+    [{ ...base, CMS_REFUSAL_LIMIT: '0' }, 'CMS_REFUSAL_LIMIT', 'between 1 and 100'],
+    [{ ...base, CMS_REFUSAL_LIMIT: 'four' }, 'CMS_REFUSAL_LIMIT', 'whole number'],
+    [{ ...base, CMS_REFUSAL_PERIOD_SECONDS: '59' }, 'CMS_REFUSAL_PERIOD_SECONDS', 'between 60 and 86400'],
+    [{ ...base, CMS_REFUSAL_PERIOD_SECONDS: '15m' }, 'CMS_REFUSAL_PERIOD_SECONDS', 'whole number'],
   ])('names the variable when %j is wrong', (env, variable, reason) => {
     const error = configError(() => loadCmsSettings(env));
     expect(error.variable).toBe(variable);

@@ -1,16 +1,35 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { RefusalRules } from '../lib/cms/refusal-budget.js';
 import { SIGNATURE_LAYOUT_NAMES } from '../lib/cms/sign.js';
 import {
-  MAX_REFUSED_SIGNATURES,
   SignatureNegotiation,
   type SignatureSetting,
   type SignatureVerdict,
   type SigningTurn,
 } from '../lib/cms/signature-negotiation.js';
-import { CmsAuthError } from '../lib/errors.js';
+import { CmsAuthError, CmsSigningPausedError } from '../lib/errors.js';
 
 const never = new AbortController().signal;
+const RULES: RefusalRules = { limit: 4, periodMs: 900_000 };
+const KEY_PAIR = { accessKey: 'ak', secretKey: 'sk' };
+
+/** A negotiation on a clock the test moves. */
+function negotiationOnClock(setting: SignatureSetting, log?: ReturnType<typeof recordingLog>['log']) {
+  const clock = { at: 1_000_000 };
+  return { clock, negotiation: new SignatureNegotiation(setting, RULES, () => clock.at, log) };
+}
+
+function negotiation(setting: SignatureSetting, log?: ReturnType<typeof recordingLog>['log']) {
+  return negotiationOnClock(setting, log).negotiation;
+}
+
+/** Takes a turn and settles it with `verdict`; the layout it was signed in. */
+async function answered(of: SignatureNegotiation, verdict: SignatureVerdict): Promise<string> {
+  const turn = await of.turn(never);
+  turn.settle(verdict, KEY_PAIR);
+  return turn.layoutName;
+}
 
 function recordingLog() {
   const lines: { level: 'debug' | 'warn'; message: string; fields: Record<string, unknown> }[] = [];
@@ -42,85 +61,124 @@ async function settled(promise: Promise<unknown>): Promise<boolean> {
 
 describe('signature negotiation', () => {
   it('starts with Huawei’s reference layout', async () => {
-    const turn = await new SignatureNegotiation('auto').turn(never);
+    const turn = await negotiation('auto').turn(never);
     expect(turn.layoutName).toBe('huawei-reference');
   });
 
   it('tries each layout once, in order, while CMS refuses them', async () => {
-    const negotiation = new SignatureNegotiation('auto');
+    const auto = negotiation('auto');
     const tried: string[] = [];
-    for (let index = 0; index < SIGNATURE_LAYOUT_NAMES.length; index += 1) {
-      const turn = await negotiation.turn(never);
-      tried.push(turn.layoutName);
-      turn.settle('refused');
-    }
+    for (const _ of SIGNATURE_LAYOUT_NAMES) tried.push(await answered(auto, 'refused'));
     expect(tried).toEqual(SIGNATURE_LAYOUT_NAMES);
   });
 
-  it('refuses to sign a fifth time once every layout was refused', async () => {
-    const negotiation = new SignatureNegotiation('auto');
-    for (let index = 0; index < 4; index += 1) (await negotiation.turn(never)).settle('refused');
-    await expect(negotiation.turn(never)).rejects.toThrow(CmsAuthError);
-    await expect(negotiation.turn(never)).rejects.toThrow(/refused 4 request signatures/);
-    expect(negotiation.mayTryAnotherLayout).toBe(false);
+  it('signs nothing once every layout was refused, and says until when', async () => {
+    const { clock, negotiation: auto } = negotiationOnClock('auto');
+    for (const _ of SIGNATURE_LAYOUT_NAMES) await answered(auto, 'refused');
+    const paused = await auto.turn(never).catch((error: unknown) => error);
+    expect(paused).toBeInstanceOf(CmsSigningPausedError);
+    expect(paused).toMatchObject({ code: 'CMS_SIGNING_PAUSED', resumesAt: clock.at + RULES.periodMs });
+    expect((paused as Error).message).toMatch(/in every layout .*nothing is signed until /);
+    expect(auto.mayTryAnotherLayout).toBe(false);
+  });
+
+  it('starts the search again from the first layout once the period has passed', async () => {
+    const { clock, negotiation: auto } = negotiationOnClock('auto');
+    for (const _ of SIGNATURE_LAYOUT_NAMES) await answered(auto, 'refused');
+    clock.at += RULES.periodMs - 1;
+    await expect(auto.turn(never)).rejects.toThrow(CmsSigningPausedError);
+    clock.at += 1;
+    expect(await answered(auto, 'accepted')).toBe('huawei-reference');
+    expect(await answered(auto, 'refused')).toBe('huawei-reference');
+  });
+
+  it('pauses a pinned layout after CMS_REFUSAL_LIMIT refusals, and resumes by itself as they age out', async () => {
+    const { clock, negotiation: pinned } = negotiationOnClock('empty-query-line');
+    for (let index = 0; index < RULES.limit; index += 1) {
+      await answered(pinned, 'refused');
+      clock.at += 1_000;
+    }
+    const paused = await pinned.turn(never).catch((error: unknown) => error);
+    expect(paused).toMatchObject({ resumesAt: 1_000_000 + RULES.periodMs });
+    expect((paused as Error).message).toMatch(
+      /^4 signed requests were refused \(HTTP 401\) or got no answer/,
+    );
+    clock.at = 1_000_000 + RULES.periodMs;
+    expect(await answered(pinned, 'accepted')).toBe('empty-query-line');
+  });
+
+  it('charges a request without a clear answer, and refunds it when the next one is accepted', async () => {
+    const pinned = negotiation('huawei-reference');
+    for (let index = 0; index < RULES.limit - 1; index += 1) await answered(pinned, 'unknown');
+    await answered(pinned, 'accepted');
+    for (let index = 0; index < RULES.limit; index += 1) await answered(pinned, 'unknown');
+    await expect(pinned.turn(never)).rejects.toThrow(CmsSigningPausedError);
+  });
+
+  it('charges nothing for a request that never reached CMS', async () => {
+    const pinned = negotiation('huawei-reference');
+    for (let index = 0; index < 10 * RULES.limit; index += 1) await answered(pinned, 'notRefused');
+    expect(await answered(pinned, 'accepted')).toBe('huawei-reference');
   });
 
   it('keeps the first accepted layout for good, even when CMS refuses a later request', async () => {
-    const negotiation = new SignatureNegotiation('auto');
-    (await negotiation.turn(never)).settle('refused');
-    (await negotiation.turn(never)).settle('accepted');
-    (await negotiation.turn(never)).settle('refused');
-    expect((await negotiation.turn(never)).layoutName).toBe('empty-query-line-millis');
-    expect(negotiation.mayTryAnotherLayout).toBe(false);
+    const auto = negotiation('auto');
+    await answered(auto, 'refused');
+    await answered(auto, 'accepted');
+    await answered(auto, 'refused');
+    expect((await auto.turn(never)).layoutName).toBe('empty-query-line-millis');
+    expect(auto.mayTryAnotherLayout).toBe(false);
   });
 
-  it('does not blame the layout for a refusal explained by a rotated key pair', async () => {
-    const negotiation = new SignatureNegotiation('auto');
-    (await negotiation.turn(never)).settle('refusedKeyPair');
-    expect((await negotiation.turn(never)).layoutName).toBe('huawei-reference');
-    expect(negotiation.refusals).toBe(1);
+  it('does not blame the layout for a refusal explained by a rotated key pair, but charges it', async () => {
+    const auto = negotiation('auto');
+    for (let index = 0; index < RULES.limit - 1; index += 1) await answered(auto, 'refusedKeyPair');
+    expect(await answered(auto, 'refusedKeyPair')).toBe('huawei-reference');
+    await expect(auto.turn(never)).rejects.toThrow(CmsSigningPausedError);
   });
 
   it('never leaves a pinned layout', async () => {
-    const negotiation = new SignatureNegotiation('huawei-reference-millis');
-    (await negotiation.turn(never)).settle('refused');
-    expect(negotiation.mayTryAnotherLayout).toBe(false);
-    expect((await negotiation.turn(never)).layoutName).toBe('huawei-reference-millis');
-    expect(negotiation.refusedError().message).toContain('CMS_SIGNATURE=huawei-reference-millis');
+    const pinned = negotiation('huawei-reference-millis');
+    await answered(pinned, 'refused');
+    expect(pinned.mayTryAnotherLayout).toBe(false);
+    expect((await pinned.turn(never)).layoutName).toBe('huawei-reference-millis');
+    expect(pinned.refusedError()).toBeInstanceOf(CmsAuthError);
+    expect(pinned.refusedError().message).toContain('CMS_SIGNATURE=huawei-reference-millis');
   });
 
   it('lets one request at a time through until CMS accepts a signature', async () => {
-    const negotiation = new SignatureNegotiation('auto');
-    const first = await negotiation.turn(never);
-    const second = negotiation.turn(never);
+    const auto = negotiation('auto');
+    const first = await auto.turn(never);
+    const second = auto.turn(never);
     expect(await settled(second)).toBe(false);
-    first.settle('accepted');
+    first.settle('accepted', KEY_PAIR);
     expect(await settled(second)).toBe(true);
   });
 
-  it('lets as many requests through as refusals are left once a signature was accepted', async () => {
-    const negotiation = new SignatureNegotiation('auto');
-    (await negotiation.turn(never)).settle('accepted');
-    const turns = await Promise.all(
-      Array.from({ length: MAX_REFUSED_SIGNATURES }, () => negotiation.turn(never)),
-    );
-    expect(await settled(negotiation.turn(never))).toBe(false);
-    for (const turn of turns) turn.settle('unknown');
+  it('lets as many requests through as the budget has room for once a signature was accepted', async () => {
+    const auto = negotiation('auto');
+    await answered(auto, 'accepted');
+    const turns = await Promise.all(Array.from({ length: RULES.limit }, () => auto.turn(never)));
+    const waiting = auto.turn(never);
+    expect(await settled(waiting)).toBe(false);
+    // The requests in flight all end without a clear answer: the budget is spent and the waiting one is told.
+    for (const turn of turns) turn.settle('unknown', KEY_PAIR);
+    await expect(waiting).rejects.toThrow(CmsSigningPausedError);
   });
 
   it('goes back to one request at a time after a refusal', async () => {
-    const negotiation = new SignatureNegotiation('auto');
-    (await negotiation.turn(never)).settle('accepted');
-    (await negotiation.turn(never)).settle('refused');
-    await negotiation.turn(never);
-    expect(await settled(negotiation.turn(never))).toBe(false);
+    const auto = negotiation('auto');
+    await answered(auto, 'accepted');
+    await answered(auto, 'refused');
+    await auto.turn(never);
+    expect(await settled(auto.turn(never))).toBe(false);
   });
 
   it('stops a waiting request with the reason of its aborted signal', async () => {
-    const negotiation = new SignatureNegotiation('auto');
-    await negotiation.turn(never);
+    const auto = negotiation('auto');
+    await auto.turn(never);
     const controller = new AbortController();
-    const waiting = negotiation.turn(controller.signal);
+    const waiting = auto.turn(controller.signal);
     const reason = new Error('deadline');
     controller.abort(reason);
     await expect(waiting).rejects.toBe(reason);
@@ -128,10 +186,10 @@ describe('signature negotiation', () => {
 
   it('logs at WARN, once, the layout CMS accepted after refusals and the setting that pins it', async () => {
     const { lines, log } = recordingLog();
-    const negotiation = new SignatureNegotiation('auto', log);
-    (await negotiation.turn(never)).settle('refused');
-    (await negotiation.turn(never)).settle('accepted');
-    (await negotiation.turn(never)).settle('accepted');
+    const auto = negotiation('auto', log);
+    await answered(auto, 'refused');
+    await answered(auto, 'accepted');
+    await answered(auto, 'accepted');
     expect(lines).toEqual([
       {
         level: 'warn',
@@ -148,29 +206,38 @@ describe('signature negotiation', () => {
 
   it('logs at DEBUG when the first layout was accepted, and nothing for a pinned layout', async () => {
     const auto = recordingLog();
-    (await new SignatureNegotiation('auto', auto.log).turn(never)).settle('accepted');
+    await answered(negotiation('auto', auto.log), 'accepted');
     expect(auto.lines.map((line) => line.level)).toEqual(['debug']);
     const pinned = recordingLog();
-    (await new SignatureNegotiation('empty-query-line', pinned.log).turn(never)).settle('accepted');
+    await answered(negotiation('empty-query-line', pinned.log), 'accepted');
     expect(pinned.lines).toEqual([]);
   });
 
-  it('never causes more than four refused signatures, whatever the requests and verdicts', async () => {
+  it('never has more requests refused or in flight than the limit within a period, whatever the requests, verdicts and time', async () => {
     const setting = fc.constantFrom<SignatureSetting>('auto', ...SIGNATURE_LAYOUT_NAMES);
-    const verdict = fc.constantFrom<SignatureVerdict>('accepted', 'refused', 'refusedKeyPair', 'unknown');
+    // Whatever the verdict, CMS may have counted the request as refused, except when it was accepted or never sent.
+    const verdict = fc.constantFrom<SignatureVerdict>(
+      'accepted',
+      'refused',
+      'refusedKeyPair',
+      'unknown',
+      'notRefused',
+    );
     await fc.assert(
       fc.asyncProperty(
         setting,
-        fc.array(fc.tuple(fc.nat(5), verdict), { maxLength: 60 }),
+        fc.array(fc.tuple(fc.nat(5), verdict, fc.nat(RULES.periodMs / 3)), { maxLength: 60 }),
         async (chosen, steps) => {
-          const negotiation = new SignatureNegotiation(chosen);
+          const { clock, negotiation: under } = negotiationOnClock(chosen);
           const inFlight: SigningTurn[] = [];
-          let refusedSent = 0;
-          for (const [extraRequests, outcome] of steps) {
+          const charged: number[] = [];
+          const countedNow = () => charged.filter((at) => clock.at - at < RULES.periodMs).length;
+          for (const [index, [extraRequests, outcome, elapsed]] of steps.entries()) {
+            clock.at += elapsed;
             // A few more requests ask for a turn, each with a signal of its own as its call would have; each
             // joins those in flight whenever it gets one.
-            for (let index = 0; index < extraRequests; index += 1) {
-              negotiation.turn(new AbortController().signal).then(
+            for (let request = 0; request < extraRequests; request += 1) {
+              under.turn(new AbortController().signal).then(
                 (turn) => inFlight.push(turn),
                 () => undefined,
               );
@@ -178,13 +245,14 @@ describe('signature negotiation', () => {
             await new Promise((resolve) => setImmediate(resolve));
             const answered = inFlight.shift();
             if (!answered) continue;
-            if (outcome === 'refused' || outcome === 'refusedKeyPair') refusedSent += 1;
-            answered.settle(outcome);
+            // Unknown outcomes are never refunded here: each acceptance comes from another key pair.
+            if (outcome !== 'accepted' && outcome !== 'notRefused') charged.push(clock.at);
+            answered.settle(outcome, { ...KEY_PAIR, secretKey: String(index) });
             await new Promise((resolve) => setImmediate(resolve));
-            expect(refusedSent + inFlight.length).toBeLessThanOrEqual(MAX_REFUSED_SIGNATURES);
+            expect(countedNow() + inFlight.length).toBeLessThanOrEqual(RULES.limit);
           }
           // Every request in flight could still be refused: even then the bound holds.
-          expect(refusedSent + inFlight.length).toBeLessThanOrEqual(MAX_REFUSED_SIGNATURES);
+          expect(countedNow() + inFlight.length).toBeLessThanOrEqual(RULES.limit);
         },
       ),
       { numRuns: 300 },

@@ -361,6 +361,15 @@ describe('functions', () => {
     }
   });
 
+  it('every function keeps its refused signatures within the cmsRefusal parameters, 4 per 900 s by default', () => {
+    for (const name of FUNCTIONS) {
+      expect(environmentOf(plain, name)).toMatchObject({
+        CMS_REFUSAL_LIMIT: '4',
+        CMS_REFUSAL_PERIOD_SECONDS: '900',
+      });
+    }
+  });
+
   it('the collector is told the namespace, sink and metric selection; the query function is not', () => {
     expect(environmentOf(plain, 'CollectorLambdaFunction')).toMatchObject({
       METRIC_NAMESPACE: DEFAULT_NAMESPACE,
@@ -1432,6 +1441,13 @@ describe('per-VDN monitoring generator', () => {
   });
 
   it.each([
+    [{ cmsRefusalLimit: '0' }, 'cmsRefusalLimit: must be between 1 and 100, got 0'],
+    [{ cmsRefusalPeriodSeconds: '10' }, 'cmsRefusalPeriodSeconds: must be between 60 and 86400, got 10'],
+  ])("refuses the refusal budget %o while packaging, with the functions' own rule", (values, message) => {
+    expect(() => checkFunctionSettings(values)).toThrow(message);
+  });
+
+  it.each([
     [{ windowCoverageThreshold: '101' }, 'windowCoverageThreshold: must be a percentage up to 100, got 101'],
     [
       { todayUtcOffsetMinutes: '900' },
@@ -1629,6 +1645,8 @@ describe('per-VDN monitoring generator', () => {
         cmsTargets: '',
         alarmVdns: '',
         cmsSignature: 'auto',
+        cmsRefusalLimit: '4',
+        cmsRefusalPeriodSeconds: '900',
         closingReadGuardSeconds: '3',
         closingReadReachSeconds: '60',
         collectorTimeoutSeconds: 110,

@@ -4,6 +4,7 @@ import {
   CmsError,
   CmsHttpError,
   CmsResultError,
+  CmsSigningPausedError,
   CmsTimeoutError,
   ForbiddenError,
   SecretError,
@@ -121,6 +122,16 @@ export function errorAnswer(error: unknown, requestId?: string): ErrorAnswer {
       `CC-CMS refused the query with result code ${cmsResultCode} (${resultCodeMeaning(error.resultCode)})`,
     );
     return answer(502, 'upstream', { code: error.code, message, cmsResultCode }, requestId);
+  }
+  if (error instanceof CmsSigningPausedError) {
+    // When signing resumes is what a caller can act on; why it paused is for the operator's log.
+    const resumes = new Date(error.resumesAt);
+    const message = upstreamMessage(
+      error.code,
+      `CC-CMS refused or left unanswered too many signed requests; requests resume at ${resumes.toISOString()}`,
+    );
+    const headers = { 'Retry-After': resumes.toUTCString() };
+    return answer(502, 'upstream', { code: error.code, message }, requestId, headers);
   }
   if (error instanceof CmsHttpError) {
     const message = upstreamMessage(error.code, `CC-CMS answered HTTP ${error.status}`);

@@ -3,7 +3,6 @@ import { CmsClient } from '../cms/client.js';
 import { staticCredentials } from '../cms/credentials.js';
 import { PROBE_EXIT_CODES, probeCms } from '../cms/probe.js';
 import { SIGNATURE_LAYOUT_NAMES } from '../cms/sign.js';
-import { MAX_REFUSED_SIGNATURES } from '../cms/signature-negotiation.js';
 import type { VdnRead } from '../cms/vdn-read.js';
 import { type CliConfig, type Env, loadCliConfig } from '../config.js';
 import { AppError, ValidationError } from '../errors.js';
@@ -27,7 +26,7 @@ const HELP: Readonly<Record<Command, string>> = {
   probe: `usage: cms-skill-metrics probe [--cc-id N] [--vdn N] [--skills LIST] [--json]
 
 The first command to run against a real CMS. Checks, one line each: TCP to CMS_BASE_URL; TLS (certificate
-chain, host name, which CA trusts it); then at most ${MAX_REFUSED_SIGNATURES} signed requests, one per C2 signature layout in the
+chain, host name, which CA trusts it); then at most ${SIGNATURE_LAYOUT_NAMES.length} signed requests, one per C2 signature layout in the
 order ${SIGNATURE_LAYOUT_NAMES.join(', ')}, stopping at the first CMS accepts; the offset
 between this machine's clock and CMS's; and what CMS answered for the skills asked (default: skill 1). The last
 line is the CMS_SIGNATURE setting to deploy with, or what to fix.
@@ -42,7 +41,7 @@ ${SHARED_HELP}`,
 
 Reads the current 5-minute counters of the skills (LIST: 1-20,35) of one VDN and prints a table per skill with
 the KPIs, or one JSON document with --json. Signs in the layout CMS_SIGNATURE names (default auto: the client
-finds it, within ${MAX_REFUSED_SIGNATURES} refused signatures).
+finds it, within CMS_REFUSAL_LIMIT refused signatures, default 4).
 
 Exit codes: 0 every skill answered; 1 CMS failed for some or all skills, or did not return some of them (a
 line per missing skill; --json carries an error field); 2 bad flags or configuration.

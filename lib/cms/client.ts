@@ -44,7 +44,7 @@ export class CmsClient {
   constructor(options: CmsClientOptions) {
     this.#credentials = options.credentials;
     this.#now = options.now ?? Date.now;
-    const negotiation = new SignatureNegotiation(options.signature, options.log);
+    const negotiation = new SignatureNegotiation(options.signature, options.refusals, this.#now, options.log);
     this.#sender = new AttemptSender(options, negotiation, this.#now);
     this.#retry = { maxAttempts: options.maxAttempts, random: options.random ?? Math.random, negotiation };
   }

@@ -15,7 +15,6 @@ import { type CallStatsQuery, callStatsUrl } from './request.js';
 import { parseCallStatsResponse } from './response.js';
 import { PERMISSION_RESULT_CODE, WRONG_CTI_VERSION_RESULT_CODE } from './result-codes.js';
 import { SIGNATURE_LAYOUT_NAMES, SIGNATURE_LAYOUTS, type SignatureLayoutName, signRequest } from './sign.js';
-import { MAX_REFUSED_SIGNATURES } from './signature-negotiation.js';
 import { certificateRefusal, httpsPost, trustedCertificates } from './transport.js';
 
 // The operator's first check of a real CMS, step by step: TCP, TLS (chain, host name, which CA), then one signed
@@ -126,7 +125,7 @@ export async function probeCms(options: ProbeOptions): Promise<ProbeReport> {
     let clockOffsetMs: number | undefined;
     let dateHeader: string | undefined;
     const body = JSON.stringify(options.query);
-    for (const layoutName of SIGNATURE_LAYOUT_NAMES.slice(0, MAX_REFUSED_SIGNATURES)) {
+    for (const layoutName of SIGNATURE_LAYOUT_NAMES) {
       let answer: Awaited<ReturnType<typeof httpsPost>>;
       try {
         answer = await httpsPost({

@@ -5,7 +5,7 @@ import { SIGNATURE_LAYOUTS, type SignatureLayoutName } from '../../lib/cms/sign.
 import { WINDOW_MS } from '../../lib/model.js';
 import { createCertificateAuthority } from '../tls.js';
 import type { Credentials } from './auth.js';
-import { type FaultOptions, FaultQueue, type SimFault } from './faults.js';
+import { type FaultOptions, FaultQueue, type RefusalDelivery, type SimFault } from './faults.js';
 import type { ResponseFields } from './responses.js';
 import { createRequestHandler, type HandlerContext, type SimRequestRecord } from './server.js';
 import { type CmsSkillRecord, type OpeningHours, TrafficModel } from './traffic.js';
@@ -17,7 +17,7 @@ import type { SkillQuery } from './validate.js';
  * and demonstrated against.
  */
 
-export type { SimFault } from './faults.js';
+export type { RefusalDelivery, SimFault } from './faults.js';
 export { ENDPOINT_PATH } from './server.js';
 export type { CmsSkillRecord, OpeningHours } from './traffic.js';
 
@@ -69,8 +69,10 @@ export interface CmsSimulator {
   readonly caCertificate: string;
   /** Every request received, in order. */
   readonly requests: readonly SimRequestRecord[];
-  /** Signatures refused so far (HTTP 401 answers). */
+  /** Signatures refused so far (HTTP 401 answers, whether or not they reached the client). */
   readonly refusedSignatures: number;
+  /** How every later 401 reaches the client (`plain` at first). */
+  deliverRefusals(delivery: RefusalDelivery): void;
   /** Lifts an IP lock and forgets the refused signatures, as a CMS administrator would. */
   unlock(): void;
   /** "Rotates" the key pair: from now on only this pair is accepted. */
@@ -104,6 +106,7 @@ export async function startCmsSimulator(options: CmsSimulatorOptions = {}): Prom
   const lockAfterRefusals = options.lockAfterRefusals ?? Number.POSITIVE_INFINITY;
   if (!(lockAfterRefusals >= 1)) throw new RangeError('lockAfterRefusals must be ≥ 1');
   let refusedSignatures = 0;
+  let refusalDelivery: RefusalDelivery = { kind: 'plain' };
   if (!(maxRecordedRequests >= 0)) throw new RangeError('maxRecordedRequests must be ≥ 0');
   let credentials = checkCredentials(
     options.accessKey ?? DEFAULT_CREDENTIALS.accessKey,
@@ -137,6 +140,7 @@ export async function startCmsSimulator(options: CmsSimulatorOptions = {}): Prom
     refuseSignature: () => {
       refusedSignatures += 1;
     },
+    refusalDelivery: () => refusalDelivery,
     locked: () => refusedSignatures >= lockAfterRefusals,
     faults,
     responseFields: options.responseFields ?? 'both',
@@ -176,6 +180,9 @@ export async function startCmsSimulator(options: CmsSimulatorOptions = {}): Prom
     },
     get refusedSignatures() {
       return refusedSignatures;
+    },
+    deliverRefusals(delivery) {
+      refusalDelivery = { ...delivery };
     },
     unlock() {
       refusedSignatures = 0;

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { INVALID_PARAMETER_RESULT_CODE, SUCCESS_RESULT_CODE } from '../../lib/cms/result-codes.js';
 import { CONTENT_TYPE, type SignatureLayout } from '../../lib/cms/sign.js';
 import { type Credentials, claimedAccessKey, verifySignature } from './auth.js';
-import type { FaultQueue, SimFault } from './faults.js';
+import type { FaultQueue, RefusalDelivery, SimFault } from './faults.js';
 import {
   errorBody,
   failureBody,
@@ -43,6 +43,8 @@ export interface HandlerContext {
   readonly signatureLayout: SignatureLayout;
   /** Counts a refused signature towards the IP lock. */
   refuseSignature(): void;
+  /** How a 401 reaches the client. */
+  readonly refusalDelivery: () => RefusalDelivery;
   /** Whether the caller is locked out: HTTP 403 to everything. */
   locked(): boolean;
   readonly faults: FaultQueue;
@@ -149,7 +151,9 @@ function successAnswer(
         send: (response) => send(response, fault.status, errorBody(`simulated HTTP ${fault.status}`)),
       };
     case 'unauthorized':
-      return unauthorized();
+      // CMS takes its own spurious refusal for a wrong signature, and counts it.
+      context.refuseSignature();
+      return unauthorized(context);
     case 'malformedJson':
       return {
         status: 200,
@@ -191,12 +195,33 @@ function successAnswer(
   }
 }
 
-function unauthorized(): Answer {
-  return {
-    status: 401,
-    resultCode: undefined,
-    send: (response) => send(response, 401, errorBody('authentication failed')),
+function unauthorized(context: HandlerContext): Answer {
+  const delivery = context.refusalDelivery();
+  const body = errorBody('authentication failed');
+  const deliver = (response: ServerResponse): void => {
+    switch (delivery.kind) {
+      case 'plain':
+        send(response, 401, body);
+        return;
+      case 'late':
+        // The client may have given up meanwhile.
+        context.schedule(delivery.ms, () => {
+          if (!response.destroyed) send(response, 401, body);
+        });
+        return;
+      case 'cut':
+        response.writeHead(401, { 'Content-Type': CONTENT_TYPE, 'Content-Length': String(2 * body.length) });
+        response.write(body, () => response.socket?.destroy());
+        return;
+      case 'reset':
+        response.socket?.destroy();
+        return;
+      case 'huge':
+        send(response, 401, padBody(body, delivery.bytes));
+        return;
+    }
   };
+  return { status: 401, resultCode: undefined, send: deliver };
 }
 
 /** What CMS answers once it has locked the caller's IP after too many refused signatures. */
@@ -285,7 +310,7 @@ async function handle(context: HandlerContext, request: IncomingMessage, respons
   );
   if (!auth.ok) {
     context.refuseSignature();
-    finish(unauthorized(), undefined, undefined);
+    finish(unauthorized(context), undefined, undefined);
     return;
   }
   const validation = validateQuery(read.body);

@@ -293,20 +293,20 @@ describe('collector: HTTP 401', () => {
     expect(run.faultyStatuses).toEqual([401]);
   });
 
-  it('fails the invocation with CMS_UNAUTHORIZED when the secret still holds the old key, after publishing CollectionSuccess 0', async () => {
+  it('fails the invocation with CMS_SIGNING_PAUSED when the secret still holds the old key, after publishing CollectionSuccess 0', async () => {
     bench.simulator.setCredentials(ACCESS_KEY, ROTATED_SECRET_KEY);
     const before = bench.simulator.requests.length;
     const run = await collect();
     expect(run.thrown).toMatchObject({
       code: 'COLLECTION_FAILED',
       message: expect.stringMatching(
-        /no target could be collected \(1\/170: CMS_UNAUTHORIZED; 1\/171: CMS_UNAUTHORIZED\)/,
+        /no target could be collected \(1\/170: CMS_SIGNING_PAUSED; 1\/171: CMS_SIGNING_PAUSED\)/,
       ),
     });
-    expect(run.summary.failures.map((failure) => failure.code)).toEqual([
-      'CMS_UNAUTHORIZED',
-      'CMS_UNAUTHORIZED',
-    ]);
+    for (const failure of run.summary.failures) {
+      expect(failure.code).toBe('CMS_SIGNING_PAUSED');
+      expect(failure.message).toMatch(/in every layout .*key is wrong.* nothing is signed until \d{4}-/);
+    }
     expect(failedVdnMismatches(run.received, HEALTHY)).toEqual([]);
     expect(failedVdnMismatches(run.received, FAULTY)).toEqual([]);
     // One try of each signature layout across both VDNs, then nothing more: the IP lock stays far.
@@ -444,12 +444,12 @@ const QUERY_FAULTS: QueryFault[] = [
     logged: new RegExp(`more than ${RESPONSE_CAP_BYTES} bytes`),
   },
   {
-    cms: 'refusing the signature again after the re-read',
+    cms: 'refusing the signature again after the re-read, in every layout',
     fault: { kind: 'unauthorized' },
     status: 502,
-    code: 'CMS_UNAUTHORIZED',
-    message: /refused the credentials/,
-    logged: /HTTP 401/,
+    code: 'CMS_SIGNING_PAUSED',
+    message: /too many signed requests; requests resume at \d{4}-/,
+    logged: /HTTP 401\) in every layout/,
   },
 ];
 
@@ -542,8 +542,8 @@ describe('query API: CMS faults', () => {
     expect(bench.aws.getSecretValueCalls).toHaveLength(1);
   });
 
-  it('answers 502 CMS_UNAUTHORIZED when the secret still holds the old key', async () => {
-    const url = await queryApi();
+  it('answers 502 CMS_UNAUTHORIZED when the secret still holds the old key, in a pinned layout', async () => {
+    const url = await queryApi({ CMS_SIGNATURE: 'huawei-reference' });
     bench.simulator.setCredentials(ACCESS_KEY, ROTATED_SECRET_KEY);
     const answer = await askFaultyVdn(url);
     expect(answer.status).toBe(502);
