@@ -71,14 +71,14 @@ function wallClock(zone: string, at: number): number {
 }
 
 /** How far the zone's clock is ahead of UTC at an instant, in milliseconds (negative west of Greenwich). */
-export function utcOffsetMs(zone: string, at: number): number {
+function utcOffsetMs(zone: string, at: number): number {
   return wallClock(zone, at) - at;
 }
 
 const DAY_MS = 86_400_000;
 
 /** The local calendar day of an instant, as a day number (days since 1970-01-01 on the zone's calendar). */
-export function localDay(zone: string, at: number): number {
+function localDay(zone: string, at: number): number {
   return Math.floor(wallClock(zone, at) / DAY_MS);
 }
 

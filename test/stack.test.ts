@@ -964,6 +964,14 @@ describe('alarms', () => {
     }
   });
 
+  it('without timeZone the rate alarms judge complete 5-minute windows on UTC’s clock', () => {
+    for (const kind of ['AbandonmentRateAlarm', 'ServiceLevelAlarm']) {
+      for (const alarm of alarmsOfKind(split, kind)) {
+        expect(alarm.Properties.EvaluationWindow).toEqual({ WallClockWindow: { Timezone: 'UTC' } });
+      }
+    }
+  });
+
   it('a collector that fails, or stops publishing CollectionSuccess, sets off the collector alarm', () => {
     const found = alarmsOfKind(fleet, 'CollectorDeadAlarm');
     expect(found).toHaveLength(3);
