@@ -3,25 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { buildDashboardBody } from '../stack/dashboard.js';
 import { monitoringSettings } from '../stack/settings.js';
 import { evaluateSeriesMath } from './support/stack-series-math.js';
+import { STAGE_SETTINGS } from './support/stack-settings.js';
 
 // The dashboard's "today so far" tile of a VDN, evaluated as CloudWatch evaluates its metric math over the
 // windows of its time range: each day starts at local midnight of the stage's time zone, daylight saving time
 // included, and counts each window once.
 
-/** Stage parameters as osls hands them on; only the time zone varies here. */
-const STAGE_VALUES = {
-  service: 'cms-skill-metrics',
-  stage: 'test',
-  metricNamespace: 'HuaweiCEC/SkillQueues',
-  alarmMinCallsOffered: '20',
-  abandonmentRateThreshold: '10',
-  serviceLevelThreshold: '80',
-  kpiAlarmEvaluationPeriods: '3',
-  kpiAlarmDatapointsToAlarm: '2',
-  collectorAlarmEvaluationPeriods: '2',
-  dataAgeThresholdSeconds: '600',
-  windowCoverageThreshold: '95',
-};
 /** Packaged mid-2026: the tile knows the clock changes of 2026 to 2035. */
 const PACKAGED_AT = Date.UTC(2026, 5, 1);
 
@@ -45,7 +32,7 @@ interface RawTodayWidget {
 }
 
 function todayWidget(timeZone: string): RawTodayWidget {
-  const settings = monitoringSettings({ ...STAGE_VALUES, timeZone }, PACKAGED_AT);
+  const settings = monitoringSettings({ ...STAGE_SETTINGS, timeZone }, PACKAGED_AT);
   const body = buildDashboardBody([{ ccId: 1, vdn: 170 }], settings);
   const widgets = JSON.parse(body['Fn::Sub']).widgets as RawTodayWidget[];
   const found = widgets.find((widget) => widget.properties.title.includes('today so far'));

@@ -10,6 +10,7 @@ import {
   MetricStore,
   type StoredDatapoint,
 } from './support/alarm-evaluation.js';
+import { jumpingClock } from './support/jumping-clock.js';
 import {
   type DeployedResource,
   type Deployment,
@@ -53,18 +54,9 @@ async function failureOf(packaging: Promise<PackagedStack>): Promise<Error | und
 // --- the simulated minutes ---------------------------------------------------------------------------------
 
 /** Our (and CloudWatch's) clock: set to each scheduled run, moved on by the collector's sleeps. */
-let shiftMs = 0;
+const clock = jumpingClock();
 /** How far CMS's clock is from ours. */
 let cmsOffsetMs = 0;
-const clock = {
-  now: () => Date.now() + shiftMs,
-  sleep: async (ms: number) => {
-    shiftMs += ms;
-  },
-};
-const setClock = (at: number) => {
-  shiftMs = at - Date.now();
-};
 
 let world: World;
 const silentLog: Log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
@@ -92,7 +84,7 @@ async function collectWindows(offsetMs: number): Promise<StoredDatapoint[]> {
     { credentials: worldCredentials(world), cloudWatch: worldCloudWatch(world), log: silentLog, clock },
   );
   for (let minute = 0; minute <= WINDOWS * 5; minute += 1) {
-    setClock(START + minute * 60_000 + SCHEDULE_DELAY_MS);
+    clock.set(START + minute * 60_000 + SCHEDULE_DELAY_MS);
     await handler({}, { getRemainingTimeInMillis: () => 100_000 });
   }
   return world.aws.putMetricDataCalls.flatMap((call) =>

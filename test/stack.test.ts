@@ -39,6 +39,7 @@ import {
 } from './support/stack-dashboard.js';
 import { evaluateMetricMath } from './support/stack-math.js';
 import { type PackagedStack, packageStack, zipEntryNames } from './support/stack-package.js';
+import { STAGE_SETTINGS } from './support/stack-settings.js';
 
 /**
  * IAM's ARN matching: `*` matches any run of characters (a `/` included), `?` any one character, the rest is
@@ -1257,20 +1258,7 @@ describe('dashboard', () => {
 
 describe('per-VDN monitoring generator', () => {
   // As the osls entry points hand them on: stage parameters as text.
-  const SETTINGS_VALUES = {
-    service: 'cms-skill-metrics',
-    stage: 'test',
-    metricNamespace: DEFAULT_NAMESPACE,
-    alarmMinCallsOffered: '20',
-    abandonmentRateThreshold: '10',
-    serviceLevelThreshold: '80',
-    kpiAlarmEvaluationPeriods: '3',
-    kpiAlarmDatapointsToAlarm: '2',
-    collectorAlarmEvaluationPeriods: '2',
-    dataAgeThresholdSeconds: '600',
-    windowCoverageThreshold: '95',
-    timeZone: 'UTC',
-  };
+  const SETTINGS_VALUES = STAGE_SETTINGS;
   const settings = monitoringSettings(SETTINGS_VALUES);
 
   it.each([

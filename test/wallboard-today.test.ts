@@ -1,5 +1,4 @@
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { ConfiguredRetryStrategy } from '@smithy/core/retry';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { StatsSource } from '../lib/cms/stats-source.js';
 import { createWallboardHandler, loadWallboardConfig } from '../lib/lambda/wallboard.js';
@@ -10,6 +9,7 @@ import { WINDOW_MS } from '../lib/model.js';
 import type { HealthSource } from '../lib/wallboard/service.js';
 import { CloudWatchToday, TODAY_COUNTERS, TodayRecorder } from '../lib/wallboard/today.js';
 import { type FakeAws, startFakeAws } from './support/fake-aws.js';
+import { worldCloudWatch } from './support/world.js';
 
 // The VDN's day so far on the wallboard: read back from CloudWatch (the real SDK client against the fake
 // endpoint), from local midnight in TIME_ZONE, each window once, and only from the VDN's own series.
@@ -26,12 +26,7 @@ let client: CloudWatchClient;
 
 beforeAll(async () => {
   aws = await startFakeAws({ now: () => awsNow });
-  client = new CloudWatchClient({
-    region: 'us-east-1',
-    endpoint: aws.url,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    retryStrategy: new ConfiguredRetryStrategy(1, 1),
-  });
+  client = worldCloudWatch({ awsUrl: aws.url });
 });
 
 afterAll(async () => {

@@ -3,10 +3,10 @@ import {
   GetMetricDataCommand,
   type MetricDataResult,
 } from '@aws-sdk/client-cloudwatch';
-import { CoalescingCache } from '../api/cache.js';
-import { describeError, type Log } from '../log.js';
+import type { Log } from '../log.js';
 import type { Datum, MetricSink } from '../metrics/metric-sink.js';
 import { type CounterName, WINDOW_MS } from '../model.js';
+import { observedSink, SharedReadBack, type VdnRef } from './read-back.js';
 
 // A VDN's day so far on the wallboard: calls offered, answered, abandoned and answered within 20 s since local
 // midnight, each 5-minute window counted once with its last read (the Maximum of its period), summed. Read back
@@ -39,8 +39,6 @@ export interface TodaySource {
   read(vdn: VdnRef, since: number, deadline: number): Promise<TodayReading>;
 }
 
-type VdnRef = { readonly ccId: number; readonly vdn: number };
-
 /** The window a datapoint stamped at `at` belongs to counts on the day it started: windows from `since` on. */
 const firstWindowOf = (since: number) => Math.ceil(since / WINDOW_MS) * WINDOW_MS;
 
@@ -53,12 +51,7 @@ export class TodayRecorder implements TodaySource {
 
   /** `sink` with every published VDN counter recorded first. */
   recording(sink: MetricSink): MetricSink {
-    return {
-      publish: (datums) => {
-        this.observe(datums);
-        return sink.publish(datums);
-      },
-    };
+    return observedSink(sink, (datums) => this.observe(datums));
   }
 
   observe(datums: readonly Datum[]): void {
@@ -99,29 +92,22 @@ const MAX_PAGES = 5;
 
 /** The deployment: one GetMetricData call of the VDN's four roll-up counters since the day began. */
 export class CloudWatchToday implements TodaySource {
-  readonly #cache: CoalescingCache<TodayReading>;
+  readonly #readBack: SharedReadBack<TodayReading>;
   readonly #now: () => number;
 
   constructor(private readonly options: CloudWatchTodayOptions) {
     this.#now = options.now ?? Date.now;
-    this.#cache = new CoalescingCache({ ttlMs: TODAY_CACHE_MS, maxEntries: 256, now: this.#now });
+    this.#readBack = new SharedReadBack({
+      ttlMs: TODAY_CACHE_MS,
+      now: this.#now,
+      log: options.log,
+      what: 'the day so far',
+    });
   }
 
-  async read(vdn: VdnRef, since: number, deadline: number): Promise<TodayReading> {
-    try {
-      const key = `${vdn.ccId}/${vdn.vdn}/${since}`;
-      const { value } = await this.#cache.get(key, () => this.#load(vdn, since, deadline));
-      return value;
-    } catch (error) {
-      this.options.log.warn('wallboard: the day so far could not be read', {
-        ccId: vdn.ccId,
-        vdn: vdn.vdn,
-        error: describeError(error),
-      });
-      // The error's name (AccessDenied, TimeoutError...) says what to fix; its message may name resources.
-      const name = error instanceof Error ? error.name : 'error';
-      return { kind: 'unavailable', reason: `CloudWatch could not be read: ${name}` };
-    }
+  read(vdn: VdnRef, since: number, deadline: number): Promise<TodayReading> {
+    const key = `${vdn.ccId}/${vdn.vdn}/${since}`;
+    return this.#readBack.read(vdn, key, () => this.#load(vdn, since, deadline));
   }
 
   async #load(vdn: VdnRef, since: number, deadline: number): Promise<TodayReading> {
