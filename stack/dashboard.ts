@@ -56,12 +56,18 @@ const vdnMetric = (s: MonitoringSettings, { ccId, vdn }: Vdn, name: CounterName,
   options,
 ];
 
+/** Every VDN's tile has the same offset expression: found once per zone (a scan of ten years of its clock). */
+const offsetExpressions = new Map<string, string>();
+
 /**
  * The zone's UTC offset, in seconds, at the time `epoch` (a series of epoch seconds), as metric math: its offset
  * at `from` plus each later change switched on by a comparison, so daylight saving time is followed on every day
  * of the years the dashboard knows (CLOCK_CHANGE_YEARS).
  */
 function offsetExpression(s: MonitoringSettings, epoch: string): string {
+  const key = `${s.timeZone} ${s.clockChangesFrom} ${epoch}`;
+  const known = offsetExpressions.get(key);
+  if (known !== undefined) return known;
   const to = s.clockChangesFrom + CLOCK_CHANGE_YEARS * 366 * DAY_SECONDS * 1_000;
   const { offsetMs, changes } = clockChanges(s.timeZone, s.clockChangesFrom, to);
   let previous = offsetMs;
@@ -71,6 +77,7 @@ function offsetExpression(s: MonitoringSettings, epoch: string): string {
     expression += `${step < 0 ? '-' : '+'}${Math.abs(step)}*(${epoch}>=${change.at / 1_000})`;
     previous = change.offsetMs;
   }
+  offsetExpressions.set(key, expression);
   return expression;
 }
 
