@@ -7,7 +7,7 @@ import {
 import type { VdnRead } from './cms/vdn-read.js';
 import type { Log } from './log.js';
 import { buildDatums, coverageDatum, type MetricSelection } from './metrics/build-datums.js';
-import type { MetricSink } from './metrics/metric-sink.js';
+import type { Datum, MetricSink } from './metrics/metric-sink.js';
 import type { Target } from './model.js';
 
 // The closing reads of one collection run (lib/closing-read.ts decides when): after the run's normal read has
@@ -174,22 +174,29 @@ async function closeGroup(
     return coverageDatum(pending.target, pending.windowStart, pending.coverage);
   });
 
+  // The counters go out at once, before the window's period ends, so that an alarm judging the period sees the
+  // window's final count; only the coverage waits for the clock's confirmation.
+  const counters = buildDatums(reads, { now: deps.now(), selection: run.selection, health: false });
+  let published = await publish(deps, counters);
   const confirmed = await confirmClock(deps, group, run.deadline, waitUntil);
-  const datums = [
-    ...buildDatums(reads, { now: deps.now(), selection: run.selection, health: false }),
-    ...(confirmed ? coverage : []),
-  ];
-  const report = await deps.sink.publish(datums);
-  for (const failure of report.failures) {
-    deps.log.error('publishing the closing read failed', { datums: failure.datums, error: failure.error });
-  }
+  if (confirmed) published += await publish(deps, coverage);
+  const datums = counters.length + (confirmed ? coverage.length : 0);
   return {
     waitedMs: deps.now() - started,
     missed,
     confirmed,
-    datums: datums.length,
-    published: report.published,
+    datums,
+    published,
   };
+}
+
+async function publish(deps: ClosingDeps, datums: readonly Datum[]): Promise<number> {
+  if (datums.length === 0) return 0;
+  const report = await deps.sink.publish(datums);
+  for (const failure of report.failures) {
+    deps.log.error('publishing the closing read failed', { datums: failure.datums, error: failure.error });
+  }
+  return report.published;
 }
 
 /**

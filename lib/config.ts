@@ -8,6 +8,7 @@ import { DEFAULT_METRICS, type MetricSelection, parseMetricSelection } from './m
 import { CMS_LIMITS, type Target } from './model.js';
 import { certificateBundleProblem } from './pem.js';
 import { normalizeSkillIds, parseSkillList } from './skills.js';
+import { DEFAULT_TIME_ZONE, parseTimeZone } from './time-zone.js';
 import { checkIntegerIn, checkSkillIdArray, parseWholeNumber } from './validation.js';
 
 // Configuration is read from the environment once per function, at cold start, through the one schema below.
@@ -253,6 +254,8 @@ const ENVIRONMENT = {
   SECRET_TTL_SECONDS: wholeNumber(0, 86_400, 300),
   CMS_ACCESS_KEY: variable((text) => text),
   CMS_SECRET_KEY: variable((text) => text),
+  /** The contact centre's IANA time zone: where "today" starts (the wallboard; the stack's `timeZone`). */
+  TIME_ZONE: variable(parseTimeZone, DEFAULT_TIME_ZONE),
 };
 
 type Variable = keyof typeof ENVIRONMENT;

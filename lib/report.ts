@@ -47,7 +47,8 @@ function counterView(counters: Counters): Record<CounterName, number> {
   >;
 }
 
-function kpiView(kpis: Kpis): Record<KpiName, number | null> {
+/** KPIs as the API shows them: every one named, an absent one null. */
+export function kpiView(kpis: Kpis): Record<KpiName, number | null> {
   return Object.fromEntries(KPIS.map(({ name }) => [name, kpis[name] ?? null])) as Record<
     KpiName,
     number | null

@@ -14,6 +14,7 @@ import type { Log } from '../lib/log.js';
 import { redrawInPlace, TableSink } from '../lib/metrics/table.js';
 import { parseWholeNumber } from '../lib/validation.js';
 import { HealthRecorder } from '../lib/wallboard/health.js';
+import { TodayRecorder } from '../lib/wallboard/today.js';
 import { startApiServer } from './api-server.js';
 import { startCmsSimulator } from './simulator/index.js';
 import { startWallboardServer } from './wallboard-server.js';
@@ -87,10 +88,11 @@ const log: Log = {
 // The terminal table of each run, printed with the rest of its screen once the run is over.
 let table = '';
 const health = new HealthRecorder();
+const today = new TodayRecorder();
 const collect = createCollectorHandler(env, {
   credentials,
   log,
-  sink: health.recording(new TableSink({ write: (text) => (table = text) })),
+  sink: health.recording(today.recording(new TableSink({ write: (text) => (table = text) }))),
 });
 // The routes the stack declares: a path outside them meets API Gateway's 404, as it would when deployed.
 const api = await startApiServer({
@@ -98,7 +100,7 @@ const api = await startApiServer({
   routes: STATS_ROUTE_KEYS,
 });
 const wallboard = await startWallboardServer({
-  handler: createWallboardHandler(env, { credentials, log, health }),
+  handler: createWallboardHandler(env, { credentials, log, health, today }),
   refreshSeconds: Math.max(2, Math.round(intervalMs / 1_000)),
   onError: (error) => problems.push(`error: wallboard ${String(error)}`),
 });

@@ -32,8 +32,13 @@ export interface MonitoringSettings {
   readonly collectorEvaluationPeriods: number;
   readonly dataAgeThresholdSeconds: number;
   readonly windowCoverageThreshold: number;
-  /** Fixed UTC offset, in minutes, of the midnight "today" starts at. */
-  readonly todayUtcOffsetMinutes: number;
+  /**
+   * The contact centre's IANA time zone: the KPI alarms' 5-minute windows follow its clock, and "today" starts
+   * at its midnight, daylight saving time included.
+   */
+  readonly timeZone: string;
+  /** From when the dashboard knows the zone's clock changes (lib/time-zone.ts, `clockChanges`), epoch ms. */
+  readonly clockChangesFrom: number;
 }
 
 /** One CMS statistics window, in seconds as CloudWatch periods are given: the period of every VDN alarm and graph. */
@@ -48,9 +53,6 @@ const ALARMS_PER_VDN = 5;
  * late and less clearly, so packaging refuses it and points at alarmVdns.
  */
 export const MAX_WATCHED_VDNS = 80;
-
-/** UTC offsets that exist, in minutes (UTC−12:00 to UTC+14:00), for the start of "today". */
-const UTC_OFFSET_MINUTES = { min: -720, max: 840 };
 
 const EXAMPLE_TARGETS = '[{"ccId":1,"vdn":170,"skillIds":"1-20"}]';
 
@@ -161,23 +163,14 @@ export function watchedVdns(vdns: readonly Vdn[], alarmVdns: string): Vdn[] {
   return watched;
 }
 
-/**
- * A threshold (any number from `min` up) or the day's UTC offset (a signed integer): signed and fractional values
- * are why this is not lib's whole-number reading, which the counts use.
- */
-function numberSetting(
-  values: StageValues,
-  name: string,
-  { integer = false, min = Number.NEGATIVE_INFINITY } = {},
-): number {
+/** A threshold: any number from `min` up; fractional values are why this is not lib's whole-number reading. */
+function numberSetting(values: StageValues, name: string, { min = Number.NEGATIVE_INFINITY } = {}): number {
   const text = values[name] ?? '';
   const value = Number(text);
-  const valid = /^-?\d+(\.\d+)?$/.test(text) && (!integer || Number.isInteger(value)) && value >= min;
-  if (!valid) {
-    const kind = integer ? 'a whole number' : 'a number';
+  if (!(/^-?\d+(\.\d+)?$/.test(text) && value >= min)) {
     throw new ConfigError(
       name,
-      `must be ${kind}${min > Number.NEGATIVE_INFINITY ? ` ≥ ${min}` : ''}, got "${text}"`,
+      `must be a number${min > Number.NEGATIVE_INFINITY ? ` ≥ ${min}` : ''}, got "${text}"`,
     );
   }
   return value;
@@ -198,8 +191,13 @@ const ALARM_PERIODS = wholeNumber(1, 288);
 /** A volume guard beyond any queue's 5-minute window is a typo, not a setting. */
 const MAX_MIN_CALLS = 1_000_000;
 
-/** Alarm and dashboard settings from the stage parameters. */
-export function monitoringSettings(values: StageValues): MonitoringSettings {
+/** The dashboard knows the zone's clock changes from two days before the start of the packaging year. */
+function clockChangesFrom(now: number): number {
+  return Date.UTC(new Date(now).getUTCFullYear(), 0, 1) - 2 * 86_400_000;
+}
+
+/** Alarm and dashboard settings from the stage parameters, packaged at `now`. */
+export function monitoringSettings(values: StageValues, now = Date.now()): MonitoringSettings {
   const settings: MonitoringSettings = {
     service: values.service ?? '',
     stage: values.stage ?? '',
@@ -214,21 +212,13 @@ export function monitoringSettings(values: StageValues): MonitoringSettings {
     collectorEvaluationPeriods: readSetting(values, 'collectorAlarmEvaluationPeriods', ALARM_PERIODS),
     dataAgeThresholdSeconds: numberSetting(values, 'dataAgeThresholdSeconds', { min: 0 }),
     windowCoverageThreshold: numberSetting(values, 'windowCoverageThreshold', { min: 0 }),
-    todayUtcOffsetMinutes: numberSetting(values, 'todayUtcOffsetMinutes', {
-      integer: true,
-      min: UTC_OFFSET_MINUTES.min,
-    }),
+    timeZone: readSetting(values, 'timeZone', ruleOf('TIME_ZONE')),
+    clockChangesFrom: clockChangesFrom(now),
   };
   if (settings.windowCoverageThreshold > 100) {
     throw new ConfigError(
       'windowCoverageThreshold',
       `must be a percentage up to 100, got ${settings.windowCoverageThreshold}`,
-    );
-  }
-  if (settings.todayUtcOffsetMinutes > UTC_OFFSET_MINUTES.max) {
-    throw new ConfigError(
-      'todayUtcOffsetMinutes',
-      `must be a UTC offset from ${UTC_OFFSET_MINUTES.min} to ${UTC_OFFSET_MINUTES.max} minutes, got ${settings.todayUtcOffsetMinutes}`,
     );
   }
   if (settings.kpiDatapointsToAlarm > settings.kpiEvaluationPeriods) {

@@ -15,7 +15,7 @@ import {
 
 // Per-VDN monitoring, generated from the deployment's own configuration: one set of VDN alarms (abandonment
 // rate, service level, collection failing, stale data, closing reads missing), one row of dashboard graphs (with
-// the day so far) and one query ARN output for every VDN the collector reads, so that adding a VDN to
+// the day so far in the contact centre's time zone) and one query ARN output for every VDN the collector reads, so that adding a VDN to
 // `ccId`/`vdn`, `cmsTargets` or a fleet schedule is all it takes to watch it.
 //
 // `npm run build` bundles this module into dist/stack/vdn-monitoring.cjs, which serverless.yml reads through
@@ -43,7 +43,7 @@ const PARAMETERS = [
   'collectorAlarmEvaluationPeriods',
   'dataAgeThresholdSeconds',
   'windowCoverageThreshold',
-  'todayUtcOffsetMinutes',
+  'timeZone',
   'cmsSignature',
   'cmsRefusalLimit',
   'cmsRefusalPeriodSeconds',
@@ -52,8 +52,19 @@ const PARAMETERS = [
 /** The collector's timing, checked while packaging (closingReadTiming). */
 const TIMING_PARAMETERS = ['closingReadGuardSeconds', 'closingReadReachSeconds', 'collectorTimeoutSeconds'];
 
-/** Stage parameters that chose the one alarmed VDN; passing them now would change the alarms unnoticed. */
-const RETIRED_PARAMETERS = { alarmCcId: 'alarmVdns', alarmVdn: 'alarmVdns' };
+/**
+ * Stage parameters that are no longer read, and what replaced them: passing one would change the alarms or the
+ * dashboard unnoticed, so packaging refuses it.
+ */
+const RETIRED_PARAMETERS = {
+  // They chose the one alarmed VDN.
+  alarmCcId: 'every collected VDN gets alarms; choose them with alarmVdns (e.g. 1/170,1/171)',
+  alarmVdn: 'every collected VDN gets alarms; choose them with alarmVdns (e.g. 1/170,1/171)',
+  // A fixed offset cannot follow daylight saving time.
+  todayUtcOffsetMinutes:
+    '"today" starts at midnight of timeZone, an IANA time zone such as Europe/Madrid (daylight saving time ' +
+    'included); set timeZone instead',
+};
 
 const text = (value: unknown) => (value === null || value === undefined ? '' : String(value).trim());
 
@@ -64,12 +75,9 @@ async function stageValues(resolver: VariableResolver, names: readonly string[])
 }
 
 async function readConfiguration({ resolveVariable }: VariableResolver) {
-  for (const [name, successor] of Object.entries(RETIRED_PARAMETERS)) {
+  for (const [name, replacement] of Object.entries(RETIRED_PARAMETERS)) {
     if (text(await resolveVariable(`param:${name}, null`)) !== '') {
-      throw new ConfigError(
-        name,
-        `is no longer read: every collected VDN gets alarms; choose them with ${successor} (e.g. 1/170,1/171)`,
-      );
+      throw new ConfigError(name, `is no longer read: ${replacement}`);
     }
   }
   const values: StageValues = {

@@ -39,7 +39,7 @@ import {
 } from './support/stack-dashboard.js';
 import { evaluateMetricMath } from './support/stack-math.js';
 import { type PackagedStack, packageStack, zipEntryNames } from './support/stack-package.js';
-import { evaluateSeriesMath } from './support/stack-series-math.js';
+import { STAGE_SETTINGS } from './support/stack-settings.js';
 
 /**
  * IAM's ARN matching: `*` matches any run of characters (a `/` included), `?` any one character, the rest is
@@ -974,6 +974,14 @@ describe('alarms', () => {
     }
   });
 
+  it('without timeZone the rate alarms judge complete 5-minute windows on UTC’s clock', () => {
+    for (const kind of ['AbandonmentRateAlarm', 'ServiceLevelAlarm']) {
+      for (const alarm of alarmsOfKind(split, kind)) {
+        expect(alarm.Properties.EvaluationWindow).toEqual({ WallClockWindow: { Timezone: 'UTC' } });
+      }
+    }
+  });
+
   it('a collector that fails, or stops publishing CollectionSuccess, sets off the collector alarm', () => {
     const found = alarmsOfKind(fleet, 'CollectorDeadAlarm');
     expect(found).toHaveLength(3);
@@ -1259,20 +1267,7 @@ describe('dashboard', () => {
 
 describe('per-VDN monitoring generator', () => {
   // As the osls entry points hand them on: stage parameters as text.
-  const SETTINGS_VALUES = {
-    service: 'cms-skill-metrics',
-    stage: 'test',
-    metricNamespace: DEFAULT_NAMESPACE,
-    alarmMinCallsOffered: '20',
-    abandonmentRateThreshold: '10',
-    serviceLevelThreshold: '80',
-    kpiAlarmEvaluationPeriods: '3',
-    kpiAlarmDatapointsToAlarm: '2',
-    collectorAlarmEvaluationPeriods: '2',
-    dataAgeThresholdSeconds: '600',
-    windowCoverageThreshold: '95',
-    todayUtcOffsetMinutes: '0',
-  };
+  const SETTINGS_VALUES = STAGE_SETTINGS;
   const settings = monitoringSettings(SETTINGS_VALUES);
 
   it.each([
@@ -1450,152 +1445,12 @@ describe('per-VDN monitoring generator', () => {
   it.each([
     [{ windowCoverageThreshold: '101' }, 'windowCoverageThreshold: must be a percentage up to 100, got 101'],
     [
-      { todayUtcOffsetMinutes: '900' },
-      'todayUtcOffsetMinutes: must be a UTC offset from -720 to 840 minutes',
+      { timeZone: 'Mars/Olympus' },
+      'timeZone: "Mars/Olympus" is not an IANA time zone Node.js knows (e.g. Europe/Madrid, America/New_York or UTC)',
     ],
-    [{ todayUtcOffsetMinutes: '-780' }, 'todayUtcOffsetMinutes: must be a whole number ≥ -720, got "-780"'],
-    [{ todayUtcOffsetMinutes: '5.5' }, 'todayUtcOffsetMinutes: must be a whole number ≥ -720, got "5.5"'],
-  ])('the closing-read and today setting %o is refused with "%s"', (change, message) => {
+    [{ timeZone: '+05:30' }, 'timeZone: "+05:30" is not an IANA time zone Node.js knows'],
+  ])('the closing-read and time-zone setting %o is refused with "%s"', (change, message) => {
     expect(() => monitoringSettings({ ...SETTINGS_VALUES, ...change })).toThrow(message);
-  });
-
-  describe('today so far', () => {
-    const COUNTER_IDS = {
-      offered: 'CallsOffered',
-      answered: 'CallsAnswered',
-      abandoned: 'CallsAbandoned',
-      answered20s: 'CallsAnsweredIn20s',
-    } as const;
-    type Window = Record<keyof typeof COUNTER_IDS, number>;
-    interface RawTodayWidget {
-      properties: {
-        title: string;
-        view: string;
-        start: string;
-        period: number;
-        stat: string;
-        metrics: unknown[][];
-      };
-    }
-
-    function todayWidget(todayUtcOffsetMinutes: number): RawTodayWidget {
-      const body = buildDashboardBody([{ ccId: 1, vdn: 170 }], {
-        ...settings,
-        todayUtcOffsetMinutes,
-      });
-      const widgets = JSON.parse(body['Fn::Sub']).widgets as RawTodayWidget[];
-      const found = widgets.find((widget) => widget.properties.title.includes('today so far'));
-      if (!found) throw new Error('no today widget');
-      return found;
-    }
-
-    /**
-     * What the widget shows at the end of its 24 hours: each window's datapoints are all its reads (a window
-     * read several times, by overlapping or retried runs too), aggregated as the widget asks (Maximum per
-     * 300 s period), then its expressions in order.
-     */
-    function shown(
-      widget: RawTodayWidget,
-      timestamps: number[],
-      reads: Window[][],
-    ): Record<string, number | undefined> {
-      const series: Record<string, (number | undefined)[]> = {};
-      for (const row of widget.properties.metrics) {
-        const options = row.at(-1) as { id: string; expression?: string };
-        if (options.expression !== undefined) {
-          series[options.id] = evaluateSeriesMath(options.expression, { timestamps, series });
-          continue;
-        }
-        const name = row[1] as string;
-        const key = (Object.keys(COUNTER_IDS) as (keyof Window)[]).find((id) => COUNTER_IDS[id] === name);
-        if (key === undefined) throw new Error(`unexpected metric ${name}`);
-        series[options.id] = reads.map((windowReads) =>
-          windowReads.length === 0 ? undefined : Math.max(...windowReads.map((read) => read[key])),
-        );
-      }
-      // A single-value widget shows each series' newest datapoint.
-      return Object.fromEntries(
-        Object.entries(series).map(([id, points]) => [id, points.findLast((point) => point !== undefined)]),
-      );
-    }
-
-    const windowTotals = fc
-      .record({ offered: fc.nat(40), answered: fc.nat(100), abandoned: fc.nat(100), in20s: fc.nat(100) })
-      .map(({ offered, answered, abandoned, in20s }): Window => {
-        const answeredCalls = Math.floor((offered * answered) / 100);
-        return {
-          offered,
-          answered: answeredCalls,
-          abandoned: Math.min(offered - answeredCalls, Math.floor((offered * abandoned) / 100)),
-          answered20s: Math.floor((answeredCalls * in20s) / 100),
-        };
-      });
-    /** A window's reads: none (not collected), or some growing partial reads, repeats, then the final one. */
-    const windowReads = fc
-      .tuple(windowTotals, fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 3 }), fc.nat(2))
-      .map(([final, shares, repeats]) => {
-        if (shares.length === 0 && repeats === 0) return [] as Window[];
-        const partial = shares.map((share) => {
-          const scaled = (value: number) => Math.floor(value * share);
-          return {
-            offered: scaled(final.offered),
-            answered: scaled(final.answered),
-            abandoned: scaled(final.abandoned),
-            answered20s: scaled(final.answered20s),
-          };
-        });
-        return [...partial, ...Array.from({ length: repeats + 1 }, () => final)];
-      });
-
-    it('reads each window’s Maximum over 5-minute periods, over the last 24 hours whatever the dashboard shows', () => {
-      const { properties } = todayWidget(0);
-      expect(properties).toMatchObject({
-        view: 'singleValue',
-        start: '-PT24H',
-        period: 300,
-        stat: 'Maximum',
-      });
-    });
-
-    it('adds up each window of the day once, with its final value, however often it was read', () => {
-      fc.assert(
-        fc.property(
-          fc.array(windowReads, { minLength: 288, maxLength: 288 }),
-          fc.integer({ min: 0, max: 10_000 }),
-          fc.constantFrom(0, 60, 330, 480, 840, -300, -720),
-          (reads, endWindow, offsetMinutes) => {
-            const end = Date.UTC(2026, 11, 1) / 1_000 + endWindow * 300;
-            const timestamps = reads.map((_, index) => end - (reads.length - 1 - index) * 300);
-            const midnight = Math.floor((end + offsetMinutes * 60) / 86_400) * 86_400 - offsetMinutes * 60;
-            const day = reads.filter((_, index) => (timestamps[index] ?? 0) >= midnight);
-            const total = (key: keyof Window) =>
-              day.reduce((sum, windowReads) => sum + (windowReads.at(-1)?.[key] ?? 0), 0);
-
-            const values = shown(todayWidget(offsetMinutes), timestamps, reads);
-            expect(values.offeredToday).toBe(total('offered'));
-            expect(values.answeredToday).toBe(total('answered'));
-            expect(values.abandonedToday).toBe(total('abandoned'));
-            if (total('offered') === 0) {
-              expect(values.abandonmentToday).toBeUndefined();
-              expect(values.serviceLevelToday).toBeUndefined();
-            } else {
-              expect(values.abandonmentToday).toBeCloseTo((100 * total('abandoned')) / total('offered'), 9);
-              expect(values.serviceLevelToday).toBeCloseTo(
-                (100 * total('answered20s')) / total('offered'),
-                9,
-              );
-            }
-          },
-        ),
-        { numRuns: 40 },
-      );
-    });
-
-    it('names the UTC offset its day starts at', () => {
-      expect(todayWidget(0).properties.title).toContain('since 00:00 UTC');
-      expect(todayWidget(480).properties.title).toContain('since 00:00 UTC+8:00');
-      expect(todayWidget(-210).properties.title).toContain('since 00:00 UTC−3:30');
-    });
   });
 
   it('the dashboard keeps every graph in its own place for any number of watched VDNs the stack allows', () => {

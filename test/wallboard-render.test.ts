@@ -13,6 +13,7 @@ import {
   type WallboardInput,
 } from '../lib/wallboard/render.js';
 import { parseThresholds } from '../lib/wallboard/thresholds.js';
+import type { TodayReading } from '../lib/wallboard/today.js';
 import { readOf } from './support/vdn-read.js';
 
 const NOW = Date.parse('2026-11-26T10:03:30Z');
@@ -60,6 +61,12 @@ const HEALTH: CollectorHealth = {
   dataAgeSeconds: 190,
 };
 const HEALTHY: HealthReading = { kind: 'known', health: HEALTH };
+/** 400 calls since midnight: 40 abandoned (10 %), 300 answered within 20 s (75 %). */
+const TODAY: TodayReading = {
+  kind: 'known',
+  since: NOW - 8 * 3_600_000,
+  counters: { CallsOffered: 400, CallsAnswered: 350, CallsAbandoned: 40, CallsAnsweredIn20s: 300 },
+};
 
 function input(overrides: Partial<WallboardInput> = {}): WallboardInput {
   return {
@@ -67,6 +74,7 @@ function input(overrides: Partial<WallboardInput> = {}): WallboardInput {
     vdn: 170,
     outcome: { kind: 'stats', answer: answerOf([{ id: 1, counters: counters(20, 19, 1, 18) }]) },
     health: HEALTHY,
+    today: { reading: TODAY, timeZone: 'Europe/Madrid' },
     thresholds: parseThresholds(undefined),
     maxRows: 50,
     now: NOW,
@@ -121,7 +129,7 @@ describe('the wallboard renderer', () => {
     );
   });
 
-  it('shows a CMS failure as a panel with the text escaped, and no table', () => {
+  it('shows a CMS failure as a panel with the text escaped, and no skill table', () => {
     const page = renderWallboard(
       input({
         outcome: {
@@ -132,7 +140,8 @@ describe('the wallboard renderer', () => {
       }),
     );
     expect(page).toContain('data-state="failed"');
-    expect(page).not.toContain('<table');
+    expect(page).not.toContain('data-skill=');
+    expect(page).not.toContain('data-total=');
     expect(page).not.toContain('<script');
     expect(page).not.toContain('<img');
     expect(page).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
@@ -295,6 +304,37 @@ describe('the wallboard renderer', () => {
     expect(
       renderWallboard(input({ health: { kind: 'unavailable', reason: 'CloudWatch <refused>' } })),
     ).toContain('Collector health: not available (CloudWatch &lt;refused&gt;)');
+  });
+
+  it('shows the VDN’s day so far since local midnight: its calls, abandonment rate and service level', () => {
+    const page = renderWallboard(input());
+    expect(page).toContain('<th>Today since 00:00 Europe/Madrid</th>');
+    // Default VDN thresholds: abandonment 10 % is amber (above 5), service level 75 % amber (below 80).
+    expect(page).toMatch(
+      /<tr data-today="amber"><td>VDN 170<\/td>.*<td>400<\/td><td>350<\/td><td>40<\/td><td>300<\/td><td class="lvl-amber" data-cell="abandonment">10\.0<\/td><td class="lvl-amber" data-cell="service-level">75\.0<\/td>/,
+    );
+  });
+
+  it('shows the day so far even when CMS cannot be read, and says so when CloudWatch cannot', () => {
+    const failed = renderWallboard(
+      input({ outcome: { kind: 'failed', code: 'CMS_UNAVAILABLE', message: 'CMS did not answer.' } }),
+    );
+    expect(failed).toContain('data-state="failed"');
+    expect(failed).toContain('<th>Today since 00:00 Europe/Madrid</th>');
+    const unavailable = renderWallboard(
+      input({ today: { reading: { kind: 'unavailable', reason: 'CloudWatch <refused>' }, timeZone: 'UTC' } }),
+    );
+    expect(unavailable).toContain('Today since 00:00 UTC: not available (CloudWatch &lt;refused&gt;).');
+  });
+
+  it('a day without calls shows no rate, never 0 %', () => {
+    const quiet: TodayReading = {
+      kind: 'known',
+      since: NOW - 3_600_000,
+      counters: { CallsOffered: 0, CallsAnswered: 0, CallsAbandoned: 0, CallsAnsweredIn20s: 0 },
+    };
+    const page = renderWallboard(input({ today: { reading: quiet, timeZone: 'UTC' } }));
+    expect(page).toMatch(/<tr data-today="idle">.*data-cell="abandonment">–<\/td>/);
   });
 });
 

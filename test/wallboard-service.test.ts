@@ -6,6 +6,7 @@ import { CmsTimeoutError, SecretError } from '../lib/errors.js';
 import type { Log } from '../lib/log.js';
 import { createWallboard, type HealthSource } from '../lib/wallboard/service.js';
 import { parseThresholds } from '../lib/wallboard/thresholds.js';
+import type { TodaySource } from '../lib/wallboard/today.js';
 
 const TARGETS = [{ ccId: 1, vdn: 170, skillIds: [1, 2] }];
 
@@ -19,13 +20,18 @@ function recordingLog(): Log & { lines: { level: string; message: string; fields
 }
 
 const health: HealthSource = { read: async () => ({ kind: 'silent', sinceMinutes: 15 }) };
+const today: TodaySource = { read: async () => ({ kind: 'unavailable', reason: 'not in this test' }) };
+const CONFIG = {
+  targets: TARGETS,
+  thresholds: parseThresholds(undefined),
+  maxRows: 50,
+  timeoutMs: 1_000,
+  timeZone: 'UTC',
+};
 
 function wallboardWith(cms: StatsSource, log = recordingLog()) {
   const stats = createStatsLookup({ cacheTtlMs: 5_000, timeoutMs: 1_000 }, { cms, now: Date.now });
-  const render = createWallboard(
-    { targets: TARGETS, thresholds: parseThresholds(undefined), maxRows: 50, timeoutMs: 1_000 },
-    { stats, health, log, now: Date.now },
-  );
+  const render = createWallboard(CONFIG, { stats, health, today, log, now: Date.now });
   return { render, log };
 }
 
@@ -83,15 +89,13 @@ describe('the wallboard service', () => {
       { cacheTtlMs: 0, timeoutMs: 1_000 },
       { cms: failing(new Error('x')), now: Date.now },
     );
-    const render = createWallboard(
-      { targets: TARGETS, thresholds: parseThresholds(undefined), maxRows: 50, timeoutMs: 1_000 },
-      {
-        stats,
-        health: { read: () => Promise.reject(new Error('health broke: internal detail')) },
-        log,
-        now: Date.now,
-      },
-    );
+    const render = createWallboard(CONFIG, {
+      stats,
+      health: { read: () => Promise.reject(new Error('health broke: internal detail')) },
+      today,
+      log,
+      now: Date.now,
+    });
     const page = await render({ ccId: 1, vdn: 170 }, { remainingMs: 10_000, requestId: 'req-1' });
     expect(page).toContain('data-state="problem"');
     expect(page).not.toContain('internal detail');

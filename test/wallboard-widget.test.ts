@@ -101,7 +101,7 @@ describe('the wallboard custom widget bundle', () => {
     expect(docs).toContain('vdn: 170');
   });
 
-  it('renders every configured skill of the VDN, its total and the collector’s health', async () => {
+  it('renders every configured skill of the VDN, its total, its day so far and the collector’s health', async () => {
     const page = await handler(widgetEvent({ ccId: 1, vdn: 170 }), context);
     const skills = [...page.matchAll(/<tr data-skill="(\d+)"/g)].map((match) => Number(match[1]));
     expect(skills.sort((a, b) => a - b)).toEqual([
@@ -111,6 +111,9 @@ describe('the wallboard custom widget bundle', () => {
     expect(page).toContain('data-total="vdn"');
     expect(page).toMatch(/data-health="(green|amber)"/);
     expect(page).toContain('collecting');
+    // Read back from the counters the collector run above published for the VDN.
+    expect(page).toContain('<th>Today since 00:00 UTC</th>');
+    expect(page).toMatch(/<tr data-today="(?:red|amber|green|low|idle)"><td>VDN 170<\/td>/);
     expect(page).not.toMatch(/<script|javascript:/i);
   });
 
@@ -133,7 +136,7 @@ describe('the wallboard custom widget bundle', () => {
     expect(page).toContain('vdn: must be an integer');
   });
 
-  it('shows a clear panel instead of the table when CMS fails, with CMS’s text escaped', async () => {
+  it('shows a clear panel instead of the skill table when CMS fails, with CMS’s text escaped', async () => {
     simulator.inject(
       { kind: 'resultCode', code: '0200099', desc: '<b>busy</b>' },
       { times: Number.POSITIVE_INFINITY },
@@ -142,7 +145,7 @@ describe('the wallboard custom widget bundle', () => {
     await setTimeout(1_100);
     const page = await handler(widgetEvent({ ccId: 1, vdn: 171, maxRows: 3 }), context);
     expect(page).toContain('data-state="failed"');
-    expect(page).not.toContain('<table');
+    expect(page).not.toContain('data-skill=');
     expect(page).not.toContain('<b>busy');
     expect(page).toContain('request id widget-request-1');
   });

@@ -1,8 +1,8 @@
 import { type CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { CoalescingCache } from '../api/cache.js';
-import { describeError, type Log } from '../log.js';
+import type { Log } from '../log.js';
 import type { Datum, MetricSink } from '../metrics/metric-sink.js';
 import { HEALTH_METRICS, type HealthMetricName } from '../model.js';
+import { observedSink, SharedReadBack, type VdnRef } from './read-back.js';
 import type { CollectorHealth, HealthReading } from './render.js';
 import type { HealthSource } from './service.js';
 
@@ -14,8 +14,6 @@ import type { HealthSource } from './service.js';
 const HEALTH_LOOKBACK_MINUTES = 15;
 /** Health metrics move once per collector run (a minute): viewers share one CloudWatch read per VDN this long. */
 const HEALTH_CACHE_MS = 30_000;
-
-type VdnRef = { readonly ccId: number; readonly vdn: number };
 
 const healthOf = (at: number, values: ReadonlyMap<HealthMetricName, number>): CollectorHealth => ({
   at,
@@ -38,12 +36,7 @@ export class HealthRecorder implements HealthSource {
 
   /** `sink` with every published health datum recorded first. */
   recording(sink: MetricSink): MetricSink {
-    return {
-      publish: (datums) => {
-        this.observe(datums);
-        return sink.publish(datums);
-      },
-    };
+    return observedSink(sink, (datums) => this.observe(datums));
   }
 
   observe(datums: readonly Datum[]): void {
@@ -79,28 +72,21 @@ export interface CloudWatchHealthOptions {
 
 /** The deployment: the newest health datapoints of the VDN, one GetMetricData call of four metrics. */
 export class CloudWatchHealth implements HealthSource {
-  readonly #cache: CoalescingCache<HealthReading>;
+  readonly #readBack: SharedReadBack<HealthReading>;
   readonly #now: () => number;
 
   constructor(private readonly options: CloudWatchHealthOptions) {
     this.#now = options.now ?? Date.now;
-    this.#cache = new CoalescingCache({ ttlMs: HEALTH_CACHE_MS, maxEntries: 256, now: this.#now });
+    this.#readBack = new SharedReadBack({
+      ttlMs: HEALTH_CACHE_MS,
+      now: this.#now,
+      log: options.log,
+      what: 'collector health',
+    });
   }
 
-  async read(vdn: VdnRef, deadline: number): Promise<HealthReading> {
-    try {
-      const { value } = await this.#cache.get(`${vdn.ccId}/${vdn.vdn}`, () => this.#load(vdn, deadline));
-      return value;
-    } catch (error) {
-      this.options.log.warn('wallboard: collector health could not be read', {
-        ccId: vdn.ccId,
-        vdn: vdn.vdn,
-        error: describeError(error),
-      });
-      // The error's name (AccessDenied, TimeoutError...) says what to fix; its message may name resources.
-      const name = error instanceof Error ? error.name : 'error';
-      return { kind: 'unavailable', reason: `CloudWatch could not be read: ${name}` };
-    }
+  read(vdn: VdnRef, deadline: number): Promise<HealthReading> {
+    return this.#readBack.read(vdn, `${vdn.ccId}/${vdn.vdn}`, () => this.#load(vdn, deadline));
   }
 
   async #load(vdn: VdnRef, deadline: number): Promise<HealthReading> {

@@ -2,8 +2,10 @@ import { errorAnswer } from '../api/errors.js';
 import { requestDeadline, resolveTarget, type StatsLookup } from '../api/stats.js';
 import { describeError, type Log } from '../log.js';
 import { CMS_LIMITS, type Target } from '../model.js';
+import { startOfLocalDay } from '../time-zone.js';
 import { type HealthReading, renderProblem, renderWallboard, type StatsOutcome } from './render.js';
 import type { ThresholdBook } from './thresholds.js';
+import type { TodaySource } from './today.js';
 import { WIDGET_DOCS, type WidgetRequest, widgetRequestOf } from './widget.js';
 
 /** The collector's health metrics of one VDN, as recently published; never throws (unavailable is a reading). */
@@ -18,12 +20,16 @@ export interface WallboardConfig {
   readonly maxRows: number;
   /** QUERY_TIMEOUT_MS: the most one rendering spends on CMS. */
   readonly timeoutMs: number;
+  /** TIME_ZONE: the contact centre's IANA zone, whose midnight starts the day. */
+  readonly timeZone: string;
 }
 
 export interface WallboardDeps {
   /** The query API's cached lookup: the wallboard asks CMS nothing the cache can answer. */
   readonly stats: StatsLookup;
   readonly health: HealthSource;
+  /** The VDN's day so far, read back from its roll-up series only. */
+  readonly today: TodaySource;
   readonly log: Log;
   readonly now: () => number;
 }
@@ -49,7 +55,8 @@ export function createWallboard(config: WallboardConfig, deps: WallboardDeps): W
     // A widget cannot name skills: it lists the VDN's configured ones, however many (CMS is read in batches).
     const target = resolveTarget({ ccId, vdn }, config.targets, { maxSkills: CMS_LIMITS.skillId.max });
     const deadline = requestDeadline(invocation.remainingMs, config.timeoutMs);
-    const [outcome, health] = await Promise.all([
+    const since = startOfLocalDay(config.timeZone, deps.now());
+    const [outcome, health, today] = await Promise.all([
       deps.stats.get(target, deadline).then(
         ({ value, source }): { outcome: StatsOutcome; source: string } => ({
           outcome: { kind: 'stats', answer: value.answer },
@@ -67,6 +74,7 @@ export function createWallboard(config: WallboardConfig, deps: WallboardDeps): W
         },
       ),
       deps.health.read(target, deadline),
+      deps.today.read(target, since, deadline),
     ]);
     deps.log.info('wallboard rendered', {
       requestId,
@@ -74,12 +82,14 @@ export function createWallboard(config: WallboardConfig, deps: WallboardDeps): W
       vdn: target.vdn,
       cache: outcome.source,
       health: health.kind,
+      today: today.kind,
     });
     return renderWallboard({
       ccId: target.ccId,
       vdn: target.vdn,
       outcome: outcome.outcome,
       health,
+      today: { reading: today, timeZone: config.timeZone },
       thresholds: config.thresholds,
       maxRows: maxRows ?? config.maxRows,
       now: deps.now(),

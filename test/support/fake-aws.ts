@@ -33,6 +33,8 @@ interface PutMetricDataCall {
   gzipped: boolean;
   /** Size of the JSON payload after decompression: what the service's 1 MB limit is checked against. */
   payloadBytes: number;
+  /** The service's clock when the call was accepted: from then on its datums can be read. */
+  receivedAt: number;
 }
 
 type AwsOperation = 'PutMetricData' | 'GetMetricData' | 'GetSecretValue';
@@ -207,7 +209,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     wire: { bodyBytes: number; gzipped: boolean; payloadBytes: number },
     at: number,
   ) => {
-    putMetricDataCalls.push({ ...parsePutMetricData(body, at), ...wire });
+    putMetricDataCalls.push({ ...parsePutMetricData(body, at), ...wire, receivedAt: at });
     return {};
   };
 
