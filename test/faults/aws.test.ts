@@ -355,7 +355,10 @@ describe('secrets', () => {
   // runs alone; after the other tests of the file it reads theirs as well.
   it('never appear in a log line, a thrown error, an HTTP answer or a PutMetricData body', async () => {
     await collect();
-    bench.aws.inject({ kind: 'accessDenied', operation: 'PutMetricData' }, { times: Number.POSITIVE_INFINITY });
+    bench.aws.inject(
+      { kind: 'accessDenied', operation: 'PutMetricData' },
+      { times: Number.POSITIVE_INFINITY },
+    );
     await collect();
     for (const { arrange } of SECRET_FAULTS) {
       resetBench(bench);
