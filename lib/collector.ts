@@ -7,6 +7,7 @@ import {
   type TargetRead,
   takeClosingReads,
 } from './collector-closing.js';
+import { deadlineSignal } from './concurrency.js';
 import { AppError, CmsIpLockedError, CmsWindowError } from './errors.js';
 import { checkConsistency } from './kpi.js';
 import { describeError, type Log } from './log.js';
@@ -210,7 +211,7 @@ export async function runCollection(deps: CollectorDeps, run: CollectionRun): Pr
     ...closingPlan.coverage,
   ];
   // Publishing gets what is left of the run's time and no more, so the summary below is always logged.
-  const publishBy = AbortSignal.timeout(Math.max(0, run.deadline - now()));
+  const publishBy = deadlineSignal(run.deadline - now());
   const report = await deps.sink.publish(datums, { signal: publishBy });
   for (const failure of report.failures)
     deps.log.error('publishing failed', { datums: failure.datums, error: failure.error });

@@ -561,8 +561,9 @@ describe('CmsClient against the CMS simulator', () => {
       const result = await client({ random: () => 0.999, maxAttempts: 10 }).currentCallStats(query, {
         deadline: started + 400,
       });
-      // Backoffs of ~100 and ~200 ms fit before the deadline; the next (~400 ms) does not and is not slept.
-      expect(Date.now() - started).toBeLessThan(1_500);
+      // Backoffs of ~100 and ~200 ms fit before the deadline; the next (~400 ms) does not and is not slept. The
+      // bound is 2 s past the deadline, so that a loaded machine cannot fail it.
+      expect(Date.now() - started).toBeLessThan(2_500);
       expect(onlyFailure(result)).toBeInstanceOf(CmsHttpError);
       expect(result.requests).toBeGreaterThanOrEqual(2);
       expect(result.requests).toBeLessThan(10);

@@ -1,5 +1,6 @@
 import { type CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { CoalescingCache } from '../api/cache.js';
+import { deadlineSignal } from '../concurrency.js';
 import { describeError, type Log } from '../log.js';
 import type { Datum, MetricSink } from '../metrics/metric-sink.js';
 import { HEALTH_METRICS, type HealthMetricName } from '../model.js';
@@ -125,7 +126,7 @@ export class CloudWatchHealth implements HealthSource {
           },
         })),
       }),
-      { abortSignal: AbortSignal.timeout(Math.max(1, deadline - Date.now())) },
+      { abortSignal: deadlineSignal(deadline - Date.now()) },
     );
     const values = new Map<HealthMetricName, number>();
     let at: number | undefined;
