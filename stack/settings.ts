@@ -10,6 +10,7 @@ import {
 } from '../lib/config.js';
 import { ConfigError, ValidationError } from '../lib/errors.js';
 import { type Target, WINDOW_MS } from '../lib/model.js';
+import { alarmLogicalIds } from './alarms.js';
 
 // The stage parameters the stack is generated from, checked with the rules the functions apply at cold start
 // (lib/), so that a deployment the collector would refuse is refused while packaging, in the same words, naming
@@ -39,11 +40,8 @@ export interface MonitoringSettings {
 /** One CMS statistics window, in seconds as CloudWatch periods are given: the period of every VDN alarm and graph. */
 export const WINDOW_SECONDS = WINDOW_MS / 1_000;
 
-/** The alarms each watched VDN gets (alarmLogicalIds). */
-const ALARMS_PER_VDN = 5;
-
 /**
- * A stack holds at most 500 resources and each watched VDN adds ALARMS_PER_VDN alarms; the functions, roles,
+ * A stack holds at most 500 resources and each watched VDN adds its alarms (alarmLogicalIds); the functions, roles,
  * API and two resources per schedule take the rest. Beyond this the deployment would fail in CloudFormation,
  * late and less clearly, so packaging refuses it and points at alarmVdns.
  */
@@ -154,7 +152,7 @@ export function watchedVdns(vdns: readonly Vdn[], alarmVdns: string): Vdn[] {
     throw new ConfigError(
       'alarmVdns',
       `must leave at most ${MAX_WATCHED_VDNS} VDNs with alarms (as 1/170,1/171,…), not ${watched.length}: ` +
-        `their ${ALARMS_PER_VDN * watched.length} alarms would not fit in one stack (500 CloudFormation resources at ` +
+        `their ${watched.flatMap((item) => Object.values(alarmLogicalIds(item))).length} alarms would not fit in one stack (500 CloudFormation resources at ` +
         'most); or split the fleet into stages',
     );
   }
