@@ -43,7 +43,6 @@ export function createCollectorHandler(env: Env, deps: CollectorHandlerDeps = {}
     deps.sink ??
     createSink(config.sink, {
       namespace: config.namespace,
-      log,
       ...(deps.cloudWatch ? { cloudWatch: deps.cloudWatch } : {}),
     });
   const now = deps.clock?.now ?? Date.now;
