@@ -7,7 +7,7 @@ import { DEFAULT_METRICS, type MetricSelection, parseMetricSelection } from './m
 import { CMS_LIMITS, type Target } from './model.js';
 import { certificateBundleProblem } from './pem.js';
 import { normalizeSkillIds, parseSkillList } from './skills.js';
-import { checkIntegerIn, checkSkillIdArray, parseWholeNumber } from './validation.js';
+import { checkIntegerIn, checkSkillIdArray, isJsonObject, parseWholeNumber } from './validation.js';
 
 // Configuration is read from the environment once per function, at cold start, through the one schema below.
 // Every problem is a ConfigError naming the variable, so a broken deployment fails its first invocation with a
@@ -65,10 +65,8 @@ function targetSkillIds(value: unknown, field: string): number[] {
 }
 
 function parseTarget(input: unknown, field: string): Target {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new ValidationError(field, `must be an object such as ${TARGET_EXAMPLE}`);
-  }
-  const fields = input as Record<string, unknown>;
+  if (!isJsonObject(input)) throw new ValidationError(field, `must be an object such as ${TARGET_EXAMPLE}`);
+  const fields = input;
   // Field by field in their order, each required: the first problem is the one reported.
   const present = (name: string): unknown => {
     if (fields[name] === undefined) throw new ValidationError(`${field}.${name}`, 'is required');

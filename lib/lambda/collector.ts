@@ -7,13 +7,12 @@ import { createLogger, type Log } from '../log.js';
 import type { MetricSink } from '../metrics/metric-sink.js';
 import { createSink } from '../metrics/sinks.js';
 import type { Target } from '../model.js';
+import { isJsonObject } from '../validation.js';
 import { type CmsWiring, createCmsClient } from './cms.js';
 
 /** A schedule may carry its own target set (`{"targets":[...]}`), so one deployment can split a large fleet. */
 function targetsOfEvent(event: unknown, fallback: readonly Target[]): readonly Target[] {
-  if (typeof event === 'object' && event !== null && 'targets' in event) {
-    return parseTargets((event as { targets: unknown }).targets);
-  }
+  if (isJsonObject(event) && 'targets' in event) return parseTargets(event.targets);
   return fallback;
 }
 

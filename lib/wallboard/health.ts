@@ -103,9 +103,8 @@ export class CloudWatchHealth implements HealthSource {
         vdn: vdn.vdn,
         error: describeError(error),
       });
-      // The error's name (AccessDenied, TimeoutError...) says what to fix; its message may name resources.
-      const name = error instanceof Error ? error.name : 'error';
-      return { kind: 'unavailable', reason: `CloudWatch could not be read: ${name}` };
+      // The error's type (AccessDenied, TimeoutError...) says what to fix; its message may name resources.
+      return { kind: 'unavailable', reason: `CloudWatch could not be read: ${describeError(error).type}` };
     }
   }
 
