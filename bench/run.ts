@@ -64,7 +64,13 @@ const plan = {
   coldStart: { rounds: quick ? 3 : 15, warmupRounds: quick ? 1 : 2 },
   collector: { warmRuns: quick ? 1 : 3, roundTripSamples: quick ? 2 : 5, rssRuns: quick ? 1 : 2 },
   naive: { skills: 500, subset: quick ? 10 : 50, oursRuns: quick ? 1 : 3 },
-  query: { cmsLatencyMs: LATENCY.cmsMs, clients: 200, durationMs: quick ? 2_000 : 10_000, cacheSeconds: 1 },
+  query: {
+    cmsLatencyMs: LATENCY.cmsMs,
+    clients: 200,
+    arrivalsPerSecond: 200,
+    durationMs: quick ? 2_000 : 10_000,
+    cacheSeconds: 1,
+  },
   windows: { windows: quick ? 3 : 24 },
   wallboard: {
     viewers: 200,

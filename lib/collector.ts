@@ -3,6 +3,7 @@ import type { ClosingReadSettings } from './closing-read.js';
 import type { StatsSource } from './cms/stats-source.js';
 import { failedRead, type VdnRead } from './cms/vdn-read.js';
 import { type ClosingSummary, planClosingReads, takeClosingReads } from './collector-closing.js';
+import { deadlineSignal } from './concurrency.js';
 import { AppError, CmsIpLockedError, CmsWindowError } from './errors.js';
 import { checkConsistency } from './kpi.js';
 import { describeError, type Log } from './log.js';
@@ -173,7 +174,7 @@ export async function runCollection(deps: CollectorDeps, run: CollectionRun): Pr
   }
   const datums = buildDatums(reads, { now: now(), selection: run.selection });
   // Publishing gets what is left of the run's time and no more, so the summary below is always logged.
-  const publishBy = AbortSignal.timeout(Math.max(0, run.deadline - now()));
+  const publishBy = deadlineSignal(run.deadline - now());
   const report = await deps.sink.publish(datums, { signal: publishBy });
   for (const failure of report.failures)
     deps.log.error('publishing failed', { datums: failure.datums, error: failure.error });

@@ -9,7 +9,7 @@ import { CMS_LIMITS, type Target } from './model.js';
 import { certificateBundleProblem } from './pem.js';
 import { normalizeSkillIds, parseSkillList } from './skills.js';
 import { DEFAULT_TIME_ZONE, parseTimeZone } from './time-zone.js';
-import { checkIntegerIn, checkSkillIdArray, parseWholeNumber } from './validation.js';
+import { checkIntegerIn, checkSkillIdArray, isJsonObject, parseWholeNumber } from './validation.js';
 
 // Configuration is read from the environment once per function, at cold start, through the one schema below.
 // Every problem is a ConfigError naming the variable, so a broken deployment fails its first invocation with a
@@ -69,10 +69,8 @@ function targetSkillIds(value: unknown, field: string): number[] {
 }
 
 function parseTarget(input: unknown, field: string): Target {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new ValidationError(field, `must be an object such as ${TARGET_EXAMPLE}`);
-  }
-  const fields = input as Record<string, unknown>;
+  if (!isJsonObject(input)) throw new ValidationError(field, `must be an object such as ${TARGET_EXAMPLE}`);
+  const fields = input;
   // Field by field in their order, each required: the first problem is the one reported.
   const present = (name: string): unknown => {
     if (fields[name] === undefined) throw new ValidationError(`${field}.${name}`, 'is required');

@@ -41,7 +41,7 @@ interface HealthAlarm {
   readonly treatMissingData: 'breaching' | 'notBreaching';
 }
 
-/** The five alarms of each VDN, keyed by logical id. */
+/** The alarms of each VDN (alarmLogicalIds), keyed by logical id. */
 export function buildAlarms(vdns: readonly Vdn[], settings: MonitoringSettings): Record<string, CfnResource> {
   const s = settings;
   const resources: Record<string, CfnResource> = {};

@@ -10,6 +10,8 @@ import {
 } from '../lib/config.js';
 import { ConfigError, ValidationError } from '../lib/errors.js';
 import { type Target, WINDOW_MS } from '../lib/model.js';
+import { isJsonObject, readJsonObject, wholeNumberOf } from '../lib/validation.js';
+import { alarmLogicalIds } from './alarms.js';
 
 // The stage parameters the stack is generated from, checked with the rules the functions apply at cold start
 // (lib/), so that a deployment the collector would refuse is refused while packaging, in the same words, naming
@@ -44,11 +46,8 @@ export interface MonitoringSettings {
 /** One CMS statistics window, in seconds as CloudWatch periods are given: the period of every VDN alarm and graph. */
 export const WINDOW_SECONDS = WINDOW_MS / 1_000;
 
-/** The alarms each watched VDN gets (alarmLogicalIds). */
-const ALARMS_PER_VDN = 5;
-
 /**
- * A stack holds at most 500 resources and each watched VDN adds ALARMS_PER_VDN alarms; the functions, roles,
+ * A stack holds at most 500 resources and each watched VDN adds its alarms (alarmLogicalIds); the functions, roles,
  * API and two resources per schedule take the rest. Beyond this the deployment would fail in CloudFormation,
  * late and less clearly, so packaging refuses it and points at alarmVdns.
  */
@@ -64,8 +63,6 @@ const TARGET_PARAMETERS: TargetVariables = {
   skillIds: 'skillIds',
 };
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 const vdnKey = ({ ccId, vdn }: Vdn) => `${ccId}/${vdn}`;
 const vdnOf = ({ ccId, vdn }: Vdn): Vdn => ({ ccId, vdn });
 
@@ -90,19 +87,17 @@ export function configuredVdns(values: StageValues): Vdn[] {
  */
 export function scheduledVdns(events: unknown): Vdn[] {
   return (Array.isArray(events) ? events : []).flatMap((event: unknown, index) => {
-    const schedule = isRecord(event) ? event.schedule : undefined;
-    if (!isRecord(schedule) || schedule.input === undefined) return [];
+    const schedule = isJsonObject(event) ? event.schedule : undefined;
+    if (!isJsonObject(schedule) || schedule.input === undefined) return [];
     const name = `collector schedule ${index + 1}${schedule.name ? ` (${String(schedule.name)})` : ''}`;
-    let input = schedule.input;
+    let input: unknown = schedule.input;
     // EventBridge hands a string input to the function as the JSON it holds.
     if (typeof input === 'string') {
-      try {
-        input = JSON.parse(input);
-      } catch {
-        throw new ConfigError(`${name} input`, 'is not valid JSON');
-      }
+      const reading = readJsonObject(input);
+      if (reading.problem === 'not JSON') throw new ConfigError(`${name} input`, 'is not valid JSON');
+      input = reading.problem === undefined ? reading.object : reading.value;
     }
-    if (!isRecord(input) || !('targets' in input)) return [];
+    if (!isJsonObject(input) || !('targets' in input)) return [];
     try {
       return parseTargets(input.targets, `${name} input.targets`).map(vdnOf);
     } catch (error) {
@@ -130,14 +125,14 @@ export function watchedVdns(vdns: readonly Vdn[], alarmVdns: string): Vdn[] {
   else if (text !== '') {
     const wanted = new Set(
       text.split(',').map((part) => {
-        const match = /^\s*(\d{1,9})\s*\/\s*(\d{1,9})\s*$/.exec(part);
-        if (!match) {
+        const [ccId, vdn, ...rest] = part.split('/').map(wholeNumberOf);
+        if (ccId === undefined || vdn === undefined || rest.length > 0) {
           throw new ConfigError(
             'alarmVdns',
             `has "${part.trim()}", which is not a call center/VDN like 1/170`,
           );
         }
-        return vdnKey({ ccId: Number(match[1]), vdn: Number(match[2]) });
+        return vdnKey({ ccId, vdn });
       }),
     );
     const collected = vdns.map(vdnKey);
@@ -156,7 +151,7 @@ export function watchedVdns(vdns: readonly Vdn[], alarmVdns: string): Vdn[] {
     throw new ConfigError(
       'alarmVdns',
       `must leave at most ${MAX_WATCHED_VDNS} VDNs with alarms (as 1/170,1/171,…), not ${watched.length}: ` +
-        `their ${ALARMS_PER_VDN * watched.length} alarms would not fit in one stack (500 CloudFormation resources at ` +
+        `their ${watched.flatMap((item) => Object.values(alarmLogicalIds(item))).length} alarms would not fit in one stack (500 CloudFormation resources at ` +
         'most); or split the fleet into stages',
     );
   }

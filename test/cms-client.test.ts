@@ -607,12 +607,13 @@ describe('CmsClient against the CMS simulator', () => {
 
     it('does not sleep a backoff that would end past the deadline', async () => {
       sim.inject({ kind: 'status', status: 503 }, { times: Number.POSITIVE_INFINITY });
-      const started = Date.now();
+      const deadline = Date.now() + 3_000;
       const result = await client({ random: () => 0.999, maxAttempts: 10 }).currentCallStats(query, {
-        deadline: started + 400,
+        deadline,
       });
-      // Backoffs of ~100 and ~200 ms fit before the deadline; the next (~400 ms) does not and is not slept.
-      expect(Date.now() - started).toBeLessThan(1_500);
+      // Backoffs of ~100, 200, 400 and 800 ms fit before the deadline; the next (~1.6 s) would end past it and is
+      // not slept, so the call ends about 1.5 s before the deadline. Had it slept, the deadline would have ended it.
+      expect(Date.now()).toBeLessThan(deadline);
       expect(onlyFailure(result)).toBeInstanceOf(CmsHttpError);
       expect(result.requests).toBeGreaterThanOrEqual(2);
       expect(result.requests).toBeLessThan(10);

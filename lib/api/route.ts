@@ -3,7 +3,7 @@ import { ValidationError } from '../errors.js';
 import { CMS_LIMITS } from '../model.js';
 import { normalizeSkillIds, parseSkillList } from '../skills.js';
 import { clip } from '../text.js';
-import { checkIntegerIn, checkSkillIdArray } from '../validation.js';
+import { checkIntegerIn, checkSkillIdArray, readJsonObject, wholeNumberOf } from '../validation.js';
 import { MethodNotAllowedError, RouteNotFoundError } from './errors.js';
 import type { QueryLimits, StatsQuery } from './stats.js';
 
@@ -122,13 +122,14 @@ function checkSkillCount(skillIds: readonly number[], limits: QueryLimits): read
  */
 function parsePathId(field: PathField, raw: string): number {
   const { min, max } = CMS_LIMITS[field];
-  if (!/^[1-9]\d{0,5}$/.test(raw)) {
+  const value = wholeNumberOf(raw);
+  // The whole number as it prints is the canonical spelling: no zeros or blanks around it.
+  if (value === undefined || String(value) !== raw) {
     throw new ValidationError(
       field,
       `must be a whole number without leading zeros in the path, got "${clip(raw, 20)}"`,
     );
   }
-  const value = Number(raw);
   if (value < min || value > max)
     throw new ValidationError(field, `must be between ${min} and ${max}, got ${value}`);
   return value;
@@ -199,16 +200,16 @@ function parseBody(request: ApiRequest, limits: QueryLimits): Partial<StatsQuery
       'is required: a JSON object such as {"ccId":1,"vdn":170,"skillIds":[1,2]}',
     );
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new ValidationError('body', 'is not valid JSON');
+  const reading = readJsonObject(text);
+  if (reading.problem !== undefined) {
+    throw new ValidationError(
+      'body',
+      reading.problem === 'not JSON'
+        ? 'is not valid JSON'
+        : 'must be a JSON object such as {"ccId":1,"vdn":170,"skillIds":[1,2]}',
+    );
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new ValidationError('body', 'must be a JSON object such as {"ccId":1,"vdn":170,"skillIds":[1,2]}');
-  }
-  const record = parsed as Record<string, unknown>;
+  const record = reading.object;
   for (const name of Object.keys(record)) {
     if (!isBodyField(name)) {
       throw new ValidationError(clip(name, 60), `is not a known field (expected ${BODY_FIELDS.join(', ')})`);

@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { StatsSource } from '../cms/stats-source.js';
+import { invocationDeadline } from '../concurrency.js';
 import { describeError, type Log } from '../log.js';
 import type { Target } from '../model.js';
 import { formatSkillList } from '../skills.js';
@@ -7,13 +8,7 @@ import { clip } from '../text.js';
 import type { CacheSource } from './cache.js';
 import { errorAnswer, MAX_MESSAGE_LENGTH } from './errors.js';
 import { type ApiRequest, matchRoute, parseStatsQuery, requestOfEvent } from './route.js';
-import {
-  createStatsLookup,
-  type QueryLimits,
-  requestDeadline,
-  resolveTarget,
-  type StatsLookupConfig,
-} from './stats.js';
+import { createStatsLookup, type QueryLimits, resolveTarget, type StatsLookupConfig } from './stats.js';
 
 export interface QueryServiceConfig extends QueryLimits, StatsLookupConfig {
   readonly targets: readonly Target[];
@@ -73,7 +68,7 @@ export function createQueryService(config: QueryServiceConfig, deps: QueryServic
       skills: clip(skills, 200),
       skillCount: target.skillIds.length,
     });
-    const deadline = requestDeadline(remainingMs(), config.timeoutMs);
+    const deadline = invocationDeadline(remainingMs(), Date.now(), config.timeoutMs);
     const { value, source } = await stats.get(target, deadline);
     note({ cache: source satisfies CacheSource });
     return jsonResponse(200, value.body);

@@ -78,20 +78,6 @@ export interface StatsLookup {
   get(target: Target, deadline: number): Promise<{ value: CachedStats; source: CacheSource }>;
 }
 
-/** Time kept back from Lambda's remaining time, so a timed-out request still answers (and logs) itself. */
-const LAMBDA_SAFETY_MS = 1_000;
-
-/**
- * The wall-clock deadline of one request: the configured time budget, cut short by the Lambda's remaining time
- * less a safety margin. A direct invocation with a makeshift context may report no usable remaining time: the
- * setting then rules.
- */
-export function requestDeadline(remainingMs: number, timeoutMs: number): number {
-  const lambdaBudget = remainingMs - LAMBDA_SAFETY_MS;
-  const budget = Number.isFinite(lambdaBudget) ? Math.min(lambdaBudget, timeoutMs) : timeoutMs;
-  return Date.now() + budget;
-}
-
 // The answers are ASCII JSON, so their length in characters is their size in bytes.
 const CACHE_LIMITS = { maxEntries: 64, maxChars: 8 * 1024 * 1024 };
 

@@ -1,6 +1,7 @@
 import { CmsProtocolError, CmsResultError } from '../errors.js';
 import { CMS_LIMITS, COUNTERS, type CounterName, type SkillStats } from '../model.js';
 import { cleanText } from '../text.js';
+import { isJsonObject, readJsonObject } from '../validation.js';
 import { alignedWindowStart } from '../window.js';
 import { describeValue } from './request.js';
 import { SUCCESS_RESULT_CODE } from './result-codes.js';
@@ -22,11 +23,21 @@ const MAX_EXCERPT_CHARS = 60;
  * as a KPI is worse than a gap.
  */
 export function parseCallStatsResponse(body: string): SkillStats[] {
-  const document = parseJson(body);
-  if (typeof document !== 'object' || document === null || Array.isArray(document)) {
-    throw new CmsProtocolError(`CMS answered ${describeValue(document)} where a JSON object was expected`);
+  const reading = readJsonObject(body);
+  if (reading.problem === 'not JSON') {
+    // The parser's own message quotes the body; the excerpt below is the redacted version of that.
+    throw new CmsProtocolError(
+      `CMS answered a body that is not valid JSON (${body.length} characters, starting ${describeValue(
+        redact(body.slice(0, MAX_EXCERPT_CHARS)),
+      )})`,
+    );
   }
-  const fields = document as Record<string, unknown>;
+  if (reading.problem === 'not an object') {
+    throw new CmsProtocolError(
+      `CMS answered ${describeValue(reading.value)} where a JSON object was expected`,
+    );
+  }
+  const fields = reading.object;
   if (fields.resultCode === undefined && fields.result !== undefined)
     checkLegacyResult(fields.result, fields.resultDesc);
   else checkResultCode(fields.resultCode, fields.resultDesc);
@@ -46,19 +57,6 @@ export function parseCallStatsResponse(body: string): SkillStats[] {
     if (!bySkill.has(stats.skillId)) bySkill.set(stats.skillId, stats);
   });
   return [...bySkill.values()].sort((a, b) => a.skillId - b.skillId);
-}
-
-function parseJson(body: string): unknown {
-  try {
-    return JSON.parse(body);
-  } catch {
-    // The parser's own message quotes the body; the excerpt below is the redacted version of that.
-    throw new CmsProtocolError(
-      `CMS answered a body that is not valid JSON (${body.length} characters, starting ${describeValue(
-        redact(body.slice(0, MAX_EXCERPT_CHARS)),
-      )})`,
-    );
-  }
 }
 
 /**
@@ -92,10 +90,10 @@ function checkResultCode(code: unknown, desc: unknown): void {
 }
 
 function parseRecord(record: unknown, index: number): SkillStats {
-  if (typeof record !== 'object' || record === null || Array.isArray(record)) {
+  if (!isJsonObject(record)) {
     throw new CmsProtocolError(`statistics record ${index} is ${describeValue(record)}, expected an object`);
   }
-  const fields = record as Record<string, unknown>;
+  const fields = record;
   const id = fields.id;
   if (
     typeof id !== 'number' ||

@@ -1,21 +1,18 @@
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { Context } from 'aws-lambda';
 import { type RunSummary, runCollection } from '../collector.js';
+import { invocationDeadline } from '../concurrency.js';
 import { type Env, loadCollectorConfig, parseTargets } from '../config.js';
 import { createLogger, type Log } from '../log.js';
 import type { MetricSink } from '../metrics/metric-sink.js';
 import { createSink } from '../metrics/sinks.js';
 import type { Target } from '../model.js';
+import { isJsonObject } from '../validation.js';
 import { type CmsWiring, createCmsClient } from './cms.js';
-
-/** Time kept back from Lambda's remaining time, so the handler returns (and logs) before being killed. */
-const LAMBDA_SAFETY_MS = 1_000;
 
 /** A schedule may carry its own target set (`{"targets":[...]}`), so one deployment can split a large fleet. */
 function targetsOfEvent(event: unknown, fallback: readonly Target[]): readonly Target[] {
-  if (typeof event === 'object' && event !== null && 'targets' in event) {
-    return parseTargets((event as { targets: unknown }).targets);
-  }
+  if (isJsonObject(event) && 'targets' in event) return parseTargets(event.targets);
   return fallback;
 }
 
@@ -45,7 +42,6 @@ export function createCollectorHandler(env: Env, deps: CollectorHandlerDeps = {}
     deps.sink ??
     createSink(config.sink, {
       namespace: config.namespace,
-      log,
       ...(deps.cloudWatch ? { cloudWatch: deps.cloudWatch } : {}),
     });
   const now = deps.clock?.now ?? Date.now;
@@ -55,7 +51,7 @@ export function createCollectorHandler(env: Env, deps: CollectorHandlerDeps = {}
       { cms, sink, log, ...clock },
       {
         targets: targetsOfEvent(event, config.targets),
-        deadline: now() + context.getRemainingTimeInMillis() - LAMBDA_SAFETY_MS,
+        deadline: invocationDeadline(context.getRemainingTimeInMillis(), now()),
         selection: config.selection,
         closing: config.closing,
       },

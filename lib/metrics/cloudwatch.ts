@@ -5,7 +5,14 @@ import {
 } from '@aws-sdk/client-cloudwatch';
 import { ConfigError } from '../errors.js';
 import { PUT_METRIC_DATA_LIMITS } from './limits.js';
-import type { Datum, MetricSink, PublishFailure, PublishOptions, PublishReport } from './metric-sink.js';
+import {
+  type Datum,
+  failureText,
+  type MetricSink,
+  type PublishFailure,
+  type PublishOptions,
+  type PublishReport,
+} from './metric-sink.js';
 
 /**
  * Bytes the datums of one call may take. The limit applies to the whole request, and the envelope
@@ -87,7 +94,7 @@ export class CloudWatchSink implements MetricSink {
         return;
       }
       // By now the SDK has spent its own retries (throttling included); one lost batch must not cost the others.
-      report.failures.push({ datums: batch.length, error: describeError(error) });
+      report.failures.push({ datums: batch.length, error: failureText(error) });
     }
   }
 }
@@ -221,11 +228,6 @@ function partitionPublishable(datums: readonly Datum[]): { valid: Datum[]; rejec
 
 function summarizeNames(names: readonly string[]): string {
   return [...new Set(names)].sort().join(', ');
-}
-
-function describeError(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
 }
 
 /** Runs `task` over `items` in order with at most `limit` in flight. `task` must not reject. */

@@ -1,7 +1,8 @@
 import { type CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { deadlineSignal } from '../concurrency.js';
 import type { Log } from '../log.js';
 import type { Datum, MetricSink } from '../metrics/metric-sink.js';
-import { HEALTH_METRICS, type HealthMetricName } from '../model.js';
+import type { HealthMetricName } from '../model.js';
 import { observedSink, SharedReadBack, type VdnRef } from './read-back.js';
 import type { CollectorHealth, HealthReading } from './render.js';
 import type { HealthSource } from './service.js';
@@ -23,7 +24,12 @@ const healthOf = (at: number, values: ReadonlyMap<HealthMetricName, number>): Co
   dataAgeSeconds: values.get('DataAge'),
 });
 
-const HEALTH_NAMES: ReadonlySet<string> = new Set(HEALTH_METRICS.map((metric) => metric.name));
+/**
+ * The health metrics the wallboard shows (healthOf), and so the only ones it reads: GetMetricData bills each
+ * metric asked for. WindowCoverage describes finished windows, which the alarms watch.
+ */
+const SHOWN: readonly HealthMetricName[] = ['CollectionSuccess', 'CmsLatency', 'SkillsMissing', 'DataAge'];
+const SHOWN_NAMES: ReadonlySet<string> = new Set(SHOWN);
 
 /** Local runs: keeps the newest health datums of each VDN as they pass to the real sink. */
 export class HealthRecorder implements HealthSource {
@@ -41,7 +47,7 @@ export class HealthRecorder implements HealthSource {
 
   observe(datums: readonly Datum[]): void {
     for (const datum of datums) {
-      if (!HEALTH_NAMES.has(datum.name) || datum.dimensions.SkillId !== undefined) continue;
+      if (!SHOWN_NAMES.has(datum.name) || datum.dimensions.SkillId !== undefined) continue;
       const key = `${datum.dimensions.CcId}/${datum.dimensions.Vdn}`;
       let entry = this.#latest.get(key);
       if (entry === undefined || datum.timestamp > entry.at) {
@@ -70,7 +76,7 @@ export interface CloudWatchHealthOptions {
   readonly now?: () => number;
 }
 
-/** The deployment: the newest health datapoints of the VDN, one GetMetricData call of four metrics. */
+/** The deployment: the newest health datapoints of the VDN, one GetMetricData call for the metrics shown. */
 export class CloudWatchHealth implements HealthSource {
   readonly #readBack: SharedReadBack<HealthReading>;
   readonly #now: () => number;
@@ -100,28 +106,28 @@ export class CloudWatchHealth implements HealthSource {
         StartTime: new Date(end - HEALTH_LOOKBACK_MINUTES * 60_000),
         EndTime: new Date(end),
         ScanBy: 'TimestampDescending',
-        MetricDataQueries: HEALTH_METRICS.map((metric, index) => ({
+        MetricDataQueries: SHOWN.map((name, index) => ({
           Id: `h${index}`,
           ReturnData: true,
           MetricStat: {
-            Metric: { Namespace: this.options.namespace, MetricName: metric.name, Dimensions: dimensions },
+            Metric: { Namespace: this.options.namespace, MetricName: name, Dimensions: dimensions },
             Period: 60,
             // A minute with a failed and a successful run counts as failed.
-            Stat: metric.name === 'CollectionSuccess' ? 'Minimum' : 'Maximum',
+            Stat: name === 'CollectionSuccess' ? 'Minimum' : 'Maximum',
           },
         })),
       }),
-      { abortSignal: AbortSignal.timeout(Math.max(1, deadline - Date.now())) },
+      { abortSignal: deadlineSignal(deadline - Date.now()) },
     );
     const values = new Map<HealthMetricName, number>();
     let at: number | undefined;
-    HEALTH_METRICS.forEach((metric, index) => {
+    SHOWN.forEach((name, index) => {
       const result = output.MetricDataResults?.find((item) => item.Id === `h${index}`);
       const value = result?.Values?.[0];
       const timestamp = result?.Timestamps?.[0];
       if (value === undefined || timestamp === undefined) return;
-      values.set(metric.name, value);
-      if (metric.name === 'CollectionSuccess') at = timestamp.getTime();
+      values.set(name, value);
+      if (name === 'CollectionSuccess') at = timestamp.getTime();
     });
     if (at === undefined) return { kind: 'silent', sinceMinutes: HEALTH_LOOKBACK_MINUTES };
     return { kind: 'known', health: healthOf(at, values) };

@@ -1,5 +1,6 @@
 import { errorAnswer } from '../api/errors.js';
-import { requestDeadline, resolveTarget, type StatsLookup } from '../api/stats.js';
+import { resolveTarget, type StatsLookup } from '../api/stats.js';
+import { invocationDeadline } from '../concurrency.js';
 import { describeError, type Log } from '../log.js';
 import { CMS_LIMITS, type Target } from '../model.js';
 import { startOfLocalDay } from '../time-zone.js';
@@ -54,7 +55,7 @@ export function createWallboard(config: WallboardConfig, deps: WallboardDeps): W
     const { ccId, vdn, maxRows } = request.params;
     // A widget cannot name skills: it lists the VDN's configured ones, however many (CMS is read in batches).
     const target = resolveTarget({ ccId, vdn }, config.targets, { maxSkills: CMS_LIMITS.skillId.max });
-    const deadline = requestDeadline(invocation.remainingMs, config.timeoutMs);
+    const deadline = invocationDeadline(invocation.remainingMs, Date.now(), config.timeoutMs);
     const since = startOfLocalDay(config.timeZone, deps.now());
     const [outcome, health, today] = await Promise.all([
       deps.stats.get(target, deadline).then(

@@ -3,6 +3,7 @@ import {
   GetMetricDataCommand,
   type MetricDataResult,
 } from '@aws-sdk/client-cloudwatch';
+import { deadlineSignal } from '../concurrency.js';
 import type { Log } from '../log.js';
 import type { Datum, MetricSink } from '../metrics/metric-sink.js';
 import { type CounterName, WINDOW_MS } from '../model.js';
@@ -141,7 +142,7 @@ export class CloudWatchToday implements TodaySource {
             },
           })),
         }),
-        { abortSignal: AbortSignal.timeout(Math.max(1, deadline - Date.now())) },
+        { abortSignal: deadlineSignal(deadline - Date.now()) },
       );
       add(output.MetricDataResults);
       nextToken = output.NextToken;

@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { ValidationError } from '../errors.js';
 import { CMS_LIMITS } from '../model.js';
-import { integerIn, issueField } from '../validation.js';
+import { integerIn, isJsonObject, issueField, wholeNumberOf } from '../validation.js';
 
 // The CloudWatch dashboard custom-widget event: the widget's `params` arrive as top-level keys (and again under
 // `widgetContext.params`), with the viewer's context (time zone, theme, size) in `widgetContext`; an event with
@@ -57,12 +57,9 @@ const paramsSchema = v.object({
   maxRows: v.optional(integerIn({ min: 1, max: MAX_ROWS_LIMIT })),
 });
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 /** Dashboard JSON may carry numbers as strings ("170"): whole-number strings are read as numbers. */
 function numeric(value: unknown): unknown {
-  return typeof value === 'string' && /^\s*\d{1,9}\s*$/.test(value) ? Number(value) : value;
+  return typeof value === 'string' ? (wholeNumberOf(value) ?? value) : value;
 }
 
 /** Real offsets lie within ±14 h; anything else is not a time zone. */
@@ -81,7 +78,7 @@ function isoOffsetMinutes(text: unknown): number | undefined {
  * positive, like the ISO form) is the fallback. Anything unusable falls back to UTC, labelled so.
  */
 function timeZoneOf(context: Record<string, unknown>): WidgetTimeZone {
-  const zone = isRecord(context.timezone) ? context.timezone : {};
+  const zone = isJsonObject(context.timezone) ? context.timezone : {};
   const offset = isoOffsetMinutes(zone.offsetISO) ?? zone.offsetInMinutes;
   const label = typeof zone.label === 'string' && zone.label.trim() !== '' ? zone.label.slice(0, 40) : 'UTC';
   return typeof offset === 'number' && Number.isInteger(offset) && Math.abs(offset) <= MAX_OFFSET_MINUTES
@@ -91,10 +88,10 @@ function timeZoneOf(context: Record<string, unknown>): WidgetTimeZone {
 
 /** Reads a custom-widget event; throws ValidationError naming the parameter when one is malformed. */
 export function widgetRequestOf(event: unknown): WidgetRequest {
-  const record = isRecord(event) ? event : {};
+  const record = isJsonObject(event) ? event : {};
   if (record.describe === true) return { describe: true };
-  const context = isRecord(record.widgetContext) ? record.widgetContext : {};
-  const nested = isRecord(context.params) ? context.params : {};
+  const context = isJsonObject(record.widgetContext) ? record.widgetContext : {};
+  const nested = isJsonObject(context.params) ? context.params : {};
   const pick = (name: keyof WidgetParams) => numeric(record[name] ?? nested[name]);
   const result = v.safeParse(paramsSchema, {
     ccId: pick('ccId'),
