@@ -46,7 +46,38 @@ export type SinkKind = (typeof SINK_KINDS)[number];
 // --- targets ------------------------------------------------------------------------------------------------
 
 const TARGET_EXAMPLE = '{"ccId":1,"vdn":170,"skillIds":"1-20"}';
-const TARGET_FIELDS: readonly string[] = ['ccId', 'vdn', 'skillIds'];
+const TARGET_FIELDS: readonly string[] = ['ccId', 'vdn', 'skillIds', 'tenant'];
+
+/**
+ * A tenant's name goes into the names of its wallboard function and dashboard, so it is kept to what both allow
+ * and cannot be mistaken: lower-case letters and digits in hyphen-separated words, at most TENANT_MAX_LENGTH.
+ */
+const TENANT_NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+const TENANT_MAX_LENGTH = 20;
+/** The names of the tenants of one VDN each (tenantOf), which no named tenant may take. */
+const OWN_TENANT_NAME = /^cc\d+-vdn\d+$/;
+
+/**
+ * The tenant a target belongs to. Secure by default: a VDN without a `tenant` is a tenant of its own, named after
+ * it (`cc1-vdn170`), so that nothing of it is shown to anyone who was granted another VDN.
+ */
+export function tenantOf({ ccId, vdn, tenant }: Pick<Target, 'ccId' | 'vdn' | 'tenant'>): string {
+  return tenant ?? `cc${ccId}-vdn${vdn}`;
+}
+
+function targetTenant(value: unknown, field: string): string {
+  const wanted = `must be a tenant name of lower-case letters, digits and hyphens (at most ${TENANT_MAX_LENGTH}) like "acme"`;
+  if (typeof value !== 'string' || value.length > TENANT_MAX_LENGTH || !TENANT_NAME.test(value)) {
+    throw new ValidationError(field, wanted);
+  }
+  if (OWN_TENANT_NAME.test(value)) {
+    throw new ValidationError(
+      field,
+      `must not look like "cc1-vdn170": such names are those of VDNs without a tenant`,
+    );
+  }
+  return value;
+}
 
 // Every problem is said in plain words: a field path and what is wanted, as an operator fixing a failed cold
 // start needs it.
@@ -86,7 +117,9 @@ function parseTarget(input: unknown, field: string): Target {
       `is not a known field (expected ${TARGET_FIELDS.join(', ')})`,
     );
   }
-  return target;
+  return fields.tenant === undefined
+    ? target
+    : { ...target, tenant: targetTenant(fields.tenant, `${field}.tenant`) };
 }
 
 /** Validates a list of targets from JSON; throws ValidationError naming the field (`targets[0].vdn`). */

@@ -5,11 +5,13 @@ import {
   readSetting,
   ruleOf,
   type TargetVariables,
+  tenantOf,
   variable,
   wholeNumber,
 } from '../lib/config.js';
 import { ConfigError, ValidationError } from '../lib/errors.js';
 import { type Target, WINDOW_MS } from '../lib/model.js';
+import { clip } from '../lib/text.js';
 
 // The stage parameters the stack is generated from, checked with the rules the functions apply at cold start
 // (lib/), so that a deployment the collector would refuse is refused while packaging, in the same words, naming
@@ -39,16 +41,6 @@ export interface MonitoringSettings {
 /** One CMS statistics window, in seconds as CloudWatch periods are given: the period of every VDN alarm and graph. */
 export const WINDOW_SECONDS = WINDOW_MS / 1_000;
 
-/** The alarms each watched VDN gets (alarmLogicalIds). */
-const ALARMS_PER_VDN = 5;
-
-/**
- * A stack holds at most 500 resources and each watched VDN adds ALARMS_PER_VDN alarms; the functions, roles,
- * API and two resources per schedule take the rest. Beyond this the deployment would fail in CloudFormation,
- * late and less clearly, so packaging refuses it and points at alarmVdns.
- */
-export const MAX_WATCHED_VDNS = 80;
-
 /** UTC offsets that exist, in minutes (UTC−12:00 to UTC+14:00), for the start of "today". */
 const UTC_OFFSET_MINUTES = { min: -720, max: 840 };
 
@@ -65,13 +57,20 @@ const TARGET_PARAMETERS: TargetVariables = {
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 const vdnKey = ({ ccId, vdn }: Vdn) => `${ccId}/${vdn}`;
-const vdnOf = ({ ccId, vdn }: Vdn): Vdn => ({ ccId, vdn });
+const vdnName = ({ ccId, vdn }: Vdn) => `VDN ${vdn} of call center ${ccId}`;
+
+/** A target and where the stage parameters list it, so that a conflict can name both places. */
+export interface ListedTarget {
+  readonly target: Target;
+  /** The parameter and entry: `cmsTargets[1]`, `vdn`, `collector schedule 2 (cc1-b) input.targets[0]`. */
+  readonly where: string;
+}
 
 /**
- * The VDNs of the functions' own targets, as the collector reads them. A stack without any is refused: its
- * collector would fail every cold start and its query API answer nothing.
+ * The functions' own targets, as the collector reads them. A stack without any is refused: its collector would
+ * fail every cold start and its query API answer nothing.
  */
-export function configuredVdns(values: StageValues): Vdn[] {
+export function configuredTargets(values: StageValues): ListedTarget[] {
   if (Object.values(TARGET_PARAMETERS).every((name) => !values[name])) {
     throw new ConfigError(
       'cmsTargets',
@@ -79,15 +78,21 @@ export function configuredVdns(values: StageValues): Vdn[] {
         `--param="skillIds=1-20", or --param='cmsTargets=${EXAMPLE_TARGETS}')`,
     );
   }
-  return loadTargets(values, TARGET_PARAMETERS).map(vdnOf);
+  const json = Boolean(values[TARGET_PARAMETERS.json]);
+  return loadTargets(values, TARGET_PARAMETERS).map((target, index) => ({
+    target,
+    where: json ? `${TARGET_PARAMETERS.json}[${index}]` : TARGET_PARAMETERS.vdn,
+  }));
 }
 
 /**
- * The VDNs the collector's schedules carry in their `input.targets` (the fleet file), as the collector reads an
- * event's targets. A schedule without `input.targets` collects the functions' own targets (configuredVdns).
+ * The targets the collector's schedules carry in their `input.targets` (the fleet file), as the collector reads
+ * an event's targets. A schedule without `input.targets` collects the functions' own targets (configuredTargets).
+ * A VDN in two schedules is refused: each run publishes the roll-up of the skills it read under the window's
+ * timestamp, so two partial roll-ups would meet there and CloudWatch's Maximum would keep the larger part.
  */
-export function scheduledVdns(events: unknown): Vdn[] {
-  return (Array.isArray(events) ? events : []).flatMap((event: unknown, index) => {
+export function scheduledTargets(events: unknown): ListedTarget[] {
+  const listed = (Array.isArray(events) ? events : []).flatMap((event: unknown, index) => {
     const schedule = isRecord(event) ? event.schedule : undefined;
     if (!isRecord(schedule) || schedule.input === undefined) return [];
     const name = `collector schedule ${index + 1}${schedule.name ? ` (${String(schedule.name)})` : ''}`;
@@ -102,63 +107,85 @@ export function scheduledVdns(events: unknown): Vdn[] {
     }
     if (!isRecord(input) || !('targets' in input)) return [];
     try {
-      return parseTargets(input.targets, `${name} input.targets`).map(vdnOf);
+      return parseTargets(input.targets, `${name} input.targets`).map((target, position) => ({
+        target,
+        where: `${name} input.targets[${position}]`,
+      }));
     } catch (error) {
       if (error instanceof ValidationError) throw new ConfigError(error.field, error.detail);
       throw error;
     }
   });
-}
-
-/** Every VDN of the lists once, by call center and VDN, so that the stack does not depend on list order. */
-export function collectedVdns(...lists: readonly (readonly Vdn[])[]): Vdn[] {
-  const unique = new Map(lists.flat().map((item) => [vdnKey(item), vdnOf(item)]));
-  return [...unique.values()].sort((a, b) => a.ccId - b.ccId || a.vdn - b.vdn);
+  const first = new Map<string, ListedTarget>();
+  for (const item of listed) {
+    const earlier = first.get(vdnKey(item.target));
+    if (earlier) {
+      throw new ConfigError(
+        item.where,
+        `${vdnName(item.target)} is in ${earlier.where} already: keep each VDN in one schedule, since each ` +
+          "run publishes the VDN's roll-up of the skills it read and two partial roll-ups would mix",
+      );
+    }
+    first.set(vdnKey(item.target), item);
+  }
+  return listed;
 }
 
 /**
- * The VDNs that get alarms and dashboard graphs: all collected ones, `none`, or those `alarmVdns` lists as
- * `ccId/vdn` (e.g. `1/170,1/171`). Naming a VDN the deployment does not collect is refused: its collection
- * alarm would never see a datapoint and stay in ALARM.
+ * Every collected VDN once, by call center and VDN, so that the stack does not depend on list order; the first
+ * listing gives its skills (the functions' own targets come first). A VDN belongs to one tenant: listed in
+ * several places, it must name the same tenant in each (or none in each), else packaging is refused.
  */
-export function watchedVdns(vdns: readonly Vdn[], alarmVdns: string): Vdn[] {
-  const text = alarmVdns.trim();
-  let watched = [...vdns];
-  if (text === 'none') watched = [];
-  else if (text !== '') {
-    const wanted = new Set(
-      text.split(',').map((part) => {
-        const match = /^\s*(\d{1,9})\s*\/\s*(\d{1,9})\s*$/.exec(part);
-        if (!match) {
-          throw new ConfigError(
-            'alarmVdns',
-            `has "${part.trim()}", which is not a call center/VDN like 1/170`,
-          );
-        }
-        return vdnKey({ ccId: Number(match[1]), vdn: Number(match[2]) });
-      }),
-    );
-    const collected = vdns.map(vdnKey);
-    const foreign = [...wanted].filter((key) => !collected.includes(key));
-    if (foreign.length > 0) {
+export function collectedTargets(...lists: readonly (readonly ListedTarget[])[]): Target[] {
+  const unique = new Map<string, ListedTarget>();
+  for (const item of lists.flat()) {
+    const key = vdnKey(item.target);
+    const earlier = unique.get(key);
+    if (!earlier) unique.set(key, item);
+    else if (tenantOf(earlier.target) !== tenantOf(item.target)) {
+      const tenant = (target: Target) => (target.tenant ? `tenant "${target.tenant}"` : 'no tenant');
       throw new ConfigError(
-        'alarmVdns',
-        `names ${foreign.join(', ')}, which this deployment does not collect (it collects: ${
-          collected.join(', ') || 'nothing'
-        })`,
+        item.where,
+        `puts ${vdnName(item.target)} in ${tenant(item.target)}, ${earlier.where} in ${tenant(earlier.target)}: ` +
+          'a VDN belongs to one tenant, so name the same tenant wherever it is listed',
       );
     }
-    watched = vdns.filter((item) => wanted.has(vdnKey(item)));
   }
-  if (watched.length > MAX_WATCHED_VDNS) {
+  return [...unique.values()].map((item) => item.target).sort((a, b) => a.ccId - b.ccId || a.vdn - b.vdn);
+}
+
+/**
+ * The VDNs that get alarms and graphs on the stack's dashboard: all collected ones, `none`, or those `alarmVdns`
+ * lists as `ccId/vdn` (e.g. `1/170,1/171`). Naming a VDN the deployment does not collect is refused: its
+ * collection alarm would never see a datapoint and stay in ALARM.
+ */
+export function watchedVdns<T extends Vdn>(vdns: readonly T[], alarmVdns: string): T[] {
+  const text = alarmVdns.trim();
+  if (text === 'none') return [];
+  if (text === '') return [...vdns];
+  const wanted = new Set(
+    text.split(',').map((part) => {
+      const match = /^\s*(\d{1,9})\s*\/\s*(\d{1,9})\s*$/.exec(part);
+      if (!match) {
+        throw new ConfigError(
+          'alarmVdns',
+          `has "${clip(part.trim(), 40)}", which is not a call center/VDN like 1/170`,
+        );
+      }
+      return vdnKey({ ccId: Number(match[1]), vdn: Number(match[2]) });
+    }),
+  );
+  const collected = vdns.map(vdnKey);
+  const foreign = [...wanted].filter((key) => !collected.includes(key));
+  if (foreign.length > 0) {
     throw new ConfigError(
       'alarmVdns',
-      `must leave at most ${MAX_WATCHED_VDNS} VDNs with alarms (as 1/170,1/171,…), not ${watched.length}: ` +
-        `their ${ALARMS_PER_VDN * watched.length} alarms would not fit in one stack (500 CloudFormation resources at ` +
-        'most); or split the fleet into stages',
+      `names ${foreign.join(', ')}, which this deployment does not collect (it collects: ${
+        collected.join(', ') || 'nothing'
+      })`,
     );
   }
-  return watched;
+  return vdns.filter((item) => wanted.has(vdnKey(item)));
 }
 
 /**
@@ -185,10 +212,13 @@ function numberSetting(
 
 /**
  * The functions' settings that would otherwise only fail at their first cold start, checked while packaging
- * with the functions' own rules.
+ * with the functions' own rules. The CMS address is written into the template as its parameter's default, so a
+ * URL with credentials in it, or one CMS would be spoken to in the clear, must not get that far; it may be left
+ * empty, which CloudFormation refuses at deploy time.
  */
 export function checkFunctionSettings(values: StageValues): void {
   readSetting(values, 'cmsSignature', ruleOf('CMS_SIGNATURE'));
+  readSetting(values, 'cmsBaseUrl', ruleOf('CMS_BASE_URL'));
 }
 
 /** CloudWatch evaluates at most one day of 5-minute periods. */

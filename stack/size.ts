@@ -1,0 +1,84 @@
+import { ConfigError } from '../lib/errors.js';
+import { alarmLogicalIds } from './alarms.js';
+
+// How much one stack can hold. CloudFormation refuses a template with more than 500 resources or 200 outputs,
+// and CloudWatch a dashboard with more than 500 widgets, but only at deploy time, after the upload and with
+// words about the template rather than the fleet. Packaging counts what the configuration adds and refuses a
+// stack beyond a limit, naming the limit and the way out.
+
+export const STACK_LIMITS = { resources: 500, outputs: 200, dashboardWidgets: 500 } as const;
+
+/**
+ * What serverless.yml declares whatever the fleet: three functions' roles, the collector and query functions
+ * with their log groups and the collector's retry setting, the HTTP API with its stage, integration, two routes
+ * and invoke permission, the deployment bucket and its policy, two stack alarms and the stack's dashboard (19
+ * resources); the bucket name, API id and URL (osls), QueryApiUrl and DashboardUrl (5 outputs). The stack test
+ * counts them in packaged templates.
+ */
+const FIXED = { resources: 19, outputs: 5 } as const;
+
+/** osls turns each collector schedule into an EventBridge rule and the permission to invoke the collector. */
+const RESOURCES_PER_SCHEDULE = 2;
+const ALARMS_PER_VDN = Object.keys(alarmLogicalIds({ ccId: 1, vdn: 1 })).length;
+/** osls gives each tenant's wallboard function a log group of its own. */
+const RESOURCES_PER_FUNCTION = 2;
+
+export interface StackContents {
+  /** The collector's schedule events. */
+  readonly schedules: number;
+  /** Resources the fleet file adds of its own. */
+  readonly fleetResources: number;
+  /** Generated resources: the watched VDNs' alarms and the tenants' dashboards. */
+  readonly generatedResources: number;
+  /** Tenants: each has a wallboard function. */
+  readonly tenants: number;
+  /** Generated outputs: the served VDNs' query ARNs and the tenants' ARNs. */
+  readonly generatedOutputs: number;
+  /** Widgets of the fullest dashboard. */
+  readonly dashboardWidgets: number;
+}
+
+export function stackSize(contents: StackContents) {
+  return {
+    resources:
+      FIXED.resources +
+      RESOURCES_PER_SCHEDULE * contents.schedules +
+      contents.fleetResources +
+      contents.generatedResources +
+      RESOURCES_PER_FUNCTION * contents.tenants,
+    outputs: FIXED.outputs + contents.generatedOutputs,
+  };
+}
+
+const WAY_OUT =
+  'deploy part of the fleet as another stage (with its own targets, or its fleet schedules in a second stack)';
+
+/** Refuses a stack CloudFormation or CloudWatch would refuse for its size, saying what takes the room. */
+export function checkStackSize(contents: StackContents): void {
+  const size = stackSize(contents);
+  if (size.resources > STACK_LIMITS.resources) {
+    throw new ConfigError(
+      'cmsTargets',
+      `makes a stack of ${size.resources} CloudFormation resources, more than the ${STACK_LIMITS.resources} one ` +
+        `stack may hold: ${FIXED.resources} of its own, ${RESOURCES_PER_SCHEDULE} per collector schedule, ${ALARMS_PER_VDN} ` +
+        `alarms per VDN with alarms, and a wallboard function, its log group and a dashboard per tenant. Leave VDNs ` +
+        `without alarms (alarmVdns), group VDNs into tenants, or ${WAY_OUT}`,
+    );
+  }
+  if (size.outputs > STACK_LIMITS.outputs) {
+    throw new ConfigError(
+      'cmsTargets',
+      `makes a stack of ${size.outputs} outputs, more than the ${STACK_LIMITS.outputs} one stack may hold: ` +
+        `${FIXED.outputs} of its own, a query ARN per VDN of the functions' targets, and a wallboard ARN and a ` +
+        `dashboard ARN per tenant. Group VDNs into tenants, or ${WAY_OUT}`,
+    );
+  }
+  if (contents.dashboardWidgets > STACK_LIMITS.dashboardWidgets) {
+    throw new ConfigError(
+      'alarmVdns',
+      `leaves ${contents.dashboardWidgets} widgets on one dashboard, more than the ` +
+        `${STACK_LIMITS.dashboardWidgets} CloudWatch allows: four graphs and a wallboard per VDN, and the ` +
+        `fleet-wide graphs. Leave VDNs off the stack's dashboard (alarmVdns), split a large tenant, or ${WAY_OUT}`,
+    );
+  }
+}
