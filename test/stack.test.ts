@@ -5,7 +5,7 @@ import { parseTargets } from '../lib/config.js';
 import { ALL_METRIC_NAMES } from '../lib/model.js';
 import { LAMBDA_NODE_MAJOR } from '../scripts/bundle-options.mjs';
 import { alarmLogicalIds, buildAlarms } from '../stack/alarms.js';
-import { buildDashboardBody } from '../stack/dashboard.js';
+import { buildDashboardBody, placeholder } from '../stack/dashboard.js';
 import { queryArn } from '../stack/outputs.js';
 import {
   checkFunctionSettings,
@@ -23,6 +23,7 @@ import {
   type DeployedResource,
   type Deployment,
   deploy,
+  iamArnMatches,
   inlineStatements,
   type PolicyStatement,
   resource,
@@ -41,18 +42,6 @@ import { resolverOf, SETTINGS_VALUES, stageParams } from './support/stack-genera
 import { evaluateMetricMath } from './support/stack-math.js';
 import { type PackagedStack, packageStack, zipEntryNames } from './support/stack-package.js';
 import { evaluateSeriesMath } from './support/stack-series-math.js';
-
-/**
- * IAM's ARN matching: `*` matches any run of characters (a `/` included), `?` any one character, the rest is
- * literal and the whole ARN must match.
- */
-function iamArnMatches(pattern: string, arn: string): boolean {
-  const regex = pattern
-    .split('')
-    .map((char) => (char === '*' ? '.*' : char === '?' ? '.' : char.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
-    .join('');
-  return new RegExp(`^${regex}$`).test(arn);
-}
 
 // The stack is packaged offline and without AWS credentials, in parallel, once per configuration below: with
 // nothing but defaults and one target, alarms off; configured the way a production fleet would be (VPC, customer KMS key, alarm topic,
@@ -1273,7 +1262,7 @@ describe('dashboard', () => {
 });
 
 /** A wallboard endpoint for dashboard bodies built outside a stack. */
-const WALLBOARD = '${WallboardTestLambdaFunction.Arn}';
+const WALLBOARD = placeholder('WallboardTestLambdaFunction.Arn');
 
 /**
  * The most VDNs one stack holds with the default schedule, every VDN watched and in one tenant: 19 resources of
