@@ -2,23 +2,35 @@ import { ConfigError } from '../lib/errors.js';
 import { alarmLogicalIds } from './alarms.js';
 
 // How much one stack can hold. CloudFormation refuses a template with more than 500 resources or 200 outputs,
-// and CloudWatch a dashboard with more than 500 widgets, but only at deploy time, after the upload and with
-// words about the template rather than the fleet. Packaging counts what the configuration adds and refuses a
-// stack beyond a limit, naming the limit and the way out.
+// or larger than 1 MB (the template osls uploads to S3), and CloudWatch a dashboard with more than 500 widgets,
+// but only at deploy time, after the upload and with words about the template rather than the fleet. Packaging
+// counts what the configuration adds and refuses a stack beyond a limit, naming the limit and the way out.
 
-export const STACK_LIMITS = { resources: 500, outputs: 200, dashboardWidgets: 500 } as const;
+export const STACK_LIMITS = {
+  resources: 500,
+  outputs: 200,
+  templateBytes: 1_048_576,
+  dashboardWidgets: 500,
+} as const;
 
 /**
  * What serverless.yml declares whatever the fleet: three functions' roles, the collector and query functions
  * with their log groups and the collector's retry setting, the HTTP API with its stage, integration, two routes
  * and invoke permission, the deployment bucket and its policy, two stack alarms and the stack's dashboard (19
- * resources); the bucket name, API id and URL (osls), QueryApiUrl and DashboardUrl (5 outputs). The stack test
- * counts them in packaged templates.
+ * resources); the bucket name, API id and URL (osls), QueryApiUrl and DashboardUrl (5 outputs); and the text of
+ * all that, 13.9 kB measured with short stage names and parameter values, with 0.6 kB to spare for longer ones.
+ * The stack test compares the counts with packaged templates.
  */
-const FIXED = { resources: 19, outputs: 5 } as const;
+const FIXED = { resources: 19, outputs: 5, templateBytes: 14_500 } as const;
 
 /** osls turns each collector schedule into an EventBridge rule and the permission to invoke the collector. */
 const RESOURCES_PER_SCHEDULE = 2;
+/**
+ * Template bytes osls writes for a schedule besides its input, and for a tenant's function and log group besides
+ * its CMS_TARGETS (measured in packaged templates, as FIXED.templateBytes).
+ */
+const BYTES_PER_SCHEDULE = 470;
+const BYTES_PER_TENANT = 1_450;
 const ALARMS_PER_VDN = Object.keys(alarmLogicalIds({ ccId: 1, vdn: 1 })).length;
 /** osls gives each tenant's wallboard function a log group of its own. */
 const RESOURCES_PER_FUNCTION = 2;
@@ -34,6 +46,12 @@ export interface StackContents {
   readonly tenants: number;
   /** Generated outputs: the served VDNs' query ARNs and the tenants' ARNs. */
   readonly generatedOutputs: number;
+  /**
+   * Template bytes of what the configuration writes into it, as compact JSON: the generated resources, outputs
+   * and stack dashboard, the tenants' function environments, the schedules' inputs, the fleet file's resources,
+   * the functions' own targets and the parameters' defaults.
+   */
+  readonly generatedBytes: number;
   /** Widgets of the fullest dashboard. */
   readonly dashboardWidgets: number;
 }
@@ -47,6 +65,11 @@ export function stackSize(contents: StackContents) {
       contents.generatedResources +
       RESOURCES_PER_FUNCTION * contents.tenants,
     outputs: FIXED.outputs + contents.generatedOutputs,
+    templateBytes:
+      FIXED.templateBytes +
+      BYTES_PER_SCHEDULE * contents.schedules +
+      BYTES_PER_TENANT * contents.tenants +
+      contents.generatedBytes,
   };
 }
 
@@ -73,12 +96,22 @@ export function checkStackSize(contents: StackContents): void {
         `dashboard ARN per tenant. Group VDNs into tenants, or ${WAY_OUT}`,
     );
   }
+  if (size.templateBytes > STACK_LIMITS.templateBytes) {
+    throw new ConfigError(
+      'cmsTargets',
+      `makes a template of about ${Math.ceil(size.templateBytes / 1024)} KB, more than the ` +
+        `${STACK_LIMITS.templateBytes / 1024} KB CloudFormation reads: about 5 KB per VDN with alarms, 5 KB per ` +
+        "VDN on the stack's dashboard, 5 KB per VDN on its tenant's and 2 KB per tenant. Leave VDNs without " +
+        `alarms and off the stack's dashboard (alarmVdns), or ${WAY_OUT}`,
+    );
+  }
   if (contents.dashboardWidgets > STACK_LIMITS.dashboardWidgets) {
     throw new ConfigError(
-      'alarmVdns',
-      `leaves ${contents.dashboardWidgets} widgets on one dashboard, more than the ` +
+      'cmsTargets',
+      `puts ${contents.dashboardWidgets} widgets on one dashboard, more than the ` +
         `${STACK_LIMITS.dashboardWidgets} CloudWatch allows: four graphs and a wallboard per VDN, and the ` +
-        `fleet-wide graphs. Leave VDNs off the stack's dashboard (alarmVdns), split a large tenant, or ${WAY_OUT}`,
+        "fleet-wide graphs on the stack's. Leave VDNs off the stack's dashboard (alarmVdns), split a large " +
+        `tenant into several, or ${WAY_OUT}`,
     );
   }
 }

@@ -12,7 +12,7 @@ import {
   scheduledTargets,
   watchedVdns,
 } from './settings.js';
-import { checkStackSize } from './size.js';
+import { checkStackSize, type StackContents, stackSize } from './size.js';
 import {
   wallboardFunctions as buildWallboardFunctions,
   type Tenant,
@@ -61,6 +61,17 @@ const PARAMETERS = [
   'cmsBaseUrl',
 ];
 
+/** Stage parameters serverless.yml writes into the template as CloudFormation parameters' defaults. */
+const TEMPLATE_PARAMETERS = [
+  'cmsBaseUrl',
+  'cmsSecretArn',
+  'secretKmsKeyArn',
+  'securityGroupIds',
+  'subnetIds',
+  'corsAllowedOrigins',
+  'alarmTopicArn',
+];
+
 /** The collector's timing, checked while packaging (closingReadTiming). */
 const TIMING_PARAMETERS = ['closingReadGuardSeconds', 'closingReadReachSeconds', 'collectorTimeoutSeconds'];
 
@@ -102,23 +113,40 @@ async function readConfiguration({ resolveVariable }: VariableResolver) {
     served: configured.map(({ target }) => target),
     tenants: tenantsOf(collected, settings),
     settings,
-    schedules: Array.isArray(events) ? events.length : 0,
-    fleetResources: await fleetResourceCount({ resolveVariable }),
+    schedules: Array.isArray(events) ? events : [],
+    /** The functions' own targets as written, which the collector's and the query function's environments hold. */
+    ownTargets: `${values.ccId}${values.vdn}${values.skillIds}${values.cmsTargets}`,
+    parameterDefaults: await stageValues(
+      { resolveVariable },
+      TEMPLATE_PARAMETERS.map((name) => `${name}, null`),
+    ),
+    fleetResources: await fleetResources({ resolveVariable }),
   };
 }
 
 /** Resources the stage's fleet file adds of its own, which count towards the stack's size. */
-async function fleetResourceCount({ resolveVariable }: VariableResolver): Promise<number> {
+async function fleetResources({ resolveVariable }: VariableResolver): Promise<Record<string, unknown>> {
   const fleetFile = text(await resolveVariable('param:fleetFile, null'));
-  if (fleetFile === '') return 0;
+  if (fleetFile === '') return {};
   const fleet = await resolveVariable(`file(${fleetFile}):resources, null`);
   const resources = (fleet as { Resources?: unknown } | null)?.Resources;
-  return typeof resources === 'object' && resources !== null ? Object.keys(resources).length : 0;
+  return typeof resources === 'object' && resources !== null ? (resources as Record<string, unknown>) : {};
+}
+
+/** Bytes of a value in the compact template osls uploads. */
+const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
+
+/** A schedule's input as osls writes it: JSON text inside the template's JSON. */
+function scheduleInputBytes(event: unknown): number {
+  const input = (event as { schedule?: { input?: unknown } } | null)?.schedule?.input;
+  if (input === undefined) return 0;
+  return jsonBytes(typeof input === 'string' ? input : JSON.stringify(input));
 }
 
 /** Everything generated, checked against the size of one stack before any of it is handed to osls. */
 async function generate(resolver: VariableResolver) {
-  const { watched, served, tenants, settings, schedules, fleetResources } = await readConfiguration(resolver);
+  const { watched, served, tenants, settings, schedules, fleetResources, ownTargets, parameterDefaults } =
+    await readConfiguration(resolver);
   const tenantOfVdn = new Map(
     tenants.flatMap((tenant) => tenant.targets.map(({ ccId, vdn }) => [`${ccId}/${vdn}`, tenant] as const)),
   );
@@ -129,20 +157,31 @@ async function generate(resolver: VariableResolver) {
   const dashboardBody = buildDashboardBody(watched, settings, wallboardOf);
   const widgetsOf = (body: { 'Fn::Sub': string }) =>
     (JSON.parse(body['Fn::Sub']) as { widgets: unknown[] }).widgets.length;
-  checkStackSize({
-    schedules,
-    fleetResources,
+  const functions = buildWallboardFunctions(tenants, settings, await wallboardTemplate(resolver));
+  const contents: StackContents = {
+    schedules: schedules.length,
+    fleetResources: Object.keys(fleetResources).length,
     generatedResources: Object.keys(Resources).length,
     tenants: tenants.length,
     generatedOutputs: Object.keys(Outputs).length,
+    generatedBytes:
+      jsonBytes(Resources) +
+      jsonBytes(Outputs) +
+      jsonBytes(dashboardBody) +
+      Object.values(functions).reduce((sum, { environment }) => sum + jsonBytes(environment), 0) +
+      schedules.reduce((sum: number, event) => sum + scheduleInputBytes(event), 0) +
+      jsonBytes(fleetResources) +
+      2 * jsonBytes(ownTargets) +
+      jsonBytes(Object.values(parameterDefaults).join('')),
     dashboardWidgets: Math.max(
       widgetsOf(dashboardBody),
       ...Object.values(tenantDashboards(tenants, settings)).map(({ Properties }) =>
         widgetsOf(Properties.DashboardBody),
       ),
     ),
-  });
-  return { Resources, Outputs, dashboardBody, tenants, settings };
+  };
+  checkStackSize(contents);
+  return { Resources, Outputs, dashboardBody, functions, tenants, settings, contents };
 }
 
 /**
@@ -188,11 +227,12 @@ async function wallboardTemplate({ resolveVariable }: VariableResolver): Promise
  * one wallboard function per tenant, each configured with that tenant's VDNs alone.
  */
 export const wallboardFunctions = (resolver: VariableResolver) =>
-  reportingConfigErrors(async () => {
-    const { tenants, settings } = await generate(resolver);
-    return buildWallboardFunctions(tenants, settings, await wallboardTemplate(resolver));
-  });
+  reportingConfigErrors(async () => (await generate(resolver)).functions);
 
 /** `${file(./dist/stack/vdn-monitoring.cjs):wallboardLogGroupArns}`: the log groups the wallboards' role writes. */
 export const wallboardLogGroups = (resolver: VariableResolver) =>
   reportingConfigErrors(async () => wallboardLogGroupArns((await generate(resolver)).tenants));
+
+/** The size of the stack the stage parameters make, as packaging checks it. */
+export const stackSizeOf = (resolver: VariableResolver) =>
+  reportingConfigErrors(async () => stackSize((await generate(resolver)).contents));
