@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { CLOSING_READ_DEFAULTS, CLOSING_READ_LIMITS, type ClosingReadSettings } from './closing-read.js';
 import { SIGNATURE_SETTINGS, type SignatureSetting } from './cms/signature-negotiation.js';
 import { ConfigError, ValidationError } from './errors.js';
@@ -7,6 +7,7 @@ import { DEFAULT_METRICS, type MetricSelection, parseMetricSelection } from './m
 import { CMS_LIMITS, type Target } from './model.js';
 import { certificateBundleProblem } from './pem.js';
 import { normalizeSkillIds, parseSkillList } from './skills.js';
+import { clip } from './text.js';
 import { checkIntegerIn, checkSkillIdArray, parseWholeNumber } from './validation.js';
 
 // Configuration is read from the environment once per function, at cold start, through the one schema below.
@@ -176,15 +177,46 @@ function parseCmsBaseUrl(raw: string): string {
   return url.href.replace(/\/$/, '');
 }
 
+/** A CA bundle is a few kilobytes; even every public root CA together is a few hundred. */
+const CA_FILE_MAX_BYTES = 1024 * 1024;
+
+/**
+ * CMS_CA_FILE: a regular file of at most CA_FILE_MAX_BYTES, read whole. Anything else would stop the cold start
+ * in its own way: a device such as /dev/zero never ends (and the read grows until the process aborts), a FIFO
+ * waits for a writer. It is opened without blocking and examined before anything is read.
+ */
 function readCaFile(path: string): string {
+  const shown = clip(path, 200);
+  const unreadable = (error: unknown) =>
+    new Error(`cannot read ${shown} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch (error) {
+    throw unreadable(error);
+  }
   let pem: string;
   try {
-    pem = readFileSync(path, 'utf8');
+    if (!fstatSync(fd).isFile()) throw new Error(`${shown} is not a regular file`);
+    // One byte more than allowed tells a file that is too large, or that grew since it was examined.
+    const buffer = Buffer.alloc(CA_FILE_MAX_BYTES + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      const read = readSync(fd, buffer, length, buffer.length - length, null);
+      if (read === 0) break;
+      length += read;
+    }
+    if (length > CA_FILE_MAX_BYTES) {
+      throw new Error(`${shown} is larger than the ${CA_FILE_MAX_BYTES / 1024} KB a CA bundle may take`);
+    }
+    pem = buffer.toString('utf8', 0, length);
   } catch (error) {
-    throw new Error(`cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw (error as NodeJS.ErrnoException).code === undefined ? error : unreadable(error);
+  } finally {
+    closeSync(fd);
   }
   const problem = certificateBundleProblem(pem);
-  if (problem !== undefined) throw new Error(`${path} ${problem}`);
+  if (problem !== undefined) throw new Error(`${shown} ${problem}`);
   return pem;
 }
 

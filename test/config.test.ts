@@ -1,4 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -98,6 +99,37 @@ describe('CMS settings', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'ca-')), 'ca.pem');
     writeFileSync(path, 'hello');
     expect(configError(() => loadCmsSettings({ ...base, CMS_CA_FILE: path })).message).toContain('no PEM');
+  });
+
+  it('refuses a CA file larger than a CA bundle can be, without reading it', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'ca-')), 'ca.pem');
+    // Sparse: 2 MB long, next to nothing on disk.
+    writeFileSync(path, '');
+    truncateSync(path, 2 * 1024 * 1024);
+    expect(configError(() => loadCmsSettings({ ...base, CMS_CA_FILE: path })).message).toBe(
+      `CMS_CA_FILE: ${path} is larger than the 1024 KB a CA bundle may take`,
+    );
+  });
+
+  it('refuses a device that never ends, such as /dev/zero, instead of reading it', () => {
+    expect(configError(() => loadCmsSettings({ ...base, CMS_CA_FILE: '/dev/zero' })).message).toBe(
+      'CMS_CA_FILE: /dev/zero is not a regular file',
+    );
+  });
+
+  it('refuses a FIFO at once instead of waiting for someone to write into it', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'ca-')), 'ca.fifo');
+    execFileSync('mkfifo', [path]);
+    expect(configError(() => loadCmsSettings({ ...base, CMS_CA_FILE: path })).message).toBe(
+      `CMS_CA_FILE: ${path} is not a regular file`,
+    );
+  });
+
+  it('refuses a directory', () => {
+    const path = mkdtempSync(join(tmpdir(), 'ca-'));
+    expect(configError(() => loadCmsSettings({ ...base, CMS_CA_FILE: path })).message).toBe(
+      `CMS_CA_FILE: ${path} is not a regular file`,
+    );
   });
 });
 
