@@ -7,7 +7,7 @@ import { DEFAULT_METRICS, type MetricSelection, parseMetricSelection } from './m
 import { CMS_LIMITS, type Target } from './model.js';
 import { certificateBundleProblem } from './pem.js';
 import { normalizeSkillIds, parseSkillList } from './skills.js';
-import { clip } from './text.js';
+import { clip, quoted } from './text.js';
 import { checkIntegerIn, checkSkillIdArray, parseWholeNumber } from './validation.js';
 
 // Configuration is read from the environment once per function, at cold start, through the one schema below.
@@ -226,13 +226,13 @@ function readCaFile(path: string): string {
  */
 export function parseNamespace(namespace: string): string {
   if (namespace.startsWith('AWS/') || !/^[\w.\-/#:]{1,255}$/.test(namespace))
-    throw new Error(`"${namespace}" is not a valid custom namespace`);
+    throw new Error(`${quoted(namespace)} is not a valid custom namespace`);
   return namespace;
 }
 
 function choiceOf<T extends string>(choices: readonly T[], text: string): T {
   if (!(choices as readonly string[]).includes(text))
-    throw new Error(`must be one of ${choices.join(', ')}, got "${text}"`);
+    throw new Error(`must be one of ${choices.join(', ')}, got ${quoted(text)}`);
   return text as T;
 }
 

@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { ValidationError } from './errors.js';
+import { quoted } from './text.js';
 
 type Range = { readonly min: number; readonly max: number };
 
@@ -52,7 +53,7 @@ export function parseWholeNumber(
   { min, max }: { readonly min: number; readonly max: number },
 ): number {
   const trimmed = text.trim();
-  if (!/^\d+$/.test(trimmed)) throw new Error(`must be a whole number, got "${trimmed}"`);
+  if (!/^\d+$/.test(trimmed)) throw new Error(`must be a whole number, got ${quoted(trimmed)}`);
   const value = Number(trimmed);
   if (value < min || value > max) throw new Error(`must be between ${min} and ${max}, got ${value}`);
   return value;

@@ -11,7 +11,7 @@ import {
 } from '../lib/config.js';
 import { ConfigError, ValidationError } from '../lib/errors.js';
 import { type Target, WINDOW_MS } from '../lib/model.js';
-import { clip } from '../lib/text.js';
+import { cleanText, quoted } from '../lib/text.js';
 
 // The stage parameters the stack is generated from, checked with the rules the functions apply at cold start
 // (lib/), so that a deployment the collector would refuse is refused while packaging, in the same words, naming
@@ -95,7 +95,7 @@ export function scheduledTargets(events: unknown): ListedTarget[] {
   const listed = (Array.isArray(events) ? events : []).flatMap((event: unknown, index) => {
     const schedule = isRecord(event) ? event.schedule : undefined;
     if (!isRecord(schedule) || schedule.input === undefined) return [];
-    const name = `collector schedule ${index + 1}${schedule.name ? ` (${String(schedule.name)})` : ''}`;
+    const name = `collector schedule ${index + 1}${schedule.name ? ` (${cleanText(String(schedule.name), 60)})` : ''}`;
     let input = schedule.input;
     // EventBridge hands a string input to the function as the JSON it holds.
     if (typeof input === 'string') {
@@ -169,7 +169,7 @@ export function watchedVdns<T extends Vdn>(vdns: readonly T[], alarmVdns: string
       if (!match) {
         throw new ConfigError(
           'alarmVdns',
-          `has "${clip(part.trim(), 40)}", which is not a call center/VDN like 1/170`,
+          `has ${quoted(part.trim())}, which is not a call center/VDN like 1/170`,
         );
       }
       return vdnKey({ ccId: Number(match[1]), vdn: Number(match[2]) });
@@ -204,7 +204,7 @@ function numberSetting(
     const kind = integer ? 'a whole number' : 'a number';
     throw new ConfigError(
       name,
-      `must be ${kind}${min > Number.NEGATIVE_INFINITY ? ` ≥ ${min}` : ''}, got "${text}"`,
+      `must be ${kind}${min > Number.NEGATIVE_INFINITY ? ` ≥ ${min}` : ''}, got ${quoted(text)}`,
     );
   }
   return value;

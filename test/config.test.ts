@@ -176,6 +176,34 @@ describe('the CMS response cap', () => {
 });
 
 describe('configuration messages', () => {
+  /** A value an operator pasted by mistake: 3,000 characters. */
+  const PASTED = `x${'y'.repeat(2_998)}z`;
+
+  it.each([
+    ['LOG_LEVEL', loadCollectorConfig],
+    ['METRIC_NAMESPACE', loadCollectorConfig],
+    ['METRICS_SINK', loadCollectorConfig],
+    ['CMS_SIGNATURE', loadCollectorConfig],
+    ['SKILL_METRICS', loadCollectorConfig],
+    ['SKILL_IDS', loadCollectorConfig],
+    ['QUERY_CACHE_SECONDS', loadQueryConfig],
+  ] as const)('quote at most the start of a long value of %s', (variable, load) => {
+    const env = { CC_ID: '1', VDN: '170', SKILL_IDS: '1', ...base, [variable]: PASTED };
+    const message = configError(() => load(env)).message;
+    expect(message).toMatch(new RegExp(`^${variable}: `));
+    // LOG_LEVEL is read in any case.
+    expect(message).toMatch(/"xyyy/i);
+    expect(message).not.toMatch(/yz/i);
+    expect(message.length).toBeLessThan(400);
+  });
+
+  it('quote at most the start of a long skill list entry of CMS_TARGETS', () => {
+    const targets = JSON.stringify([{ ccId: 1, vdn: 170, skillIds: PASTED }]);
+    const message = configError(() => loadTargets({ CMS_TARGETS: targets })).message;
+    expect(message).toMatch(/^CMS_TARGETS: \[0\]\.skillIds must be a skill list/);
+    expect(message.length).toBeLessThan(400);
+  });
+
   it("speak plain words for any CMS_TARGETS, never the schema library's", () => {
     const target = fc.record(
       { ccId: fc.jsonValue(), vdn: fc.jsonValue(), skillIds: fc.jsonValue(), extra: fc.jsonValue() },

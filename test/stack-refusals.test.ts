@@ -84,3 +84,39 @@ describe('a CMS address with credentials or without TLS', () => {
     expect(() => checkFunctionSettings({ cmsBaseUrl: '' })).not.toThrow();
   });
 });
+
+describe('a long value pasted into a stage parameter', () => {
+  const PASTED = `x${'y'.repeat(2_998)}z`;
+
+  it.each([
+    ['abandonmentRateThreshold', { abandonmentRateThreshold: PASTED }],
+    ['alarmVdns', { alarmVdns: PASTED }],
+    ['metricNamespace', { metricNamespace: PASTED }],
+    ['cmsSignature', { cmsSignature: PASTED }],
+    ['skillIds', { skillIds: PASTED }],
+  ])('is quoted by its start only when %s is refused', async (parameter, change) => {
+    const resolver = resolverOf(stageParams({ ccId: '1', vdn: '170', skillIds: '1-20', ...change }));
+    const message = await resources(resolver).then(
+      () => '',
+      (error: unknown) => (error as Error).message,
+    );
+    expect(message).toMatch(new RegExp(`^${parameter}: `));
+    expect(message).toContain('"xyyy');
+    expect(message).not.toContain('yz');
+    expect(message.length).toBeLessThan(400);
+  });
+
+  it('is quoted by its start only when it names a fleet schedule', () => {
+    const events = [schedule(PASTED, [{ ccId: 1, vdn: 0, skillIds: '1' }])];
+    const message = (() => {
+      try {
+        scheduledTargets(events);
+        return '';
+      } catch (error) {
+        return (error as Error).message;
+      }
+    })();
+    expect(message).toMatch(/^collector schedule 1 \(xyyy/);
+    expect(message.length).toBeLessThan(400);
+  });
+});

@@ -342,7 +342,15 @@ describe('wallboard thresholds configuration', () => {
   });
 
   it("never shows the schema library's own wording, whatever the entries", () => {
-    const field = fc.constantFrom('ccId', 'vdn', 'skillIds', 'abandonmentRate', 'serviceLevel', 'minCalls', 'x');
+    const field = fc.constantFrom(
+      'ccId',
+      'vdn',
+      'skillIds',
+      'abandonmentRate',
+      'serviceLevel',
+      'minCalls',
+      'x',
+    );
     const value = fc.oneof(fc.jsonValue(), fc.record({ amber: fc.jsonValue(), red: fc.jsonValue() }));
     fc.assert(
       fc.property(fc.array(fc.dictionary(field, value), { maxLength: 3 }), (entries) => {
