@@ -274,6 +274,16 @@ describe('the deploy guide’s tenant section', () => {
   });
 });
 
+describe('the deploy guide’s signature layout section', () => {
+  it('says the refused-signature bound holds per process and what it comes to at worst', () => {
+    const { text } = guideSection('Signature layout');
+    expect(text).toContain('**The bound is per process.**');
+    expect(text).toMatch(/bound times the containers\nalive at once/);
+    expect(text).toContain('`queryReservedConcurrency`');
+    expect(text).toContain('`wallboardReservedConcurrency` each');
+  });
+});
+
 // --- refusals and limits, on the generator -------------------------------------------------------------------
 
 /** `count` VDNs of call center 1, from VDN 1 up, each in `tenant` or (undefined) a tenant of its own. */
