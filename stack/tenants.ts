@@ -35,18 +35,18 @@ const pascal = (name: string) =>
  * A tenant's function name. AWS recommends the customWidget prefix (the console offers such functions for a
  * custom widget); the `_` before the tenant cannot occur in a stage name, so no other stage's names collide.
  */
-export const wallboardFunctionName = ({ service, stage }: Names, tenant: Pick<Tenant, 'name'>) =>
+const wallboardFunctionName = ({ service, stage }: Names, tenant: Pick<Tenant, 'name'>) =>
   `customWidget-${service}-${stage}_${tenant.name}`;
 
 /** The tenant's dashboard, named like the stack's own (`<service>-<stage>`) with the tenant after a `_`. */
-export const tenantDashboardName = ({ service, stage }: Names, tenant: Pick<Tenant, 'name'>) =>
+const tenantDashboardName = ({ service, stage }: Names, tenant: Pick<Tenant, 'name'>) =>
   `${service}-${stage}_${tenant.name}`;
 
 /** The key of the tenant's function in serverless.yml's `functions`; osls names its resources after it. */
 const functionKey = ({ id }: Tenant) => `wallboard${id}`;
 
 /** Logical ids of what a tenant adds to the stack, as osls names a function's resources. */
-export function tenantLogicalIds({ id }: Pick<Tenant, 'id'>) {
+function tenantLogicalIds({ id }: Pick<Tenant, 'id'>) {
   return {
     function: `Wallboard${id}LambdaFunction`,
     logGroup: `Wallboard${id}LogGroup`,
@@ -55,7 +55,7 @@ export function tenantLogicalIds({ id }: Pick<Tenant, 'id'>) {
 }
 
 /** Output names of a tenant: its wallboard function's ARN and its dashboard's ARN. */
-export function tenantOutputNames({ id }: Pick<Tenant, 'id'>) {
+function tenantOutputNames({ id }: Pick<Tenant, 'id'>) {
   return { wallboard: `WallboardFunctionArn${id}`, dashboard: `DashboardArn${id}` };
 }
 

@@ -85,6 +85,8 @@ export class CloudWatchSink implements MetricSink {
     signal: AbortSignal | undefined,
     report: MutableReport,
   ): Promise<void> {
+    /** What throttled the batch: its cause, should the deadline end the waiting (an abort tells nothing). */
+    let throttledBy: unknown;
     for (let round = 0; ; round += 1) {
       report.calls += 1;
       try {
@@ -101,11 +103,13 @@ export class CloudWatchSink implements MetricSink {
           await this.#send(batch.slice(middle), signal, report);
           return;
         }
-        if (isThrottled(error) && round < THROTTLING_BACKOFF.rounds && (await this.#backOff(round, signal))) {
-          continue;
+        if (isThrottled(error)) {
+          throttledBy = error;
+          if (round < THROTTLING_BACKOFF.rounds && (await this.#backOff(round, signal))) continue;
         }
         // One lost batch must not cost the others.
-        report.failures.push({ datums: batch.length, error: describeError(error) });
+        const cause = signal?.aborted && throttledBy !== undefined ? throttledBy : error;
+        report.failures.push({ datums: batch.length, error: describeError(cause) });
         return;
       }
     }
