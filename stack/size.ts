@@ -76,6 +76,46 @@ export function stackSize(contents: StackContents) {
 const WAY_OUT =
   'deploy part of the fleet as another stage (with its own targets, or its fleet schedules in a second stack)';
 
+/** Lambda's limit on a function's environment: the names and values of its variables together. */
+const ENVIRONMENT_BYTES = 4_096;
+
+/**
+ * The size of a function's environment as Lambda counts it, a value given as `{"Ref": parameter}` (the CMS
+ * address, the secret) counting as the parameter's default, which is what the stack deploys with.
+ */
+export function environmentBytes(
+  variables: Readonly<Record<string, unknown>>,
+  parameterValue: (name: string) => string,
+): number {
+  const valueOf = (value: unknown) => {
+    const ref = (value as { Ref?: unknown } | null)?.Ref;
+    return typeof ref === 'string'
+      ? parameterValue(ref)
+      : typeof value === 'object'
+        ? ''
+        : String(value ?? '');
+  };
+  return Object.entries(variables).reduce(
+    (sum, [name, value]) => sum + Buffer.byteLength(name) + Buffer.byteLength(valueOf(value)),
+    0,
+  );
+}
+
+/**
+ * Refuses a function whose environment Lambda would refuse. The targets are what grows: the functions' own in
+ * the collector's and the query function's, a tenant's VDNs in its wallboard function's.
+ */
+export function checkEnvironmentSize(what: string, bytes: number): void {
+  if (bytes > ENVIRONMENT_BYTES) {
+    throw new ConfigError(
+      'cmsTargets',
+      `gives ${what} an environment of ${bytes} bytes, more than the ${ENVIRONMENT_BYTES / 1024} KB Lambda ` +
+        'allows, most of it the targets: write skill lists as ranges, split a large tenant into several, move ' +
+        `targets into fleet schedules (whose input carries them), or ${WAY_OUT}`,
+    );
+  }
+}
+
 /** Refuses a stack CloudFormation or CloudWatch would refuse for its size, saying what takes the room. */
 export function checkStackSize(contents: StackContents): void {
   const size = stackSize(contents);

@@ -12,7 +12,13 @@ import {
   scheduledTargets,
   watchedVdns,
 } from './settings.js';
-import { checkStackSize, type StackContents, stackSize } from './size.js';
+import {
+  checkEnvironmentSize,
+  checkStackSize,
+  environmentBytes,
+  type StackContents,
+  stackSize,
+} from './size.js';
 import {
   wallboardFunctions as buildWallboardFunctions,
   type Tenant,
@@ -116,11 +122,31 @@ async function readConfiguration({ resolveVariable }: VariableResolver) {
     schedules: Array.isArray(events) ? events : [],
     /** The functions' own targets as written, which the collector's and the query function's environments hold. */
     ownTargets: `${values.ccId}${values.vdn}${values.skillIds}${values.cmsTargets}`,
-    parameterDefaults: await stageValues(
-      { resolveVariable },
-      TEMPLATE_PARAMETERS.map((name) => `${name}, null`),
-    ),
+    parameterDefaults: await parameterDefaultsOf({ resolveVariable }),
+    environments: await functionEnvironments({ resolveVariable }),
     fleetResources: await fleetResources({ resolveVariable }),
+  };
+}
+
+/** The stage parameters of TEMPLATE_PARAMETERS, by the CloudFormation parameter they default (CmsBaseUrl). */
+async function parameterDefaultsOf({ resolveVariable }: VariableResolver): Promise<Record<string, string>> {
+  const defaults: Record<string, string> = {};
+  for (const name of TEMPLATE_PARAMETERS) {
+    defaults[name.charAt(0).toUpperCase() + name.slice(1)] = text(
+      await resolveVariable(`param:${name}, null`),
+    );
+  }
+  return defaults;
+}
+
+/** The environment every function gets from `provider`, and the collector's and the query function's own. */
+async function functionEnvironments({ resolveVariable }: VariableResolver) {
+  const environment = async (path: string) =>
+    ((await resolveVariable(`${path}, null`)) ?? {}) as Readonly<Record<string, unknown>>;
+  return {
+    provider: await environment('self:provider.environment'),
+    collector: await environment('self:functions.0.collector.environment'),
+    query: await environment('self:functions.0.query.environment'),
   };
 }
 
@@ -145,8 +171,17 @@ function scheduleInputBytes(event: unknown): number {
 
 /** Everything generated, checked against the size of one stack before any of it is handed to osls. */
 async function generate(resolver: VariableResolver) {
-  const { watched, served, tenants, settings, schedules, fleetResources, ownTargets, parameterDefaults } =
-    await readConfiguration(resolver);
+  const {
+    watched,
+    served,
+    tenants,
+    settings,
+    schedules,
+    fleetResources,
+    ownTargets,
+    parameterDefaults,
+    environments,
+  } = await readConfiguration(resolver);
   const tenantOfVdn = new Map(
     tenants.flatMap((tenant) => tenant.targets.map(({ ccId, vdn }) => [`${ccId}/${vdn}`, tenant] as const)),
   );
@@ -181,6 +216,15 @@ async function generate(resolver: VariableResolver) {
     ),
   };
   checkStackSize(contents);
+  const parameterValue = (name: string) => parameterDefaults[name] ?? '';
+  const environmentOf = (own: Readonly<Record<string, unknown>>) =>
+    environmentBytes({ ...environments.provider, ...own }, parameterValue);
+  checkEnvironmentSize('the collector', environmentOf(environments.collector));
+  checkEnvironmentSize('the query function', environmentOf(environments.query));
+  for (const tenant of tenants) {
+    const { environment } = functions[`wallboard${tenant.id}`] ?? { environment: {} };
+    checkEnvironmentSize(`the wallboard function of tenant "${tenant.name}"`, environmentOf(environment));
+  }
   return { Resources, Outputs, dashboardBody, functions, tenants, settings, contents };
 }
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadWallboardConfig } from '../lib/lambda/wallboard.js';
-import { checkStackSize, STACK_LIMITS, stackSize } from '../stack/size.js';
+import { checkStackSize, environmentBytes, STACK_LIMITS, stackSize } from '../stack/size.js';
 import { tenantsOf } from '../stack/tenants.js';
 import { dashboardBody, resources, stackSizeOf, wallboardFunctions } from '../stack/vdn-monitoring.js';
 import { type Deployment, deploy, iamArnMatches, resource, resourcesOfType } from './support/stack-cfn.js';
@@ -391,6 +391,46 @@ describe('the size of one stack', () => {
       expect(counted.templateBytes).toBeGreaterThanOrEqual(written);
       expect(counted.templateBytes).toBeLessThan(written * 1.02 + 1_000);
     }
+  });
+});
+
+describe('a function’s environment', () => {
+  /** `count` VDNs whose skill lists cannot be written as ranges: every other skill of the first 40. */
+  const scattered = (count: number, tenant?: string) =>
+    JSON.stringify(
+      Array.from({ length: count }, (_, index) => ({
+        ccId: 1,
+        vdn: index + 1,
+        skillIds: Array.from({ length: 20 }, (_, skill) => 2 * skill + 1).join(','),
+        ...(tenant === undefined ? {} : { tenant }),
+      })),
+    );
+
+  it('is counted as Lambda counts it, a parameter reference as the parameter’s value', () => {
+    const variables = { CMS_BASE_URL: { Ref: 'CmsBaseUrl' }, QUERY_CACHE_SECONDS: 5, VDN: '' };
+    const values: Record<string, string> = { CmsBaseUrl: 'https://10.0.0.5:28443' };
+    expect(environmentBytes(variables, (name) => values[name] ?? '')).toBe(
+      'CMS_BASE_URL'.length + 22 + 'QUERY_CACHE_SECONDS'.length + 1 + 'VDN'.length,
+    );
+  });
+
+  it('of a tenant’s wallboard beyond Lambda’s 4 KB is refused while packaging, naming the tenant', async () => {
+    await expect(generated({ cmsTargets: scattered(40, 'acme'), alarmVdns: 'none' })).resolves.toHaveLength(
+      3,
+    );
+    await expect(generated({ cmsTargets: scattered(60, 'acme'), alarmVdns: 'none' })).rejects.toThrow(
+      /^cmsTargets: gives the wallboard function of tenant "acme" an environment of \d+ bytes, more than the 4 KB Lambda allows/,
+    );
+  });
+
+  it('of the collector beyond Lambda’s 4 KB is refused while packaging, pointing at fleet schedules', async () => {
+    const cmsTargets = scattered(60);
+    const refusal = generated(
+      { cmsTargets, alarmVdns: 'none' },
+      { 'self:provider.environment': { CMS_TARGETS: cmsTargets, CMS_BASE_URL: { Ref: 'CmsBaseUrl' } } },
+    );
+    await expect(refusal).rejects.toThrow(/^cmsTargets: gives the collector an environment of \d+ bytes/);
+    await expect(refusal).rejects.toThrow(/move targets into fleet schedules/);
   });
 });
 
