@@ -87,7 +87,7 @@ export function environmentBytes(
   variables: Readonly<Record<string, unknown>>,
   parameterValue: (name: string) => string,
 ): number {
-  const valueOf = (value: unknown) => {
+  const deployed = (value: unknown) => {
     const ref = (value as { Ref?: unknown } | null)?.Ref;
     return typeof ref === 'string'
       ? parameterValue(ref)
@@ -96,7 +96,7 @@ export function environmentBytes(
         : String(value ?? '');
   };
   return Object.entries(variables).reduce(
-    (sum, [name, value]) => sum + Buffer.byteLength(name) + Buffer.byteLength(valueOf(value)),
+    (sum, [name, value]) => sum + Buffer.byteLength(name) + Buffer.byteLength(deployed(value)),
     0,
   );
 }
