@@ -187,7 +187,8 @@ async function generate(resolver: VariableResolver) {
   );
   const wallboardOf = ({ ccId, vdn }: { ccId: number; vdn: number }) =>
     wallboardEndpoint(tenantOfVdn.get(`${ccId}/${vdn}`) as Tenant);
-  const Resources = { ...buildAlarms(watched, settings), ...tenantDashboards(tenants, settings) };
+  const dashboards = tenantDashboards(tenants, settings);
+  const Resources = { ...buildAlarms(watched, settings), ...dashboards };
   const Outputs = { ...buildQueryArnOutputs(served), ...tenantOutputs(tenants) };
   const dashboardBody = buildDashboardBody(watched, settings, wallboardOf);
   const widgetsOf = (body: { 'Fn::Sub': string }) =>
@@ -210,9 +211,7 @@ async function generate(resolver: VariableResolver) {
       jsonBytes(Object.values(parameterDefaults).join('')),
     dashboardWidgets: Math.max(
       widgetsOf(dashboardBody),
-      ...Object.values(tenantDashboards(tenants, settings)).map(({ Properties }) =>
-        widgetsOf(Properties.DashboardBody),
-      ),
+      ...Object.values(dashboards).map(({ Properties }) => widgetsOf(Properties.DashboardBody)),
     ),
   };
   checkStackSize(contents);
