@@ -11,6 +11,7 @@ import { buildDatums, type MetricSelection } from './metrics/build-datums.js';
 import type { MetricSink } from './metrics/metric-sink.js';
 import type { Target } from './model.js';
 import { formatSkillList } from './skills.js';
+import { clip } from './text.js';
 
 // One run of the scheduled job: every target from CMS, KPIs derived, everything published.
 
@@ -70,6 +71,58 @@ export class CollectionFailedError extends AppError {
   ) {
     super(reason);
   }
+}
+
+/** Failures of each kind a logged summary shows, and the kinds it lists; the rest are only counted. */
+const SUMMARY_LIMITS = { firstOfEachKind: 3, kinds: 10, skillListChars: 100, publishErrorChars: 300 };
+/** VDNs the error of a run that collected nothing names; the others are counted. */
+const CAUSES_NAMED = 5;
+
+/** Some failures of a run: how many, and per kind (an error code) how many and the first few. */
+interface FailureDigest<T> {
+  readonly count: number;
+  readonly kinds: Readonly<Record<string, { readonly count: number; readonly first: readonly T[] }>>;
+  /** Failures of the kinds beyond SUMMARY_LIMITS.kinds. */
+  readonly otherKinds?: number;
+}
+
+function digest<T>(items: readonly T[], kindOf: (item: T) => string): FailureDigest<T> {
+  const kinds = new Map<string, { count: number; first: T[] }>();
+  let otherKinds = 0;
+  for (const item of items) {
+    const kind = kindOf(item);
+    const entry = kinds.get(kind);
+    if (entry) {
+      entry.count += 1;
+      if (entry.first.length < SUMMARY_LIMITS.firstOfEachKind) entry.first.push(item);
+    } else if (kinds.size < SUMMARY_LIMITS.kinds) kinds.set(kind, { count: 1, first: [item] });
+    else otherKinds += 1;
+  }
+  return { count: items.length, kinds: Object.fromEntries(kinds), ...(otherKinds > 0 ? { otherKinds } : {}) };
+}
+
+/**
+ * The run summary as logged: one line whatever the number of targets, within CloudWatch Logs' 256 KB per event.
+ * Failures are counted by kind with the first few of each (every one of them has its own line already).
+ */
+function loggedSummary(summary: RunSummary) {
+  return {
+    ...summary,
+    failures: digest(
+      summary.failures.map((failure) => ({
+        ...failure,
+        skillIds: clip(failure.skillIds, SUMMARY_LIMITS.skillListChars),
+      })),
+      (failure) => failure.code ?? failure.type,
+    ),
+    publishFailures: digest(
+      summary.publishFailures.map((failure) => ({
+        ...failure,
+        error: clip(failure.error, SUMMARY_LIMITS.publishErrorChars),
+      })),
+      (failure) => clip(failure.error.split(':')[0] ?? '', 100),
+    ),
+  };
 }
 
 /**
@@ -215,10 +268,11 @@ export async function runCollection(deps: CollectorDeps, run: CollectionRun): Pr
     closingReads,
     durationMs: now() - started,
   };
-  deps.log.info('collection run', { summary });
+  deps.log.info('collection run', { summary: loggedSummary(summary) });
   if (reads.every((read) => read.failures.length > 0 && read.skills.length === 0)) {
-    const causes = failures.map((f) => `${f.ccId}/${f.vdn}: ${f.code ?? f.type}`).join('; ');
-    throw new CollectionFailedError(summary, `no target could be collected (${causes})`);
+    const causes = failures.slice(0, CAUSES_NAMED).map((f) => `${f.ccId}/${f.vdn}: ${f.code ?? f.type}`);
+    if (failures.length > CAUSES_NAMED) causes.push(`and ${failures.length - CAUSES_NAMED} more`);
+    throw new CollectionFailedError(summary, `no target could be collected (${causes.join('; ')})`);
   }
   if (datums.length > 0 && report.published === 0) {
     throw new CollectionFailedError(summary, `none of the ${datums.length} datums could be published`);

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { CLOSING_READ_DEFAULTS, CLOSING_READ_LIMITS, type ClosingReadSettings } from './closing-read.js';
 import type { RefusalRules } from './cms/refusal-budget.js';
 import { SIGNATURE_SETTINGS, type SignatureSetting } from './cms/signature-negotiation.js';
@@ -8,6 +8,7 @@ import { DEFAULT_METRICS, type MetricSelection, parseMetricSelection } from './m
 import { CMS_LIMITS, type Target } from './model.js';
 import { certificateBundleProblem } from './pem.js';
 import { normalizeSkillIds, parseSkillList } from './skills.js';
+import { clip, quoted } from './text.js';
 import { DEFAULT_TIME_ZONE, parseTimeZone } from './time-zone.js';
 import { checkIntegerIn, checkSkillIdArray, isJsonObject, parseWholeNumber } from './validation.js';
 
@@ -50,7 +51,38 @@ export type SinkKind = (typeof SINK_KINDS)[number];
 // --- targets ------------------------------------------------------------------------------------------------
 
 const TARGET_EXAMPLE = '{"ccId":1,"vdn":170,"skillIds":"1-20"}';
-const TARGET_FIELDS: readonly string[] = ['ccId', 'vdn', 'skillIds'];
+const TARGET_FIELDS: readonly string[] = ['ccId', 'vdn', 'skillIds', 'tenant'];
+
+/**
+ * A tenant's name goes into the names of its wallboard function and dashboard, so it is kept to what both allow
+ * and cannot be mistaken: lower-case letters and digits in hyphen-separated words, at most TENANT_MAX_LENGTH.
+ */
+const TENANT_NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+const TENANT_MAX_LENGTH = 20;
+/** The names of the tenants of one VDN each (tenantOf), which no named tenant may take. */
+const OWN_TENANT_NAME = /^cc\d+-vdn\d+$/;
+
+/**
+ * The tenant a target belongs to. Secure by default: a VDN without a `tenant` is a tenant of its own, named after
+ * it (`cc1-vdn170`), so that nothing of it is shown to anyone who was granted another VDN.
+ */
+export function tenantOf({ ccId, vdn, tenant }: Pick<Target, 'ccId' | 'vdn' | 'tenant'>): string {
+  return tenant ?? `cc${ccId}-vdn${vdn}`;
+}
+
+function targetTenant(value: unknown, field: string): string {
+  const wanted = `must be a tenant name of lower-case letters, digits and hyphens (at most ${TENANT_MAX_LENGTH}) like "acme"`;
+  if (typeof value !== 'string' || value.length > TENANT_MAX_LENGTH || !TENANT_NAME.test(value)) {
+    throw new ValidationError(field, wanted);
+  }
+  if (OWN_TENANT_NAME.test(value)) {
+    throw new ValidationError(
+      field,
+      `must not look like "cc1-vdn170": such names are those of VDNs without a tenant`,
+    );
+  }
+  return value;
+}
 
 // Every problem is said in plain words: a field path and what is wanted, as an operator fixing a failed cold
 // start needs it.
@@ -88,7 +120,9 @@ function parseTarget(input: unknown, field: string): Target {
       `is not a known field (expected ${TARGET_FIELDS.join(', ')})`,
     );
   }
-  return target;
+  return fields.tenant === undefined
+    ? target
+    : { ...target, tenant: targetTenant(fields.tenant, `${field}.tenant`) };
 }
 
 /** Validates a list of targets from JSON; throws ValidationError naming the field (`targets[0].vdn`). */
@@ -145,15 +179,46 @@ function parseCmsBaseUrl(raw: string): string {
   return url.href.replace(/\/$/, '');
 }
 
+/** A CA bundle is a few kilobytes; even every public root CA together is a few hundred. */
+const CA_FILE_MAX_BYTES = 1024 * 1024;
+
+/**
+ * CMS_CA_FILE: a regular file of at most CA_FILE_MAX_BYTES, read whole. Anything else would stop the cold start
+ * in its own way: a device such as /dev/zero never ends (and the read grows until the process aborts), a FIFO
+ * waits for a writer. It is opened without blocking and examined before anything is read.
+ */
 function readCaFile(path: string): string {
+  const shown = clip(path, 200);
+  const unreadable = (error: unknown) =>
+    new Error(`cannot read ${shown} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch (error) {
+    throw unreadable(error);
+  }
   let pem: string;
   try {
-    pem = readFileSync(path, 'utf8');
+    if (!fstatSync(fd).isFile()) throw new Error(`${shown} is not a regular file`);
+    // One byte more than allowed tells a file that is too large, or that grew since it was examined.
+    const buffer = Buffer.alloc(CA_FILE_MAX_BYTES + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      const read = readSync(fd, buffer, length, buffer.length - length, null);
+      if (read === 0) break;
+      length += read;
+    }
+    if (length > CA_FILE_MAX_BYTES) {
+      throw new Error(`${shown} is larger than the ${CA_FILE_MAX_BYTES / 1024} KB a CA bundle may take`);
+    }
+    pem = buffer.toString('utf8', 0, length);
   } catch (error) {
-    throw new Error(`cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw (error as NodeJS.ErrnoException).code === undefined ? error : unreadable(error);
+  } finally {
+    closeSync(fd);
   }
   const problem = certificateBundleProblem(pem);
-  if (problem !== undefined) throw new Error(`${path} ${problem}`);
+  if (problem !== undefined) throw new Error(`${shown} ${problem}`);
   return pem;
 }
 
@@ -163,13 +228,13 @@ function readCaFile(path: string): string {
  */
 export function parseNamespace(namespace: string): string {
   if (namespace.startsWith('AWS/') || !/^[\w.\-/#:]{1,255}$/.test(namespace))
-    throw new Error(`"${namespace}" is not a valid custom namespace`);
+    throw new Error(`${quoted(namespace)} is not a valid custom namespace`);
   return namespace;
 }
 
 function choiceOf<T extends string>(choices: readonly T[], text: string): T {
   if (!(choices as readonly string[]).includes(text))
-    throw new Error(`must be one of ${choices.join(', ')}, got "${text}"`);
+    throw new Error(`must be one of ${choices.join(', ')}, got ${quoted(text)}`);
   return text as T;
 }
 

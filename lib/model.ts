@@ -62,6 +62,11 @@ export interface Target {
   readonly ccId: number;
   readonly vdn: number;
   readonly skillIds: readonly number[];
+  /**
+   * Who may see the VDN on a wallboard: the stack gives each tenant a wallboard function and a dashboard of its
+   * own. Absent, the VDN is a tenant of its own (lib/config.ts, tenantOf).
+   */
+  readonly tenant?: string;
 }
 
 /** Limits of the CMS API (cms-api.md, request body). */

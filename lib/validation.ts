@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { ValidationError } from './errors.js';
+import { quoted } from './text.js';
 
 type Range = { readonly min: number; readonly max: number };
 
@@ -60,7 +61,7 @@ export function parseWholeNumber(
   { min, max }: { readonly min: number; readonly max: number },
 ): number {
   const value = wholeNumberOf(text);
-  if (value === undefined) throw new Error(`must be a whole number, got "${text.trim()}"`);
+  if (value === undefined) throw new Error(`must be a whole number, got ${quoted(text.trim())}`);
   if (value < min || value > max) throw new Error(`must be between ${min} and ${max}, got ${value}`);
   return value;
 }

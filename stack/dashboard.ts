@@ -5,12 +5,14 @@ import { type MonitoringSettings, type Vdn, WINDOW_SECONDS } from './settings.js
 const ROW_HEIGHT = 6;
 
 /** A Fn::Sub placeholder: CloudFormation writes in the deployed value (region, function name, API id). */
-const placeholder = (name: string) => `\${${name}}`;
+export const placeholder = (name: string) => `\${${name}}`;
 const REGION = placeholder('AWS::Region');
 const COLLECTOR = placeholder('CollectorLambdaFunction');
 const QUERY = placeholder('QueryLambdaFunction');
 const HTTP_API = placeholder('HttpApi');
-const WALLBOARD_ARN = placeholder('WallboardLambdaFunction.Arn');
+
+/** The placeholder of the wallboard function that serves a VDN: its tenant's (stack/tenants.ts). */
+type WallboardOf = (vdn: Vdn) => string;
 
 /** Rows of a wallboard widget: a table header, the VDN total, the health line and about 12 skills. */
 const WALLBOARD_HEIGHT = 9;
@@ -206,10 +208,10 @@ function vdnRow(item: Vdn, y: number, s: MonitoringSettings) {
 }
 
 /**
- * The live per-skill wallboard of a VDN: a custom widget, which the dashboard fills by invoking the wallboard
- * function with the widget's params on every refresh (never for a zoom or a resize: it shows "now").
+ * The live per-skill wallboard of a VDN: a custom widget, which the dashboard fills by invoking its tenant's
+ * wallboard function with the widget's params on every refresh (never for a zoom or a resize: it shows "now").
  */
-function wallboardWidget({ ccId, vdn }: Vdn, y: number) {
+function wallboardWidget({ ccId, vdn }: Vdn, y: number, endpoint: string) {
   return {
     type: 'custom',
     x: 0,
@@ -217,7 +219,7 @@ function wallboardWidget({ ccId, vdn }: Vdn, y: number) {
     width: 24,
     height: WALLBOARD_HEIGHT,
     properties: {
-      endpoint: WALLBOARD_ARN,
+      endpoint,
       params: { ccId, vdn },
       updateOn: { refresh: true, resize: false, timeRange: false },
       title: `VDN ${vdn} (call center ${ccId}): every skill now, worst first`,
@@ -335,21 +337,47 @@ function fleetRows(y: number, s: MonitoringSettings) {
   ];
 }
 
+/** A row of graphs per VDN, then each VDN's live wallboard; `end` is the row below them. */
+function vdnSections(vdns: readonly Vdn[], settings: MonitoringSettings, wallboardOf: WallboardOf) {
+  const graphsEnd = vdns.length * ROW_HEIGHT;
+  const widgets = [
+    ...vdns.flatMap((item, index) => vdnRow(item, index * ROW_HEIGHT, settings)),
+    ...vdns.map((item, index) =>
+      wallboardWidget(item, graphsEnd + index * WALLBOARD_HEIGHT, wallboardOf(item)),
+    ),
+  ];
+  return { widgets, end: graphsEnd + vdns.length * WALLBOARD_HEIGHT };
+}
+
 /**
- * The dashboard body: a row per watched VDN on top (where an operator looks first), then each watched VDN's
- * live wallboard, the fleet-wide graphs below. A Fn::Sub, so that the region, function names and ARNs and the
- * API id of the deployed stack fill the `${…}` placeholders; nothing else in the body can hold `${` (the
- * namespace is checked above).
+ * A Fn::Sub, so that the region, function names and ARNs and the API id of the deployed stack fill the `${…}`
+ * placeholders; nothing else in the body can hold `${` (the namespace is checked above).
+ */
+const dashboard = (widgets: readonly unknown[]) => ({
+  'Fn::Sub': JSON.stringify({ start: '-PT6H', periodOverride: 'inherit', widgets }),
+});
+
+/**
+ * The stack's dashboard: a row per watched VDN on top (where an operator looks first), then each watched VDN's
+ * live wallboard, the fleet-wide graphs below.
  */
 export function buildDashboardBody(
   vdns: readonly Vdn[],
   settings: MonitoringSettings,
+  wallboardOf: WallboardOf,
 ): { readonly 'Fn::Sub': string } {
-  const graphsEnd = vdns.length * ROW_HEIGHT;
-  const widgets = [
-    ...vdns.flatMap((item, index) => vdnRow(item, index * ROW_HEIGHT, settings)),
-    ...vdns.map((item, index) => wallboardWidget(item, graphsEnd + index * WALLBOARD_HEIGHT)),
-    ...fleetRows(graphsEnd + vdns.length * WALLBOARD_HEIGHT, settings),
-  ];
-  return { 'Fn::Sub': JSON.stringify({ start: '-PT6H', periodOverride: 'inherit', widgets }) };
+  const { widgets, end } = vdnSections(vdns, settings, wallboardOf);
+  return dashboard([...widgets, ...fleetRows(end, settings)]);
+}
+
+/**
+ * A tenant's dashboard: its VDNs' rows and wallboards and nothing else, since the fleet-wide graphs show every
+ * tenant's VDNs.
+ */
+export function buildTenantDashboardBody(
+  vdns: readonly Vdn[],
+  settings: MonitoringSettings,
+  wallboardOf: WallboardOf,
+): { readonly 'Fn::Sub': string } {
+  return dashboard(vdnSections(vdns, settings, wallboardOf).widgets);
 }

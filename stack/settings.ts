@@ -5,13 +5,14 @@ import {
   readSetting,
   ruleOf,
   type TargetVariables,
+  tenantOf,
   variable,
   wholeNumber,
 } from '../lib/config.js';
 import { ConfigError, ValidationError } from '../lib/errors.js';
 import { type Target, WINDOW_MS } from '../lib/model.js';
+import { cleanText, quoted } from '../lib/text.js';
 import { isJsonObject, readJsonObject, wholeNumberOf } from '../lib/validation.js';
-import { alarmLogicalIds } from './alarms.js';
 
 // The stage parameters the stack is generated from, checked with the rules the functions apply at cold start
 // (lib/), so that a deployment the collector would refuse is refused while packaging, in the same words, naming
@@ -46,13 +47,6 @@ export interface MonitoringSettings {
 /** One CMS statistics window, in seconds as CloudWatch periods are given: the period of every VDN alarm and graph. */
 export const WINDOW_SECONDS = WINDOW_MS / 1_000;
 
-/**
- * A stack holds at most 500 resources and each watched VDN adds its alarms (alarmLogicalIds); the functions, roles,
- * API and two resources per schedule take the rest. Beyond this the deployment would fail in CloudFormation,
- * late and less clearly, so packaging refuses it and points at alarmVdns.
- */
-export const MAX_WATCHED_VDNS = 80;
-
 const EXAMPLE_TARGETS = '[{"ccId":1,"vdn":170,"skillIds":"1-20"}]';
 
 /** The stage parameters serverless.yml passes to CMS_TARGETS, CC_ID, VDN and SKILL_IDS. */
@@ -64,13 +58,20 @@ const TARGET_PARAMETERS: TargetVariables = {
 };
 
 const vdnKey = ({ ccId, vdn }: Vdn) => `${ccId}/${vdn}`;
-const vdnOf = ({ ccId, vdn }: Vdn): Vdn => ({ ccId, vdn });
+const vdnName = ({ ccId, vdn }: Vdn) => `VDN ${vdn} of call center ${ccId}`;
+
+/** A target and where the stage parameters list it, so that a conflict can name both places. */
+export interface ListedTarget {
+  readonly target: Target;
+  /** The parameter and entry: `cmsTargets[1]`, `vdn`, `collector schedule 2 (cc1-b) input.targets[0]`. */
+  readonly where: string;
+}
 
 /**
- * The VDNs of the functions' own targets, as the collector reads them. A stack without any is refused: its
- * collector would fail every cold start and its query API answer nothing.
+ * The functions' own targets, as the collector reads them. A stack without any is refused: its collector would
+ * fail every cold start and its query API answer nothing.
  */
-export function configuredVdns(values: StageValues): Vdn[] {
+export function configuredTargets(values: StageValues): ListedTarget[] {
   if (Object.values(TARGET_PARAMETERS).every((name) => !values[name])) {
     throw new ConfigError(
       'cmsTargets',
@@ -78,18 +79,24 @@ export function configuredVdns(values: StageValues): Vdn[] {
         `--param="skillIds=1-20", or --param='cmsTargets=${EXAMPLE_TARGETS}')`,
     );
   }
-  return loadTargets(values, TARGET_PARAMETERS).map(vdnOf);
+  const json = Boolean(values[TARGET_PARAMETERS.json]);
+  return loadTargets(values, TARGET_PARAMETERS).map((target, index) => ({
+    target,
+    where: json ? `${TARGET_PARAMETERS.json}[${index}]` : TARGET_PARAMETERS.vdn,
+  }));
 }
 
 /**
- * The VDNs the collector's schedules carry in their `input.targets` (the fleet file), as the collector reads an
- * event's targets. A schedule without `input.targets` collects the functions' own targets (configuredVdns).
+ * The targets the collector's schedules carry in their `input.targets` (the fleet file), as the collector reads
+ * an event's targets. A schedule without `input.targets` collects the functions' own targets (configuredTargets).
+ * A VDN in two schedules is refused: each run publishes the roll-up of the skills it read under the window's
+ * timestamp, so two partial roll-ups would meet there and CloudWatch's Maximum would keep the larger part.
  */
-export function scheduledVdns(events: unknown): Vdn[] {
-  return (Array.isArray(events) ? events : []).flatMap((event: unknown, index) => {
+export function scheduledTargets(events: unknown): ListedTarget[] {
+  const listed = (Array.isArray(events) ? events : []).flatMap((event: unknown, index) => {
     const schedule = isJsonObject(event) ? event.schedule : undefined;
     if (!isJsonObject(schedule) || schedule.input === undefined) return [];
-    const name = `collector schedule ${index + 1}${schedule.name ? ` (${String(schedule.name)})` : ''}`;
+    const name = `collector schedule ${index + 1}${schedule.name ? ` (${cleanText(String(schedule.name), 60)})` : ''}`;
     let input: unknown = schedule.input;
     // EventBridge hands a string input to the function as the JSON it holds.
     if (typeof input === 'string') {
@@ -99,63 +106,85 @@ export function scheduledVdns(events: unknown): Vdn[] {
     }
     if (!isJsonObject(input) || !('targets' in input)) return [];
     try {
-      return parseTargets(input.targets, `${name} input.targets`).map(vdnOf);
+      return parseTargets(input.targets, `${name} input.targets`).map((target, position) => ({
+        target,
+        where: `${name} input.targets[${position}]`,
+      }));
     } catch (error) {
       if (error instanceof ValidationError) throw new ConfigError(error.field, error.detail);
       throw error;
     }
   });
-}
-
-/** Every VDN of the lists once, by call center and VDN, so that the stack does not depend on list order. */
-export function collectedVdns(...lists: readonly (readonly Vdn[])[]): Vdn[] {
-  const unique = new Map(lists.flat().map((item) => [vdnKey(item), vdnOf(item)]));
-  return [...unique.values()].sort((a, b) => a.ccId - b.ccId || a.vdn - b.vdn);
+  const first = new Map<string, ListedTarget>();
+  for (const item of listed) {
+    const earlier = first.get(vdnKey(item.target));
+    if (earlier) {
+      throw new ConfigError(
+        item.where,
+        `${vdnName(item.target)} is in ${earlier.where} already: keep each VDN in one schedule, since each ` +
+          "run publishes the VDN's roll-up of the skills it read and two partial roll-ups would mix",
+      );
+    }
+    first.set(vdnKey(item.target), item);
+  }
+  return listed;
 }
 
 /**
- * The VDNs that get alarms and dashboard graphs: all collected ones, `none`, or those `alarmVdns` lists as
- * `ccId/vdn` (e.g. `1/170,1/171`). Naming a VDN the deployment does not collect is refused: its collection
- * alarm would never see a datapoint and stay in ALARM.
+ * Every collected VDN once, by call center and VDN, so that the stack does not depend on list order; the first
+ * listing gives its skills (the functions' own targets come first). A VDN belongs to one tenant: listed in
+ * several places, it must name the same tenant in each (or none in each), else packaging is refused.
  */
-export function watchedVdns(vdns: readonly Vdn[], alarmVdns: string): Vdn[] {
-  const text = alarmVdns.trim();
-  let watched = [...vdns];
-  if (text === 'none') watched = [];
-  else if (text !== '') {
-    const wanted = new Set(
-      text.split(',').map((part) => {
-        const [ccId, vdn, ...rest] = part.split('/').map(wholeNumberOf);
-        if (ccId === undefined || vdn === undefined || rest.length > 0) {
-          throw new ConfigError(
-            'alarmVdns',
-            `has "${part.trim()}", which is not a call center/VDN like 1/170`,
-          );
-        }
-        return vdnKey({ ccId, vdn });
-      }),
-    );
-    const collected = vdns.map(vdnKey);
-    const foreign = [...wanted].filter((key) => !collected.includes(key));
-    if (foreign.length > 0) {
+export function collectedTargets(...lists: readonly (readonly ListedTarget[])[]): Target[] {
+  const unique = new Map<string, ListedTarget>();
+  for (const item of lists.flat()) {
+    const key = vdnKey(item.target);
+    const earlier = unique.get(key);
+    if (!earlier) unique.set(key, item);
+    else if (tenantOf(earlier.target) !== tenantOf(item.target)) {
+      const tenant = (target: Target) => (target.tenant ? `tenant "${target.tenant}"` : 'no tenant');
       throw new ConfigError(
-        'alarmVdns',
-        `names ${foreign.join(', ')}, which this deployment does not collect (it collects: ${
-          collected.join(', ') || 'nothing'
-        })`,
+        item.where,
+        `puts ${vdnName(item.target)} in ${tenant(item.target)}, ${earlier.where} in ${tenant(earlier.target)}: ` +
+          'a VDN belongs to one tenant, so name the same tenant wherever it is listed',
       );
     }
-    watched = vdns.filter((item) => wanted.has(vdnKey(item)));
   }
-  if (watched.length > MAX_WATCHED_VDNS) {
+  return [...unique.values()].map((item) => item.target).sort((a, b) => a.ccId - b.ccId || a.vdn - b.vdn);
+}
+
+/**
+ * The VDNs that get alarms and graphs on the stack's dashboard: all collected ones, `none`, or those `alarmVdns`
+ * lists as `ccId/vdn` (e.g. `1/170,1/171`). Naming a VDN the deployment does not collect is refused: its
+ * collection alarm would never see a datapoint and stay in ALARM.
+ */
+export function watchedVdns<T extends Vdn>(vdns: readonly T[], alarmVdns: string): T[] {
+  const text = alarmVdns.trim();
+  if (text === 'none') return [];
+  if (text === '') return [...vdns];
+  const wanted = new Set(
+    text.split(',').map((part) => {
+      const [ccId, vdn, ...rest] = part.split('/').map(wholeNumberOf);
+      if (ccId === undefined || vdn === undefined || rest.length > 0) {
+        throw new ConfigError(
+          'alarmVdns',
+          `has ${quoted(part.trim())}, which is not a call center/VDN like 1/170`,
+        );
+      }
+      return vdnKey({ ccId, vdn });
+    }),
+  );
+  const collected = vdns.map(vdnKey);
+  const foreign = [...wanted].filter((key) => !collected.includes(key));
+  if (foreign.length > 0) {
     throw new ConfigError(
       'alarmVdns',
-      `must leave at most ${MAX_WATCHED_VDNS} VDNs with alarms (as 1/170,1/171,…), not ${watched.length}: ` +
-        `their ${watched.flatMap((item) => Object.values(alarmLogicalIds(item))).length} alarms would not fit in one stack (500 CloudFormation resources at ` +
-        'most); or split the fleet into stages',
+      `names ${foreign.join(', ')}, which this deployment does not collect (it collects: ${
+        collected.join(', ') || 'nothing'
+      })`,
     );
   }
-  return watched;
+  return vdns.filter((item) => wanted.has(vdnKey(item)));
 }
 
 /** A threshold: any number from `min` up; fractional values are why this is not lib's whole-number reading. */
@@ -165,7 +194,7 @@ function numberSetting(values: StageValues, name: string, { min = Number.NEGATIV
   if (!(/^-?\d+(\.\d+)?$/.test(text) && value >= min)) {
     throw new ConfigError(
       name,
-      `must be a number${min > Number.NEGATIVE_INFINITY ? ` ≥ ${min}` : ''}, got "${text}"`,
+      `must be a number${min > Number.NEGATIVE_INFINITY ? ` ≥ ${min}` : ''}, got ${quoted(text)}`,
     );
   }
   return value;
@@ -173,12 +202,15 @@ function numberSetting(values: StageValues, name: string, { min = Number.NEGATIV
 
 /**
  * The functions' settings that would otherwise only fail at their first cold start, checked while packaging
- * with the functions' own rules.
+ * with the functions' own rules. The CMS address is written into the template as its parameter's default, so a
+ * URL with credentials in it, or one CMS would be spoken to in the clear, must not get that far; it may be left
+ * empty, which CloudFormation refuses at deploy time.
  */
 export function checkFunctionSettings(values: StageValues): void {
   readSetting(values, 'cmsSignature', ruleOf('CMS_SIGNATURE'));
   readSetting(values, 'cmsRefusalLimit', ruleOf('CMS_REFUSAL_LIMIT'));
   readSetting(values, 'cmsRefusalPeriodSeconds', ruleOf('CMS_REFUSAL_PERIOD_SECONDS'));
+  readSetting(values, 'cmsBaseUrl', ruleOf('CMS_BASE_URL'));
 }
 
 /** CloudWatch evaluates at most one day of 5-minute periods. */

@@ -4,7 +4,8 @@ import type { CallStatsQuery } from '../lib/cms/request.js';
 import type { StatsSource } from '../lib/cms/stats-source.js';
 import type { VdnRead } from '../lib/cms/vdn-read.js';
 import { CollectionFailedError, runCollection } from '../lib/collector.js';
-import { CmsResultError, CmsTimeoutError, SecretError } from '../lib/errors.js';
+import { CmsNetworkError, CmsResultError, CmsTimeoutError, SecretError } from '../lib/errors.js';
+import { createLogger } from '../lib/log.js';
 import { ALL_METRICS } from '../lib/metrics/build-datums.js';
 import type { Datum, MetricSink, PublishReport } from '../lib/metrics/metric-sink.js';
 import type { Counters, SkillStats } from '../lib/model.js';
@@ -243,6 +244,54 @@ describe('a collection run', () => {
     expect(lines.some((line) => line.level === 'warn')).toBe(true);
     expect(value(published.flat(), 'AnswerRate', { CcId: '1', Vdn: '170', SkillId: '1' })).toBeUndefined();
     expect(value(published.flat(), 'CallsAnswered', { CcId: '1', Vdn: '170', SkillId: '1' })).toBe(5);
+  });
+
+  it('keeps the summary line and the error short with CMS down for 400 targets: counts by kind, the first few', async () => {
+    const many = Array.from({ length: 400 }, (_, index) => ({
+      ccId: 1,
+      vdn: index + 1,
+      // Every other skill: the longest skill list a batch can name.
+      skillIds: Array.from({ length: 1_000 }, (_, skill) => 2 * skill + 1),
+    }));
+    const refused = new CmsNetworkError(
+      `connect ECONNREFUSED 10.20.0.5:28443 (TLS session to cms.example.internal, ${'detail '.repeat(80)})`,
+    );
+    const cms = fakeCms(Object.fromEntries(many.map((target) => [target.vdn, () => refused])));
+    const written: string[] = [];
+    const log = createLogger('INFO', { write: (line) => written.push(line) });
+    const run = runCollection(
+      { cms: cms.source, sink: recordingSink().sink, log, now: () => NOW },
+      { targets: many, deadline: NOW + 30_000, selection: ALL_METRICS },
+    );
+    await expect(run).rejects.toThrow(CollectionFailedError);
+    const thrown = (await run.catch((error: unknown) => error)) as CollectionFailedError;
+    const line = written.find((text) => text.includes('"message":"collection run"')) ?? '';
+    expect(line.length).toBeLessThan(16 * 1024);
+    const { summary } = JSON.parse(line) as { summary: Record<string, unknown> };
+    expect(summary).toMatchObject({
+      targets: 400,
+      targetsSucceeded: 0,
+      failures: {
+        count: 400,
+        kinds: {
+          CMS_NETWORK_ERROR: {
+            count: 400,
+            first: [
+              { ccId: 1, vdn: 1 },
+              { ccId: 1, vdn: 2 },
+              { ccId: 1, vdn: 3 },
+            ],
+          },
+        },
+      },
+    });
+    expect(thrown.message.length).toBeLessThan(500);
+    expect(thrown.message).toBe(
+      'no target could be collected (1/1: CMS_NETWORK_ERROR; 1/2: CMS_NETWORK_ERROR; 1/3: CMS_NETWORK_ERROR; ' +
+        '1/4: CMS_NETWORK_ERROR; 1/5: CMS_NETWORK_ERROR; and 395 more)',
+    );
+    // The returned summary keeps every failure for its caller.
+    expect(thrown.summary.failures).toHaveLength(400);
   });
 
   it('logs one summary line per run', async () => {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildDashboardBody } from '../stack/dashboard.js';
+import { buildDashboardBody, placeholder } from '../stack/dashboard.js';
 import { monitoringSettings } from '../stack/settings.js';
 import { evaluateSeriesMath } from './support/stack-series-math.js';
 import { STAGE_SETTINGS } from './support/stack-settings.js';
@@ -33,7 +33,9 @@ interface RawTodayWidget {
 
 function todayWidget(timeZone: string): RawTodayWidget {
   const settings = monitoringSettings({ ...STAGE_SETTINGS, timeZone }, PACKAGED_AT);
-  const body = buildDashboardBody([{ ccId: 1, vdn: 170 }], settings);
+  const body = buildDashboardBody([{ ccId: 1, vdn: 170 }], settings, () =>
+    placeholder('WallboardLambdaFunction.Arn'),
+  );
   const widgets = JSON.parse(body['Fn::Sub']).widgets as RawTodayWidget[];
   const found = widgets.find((widget) => widget.properties.title.includes('today so far'));
   if (!found) throw new Error('no today widget');

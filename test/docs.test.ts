@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { COUNTERS, HEALTH_METRICS, KPIS } from '../lib/model.js';
 import { alarmLogicalIds, buildAlarms } from '../stack/alarms.js';
-import { MAX_WATCHED_VDNS, type MonitoringSettings } from '../stack/settings.js';
+import type { MonitoringSettings } from '../stack/settings.js';
 
 // The numbers the guides and serverless.yml's comments state, against the code they describe: a change to the
 // code that leaves a sentence behind fails here, naming the sentence.
@@ -81,10 +81,6 @@ describe('the deploy guide and serverless.yml', () => {
     expectSays(DEPLOY, `${alarmMetricsPerVdn} alarm metrics per watched VDN ($${usdPerVdn})`);
     expectSays(DEPLOY, `each watched VDN costs ${alarmMetricsPerVdn} alarm metrics, $${usdPerVdn} a month`);
     expectSays(SERVERLESS, `about ${usdPerVdn} USD a month per VDN`);
-  });
-
-  it('say how many VDNs one stack can alarm', () => {
-    expectSays(DEPLOY, `at most ${MAX_WATCHED_VDNS} VDNs get alarms`);
   });
 });
 

@@ -177,7 +177,7 @@ describe('the alarms packaged with timeZone=Europe/Madrid', () => {
 
   it('the wallboard and the dashboard start today at midnight in Europe/Madrid', () => {
     const variables = (
-      resource(stack, 'WallboardLambdaFunction').Properties.Environment as {
+      resource(stack, 'WallboardCc1Vdn170LambdaFunction').Properties.Environment as {
         Variables: Record<string, unknown>;
       }
     ).Variables;

@@ -358,6 +358,85 @@ describe('fuzzed requests', () => {
     );
   });
 
+  it.each<[string, unknown, string]>([
+    ['a null event', null, 'event'],
+    ['an event that is a string', 'GET /call-centers/1/vdns/170/skills/current-stats', 'event'],
+    ['an event that is a list', [], 'event'],
+    ['a rawPath that is a number', { rawPath: 170 }, 'rawPath'],
+    ['a rawPath that is an object', { rawPath: { path: statsPath(1, 170) } }, 'rawPath'],
+    [
+      'a content-type that is a number',
+      {
+        rawPath: statsPath(1, 170),
+        headers: { 'content-type': 1 },
+        requestContext: { http: { method: 'POST' } },
+      },
+      'headers.content-type',
+    ],
+    [
+      'a content-type that is a list',
+      {
+        rawPath: statsPath(1, 170),
+        headers: { 'Content-Type': ['application/json'] },
+        body: '{}',
+        requestContext: { http: { method: 'POST' } },
+      },
+      'headers.content-type',
+    ],
+    ['headers that are a string', { rawPath: statsPath(1, 170), headers: 'content-type: x' }, 'headers'],
+    [
+      'a query parameter that is a number',
+      { rawPath: statsPath(1, 170), queryStringParameters: { skillIds: 3 } },
+      'queryStringParameters.skillIds',
+    ],
+    [
+      'a requestContext that is a string',
+      { rawPath: statsPath(1, 170), requestContext: 'x' },
+      'requestContext',
+    ],
+  ])('answers a direct invocation with %s 400, naming the field', async (_, event, field) => {
+    const response = await handler(event as APIGatewayProxyEventV2, context);
+    checkAnswer(response);
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body ?? '')).toMatchObject({ error: { code: 'BAD_EVENT', field } });
+  });
+
+  it('answers any JSON a direct invocation can send with a well-formed answer, never 500', async () => {
+    const field = fc.oneof(fc.jsonValue(), fc.constant(statsPath(1, 170)));
+    const event = fc.oneof(
+      fc.jsonValue(),
+      fc.record(
+        {
+          rawPath: field,
+          headers: fc.oneof(
+            fc.jsonValue(),
+            fc.dictionary(fc.constantFrom('content-type', 'Content-Type', 'x'), fc.jsonValue()),
+          ),
+          queryStringParameters: fc.oneof(
+            fc.jsonValue(),
+            fc.dictionary(fc.constantFrom('skillIds', 'x'), fc.jsonValue()),
+          ),
+          requestContext: fc.oneof(
+            fc.jsonValue(),
+            fc.record({
+              http: fc.oneof(fc.jsonValue(), fc.record({ method: fc.jsonValue() })),
+              stage: fc.jsonValue(),
+            }),
+          ),
+          body: fc.jsonValue(),
+          isBase64Encoded: fc.jsonValue(),
+        },
+        { requiredKeys: [] },
+      ),
+    );
+    await fc.assert(
+      fc.asyncProperty(event, async (value) => {
+        checkAnswer(await handler(value as APIGatewayProxyEventV2, context));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('reaches every kind of answer', async () => {
     // Guards the generators: a fuzz that only ever produced 400s would prove little about the other paths.
     const seen = new Set<number>();

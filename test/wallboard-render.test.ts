@@ -364,4 +364,54 @@ describe('wallboard thresholds configuration', () => {
   it('refuses text that is not JSON', () => {
     expect(() => parseThresholds('{oops')).toThrow(/WALLBOARD_THRESHOLDS: is not valid JSON/);
   });
+
+  it.each([
+    ['1', 'WALLBOARD_THRESHOLDS: must be a list of threshold entries'],
+    [
+      '[1]',
+      'WALLBOARD_THRESHOLDS: [0] must be an object such as {"ccId":1,"vdn":170,"abandonmentRate":{"amber":5,"red":10}}',
+    ],
+    ['[{"ccId":1}]', 'WALLBOARD_THRESHOLDS: [0].vdn is required'],
+    [
+      '[{"ccId":1,"vdn":170,"abandonRate":{"amber":5,"red":10}}]',
+      'WALLBOARD_THRESHOLDS: [0].abandonRate is not a known field (expected ccId, vdn, skillIds, ' +
+        'abandonmentRate, serviceLevel, averageWrapUp, minCalls)',
+    ],
+    [
+      '[{"ccId":1,"vdn":170,"abandonmentRate":5}]',
+      'WALLBOARD_THRESHOLDS: [0].abandonmentRate must be an object such as {"amber":5,"red":10}',
+    ],
+    [
+      '[{"ccId":1,"vdn":170,"serviceLevel":{"amber":80}}]',
+      'WALLBOARD_THRESHOLDS: [0].serviceLevel.red is required',
+    ],
+    [
+      '[{"ccId":1,"vdn":170,"averageWrapUp":{"amber":60,"red":120,"max":300}}]',
+      'WALLBOARD_THRESHOLDS: [0].averageWrapUp.max is not a known field (expected amber, red)',
+    ],
+  ])('says in plain words what is wrong with %s, naming the entry and field', (text, message) => {
+    expect(() => parseThresholds(text)).toThrow(new ConfigError('WALLBOARD_THRESHOLDS', message.slice(22)));
+  });
+
+  it("never shows the schema library's own wording, whatever the entries", () => {
+    const field = fc.constantFrom(
+      'ccId',
+      'vdn',
+      'skillIds',
+      'abandonmentRate',
+      'serviceLevel',
+      'minCalls',
+      'x',
+    );
+    const value = fc.oneof(fc.jsonValue(), fc.record({ amber: fc.jsonValue(), red: fc.jsonValue() }));
+    fc.assert(
+      fc.property(fc.array(fc.dictionary(field, value), { maxLength: 3 }), (entries) => {
+        try {
+          parseThresholds(JSON.stringify(entries));
+        } catch (error) {
+          expect((error as Error).message).not.toMatch(/Invalid|Expected|received/);
+        }
+      }),
+    );
+  });
 });

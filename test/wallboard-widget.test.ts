@@ -130,7 +130,7 @@ describe('the wallboard custom widget bundle', () => {
   it('shows a VDN this deployment does not serve as a problem panel, not an error', async () => {
     const page = await handler(widgetEvent({ ccId: 1, vdn: 999 }), context);
     expect(page).toContain('data-state="problem"');
-    expect(page).toContain('does not serve VDN 999 of call center 1');
+    expect(page).toContain('Not served here');
   });
 
   it('names a malformed parameter', async () => {
@@ -160,4 +160,58 @@ describe('the wallboard custom widget bundle', () => {
     await handler(widgetEvent({ ccId: 1, vdn: 173 }), context);
     expect(simulator.requests.length - before).toBe(1);
   });
+});
+
+describe('a tenant’s wallboard bundle, configured with VDN 170 alone', () => {
+  let tenantHandler: WallboardHandler;
+
+  beforeAll(async () => {
+    const outfile = join(workDir, 'tenant-wallboard', 'index.mjs');
+    await build(bundleOptions({ entry: 'handlers/wallboard.ts', outfile }));
+    const shared = process.env.CMS_TARGETS;
+    process.env.CMS_TARGETS = JSON.stringify(TARGETS.filter((target) => target.vdn === 170));
+    try {
+      ({ handler: tenantHandler } = (await import(pathToFileURL(outfile).href)) as {
+        handler: WallboardHandler;
+      });
+    } finally {
+      process.env.CMS_TARGETS = shared;
+    }
+  });
+
+  /** Every way a widget's params can name VDN 171 of call center 1. */
+  const ASKING_FOR_171: readonly [string, Record<string, unknown>][] = [
+    ['numbers', widgetEvent({ ccId: 1, vdn: 171 })],
+    ['strings', widgetEvent({ ccId: '1', vdn: '171' })],
+    ['padded strings', { ccId: ' 1 ', vdn: ' 171 ' }],
+    ['a leading zero', { ccId: 1, vdn: '0171' }],
+    ['widgetContext.params alone', { widgetContext: { params: { ccId: 1, vdn: 171 } } }],
+    ['widgetContext.params as strings', { widgetContext: { params: { ccId: '1', vdn: '171' } } }],
+    ['the VDN in widgetContext.params only', { ccId: 1, widgetContext: { params: { vdn: 171 } } }],
+  ];
+
+  it('draws VDN 170, which it serves', async () => {
+    const page = await tenantHandler(widgetEvent({ ccId: 1, vdn: 170 }), context);
+    expect(page).toContain('data-vdn="170"');
+    expect(page).toContain('data-total="vdn"');
+  });
+
+  it.each(ASKING_FOR_171)(
+    'asked for VDN 171 with %s, shows a plain "not served here" panel without a figure of any VDN',
+    async (_, event) => {
+      const cmsRequests = simulator.requests.length;
+      const awsAttempts = world.aws.attempts.length;
+      const page = await tenantHandler(event, context);
+
+      expect(page).toContain('data-state="problem"');
+      expect(page).toContain('Not served here');
+      expect(page).not.toMatch(/<table|data-skill|data-total|data-vdn|data-health/);
+      // The text a viewer reads names no VDN and holds no figure at all.
+      const text = page.replace(/<style>[\s\S]*?<\/style>/g, '').replace(/<[^>]*>/g, ' ');
+      expect(text.replace('request id widget-request-1', '')).not.toMatch(/\d/);
+      // Nothing about VDN 171 was asked of CMS or CloudWatch.
+      expect(simulator.requests.slice(cmsRequests)).toEqual([]);
+      expect(world.aws.attempts.slice(awsAttempts)).toEqual([]);
+    },
+  );
 });

@@ -21,6 +21,20 @@ export class RouteNotFoundError extends AppError {
   readonly code = 'NOT_FOUND';
 }
 
+/**
+ * A direct invocation whose event is not shaped as API Gateway's (payload format 2.0): not an object, or a field
+ * of the wrong type. API Gateway never sends one; whoever invokes the function by hand is told which field.
+ */
+export class BadEventError extends AppError {
+  readonly code = 'BAD_EVENT';
+  constructor(
+    readonly field: string,
+    detail: string,
+  ) {
+    super(`${field}: ${detail}`);
+  }
+}
+
 /** The path exists, but not for this method; `allow` feeds the Allow header. */
 export class MethodNotAllowedError extends AppError {
   readonly code = 'METHOD_NOT_ALLOWED';
@@ -102,6 +116,10 @@ function answer(
 /** The one mapping from an error to an HTTP answer; `requestId` is quoted back so a caller can report it. */
 export function errorAnswer(error: unknown, requestId?: string): ErrorAnswer {
   if (error instanceof ValidationError) {
+    const field = cleanText(error.field, 100);
+    return answer(400, 'caller', { code: error.code, message: error.message, field }, requestId);
+  }
+  if (error instanceof BadEventError) {
     const field = cleanText(error.field, 100);
     return answer(400, 'caller', { code: error.code, message: error.message, field }, requestId);
   }

@@ -80,18 +80,21 @@ export function createQueryService(config: QueryServiceConfig, deps: QueryServic
     const note = (more: Record<string, unknown>) => Object.assign(fields, more);
     let response: APIGatewayProxyStructuredResultV2;
     let failure: { error: unknown; level: 'info' | 'error' } | undefined;
-    const requestId = event?.requestContext?.requestId;
+    // A direct invocation may send anything as the event: only a string is quoted back as the request id.
+    const requestId = (event as { requestContext?: { requestId?: unknown } } | null)?.requestContext
+      ?.requestId;
+    const quotedId = typeof requestId === 'string' ? requestId : undefined;
     try {
       const request = requestOfEvent(event);
       note({ method: clip(request.method, 20), path: clip(request.path, 200) });
       response = await answer(request, () => context.getRemainingTimeInMillis(), note);
     } catch (error) {
-      const mapped = errorAnswer(error, requestId);
+      const mapped = errorAnswer(error, quotedId);
       response = jsonResponse(mapped.status, JSON.stringify(mapped.body), mapped.headers);
       failure = { error, level: mapped.blame === 'caller' ? 'info' : 'error' };
     }
     const line = {
-      requestId,
+      requestId: quotedId,
       ...fields,
       status: response.statusCode,
       durationMs: Math.round(performance.now() - started),

@@ -1,6 +1,7 @@
 import type { VdnRead } from '../cms/vdn-read.js';
 import { computeKpis } from '../kpi.js';
 import { COUNTERS, type Counters, KPIS, type Kpis, METRIC_UNITS, type MetricName } from '../model.js';
+import { quoted } from '../text.js';
 import type { Datum } from './metric-sink.js';
 
 /**
@@ -42,7 +43,7 @@ export function parseMetricSelection(text: string): ReadonlySet<MetricName> {
   const selected = new Set<MetricName>();
   for (const entry of trimmed.split(',').map((part) => part.trim())) {
     if (!valid.has(entry)) {
-      const what = entry === '' ? 'an empty entry' : `"${entry}"`;
+      const what = entry === '' ? 'an empty entry' : quoted(entry);
       throw new Error(
         `${what} is not a counter or KPI name; write "all", "none" or a comma list of ${SELECTABLE.join(', ')} ` +
           '(health metrics are always published)',

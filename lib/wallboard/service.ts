@@ -1,6 +1,7 @@
 import { errorAnswer } from '../api/errors.js';
 import { resolveTarget, type StatsLookup } from '../api/stats.js';
 import { invocationDeadline } from '../concurrency.js';
+import { ForbiddenError } from '../errors.js';
 import { describeError, type Log } from '../log.js';
 import { CMS_LIMITS, type Target } from '../model.js';
 import { startOfLocalDay } from '../time-zone.js';
@@ -45,9 +46,20 @@ interface Invocation {
 export type Wallboard = (event: unknown, invocation: Invocation) => Promise<string>;
 
 /**
+ * What a widget sees when it asks for a VDN this function does not serve. Each tenant has a function of its own,
+ * so such a widget is someone else's: the panel names no VDN, not even the one asked for, and nothing about that
+ * VDN has been read.
+ */
+const NOT_SERVED = {
+  title: 'Not served here',
+  message:
+    'This wallboard does not show the VDN this widget asks for: use the wallboard function of its tenant.',
+};
+
+/**
  * Renders the wallboard for a widget event. Whatever happens the answer is HTML: CMS failing is a panel that
- * says so, bad parameters or a VDN this deployment does not serve are a panel naming the problem, and only
- * the public messages of lib/api/errors.ts ever reach it.
+ * says so, bad parameters are a panel naming the problem, a VDN this function does not serve is a panel that
+ * says only that, and only the public messages of lib/api/errors.ts ever reach it.
  */
 export function createWallboard(config: WallboardConfig, deps: WallboardDeps): Wallboard {
   async function render(request: Extract<WidgetRequest, { describe: false }>, invocation: Invocation) {
@@ -105,6 +117,11 @@ export function createWallboard(config: WallboardConfig, deps: WallboardDeps): W
       if (request.describe) return WIDGET_DOCS;
       return await render(request, invocation);
     } catch (error) {
+      if (error instanceof ForbiddenError) {
+        // The operator's log keeps what was asked for: a widget pointed at the wrong tenant, or someone probing.
+        deps.log.info('wallboard: VDN not served here', { requestId, error: describeError(error) });
+        return renderProblem(NOT_SERVED.title, NOT_SERVED.message, requestId);
+      }
       const answer = errorAnswer(error, requestId);
       if (answer.blame === 'caller') {
         deps.log.info('wallboard: widget refused', { requestId, error: describeError(error) });

@@ -39,7 +39,7 @@ cache period. Thresholds come from the function's \`WALLBOARD_THRESHOLDS\` setti
 ### Parameters
 \`\`\` yaml
 ccId: 1        # call center
-vdn: 170       # VDN; the two must name a VDN this deployment is configured for
+vdn: 170       # VDN; the two must name a VDN of this function's tenant
 maxRows: 50    # skills listed at most (1-${MAX_ROWS_LIMIT}); the others are counted below the table
 \`\`\`
 `;

@@ -299,16 +299,38 @@ describe('collector: CloudWatch faults', () => {
     expect(putMetricDataAttempts()).toEqual([...Array(SDK_ATTEMPTS - 1).fill('Throttling'), 200]);
   });
 
-  it.each<[string, AwsFault, RegExp]>([
+  it.each<[string, AwsFault]>([
+    ['400 Throttling', { kind: 'throttle', operation: 'PutMetricData' }],
+    ['429 Too Many Requests', { kind: 'throttle', operation: 'PutMetricData', status: 429 }],
+  ])(
+    'publishes everything through %s longer than the SDK attempts, backing off within the deadline',
+    async (_, fault) => {
+      bench.aws.inject(fault, { times: 2 * SDK_ATTEMPTS });
+      const run = await collect();
+
+      expect(run.thrown).toBeUndefined();
+      expect(run.summary.publishFailures).toEqual([]);
+      expect(run.summary.datumsPublished).toBe(run.summary.datums);
+      expect(putMetricDataAttempts().filter((attempt) => attempt === 200)).toHaveLength(1);
+    },
+  );
+
+  it.each<[string, AwsFault, RegExp, number]>([
     [
-      'throttling that outlasts the SDK attempts',
+      'throttling that outlasts the run',
       { kind: 'throttle', operation: 'PutMetricData' },
       /Throttling/,
+      // Short, since publishing now backs off until the deadline.
+      3_000,
     ],
-    ['access denied', { kind: 'accessDenied', operation: 'PutMetricData' }, /AccessDenied/],
-  ])('fails the run when %s loses every datum, naming the cause', async (_, fault, cause) => {
+    ['access denied', { kind: 'accessDenied', operation: 'PutMetricData' }, /AccessDenied/, 20_000],
+  ])('fails the run when %s loses every datum, naming the cause', async (_, fault, cause, remainingMs) => {
     bench.aws.inject(fault, { times: Number.POSITIVE_INFINITY });
-    const run = await collect();
+    const run = await invokeCollector(
+      bench,
+      createCollectorHandler(env(), { cloudWatch: fastRetryingCloudWatch() }),
+      remainingMs,
+    );
 
     expect(run.summary.failures).toEqual([]);
     expect(run.summary.datumsPublished).toBe(0);
@@ -326,6 +348,22 @@ describe('collector: CloudWatch faults', () => {
         error: expect.stringMatching(cause),
       }),
     );
+  });
+
+  it('splits a batch refused as too large (HTTP 413) and delivers every datum of both batches', async () => {
+    bench.aws.inject({ kind: 'tooLarge', operation: 'PutMetricData' });
+    const run = await collect({ CMS_TARGETS: targetsJson([LARGE, FAULTY]) });
+
+    const keys = publishOrder([LARGE, FAULTY]);
+    expect(run.received.map(datumKey).sort()).toEqual([...keys].sort());
+    expect(run.summary).toMatchObject({ datumsPublished: keys.length, publishCalls: 4, publishFailures: [] });
+    expect(run.thrown).toBeUndefined();
+    expect(putMetricDataAttempts().map(String).sort()).toEqual([
+      '200',
+      '200',
+      '200',
+      'RequestEntityTooLarge',
+    ]);
   });
 
   it('splits a batch refused as invalid and delivers every datum of both batches', async () => {

@@ -116,7 +116,7 @@ const SHARED: Case[] = [
   withValue(
     'CMS_TARGETS',
     '[{"ccId":1,"vdn":170,"skillIds":"1","extra":1}]',
-    /^\[0\]\.extra is not a known field \(expected ccId, vdn, skillIds\)$/,
+    /^\[0\]\.extra is not a known field \(expected ccId, vdn, skillIds, tenant\)$/,
     targetsEnv,
   ),
   withValue('CMS_TARGETS', '{"ccId":1}', /^must be a JSON array of targets such as \[/, targetsEnv),
