@@ -101,6 +101,8 @@ export interface ClosingDeps {
   readonly sleep: (ms: number) => Promise<void>;
   /** Reads one target with the given deadline (our clock), logging its failures. */
   readonly read: (target: Target, deadline: number) => Promise<TargetRead>;
+  /** Hears every closing read once its classic publication has started (the OTLP export). */
+  readonly onRead?: (reads: readonly TargetRead[]) => void;
 }
 
 export interface ClosingSummary {
@@ -178,7 +180,9 @@ async function closeGroup(
     ),
     ...coverage,
   ];
-  const report = await deps.sink.publish(datums);
+  const publishing = deps.sink.publish(datums);
+  deps.onRead?.(reads);
+  const report = await publishing;
   for (const failure of report.failures) {
     deps.log.error('publishing the closing read failed', { datums: failure.datums, error: failure.error });
   }

@@ -7,6 +7,7 @@ import {
   type TargetRead,
   takeClosingReads,
 } from './collector-closing.js';
+import { type OtlpRunSummary, otlpDeadline, RunExport, type SkillHistoryExport } from './collector-otlp.js';
 import { AppError, CmsIpLockedError, CmsWindowError } from './errors.js';
 import { checkConsistency } from './kpi.js';
 import { describeError, type Log } from './log.js';
@@ -24,6 +25,8 @@ export interface CollectorDeps {
   readonly now?: () => number;
   /** Waits on the run's clock (for a closing read); injectable so that tests need not wait for real. */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** The OpenTelemetry export of every busy skill's counters (OTLP_ENDPOINT); none when absent. */
+  readonly otlp?: SkillHistoryExport;
 }
 
 export interface CollectionRun {
@@ -58,6 +61,8 @@ export interface RunSummary {
   readonly failures: readonly TargetFailure[];
   readonly publishFailures: readonly { readonly datums: number; readonly error: string }[];
   readonly closingReads: ClosingSummary;
+  /** The OTLP export of the run and its closing reads, when on. */
+  readonly otlp?: OtlpRunSummary;
   readonly durationMs: number;
 }
 
@@ -211,7 +216,10 @@ export async function runCollection(deps: CollectorDeps, run: CollectionRun): Pr
   ];
   // Publishing gets what is left of the run's time and no more, so the summary below is always logged.
   const publishBy = AbortSignal.timeout(Math.max(0, run.deadline - now()));
-  const report = await deps.sink.publish(datums, { signal: publishBy });
+  const publishing = deps.sink.publish(datums, { signal: publishBy });
+  const history = deps.otlp && new RunExport(deps.otlp, otlpDeadline(now(), run.deadline), now);
+  history?.send(results);
+  const report = await publishing;
   for (const failure of report.failures)
     deps.log.error('publishing failed', { datums: failure.datums, error: failure.error });
 
@@ -219,6 +227,7 @@ export async function runCollection(deps: CollectorDeps, run: CollectionRun): Pr
   const closingReads = await takeClosingReads(
     {
       sink: { publish: (closing) => deps.sink.publish(closing, { signal: publishBy }) },
+      ...(history ? { onRead: (reads: readonly TargetRead[]) => history.send(reads) } : {}),
       log: deps.log,
       now,
       sleep: deps.sleep ?? ((ms) => delay(ms)),
@@ -234,6 +243,7 @@ export async function runCollection(deps: CollectorDeps, run: CollectionRun): Pr
     closingPlan,
     { deadline, selection: run.selection },
   );
+  const otlp = await history?.settle(deps.log);
 
   const summary: RunSummary = {
     targets: run.targets.length,
@@ -249,6 +259,7 @@ export async function runCollection(deps: CollectorDeps, run: CollectionRun): Pr
     failures,
     publishFailures: report.failures,
     closingReads,
+    ...(otlp ? { otlp } : {}),
     durationMs: now() - started,
   };
   deps.log.info('collection run', { summary });

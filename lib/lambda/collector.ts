@@ -1,10 +1,14 @@
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { Context } from 'aws-lambda';
 import { type RunSummary, runCollection } from '../collector.js';
+import type { SkillHistoryExport } from '../collector-otlp.js';
 import { type Env, loadCollectorConfig, parseTargets } from '../config.js';
 import { createLogger, type Log } from '../log.js';
 import type { MetricSink } from '../metrics/metric-sink.js';
-import { createSink } from '../metrics/sinks.js';
+import type { OtlpSettings } from '../metrics/otlp-config.js';
+import { sigV4Signer } from '../metrics/otlp-sigv4.js';
+import { OtlpExporter } from '../metrics/otlp-sink.js';
+import { createCloudWatchClient, createSink } from '../metrics/sinks.js';
 import type { Target } from '../model.js';
 import { type CmsWiring, createCmsClient } from './cms.js';
 
@@ -24,6 +28,8 @@ export interface CollectorHandlerDeps extends CmsWiring {
   readonly log?: Log;
   /** Replaces the sink METRICS_SINK names (local runs print the table and keep the health for the wallboard). */
   readonly sink?: MetricSink;
+  /** Replaces the OTLP exporter OTLP_ENDPOINT configures. */
+  readonly otlp?: SkillHistoryExport;
   /** The run's clock and how it waits; tests hand in a clock that jumps instead of sleeping. */
   readonly clock?: { readonly now: () => number; readonly sleep: (ms: number) => Promise<void> };
 }
@@ -41,18 +47,18 @@ export function createCollectorHandler(env: Env, deps: CollectorHandlerDeps = {}
   const config = loadCollectorConfig(env);
   const log = deps.log ?? createLogger(config.logLevel);
   const cms = createCmsClient(config, deps.clock ? { ...deps, now: deps.clock.now } : deps, log);
+  // One CloudWatch client for PutMetricData and for the credentials and Region that SigV4 signs OTLP with.
+  const needsAws = (deps.sink === undefined && config.sink === 'cloudwatch') || config.otlp?.auth === 'sigv4';
+  const cloudWatch = deps.cloudWatch ?? (needsAws ? createCloudWatchClient({}, log) : undefined);
   const sink =
     deps.sink ??
-    createSink(config.sink, {
-      namespace: config.namespace,
-      log,
-      ...(deps.cloudWatch ? { cloudWatch: deps.cloudWatch } : {}),
-    });
+    createSink(config.sink, { namespace: config.namespace, log, ...(cloudWatch ? { cloudWatch } : {}) });
   const now = deps.clock?.now ?? Date.now;
   const clock = deps.clock ? { now, sleep: deps.clock.sleep } : {};
+  const otlp = deps.otlp ?? (config.otlp && otlpExporter(config.otlp, cloudWatch));
   return async (event, context) =>
     runCollection(
-      { cms, sink, log, ...clock },
+      { cms, sink, log, ...clock, ...(otlp ? { otlp } : {}) },
       {
         targets: targetsOfEvent(event, config.targets),
         deadline: now() + context.getRemainingTimeInMillis() - LAMBDA_SAFETY_MS,
@@ -60,4 +66,15 @@ export function createCollectorHandler(env: Env, deps: CollectorHandlerDeps = {}
         closing: config.closing,
       },
     );
+}
+
+/** The OTLP exporter of the configuration; SigV4 signs with the CloudWatch client's credentials and Region. */
+function otlpExporter(settings: OtlpSettings, cloudWatch: CloudWatchClient | undefined): OtlpExporter {
+  const endpoint = new URL(settings.endpoint);
+  if (settings.auth === 'none' || cloudWatch === undefined) return new OtlpExporter({ endpoint });
+  const { credentials, region } = cloudWatch.config;
+  return new OtlpExporter({
+    endpoint,
+    signer: sigV4Signer({ credentials, region: settings.region ?? region }),
+  });
 }
