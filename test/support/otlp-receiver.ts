@@ -77,6 +77,8 @@ export interface OtlpReceiver {
   readonly accepted: readonly ReceivedPoint[];
   /** Answers for the next requests, in order; then `ok`. */
   answer(...answers: OtlpAnswer[]): void;
+  /** Forgets the requests and the answers not given yet. */
+  reset(): void;
   close(): Promise<void>;
 }
 
@@ -218,6 +220,11 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     requests,
     accepted,
     answer: (...answers) => queue.push(...answers),
+    reset: () => {
+      requests.length = 0;
+      accepted.length = 0;
+      queue.length = 0;
+    },
     close: async () => {
       for (const res of hanging) res.destroy();
       const closed = once(server, 'close');
