@@ -40,19 +40,23 @@ describe('OTLP_ENDPOINT', () => {
     });
   });
 
-  it.each(['http://127.0.0.1:4318', 'http://127.3.2.1:4318/v1/metrics', 'http://localhost:4318', 'http://[::1]:4318'])(
-    'accepts plain http to the loopback host of %s',
-    (endpoint) => {
-      expect(otlpOf({ OTLP_ENDPOINT: endpoint })?.auth).toBe('none');
-    },
-  );
+  it.each([
+    'http://127.0.0.1:4318',
+    'http://127.3.2.1:4318/v1/metrics',
+    'http://localhost:4318',
+    'http://[::1]:4318',
+  ])('accepts plain http to the loopback host of %s', (endpoint) => {
+    expect(otlpOf({ OTLP_ENDPOINT: endpoint })?.auth).toBe('none');
+  });
 
   it.each(['http://10.0.0.9:4318', 'http://collector.internal:4318', 'http://127.0.0.1.nip.io:4318'])(
     'refuses plain http to %s at cold start, naming the variable',
     (endpoint) => {
       const error = configError(() => createCollectorHandler({ ...oneTarget, OTLP_ENDPOINT: endpoint }));
       expect(error.variable).toBe('OTLP_ENDPOINT');
-      expect(error.message).toMatch(/^OTLP_ENDPOINT: must be an https:\/\/ URL; http:\/\/ is only accepted to a loopback host/);
+      expect(error.message).toMatch(
+        /^OTLP_ENDPOINT: must be an https:\/\/ URL; http:\/\/ is only accepted to a loopback host/,
+      );
     },
   );
 
@@ -73,10 +77,12 @@ describe('OTLP_ENDPOINT', () => {
 
 describe('OTLP_AUTH', () => {
   it('wins over the default of the host', () => {
-    expect(otlpOf({ OTLP_ENDPOINT: 'https://monitoring.us-east-1.amazonaws.com', OTLP_AUTH: 'none' })?.auth).toBe(
-      'none',
+    expect(
+      otlpOf({ OTLP_ENDPOINT: 'https://monitoring.us-east-1.amazonaws.com', OTLP_AUTH: 'none' })?.auth,
+    ).toBe('none');
+    expect(otlpOf({ OTLP_ENDPOINT: 'https://vpce-1.monitoring.example', OTLP_AUTH: 'sigv4' })?.auth).toBe(
+      'sigv4',
     );
-    expect(otlpOf({ OTLP_ENDPOINT: 'https://vpce-1.monitoring.example', OTLP_AUTH: 'sigv4' })?.auth).toBe('sigv4');
   });
 
   it('names itself when it is neither sigv4 nor none, or set without an endpoint', () => {

@@ -2,8 +2,8 @@ import { createHash, createHmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SkillRead } from '../lib/metrics/otlp-protobuf.js';
-import { OtlpExporter, retryAfterMs, skillReads } from '../lib/metrics/otlp-sink.js';
 import { sigV4Signer } from '../lib/metrics/otlp-sigv4.js';
+import { OtlpExporter, retryAfterMs, skillReads } from '../lib/metrics/otlp-sink.js';
 import { COUNTERS, type Counters, WINDOW_MS } from '../lib/model.js';
 import { type OtlpReceiver, startOtlpReceiver } from './support/otlp-receiver.js';
 
@@ -165,13 +165,20 @@ describe('OTLP exporter', () => {
 });
 
 /** SHA-256 for the independent signer, straight from node:crypto. */
+type SourceData = string | ArrayBuffer | ArrayBufferView;
+const bytesOf = (data: SourceData): string | Uint8Array =>
+  typeof data === 'string'
+    ? data
+    : data instanceof ArrayBuffer
+      ? new Uint8Array(data)
+      : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 class NodeSha256 {
   readonly #hash;
-  constructor(secret?: Uint8Array | string) {
-    this.#hash = secret === undefined ? createHash('sha256') : createHmac('sha256', secret);
+  constructor(secret?: SourceData) {
+    this.#hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytesOf(secret));
   }
-  update(data: Uint8Array | string): void {
-    this.#hash.update(data);
+  update(data: SourceData): void {
+    this.#hash.update(bytesOf(data));
   }
   async digest(): Promise<Uint8Array> {
     return this.#hash.digest();
@@ -179,7 +186,10 @@ class NodeSha256 {
 }
 
 describe('OTLP SigV4', () => {
-  const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
+  const credentials = {
+    accessKeyId: 'AKIDEXAMPLE',
+    secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+  };
   const signingTime = Date.UTC(2026, 10, 26, 9, 7, 12);
 
   it('signs for service monitoring; an independent signer computes the same Authorization', async () => {
@@ -196,7 +206,13 @@ describe('OTLP SigV4', () => {
     );
     const signedHeaders = /SignedHeaders=([^,]+)/.exec(authorization)?.[1]?.split(';') ?? [];
     expect(signedHeaders).toEqual(
-      expect.arrayContaining(['content-encoding', 'content-type', 'host', 'x-amz-content-sha256', 'x-amz-date']),
+      expect.arrayContaining([
+        'content-encoding',
+        'content-type',
+        'host',
+        'x-amz-content-sha256',
+        'x-amz-date',
+      ]),
     );
     const url = new URL(receiver.url);
     const independent = new SignatureV4({
@@ -214,7 +230,9 @@ describe('OTLP SigV4', () => {
         path: request.path,
         query: {},
         headers: Object.fromEntries(
-          signedHeaders.filter((name) => name !== 'x-amz-date').map((name) => [name, request.headers[name] ?? '']),
+          signedHeaders
+            .filter((name) => name !== 'x-amz-date')
+            .map((name) => [name, request.headers[name] ?? '']),
         ),
         body: request.body,
       },
@@ -226,7 +244,10 @@ describe('OTLP SigV4', () => {
   it('carries a session token when the credentials have one', async () => {
     const sink = new OtlpExporter({
       endpoint: new URL(receiver.url),
-      signer: sigV4Signer({ region: 'us-east-1', credentials: { ...credentials, sessionToken: 'session-token' } }),
+      signer: sigV4Signer({
+        region: 'us-east-1',
+        credentials: { ...credentials, sessionToken: 'session-token' },
+      }),
     });
     await sink.export(reads(1), { deadline: soon() });
     expect(receiver.requests[0]?.headers['x-amz-security-token']).toBe('session-token');
@@ -250,7 +271,11 @@ describe('what is sent of a VDN answer', () => {
 
   it('sends busy skills by id, each from its aligned window start, and nothing for an idle one', () => {
     const sent = skillReads(
-      outcome([skill(9, WINDOW + 2_000, { CallsOffered: 3 }), skill(4, WINDOW, {}), skill(2, WINDOW + 1, { WrapUps: 1 })]),
+      outcome([
+        skill(9, WINDOW + 2_000, { CallsOffered: 3 }),
+        skill(4, WINDOW, {}),
+        skill(2, WINDOW + 1, { WrapUps: 1 }),
+      ]),
       WINDOW + 61_000,
     );
     expect(sent.map((read) => [read.skillId, read.windowStart, read.readAt])).toEqual([

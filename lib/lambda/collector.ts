@@ -55,7 +55,7 @@ export function createCollectorHandler(env: Env, deps: CollectorHandlerDeps = {}
     createSink(config.sink, { namespace: config.namespace, log, ...(cloudWatch ? { cloudWatch } : {}) });
   const now = deps.clock?.now ?? Date.now;
   const clock = deps.clock ? { now, sleep: deps.clock.sleep } : {};
-  const otlp = deps.otlp ?? (config.otlp && otlpExporter(config.otlp, cloudWatch));
+  const otlp = deps.otlp ?? (config.otlp && otlpExporter(config.otlp, cloudWatch, now));
   return async (event, context) =>
     runCollection(
       { cms, sink, log, ...clock, ...(otlp ? { otlp } : {}) },
@@ -69,12 +69,17 @@ export function createCollectorHandler(env: Env, deps: CollectorHandlerDeps = {}
 }
 
 /** The OTLP exporter of the configuration; SigV4 signs with the CloudWatch client's credentials and Region. */
-function otlpExporter(settings: OtlpSettings, cloudWatch: CloudWatchClient | undefined): OtlpExporter {
+function otlpExporter(
+  settings: OtlpSettings,
+  cloudWatch: CloudWatchClient | undefined,
+  now: () => number,
+): OtlpExporter {
   const endpoint = new URL(settings.endpoint);
-  if (settings.auth === 'none' || cloudWatch === undefined) return new OtlpExporter({ endpoint });
+  if (settings.auth === 'none' || cloudWatch === undefined) return new OtlpExporter({ endpoint, now });
   const { credentials, region } = cloudWatch.config;
   return new OtlpExporter({
     endpoint,
-    signer: sigV4Signer({ credentials, region: settings.region ?? region }),
+    now,
+    signer: sigV4Signer({ credentials, region: settings.region ?? region, now }),
   });
 }
