@@ -1,6 +1,7 @@
 import { ConfigError } from '../lib/errors.js';
 import { buildAlarms } from './alarms.js';
 import { buildDashboardBody } from './dashboard.js';
+import { buildOtlpPolicy, OTLP_PARAMETERS, otlpStageSettings } from './otlp.js';
 import { buildQueryArnOutputs } from './outputs.js';
 import {
   checkFunctionSettings,
@@ -103,7 +104,11 @@ export const resources = (resolver: VariableResolver) =>
   reportingConfigErrors(async () => {
     closingReadTiming(await stageValues(resolver, TIMING_PARAMETERS));
     const { watched, served, settings } = await readConfiguration(resolver);
-    return { Resources: buildAlarms(watched, settings), Outputs: buildQueryArnOutputs(served) };
+    const otlp = otlpStageSettings(await stageValues(resolver, Object.values(OTLP_PARAMETERS)));
+    return {
+      Resources: { ...buildAlarms(watched, settings), ...buildOtlpPolicy(otlp) },
+      Outputs: buildQueryArnOutputs(served),
+    };
   });
 
 /** `${file(./dist/stack/vdn-monitoring.cjs):dashboardBody}`: the Dashboard's DashboardBody. */
