@@ -1,7 +1,8 @@
 import type { TargetRead } from './collector-closing.js';
-import type { Log } from './log.js';
+import { describeError, type Log } from './log.js';
 import type { SkillRead } from './metrics/otlp-protobuf.js';
-import { addReports, EMPTY_OTLP_REPORT, type OtlpReport, skillReads } from './metrics/otlp-sink.js';
+import { emptyReport, type OtlpReport, skillReads } from './metrics/otlp-report.js';
+import { COUNTERS } from './model.js';
 
 // The OpenTelemetry side of one collection run. Each read (the run's own, then its closing reads) is handed over
 // as soon as the classic publication of it has started, and sent concurrently with it; the export has the run's
@@ -37,12 +38,33 @@ export class RunExport {
   /** Sends the busy skills of these reads, each stamped with the time its answer arrived. */
   send(reads: readonly TargetRead[]): void {
     const points = reads.flatMap((read) => skillReads(read.outcome, read.clock?.localAt ?? this.now()));
-    if (points.length > 0) this.#pending.push(this.history.export(points, { deadline: this.deadline }));
+    if (points.length === 0) return;
+    const exported = this.history.export(points, { deadline: this.deadline }).catch((error: unknown) => {
+      // An export that could not even start (its code failed to load) is a failure like any other.
+      const report = emptyReport();
+      report.points = report.failed = points.length * COUNTERS.length;
+      report.problems.push({ kind: 'failed', points: report.points, error: describeError(error).message });
+      return report;
+    });
+    this.#pending.push(exported);
   }
 
   /** Waits for the requests still in flight (bounded by the export's deadline), logs the problems, sums up. */
   async settle(log: Log): Promise<OtlpRunSummary> {
-    const { problems, ...summary } = (await Promise.all(this.#pending)).reduce(addReports, EMPTY_OTLP_REPORT);
+    const { problems, ...summary } = emptyReport();
+    for (const report of await Promise.all(this.#pending)) {
+      for (const key of [
+        'points',
+        'accepted',
+        'rejected',
+        'failed',
+        'requests',
+        'bytes',
+        'wireBytes',
+      ] as const)
+        summary[key] += report[key];
+      problems.push(...report.problems);
+    }
     for (const { kind, points, error } of problems) {
       if (kind === 'failed') log.error('OTLP export failed', { points, error });
       else log.warn('OTLP endpoint rejected datapoints', { points, error });

@@ -232,8 +232,6 @@ const ENVIRONMENT = {
   SKILL_METRICS: variable(parseMetricSelection, undefined),
   VDN_METRICS: variable(parseMetricSelection, DEFAULT_METRICS.vdn),
   METRICS_SINK: choice(SINK_KINDS, 'cloudwatch'),
-  OTLP_ENDPOINT: variable(parseOtlpEndpoint, undefined),
-  OTLP_AUTH: variable(parseOtlpAuth, undefined),
   CLOSING_READ_GUARD_SECONDS: closingReadSeconds('guardSeconds'),
   CLOSING_READ_REACH_SECONDS: closingReadSeconds('reachSeconds'),
   QUERY_MAX_SKILLS: wholeNumber(1, CMS_LIMITS.skillId.max, 1_000),
@@ -457,17 +455,23 @@ export interface CollectorConfig extends FunctionConfig {
   readonly otlp: OtlpSettings | undefined;
 }
 
+/**
+ * OTLP_ENDPOINT and OTLP_AUTH, the collector's own (the stack reads its stage parameters with them): made when
+ * asked for, so that the other functions' bundles do not carry their grammar.
+ */
+export function otlpRules() {
+  return {
+    OTLP_ENDPOINT: variable(parseOtlpEndpoint, undefined),
+    OTLP_AUTH: variable(parseOtlpAuth, undefined),
+  };
+}
+
 export function loadCollectorConfig(env: Env): CollectorConfig {
-  const rules = rulesOf(
-    'METRIC_NAMESPACE',
-    'SKILL_METRICS',
-    'VDN_METRICS',
-    'METRICS_SINK',
-    'OTLP_ENDPOINT',
-    'OTLP_AUTH',
-    'CLOSING_READ_GUARD_SECONDS',
-    'CLOSING_READ_REACH_SECONDS',
-  );
+  const rules = {
+    ...rulesOf('METRIC_NAMESPACE', 'SKILL_METRICS', 'VDN_METRICS', 'METRICS_SINK'),
+    ...otlpRules(),
+    ...rulesOf('CLOSING_READ_GUARD_SECONDS', 'CLOSING_READ_REACH_SECONDS'),
+  };
   return loadFunctionConfig(env, rules, (values) => {
     const otlp = otlpSettings(values.OTLP_ENDPOINT, values.OTLP_AUTH);
     return {

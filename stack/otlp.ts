@@ -1,4 +1,4 @@
-import { readSetting, ruleOf } from '../lib/config.js';
+import { otlpRules, readSetting } from '../lib/config.js';
 import { type OtlpSettings, otlpSettings } from '../lib/metrics/otlp-config.js';
 import type { StageValues } from './settings.js';
 
@@ -10,9 +10,10 @@ import type { StageValues } from './settings.js';
 export const OTLP_PARAMETERS = { endpoint: 'otlpEndpoint', auth: 'otlpAuth' } as const;
 
 export function otlpStageSettings(values: StageValues): OtlpSettings | undefined {
+  const rules = otlpRules();
   return otlpSettings(
-    readSetting(values, OTLP_PARAMETERS.endpoint, ruleOf('OTLP_ENDPOINT')),
-    readSetting(values, OTLP_PARAMETERS.auth, ruleOf('OTLP_AUTH')),
+    readSetting(values, OTLP_PARAMETERS.endpoint, rules.OTLP_ENDPOINT),
+    readSetting(values, OTLP_PARAMETERS.auth, rules.OTLP_AUTH),
     OTLP_PARAMETERS,
   );
 }

@@ -1,11 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  decodeExportResponse,
-  decodeStatusMessage,
-  OtlpMetricsEncoder,
-  type SkillRead,
-} from '../lib/metrics/otlp-protobuf.js';
+import { decodeExportResponse, OtlpMetricsEncoder, type SkillRead } from '../lib/metrics/otlp-protobuf.js';
 import { COUNTERS, type Counters, OTLP_COUNTER_NAMES, OTLP_UNITS, WINDOW_MS } from '../lib/model.js';
 import { decodeOfficially, partialSuccessBody } from './support/otlp-receiver.js';
 
@@ -106,11 +101,5 @@ describe('OTLP answers', () => {
 
   it('refuses bytes that are not a response', () => {
     expect(() => decodeExportResponse(Uint8Array.from([0x0a, 0x20, 0x01]))).toThrow();
-  });
-
-  it('reads the message of a google.rpc.Status, and nothing from garbage', () => {
-    const status = Uint8Array.from([0x08, 0x03, 0x12, 0x05, ...Buffer.from('nope!')]);
-    expect(decodeStatusMessage(status)).toBe('nope!');
-    expect(decodeStatusMessage(Uint8Array.from([0xff]))).toBeUndefined();
   });
 });

@@ -2,8 +2,9 @@ import { createHash, createHmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SkillRead } from '../lib/metrics/otlp-protobuf.js';
+import { skillReads } from '../lib/metrics/otlp-report.js';
 import { sigV4Signer } from '../lib/metrics/otlp-sigv4.js';
-import { OtlpExporter, retryAfterMs, skillReads } from '../lib/metrics/otlp-sink.js';
+import { OtlpExporter, retryAfterMs } from '../lib/metrics/otlp-sink.js';
 import { COUNTERS, type Counters, WINDOW_MS } from '../lib/model.js';
 import { type OtlpReceiver, startOtlpReceiver } from './support/otlp-receiver.js';
 

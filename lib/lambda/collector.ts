@@ -6,8 +6,6 @@ import { type Env, loadCollectorConfig, parseTargets } from '../config.js';
 import { createLogger, type Log } from '../log.js';
 import type { MetricSink } from '../metrics/metric-sink.js';
 import type { OtlpSettings } from '../metrics/otlp-config.js';
-import { sigV4Signer } from '../metrics/otlp-sigv4.js';
-import { OtlpExporter } from '../metrics/otlp-sink.js';
 import { createCloudWatchClient, createSink } from '../metrics/sinks.js';
 import type { Target } from '../model.js';
 import { type CmsWiring, createCmsClient } from './cms.js';
@@ -55,7 +53,7 @@ export function createCollectorHandler(env: Env, deps: CollectorHandlerDeps = {}
     createSink(config.sink, { namespace: config.namespace, log, ...(cloudWatch ? { cloudWatch } : {}) });
   const now = deps.clock?.now ?? Date.now;
   const clock = deps.clock ? { now, sleep: deps.clock.sleep } : {};
-  const otlp = deps.otlp ?? (config.otlp && otlpExporter(config.otlp, cloudWatch, now));
+  const otlp = deps.otlp ?? (config.otlp && lazyOtlpExport(config.otlp, cloudWatch, now));
   return async (event, context) =>
     runCollection(
       { cms, sink, log, ...clock, ...(otlp ? { otlp } : {}) },
@@ -68,18 +66,23 @@ export function createCollectorHandler(env: Env, deps: CollectorHandlerDeps = {}
     );
 }
 
-/** The OTLP exporter of the configuration; SigV4 signs with the CloudWatch client's credentials and Region. */
-function otlpExporter(
+/**
+ * The OTLP exporter of the configuration, loaded at the first export: a collector without OTLP_ENDPOINT never
+ * loads its code, and the bundle keeps it out of index.mjs (scripts/bundle-options.mjs). SigV4 signs with the
+ * CloudWatch client's credentials and Region.
+ */
+function lazyOtlpExport(
   settings: OtlpSettings,
   cloudWatch: CloudWatchClient | undefined,
   now: () => number,
-): OtlpExporter {
-  const endpoint = new URL(settings.endpoint);
-  if (settings.auth === 'none' || cloudWatch === undefined) return new OtlpExporter({ endpoint, now });
-  const { credentials, region } = cloudWatch.config;
-  return new OtlpExporter({
-    endpoint,
-    now,
-    signer: sigV4Signer({ credentials, region: settings.region ?? region, now }),
-  });
+): SkillHistoryExport {
+  let exporter: Promise<SkillHistoryExport> | undefined;
+  return {
+    export: async (reads, options) => {
+      exporter ??= import('../metrics/otlp-export.js').then((module) =>
+        module.createOtlpExport(settings, cloudWatch?.config, now),
+      );
+      return (await exporter).export(reads, options);
+    },
+  };
 }

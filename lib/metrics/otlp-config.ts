@@ -4,7 +4,7 @@ import { ConfigError } from '../errors.js';
 // The collector's OpenTelemetry settings, OTLP_ENDPOINT and OTLP_AUTH, read by the collector's configuration at
 // cold start and by the stack generator (its otlpEndpoint and otlpAuth stage parameters) with the same rules.
 
-export const OTLP_AUTH_MODES = ['sigv4', 'none'] as const;
+const OTLP_AUTH_MODES = ['sigv4', 'none'] as const;
 export type OtlpAuth = (typeof OTLP_AUTH_MODES)[number];
 
 export interface OtlpSettings {

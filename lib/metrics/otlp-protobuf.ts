@@ -9,7 +9,7 @@ import {
 
 // The few OTLP messages the export needs, written by hand (opentelemetry/proto/collector/metrics/v1 and the
 // messages it nests): an ExportMetricsServiceRequest of cumulative monotonic Sums with integer datapoints, and
-// the two answers read back (ExportMetricsServiceResponse, google.rpc.Status). A general protobuf library or
+// the answer read back (ExportMetricsServiceResponse). A general protobuf library or
 // @opentelemetry/otlp-transformer would bring its SDK data model and serializer into the collector's bundle for
 // eight metrics of one shape; the tests decode what this writes with the official OpenTelemetry schema.
 
@@ -269,14 +269,4 @@ export function decodeExportResponse(bytes: Uint8Array): PartialSuccess | undefi
   const errorMessage = textOf(fields.get(2));
   if (rejectedDataPoints === 0 && errorMessage === '') return undefined;
   return { rejectedDataPoints, errorMessage };
-}
-
-/** The message of a google.rpc.Status (an OTLP error answer); undefined when the bytes are not one. */
-export function decodeStatusMessage(bytes: Uint8Array): string | undefined {
-  try {
-    const message = textOf(readFields(bytes).get(2));
-    return message === '' ? undefined : message;
-  } catch {
-    return undefined;
-  }
 }

@@ -7,7 +7,7 @@ import type { OtlpSigner } from './otlp-sink.js';
 // carries a current X-Amz-Date.
 
 /** The service name CloudWatch's OTLP endpoints are signed for. */
-export const OTLP_SIGNING_SERVICE = 'monitoring';
+const OTLP_SIGNING_SERVICE = 'monitoring';
 
 type Credentials = ConstructorParameters<typeof SignatureV4>[0]['credentials'];
 

@@ -51,7 +51,7 @@ export interface ReceivedPoint {
   readonly monotonic: boolean;
 }
 
-export interface ReceivedRequest {
+interface ReceivedRequest {
   readonly path: string;
   readonly headers: Readonly<Record<string, string>>;
   /** The body as it came over the wire. */
@@ -62,7 +62,7 @@ export interface ReceivedRequest {
   readonly at: number;
 }
 
-export type OtlpAnswer =
+type OtlpAnswer =
   | { readonly kind: 'ok' }
   | { readonly kind: 'partial'; readonly rejected: number; readonly message: string }
   | { readonly kind: 'status'; readonly status: number; readonly retryAfter?: string; readonly text?: string }
