@@ -20,7 +20,7 @@ const OTLP_RESERVE = { share: 0.1, minMs: 500, maxMs: 3_000 };
 export function otlpDeadline(now: number, deadline: number): number {
   const budget = Math.max(0, deadline - now);
   const reserve = Math.min(OTLP_RESERVE.maxMs, Math.max(OTLP_RESERVE.minMs, budget * OTLP_RESERVE.share));
-  return now + Math.max(0, budget - reserve);
+  return now + Math.max(0, Math.floor(budget - reserve));
 }
 
 /** The run's summary of its export: counts only (each problem is logged on its own line). */

@@ -157,6 +157,12 @@ describe('OTLP exporter', () => {
     expect(report.problems[0]?.error).toMatch(/connection failed.*ECONNREFUSED/);
   });
 
+  it('takes a deadline that is not a whole millisecond', async () => {
+    const { sink } = exporter();
+    const report = await sink.export(reads(1), { deadline: Date.now() + 5_000.25 });
+    expect(report).toMatchObject({ accepted: 8, failed: 0 });
+  });
+
   it('sends nothing once the deadline has passed', async () => {
     const { sink } = exporter();
     const report = await sink.export(reads(1), { deadline: Date.now() - 1 });

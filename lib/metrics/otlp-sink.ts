@@ -109,7 +109,7 @@ export class OtlpExporter {
       'content-length': String(wire.length),
       host: endpoint.host,
     };
-    const stop = AbortSignal.timeout(Math.max(0, deadline - now()));
+    const stop = AbortSignal.timeout(Math.max(0, Math.ceil(deadline - now())));
     let error = "not sent: the run's deadline had passed";
     for (let attempt = 1; attempt <= MAX_ATTEMPTS && now() < deadline; attempt += 1) {
       let wait: number;
@@ -119,7 +119,7 @@ export class OtlpExporter {
           url: endpoint,
           headers: signer ? await signer({ url: endpoint, headers, body: wire }) : headers,
           body: wire,
-          timeoutMs: Math.min(REQUEST_TIMEOUT_MS, deadline - now()),
+          timeoutMs: Math.ceil(Math.min(REQUEST_TIMEOUT_MS, deadline - now())),
           signal: stop,
         });
         if (answer.status >= 200 && answer.status < 300) return accept(answer, points, report);
@@ -184,5 +184,5 @@ function answerText(answer: OtlpAnswer): string {
 }
 
 function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return delay(ms, undefined, { signal }).catch(() => {});
+  return delay(Math.ceil(ms), undefined, { signal }).catch(() => {});
 }
