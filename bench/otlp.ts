@@ -12,13 +12,15 @@ import { median } from './stats.js';
 /**
  * What the OpenTelemetry export costs the collector: the real handler for one VDN of 5,000 skills, run with the
  * default selection with OTLP off (two classic counters per skill) and on (every counter of every busy skill
- * over OTLP, none per skill in CloudWatch), alternately, against the bench's CMS simulator and fake AWS endpoint
- * and an OTLP receiver in this process that answers after the same latency as AWS.
+ * over OTLP, none per skill in CloudWatch), and OTLP off with the same classic work as on (roll-ups only), which
+ * isolates what the export itself costs; in turns, against the bench's CMS simulator and fake AWS endpoint and
+ * an OTLP receiver in this process that answers after the same latency as AWS.
  */
 
 export interface OtlpBenchResult {
   readonly skills: number;
   readonly off: readonly RunSample[];
+  readonly rollupsOnly: readonly RunSample[];
   readonly on: readonly RunSample[];
   /** Datapoints and protobuf bytes of one run with OTLP on. */
   readonly otlpPoints: number;
@@ -57,7 +59,7 @@ export async function runOtlpBench(
 ): Promise<OtlpBenchResult> {
   const receiver = await startSilentReceiver(options.awsLatencyMs);
   try {
-    const handler = (otlp: boolean) =>
+    const handler = (otlp: boolean, extra: Record<string, string> = {}) =>
       createCollectorHandler(
         {
           CMS_BASE_URL: servers.cmsUrl,
@@ -66,19 +68,23 @@ export async function runOtlpBench(
           SKILL_IDS: `1-${options.skills}`,
           CLOSING_READ_REACH_SECONDS: '0',
           ...(otlp ? { OTLP_ENDPOINT: receiver.url } : {}),
+          ...extra,
         },
         { credentials: worldCredentials(servers), cloudWatch: worldCloudWatch(servers), log: quietLog() },
       );
-    const handlers = { off: handler(false), on: handler(true) };
-    const samples: { off: RunSample[]; on: RunSample[] } = { off: [], on: [] };
+    const handlers = {
+      off: handler(false),
+      rollupsOnly: handler(false, { SKILL_METRICS: 'none' }),
+      on: handler(true),
+    };
+    const samples: Record<keyof typeof handlers, RunSample[]> = { off: [], rollupsOnly: [], on: [] };
     let otlpPoints = 0;
     let otlpBytes = 0;
     const context = { getRemainingTimeInMillis: () => 60_000 };
     // One cold run each (TLS, signature negotiation, the OTLP module's load), then alternate warm runs.
-    await handlers.off({}, context);
-    await handlers.on({}, context);
+    for (const warm of Object.values(handlers)) await warm({}, context);
     for (let run = 0; run < options.runs; run += 1) {
-      for (const mode of ['off', 'on'] as const) {
+      for (const mode of ['off', 'rollupsOnly', 'on'] as const) {
         const started = performance.now();
         const cpu = process.cpuUsage();
         const summary = await handlers[mode]({}, context);
@@ -113,6 +119,13 @@ export function otlpFigures(result: OtlpBenchResult): Figure[] {
       label: `${skills} skills, defaults: collector CPU with OTLP on / off (${cpu(result.on).toFixed(0)} ms vs ${cpu(result.off).toFixed(0)} ms)`,
       value: cpu(result.on) / cpu(result.off),
       unit: '×',
+    },
+    {
+      id: 'otlp.exportCpuMs',
+      label: `${skills} skills: CPU of the OTLP export itself (on vs off with the same classic work, ${cpu(result.on).toFixed(0)} ms vs ${cpu(result.rollupsOnly).toFixed(0)} ms)`,
+      value: cpu(result.on) - cpu(result.rollupsOnly),
+      unit: 'ms',
+      note: `wall time ${wall(result.on).toFixed(0)} ms vs ${wall(result.rollupsOnly).toFixed(0)} ms`,
     },
   ];
 }
