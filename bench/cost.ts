@@ -40,7 +40,7 @@ export const DAYS_PER_MONTH = 365 / 12;
 const DATUMS_PER_CALL = 1_000;
 
 /** CloudWatch OTLP ingestion, per GB (aws-facts.md); a GB taken as 10^9 bytes, the larger count. */
-export const OTLP_USD_PER_GB = 0.5;
+const OTLP_USD_PER_GB = 0.5;
 
 /**
  * Bytes CloudWatch bills for OTLP datapoints, by its documented rule ("the serialized size of each datapoint:
@@ -48,7 +48,7 @@ export const OTLP_USD_PER_GB = 0.5;
  * metric's name and the resource's attributes, which a request carries once for many datapoints. Every busy
  * skill sends all eight counters, so a counter's name comes with an eighth of the datapoints.
  */
-export function otlpBilledBytes(requestBytes: number, points: number): number {
+function otlpBilledBytes(requestBytes: number, points: number): number {
   const names = COUNTERS.reduce((sum, { name }) => sum + OTLP_COUNTER_NAMES[name].length, 0);
   const resource = 'service.name'.length + OTLP_SERVICE_NAME.length;
   return requestBytes + (points / COUNTERS.length) * names + points * resource;
@@ -181,7 +181,7 @@ export const CURRENT_DEFAULTS: CostVariant = {
 };
 
 /** OTLP on: per skill nothing classic (the default then), every counter over OTLP; VDN roll-ups and health classic. */
-export const OTLP_DEFAULTS: CostVariant = {
+const OTLP_DEFAULTS: CostVariant = {
   id: 'otlp',
   label: 'OTLP on (every counter of every busy skill over OTLP, roll-ups and health classic)',
   selection: { skill: new Set(), vdn: ALL_METRICS.vdn },
@@ -339,7 +339,7 @@ function idleZeroCounters(skills: readonly SkillStats[], selection: MetricSelect
  * PutMetricData calls of runs that batch every VDN's datums together, and the OTLP ingestion (priced by the
  * documented per-datapoint rule; the request bytes alone are reported beside it).
  */
-export function fleetMonthlyCost(run: CostRun, vdns: number) {
+function fleetMonthlyCost(run: CostRun, vdns: number) {
   const metricMonths = (run.metricHoursPerDay * vdns * DAYS_PER_MONTH) / HOURS_PER_MONTH;
   const calls = run.datumsPerRun.reduce(
     (sum, datums) => sum + Math.ceil((datums * vdns) / DATUMS_PER_CALL),
