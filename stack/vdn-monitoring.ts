@@ -104,7 +104,11 @@ export const resources = (resolver: VariableResolver) =>
   reportingConfigErrors(async () => {
     closingReadTiming(await stageValues(resolver, TIMING_PARAMETERS));
     const { watched, served, settings } = await readConfiguration(resolver);
-    const otlp = otlpStageSettings(await stageValues(resolver, Object.values(OTLP_PARAMETERS)));
+    // With osls' null fallback, so that a configuration written before these parameters existed still packages.
+    const otlpValues: Record<string, string> = {};
+    for (const name of Object.values(OTLP_PARAMETERS))
+      otlpValues[name] = text(await resolver.resolveVariable(`param:${name}, null`));
+    const otlp = otlpStageSettings(otlpValues);
     return {
       Resources: { ...buildAlarms(watched, settings), ...buildOtlpPolicy(otlp) },
       Outputs: buildQueryArnOutputs(served),

@@ -72,9 +72,10 @@ describe('OTLP exporter', () => {
       expect(request.payload.length).toBeLessThanOrEqual(4_000);
       expect(request.points.length).toBeLessThanOrEqual(80);
     }
+    // Requests run concurrently, so they may arrive in any order.
     const skills = receiver.accepted.filter((point) => point.name === 'cec_calls_offered');
-    expect(skills.map((point) => point.attributes.skill_id)).toEqual(
-      Array.from({ length: 50 }, (_, index) => String(index + 1)),
+    expect(skills.map((point) => Number(point.attributes.skill_id)).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 50 }, (_, index) => index + 1),
     );
     expect(report).toMatchObject({ points: 400, accepted: 400, requests: receiver.requests.length });
   });
