@@ -91,6 +91,8 @@ export interface ClosingDeps {
   readonly sleep: (ms: number) => Promise<void>;
   /** Reads one target with the given deadline (our clock), logging its failures. */
   readonly read: (target: Target, deadline: number) => Promise<VdnRead>;
+  /** Hears every closing read once its classic publication has started (the OTLP export). */
+  readonly onRead?: (reads: readonly VdnRead[]) => void;
 }
 
 export interface ClosingSummary {
@@ -175,9 +177,12 @@ async function closeGroup(
   });
 
   // The counters go out at once, before the window's period ends, so that an alarm judging the period sees the
-  // window's final count; only the coverage waits for the clock's confirmation.
+  // window's final count; only the coverage waits for the clock's confirmation. The OTLP export hears the reads
+  // once their classic publication has started.
   const counters = buildDatums(reads, { now: deps.now(), selection: run.selection, health: false });
-  let published = await publish(deps, counters);
+  const publishing = publish(deps, counters);
+  deps.onRead?.(reads);
+  let published = await publishing;
   const confirmed = await confirmClock(deps, group, run.deadline, waitUntil);
   if (confirmed) published += await publish(deps, coverage);
   const datums = counters.length + (confirmed ? coverage.length : 0);

@@ -3,6 +3,7 @@ import type { ClosingReadSettings } from './closing-read.js';
 import type { StatsSource } from './cms/stats-source.js';
 import { failedRead, type VdnRead } from './cms/vdn-read.js';
 import { type ClosingSummary, planClosingReads, takeClosingReads } from './collector-closing.js';
+import { type OtlpRunSummary, otlpDeadline, RunExport, type SkillHistoryExport } from './collector-otlp.js';
 import { deadlineSignal } from './concurrency.js';
 import { AppError, CmsIpLockedError, CmsWindowError } from './errors.js';
 import { checkConsistency } from './kpi.js';
@@ -22,6 +23,8 @@ export interface CollectorDeps {
   readonly now?: () => number;
   /** Waits on the run's clock (for a closing read); injectable so that tests need not wait for real. */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** The OpenTelemetry export of every busy skill's counters (OTLP_ENDPOINT); none when absent. */
+  readonly otlp?: SkillHistoryExport;
 }
 
 export interface CollectionRun {
@@ -56,6 +59,8 @@ export interface RunSummary {
   readonly failures: readonly TargetFailure[];
   readonly publishFailures: readonly { readonly datums: number; readonly error: string }[];
   readonly closingReads: ClosingSummary;
+  /** The OTLP export of the run and its closing reads, when on. */
+  readonly otlp?: OtlpRunSummary;
   readonly durationMs: number;
 }
 
@@ -228,7 +233,10 @@ export async function runCollection(deps: CollectorDeps, run: CollectionRun): Pr
   const datums = buildDatums(reads, { now: now(), selection: run.selection });
   // Publishing gets what is left of the run's time and no more, so the summary below is always logged.
   const publishBy = deadlineSignal(run.deadline - now());
-  const report = await deps.sink.publish(datums, { signal: publishBy });
+  const publishing = deps.sink.publish(datums, { signal: publishBy });
+  const history = deps.otlp && new RunExport(deps.otlp, otlpDeadline(now(), run.deadline), now);
+  history?.send(reads);
+  const report = await publishing;
   for (const failure of report.failures)
     deps.log.error('publishing failed', { datums: failure.datums, error: failure.error });
 
@@ -236,6 +244,7 @@ export async function runCollection(deps: CollectorDeps, run: CollectionRun): Pr
   const closingReads = await takeClosingReads(
     {
       sink: { publish: (closing) => deps.sink.publish(closing, { signal: publishBy }) },
+      ...(history ? { onRead: (closing: readonly VdnRead[]) => history.send(closing) } : {}),
       log: deps.log,
       now,
       sleep: deps.sleep ?? ((ms) => delay(ms)),
@@ -251,6 +260,7 @@ export async function runCollection(deps: CollectorDeps, run: CollectionRun): Pr
     closingPlan,
     { deadline, selection: run.selection },
   );
+  const otlp = await history?.settle(deps.log);
 
   const summary: RunSummary = {
     targets: run.targets.length,
@@ -266,6 +276,7 @@ export async function runCollection(deps: CollectorDeps, run: CollectionRun): Pr
     failures,
     publishFailures: report.failures,
     closingReads,
+    ...(otlp ? { otlp } : {}),
     durationMs: now() - started,
   };
   deps.log.info('collection run', { summary: loggedSummary(summary) });

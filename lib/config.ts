@@ -5,6 +5,7 @@ import { SIGNATURE_SETTINGS, type SignatureSetting } from './cms/signature-negot
 import { ConfigError, ValidationError } from './errors.js';
 import { LOG_LEVELS, type LogLevel } from './log.js';
 import { DEFAULT_METRICS, type MetricSelection, parseMetricSelection } from './metrics/build-datums.js';
+import { type OtlpSettings, otlpSettings, parseOtlpAuth, parseOtlpEndpoint } from './metrics/otlp-config.js';
 import { CMS_LIMITS, type Target } from './model.js';
 import { certificateBundleProblem } from './pem.js';
 import { normalizeSkillIds, parseSkillList } from './skills.js';
@@ -294,7 +295,8 @@ const ENVIRONMENT = {
   VDN: wholeNumber(CMS_LIMITS.vdn.min, CMS_LIMITS.vdn.max, undefined),
   SKILL_IDS: variable(parseSkillList, undefined),
   METRIC_NAMESPACE: variable(parseNamespace, DEFAULT_NAMESPACE),
-  SKILL_METRICS: variable(parseMetricSelection, DEFAULT_METRICS.skill),
+  // Unset: DEFAULT_METRICS.skill, or none when OTLP_ENDPOINT carries every skill's counters (loadCollectorConfig).
+  SKILL_METRICS: variable(parseMetricSelection, undefined),
   VDN_METRICS: variable(parseMetricSelection, DEFAULT_METRICS.vdn),
   METRICS_SINK: choice(SINK_KINDS, 'cloudwatch'),
   CLOSING_READ_GUARD_SECONDS: closingReadSeconds('guardSeconds'),
@@ -524,26 +526,45 @@ export interface CollectorConfig extends FunctionConfig {
   readonly selection: MetricSelection;
   readonly closing: ClosingReadSettings;
   readonly sink: SinkKind;
+  /** OTLP_ENDPOINT and OTLP_AUTH: the OpenTelemetry export of every skill's counters; undefined when off. */
+  readonly otlp: OtlpSettings | undefined;
+}
+
+/**
+ * OTLP_ENDPOINT and OTLP_AUTH, the collector's own (the stack reads its stage parameters with them): made when
+ * asked for, so that the other functions' bundles do not carry their grammar.
+ */
+export function otlpRules() {
+  return {
+    OTLP_ENDPOINT: variable(parseOtlpEndpoint, undefined),
+    OTLP_AUTH: variable(parseOtlpAuth, undefined),
+  };
 }
 
 export function loadCollectorConfig(env: Env): CollectorConfig {
-  const rules = rulesOf(
-    'METRIC_NAMESPACE',
-    'SKILL_METRICS',
-    'VDN_METRICS',
-    'METRICS_SINK',
-    'CLOSING_READ_GUARD_SECONDS',
-    'CLOSING_READ_REACH_SECONDS',
-  );
-  return loadFunctionConfig(env, rules, (values) => ({
-    namespace: values.METRIC_NAMESPACE,
-    selection: { skill: values.SKILL_METRICS, vdn: values.VDN_METRICS },
-    closing: {
-      guardMs: values.CLOSING_READ_GUARD_SECONDS * 1_000,
-      reachMs: values.CLOSING_READ_REACH_SECONDS * 1_000,
-    },
-    sink: values.METRICS_SINK,
-  }));
+  const rules = {
+    ...rulesOf('METRIC_NAMESPACE', 'SKILL_METRICS', 'VDN_METRICS', 'METRICS_SINK'),
+    ...otlpRules(),
+    ...rulesOf('CLOSING_READ_GUARD_SECONDS', 'CLOSING_READ_REACH_SECONDS'),
+  };
+  return loadFunctionConfig(env, rules, (values) => {
+    const otlp = otlpSettings(values.OTLP_ENDPOINT, values.OTLP_AUTH);
+    return {
+      namespace: values.METRIC_NAMESPACE,
+      // With OTLP on, every counter of every skill goes there, priced by the byte: classic per-skill metrics,
+      // priced by the metric, are then published only when SKILL_METRICS names them.
+      selection: {
+        skill: values.SKILL_METRICS ?? (otlp === undefined ? DEFAULT_METRICS.skill : new Set()),
+        vdn: values.VDN_METRICS,
+      },
+      otlp,
+      closing: {
+        guardMs: values.CLOSING_READ_GUARD_SECONDS * 1_000,
+        reachMs: values.CLOSING_READ_REACH_SECONDS * 1_000,
+      },
+      sink: values.METRICS_SINK,
+    };
+  });
 }
 
 /** How long a warm container reuses an answer, and the most one request spends on CMS. */

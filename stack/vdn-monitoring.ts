@@ -1,6 +1,7 @@
 import { ConfigError } from '../lib/errors.js';
 import { buildAlarms } from './alarms.js';
 import { buildDashboardBody } from './dashboard.js';
+import { buildOtlpPolicy, OTLP_PARAMETERS, otlpStageSettings } from './otlp.js';
 import { buildQueryArnOutputs } from './outputs.js';
 import {
   checkFunctionSettings,
@@ -260,8 +261,13 @@ export const resources = (resolver: VariableResolver) =>
   reportingConfigErrors(async () => {
     closingReadTiming(await stageValues(resolver, TIMING_PARAMETERS));
     const { Resources, Outputs, tenants } = await generate(resolver);
+    // With osls' null fallback, so that a configuration written before these parameters existed still packages.
+    const otlpValues: Record<string, string> = {};
+    for (const name of Object.values(OTLP_PARAMETERS))
+      otlpValues[name] = text(await resolver.resolveVariable(`param:${name}, null`));
+    const otlp = otlpStageSettings(otlpValues);
     return {
-      Resources,
+      Resources: { ...Resources, ...buildOtlpPolicy(otlp) },
       Outputs,
       extensions: wallboardExtensions(tenants, await wallboardTemplate(resolver)),
     };
