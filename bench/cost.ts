@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
-import { CLOSING_READ_DEFAULTS } from '../lib/closing-read.js';
+import { CLOSING_READ_DEFAULTS } from '../lib/collector/closing-read.js';
 import { CmsClient } from '../lib/cms/client.js';
 import { staticCredentials } from '../lib/cms/credentials.js';
-import { runCollection } from '../lib/collector.js';
+import { runCollection } from '../lib/collector/run.js';
 import { loadCmsSettings } from '../lib/config.js';
 import type { Log } from '../lib/log.js';
 import { ALL_METRICS, DEFAULT_METRICS, type MetricSelection } from '../lib/metrics/build-datums.js';

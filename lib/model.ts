@@ -48,7 +48,7 @@ export const HEALTH_METRICS = [
   { name: 'SkillsMissing', unit: 'Count' },
   { name: 'DataAge', unit: 'Seconds' },
   // Published with each closing read, stamped with the window it describes: how much of the finished window
-  // its last published read covered (lib/closing-read.ts).
+  // its last published read covered (lib/collector/closing-read.ts).
   { name: 'WindowCoverage', unit: 'Percent' },
 ] as const;
 
@@ -74,7 +74,7 @@ export const ALL_METRIC_NAMES: readonly MetricName[] = [...COUNTERS, ...KPIS, ..
 /** One skill queue's counters for the 5-minute window that started at `windowStart` (epoch ms). */
 export interface SkillStats {
   readonly skillId: number;
-  /** Aligned to the 5-minute grid (lib/window.ts), whatever the few seconds CMS's `startTime` trails it by. */
+  /** Aligned to the 5-minute grid (lib/cms/window.ts), whatever the few seconds CMS's `startTime` trails it by. */
   readonly windowStart: number;
   readonly counters: Counters;
 }

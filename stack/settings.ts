@@ -40,7 +40,7 @@ export interface MonitoringSettings {
    * at its midnight, daylight saving time included.
    */
   readonly timeZone: string;
-  /** From when the dashboard knows the zone's clock changes (lib/time-zone.ts, `clockChanges`), epoch ms. */
+  /** From when the dashboard knows the zone's clock changes (lib/wallboard/time-zone.ts, `clockChanges`), epoch ms. */
   readonly clockChangesFrom: number;
 }
 

@@ -6,9 +6,9 @@ import {
   CONFIRMATION_DELAY_MS,
   planClosingRead,
   windowCoverage,
-} from '../lib/closing-read.js';
+} from '../lib/collector/closing-read.js';
 import { WINDOW_MS } from '../lib/model.js';
-import { alignedWindowStart } from '../lib/window.js';
+import { alignedWindowStart } from '../lib/cms/window.js';
 
 const WINDOW = Date.UTC(2026, 11, 1, 9, 25, 0);
 const SETTINGS: ClosingReadSettings = { guardMs: 5_000, reachMs: 60_000 };

@@ -24,7 +24,7 @@ import {
 } from '../lib/errors.js';
 import { rollup } from '../lib/kpi.js';
 import { COUNTERS, type Counters, type SkillStats } from '../lib/model.js';
-import { alignedWindowStart } from '../lib/window.js';
+import { alignedWindowStart } from '../lib/cms/window.js';
 import {
   type CmsSimulator,
   type CmsSimulatorOptions,

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseCallStatsResponse, redact } from '../lib/cms/response.js';
 import { CmsProtocolError, CmsResultError } from '../lib/errors.js';
 import { COUNTERS, type SkillStats, WINDOW_MS } from '../lib/model.js';
-import { alignedWindowStart } from '../lib/window.js';
+import { alignedWindowStart } from '../lib/cms/window.js';
 
 const CMS_FIELDS = COUNTERS.map((counter) => counter.cmsField);
 

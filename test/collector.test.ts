@@ -3,7 +3,7 @@ import type { CallStatsOptions } from '../lib/cms/client.js';
 import type { CallStatsQuery } from '../lib/cms/request.js';
 import type { StatsSource } from '../lib/cms/stats-source.js';
 import type { VdnRead } from '../lib/cms/vdn-read.js';
-import { CollectionFailedError, runCollection } from '../lib/collector.js';
+import { CollectionFailedError, runCollection } from '../lib/collector/run.js';
 import { CmsNetworkError, CmsResultError, CmsTimeoutError, SecretError } from '../lib/errors.js';
 import { createLogger } from '../lib/log.js';
 import { ALL_METRICS } from '../lib/metrics/build-datums.js';

@@ -2,7 +2,7 @@ import { throwIfFailed } from '../cms/client.js';
 import type { StatsSource } from '../cms/stats-source.js';
 import { CmsTimeoutError, ForbiddenError, ValidationError } from '../errors.js';
 import type { Target } from '../model.js';
-import { buildReport, type StatsReport } from '../report.js';
+import { buildReport, type StatsReport } from './report.js';
 import { formatSkillList } from '../skills.js';
 import { type CacheSource, CoalescingCache } from './cache.js';
 

@@ -9,7 +9,7 @@ import { AppError, ValidationError } from '../errors.js';
 import { describeError } from '../log.js';
 import { ALL_METRICS, buildDatums } from '../metrics/build-datums.js';
 import { renderTable } from '../metrics/table.js';
-import { buildReport } from '../report.js';
+import { buildReport } from '../api/report.js';
 import { formatSkillList } from '../skills.js';
 import { cleanText } from '../text.js';
 

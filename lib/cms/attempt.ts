@@ -1,4 +1,4 @@
-import { Limiter } from '../concurrency.js';
+import { Limiter } from './concurrency.js';
 import type { CmsSettings } from '../config.js';
 import { CmsAuthError, CmsHttpError, CmsIpLockedError } from '../errors.js';
 import type { SkillStats } from '../model.js';

@@ -2,7 +2,7 @@ import { CmsProtocolError, CmsResultError } from '../errors.js';
 import { CMS_LIMITS, COUNTERS, type CounterName, type SkillStats } from '../model.js';
 import { cleanText } from '../text.js';
 import { isJsonObject, readJsonObject } from '../validation.js';
-import { alignedWindowStart } from '../window.js';
+import { alignedWindowStart } from './window.js';
 import { describeValue } from './request.js';
 import { SUCCESS_RESULT_CODE } from './result-codes.js';
 

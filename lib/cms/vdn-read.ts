@@ -1,7 +1,7 @@
 import { CmsWindowError } from '../errors.js';
 import { newestWindow, type Rollup, rollup } from '../kpi.js';
 import type { SkillStats, Target } from '../model.js';
-import { windowStartProblem } from '../window.js';
+import { windowStartProblem } from './window.js';
 import type { BatchOutcome } from './batch.js';
 import { type CmsClock, type CmsClockReading, cmsClock, hasEnded } from './clock.js';
 
@@ -45,7 +45,7 @@ export interface CallFacts {
 
 /**
  * The read of one call from its batches. CMS data is untrusted: one skill whose window start cannot be the
- * current window (lib/window.ts) makes the whole answer a protocol error, since the roll-up, the timestamps and
+ * current window (window.ts) makes the whole answer a protocol error, since the roll-up, the timestamps and
  * DataAge would all be built on it; batches that failed on their own keep their own error.
  */
 export function vdnRead(target: Target, outcomes: readonly BatchOutcome[], call: CallFacts): VdnRead {

@@ -4,7 +4,7 @@ import type { CredentialSource } from '../cms/credentials.js';
 import type { CmsAccess } from '../config.js';
 import { ConfigError } from '../errors.js';
 import type { Log } from '../log.js';
-import { SecretsManagerCredentials } from '../secrets.js';
+import { SecretsManagerCredentials } from '../cms/secrets.js';
 
 export interface CmsWiring {
   readonly secretsManager?: SecretsManagerClient;

@@ -1,8 +1,8 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { Context } from 'aws-lambda';
-import { type RunSummary, runCollection } from '../collector.js';
-import type { SkillHistoryExport } from '../collector-otlp.js';
-import { invocationDeadline } from '../concurrency.js';
+import { type RunSummary, runCollection } from '../collector/run.js';
+import type { SkillHistoryExport } from '../collector/otlp.js';
+import { invocationDeadline } from '../cms/concurrency.js';
 import { type Env, loadCollectorConfig, parseTargets } from '../config.js';
 import { createLogger, type Log } from '../log.js';
 import type { MetricSink } from '../metrics/metric-sink.js';

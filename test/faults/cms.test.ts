@@ -8,7 +8,7 @@ import { statsPath } from '../../lib/api/route.js';
 import { type CollectorHandler, createCollectorHandler } from '../../lib/lambda/collector.js';
 import { createQueryHandler } from '../../lib/lambda/query.js';
 import { COUNTERS } from '../../lib/model.js';
-import { alignedWindowStart } from '../../lib/window.js';
+import { alignedWindowStart } from '../../lib/cms/window.js';
 import { type ApiServer, startApiServer } from '../../local/api-server.js';
 import type { SimFault } from '../../local/simulator/index.js';
 import {

@@ -1,5 +1,5 @@
-import { type CmsTime, DATE_AGREEMENT_MS } from './cms/clock.js';
-import { WINDOW_MS } from './model.js';
+import { type CmsTime, DATE_AGREEMENT_MS } from '../cms/clock.js';
+import { WINDOW_MS } from '../model.js';
 
 // When to read a CMS window for the last time. CMS counters grow through a 5-minute window and restart at the
 // next one, and every datapoint carries its window's start, so the value CloudWatch keeps for a window (its
