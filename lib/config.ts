@@ -1,17 +1,21 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
-import { CLOSING_READ_DEFAULTS, CLOSING_READ_LIMITS, type ClosingReadSettings } from './collector/closing-read.js';
+import { certificateBundleProblem } from './cms/pem.js';
 import type { RefusalRules } from './cms/refusal-budget.js';
 import { SIGNATURE_SETTINGS, type SignatureSetting } from './cms/signature-negotiation.js';
+import {
+  CLOSING_READ_DEFAULTS,
+  CLOSING_READ_LIMITS,
+  type ClosingReadSettings,
+} from './collector/closing-read.js';
 import { ConfigError, ValidationError } from './errors.js';
 import { LOG_LEVELS, type LogLevel } from './log.js';
 import { DEFAULT_METRICS, type MetricSelection, parseMetricSelection } from './metrics/build-datums.js';
 import { type OtlpSettings, otlpSettings, parseOtlpAuth, parseOtlpEndpoint } from './metrics/otlp-config.js';
 import { CMS_LIMITS, type Target } from './model.js';
-import { certificateBundleProblem } from './cms/pem.js';
 import { normalizeSkillIds, parseSkillList } from './skills.js';
 import { clip, quoted } from './text.js';
-import { DEFAULT_TIME_ZONE, parseTimeZone } from './wallboard/time-zone.js';
 import { checkIntegerIn, checkSkillIdArray, isJsonObject, parseWholeNumber } from './validation.js';
+import { DEFAULT_TIME_ZONE, parseTimeZone } from './wallboard/time-zone.js';
 
 // Configuration is read from the environment once per function, at cold start, through the one schema below.
 // Every problem is a ConfigError naming the variable, so a broken deployment fails its first invocation with a

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { CONFIRMATION_DELAY_MS, windowCoverage } from '../lib/collector/closing-read.js';
 import type { CallStatsOptions } from '../lib/cms/client.js';
 import type { CallStatsQuery } from '../lib/cms/request.js';
 import type { StatsSource } from '../lib/cms/stats-source.js';
+import { CONFIRMATION_DELAY_MS, windowCoverage } from '../lib/collector/closing-read.js';
 import { runCollection } from '../lib/collector/run.js';
 import { CmsHttpError } from '../lib/errors.js';
 import { ALL_METRICS } from '../lib/metrics/build-datums.js';

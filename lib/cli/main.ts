@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { buildReport } from '../api/report.js';
 import { CmsClient } from '../cms/client.js';
 import { staticCredentials } from '../cms/credentials.js';
 import { PROBE_EXIT_CODES, probeCms } from '../cms/probe.js';
@@ -9,7 +10,6 @@ import { AppError, ValidationError } from '../errors.js';
 import { describeError } from '../log.js';
 import { ALL_METRICS, buildDatums } from '../metrics/build-datums.js';
 import { renderTable } from '../metrics/table.js';
-import { buildReport } from '../api/report.js';
 import { formatSkillList } from '../skills.js';
 import { cleanText } from '../text.js';
 

@@ -1,9 +1,9 @@
-import { Limiter } from './concurrency.js';
 import type { CmsSettings } from '../config.js';
 import { CmsAuthError, CmsHttpError, CmsIpLockedError } from '../errors.js';
 import type { SkillStats } from '../model.js';
 import type { CallCredentials, RefreshOutcome } from './call-credentials.js';
 import { type CmsClockReading, clockReading } from './clock.js';
+import { Limiter } from './concurrency.js';
 import { type CallStatsQuery, callStatsUrl } from './request.js';
 import { parseCallStatsResponse } from './response.js';
 import { signRequest } from './sign.js';

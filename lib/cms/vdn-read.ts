@@ -1,9 +1,9 @@
 import { CmsWindowError } from '../errors.js';
 import { newestWindow, type Rollup, rollup } from '../kpi.js';
 import type { SkillStats, Target } from '../model.js';
-import { windowStartProblem } from './window.js';
 import type { BatchOutcome } from './batch.js';
 import { type CmsClock, type CmsClockReading, cmsClock, hasEnded } from './clock.js';
+import { windowStartProblem } from './window.js';
 
 // What CMS said about one VDN in one call: the one shape the collector, the query API, the wallboard and the CLI
 // read CMS through. It is built once, here, from the answers of the call's batches: sorted, held to the window

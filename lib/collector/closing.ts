@@ -1,14 +1,14 @@
+import type { VdnRead } from '../cms/vdn-read.js';
+import type { Log } from '../log.js';
+import { buildDatums, coverageDatum, type MetricSelection } from '../metrics/build-datums.js';
+import type { Datum, MetricSink } from '../metrics/metric-sink.js';
+import type { Target } from '../model.js';
 import {
   type ClosingReadSettings,
   CONFIRMATION_DELAY_MS,
   planClosingRead,
   windowCoverage,
 } from './closing-read.js';
-import type { VdnRead } from '../cms/vdn-read.js';
-import type { Log } from '../log.js';
-import { buildDatums, coverageDatum, type MetricSelection } from '../metrics/build-datums.js';
-import type { Datum, MetricSink } from '../metrics/metric-sink.js';
-import type { Target } from '../model.js';
 
 // The closing reads of one collection run (closing-read.ts decides when): after the run's normal read has
 // been published, the targets whose window ends within reach wait together, are read once more shortly before

@@ -1,10 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { ClosingReadSettings } from './closing-read.js';
 import type { StatsSource } from '../cms/stats-source.js';
 import { failedRead, type VdnRead } from '../cms/vdn-read.js';
-import { type ClosingSummary, planClosingReads, takeClosingReads } from './closing.js';
-import { type OtlpRunSummary, otlpDeadline, RunExport, type SkillHistoryExport } from './otlp.js';
-import { deadlineSignal } from '../cms/concurrency.js';
+import { deadlineSignal } from '../deadline.js';
 import { AppError, CmsIpLockedError, CmsWindowError } from '../errors.js';
 import { checkConsistency } from '../kpi.js';
 import { describeError, type Log } from '../log.js';
@@ -13,6 +10,9 @@ import type { MetricSink } from '../metrics/metric-sink.js';
 import type { Target } from '../model.js';
 import { formatSkillList } from '../skills.js';
 import { clip } from '../text.js';
+import { type ClosingSummary, planClosingReads, takeClosingReads } from './closing.js';
+import type { ClosingReadSettings } from './closing-read.js';
+import { type OtlpRunSummary, otlpDeadline, RunExport, type SkillHistoryExport } from './otlp.js';
 
 // One run of the scheduled job: every target from CMS, KPIs derived, everything published.
 

@@ -1,10 +1,10 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CmsClient } from '../cms/client.js';
 import type { CredentialSource } from '../cms/credentials.js';
+import { SecretsManagerCredentials } from '../cms/secrets.js';
 import type { CmsAccess } from '../config.js';
 import { ConfigError } from '../errors.js';
 import type { Log } from '../log.js';
-import { SecretsManagerCredentials } from '../cms/secrets.js';
 
 export interface CmsWiring {
   readonly secretsManager?: SecretsManagerClient;

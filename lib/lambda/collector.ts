@@ -1,9 +1,9 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { Context } from 'aws-lambda';
-import { type RunSummary, runCollection } from '../collector/run.js';
 import type { SkillHistoryExport } from '../collector/otlp.js';
-import { invocationDeadline } from '../cms/concurrency.js';
+import { type RunSummary, runCollection } from '../collector/run.js';
 import { type Env, loadCollectorConfig, parseTargets } from '../config.js';
+import { invocationDeadline } from '../deadline.js';
 import { createLogger, type Log } from '../log.js';
 import type { MetricSink } from '../metrics/metric-sink.js';
 import type { OtlpSettings } from '../metrics/otlp-config.js';

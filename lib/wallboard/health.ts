@@ -1,5 +1,5 @@
 import { type CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { deadlineSignal } from '../cms/concurrency.js';
+import { deadlineSignal } from '../deadline.js';
 import type { Log } from '../log.js';
 import type { Datum, MetricSink } from '../metrics/metric-sink.js';
 import type { HealthMetricName } from '../model.js';

@@ -3,7 +3,7 @@ import {
   GetMetricDataCommand,
   type MetricDataResult,
 } from '@aws-sdk/client-cloudwatch';
-import { deadlineSignal } from '../cms/concurrency.js';
+import { deadlineSignal } from '../deadline.js';
 import type { Log } from '../log.js';
 import type { Datum, MetricSink } from '../metrics/metric-sink.js';
 import { type CounterName, WINDOW_MS } from '../model.js';
