@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout } from 'node:timers/promises';
-import type { Env } from '../lib/config.js';
+import type { Env } from '../lib/config/rules.js';
 import { createWallboardHandler } from '../lib/lambda/wallboard.js';
 import { HealthRecorder } from '../lib/wallboard/health.js';
 import { TodayRecorder } from '../lib/wallboard/today.js';

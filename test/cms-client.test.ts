@@ -7,10 +7,10 @@ import { CmsClient, type CmsClientOptions, throwIfFailed } from '../lib/cms/clie
 import type { CmsTime } from '../lib/cms/clock.js';
 import { type CmsCredentials, type CredentialSource, staticCredentials } from '../lib/cms/credentials.js';
 import { CmsResultError } from '../lib/cms/result-codes.js';
+import { loadCmsSettings } from '../lib/cms/settings.js';
 import { SIGNATURE_LAYOUT_NAMES } from '../lib/cms/sign.js';
 import type { VdnRead } from '../lib/cms/vdn-read.js';
 import { alignedWindowStart } from '../lib/cms/window.js';
-import { loadCmsSettings } from '../lib/config.js';
 import {
   type AppError,
   CmsAuthError,

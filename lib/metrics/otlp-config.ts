@@ -1,4 +1,5 @@
 import { isIPv4 } from 'node:net';
+import { variable } from '../config/rules.js';
 import { ConfigError } from '../errors.js';
 
 // The collector's OpenTelemetry settings, OTLP_ENDPOINT and OTLP_AUTH, read by the collector's configuration at
@@ -79,3 +80,9 @@ export function otlpSettings(
   const region = CLOUDWATCH_HOST.exec(new URL(endpoint).hostname)?.[1];
   return { endpoint, auth: auth ?? (region === undefined ? 'none' : 'sigv4'), region };
 }
+
+/** OTLP_ENDPOINT and OTLP_AUTH, the collector's own; the stack reads its stage parameters with them. */
+export const OTLP_RULES = {
+  OTLP_ENDPOINT: variable(parseOtlpEndpoint, undefined),
+  OTLP_AUTH: variable(parseOtlpAuth, undefined),
+};

@@ -1,3 +1,5 @@
+import { variable } from '../config/rules.js';
+
 // The contact centre's own clock: an IANA time zone (`Europe/Madrid`), daylight saving time included. "Today"
 // starts at its local midnight, and the KPI alarms align their 5-minute windows to it. Node.js knows the zones
 // through Intl (full ICU), so nothing here carries a zone table of its own.
@@ -136,3 +138,6 @@ export function clockChanges(
   }
   return { offsetMs, changes };
 }
+
+/** TIME_ZONE, the contact centre's IANA zone: where "today" starts (the wallboard; the stack's `timeZone`). */
+export const TIME_ZONE_RULE = variable(parseTimeZone, DEFAULT_TIME_ZONE);

@@ -1,5 +1,5 @@
-import type { MetricName } from '../model.js';
-import { type Datum, failureText, type MetricSink, type PublishReport } from './metric-sink.js';
+import { type Datum, failureText, type MetricSink, type PublishReport } from '../lib/metrics/metric-sink.js';
+import type { MetricName } from '../lib/model.js';
 
 export interface TableOptions {
   /** IANA zone for the window start column; default UTC, so output does not depend on the machine. */
