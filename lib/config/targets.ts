@@ -122,7 +122,7 @@ function parseTargetsJson(json: string): Target[] {
 }
 
 /** The variables a deployment's targets are read from. */
-export const TARGET_RULES = {
+const TARGET_RULES = {
   CMS_TARGETS: variable(parseTargetsJson),
   CC_ID: wholeNumber(CMS_LIMITS.ccId.min, CMS_LIMITS.ccId.max),
   VDN: wholeNumber(CMS_LIMITS.vdn.min, CMS_LIMITS.vdn.max),

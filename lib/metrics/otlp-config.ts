@@ -32,7 +32,7 @@ function isLoopback(hostname: string): boolean {
  * OTLP_ENDPOINT: an https:// URL, or http:// to a loopback host only, since datapoints and (with SigV4) signed
  * requests must not cross a network in clear. No credentials, query or fragment: the URL is logged.
  */
-export function parseOtlpEndpoint(text: string): string {
+function parseOtlpEndpoint(text: string): string {
   let url: URL;
   try {
     url = new URL(text);
@@ -54,7 +54,7 @@ export function parseOtlpEndpoint(text: string): string {
   return url.href;
 }
 
-export function parseOtlpAuth(text: string): OtlpAuth {
+function parseOtlpAuth(text: string): OtlpAuth {
   const mode = OTLP_AUTH_MODES.find((candidate) => candidate === text.toLowerCase());
   if (mode === undefined) throw new Error(`must be one of ${OTLP_AUTH_MODES.join(', ')}, got "${text}"`);
   return mode;
