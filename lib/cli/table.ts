@@ -49,9 +49,22 @@ export function renderReport(report: StatsReport): string {
   const header = ['SkillId', 'Start', ...[...COUNTERS, ...KPIS].map(({ name }) => HEADERS[name] ?? name)];
   const body = report.skills.map((skill) => cells({ ...skill, label: String(skill.skillId) }));
   const total = cells({ ...report.rollup, label: 'VDN total' });
-  const widths = header.map((title, index) =>
-    Math.max(title.length, ...[...body, total].map((row) => (row[index] ?? '').length)),
-  );
+  const { line, rule } = columns([header, ...body, total]);
+  const lines = [`CcId ${report.ccId} · VDN ${report.vdn} · window start UTC`, line(header), rule];
+  if (body.length === 0) lines.push('(no skill data)');
+  lines.push(...body.map(line), rule, line(total));
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Rows set in columns as wide as their widest cell: the first left-aligned, the others right-aligned (numbers),
+ * and a rule as wide as a full row. The local terminal table sets its rows the same way.
+ */
+export function columns(rows: readonly (readonly string[])[]): {
+  readonly line: (row: readonly string[]) => string;
+  readonly rule: string;
+} {
+  const widths = (rows[0] ?? []).map((_, index) => Math.max(...rows.map((row) => (row[index] ?? '').length)));
   const line = (row: readonly string[]) =>
     row
       .map((cell, index) =>
@@ -59,9 +72,5 @@ export function renderReport(report: StatsReport): string {
       )
       .join('  ')
       .trimEnd();
-  const rule = '-'.repeat(widths.reduce((sum, width) => sum + width + 2, -2));
-  const lines = [`CcId ${report.ccId} · VDN ${report.vdn} · window start UTC`, line(header), rule];
-  if (body.length === 0) lines.push('(no skill data)');
-  lines.push(...body.map(line), rule, line(total));
-  return `${lines.join('\n')}\n`;
+  return { line, rule: '-'.repeat(widths.reduce((sum, width) => sum + width + 2, -2)) };
 }
