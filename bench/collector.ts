@@ -1,8 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CmsClient } from '../lib/cms/client.js';
-import type { RunSummary } from '../lib/collector.js';
-import { type Env, loadCmsSettings } from '../lib/config.js';
+import { loadCmsSettings } from '../lib/cms/settings.js';
+import type { RunSummary } from '../lib/collector/run.js';
+import type { Env } from '../lib/config/rules.js';
 import { type CollectorHandler, createCollectorHandler } from '../lib/lambda/collector.js';
 import { ALL_METRICS, buildDatums } from '../lib/metrics/build-datums.js';
 import { CloudWatchSink, planBatches } from '../lib/metrics/cloudwatch.js';

@@ -1,9 +1,9 @@
 import { performance } from 'node:perf_hooks';
-import { CLOSING_READ_DEFAULTS } from '../lib/closing-read.js';
 import { CmsClient } from '../lib/cms/client.js';
 import { staticCredentials } from '../lib/cms/credentials.js';
-import { runCollection } from '../lib/collector.js';
-import { loadCmsSettings } from '../lib/config.js';
+import { loadCmsSettings } from '../lib/cms/settings.js';
+import { CLOSING_READ_DEFAULTS } from '../lib/collector/closing-read.js';
+import { runCollection } from '../lib/collector/run.js';
 import type { Log } from '../lib/log.js';
 import { ALL_METRICS, DEFAULT_METRICS, type MetricSelection } from '../lib/metrics/build-datums.js';
 import type { Datum, MetricSink } from '../lib/metrics/metric-sink.js';

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { CmsClient } from '../lib/cms/client.js';
-import { loadCmsSettings } from '../lib/config.js';
+import { loadCmsSettings } from '../lib/cms/settings.js';
 import { ALL_METRICS, buildDatums } from '../lib/metrics/build-datums.js';
 import { toMetricDatum } from '../lib/metrics/cloudwatch.js';
 import type { SkillStats } from '../lib/model.js';

@@ -1,9 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout } from 'node:timers/promises';
-import type { Env } from '../lib/config.js';
+import type { Env } from '../lib/config/rules.js';
 import { createWallboardHandler } from '../lib/lambda/wallboard.js';
-import { HealthRecorder } from '../lib/wallboard/health.js';
-import { TodayRecorder } from '../lib/wallboard/today.js';
+import { HealthRecorder, TodayRecorder } from '../local/recorders.js';
 import { worldCredentials } from '../test/support/world.js';
 import { quietLog } from './quiet-log.js';
 import type { Figure } from './report.js';

@@ -1,5 +1,3 @@
-import { resultCodeMeaning } from './cms/result-codes.js';
-
 // Every failure the product can meet, as a type. Messages are written for operators and never carry
 // credentials: the secret key and the Authorization header are never interpolated into any of them.
 
@@ -105,20 +103,6 @@ export class CmsHttpError extends CmsError {
   constructor(readonly status: number) {
     super(`CMS answered HTTP ${status}`);
     this.retryable = status >= 500;
-  }
-}
-
-/** HTTP 200 with a `resultCode` (or, from older servers, a `result`) other than success. */
-export class CmsResultError extends CmsError {
-  readonly code = 'CMS_RESULT_ERROR';
-  readonly retryable = false;
-  constructor(
-    readonly resultCode: string,
-    readonly resultText: string,
-  ) {
-    super(
-      `CMS result code ${resultCode} (${resultCodeMeaning(resultCode)})${resultText ? `: ${resultText}` : ''}`,
-    );
   }
 }
 

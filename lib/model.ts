@@ -48,7 +48,7 @@ export const HEALTH_METRICS = [
   { name: 'SkillsMissing', unit: 'Count' },
   { name: 'DataAge', unit: 'Seconds' },
   // Published with each closing read, stamped with the window it describes: how much of the finished window
-  // its last published read covered (lib/closing-read.ts).
+  // its last published read covered (lib/collector/closing-read.ts).
   { name: 'WindowCoverage', unit: 'Percent' },
 ] as const;
 
@@ -74,7 +74,7 @@ export const ALL_METRIC_NAMES: readonly MetricName[] = [...COUNTERS, ...KPIS, ..
 /** One skill queue's counters for the 5-minute window that started at `windowStart` (epoch ms). */
 export interface SkillStats {
   readonly skillId: number;
-  /** Aligned to the 5-minute grid (lib/window.ts), whatever the few seconds CMS's `startTime` trails it by. */
+  /** Aligned to the 5-minute grid (lib/cms/window.ts), whatever the few seconds CMS's `startTime` trails it by. */
   readonly windowStart: number;
   readonly counters: Counters;
 }
@@ -101,3 +101,25 @@ export const CMS_LIMITS = {
 
 /** Length of the CMS statistics window. */
 export const WINDOW_MS = 300_000;
+
+/**
+ * PutMetricData service limits. One datum outside them makes CloudWatch refuse the whole request, so the sink
+ * keeps such datums out of its batches and CMS data is held to them before anything is built from it.
+ */
+export const PUT_METRIC_DATA_LIMITS = {
+  datumsPerCall: 1_000,
+  requestBytes: 1_048_576,
+  dimensionsPerDatum: 30,
+  /** Timestamps may lie up to two weeks back... */
+  timestampMaxAgeMs: 14 * 24 * 3_600_000,
+  /** ...and up to two hours ahead of the service's clock. */
+  timestampMaxAheadMs: 2 * 3_600_000,
+} as const;
+
+/** Why CloudWatch would refuse a datum stamped `timestamp` when sent at `now`, or undefined when it would not. */
+export function timestampProblem(timestamp: number, now: number): string | undefined {
+  if (!Number.isFinite(timestamp)) return 'is not a finite number';
+  if (timestamp < now - PUT_METRIC_DATA_LIMITS.timestampMaxAgeMs) return 'is more than two weeks old';
+  if (timestamp > now + PUT_METRIC_DATA_LIMITS.timestampMaxAheadMs) return 'is more than two hours ahead';
+  return undefined;
+}

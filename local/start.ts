@@ -13,13 +13,12 @@ import { createCollectorHandler } from '../lib/lambda/collector.js';
 import { createQueryHandler } from '../lib/lambda/query.js';
 import { createWallboardHandler } from '../lib/lambda/wallboard.js';
 import type { Log } from '../lib/log.js';
-import { redrawInPlace, TableSink } from '../lib/metrics/table.js';
 import { parseWholeNumber } from '../lib/validation.js';
-import { HealthRecorder } from '../lib/wallboard/health.js';
-import { TodayRecorder } from '../lib/wallboard/today.js';
 import { type OtlpReceiver, startOtlpReceiver } from '../test/support/otlp-receiver.js';
 import { startApiServer } from './api-server.js';
+import { HealthRecorder, TodayRecorder } from './recorders.js';
 import { startCmsSimulator } from './simulator/index.js';
+import { redrawInPlace, TableSink } from './table.js';
 import { startWallboardServer } from './wallboard-server.js';
 
 const { values } = parseArgs({
@@ -65,7 +64,6 @@ const env = {
     { ccId: 1, vdn: 170, skillIds: '1-8' },
     { ccId: 1, vdn: 171, skillIds: '20-24' },
   ]),
-  METRICS_SINK: 'table',
   // The terminal table shows every figure of every skill; a deployment publishes two per skill by default and
   // leaves the rest to the wallboard page.
   SKILL_METRICS: 'all',

@@ -1,5 +1,5 @@
 import type { CounterName, HealthMetricName } from '../lib/model.js';
-import { clockChanges } from '../lib/time-zone.js';
+import { clockChanges } from '../lib/wallboard/time-zone.js';
 import { type MonitoringSettings, type Vdn, WINDOW_SECONDS } from './settings.js';
 
 const ROW_HEIGHT = 6;

@@ -1,5 +1,5 @@
-import { otlpRules, readSetting } from '../lib/config.js';
-import { type OtlpSettings, otlpSettings } from '../lib/metrics/otlp-config.js';
+import { readSetting } from '../lib/config/rules.js';
+import { OTLP_RULES, type OtlpSettings, otlpSettings } from '../lib/metrics/otlp-config.js';
 import type { StageValues } from './settings.js';
 
 // The permission the collector's OpenTelemetry export needs: only when otlpEndpoint is set and the export signs
@@ -10,10 +10,9 @@ import type { StageValues } from './settings.js';
 export const OTLP_PARAMETERS = { endpoint: 'otlpEndpoint', auth: 'otlpAuth' } as const;
 
 export function otlpStageSettings(values: StageValues): OtlpSettings | undefined {
-  const rules = otlpRules();
   return otlpSettings(
-    readSetting(values, OTLP_PARAMETERS.endpoint, rules.OTLP_ENDPOINT),
-    readSetting(values, OTLP_PARAMETERS.auth, rules.OTLP_AUTH),
+    readSetting(values, OTLP_PARAMETERS.endpoint, OTLP_RULES.OTLP_ENDPOINT),
+    readSetting(values, OTLP_PARAMETERS.auth, OTLP_RULES.OTLP_AUTH),
     OTLP_PARAMETERS,
   );
 }

@@ -1,18 +1,13 @@
-import {
-  loadTargets,
-  parseNamespace,
-  parseTargets,
-  readSetting,
-  ruleOf,
-  type TargetVariables,
-  tenantOf,
-  variable,
-  wholeNumber,
-} from '../lib/config.js';
+import { CMS_RULES } from '../lib/cms/settings.js';
+import { CLOSING_READ_RULES } from '../lib/collector/closing-read.js';
+import { parseNamespace, readSetting, variable, wholeNumber } from '../lib/config/rules.js';
+import { loadTargets, parseTargets, tenantOf } from '../lib/config/targets.js';
 import { ConfigError, ValidationError } from '../lib/errors.js';
+import { SINK_RULE } from '../lib/metrics/sinks.js';
 import { type Target, WINDOW_MS } from '../lib/model.js';
 import { cleanText, quoted } from '../lib/text.js';
 import { isJsonObject, readJsonObject, wholeNumberOf } from '../lib/validation.js';
+import { TIME_ZONE_RULE } from '../lib/wallboard/time-zone.js';
 
 // The stage parameters the stack is generated from, checked with the rules the functions apply at cold start
 // (lib/), so that a deployment the collector would refuse is refused while packaging, in the same words, naming
@@ -40,7 +35,7 @@ export interface MonitoringSettings {
    * at its midnight, daylight saving time included.
    */
   readonly timeZone: string;
-  /** From when the dashboard knows the zone's clock changes (lib/time-zone.ts, `clockChanges`), epoch ms. */
+  /** From when the dashboard knows the zone's clock changes (lib/wallboard/time-zone.ts, `clockChanges`), epoch ms. */
   readonly clockChangesFrom: number;
 }
 
@@ -49,13 +44,37 @@ export const WINDOW_SECONDS = WINDOW_MS / 1_000;
 
 const EXAMPLE_TARGETS = '[{"ccId":1,"vdn":170,"skillIds":"1-20"}]';
 
-/** The stage parameters serverless.yml passes to CMS_TARGETS, CC_ID, VDN and SKILL_IDS. */
-const TARGET_PARAMETERS: TargetVariables = {
-  json: 'cmsTargets',
-  ccId: 'ccId',
-  vdn: 'vdn',
-  skillIds: 'skillIds',
-};
+/** The variables serverless.yml fills from the target stage parameters, and those parameters. */
+const TARGET_PARAMETERS = {
+  CMS_TARGETS: 'cmsTargets',
+  CC_ID: 'ccId',
+  VDN: 'vdn',
+  SKILL_IDS: 'skillIds',
+} as const;
+
+/** A variable's name in a message, as a stage parameter; `VDN 9 of call center 1` is a VDN, not the variable. */
+const TARGET_VARIABLE_NAME = /\b(CMS_TARGETS|CC_ID|VDN|SKILL_IDS)\b(?! \d)/g;
+
+/**
+ * The targets as the functions read them: the stage parameters handed to the functions' own loader as the
+ * environment serverless.yml makes of them, its problems worded with the parameters' names.
+ */
+function loadStageTargets(values: StageValues): Target[] {
+  const env = Object.fromEntries(
+    Object.entries(TARGET_PARAMETERS).map(([variable, parameter]) => [variable, values[parameter]]),
+  );
+  try {
+    return loadTargets(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const inStageWords = (text: string) =>
+      text.replace(TARGET_VARIABLE_NAME, (name) => TARGET_PARAMETERS[name as keyof typeof TARGET_PARAMETERS]);
+    throw new ConfigError(
+      inStageWords(error.variable),
+      inStageWords(error.message.slice(error.variable.length + 2)),
+    );
+  }
+}
 
 const vdnKey = ({ ccId, vdn }: Vdn) => `${ccId}/${vdn}`;
 const vdnName = ({ ccId, vdn }: Vdn) => `VDN ${vdn} of call center ${ccId}`;
@@ -79,10 +98,10 @@ export function configuredTargets(values: StageValues): ListedTarget[] {
         `--param="skillIds=1-20", or --param='cmsTargets=${EXAMPLE_TARGETS}')`,
     );
   }
-  const json = Boolean(values[TARGET_PARAMETERS.json]);
-  return loadTargets(values, TARGET_PARAMETERS).map((target, index) => ({
+  const json = Boolean(values[TARGET_PARAMETERS.CMS_TARGETS]);
+  return loadStageTargets(values).map((target, index) => ({
     target,
-    where: json ? `${TARGET_PARAMETERS.json}[${index}]` : TARGET_PARAMETERS.vdn,
+    where: json ? `${TARGET_PARAMETERS.CMS_TARGETS}[${index}]` : TARGET_PARAMETERS.VDN,
   }));
 }
 
@@ -207,10 +226,11 @@ function numberSetting(values: StageValues, name: string, { min = Number.NEGATIV
  * empty, which CloudFormation refuses at deploy time.
  */
 export function checkFunctionSettings(values: StageValues): void {
-  readSetting(values, 'cmsSignature', ruleOf('CMS_SIGNATURE'));
-  readSetting(values, 'cmsRefusalLimit', ruleOf('CMS_REFUSAL_LIMIT'));
-  readSetting(values, 'cmsRefusalPeriodSeconds', ruleOf('CMS_REFUSAL_PERIOD_SECONDS'));
-  readSetting(values, 'cmsBaseUrl', ruleOf('CMS_BASE_URL'));
+  readSetting(values, 'cmsSignature', CMS_RULES.CMS_SIGNATURE);
+  readSetting(values, 'cmsRefusalLimit', CMS_RULES.CMS_REFUSAL_LIMIT);
+  readSetting(values, 'cmsRefusalPeriodSeconds', CMS_RULES.CMS_REFUSAL_PERIOD_SECONDS);
+  if (values.cmsBaseUrl) readSetting(values, 'cmsBaseUrl', CMS_RULES.CMS_BASE_URL);
+  readSetting(values, 'metricsSink', SINK_RULE);
 }
 
 /** CloudWatch evaluates at most one day of 5-minute periods. */
@@ -239,7 +259,7 @@ export function monitoringSettings(values: StageValues, now = Date.now()): Monit
     collectorEvaluationPeriods: readSetting(values, 'collectorAlarmEvaluationPeriods', ALARM_PERIODS),
     dataAgeThresholdSeconds: numberSetting(values, 'dataAgeThresholdSeconds', { min: 0 }),
     windowCoverageThreshold: numberSetting(values, 'windowCoverageThreshold', { min: 0 }),
-    timeZone: readSetting(values, 'timeZone', ruleOf('TIME_ZONE')),
+    timeZone: readSetting(values, 'timeZone', TIME_ZONE_RULE),
     clockChangesFrom: clockChangesFrom(now),
   };
   if (settings.windowCoverageThreshold > 100) {
@@ -269,8 +289,16 @@ const LAMBDA_TIMEOUT_SECONDS = { min: 1, max: 900 };
  * the read (and the closing-reads alarm would go off for good).
  */
 export function closingReadTiming(values: StageValues) {
-  const guardSeconds = readSetting(values, 'closingReadGuardSeconds', ruleOf('CLOSING_READ_GUARD_SECONDS'));
-  const reachSeconds = readSetting(values, 'closingReadReachSeconds', ruleOf('CLOSING_READ_REACH_SECONDS'));
+  const guardSeconds = readSetting(
+    values,
+    'closingReadGuardSeconds',
+    CLOSING_READ_RULES.CLOSING_READ_GUARD_SECONDS,
+  );
+  const reachSeconds = readSetting(
+    values,
+    'closingReadReachSeconds',
+    CLOSING_READ_RULES.CLOSING_READ_REACH_SECONDS,
+  );
   const { min, max } = LAMBDA_TIMEOUT_SECONDS;
   const timeoutSeconds = readSetting(values, 'collectorTimeoutSeconds', wholeNumber(min, max));
   if (reachSeconds > 0 && timeoutSeconds < reachSeconds + RUN_SECONDS) {

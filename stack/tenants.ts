@@ -1,4 +1,4 @@
-import { tenantOf } from '../lib/config.js';
+import { tenantOf } from '../lib/config/targets.js';
 import { ConfigError } from '../lib/errors.js';
 import type { Target } from '../lib/model.js';
 import { formatSkillList } from '../lib/skills.js';

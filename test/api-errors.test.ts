@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { errorAnswer, MethodNotAllowedError, RouteNotFoundError } from '../lib/api/errors.js';
+import { CmsResultError } from '../lib/cms/result-codes.js';
 import {
   CmsAuthError,
   CmsHttpError,
   CmsIpLockedError,
   CmsNetworkError,
   CmsProtocolError,
-  CmsResultError,
   CmsSigningPausedError,
   CmsTimeoutError,
   ConfigError,

@@ -2,7 +2,7 @@
  * The production bundles are minified: what operators read in logs and in Lambda's `errorType` must still be
  * the product's error names, not the minifier's.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -68,5 +68,14 @@ describe('the minified Lambda bundles', () => {
     }
     const logged = lines.map((line) => JSON.parse(line)).find((line) => line.message === 'query request');
     expect(logged?.error).toMatchObject({ type: 'ValidationError', code: 'VALIDATION_ERROR' });
+  });
+
+  it('leave the terminal table and the local recorders out of the collector', async () => {
+    const outfile = join(directory, 'collector-presentation.mjs');
+    await build(bundleOptions({ entry: 'handlers/collector.ts', outfile }));
+    const bundle = readFileSync(outfile, 'utf8');
+    // The table's column headers and the recorders' class names, which the bundles keep.
+    for (const text of ['AvgWrap s', 'CLOSING READ', 'HealthRecorder', 'TodayRecorder', 'TableSink'])
+      expect(bundle).not.toContain(text);
   });
 });

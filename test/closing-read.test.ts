@@ -1,14 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { alignedWindowStart } from '../lib/cms/window.js';
 import {
   type ClosingDecision,
   type ClosingReadSettings,
   CONFIRMATION_DELAY_MS,
   planClosingRead,
   windowCoverage,
-} from '../lib/closing-read.js';
+} from '../lib/collector/closing-read.js';
 import { WINDOW_MS } from '../lib/model.js';
-import { alignedWindowStart } from '../lib/window.js';
 
 const WINDOW = Date.UTC(2026, 11, 1, 9, 25, 0);
 const SETTINGS: ClosingReadSettings = { guardMs: 5_000, reachMs: 60_000 };

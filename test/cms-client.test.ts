@@ -6,9 +6,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CmsClient, type CmsClientOptions, throwIfFailed } from '../lib/cms/client.js';
 import type { CmsTime } from '../lib/cms/clock.js';
 import { type CmsCredentials, type CredentialSource, staticCredentials } from '../lib/cms/credentials.js';
+import { CmsResultError } from '../lib/cms/result-codes.js';
+import { loadCmsSettings } from '../lib/cms/settings.js';
 import { SIGNATURE_LAYOUT_NAMES } from '../lib/cms/sign.js';
 import type { VdnRead } from '../lib/cms/vdn-read.js';
-import { loadCmsSettings } from '../lib/config.js';
+import { alignedWindowStart } from '../lib/cms/window.js';
 import {
   type AppError,
   CmsAuthError,
@@ -17,14 +19,12 @@ import {
   CmsIpLockedError,
   CmsNetworkError,
   CmsProtocolError,
-  CmsResultError,
   CmsSigningPausedError,
   CmsTimeoutError,
   ValidationError,
 } from '../lib/errors.js';
 import { rollup } from '../lib/kpi.js';
 import { COUNTERS, type Counters, type SkillStats } from '../lib/model.js';
-import { alignedWindowStart } from '../lib/window.js';
 import {
   type CmsSimulator,
   type CmsSimulatorOptions,

@@ -1,7 +1,8 @@
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { deadlineSignal, invocationDeadline, LAMBDA_SAFETY_MS, Limiter } from '../lib/concurrency.js';
+import { Limiter } from '../lib/cms/concurrency.js';
+import { deadlineSignal, invocationDeadline, LAMBDA_SAFETY_MS } from '../lib/deadline.js';
 
 /** A task the test finishes by hand. */
 function gate(): { promise: Promise<void>; open: () => void } {

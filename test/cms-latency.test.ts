@@ -6,7 +6,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CmsClient } from '../lib/cms/client.js';
 import type { CmsCredentials, CredentialSource } from '../lib/cms/credentials.js';
-import { loadCmsSettings } from '../lib/config.js';
+import { loadCmsSettings } from '../lib/cms/settings.js';
 import { type CmsSimulator, startCmsSimulator } from '../local/simulator/index.js';
 
 const OLD: CmsCredentials = { accessKey: 'latency-access-key', secretKey: 'latency-old-secret' };

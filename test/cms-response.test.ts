@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseCallStatsResponse, redact } from '../lib/cms/response.js';
-import { CmsProtocolError, CmsResultError } from '../lib/errors.js';
+import { CmsResultError } from '../lib/cms/result-codes.js';
+import { alignedWindowStart } from '../lib/cms/window.js';
+import { CmsProtocolError } from '../lib/errors.js';
 import { COUNTERS, type SkillStats, WINDOW_MS } from '../lib/model.js';
-import { alignedWindowStart } from '../lib/window.js';
 
 const CMS_FIELDS = COUNTERS.map((counter) => counter.cmsField);
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { CONFIRMATION_DELAY_MS, windowCoverage } from '../lib/closing-read.js';
 import type { CallStatsOptions } from '../lib/cms/client.js';
 import type { CallStatsQuery } from '../lib/cms/request.js';
 import type { StatsSource } from '../lib/cms/stats-source.js';
-import { runCollection } from '../lib/collector.js';
+import { CONFIRMATION_DELAY_MS, windowCoverage } from '../lib/collector/closing-read.js';
+import { runCollection } from '../lib/collector/run.js';
 import { CmsHttpError } from '../lib/errors.js';
 import { ALL_METRICS } from '../lib/metrics/build-datums.js';
 import type { Datum } from '../lib/metrics/metric-sink.js';

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { CollectionFailedError, type RunSummary } from '../lib/collector.js';
+import { CollectionFailedError, type RunSummary } from '../lib/collector/run.js';
 import { type CollectorHandler, createCollectorHandler } from '../lib/lambda/collector.js';
 import type { Log } from '../lib/log.js';
 import { KPIS, WINDOW_MS } from '../lib/model.js';

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { CallStatsOptions } from '../lib/cms/client.js';
 import type { CallStatsQuery } from '../lib/cms/request.js';
+import { CmsResultError } from '../lib/cms/result-codes.js';
 import type { StatsSource } from '../lib/cms/stats-source.js';
 import type { VdnRead } from '../lib/cms/vdn-read.js';
-import { CollectionFailedError, runCollection } from '../lib/collector.js';
-import { CmsNetworkError, CmsResultError, CmsTimeoutError, SecretError } from '../lib/errors.js';
+import { CollectionFailedError, runCollection } from '../lib/collector/run.js';
+import { CmsNetworkError, CmsTimeoutError, SecretError } from '../lib/errors.js';
 import { createLogger } from '../lib/log.js';
 import { ALL_METRICS } from '../lib/metrics/build-datums.js';
 import type { Datum, MetricSink, PublishReport } from '../lib/metrics/metric-sink.js';

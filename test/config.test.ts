@@ -4,17 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  loadCmsSettings,
-  loadCollectorConfig,
-  loadQueryConfig,
-  loadTargets,
-  parseTargets,
-  RESPONSE_MEMORY,
-  responseCap,
-} from '../lib/config.js';
+import { loadCmsSettings, loadSecretSettings, RESPONSE_MEMORY, responseCap } from '../lib/cms/settings.js';
+import { loadTargets, parseTargets } from '../lib/config/targets.js';
 import { ConfigError, ValidationError } from '../lib/errors.js';
-import { createQueryHandler } from '../lib/lambda/query.js';
+import { loadCollectorConfig } from '../lib/lambda/collector.js';
+import { createQueryHandler, loadQueryConfig } from '../lib/lambda/query.js';
 import { DEFAULT_SKILL_METRICS } from '../lib/metrics/build-datums.js';
 import { COUNTERS, KPIS } from '../lib/model.js';
 import { createCertificateAuthority } from '../local/tls.js';
@@ -193,7 +187,7 @@ describe('configuration messages', () => {
     ['LOG_LEVEL', loadCollectorConfig],
     ['METRIC_NAMESPACE', loadCollectorConfig],
     ['METRICS_SINK', loadCollectorConfig],
-    ['CMS_SIGNATURE', loadCollectorConfig],
+    ['CMS_SIGNATURE', loadCmsSettings],
     ['SKILL_METRICS', loadCollectorConfig],
     ['SKILL_IDS', loadCollectorConfig],
     ['QUERY_CACHE_SECONDS', loadQueryConfig],
@@ -244,13 +238,8 @@ describe('secret settings', () => {
   });
 
   it('caches for five minutes unless told otherwise', () => {
-    expect(loadQueryConfig({ ...oneTarget, CMS_SECRET_ID: 'cms' }).secret).toEqual({
-      secretId: 'cms',
-      ttlMs: 300_000,
-    });
-    expect(
-      loadQueryConfig({ ...oneTarget, CMS_SECRET_ID: 'cms', SECRET_TTL_SECONDS: '60' }).secret?.ttlMs,
-    ).toBe(60_000);
+    expect(loadSecretSettings({ CMS_SECRET_ID: 'cms' })).toEqual({ secretId: 'cms', ttlMs: 300_000 });
+    expect(loadSecretSettings({ CMS_SECRET_ID: 'cms', SECRET_TTL_SECONDS: '60' }).ttlMs).toBe(60_000);
   });
 });
 
@@ -313,7 +302,13 @@ describe('enumerated settings', () => {
   it('falls back to the default and refuses values outside the choices', () => {
     expect(loadCollectorConfig(oneTarget).sink).toBe('cloudwatch');
     expect(() => loadCollectorConfig({ ...oneTarget, METRICS_SINK: 'kafka' })).toThrow(
-      'METRICS_SINK: must be one of cloudwatch, emf, table, stdout, got "kafka"',
+      'METRICS_SINK: must be one of cloudwatch, emf, got "kafka"',
+    );
+  });
+
+  it.each(['table', 'stdout'])('refuses %s, the terminal table only local runs have, saying so', (kind) => {
+    expect(() => loadCollectorConfig({ ...oneTarget, METRICS_SINK: kind })).toThrow(
+      `METRICS_SINK: "${kind}" prints a terminal table, which only local runs (npm start) have; use cloudwatch or emf`,
     );
   });
 
@@ -352,10 +347,12 @@ describe('configuration objects', () => {
     const config = loadCollectorConfig({ ...oneTarget, ...base });
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.targets[0]?.skillIds)).toBe(true);
-    expect(Object.isFrozen(config.cms)).toBe(true);
   });
 
-  it('hold only what was set: no CMS settings without CMS_BASE_URL', () => {
-    expect(loadQueryConfig(oneTarget)).toMatchObject({ cms: undefined, secret: undefined });
+  it('hold no CMS settings: a function handed a CMS client needs no CMS variable', () => {
+    expect(loadQueryConfig(oneTarget)).not.toHaveProperty('cms');
+    expect(() =>
+      createQueryHandler(oneTarget, { cms: { callStats: async () => [] } as never }),
+    ).not.toThrow();
   });
 });

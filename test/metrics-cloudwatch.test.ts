@@ -8,8 +8,8 @@ import {
   type PutMetricDataClient,
   planBatches,
 } from '../lib/metrics/cloudwatch.js';
-import { PUT_METRIC_DATA_LIMITS } from '../lib/metrics/limits.js';
 import type { Datum } from '../lib/metrics/metric-sink.js';
+import { PUT_METRIC_DATA_LIMITS } from '../lib/model.js';
 
 const WINDOW_START = Date.UTC(2025, 4, 6, 10, 5);
 

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadCollectorConfig } from '../lib/config.js';
 import { ConfigError } from '../lib/errors.js';
-import { createCollectorHandler } from '../lib/lambda/collector.js';
+import { createCollectorHandler, loadCollectorConfig } from '../lib/lambda/collector.js';
 import { DEFAULT_SKILL_METRICS } from '../lib/metrics/build-datums.js';
 
 const oneTarget = { CC_ID: '1', VDN: '170', SKILL_IDS: '1-20', CMS_BASE_URL: 'https://10.0.0.5:28443' };

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { RunSummary } from '../lib/collector.js';
+import type { RunSummary } from '../lib/collector/run.js';
 import { createCollectorHandler } from '../lib/lambda/collector.js';
 import type { Log } from '../lib/log.js';
 import { COUNTERS, OTLP_COUNTER_NAMES, OTLP_UNITS, WINDOW_MS } from '../lib/model.js';

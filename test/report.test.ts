@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { buildReport } from '../lib/api/report.js';
 import { ZERO_COUNTERS } from '../lib/kpi.js';
 import { COUNTERS, type Counters, KPIS, type SkillStats } from '../lib/model.js';
-import { buildReport } from '../lib/report.js';
 import { readOf } from './support/vdn-read.js';
 
 const WINDOW = Date.UTC(2020, 11, 8, 1, 25);

@@ -1,7 +1,7 @@
 import type { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
+import { parseCmsSecret, SecretsManagerCredentials } from '../lib/cms/secrets.js';
 import { SecretError } from '../lib/errors.js';
-import { parseCmsSecret, SecretsManagerCredentials } from '../lib/secrets.js';
 import { createCertificateAuthority } from '../local/tls.js';
 
 const SECRET_KEY = 'S3CRET-never-print-me';

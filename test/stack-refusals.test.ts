@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadQueryConfig } from '../lib/config.js';
+import { loadCmsSettings } from '../lib/cms/settings.js';
 import { ConfigError } from '../lib/errors.js';
 import { checkFunctionSettings, scheduledTargets } from '../stack/settings.js';
 import { resources } from '../stack/vdn-monitoring.js';
@@ -69,12 +69,12 @@ describe('a CMS address with credentials or without TLS', () => {
 
   it('is refused at cold start too, naming the variable and not the password', () => {
     const env = { CC_ID: '1', VDN: '170', SKILL_IDS: '1', CMS_BASE_URL: CREDENTIALS };
-    expect(() => loadQueryConfig(env)).toThrow('CMS_BASE_URL: must not carry credentials');
-    expect(() => loadQueryConfig({ ...env, CMS_BASE_URL: 'http://cms:28090' })).toThrow(
+    expect(() => loadCmsSettings(env)).toThrow('CMS_BASE_URL: must not carry credentials');
+    expect(() => loadCmsSettings({ ...env, CMS_BASE_URL: 'http://cms:28090' })).toThrow(
       'CMS_BASE_URL: must be an https:// URL',
     );
     try {
-      loadQueryConfig(env);
+      loadCmsSettings(env);
     } catch (error) {
       expect(String(error)).not.toContain('S3cr3t');
     }

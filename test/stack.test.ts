@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { matchRoute, STATS_ROUTE_KEYS, statsPath } from '../lib/api/route.js';
-import { parseTargets } from '../lib/config.js';
+import { parseTargets } from '../lib/config/targets.js';
 import { ALL_METRIC_NAMES } from '../lib/model.js';
 import { LAMBDA_NODE_MAJOR } from '../scripts/bundle-options.mjs';
 import { alarmLogicalIds, buildAlarms } from '../stack/alarms.js';

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Log } from '../lib/log.js';
 import { CloudWatchSink } from '../lib/metrics/cloudwatch.js';
 import type { Datum, MetricSink } from '../lib/metrics/metric-sink.js';
-import { CloudWatchHealth, HealthRecorder } from '../lib/wallboard/health.js';
+import { CloudWatchHealth } from '../lib/wallboard/health.js';
+import { HealthRecorder } from '../local/recorders.js';
 import { type FakeAws, startFakeAws } from './support/fake-aws.js';
 
 const NAMESPACE = 'Test/SkillQueues';

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { buildReport } from '../lib/api/report.js';
 import type { StatsAnswer } from '../lib/api/stats.js';
 import { ConfigError } from '../lib/errors.js';
 import { ZERO_COUNTERS } from '../lib/kpi.js';
 import type { Counters, SkillStats } from '../lib/model.js';
-import { buildReport } from '../lib/report.js';
 import { escapeHtml, html } from '../lib/wallboard/html.js';
 import {
   type CollectorHealth,

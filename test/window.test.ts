@@ -1,8 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { timestampProblem } from '../lib/metrics/limits.js';
-import { WINDOW_MS } from '../lib/model.js';
-import { alignedWindowStart, WINDOW_START_TOLERANCE, windowStartProblem } from '../lib/window.js';
+import { alignedWindowStart, WINDOW_START_TOLERANCE, windowStartProblem } from '../lib/cms/window.js';
+import { timestampProblem, WINDOW_MS } from '../lib/model.js';
 
 const NOW = Date.UTC(2026, 11, 1, 21, 0, 0);
 

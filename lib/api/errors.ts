@@ -1,9 +1,8 @@
-import { resultCodeMeaning } from '../cms/result-codes.js';
+import { CmsResultError, resultCodeMeaning } from '../cms/result-codes.js';
 import {
   AppError,
   CmsError,
   CmsHttpError,
-  CmsResultError,
   CmsSigningPausedError,
   CmsTimeoutError,
   ForbiddenError,

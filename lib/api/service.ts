@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { StatsSource } from '../cms/stats-source.js';
-import { invocationDeadline } from '../concurrency.js';
+import { invocationDeadline } from '../deadline.js';
 import { describeError, type Log } from '../log.js';
 import type { Target } from '../model.js';
 import { formatSkillList } from '../skills.js';

@@ -2,9 +2,9 @@ import { throwIfFailed } from '../cms/client.js';
 import type { StatsSource } from '../cms/stats-source.js';
 import { CmsTimeoutError, ForbiddenError, ValidationError } from '../errors.js';
 import type { Target } from '../model.js';
-import { buildReport, type StatsReport } from '../report.js';
 import { formatSkillList } from '../skills.js';
 import { type CacheSource, CoalescingCache } from './cache.js';
+import { buildReport, type StatsReport } from './report.js';
 
 // One VDN's current statistics through the coalescing cache: what the query API answers and what the dashboard
 // wallboard draws. Both go through here, so however many API callers and dashboard viewers ask about a VDN at

@@ -1,17 +1,17 @@
 import { parseArgs } from 'node:util';
+import { buildReport } from '../api/report.js';
 import { CmsClient } from '../cms/client.js';
 import { staticCredentials } from '../cms/credentials.js';
 import { PROBE_EXIT_CODES, probeCms } from '../cms/probe.js';
 import { SIGNATURE_LAYOUT_NAMES } from '../cms/sign.js';
 import type { VdnRead } from '../cms/vdn-read.js';
-import { type CliConfig, type Env, loadCliConfig } from '../config.js';
+import type { Env } from '../config/rules.js';
 import { AppError, ValidationError } from '../errors.js';
 import { describeError } from '../log.js';
-import { ALL_METRICS, buildDatums } from '../metrics/build-datums.js';
-import { renderTable } from '../metrics/table.js';
-import { buildReport } from '../report.js';
 import { formatSkillList } from '../skills.js';
 import { cleanText } from '../text.js';
+import { type CliConfig, loadCliConfig } from './config.js';
+import { renderReport } from './table.js';
 
 const MAX_MESSAGE_CHARS = 1_000;
 
@@ -116,14 +116,11 @@ async function runQuery(request: QueryRequest, io: CliIo): Promise<number> {
       deadline: started + request.cms.requestTimeoutMs * request.cms.maxAttempts + 2_000,
     });
     const problem = problemOf(result);
-    if (request.json) {
-      const report = buildReport(result);
+    const report = buildReport(result);
+    // Every skill CMS returned, idle ones too: this is the check that the configured skills exist.
+    if (request.json)
       io.out(`${JSON.stringify(problem ? { ...report, error: problem } : report, null, 2)}\n`);
-    } else {
-      // Every skill CMS returned, idle ones too: this is the check that the configured skills exist.
-      const datums = buildDatums([result], { now: Date.now(), selection: ALL_METRICS, idleSkills: true });
-      io.out(renderTable(datums));
-    }
+    else io.out(renderReport(report));
     for (const failure of result.failures) {
       // The message may quote CMS: cleaned, so that no escape sequence of CMS's reaches the terminal.
       const message = cleanText(failure.error.message, MAX_MESSAGE_CHARS);

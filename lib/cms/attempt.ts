@@ -1,9 +1,8 @@
-import { Limiter } from '../concurrency.js';
-import type { CmsSettings } from '../config.js';
 import { CmsAuthError, CmsHttpError, CmsIpLockedError } from '../errors.js';
 import type { SkillStats } from '../model.js';
 import type { CallCredentials, RefreshOutcome } from './call-credentials.js';
 import { type CmsClockReading, clockReading } from './clock.js';
+import { Limiter } from './concurrency.js';
 import { type CallStatsQuery, callStatsUrl } from './request.js';
 import { parseCallStatsResponse } from './response.js';
 import { signRequest } from './sign.js';
@@ -32,6 +31,17 @@ export class SignatureRefused extends CmsAuthError {
   }
 }
 
+/** How the client reaches CMS: address, trust, time limit, parallel requests and response size cap. */
+export interface ConnectionSettings {
+  readonly baseUrl: string;
+  /** PEM bundle from CMS_CA_FILE, trusted in addition to the default roots. */
+  readonly caCertificate: string | undefined;
+  readonly requestTimeoutMs: number;
+  readonly maxConcurrency: number;
+  /** Largest CMS response body read; sized so that maxConcurrency of them fit the function's memory. */
+  readonly maxResponseBytes: number;
+}
+
 /**
  * Sends a client's signed requests, each within the client's limit of requests in flight and a signing turn of
  * the signature negotiation, over the client's keep-alive connections.
@@ -46,11 +56,7 @@ export class AttemptSender {
   readonly #agents: AgentPool;
   readonly #negotiation: SignatureNegotiation;
 
-  constructor(
-    settings: Omit<CmsSettings, 'maxAttempts' | 'signature' | 'refusals'>,
-    negotiation: SignatureNegotiation,
-    now: () => number,
-  ) {
+  constructor(settings: ConnectionSettings, negotiation: SignatureNegotiation, now: () => number) {
     this.#url = callStatsUrl(settings.baseUrl);
     this.#caCertificate = settings.caCertificate;
     this.#requestTimeoutMs = settings.requestTimeoutMs;

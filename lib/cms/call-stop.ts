@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { deadlineSignal } from '../concurrency.js';
+import { deadlineSignal } from '../deadline.js';
 import { CmsError, CmsTimeoutError } from '../errors.js';
 
 // One call to CMS stops at its deadline, when the caller's signal aborts, or when one of its batches meets a

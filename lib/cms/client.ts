@@ -1,18 +1,27 @@
 import { performance } from 'node:perf_hooks';
-import type { CmsSettings } from '../config.js';
 import { CmsError, ValidationError } from '../errors.js';
 import type { Log } from '../log.js';
-import { AttemptSender, type CallRequests } from './attempt.js';
+import { AttemptSender, type CallRequests, type ConnectionSettings } from './attempt.js';
 import { fetchBatch, type RetryPolicy } from './batch.js';
 import { CallCredentials } from './call-credentials.js';
 import { stopForCall } from './call-stop.js';
 import type { CmsCredentials, CredentialSource } from './credentials.js';
+import type { RefusalRules } from './refusal-budget.js';
 import { batchSkillIds, type CallStatsQuery, validateCallStatsQuery } from './request.js';
-import { SignatureNegotiation } from './signature-negotiation.js';
+import { SignatureNegotiation, type SignatureSetting } from './signature-negotiation.js';
 import { type VdnRead, vdnRead } from './vdn-read.js';
 
+/** What the client is configured with (settings.ts reads it from the environment). */
+export interface CmsSettings extends ConnectionSettings {
+  readonly maxAttempts: number;
+  /** CMS_SIGNATURE: a pinned C2 layout, or `auto`. */
+  readonly signature: SignatureSetting;
+  /** CMS_REFUSAL_LIMIT charged signatures at most in any CMS_REFUSAL_PERIOD_SECONDS (refusal-budget.ts). */
+  readonly refusals: RefusalRules;
+}
+
 /**
- * The settings arrive validated from lib/config.ts (loadCmsSettings), so the client applies them as they are;
+ * The settings arrive validated from settings.ts (loadCmsSettings), so the client applies them as they are;
  * the rest is what it is handed rather than configured with.
  */
 export interface CmsClientOptions extends CmsSettings {

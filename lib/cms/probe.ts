@@ -7,13 +7,13 @@ import {
   type TLSSocket,
   connect as tlsConnect,
 } from 'node:tls';
-import { CmsError, CmsProtocolError, CmsResultError } from '../errors.js';
+import { CmsError, CmsProtocolError } from '../errors.js';
 import { newestWindow } from '../kpi.js';
 import { cmsClock, dateHeaderProblem, imfFixdate } from './clock.js';
 import type { CmsCredentials } from './credentials.js';
 import { type CallStatsQuery, callStatsUrl } from './request.js';
 import { parseCallStatsResponse } from './response.js';
-import { PERMISSION_RESULT_CODE, WRONG_CTI_VERSION_RESULT_CODE } from './result-codes.js';
+import { CmsResultError, PERMISSION_RESULT_CODE, WRONG_CTI_VERSION_RESULT_CODE } from './result-codes.js';
 import { SIGNATURE_LAYOUT_NAMES, SIGNATURE_LAYOUTS, type SignatureLayoutName, signRequest } from './sign.js';
 import { certificateRefusal, httpsPost, trustedCertificates } from './transport.js';
 

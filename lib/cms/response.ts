@@ -1,10 +1,10 @@
-import { CmsProtocolError, CmsResultError } from '../errors.js';
+import { CmsProtocolError } from '../errors.js';
 import { CMS_LIMITS, COUNTERS, type CounterName, type SkillStats } from '../model.js';
 import { cleanText } from '../text.js';
 import { isJsonObject, readJsonObject } from '../validation.js';
-import { alignedWindowStart } from '../window.js';
 import { describeValue } from './request.js';
-import { SUCCESS_RESULT_CODE } from './result-codes.js';
+import { CmsResultError, SUCCESS_RESULT_CODE } from './result-codes.js';
+import { alignedWindowStart } from './window.js';
 
 /** Result codes are seven digits; a server that sends them as JSON numbers loses the leading zero. */
 const RESULT_CODE_DIGITS = 7;

@@ -1,3 +1,5 @@
+import { CmsError } from '../errors.js';
+
 // CMS's published result codes ("错误码参考", cms-api.md) and what each means for the operator: the one place a
 // code becomes words, for logs, API errors and the CLI alike.
 
@@ -21,4 +23,18 @@ const MEANINGS: Readonly<Record<string, string>> = {
 /** The operator's reading of a result code; codes outside the published table are said to be so. */
 export function resultCodeMeaning(code: string): string {
   return MEANINGS[code] ?? 'a result code CMS does not publish';
+}
+
+/** HTTP 200 with a `resultCode` (or, from older servers, a `result`) other than success. */
+export class CmsResultError extends CmsError {
+  readonly code = 'CMS_RESULT_ERROR';
+  readonly retryable = false;
+  constructor(
+    readonly resultCode: string,
+    readonly resultText: string,
+  ) {
+    super(
+      `CMS result code ${resultCode} (${resultCodeMeaning(resultCode)})${resultText ? `: ${resultText}` : ''}`,
+    );
+  }
 }

@@ -1,9 +1,9 @@
 import { CmsWindowError } from '../errors.js';
 import { newestWindow, type Rollup, rollup } from '../kpi.js';
 import type { SkillStats, Target } from '../model.js';
-import { windowStartProblem } from '../window.js';
 import type { BatchOutcome } from './batch.js';
 import { type CmsClock, type CmsClockReading, cmsClock, hasEnded } from './clock.js';
+import { windowStartProblem } from './window.js';
 
 // What CMS said about one VDN in one call: the one shape the collector, the query API, the wallboard and the CLI
 // read CMS through. It is built once, here, from the answers of the call's batches: sorted, held to the window
@@ -45,7 +45,7 @@ export interface CallFacts {
 
 /**
  * The read of one call from its batches. CMS data is untrusted: one skill whose window start cannot be the
- * current window (lib/window.ts) makes the whole answer a protocol error, since the roll-up, the timestamps and
+ * current window (window.ts) makes the whole answer a protocol error, since the roll-up, the timestamps and
  * DataAge would all be built on it; batches that failed on their own keep their own error.
  */
 export function vdnRead(target: Target, outcomes: readonly BatchOutcome[], call: CallFacts): VdnRead {

@@ -1,10 +1,10 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CmsClient } from '../cms/client.js';
 import type { CredentialSource } from '../cms/credentials.js';
-import type { CmsAccess } from '../config.js';
-import { ConfigError } from '../errors.js';
+import { SecretsManagerCredentials } from '../cms/secrets.js';
+import { loadCmsSettings, loadSecretSettings } from '../cms/settings.js';
+import type { Env } from '../config/rules.js';
 import type { Log } from '../log.js';
-import { SecretsManagerCredentials } from '../secrets.js';
 
 export interface CmsWiring {
   readonly secretsManager?: SecretsManagerClient;
@@ -15,20 +15,19 @@ export interface CmsWiring {
 }
 
 /**
- * The CMS client every handler uses: the function's CMS settings, key pair from Secrets Manager; `log` hears
- * which signature layout CMS accepted. The settings are optional in the configuration (tests and local runs hand
- * in a client or a key pair), so their absence is reported here, when the client is built at cold start.
+ * The CMS client every handler uses, built at cold start from the function's CMS settings (read here, after the
+ * function's own configuration, so that problems are reported in that order), its key pair from Secrets Manager
+ * unless one is handed in; `log` hears which signature layout CMS accepted.
  */
-export function createCmsClient(access: CmsAccess, wiring: CmsWiring, log: Log): CmsClient {
-  if (access.cms === undefined) throw new ConfigError('CMS_BASE_URL', 'is required');
-  const { secret } = access;
+export function createCmsClient(env: Env, wiring: CmsWiring, log: Log): CmsClient {
+  const settings = loadCmsSettings(env);
   let credentials = wiring.credentials;
   if (credentials === undefined) {
-    if (secret === undefined) throw new ConfigError('CMS_SECRET_ID', 'is required');
+    const secret = loadSecretSettings(env);
     credentials = new SecretsManagerCredentials({
       client: wiring.secretsManager ?? new SecretsManagerClient({}),
       ...secret,
     });
   }
-  return new CmsClient({ ...access.cms, credentials, log, now: wiring.now });
+  return new CmsClient({ ...settings, credentials, log, now: wiring.now });
 }

@@ -1,16 +1,59 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { Context } from 'aws-lambda';
-import { type RunSummary, runCollection } from '../collector.js';
-import type { SkillHistoryExport } from '../collector-otlp.js';
-import { invocationDeadline } from '../concurrency.js';
-import { type Env, loadCollectorConfig, parseTargets } from '../config.js';
+import { CLOSING_READ_RULES, type ClosingReadSettings } from '../collector/closing-read.js';
+import type { SkillHistoryExport } from '../collector/otlp.js';
+import { type RunSummary, runCollection } from '../collector/run.js';
+import { type Env, SHARED_RULES, variable } from '../config/rules.js';
+import { parseTargets } from '../config/targets.js';
+import { invocationDeadline } from '../deadline.js';
 import { createLogger, type Log } from '../log.js';
+import { DEFAULT_METRICS, type MetricSelection, parseMetricSelection } from '../metrics/build-datums.js';
 import type { MetricSink } from '../metrics/metric-sink.js';
-import type { OtlpSettings } from '../metrics/otlp-config.js';
-import { createSink } from '../metrics/sinks.js';
+import { OTLP_RULES, type OtlpSettings, otlpSettings } from '../metrics/otlp-config.js';
+import { createSink, SINK_RULE, type SinkKind } from '../metrics/sinks.js';
 import type { Target } from '../model.js';
 import { isJsonObject } from '../validation.js';
 import { type CmsWiring, createCmsClient } from './cms.js';
+import { type FunctionConfig, loadFunctionConfig } from './config.js';
+
+export interface CollectorConfig extends FunctionConfig {
+  readonly namespace: string;
+  readonly selection: MetricSelection;
+  readonly closing: ClosingReadSettings;
+  readonly sink: SinkKind;
+  /** OTLP_ENDPOINT and OTLP_AUTH: the OpenTelemetry export of every skill's counters; undefined when off. */
+  readonly otlp: OtlpSettings | undefined;
+}
+
+export function loadCollectorConfig(env: Env): CollectorConfig {
+  const rules = {
+    METRIC_NAMESPACE: SHARED_RULES.METRIC_NAMESPACE,
+    // Unset: DEFAULT_METRICS.skill, or none when OTLP_ENDPOINT carries every skill's counters.
+    SKILL_METRICS: variable(parseMetricSelection, undefined),
+    VDN_METRICS: variable(parseMetricSelection, DEFAULT_METRICS.vdn),
+    METRICS_SINK: SINK_RULE,
+    ...OTLP_RULES,
+    ...CLOSING_READ_RULES,
+  };
+  return loadFunctionConfig(env, rules, (values) => {
+    const otlp = otlpSettings(values.OTLP_ENDPOINT, values.OTLP_AUTH);
+    return {
+      namespace: values.METRIC_NAMESPACE,
+      // With OTLP on, every counter of every skill goes there, priced by the byte: classic per-skill metrics,
+      // priced by the metric, are then published only when SKILL_METRICS names them.
+      selection: {
+        skill: values.SKILL_METRICS ?? (otlp === undefined ? DEFAULT_METRICS.skill : new Set()),
+        vdn: values.VDN_METRICS,
+      },
+      otlp,
+      closing: {
+        guardMs: values.CLOSING_READ_GUARD_SECONDS * 1_000,
+        reachMs: values.CLOSING_READ_REACH_SECONDS * 1_000,
+      },
+      sink: values.METRICS_SINK,
+    };
+  });
+}
 
 /** A schedule may carry its own target set (`{"targets":[...]}`), so one deployment can split a large fleet. */
 function targetsOfEvent(event: unknown, fallback: readonly Target[]): readonly Target[] {
@@ -21,7 +64,7 @@ function targetsOfEvent(event: unknown, fallback: readonly Target[]): readonly T
 export interface CollectorHandlerDeps extends CmsWiring {
   readonly cloudWatch?: CloudWatchClient;
   readonly log?: Log;
-  /** Replaces the sink METRICS_SINK names (local runs print the table and keep the health for the wallboard). */
+  /** Replaces the sink METRICS_SINK names (local runs hand in their terminal table, which no deployment has). */
   readonly sink?: MetricSink;
   /** Replaces the OTLP exporter OTLP_ENDPOINT configures. */
   readonly otlp?: SkillHistoryExport;
@@ -41,7 +84,7 @@ export type CollectorHandler = (
 export function createCollectorHandler(env: Env, deps: CollectorHandlerDeps = {}): CollectorHandler {
   const config = loadCollectorConfig(env);
   const log = deps.log ?? createLogger(config.logLevel);
-  const cms = createCmsClient(config, deps.clock ? { ...deps, now: deps.clock.now } : deps, log);
+  const cms = createCmsClient(env, deps.clock ? { ...deps, now: deps.clock.now } : deps, log);
   // One CloudWatch client for PutMetricData and for the credentials and Region that SigV4 signs OTLP with.
   const needsAws = (deps.sink === undefined && config.sink === 'cloudwatch') || config.otlp?.auth === 'sigv4';
   const cloudWatch = deps.cloudWatch ?? (needsAws ? new CloudWatchClient({}) : undefined);

@@ -1,10 +1,31 @@
 import { createQueryService, type QueryHandler } from '../api/service.js';
 import type { StatsSource } from '../cms/stats-source.js';
-import { type Env, loadQueryConfig } from '../config.js';
+import { type Env, wholeNumber } from '../config/rules.js';
 import { createLogger, type Log } from '../log.js';
+import { CMS_LIMITS } from '../model.js';
 import { type CmsWiring, createCmsClient } from './cms.js';
+import {
+  CMS_READ_RULES,
+  type CmsReadLimits,
+  cmsReadLimits,
+  type FunctionConfig,
+  loadFunctionConfig,
+} from './config.js';
 
 export type { QueryHandler } from '../api/service.js';
+
+export interface QueryConfig extends FunctionConfig, CmsReadLimits {
+  /** QUERY_MAX_SKILLS (default 1000, at most 5000): distinct skills one query may name. */
+  readonly maxSkills: number;
+}
+
+export function loadQueryConfig(env: Env): QueryConfig {
+  const rules = { ...CMS_READ_RULES, QUERY_MAX_SKILLS: wholeNumber(1, CMS_LIMITS.skillId.max, 1_000) };
+  return loadFunctionConfig(env, rules, (values) => ({
+    maxSkills: values.QUERY_MAX_SKILLS,
+    ...cmsReadLimits(values),
+  }));
+}
 
 export interface QueryHandlerDeps extends CmsWiring {
   readonly log?: Log;
@@ -19,7 +40,7 @@ export function createQueryHandler(env: Env, deps: QueryHandlerDeps = {}): Query
   const config = loadQueryConfig(env);
   const log = deps.log ?? createLogger(config.logLevel);
   return createQueryService(config, {
-    cms: deps.cms ?? createCmsClient(config, deps, log),
+    cms: deps.cms ?? createCmsClient(env, deps, log),
     log,
     now: deps.now ?? Date.now,
   });

@@ -2,24 +2,22 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { Context } from 'aws-lambda';
 import { createStatsLookup } from '../api/stats.js';
 import type { StatsSource } from '../cms/stats-source.js';
-import {
-  CMS_READ_VARIABLES,
-  type CmsReadLimits,
-  cmsReadLimits,
-  type Env,
-  type FunctionConfig,
-  loadFunctionConfig,
-  rulesOf,
-  variable,
-  wholeNumber,
-} from '../config.js';
+import { type Env, SHARED_RULES, variable, wholeNumber } from '../config/rules.js';
 import { createLogger, type Log } from '../log.js';
 import { CloudWatchHealth } from '../wallboard/health.js';
 import { createWallboard, type HealthSource } from '../wallboard/service.js';
 import { parseThresholds, type ThresholdBook } from '../wallboard/thresholds.js';
+import { TIME_ZONE_RULE } from '../wallboard/time-zone.js';
 import { CloudWatchToday, type TodaySource } from '../wallboard/today.js';
 import { MAX_ROWS_LIMIT } from '../wallboard/widget.js';
 import { type CmsWiring, createCmsClient } from './cms.js';
+import {
+  CMS_READ_RULES,
+  type CmsReadLimits,
+  cmsReadLimits,
+  type FunctionConfig,
+  loadFunctionConfig,
+} from './config.js';
 
 export interface WallboardConfig extends FunctionConfig, CmsReadLimits {
   readonly thresholds: ThresholdBook;
@@ -37,10 +35,11 @@ export interface WallboardConfig extends FunctionConfig, CmsReadLimits {
  */
 export function loadWallboardConfig(env: Env): WallboardConfig {
   const rules = {
-    ...rulesOf(...CMS_READ_VARIABLES),
+    ...CMS_READ_RULES,
     WALLBOARD_THRESHOLDS: variable(parseThresholds, parseThresholds(undefined)),
     WALLBOARD_MAX_ROWS: wholeNumber(1, MAX_ROWS_LIMIT, 50),
-    ...rulesOf('METRIC_NAMESPACE', 'TIME_ZONE'),
+    METRIC_NAMESPACE: SHARED_RULES.METRIC_NAMESPACE,
+    TIME_ZONE: TIME_ZONE_RULE,
   };
   return loadFunctionConfig(env, rules, (values) => ({
     ...cmsReadLimits(values),
@@ -73,7 +72,7 @@ export function createWallboardHandler(env: Env, deps: WallboardHandlerDeps = {}
   const config = loadWallboardConfig(env);
   const log = deps.log ?? createLogger(config.logLevel);
   const now = deps.now ?? Date.now;
-  const stats = createStatsLookup(config, { cms: deps.cms ?? createCmsClient(config, deps, log), now });
+  const stats = createStatsLookup(config, { cms: deps.cms ?? createCmsClient(env, deps, log), now });
   // The SDK client connects on its first request only, so building it costs nothing when fakes replace both.
   const reading = {
     client: deps.cloudWatch ?? new CloudWatchClient({}),

@@ -5,7 +5,7 @@ import {
   type PutMetricDataCommandOutput,
 } from '@aws-sdk/client-cloudwatch';
 import { ConfigError } from '../errors.js';
-import { PUT_METRIC_DATA_LIMITS } from './limits.js';
+import { PUT_METRIC_DATA_LIMITS } from '../model.js';
 import {
   type Datum,
   failureText,

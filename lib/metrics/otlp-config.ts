@@ -1,4 +1,5 @@
 import { isIPv4 } from 'node:net';
+import { variable } from '../config/rules.js';
 import { ConfigError } from '../errors.js';
 
 // The collector's OpenTelemetry settings, OTLP_ENDPOINT and OTLP_AUTH, read by the collector's configuration at
@@ -31,7 +32,7 @@ function isLoopback(hostname: string): boolean {
  * OTLP_ENDPOINT: an https:// URL, or http:// to a loopback host only, since datapoints and (with SigV4) signed
  * requests must not cross a network in clear. No credentials, query or fragment: the URL is logged.
  */
-export function parseOtlpEndpoint(text: string): string {
+function parseOtlpEndpoint(text: string): string {
   let url: URL;
   try {
     url = new URL(text);
@@ -53,7 +54,7 @@ export function parseOtlpEndpoint(text: string): string {
   return url.href;
 }
 
-export function parseOtlpAuth(text: string): OtlpAuth {
+function parseOtlpAuth(text: string): OtlpAuth {
   const mode = OTLP_AUTH_MODES.find((candidate) => candidate === text.toLowerCase());
   if (mode === undefined) throw new Error(`must be one of ${OTLP_AUTH_MODES.join(', ')}, got "${text}"`);
   return mode;
@@ -79,3 +80,9 @@ export function otlpSettings(
   const region = CLOUDWATCH_HOST.exec(new URL(endpoint).hostname)?.[1];
   return { endpoint, auth: auth ?? (region === undefined ? 'none' : 'sigv4'), region };
 }
+
+/** OTLP_ENDPOINT and OTLP_AUTH, the collector's own; the stack reads its stage parameters with them. */
+export const OTLP_RULES = {
+  OTLP_ENDPOINT: variable(parseOtlpEndpoint, undefined),
+  OTLP_AUTH: variable(parseOtlpAuth, undefined),
+};

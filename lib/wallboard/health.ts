@@ -1,9 +1,8 @@
 import { type CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { deadlineSignal } from '../concurrency.js';
+import { deadlineSignal } from '../deadline.js';
 import type { Log } from '../log.js';
-import type { Datum, MetricSink } from '../metrics/metric-sink.js';
 import type { HealthMetricName } from '../model.js';
-import { observedSink, SharedReadBack, type VdnRef } from './read-back.js';
+import { SharedReadBack, type VdnRef } from './read-back.js';
 import type { CollectorHealth, HealthReading } from './render.js';
 import type { HealthSource } from './service.js';
 
@@ -12,11 +11,11 @@ import type { HealthSource } from './service.js';
 // the sink in a local run. A VDN with no health datapoint in the look-back period has a silent collector.
 
 /** How far back a health datapoint still counts: three missed one-minute runs and more are worth showing. */
-const HEALTH_LOOKBACK_MINUTES = 15;
+export const HEALTH_LOOKBACK_MINUTES = 15;
 /** Health metrics move once per collector run (a minute): viewers share one CloudWatch read per VDN this long. */
 const HEALTH_CACHE_MS = 30_000;
 
-const healthOf = (at: number, values: ReadonlyMap<HealthMetricName, number>): CollectorHealth => ({
+export const healthOf = (at: number, values: ReadonlyMap<HealthMetricName, number>): CollectorHealth => ({
   at,
   collectionSuccess: values.get('CollectionSuccess'),
   cmsLatencyMs: values.get('CmsLatency'),
@@ -29,45 +28,7 @@ const healthOf = (at: number, values: ReadonlyMap<HealthMetricName, number>): Co
  * metric asked for. WindowCoverage describes finished windows, which the alarms watch.
  */
 const SHOWN: readonly HealthMetricName[] = ['CollectionSuccess', 'CmsLatency', 'SkillsMissing', 'DataAge'];
-const SHOWN_NAMES: ReadonlySet<string> = new Set(SHOWN);
-
-/** Local runs: keeps the newest health datums of each VDN as they pass to the real sink. */
-export class HealthRecorder implements HealthSource {
-  readonly #latest = new Map<string, { at: number; values: Map<HealthMetricName, number> }>();
-  readonly #since: number;
-
-  constructor(private readonly now: () => number = Date.now) {
-    this.#since = now();
-  }
-
-  /** `sink` with every published health datum recorded first. */
-  recording(sink: MetricSink): MetricSink {
-    return observedSink(sink, (datums) => this.observe(datums));
-  }
-
-  observe(datums: readonly Datum[]): void {
-    for (const datum of datums) {
-      if (!SHOWN_NAMES.has(datum.name) || datum.dimensions.SkillId !== undefined) continue;
-      const key = `${datum.dimensions.CcId}/${datum.dimensions.Vdn}`;
-      let entry = this.#latest.get(key);
-      if (entry === undefined || datum.timestamp > entry.at) {
-        entry = { at: datum.timestamp, values: new Map() };
-        this.#latest.set(key, entry);
-      }
-      if (datum.timestamp === entry.at) entry.values.set(datum.name as HealthMetricName, datum.value);
-    }
-  }
-
-  async read(vdn: VdnRef): Promise<HealthReading> {
-    const entry = this.#latest.get(`${vdn.ccId}/${vdn.vdn}`);
-    const lookbackMs = HEALTH_LOOKBACK_MINUTES * 60_000;
-    if (entry === undefined || this.now() - entry.at > lookbackMs) {
-      const minutes = Math.min(HEALTH_LOOKBACK_MINUTES, Math.ceil((this.now() - this.#since) / 60_000));
-      return { kind: 'silent', sinceMinutes: Math.max(1, minutes) };
-    }
-    return { kind: 'known', health: healthOf(entry.at, entry.values) };
-  }
-}
+export const SHOWN_NAMES: ReadonlySet<string> = new Set(SHOWN);
 
 export interface CloudWatchHealthOptions {
   readonly client: CloudWatchClient;

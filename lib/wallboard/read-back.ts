@@ -1,6 +1,5 @@
 import { CoalescingCache } from '../api/cache.js';
 import { describeError, type Log } from '../log.js';
-import type { Datum, MetricSink } from '../metrics/metric-sink.js';
 
 // How the wallboard reads back what the collector published (its health, the VDN's day so far): in the
 // deployment, a CloudWatch read shared by every viewer of a container for a while, a failure being a reading that
@@ -12,16 +11,6 @@ export type VdnRef = { readonly ccId: number; readonly vdn: number };
 interface Unavailable {
   readonly kind: 'unavailable';
   readonly reason: string;
-}
-
-/** `sink` with every datum shown to `observe` before it is published. */
-export function observedSink(sink: MetricSink, observe: (datums: readonly Datum[]) => void): MetricSink {
-  return {
-    publish: (datums) => {
-      observe(datums);
-      return sink.publish(datums);
-    },
-  };
 }
 
 interface SharedReadBackOptions {

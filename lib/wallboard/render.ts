@@ -1,7 +1,7 @@
+import { kpiView } from '../api/report.js';
 import type { StatsAnswer } from '../api/stats.js';
 import { computeKpis, ZERO_COUNTERS } from '../kpi.js';
 import type { CounterName, KpiName } from '../model.js';
-import { kpiView } from '../report.js';
 import { Html, html } from './html.js';
 import { type Level, lowerLevel, type ThresholdBook, type Thresholds, upperLevel } from './thresholds.js';
 import type { TodayReading } from './today.js';

@@ -1,12 +1,12 @@
 import { errorAnswer } from '../api/errors.js';
 import { resolveTarget, type StatsLookup } from '../api/stats.js';
-import { invocationDeadline } from '../concurrency.js';
+import { invocationDeadline } from '../deadline.js';
 import { ForbiddenError } from '../errors.js';
 import { describeError, type Log } from '../log.js';
 import { CMS_LIMITS, type Target } from '../model.js';
-import { startOfLocalDay } from '../time-zone.js';
 import { type HealthReading, renderProblem, renderWallboard, type StatsOutcome } from './render.js';
 import type { ThresholdBook } from './thresholds.js';
+import { startOfLocalDay } from './time-zone.js';
 import type { TodaySource } from './today.js';
 import { WIDGET_DOCS, type WidgetRequest, widgetRequestOf } from './widget.js';
 

@@ -3,11 +3,10 @@ import {
   GetMetricDataCommand,
   type MetricDataResult,
 } from '@aws-sdk/client-cloudwatch';
-import { deadlineSignal } from '../concurrency.js';
+import { deadlineSignal } from '../deadline.js';
 import type { Log } from '../log.js';
-import type { Datum, MetricSink } from '../metrics/metric-sink.js';
 import { type CounterName, WINDOW_MS } from '../model.js';
-import { observedSink, SharedReadBack, type VdnRef } from './read-back.js';
+import { SharedReadBack, type VdnRef } from './read-back.js';
 
 // A VDN's day so far on the wallboard: calls offered, answered, abandoned and answered within 20 s since local
 // midnight, each 5-minute window counted once with its last read (the Maximum of its period), summed. Read back
@@ -24,7 +23,7 @@ export const TODAY_COUNTERS = [
   'CallsAnsweredIn20s',
 ] as const satisfies readonly CounterName[];
 
-type TodayCounter = (typeof TODAY_COUNTERS)[number];
+export type TodayCounter = (typeof TODAY_COUNTERS)[number];
 
 export type TodayReading =
   | {
@@ -41,43 +40,9 @@ export interface TodaySource {
 }
 
 /** The window a datapoint stamped at `at` belongs to counts on the day it started: windows from `since` on. */
-const firstWindowOf = (since: number) => Math.ceil(since / WINDOW_MS) * WINDOW_MS;
+export const firstWindowOf = (since: number) => Math.ceil(since / WINDOW_MS) * WINDOW_MS;
 
-const TODAY_NAMES: ReadonlySet<string> = new Set(TODAY_COUNTERS);
-
-/** Local runs: keeps each VDN window's largest counters as they pass to the real sink. */
-export class TodayRecorder implements TodaySource {
-  /** `ccId/vdn` → window start → counter → the window's largest value so far. */
-  readonly #windows = new Map<string, Map<number, Map<TodayCounter, number>>>();
-
-  /** `sink` with every published VDN counter recorded first. */
-  recording(sink: MetricSink): MetricSink {
-    return observedSink(sink, (datums) => this.observe(datums));
-  }
-
-  observe(datums: readonly Datum[]): void {
-    for (const datum of datums) {
-      if (!TODAY_NAMES.has(datum.name) || datum.dimensions.SkillId !== undefined) continue;
-      const key = `${datum.dimensions.CcId}/${datum.dimensions.Vdn}`;
-      const windows = this.#windows.get(key) ?? new Map<number, Map<TodayCounter, number>>();
-      this.#windows.set(key, windows);
-      const windowStart = Math.floor(datum.timestamp / WINDOW_MS) * WINDOW_MS;
-      const counters = windows.get(windowStart) ?? new Map<TodayCounter, number>();
-      windows.set(windowStart, counters);
-      const name = datum.name as TodayCounter;
-      counters.set(name, Math.max(counters.get(name) ?? 0, datum.value));
-    }
-  }
-
-  async read(vdn: VdnRef, since: number): Promise<TodayReading> {
-    const sums = Object.fromEntries(TODAY_COUNTERS.map((name) => [name, 0])) as Record<TodayCounter, number>;
-    for (const [windowStart, counters] of this.#windows.get(`${vdn.ccId}/${vdn.vdn}`) ?? []) {
-      if (windowStart < firstWindowOf(since)) continue;
-      for (const [name, value] of counters) sums[name] += value;
-    }
-    return { kind: 'known', since, counters: sums };
-  }
-}
+export const TODAY_NAMES: ReadonlySet<string> = new Set(TODAY_COUNTERS);
 
 export interface CloudWatchTodayOptions {
   readonly client: CloudWatchClient;

@@ -8,14 +8,13 @@ import { computeKpis } from '../../lib/kpi.js';
 import { createCollectorHandler } from '../../lib/lambda/collector.js';
 import { createWallboardHandler } from '../../lib/lambda/wallboard.js';
 import type { Log } from '../../lib/log.js';
-import { TableSink } from '../../lib/metrics/table.js';
 import { COUNTERS, type CounterName, KPIS, type KpiName, WINDOW_MS } from '../../lib/model.js';
-import { HealthRecorder } from '../../lib/wallboard/health.js';
 import { judge } from '../../lib/wallboard/render.js';
 import { parseThresholds } from '../../lib/wallboard/thresholds.js';
-import { TodayRecorder } from '../../lib/wallboard/today.js';
+import { HealthRecorder, TodayRecorder } from '../../local/recorders.js';
 import { type CmsSimulator, startCmsSimulator } from '../../local/simulator/index.js';
 import { TrafficModel } from '../../local/simulator/traffic.js';
+import { TableSink } from '../../local/table.js';
 import { startWallboardServer, type WallboardServer } from '../../local/wallboard-server.js';
 
 /**

@@ -6,7 +6,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { statsPath } from '../../lib/api/route.js';
-import { invocationDeadline } from '../../lib/concurrency.js';
+import { invocationDeadline } from '../../lib/deadline.js';
 import { createCollectorHandler } from '../../lib/lambda/collector.js';
 import { createQueryHandler } from '../../lib/lambda/query.js';
 import type { HealthMetricName } from '../../lib/model.js';

@@ -5,10 +5,10 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { statsPath } from '../../lib/api/route.js';
+import { alignedWindowStart } from '../../lib/cms/window.js';
 import { type CollectorHandler, createCollectorHandler } from '../../lib/lambda/collector.js';
 import { createQueryHandler } from '../../lib/lambda/query.js';
 import { COUNTERS } from '../../lib/model.js';
-import { alignedWindowStart } from '../../lib/window.js';
 import { type ApiServer, startApiServer } from '../../local/api-server.js';
 import type { SimFault } from '../../local/simulator/index.js';
 import {

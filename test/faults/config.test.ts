@@ -170,7 +170,7 @@ const COLLECTOR_ONLY: Case[] = [
   withValue('METRIC_NAMESPACE', 'AWS/Lambda', /is not a valid custom namespace/),
   withValue('METRIC_NAMESPACE', 'Skill Queues', /is not a valid custom namespace/),
   withValue('METRIC_NAMESPACE', 'N'.repeat(256), /is not a valid custom namespace/),
-  withValue('METRICS_SINK', 'kafka', /must be one of cloudwatch, emf, table, stdout, got "kafka"/),
+  withValue('METRICS_SINK', 'kafka', /must be one of cloudwatch, emf, got "kafka"/),
   withValue('SKILL_METRICS', 'CallsOffered,CallsDropped', /"CallsDropped" is not a counter or KPI name/),
   withValue('SKILL_METRICS', 'CollectionSuccess', /health metrics are always published/),
   withValue('VDN_METRICS', 'CallsOffered,', /an empty entry/),

@@ -5,7 +5,7 @@
  * datums from test/support/expected-datums.ts.
  */
 import { inspect } from 'node:util';
-import type { CollectionFailedError, RunSummary } from '../../lib/collector.js';
+import type { CollectionFailedError, RunSummary } from '../../lib/collector/run.js';
 import type { CollectorHandler } from '../../lib/lambda/collector.js';
 import { WINDOW_MS } from '../../lib/model.js';
 import { range, type TargetSpec, targetsJson } from '../support/expected-datums.js';

@@ -9,8 +9,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { statsPath } from '../../lib/api/route.js';
 import { staticCredentials } from '../../lib/cms/credentials.js';
+import { loadCmsSettings } from '../../lib/cms/settings.js';
 import type { SignatureSetting } from '../../lib/cms/signature-negotiation.js';
-import { loadCmsSettings } from '../../lib/config.js';
 import { createCollectorHandler } from '../../lib/lambda/collector.js';
 import { createQueryHandler } from '../../lib/lambda/query.js';
 import type { Log } from '../../lib/log.js';

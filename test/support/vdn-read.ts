@@ -4,9 +4,9 @@
  */
 import type { BatchOutcome } from '../../lib/cms/batch.js';
 import { type VdnRead, vdnRead } from '../../lib/cms/vdn-read.js';
+import { alignedWindowStart } from '../../lib/cms/window.js';
 import type { CmsError } from '../../lib/errors.js';
 import type { SkillStats, Target } from '../../lib/model.js';
-import { alignedWindowStart } from '../../lib/window.js';
 
 export interface FakeAnswer {
   /** What CMS returned; `windowStart` as CMS sent its `startTime` (aligned here, as the parser does). */

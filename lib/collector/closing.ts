@@ -1,16 +1,16 @@
+import type { VdnRead } from '../cms/vdn-read.js';
+import type { Log } from '../log.js';
+import { buildDatums, coverageDatum, type MetricSelection } from '../metrics/build-datums.js';
+import type { Datum, MetricSink } from '../metrics/metric-sink.js';
+import type { Target } from '../model.js';
 import {
   type ClosingReadSettings,
   CONFIRMATION_DELAY_MS,
   planClosingRead,
   windowCoverage,
 } from './closing-read.js';
-import type { VdnRead } from './cms/vdn-read.js';
-import type { Log } from './log.js';
-import { buildDatums, coverageDatum, type MetricSelection } from './metrics/build-datums.js';
-import type { Datum, MetricSink } from './metrics/metric-sink.js';
-import type { Target } from './model.js';
 
-// The closing reads of one collection run (lib/closing-read.ts decides when): after the run's normal read has
+// The closing reads of one collection run (closing-read.ts decides when): after the run's normal read has
 // been published, the targets whose window ends within reach wait together, are read once more shortly before
 // the end, and that read is published like any other. Their WindowCoverage follows once a read just after the
 // end shows that CMS's `Date` was CMS's clock: a coverage it cannot stand behind is not published.

@@ -1,18 +1,18 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import type { StatsSource } from '../cms/stats-source.js';
+import { failedRead, type VdnRead } from '../cms/vdn-read.js';
+import { deadlineSignal } from '../deadline.js';
+import { AppError, CmsIpLockedError, CmsWindowError } from '../errors.js';
+import { checkConsistency } from '../kpi.js';
+import { describeError, type Log } from '../log.js';
+import { buildDatums, type MetricSelection } from '../metrics/build-datums.js';
+import type { MetricSink } from '../metrics/metric-sink.js';
+import type { Target } from '../model.js';
+import { formatSkillList } from '../skills.js';
+import { clip } from '../text.js';
+import { type ClosingSummary, planClosingReads, takeClosingReads } from './closing.js';
 import type { ClosingReadSettings } from './closing-read.js';
-import type { StatsSource } from './cms/stats-source.js';
-import { failedRead, type VdnRead } from './cms/vdn-read.js';
-import { type ClosingSummary, planClosingReads, takeClosingReads } from './collector-closing.js';
-import { type OtlpRunSummary, otlpDeadline, RunExport, type SkillHistoryExport } from './collector-otlp.js';
-import { deadlineSignal } from './concurrency.js';
-import { AppError, CmsIpLockedError, CmsWindowError } from './errors.js';
-import { checkConsistency } from './kpi.js';
-import { describeError, type Log } from './log.js';
-import { buildDatums, type MetricSelection } from './metrics/build-datums.js';
-import type { MetricSink } from './metrics/metric-sink.js';
-import type { Target } from './model.js';
-import { formatSkillList } from './skills.js';
-import { clip } from './text.js';
+import { type OtlpRunSummary, otlpDeadline, RunExport, type SkillHistoryExport } from './otlp.js';
 
 // One run of the scheduled job: every target from CMS, KPIs derived, everything published.
 
@@ -32,7 +32,7 @@ export interface CollectionRun {
   /** Epoch ms by which the run must have published (Lambda's remaining time less a margin). */
   readonly deadline: number;
   readonly selection: MetricSelection;
-  /** Closing reads shortly before each window's end (lib/closing-read.ts); none when absent. */
+  /** Closing reads shortly before each window's end (closing-read.ts); none when absent. */
   readonly closing?: ClosingReadSettings;
 }
 

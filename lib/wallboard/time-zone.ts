@@ -1,9 +1,11 @@
+import { variable } from '../config/rules.js';
+
 // The contact centre's own clock: an IANA time zone (`Europe/Madrid`), daylight saving time included. "Today"
 // starts at its local midnight, and the KPI alarms align their 5-minute windows to it. Node.js knows the zones
 // through Intl (full ICU), so nothing here carries a zone table of its own.
 
 /** The zone used when none is configured. */
-export const DEFAULT_TIME_ZONE = 'UTC';
+const DEFAULT_TIME_ZONE = 'UTC';
 
 /** A zone name's path segments start with a capital letter, as IANA spells them (`America/Argentina/Salta`). */
 const IANA_SPELLING = /^[A-Z][A-Za-z0-9_+-]*(\/[A-Z0-9][A-Za-z0-9_+-]*)+$/;
@@ -30,7 +32,7 @@ function resolvedZone(name: string): string | undefined {
  * (ICU versions disagree on which of `Asia/Calcutta` and `Asia/Kolkata` is canonical, and the machine that
  * packages may run another Node.js than Lambda). Spelled as IANA spells it; anything else is refused.
  */
-export function parseTimeZone(text: string): string {
+function parseTimeZone(text: string): string {
   const known = zones();
   if (known.has(text)) return text;
   const resolved = IANA_SPELLING.test(text) ? resolvedZone(text) : undefined;
@@ -136,3 +138,6 @@ export function clockChanges(
   }
   return { offsetMs, changes };
 }
+
+/** TIME_ZONE, the contact centre's IANA zone: where "today" starts (the wallboard; the stack's `timeZone`). */
+export const TIME_ZONE_RULE = variable(parseTimeZone, DEFAULT_TIME_ZONE);

@@ -1,5 +1,4 @@
-import { PUT_METRIC_DATA_LIMITS } from './metrics/limits.js';
-import { WINDOW_MS } from './model.js';
+import { PUT_METRIC_DATA_LIMITS, WINDOW_MS } from '../model.js';
 
 /**
  * The start of the clock-aligned 5-minute window a CMS `startTime` belongs to: the one window rule of the product

@@ -1,5 +1,6 @@
-import { type CmsTime, DATE_AGREEMENT_MS } from './cms/clock.js';
-import { WINDOW_MS } from './model.js';
+import { type CmsTime, DATE_AGREEMENT_MS } from '../cms/clock.js';
+import { wholeNumber } from '../config/rules.js';
+import { WINDOW_MS } from '../model.js';
 
 // When to read a CMS window for the last time. CMS counters grow through a 5-minute window and restart at the
 // next one, and every datapoint carries its window's start, so the value CloudWatch keeps for a window (its
@@ -37,6 +38,17 @@ export const CLOSING_READ_LIMITS = {
   guardSeconds: { min: 1, max: 60 },
   reachSeconds: { min: 0, max: 240 },
 } as const;
+
+/** CLOSING_READ_GUARD_SECONDS and CLOSING_READ_REACH_SECONDS, which the stack checks its parameters with too. */
+export const CLOSING_READ_RULES = {
+  CLOSING_READ_GUARD_SECONDS: closingReadSeconds('guardSeconds'),
+  CLOSING_READ_REACH_SECONDS: closingReadSeconds('reachSeconds'),
+};
+
+function closingReadSeconds(setting: keyof typeof CLOSING_READ_LIMITS) {
+  const { min, max } = CLOSING_READ_LIMITS[setting];
+  return wholeNumber(min, max, CLOSING_READ_DEFAULTS[setting]);
+}
 
 /**
  * How long after a window's end by CMS's `Date` the read that confirms that clock is taken: past the tolerance

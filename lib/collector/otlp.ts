@@ -1,8 +1,8 @@
-import type { VdnRead } from './cms/vdn-read.js';
-import { describeError, type Log } from './log.js';
-import type { SkillRead } from './metrics/otlp-protobuf.js';
-import { emptyReport, type OtlpReport, skillReads } from './metrics/otlp-report.js';
-import { COUNTERS } from './model.js';
+import type { VdnRead } from '../cms/vdn-read.js';
+import { describeError, type Log } from '../log.js';
+import type { SkillRead } from '../metrics/otlp-protobuf.js';
+import { emptyReport, type OtlpReport, skillReads } from '../metrics/otlp-report.js';
+import { COUNTERS } from '../model.js';
 
 // The OpenTelemetry side of one collection run. Each read (the run's own, then its closing reads) is handed over
 // as soon as the classic publication of it has started, and sent concurrently with it; the export has the run's

@@ -1,9 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Datum } from '../lib/metrics/metric-sink.js';
-import { createSink } from '../lib/metrics/sinks.js';
-import { redrawInPlace, renderTable, TableSink } from '../lib/metrics/table.js';
 import { METRIC_UNITS, type MetricName } from '../lib/model.js';
+import { redrawInPlace, renderTable, TableSink } from '../local/table.js';
 
 const WINDOW_START = Date.UTC(2025, 4, 6, 10, 5);
 const RUN_TIME = WINDOW_START + 137_000;
@@ -201,10 +200,6 @@ describe('TableSink', () => {
     }).publish(skill(1, { CallsOffered: 1 }));
 
     expect(report).toEqual({ published: 0, calls: 0, failures: [{ datums: 1, error: 'Error: EPIPE' }] });
-  });
-
-  it.each(['table', 'stdout'] as const)('is the sink METRICS_SINK=%s chooses', (kind) => {
-    expect(createSink(kind, { namespace: 'HuaweiCEC/SkillQueues' })).toBeInstanceOf(TableSink);
   });
 });
 

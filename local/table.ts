@@ -1,5 +1,6 @@
-import type { MetricName } from '../model.js';
-import { type Datum, failureText, type MetricSink, type PublishReport } from './metric-sink.js';
+import { columns } from '../lib/cli/table.js';
+import { type Datum, failureText, type MetricSink, type PublishReport } from '../lib/metrics/metric-sink.js';
+import type { MetricName } from '../lib/model.js';
 
 export interface TableOptions {
   /** IANA zone for the window start column; default UTC, so output does not depend on the machine. */
@@ -230,17 +231,7 @@ function renderVdn(
       ? undefined
       : { label: 'last window', windowStart: finished.windowStart, values: new Map(finished.values) };
   const totals = [...(finishedRow ? [finishedRow] : []), ...totalRows].map(cells);
-  const widths = header.map((title, index) =>
-    Math.max(title.length, ...[...body, ...totals].map((row) => (row[index] ?? '').length)),
-  );
-  const line = (row: readonly string[]) =>
-    row
-      .map((cell, index) =>
-        index === 0 ? cell.padEnd(widths[index] ?? 0) : cell.padStart(widths[index] ?? 0),
-      )
-      .join('  ')
-      .trimEnd();
-  const rule = '-'.repeat(widths.reduce((sum, width) => sum + width, 0) + 2 * (widths.length - 1));
+  const { line, rule } = columns([header, ...body, ...totals]);
 
   const lines = [`CcId ${group.ccId} · VDN ${group.vdn} · window start ${timeZone}`, line(header), rule];
   if (body.length === 0) lines.push('(no skill data)');

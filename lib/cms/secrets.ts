@@ -1,9 +1,9 @@
 import { GetSecretValueCommand, type GetSecretValueCommandOutput } from '@aws-sdk/client-secrets-manager';
-import type { CmsCredentials, CredentialSource } from './cms/credentials.js';
-import { SecretError } from './errors.js';
-import { describeError } from './log.js';
+import { SecretError } from '../errors.js';
+import { describeError } from '../log.js';
+import { readJsonObject } from '../validation.js';
+import type { CmsCredentials, CredentialSource } from './credentials.js';
 import { certificateBundleProblem } from './pem.js';
-import { readJsonObject } from './validation.js';
 
 // The CMS key pair lives in one Secrets Manager secret, JSON `{"accessKey","secretKey","caCertificate"?}`.
 // Warm containers reuse it for `ttlMs`; a CMS 401 forces one fresh read, which is how a rotation is picked up

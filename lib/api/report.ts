@@ -1,5 +1,5 @@
-import type { VdnRead } from './cms/vdn-read.js';
-import { checkConsistency, computeKpis, ZERO_COUNTERS } from './kpi.js';
+import type { VdnRead } from '../cms/vdn-read.js';
+import { checkConsistency, computeKpis, ZERO_COUNTERS } from '../kpi.js';
 import {
   COUNTERS,
   type CounterName,
@@ -8,7 +8,7 @@ import {
   type KpiName,
   type Kpis,
   type SkillStats,
-} from './model.js';
+} from '../model.js';
 
 // The JSON view of one VDN's statistics, shared by the CLI (`--json`) and the query API. Every counter and KPI
 // key is always present, in contract order, so that clients never have to tell "absent" from "not sent": a KPI
