@@ -192,20 +192,26 @@ export async function runCostBench(
     };
     // Every variant sees the very same CMS answers: CMS is read once per instant.
     let cmsRequests = 0;
-    const readings = new Map<number, Awaited<ReturnType<CmsClient['currentCallStats']>>>();
-    const source = {
-      currentCallStats: async (query: Target, options: { deadline: number }) => {
+    type Options = { readonly deadline: number };
+    const perInstant = <T extends { readonly requests: number }>(read: (options: Options) => Promise<T>) => {
+      const readings = new Map<number, T>();
+      const once = async (_query: Target, options: Options) => {
         let result = readings.get(clock);
         if (result === undefined) {
-          result = await cms.currentCallStats(query, options);
+          result = await read(options);
           cmsRequests += result.requests;
           readings.set(clock, result);
           // Only the instants of the current run are ever read again.
           for (const at of readings.keys()) if (at < clock - 60_000) readings.delete(at);
         }
         return result;
-      },
+      };
+      return { readings, once };
     };
+    const counters = perInstant((options) => cms.currentCallStats(target, options));
+    const queue = perInstant((options) => cms.liveQueue(target, options));
+    const readings = counters.readings;
+    const source = { currentCallStats: counters.once, liveQueue: queue.once };
     const closing = {
       guardMs: CLOSING_READ_DEFAULTS.guardSeconds * 1_000,
       reachMs: CLOSING_READ_DEFAULTS.reachSeconds * 1_000,

@@ -6,6 +6,7 @@ import { runCollection } from '../lib/collector.js';
 import { ALL_METRICS } from '../lib/metrics/build-datums.js';
 import type { Datum } from '../lib/metrics/metric-sink.js';
 import { type Counters, WINDOW_MS } from '../lib/model.js';
+import { liveQueueMissing } from './support/live-queue.js';
 
 const WINDOW = Date.UTC(2026, 11, 1, 9, 25, 0);
 const CLOSING = { guardMs: 5_000, reachMs: 60_000 };
@@ -61,6 +62,7 @@ function world(start: number, { offsetMs = 0, trailMs = 0, answer = (_cmsAt: num
         ...answer(cmsAt),
       };
     },
+    liveQueue: liveQueueMissing,
   };
   const lines: { level: string; message: string }[] = [];
   const log = (level: string) => (message: string) => {

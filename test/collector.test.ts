@@ -7,6 +7,7 @@ import { CmsResultError, CmsTimeoutError, SecretError } from '../lib/errors.js';
 import { ALL_METRICS } from '../lib/metrics/build-datums.js';
 import type { Datum, MetricSink, PublishReport } from '../lib/metrics/metric-sink.js';
 import type { Counters, SkillStats } from '../lib/model.js';
+import { liveQueueMissing } from './support/live-queue.js';
 
 const NOW = Date.UTC(2026, 10, 26, 8, 2, 30);
 const WINDOW = Date.UTC(2026, 10, 26, 8, 0, 0);
@@ -56,6 +57,7 @@ function fakeCms(byVdn: Record<number, (query: CallStatsQuery) => CallStatsResul
       if (answer instanceof Error) throw answer;
       return answer;
     },
+    liveQueue: liveQueueMissing,
   };
   return { source, deadlines };
 }

@@ -14,6 +14,7 @@ import { createQueryHandler } from '../lib/lambda/query.js';
 import type { Log } from '../lib/log.js';
 import { COUNTERS, type Counters } from '../lib/model.js';
 import { httpApiEvent } from '../local/api-server.js';
+import { liveQueueMissing, liveQueueRead } from './support/live-queue.js';
 
 const quietLog: Log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
@@ -52,6 +53,15 @@ const fakeCms: StatsSource = {
       missingSkillIds: query.skillIds.filter((id) => id % 5 === 0),
       failures: [],
     };
+  },
+  // The live queue of every other VDN, and not of every skill: answers with and without live figures.
+  async liveQueue(query: CallStatsQuery) {
+    if (query.vdn !== 170) return liveQueueMissing();
+    const skills = query.skillIds.filter((id) => id % 3 !== 0);
+    return liveQueueRead(
+      1_700_000_200_000,
+      skills.map((id) => [id, id % 4, (id * 7) % 200, 3, id % 2] as const),
+    );
   },
 };
 

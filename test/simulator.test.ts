@@ -313,6 +313,7 @@ describe('CMS simulator', () => {
       expect(sim.requests.slice(before)).toEqual([
         {
           at: START,
+          endpoint: 'currentcallstateinfo',
           accessKey: ACCESS_KEY,
           ccId: 2,
           vdn: 7,
@@ -323,6 +324,7 @@ describe('CMS simulator', () => {
         },
         {
           at: START,
+          endpoint: undefined,
           accessKey: ACCESS_KEY,
           ccId: undefined,
           vdn: undefined,

@@ -5,6 +5,7 @@ import { CmsTimeoutError, SecretError } from '../lib/errors.js';
 import type { Log } from '../lib/log.js';
 import { createWallboard, type HealthSource } from '../lib/wallboard/service.js';
 import { parseThresholds } from '../lib/wallboard/thresholds.js';
+import { liveQueueMissing } from './support/live-queue.js';
 
 const TARGETS = [{ ccId: 1, vdn: 170, skillIds: [1, 2] }];
 
@@ -40,6 +41,7 @@ const failing = (error: Error): StatsSource => ({
     requests: 1,
     clock: undefined,
   }),
+  liveQueue: liveQueueMissing,
 });
 
 describe('the wallboard service', () => {
@@ -64,6 +66,7 @@ describe('the wallboard service', () => {
       currentCallStats: async () => {
         throw new SecretError(secretDetail);
       },
+      liveQueue: liveQueueMissing,
     };
     const { render, log } = wallboardWith(cms);
     const page = await render({ ccId: 1, vdn: 170 }, { remainingMs: 10_000, requestId: 'req-1' });
@@ -78,6 +81,7 @@ describe('the wallboard service', () => {
       currentCallStats: async () => {
         throw new TypeError('cannot read properties of undefined (internal detail)');
       },
+      liveQueue: liveQueueMissing,
     };
     const { render } = wallboardWith(cms);
     const page = await render({ ccId: 1, vdn: 170 }, { remainingMs: 10_000, requestId: 'req-1' });

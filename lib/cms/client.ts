@@ -3,13 +3,15 @@ import { CmsError, CmsWindowError, ValidationError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { SkillStats } from '../model.js';
 import { windowStartProblem } from '../window.js';
-import { AttemptSender, type CallRequests } from './attempt.js';
+import { AttemptSender, type CallRequests, type CmsInterface } from './attempt.js';
 import { type BatchOutcome, fetchBatch, type RetryPolicy } from './batch.js';
 import { CallCredentials } from './call-credentials.js';
 import { stopForCall } from './call-stop.js';
 import type { CmsClockReading } from './clock.js';
 import type { CredentialSource } from './credentials.js';
-import { batchSkillIds, type CallStatsQuery, validateCallStatsQuery } from './request.js';
+import { LIVE_QUEUE_INTERFACE, LiveQueueAvailability, type LiveQueueRead } from './live-queue.js';
+import { batchSkillIds, CALL_STATS_PATH, type CallStatsQuery, validateCallStatsQuery } from './request.js';
+import { parseCallStatsResponse } from './response.js';
 import { SignatureNegotiation } from './signature-negotiation.js';
 
 /**
@@ -56,15 +58,26 @@ export interface CallStatsResult {
   readonly clock: CmsClockReading | undefined;
 }
 
+/** The current 5-minute counters: `currentcallstateinfo`. */
+const CALL_STATS_INTERFACE: CmsInterface = { path: CALL_STATS_PATH, parse: parseCallStatsResponse };
+
+/** The batches of one call to one interface, and the requests they took. */
+interface CallOutcome<R> {
+  readonly outcomes: readonly BatchOutcome<R>[];
+  readonly requests: number;
+}
+
 /**
- * Client of the CC-CMS "current call statistics" API: validates, batches, signs each attempt, retries what is
- * worth retrying and reports per batch what could not be had, so that one bad batch does not hide the others.
+ * Client of the CC-CMS `skill` interfaces (the current call statistics and the live queue): validates, batches,
+ * signs each attempt, retries what is worth retrying and reports per batch what could not be had, so that one
+ * bad batch does not hide the others.
  */
 export class CmsClient {
   readonly #credentials: CredentialSource;
   readonly #now: () => number;
   readonly #sender: AttemptSender;
   readonly #retry: RetryPolicy;
+  readonly #liveQueue: LiveQueueAvailability;
 
   constructor(options: CmsClientOptions) {
     this.#credentials = options.credentials;
@@ -72,6 +85,7 @@ export class CmsClient {
     const negotiation = new SignatureNegotiation(options.signature, options.log);
     this.#sender = new AttemptSender(options, negotiation, this.#now);
     this.#retry = { maxAttempts: options.maxAttempts, random: options.random ?? Math.random, negotiation };
+    this.#liveQueue = new LiveQueueAvailability(options.log, this.#now);
   }
 
   /**
@@ -83,6 +97,26 @@ export class CmsClient {
     options: CallStatsOptions,
   ): Promise<CallStatsResult> {
     const validated = validateCallStatsQuery(query);
+    const { outcomes, requests } = await this.#call(CALL_STATS_INTERFACE, validated, options);
+    return refuseImplausibleWindows(merge(validated, outcomes, requests), this.#now());
+  }
+
+  /**
+   * The live queue of the skills (`totalskillstatusex3`), through the same attempts, bound and deadline as the
+   * counters. Never throws for CMS's answer: a CMS without the interface is `unsupported` (and not asked again
+   * for a while, see lib/cms/live-queue.ts), any other failure `failed`. Bad input throws as for the counters.
+   */
+  async liveQueue(query: CallStatsQuery | unknown, options: CallStatsOptions): Promise<LiveQueueRead> {
+    const validated = validateCallStatsQuery(query);
+    return this.#liveQueue.read(validated, () => this.#call(LIVE_QUEUE_INTERFACE, validated, options));
+  }
+
+  /** Every batch of one call to `cmsInterface`, concurrently, within the call's deadline and signal. */
+  async #call<R>(
+    cmsInterface: CmsInterface<R>,
+    validated: CallStatsQuery,
+    options: CallStatsOptions,
+  ): Promise<CallOutcome<R>> {
     if (typeof options.deadline !== 'number' || !Number.isFinite(options.deadline)) {
       throw new ValidationError('deadline', 'expected epoch milliseconds');
     }
@@ -96,7 +130,7 @@ export class CmsClient {
         // reported with that cause, as if each had met it.
         if (!(error instanceof CmsError && stop.signal.aborted)) throw error;
         const stopped = batchSkillIds(validated.skillIds).map((skillIds) => ({ skillIds, ms: 0, error }));
-        return merge(validated, stopped, 0);
+        return { outcomes: stopped, requests: 0 };
       }
       let requests = 0;
       const call: CallRequests = {
@@ -110,13 +144,13 @@ export class CmsClient {
         batchSkillIds(validated.skillIds).map((skillIds) =>
           fetchBatch(
             skillIds,
-            (mayRefresh) => this.#sender.send(call, validated, skillIds, mayRefresh),
+            (mayRefresh) => this.#sender.send(call, cmsInterface, validated, skillIds, mayRefresh),
             stop,
             this.#retry,
           ),
         ),
       );
-      return refuseImplausibleWindows(merge(validated, outcomes, requests), this.#now());
+      return { outcomes, requests };
     } finally {
       stop.dispose();
     }
