@@ -1,4 +1,5 @@
 import { checkConsistency, computeKpis, rollup, ZERO_COUNTERS } from './kpi.js';
+import { type QueueRollup, type QueueView, queueView, rollupQueue } from './live-queue.js';
 import {
   COUNTERS,
   type CounterName,
@@ -6,12 +7,14 @@ import {
   KPIS,
   type KpiName,
   type Kpis,
+  type SkillQueue,
   type SkillStats,
 } from './model.js';
 
 // The JSON view of one VDN's statistics, shared by the CLI (`--json`) and the query API. Every counter and KPI
 // key is always present, in contract order, so that clients never have to tell "absent" from "not sent": a KPI
-// that cannot be computed (zero denominator or inconsistent counters, see lib/kpi.ts) is null.
+// that cannot be computed (zero denominator or inconsistent counters, see lib/kpi.ts) is null. So is the live
+// queue of a skill CMS gave none for, or of every skill when CMS lacks the live queue or it could not be read.
 
 interface SkillView {
   skillId: number;
@@ -19,6 +22,7 @@ interface SkillView {
   windowStart: string;
   counters: Record<CounterName, number>;
   kpis: Record<KpiName, number | null>;
+  queue: QueueView | null;
   /** The details of the skill's data-quality warnings; only present when there are some. */
   warnings?: string[];
 }
@@ -36,6 +40,7 @@ export interface StatsReport {
     skillCount: number;
     counters: Record<CounterName, number>;
     kpis: Record<KpiName, number | null>;
+    queue: QueueRollup | null;
   };
 }
 
@@ -53,35 +58,47 @@ function kpiView(kpis: Kpis): Record<KpiName, number | null> {
   >;
 }
 
-function skillView(skill: SkillStats): SkillView {
+function skillView(skill: SkillStats, queue: SkillQueue | undefined): SkillView {
   const view: SkillView = {
     skillId: skill.skillId,
     windowStart: new Date(skill.windowStart).toISOString(),
     counters: counterView(skill.counters),
     kpis: kpiView(computeKpis(skill.counters)),
+    queue: queue === undefined ? null : queueView(queue),
   };
   const warnings = checkConsistency(skill.counters);
   if (warnings.length > 0) view.warnings = warnings.map((warning) => warning.detail);
   return view;
 }
 
-export function buildReport(input: {
-  ccId: number;
-  vdn: number;
-  skills: readonly SkillStats[];
-  missingSkillIds: readonly number[];
-}): StatsReport {
+/**
+ * The report of one read: the counters' answer and, when the live queue was read, its skills (undefined when
+ * CMS lacks it or the read failed). The roll-up's queue covers every skill the live queue was read for.
+ */
+export function buildReport(
+  input: {
+    ccId: number;
+    vdn: number;
+    skills: readonly SkillStats[];
+    missingSkillIds: readonly number[];
+  },
+  queue: readonly SkillQueue[] | undefined,
+): StatsReport {
   const total = rollup(input.skills);
+  const queues = new Map(queue?.map((skill) => [skill.skillId, skill]));
   return {
     ccId: input.ccId,
     vdn: input.vdn,
-    skills: [...input.skills].sort((a, b) => a.skillId - b.skillId).map(skillView),
+    skills: [...input.skills]
+      .sort((a, b) => a.skillId - b.skillId)
+      .map((skill) => skillView(skill, queues.get(skill.skillId))),
     missingSkillIds: [...input.missingSkillIds].sort((a, b) => a - b),
     rollup: {
       windowStart: total ? new Date(total.windowStart).toISOString() : null,
       skillCount: total?.skillCount ?? 0,
       counters: counterView(total?.counters ?? ZERO_COUNTERS),
       kpis: kpiView(total?.kpis ?? {}),
+      queue: queue === undefined ? null : rollupQueue(queue),
     },
   };
 }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ZERO_COUNTERS } from '../lib/kpi.js';
-import { COUNTERS, type Counters, KPIS, type SkillStats } from '../lib/model.js';
+import { COUNTERS, type Counters, KPIS, type SkillQueue, type SkillStats } from '../lib/model.js';
 import { buildReport } from '../lib/report.js';
 
 const WINDOW = Date.UTC(2020, 11, 8, 1, 25);
@@ -22,12 +22,15 @@ const ALL_NULL_KPIS = {
 
 describe('buildReport', () => {
   it('shows a skill with its ISO window, every counter and every KPI', () => {
-    const report = buildReport({
-      ccId: 1,
-      vdn: 170,
-      skills: [skill(2, { CallsOffered: 4, CallsAnswered: 3, CallsAbandoned: 1, CallsAnsweredIn20s: 2 })],
-      missingSkillIds: [],
-    });
+    const report = buildReport(
+      {
+        ccId: 1,
+        vdn: 170,
+        skills: [skill(2, { CallsOffered: 4, CallsAnswered: 3, CallsAbandoned: 1, CallsAnsweredIn20s: 2 })],
+        missingSkillIds: [],
+      },
+      undefined,
+    );
     expect(report).toEqual({
       ccId: 1,
       vdn: 170,
@@ -43,6 +46,7 @@ describe('buildReport', () => {
             CallsAnsweredIn20s: 2,
           },
           kpis: { AbandonmentRate: 25, AnswerRate: 75, ServiceLevel20s: 50, AverageWrapUpTime: null },
+          queue: null,
         },
       ],
       missingSkillIds: [],
@@ -57,33 +61,43 @@ describe('buildReport', () => {
           CallsAnsweredIn20s: 2,
         },
         kpis: { AbandonmentRate: 25, AnswerRate: 75, ServiceLevel20s: 50, AverageWrapUpTime: null },
+        queue: null,
       },
     });
   });
 
   it('writes an idle skill’s KPIs as null rather than leaving them out', () => {
-    const [view] = buildReport({ ccId: 1, vdn: 170, skills: [skill(1, {})], missingSkillIds: [] }).skills;
+    const [view] = buildReport(
+      { ccId: 1, vdn: 170, skills: [skill(1, {})], missingSkillIds: [] },
+      undefined,
+    ).skills;
     expect(view?.kpis).toEqual(ALL_NULL_KPIS);
     expect(JSON.parse(JSON.stringify(view?.kpis))).toEqual(ALL_NULL_KPIS);
   });
 
   it('leaves the warnings key out when the counters are consistent', () => {
-    const [view] = buildReport({
-      ccId: 1,
-      vdn: 170,
-      skills: [skill(1, { CallsOffered: 1 })],
-      missingSkillIds: [],
-    }).skills;
+    const [view] = buildReport(
+      {
+        ccId: 1,
+        vdn: 170,
+        skills: [skill(1, { CallsOffered: 1 })],
+        missingSkillIds: [],
+      },
+      undefined,
+    ).skills;
     expect(view).not.toHaveProperty('warnings');
   });
 
   it('lists the details of the warnings of an inconsistent skill, with its withheld KPI as null', () => {
-    const [view] = buildReport({
-      ccId: 1,
-      vdn: 170,
-      skills: [skill(1, { CallsOffered: 2, CallsAnswered: 2, CallsAnsweredIn20s: 3 })],
-      missingSkillIds: [],
-    }).skills;
+    const [view] = buildReport(
+      {
+        ccId: 1,
+        vdn: 170,
+        skills: [skill(1, { CallsOffered: 2, CallsAnswered: 2, CallsAnsweredIn20s: 3 })],
+        missingSkillIds: [],
+      },
+      undefined,
+    ).skills;
     expect(view?.kpis.ServiceLevel20s).toBeNull();
     expect(view?.warnings).toEqual([
       'CallsAnsweredIn20s 3 exceeds CallsAnswered 2: ServiceLevel20s withheld',
@@ -92,23 +106,26 @@ describe('buildReport', () => {
   });
 
   it('shows an empty roll-up when CMS returned no skill', () => {
-    const report = buildReport({ ccId: 3, vdn: 9, skills: [], missingSkillIds: [8, 1] });
+    const report = buildReport({ ccId: 3, vdn: 9, skills: [], missingSkillIds: [8, 1] }, undefined);
     expect(report).toEqual({
       ccId: 3,
       vdn: 9,
       skills: [],
       missingSkillIds: [1, 8],
-      rollup: { windowStart: null, skillCount: 0, counters: ZERO_COUNTERS, kpis: ALL_NULL_KPIS },
+      rollup: { windowStart: null, skillCount: 0, counters: ZERO_COUNTERS, kpis: ALL_NULL_KPIS, queue: null },
     });
   });
 
   it('sorts skills by id and rolls up only the newest window', () => {
-    const report = buildReport({
-      ccId: 1,
-      vdn: 170,
-      skills: [skill(9, { CallsOffered: 6 }), skill(4, { CallsOffered: 100 }, WINDOW - 300_000)],
-      missingSkillIds: [],
-    });
+    const report = buildReport(
+      {
+        ccId: 1,
+        vdn: 170,
+        skills: [skill(9, { CallsOffered: 6 }), skill(4, { CallsOffered: 100 }, WINDOW - 300_000)],
+        missingSkillIds: [],
+      },
+      undefined,
+    );
     expect(report.skills.map((s) => [s.skillId, s.windowStart])).toEqual([
       [4, '2020-12-08T01:20:00.000Z'],
       [9, WINDOW_ISO],
@@ -132,7 +149,7 @@ describe('buildReport', () => {
     );
     fc.assert(
       fc.property(skills, (list) => {
-        const report = buildReport({ ccId: 1, vdn: 170, skills: list, missingSkillIds: [] });
+        const report = buildReport({ ccId: 1, vdn: 170, skills: list, missingSkillIds: [] }, undefined);
         for (const view of [...report.skills, report.rollup]) {
           expect(Object.keys(view.counters)).toEqual(counterNames);
           expect(Object.keys(view.kpis)).toEqual(kpiNames);
@@ -141,5 +158,62 @@ describe('buildReport', () => {
         }
       }),
     );
+  });
+
+  describe('the live queue', () => {
+    const queue = (
+      skillId: number,
+      waiting: number,
+      longest: number,
+      on: number,
+      free: number,
+    ): SkillQueue => ({
+      skillId,
+      callsWaiting: waiting,
+      longestWaitSeconds: longest,
+      agentsLoggedOn: on,
+      agentsAvailable: free,
+    });
+    const stats = [skill(1, { CallsOffered: 3 }), skill(2, { CallsOffered: 5 }), skill(3, {})];
+
+    it('gives each skill its four live figures, and null to a skill CMS gave none for', () => {
+      const report = buildReport({ ccId: 1, vdn: 170, skills: stats, missingSkillIds: [] }, [
+        queue(1, 4, 185, 6, 0),
+        queue(2, 0, 0, 3, 2),
+      ]);
+      expect(report.skills.map((view) => view.queue)).toEqual([
+        { callsWaiting: 4, longestWaitSeconds: 185, agentsLoggedOn: 6, agentsAvailable: 0 },
+        { callsWaiting: 0, longestWaitSeconds: 0, agentsLoggedOn: 3, agentsAvailable: 2 },
+        null,
+      ]);
+    });
+
+    it('rolls the VDN up as calls waiting summed and the longest wait of all, without agents', () => {
+      const entry = fc.record({
+        waiting: fc.nat(500),
+        longest: fc.nat(10_000),
+        on: fc.nat(50),
+        free: fc.nat(50),
+      });
+      fc.assert(
+        fc.property(fc.array(entry, { maxLength: 20 }), (entries) => {
+          const queues = entries.map((each, index) =>
+            queue(index + 1, each.waiting, each.longest, each.on, each.free),
+          );
+          const { rollup } = buildReport({ ccId: 1, vdn: 170, skills: [], missingSkillIds: [] }, queues);
+          expect(rollup.queue).toEqual({
+            callsWaiting: entries.reduce((sum, each) => sum + each.waiting, 0),
+            longestWaitSeconds: entries.reduce((max, each) => Math.max(max, each.longest), 0),
+          });
+        }),
+      );
+    });
+
+    it('writes the queue as null everywhere when CMS lacks the live queue', () => {
+      const report = buildReport({ ccId: 1, vdn: 170, skills: stats, missingSkillIds: [] }, undefined);
+      expect(report.skills.every((view) => view.queue === null)).toBe(true);
+      expect(report.rollup.queue).toBeNull();
+      expect(JSON.parse(JSON.stringify(report)).rollup).toHaveProperty('queue', null);
+    });
   });
 });

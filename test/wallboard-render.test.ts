@@ -31,12 +31,15 @@ function counters(offered: number, answered: number, abandoned: number, in20s: n
 }
 
 function answerOf(skills: { id: number; counters: Counters }[], missing: number[] = []): StatsAnswer {
-  const report = buildReport({
-    ccId: 1,
-    vdn: 170,
-    skills: skills.map((skill) => ({ skillId: skill.id, windowStart: WINDOW, counters: skill.counters })),
-    missingSkillIds: missing,
-  });
+  const report = buildReport(
+    {
+      ccId: 1,
+      vdn: 170,
+      skills: skills.map((skill) => ({ skillId: skill.id, windowStart: WINDOW, counters: skill.counters })),
+      missingSkillIds: missing,
+    },
+    undefined,
+  );
   return { ...report, fetchedAt: new Date(NOW).toISOString() };
 }
 

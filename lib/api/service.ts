@@ -75,7 +75,7 @@ export function createQueryService(config: QueryServiceConfig, deps: QueryServic
     });
     const deadline = requestDeadline(remainingMs(), config.timeoutMs);
     const { value, source } = await stats.get(target, deadline);
-    note({ cache: source satisfies CacheSource });
+    note({ cache: source satisfies CacheSource, liveQueue: value.liveQueue });
     return jsonResponse(200, value.body);
   }
 

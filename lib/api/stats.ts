@@ -1,14 +1,16 @@
-import type { StatsSource } from '../cms/stats-source.js';
+import type { LiveQueueRead } from '../cms/live-queue.js';
+import { readVdn, type StatsSource } from '../cms/stats-source.js';
 import { CmsTimeoutError, ForbiddenError, ValidationError } from '../errors.js';
+import { queueSkills } from '../live-queue.js';
 import type { Target } from '../model.js';
 import { buildReport, type StatsReport } from '../report.js';
 import { formatSkillList } from '../skills.js';
 import { type CacheSource, CoalescingCache } from './cache.js';
 
-// One VDN's current statistics through the coalescing cache: what the query API answers and what the dashboard
-// wallboard draws. Both go through here, so however many API callers and dashboard viewers ask about a VDN at
-// once, CMS sees one call per distinct question per cache period and container; and both are held to the same
-// rule of which VDNs this deployment may answer for.
+// One VDN's current statistics and live queue through the coalescing cache: what the query API answers and what
+// the dashboard wallboard draws. Both go through here, so however many API callers and dashboard viewers ask
+// about a VDN at once, CMS sees one read (a call per interface, both at once) per distinct question per cache
+// period and container; and both are held to the same rule of which VDNs this deployment may answer for.
 
 /**
  * What a caller asked for, validated but not yet checked against the deployment's targets. The VDN comes from
@@ -56,6 +58,8 @@ export interface StatsAnswer extends StatsReport {
 interface CachedStats {
   /** The parsed answer, for renderers. */
   readonly answer: StatsAnswer;
+  /** How the live queue's read went, for the log lines (the answer says only `queue: null`). */
+  readonly liveQueue: LiveQueueRead['kind'];
   /** The same answer serialized, for the API: kept so that a cached answer is not serialized again per caller. */
   readonly body: string;
 }
@@ -108,11 +112,11 @@ export function createStatsLookup(config: StatsLookupConfig, deps: StatsLookupDe
     if (deadline <= Date.now()) {
       throw new CmsTimeoutError('no time was left to ask CMS before the request deadline');
     }
-    const result = await deps.cms.currentCallStats(target, { deadline });
+    const { stats: result, queue } = await readVdn(deps.cms, target, { deadline });
     // All or nothing: a report with some batches missing would look like a quiet queue, not a failure.
     const failure = result.failures[0];
     if (failure) throw failure.error;
-    const report = buildReport(result);
+    const report = buildReport(result, queueSkills(queue));
     const answer: StatsAnswer = {
       ccId: report.ccId,
       vdn: report.vdn,
@@ -121,7 +125,7 @@ export function createStatsLookup(config: StatsLookupConfig, deps: StatsLookupDe
       missingSkillIds: report.missingSkillIds,
       rollup: report.rollup,
     };
-    return { answer, body: JSON.stringify(answer) };
+    return { answer, body: JSON.stringify(answer), liveQueue: queue.kind };
   }
 
   return {

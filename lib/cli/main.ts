@@ -116,7 +116,7 @@ async function runQuery(request: QueryRequest, io: CliIo): Promise<number> {
     });
     const problem = problemOf(result);
     if (request.json) {
-      const report = buildReport(result);
+      const report = buildReport(result, undefined);
       io.out(`${JSON.stringify(problem ? { ...report, error: problem } : report, null, 2)}\n`);
     } else {
       const outcome = {
