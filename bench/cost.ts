@@ -209,9 +209,11 @@ export async function runCostBench(
       return { readings, once };
     };
     const counters = perInstant((options) => cms.currentCallStats(target, options));
-    const queue = perInstant((options) => cms.liveQueue(target, options));
-    const readings = counters.readings;
-    const source = { currentCallStats: counters.once, liveQueue: queue.once };
+    const both = perInstant(async (options) => {
+      const read = await cms.read(target, options);
+      return { ...read, requests: read.stats.requests + read.queue.requests };
+    });
+    const source = { currentCallStats: counters.once, read: both.once };
     const closing = {
       guardMs: CLOSING_READ_DEFAULTS.guardSeconds * 1_000,
       reachMs: CLOSING_READ_DEFAULTS.reachSeconds * 1_000,
@@ -236,7 +238,7 @@ export async function runCostBench(
             ...(variant.closingReads ? { closing } : {}),
           },
         );
-        const first = readings.get(runStart);
+        const first = both.readings.get(runStart)?.stats;
         if (variant.idleSkillsToo && first) {
           sink.addToLastRun(idleZeroCounters(first.skills, variant.selection, clock));
         }

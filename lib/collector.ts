@@ -7,10 +7,12 @@ import {
   type TargetRead,
   takeClosingReads,
 } from './collector-closing.js';
+import { type LiveQueueSummary, recordLiveQueues, summarizeLiveQueues } from './collector-live-queue.js';
 import { AppError, CmsIpLockedError, CmsWindowError } from './errors.js';
 import { checkConsistency } from './kpi.js';
 import { describeError, type Log } from './log.js';
 import { buildDatums, type MetricSelection } from './metrics/build-datums.js';
+import { liveQueueDatums } from './metrics/live-queue-datums.js';
 import type { MetricSink } from './metrics/metric-sink.js';
 import type { Target } from './model.js';
 import { formatSkillList } from './skills.js';
@@ -58,6 +60,7 @@ export interface RunSummary {
   readonly failures: readonly TargetFailure[];
   readonly publishFailures: readonly { readonly datums: number; readonly error: string }[];
   readonly closingReads: ClosingSummary;
+  readonly liveQueue: LiveQueueSummary;
   readonly durationMs: number;
 }
 
@@ -168,9 +171,12 @@ export async function runCollection(deps: CollectorDeps, run: CollectionRun): Pr
   const started = now();
   const deadline = cmsDeadline(started, run.deadline);
   const cmsLock = new AbortController();
+  // The normal read of each target takes its live queue along; the closing reads below do not.
+  const live = recordLiveQueues(deps);
   const results = await Promise.all(
-    run.targets.map((target) => collectTarget(deps, target, deadline, cmsLock)),
+    run.targets.map((target) => collectTarget({ ...deps, cms: live.cms }, target, deadline, cmsLock)),
   );
+  const liveQueue = summarizeLiveQueues(live.outcomes);
 
   let dataQualityWarnings = results.reduce((sum, result) => sum + result.dataQualityWarnings, 0);
   for (const { outcome } of results) {
@@ -208,6 +214,7 @@ export async function runCollection(deps: CollectorDeps, run: CollectionRun): Pr
       { now: now(), selection: run.selection },
     ),
     ...closingPlan.coverage,
+    ...liveQueueDatums(live.outcomes, { selection: run.selection }),
   ];
   // Publishing gets what is left of the run's time and no more, so the summary below is always logged.
   const publishBy = AbortSignal.timeout(Math.max(0, run.deadline - now()));
@@ -241,7 +248,7 @@ export async function runCollection(deps: CollectorDeps, run: CollectionRun): Pr
     skillsRequested: run.targets.reduce((sum, target) => sum + target.skillIds.length, 0),
     skillsReturned: results.reduce((sum, result) => sum + result.outcome.skills.length, 0),
     skillsMissing: results.reduce((sum, result) => sum + result.outcome.missingSkillIds.length, 0),
-    cmsRequests: results.reduce((sum, result) => sum + result.requests, 0),
+    cmsRequests: results.reduce((sum, result) => sum + result.requests, 0) + liveQueue.requests,
     dataQualityWarnings,
     datums: datums.length,
     datumsPublished: report.published,
@@ -249,6 +256,7 @@ export async function runCollection(deps: CollectorDeps, run: CollectionRun): Pr
     failures,
     publishFailures: report.failures,
     closingReads,
+    liveQueue,
     durationMs: now() - started,
   };
   deps.log.info('collection run', { summary });

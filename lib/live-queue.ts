@@ -1,5 +1,5 @@
 import type { LiveQueueRead } from './cms/live-queue.js';
-import { LIVE_QUEUE_METRICS, type LiveQueueMetricName, type SkillQueue } from './model.js';
+import { LIVE_QUEUE_METRICS, type SkillQueue } from './model.js';
 
 // The live queue's figures as the product shows them (metrics.md, "Live queue"): a skill's four figures, and a
 // VDN's two, each by the roll-up its metric names (the sum of calls waiting, the maximum of the longest wait).
@@ -32,15 +32,6 @@ export function rollupQueue(skills: readonly SkillQueue[]): QueueRollup {
   };
   return Object.fromEntries(LIVE_QUEUE_METRICS.map((metric) => [metric.field, value(metric)])) as Record<
     (typeof LIVE_QUEUE_METRICS)[number]['field'],
-    number
-  >;
-}
-
-/** Each live-queue metric's VDN value, by metric name. */
-export function rollupByMetric(skills: readonly SkillQueue[]): Record<LiveQueueMetricName, number> {
-  const rolled = rollupQueue(skills);
-  return Object.fromEntries(LIVE_QUEUE_METRICS.map((metric) => [metric.name, rolled[metric.field]])) as Record<
-    LiveQueueMetricName,
     number
   >;
 }

@@ -8,14 +8,7 @@ import {
   type SkillQueueRecord,
 } from '../lib/cms/live-queue.js';
 import { redact } from '../lib/cms/response.js';
-import {
-  CmsHttpError,
-  CmsProtocolError,
-  CmsResultError,
-  CmsTimeoutError,
-  SecretError,
-  ValidationError,
-} from '../lib/errors.js';
+import { CmsHttpError, CmsProtocolError, CmsResultError, CmsTimeoutError } from '../lib/errors.js';
 
 const item = {
   skillId: 12,
@@ -263,20 +256,5 @@ describe('the live queue’s availability', () => {
     expect(await subject.read()).toMatchObject({ kind: 'failed' });
     expect(subject.calls()).toBe(2);
     expect(subject.lines).toEqual([]);
-  });
-
-  it('reports a key pair that could not be read as a failed read, and a bad deadline as the caller’s error', async () => {
-    const subject = new LiveQueueAvailability(undefined, () => T0);
-    const secret = new SecretError('secret prod/cms is not JSON');
-    expect(
-      await subject.read(QUERY, async () => {
-        throw secret;
-      }),
-    ).toEqual({ kind: 'failed', error: secret, requests: 0 });
-    await expect(
-      subject.read(QUERY, async () => {
-        throw new ValidationError('deadline', 'expected epoch milliseconds');
-      }),
-    ).rejects.toBeInstanceOf(ValidationError);
   });
 });

@@ -6,7 +6,7 @@ import { runCollection } from '../lib/collector.js';
 import { ALL_METRICS } from '../lib/metrics/build-datums.js';
 import type { Datum } from '../lib/metrics/metric-sink.js';
 import { type Counters, WINDOW_MS } from '../lib/model.js';
-import { liveQueueMissing } from './support/live-queue.js';
+import { fakeSource } from './support/live-queue.js';
 
 const WINDOW = Date.UTC(2026, 11, 1, 9, 25, 0);
 const CLOSING = { guardMs: 5_000, reachMs: 60_000 };
@@ -43,27 +43,24 @@ function world(start: number, { offsetMs = 0, trailMs = 0, answer = (_cmsAt: num
   const events: Event[] = [];
   const published: Datum[][] = [];
   const deadlines: number[] = [];
-  const cms: StatsSource = {
-    currentCallStats: async (query: CallStatsQuery, options: CallStatsOptions) => {
-      const cmsAt = now + offsetMs;
-      events.push({ kind: 'read', at: now });
-      deadlines.push(options.deadline);
-      const windowStart = Math.floor(cmsAt / WINDOW_MS) * WINDOW_MS + trailMs;
-      return {
-        ccId: query.ccId,
-        vdn: query.vdn,
-        requestedSkillIds: query.skillIds,
-        skills: query.skillIds.map((skillId) => ({ skillId, windowStart, counters: countersAt(cmsAt) })),
-        missingSkillIds: [],
-        failures: [],
-        slowestBatchMs: 40,
-        requests: 1,
-        clock: { cmsAt, localAt: now },
-        ...answer(cmsAt),
-      };
-    },
-    liveQueue: liveQueueMissing,
-  };
+  const cms: StatsSource = fakeSource(async (query: CallStatsQuery, options: CallStatsOptions) => {
+    const cmsAt = now + offsetMs;
+    events.push({ kind: 'read', at: now });
+    deadlines.push(options.deadline);
+    const windowStart = Math.floor(cmsAt / WINDOW_MS) * WINDOW_MS + trailMs;
+    return {
+      ccId: query.ccId,
+      vdn: query.vdn,
+      requestedSkillIds: query.skillIds,
+      skills: query.skillIds.map((skillId) => ({ skillId, windowStart, counters: countersAt(cmsAt) })),
+      missingSkillIds: [],
+      failures: [],
+      slowestBatchMs: 40,
+      requests: 1,
+      clock: { cmsAt, localAt: now },
+      ...answer(cmsAt),
+    };
+  });
   const lines: { level: string; message: string }[] = [];
   const log = (level: string) => (message: string) => {
     lines.push({ level, message });

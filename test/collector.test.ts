@@ -7,7 +7,7 @@ import { CmsResultError, CmsTimeoutError, SecretError } from '../lib/errors.js';
 import { ALL_METRICS } from '../lib/metrics/build-datums.js';
 import type { Datum, MetricSink, PublishReport } from '../lib/metrics/metric-sink.js';
 import type { Counters, SkillStats } from '../lib/model.js';
-import { liveQueueMissing } from './support/live-queue.js';
+import { fakeSource } from './support/live-queue.js';
 
 const NOW = Date.UTC(2026, 10, 26, 8, 2, 30);
 const WINDOW = Date.UTC(2026, 10, 26, 8, 0, 0);
@@ -49,16 +49,13 @@ function result(
 /** A CMS that answers per VDN with a canned behaviour, recording the deadlines it was given. */
 function fakeCms(byVdn: Record<number, (query: CallStatsQuery) => CallStatsResult | Error>) {
   const deadlines: number[] = [];
-  const source: StatsSource = {
-    currentCallStats: async (query: CallStatsQuery, options: CallStatsOptions) => {
-      deadlines.push(options.deadline);
-      const answer = byVdn[query.vdn]?.(query);
-      if (answer === undefined) throw new Error(`no behaviour for VDN ${query.vdn}`);
-      if (answer instanceof Error) throw answer;
-      return answer;
-    },
-    liveQueue: liveQueueMissing,
-  };
+  const source: StatsSource = fakeSource(async (query: CallStatsQuery, options: CallStatsOptions) => {
+    deadlines.push(options.deadline);
+    const answer = byVdn[query.vdn]?.(query);
+    if (answer === undefined) throw new Error(`no behaviour for VDN ${query.vdn}`);
+    if (answer instanceof Error) throw answer;
+    return answer;
+  });
   return { source, deadlines };
 }
 

@@ -2,7 +2,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CmsClient, type CmsClientOptions } from '../lib/cms/client.js';
 import { type CmsCredentials, staticCredentials } from '../lib/cms/credentials.js';
 import type { SkillQueueRecord } from '../lib/cms/live-queue.js';
-import { readVdn } from '../lib/cms/stats-source.js';
 import { loadCmsSettings } from '../lib/config.js';
 import type { Log } from '../lib/log.js';
 import { WINDOW_MS } from '../lib/model.js';
@@ -49,6 +48,11 @@ function client(target: CmsSimulator, overrides: Partial<CmsClientOptions> = {})
 
 const deadline = () => ({ deadline: AT + 10_000 });
 
+/** The live queue of one read. */
+async function queueOf(reader: CmsClient, ...[query, options]: Parameters<CmsClient['read']>) {
+  return (await reader.read(query, options)).queue;
+}
+
 function recordingLog(): Log & { lines: { level: string; message: string }[] } {
   const lines: { level: string; message: string }[] = [];
   const at = (level: string) => (message: string) => {
@@ -81,7 +85,7 @@ describe('the live queue over HTTPS', () => {
   afterAll(() => shared.close());
 
   it('gives per skill exactly what CMS served, leaving out a skill CMS does not have', async () => {
-    const read = await client(shared).liveQueue(QUERY, deadline());
+    const read = await queueOf(client(shared), QUERY, deadline());
     const served = SKILLS.filter((skillId) => skillId !== 7).map((skillId) =>
       expected(shared.queueAt(1, 170, skillId, AT)),
     );
@@ -100,18 +104,20 @@ describe('the live queue over HTTPS', () => {
   it('asks in batches of at most 1,000 skills, as for the counters', async () => {
     const before = queueRequests(shared).length;
     const skillIds = Array.from({ length: 2_500 }, (_, index) => index + 1);
-    const read = await client(shared).liveQueue({ ccId: 1, vdn: 9, skillIds }, deadline());
+    const read = await queueOf(client(shared), { ccId: 1, vdn: 9, skillIds }, deadline());
     expect(read).toMatchObject({ kind: 'read', requests: 3 });
     expect(read.kind === 'read' && read.skills).toHaveLength(2_499);
     const batches = queueRequests(shared).slice(before);
-    expect(batches.map((request) => request.skillIds.length)).toEqual([1_000, 1_000, 500]);
+    expect(batches.map((request) => request.skillIds.length).sort((a, b) => a - b)).toEqual([
+      500, 1_000, 1_000,
+    ]);
   });
 
   it('signs in the layout the counters negotiated, within the same refused-signature bound', async () => {
     const strict = await simulator({ signatureLayout: 'empty-query-line-millis' });
     const negotiating = client(strict, { signature: 'auto' });
     for (let read = 0; read < 3; read += 1) {
-      const { stats, queue } = await readVdn(negotiating, QUERY, deadline());
+      const { stats, queue } = await negotiating.read(QUERY, deadline());
       expect(stats.failures).toEqual([]);
       expect(queue.kind).toBe('read');
     }
@@ -135,9 +141,9 @@ describe('the live queue over HTTPS', () => {
     });
     closables.push(reader);
     // The first read settles the signature (one request at a time until CMS accepts one); the second is the one.
-    await readVdn(reader, QUERY, { deadline: Date.now() + 10_000 });
+    await reader.read(QUERY, { deadline: Date.now() + 10_000 });
     const before = slow.requests.length;
-    const { stats, queue } = await readVdn(reader, QUERY, { deadline: Date.now() + 10_000 });
+    const { stats, queue } = await reader.read(QUERY, { deadline: Date.now() + 10_000 });
     expect(stats.failures).toEqual([]);
     expect(queue.kind).toBe('read');
     const [first, second] = slow.requests.slice(before);
@@ -152,17 +158,17 @@ describe('the live queue over HTTPS', () => {
     const flaky = await simulator();
     flaky.inject({ kind: 'status', status: 503 }, { times: 3, endpoint: 'totalskillstatusex3' });
     const reader = client(flaky, { maxAttempts: 3 });
-    const first = await readVdn(reader, QUERY, deadline());
+    const first = await reader.read(QUERY, deadline());
     expect(first.stats.skills).toHaveLength(29);
     expect(first.queue).toMatchObject({ kind: 'failed', error: { code: 'CMS_HTTP_ERROR' }, requests: 3 });
-    const second = await readVdn(reader, QUERY, deadline());
+    const second = await reader.read(QUERY, deadline());
     expect(second.queue.kind).toBe('read');
   });
 
   it('refuses a live-queue answer over the size cap, as for the counters', async () => {
     const huge = await simulator();
     huge.inject({ kind: 'hugeResponse', bytes: 200_000 }, { endpoint: 'totalskillstatusex3' });
-    const read = await client(huge, { maxResponseBytes: 100_000 }).liveQueue(QUERY, deadline());
+    const read = await queueOf(client(huge, { maxResponseBytes: 100_000 }), QUERY, deadline());
     expect(read).toMatchObject({ kind: 'failed', error: { code: 'CMS_PROTOCOL_ERROR' } });
   });
 
@@ -172,7 +178,7 @@ describe('the live queue over HTTPS', () => {
       { kind: 'skillDescrip', value: `\u001b[2J\u202eSales${'!'.repeat(500)}` },
       { endpoint: 'totalskillstatusex3' },
     );
-    const read = await client(hostile).liveQueue(QUERY, deadline());
+    const read = await queueOf(client(hostile), QUERY, deadline());
     const first = read.kind === 'read' ? read.skills[0] : undefined;
     expect(first?.description.startsWith('[2J Sales!')).toBe(true);
     expect(first?.description.length).toBeLessThanOrEqual(80);
@@ -191,7 +197,7 @@ describe('a CMS without the live queue', () => {
       const log = recordingLog();
       const reader = client(old, { log });
       for (let read = 0; read < 3; read += 1) {
-        const { stats, queue } = await readVdn(reader, QUERY, deadline());
+        const { stats, queue } = await reader.read(QUERY, deadline());
         expect(stats.failures).toEqual([]);
         expect(stats.skills).toHaveLength(29);
         expect(queue).toMatchObject({ kind: 'unsupported', requests: read === 0 ? 1 : 0 });
@@ -208,12 +214,12 @@ describe('a CMS without the live queue', () => {
     const old = await startCmsSimulator({ now: () => now, liveQueue: 'wrongCtiVersion' });
     closables.push(old);
     const reader = client(old, { now: () => now });
-    await reader.liveQueue(QUERY, { deadline: now + 10_000 });
+    await queueOf(reader, QUERY, { deadline: now + 10_000 });
     now += 14 * 60_000;
-    await reader.liveQueue(QUERY, { deadline: now + 10_000 });
+    await queueOf(reader, QUERY, { deadline: now + 10_000 });
     expect(queueRequests(old)).toHaveLength(1);
     now += WINDOW_MS / 5;
-    await reader.liveQueue(QUERY, { deadline: now + 10_000 });
+    await queueOf(reader, QUERY, { deadline: now + 10_000 });
     expect(queueRequests(old)).toHaveLength(2);
   });
 });

@@ -14,7 +14,7 @@ import { createQueryHandler } from '../lib/lambda/query.js';
 import type { Log } from '../lib/log.js';
 import { COUNTERS, type Counters } from '../lib/model.js';
 import { httpApiEvent } from '../local/api-server.js';
-import { liveQueueMissing, liveQueueRead } from './support/live-queue.js';
+import { fakeSource, liveQueueMissing, liveQueueRead } from './support/live-queue.js';
 
 const quietLog: Log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
@@ -22,8 +22,8 @@ const counters = (id: number): Counters =>
   Object.fromEntries(COUNTERS.map(({ name }, index) => [name, (id * (index + 3)) % 50])) as Counters;
 
 /** A CMS stand-in whose outcome depends on the first skill asked for, so fuzzed queries meet every outcome. */
-const fakeCms: StatsSource = {
-  async currentCallStats(query: CallStatsQuery): Promise<CallStatsResult> {
+const fakeCms: StatsSource = fakeSource(
+  async (query: CallStatsQuery): Promise<CallStatsResult> => {
     const first = query.skillIds[0] ?? 0;
     const base = {
       ccId: query.ccId,
@@ -54,8 +54,8 @@ const fakeCms: StatsSource = {
       failures: [],
     };
   },
-  // The live queue of every other VDN, and not of every skill: answers with and without live figures.
-  async liveQueue(query: CallStatsQuery) {
+  // The live queue of one VDN, and not of every skill: answers with and without live figures.
+  async (query: CallStatsQuery) => {
     if (query.vdn !== 170) return liveQueueMissing();
     const skills = query.skillIds.filter((id) => id % 3 !== 0);
     return liveQueueRead(
@@ -63,7 +63,7 @@ const fakeCms: StatsSource = {
       skills.map((id) => [id, id % 4, (id * 7) % 200, 3, id % 2] as const),
     );
   },
-};
+);
 
 const handler = createQueryHandler(
   {

@@ -190,4 +190,61 @@ describe('signature negotiation', () => {
       { numRuns: 300 },
     );
   });
+
+  describe('optional requests (the live queue)', () => {
+    it('wait while they could take the last refusal left, and go once they cannot', async () => {
+      const negotiation = new SignatureNegotiation('auto');
+      (await negotiation.turn(never)).settle('accepted');
+      const required = await Promise.all([1, 2, 3].map(() => negotiation.turn(never)));
+      const optional = negotiation.turn(never, true);
+      expect(await settled(optional)).toBe(false);
+      required[0]?.settle('accepted');
+      expect(await settled(optional)).toBe(true);
+    });
+
+    it('are refused at once when one refusal is all that is left, which the statistics still get', async () => {
+      const negotiation = new SignatureNegotiation('auto');
+      (await negotiation.turn(never)).settle('accepted');
+      for (let index = 0; index < MAX_REFUSED_SIGNATURES - 1; index += 1) {
+        (await negotiation.turn(never)).settle('refusedKeyPair');
+      }
+      await expect(negotiation.turn(never, true)).rejects.toThrow(/kept for the statistics/);
+      expect(await settled(negotiation.turn(never))).toBe(true);
+    });
+
+    it('never take a turn that could spend the last refusal, whatever the requests and verdicts', async () => {
+      const verdict = fc.constantFrom<SignatureVerdict>('accepted', 'refused', 'refusedKeyPair', 'unknown');
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.tuple(fc.nat(3), fc.boolean(), verdict), { maxLength: 40 }),
+          async (steps) => {
+            const negotiation = new SignatureNegotiation('huawei-reference');
+            const inFlight: SigningTurn[] = [];
+            let refusedSent = 0;
+            let worstAfterOptional = 0;
+            for (const [extraRequests, optional, outcome] of steps) {
+              for (let index = 0; index < extraRequests; index += 1) {
+                negotiation.turn(new AbortController().signal, optional).then(
+                  (turn) => {
+                    inFlight.push(turn);
+                    if (optional)
+                      worstAfterOptional = Math.max(worstAfterOptional, refusedSent + inFlight.length);
+                  },
+                  () => undefined,
+                );
+              }
+              await new Promise((resolve) => setImmediate(resolve));
+              const answered = inFlight.shift();
+              if (!answered) continue;
+              if (outcome === 'refused' || outcome === 'refusedKeyPair') refusedSent += 1;
+              answered.settle(outcome);
+              await new Promise((resolve) => setImmediate(resolve));
+            }
+            expect(worstAfterOptional).toBeLessThan(MAX_REFUSED_SIGNATURES);
+          },
+        ),
+        { numRuns: 300 },
+      );
+    });
+  });
 });

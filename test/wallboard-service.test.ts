@@ -5,7 +5,7 @@ import { CmsTimeoutError, SecretError } from '../lib/errors.js';
 import type { Log } from '../lib/log.js';
 import { createWallboard, type HealthSource } from '../lib/wallboard/service.js';
 import { parseThresholds } from '../lib/wallboard/thresholds.js';
-import { liveQueueMissing } from './support/live-queue.js';
+import { fakeSource } from './support/live-queue.js';
 
 const TARGETS = [{ ccId: 1, vdn: 170, skillIds: [1, 2] }];
 
@@ -29,8 +29,8 @@ function wallboardWith(cms: StatsSource, log = recordingLog()) {
   return { render, log };
 }
 
-const failing = (error: Error): StatsSource => ({
-  currentCallStats: async (target) => ({
+const failing = (error: Error): StatsSource =>
+  fakeSource(async (target) => ({
     ccId: target.ccId,
     vdn: target.vdn,
     requestedSkillIds: target.skillIds,
@@ -40,9 +40,7 @@ const failing = (error: Error): StatsSource => ({
     slowestBatchMs: 0,
     requests: 1,
     clock: undefined,
-  }),
-  liveQueue: liveQueueMissing,
-});
+  }));
 
 describe('the wallboard service', () => {
   it('shows a CMS timeout as the failure panel with the request id its log line carries', async () => {
@@ -62,12 +60,9 @@ describe('the wallboard service', () => {
 
   it('never shows why the CMS secret could not be read: that is for the operator’s log', async () => {
     const secretDetail = 'secret prod/cms has no field secretKey (value AKIA-EXAMPLE)';
-    const cms: StatsSource = {
-      currentCallStats: async () => {
-        throw new SecretError(secretDetail);
-      },
-      liveQueue: liveQueueMissing,
-    };
+    const cms: StatsSource = fakeSource(async () => {
+      throw new SecretError(secretDetail);
+    });
     const { render, log } = wallboardWith(cms);
     const page = await render({ ccId: 1, vdn: 170 }, { remainingMs: 10_000, requestId: 'req-1' });
     expect(page).toContain('data-state="failed"');
@@ -77,12 +72,9 @@ describe('the wallboard service', () => {
   });
 
   it('shows a bug behind the CMS read as a failure panel without its details', async () => {
-    const cms: StatsSource = {
-      currentCallStats: async () => {
-        throw new TypeError('cannot read properties of undefined (internal detail)');
-      },
-      liveQueue: liveQueueMissing,
-    };
+    const cms: StatsSource = fakeSource(async () => {
+      throw new TypeError('cannot read properties of undefined (internal detail)');
+    });
     const { render } = wallboardWith(cms);
     const page = await render({ ccId: 1, vdn: 170 }, { remainingMs: 10_000, requestId: 'req-1' });
     expect(page).toContain('data-state="failed"');

@@ -1,5 +1,5 @@
 import type { LiveQueueRead } from '../cms/live-queue.js';
-import { readVdn, type StatsSource } from '../cms/stats-source.js';
+import type { StatsSource } from '../cms/stats-source.js';
 import { CmsTimeoutError, ForbiddenError, ValidationError } from '../errors.js';
 import { queueSkills } from '../live-queue.js';
 import type { Target } from '../model.js';
@@ -112,7 +112,7 @@ export function createStatsLookup(config: StatsLookupConfig, deps: StatsLookupDe
     if (deadline <= Date.now()) {
       throw new CmsTimeoutError('no time was left to ask CMS before the request deadline');
     }
-    const { stats: result, queue } = await readVdn(deps.cms, target, { deadline });
+    const { stats: result, queue } = await deps.cms.read(target, { deadline });
     // All or nothing: a report with some batches missing would look like a quiet queue, not a failure.
     const failure = result.failures[0];
     if (failure) throw failure.error;

@@ -19,6 +19,8 @@ export interface CmsInterface<R = SkillStats> {
   readonly path: string;
   /** The strict parser of a 200 answer: the items, or a CmsResultError / CmsProtocolError. */
   readonly parse: (body: string) => readonly R[];
+  /** Whether the product can do without the answer: its requests never take the last refused signature left. */
+  readonly optional: boolean;
 }
 
 /** What one batch got from CMS. */
@@ -86,7 +88,7 @@ export class AttemptSender {
   ): Promise<BatchAnswer<R>> {
     const url = this.#urlOf(cmsInterface.path);
     return this.#limiter.run(async () => {
-      const turn = await this.#negotiation.turn(call.signal);
+      const turn = await this.#negotiation.turn(call.signal, cmsInterface.optional);
       // Read only now: a batch that waited for its turn signs with a key pair refreshed meanwhile.
       const credentials = call.credentials.current;
       let verdict: SignatureVerdict = 'unknown';

@@ -9,10 +9,11 @@ import { CallCredentials } from './call-credentials.js';
 import { stopForCall } from './call-stop.js';
 import type { CmsClockReading } from './clock.js';
 import type { CredentialSource } from './credentials.js';
-import { LIVE_QUEUE_INTERFACE, LiveQueueAvailability, type LiveQueueRead } from './live-queue.js';
+import { LIVE_QUEUE_INTERFACE, LiveQueueAvailability } from './live-queue.js';
 import { batchSkillIds, CALL_STATS_PATH, type CallStatsQuery, validateCallStatsQuery } from './request.js';
 import { parseCallStatsResponse } from './response.js';
 import { SignatureNegotiation } from './signature-negotiation.js';
+import type { VdnRead } from './stats-source.js';
 
 /**
  * The settings arrive validated from lib/config.ts (loadCmsSettings), so the client applies them as they are;
@@ -59,13 +60,20 @@ export interface CallStatsResult {
 }
 
 /** The current 5-minute counters: `currentcallstateinfo`. */
-const CALL_STATS_INTERFACE: CmsInterface = { path: CALL_STATS_PATH, parse: parseCallStatsResponse };
+const CALL_STATS_INTERFACE: CmsInterface = {
+  path: CALL_STATS_PATH,
+  parse: parseCallStatsResponse,
+  optional: false,
+};
 
 /** The batches of one call to one interface, and the requests they took. */
 interface CallOutcome<R> {
   readonly outcomes: readonly BatchOutcome<R>[];
   readonly requests: number;
 }
+
+/** Sends every batch of one interface within a call (its deadline, signal and key pair). */
+type InterfaceSender = <R>(cmsInterface: CmsInterface<R>) => Promise<CallOutcome<R>>;
 
 /**
  * Client of the CC-CMS `skill` interfaces (the current call statistics and the live queue): validates, batches,
@@ -89,68 +97,91 @@ export class CmsClient {
   }
 
   /**
-   * Throws ValidationError before any request on bad input; never throws for a batch failure (reports it). A
-   * failure of the credential source itself (current()) is not a CMS answer and is thrown as is.
+   * The current window's counters. Throws ValidationError before any request on bad input; never throws for a
+   * batch failure (reports it). A failure of the credential source itself (current()) is not a CMS answer and
+   * is thrown as is.
    */
   async currentCallStats(
     query: CallStatsQuery | unknown,
     options: CallStatsOptions,
   ): Promise<CallStatsResult> {
     const validated = validateCallStatsQuery(query);
-    const { outcomes, requests } = await this.#call(CALL_STATS_INTERFACE, validated, options);
+    return this.#call(validated, options, (send) => this.#callStats(validated, send));
+  }
+
+  /**
+   * One read of a VDN: its counters and its live queue (`totalskillstatusex3`), both calls at once, so that the
+   * read costs the slower of the two round trips. They share the deadline, the key pair (a 401 re-reads it once
+   * for both) and the stop (an IP lock met by one stops the other). The live queue never makes the read throw:
+   * a CMS without it is `unsupported` (and not asked again for a while, see lib/cms/live-queue.ts), any other
+   * failure `failed`; the counters are reported as by currentCallStats.
+   */
+  async read(query: CallStatsQuery | unknown, options: CallStatsOptions): Promise<VdnRead> {
+    const validated = validateCallStatsQuery(query);
+    return this.#call(validated, options, async (send) => {
+      const [stats, queue] = await Promise.all([
+        this.#callStats(validated, send),
+        this.#liveQueue.read(validated, () => send(LIVE_QUEUE_INTERFACE)),
+      ]);
+      return { stats, queue };
+    });
+  }
+
+  async #callStats(validated: CallStatsQuery, send: InterfaceSender): Promise<CallStatsResult> {
+    const { outcomes, requests } = await send(CALL_STATS_INTERFACE);
     return refuseImplausibleWindows(merge(validated, outcomes, requests), this.#now());
   }
 
   /**
-   * The live queue of the skills (`totalskillstatusex3`), through the same attempts, bound and deadline as the
-   * counters. Never throws for CMS's answer: a CMS without the interface is `unsupported` (and not asked again
-   * for a while, see lib/cms/live-queue.ts), any other failure `failed`. Bad input throws as for the counters.
+   * One call: its deadline and signal, the key pair read once, and `work`, which sends the batches of the
+   * interfaces it needs, all concurrently.
    */
-  async liveQueue(query: CallStatsQuery | unknown, options: CallStatsOptions): Promise<LiveQueueRead> {
-    const validated = validateCallStatsQuery(query);
-    return this.#liveQueue.read(validated, () => this.#call(LIVE_QUEUE_INTERFACE, validated, options));
-  }
-
-  /** Every batch of one call to `cmsInterface`, concurrently, within the call's deadline and signal. */
-  async #call<R>(
-    cmsInterface: CmsInterface<R>,
+  async #call<T>(
     validated: CallStatsQuery,
     options: CallStatsOptions,
-  ): Promise<CallOutcome<R>> {
+    work: (send: InterfaceSender) => Promise<T>,
+  ): Promise<T> {
     if (typeof options.deadline !== 'number' || !Number.isFinite(options.deadline)) {
       throw new ValidationError('deadline', 'expected epoch milliseconds');
     }
     const stop = stopForCall(options.deadline - this.#now(), options.signal);
     try {
-      let credentials: CallCredentials;
+      let credentials: CallCredentials | CmsError;
       try {
         credentials = await CallCredentials.read(this.#credentials, stop.signal);
       } catch (error) {
         // Stopped before the first request (out of time, or an IP lock another call met): every batch is
         // reported with that cause, as if each had met it.
         if (!(error instanceof CmsError && stop.signal.aborted)) throw error;
-        const stopped = batchSkillIds(validated.skillIds).map((skillIds) => ({ skillIds, ms: 0, error }));
-        return { outcomes: stopped, requests: 0 };
+        credentials = error;
       }
-      let requests = 0;
-      const call: CallRequests = {
-        signal: stop.signal,
-        credentials,
-        sent: () => {
-          requests += 1;
-        },
-      };
-      const outcomes = await Promise.all(
-        batchSkillIds(validated.skillIds).map((skillIds) =>
-          fetchBatch(
-            skillIds,
-            (mayRefresh) => this.#sender.send(call, cmsInterface, validated, skillIds, mayRefresh),
-            stop,
-            this.#retry,
+      const ready = credentials;
+      const send: InterfaceSender = async <R>(cmsInterface: CmsInterface<R>) => {
+        const batches = batchSkillIds(validated.skillIds);
+        if (ready instanceof CmsError) {
+          return { outcomes: batches.map((skillIds) => ({ skillIds, ms: 0, error: ready })), requests: 0 };
+        }
+        let requests = 0;
+        const call: CallRequests = {
+          signal: stop.signal,
+          credentials: ready,
+          sent: () => {
+            requests += 1;
+          },
+        };
+        const outcomes = await Promise.all(
+          batches.map((skillIds) =>
+            fetchBatch(
+              skillIds,
+              (mayRefresh) => this.#sender.send(call, cmsInterface, validated, skillIds, mayRefresh),
+              stop,
+              this.#retry,
+            ),
           ),
-        ),
-      );
-      return { outcomes, requests };
+        );
+        return { outcomes, requests };
+      };
+      return await work(send);
     } finally {
       stop.dispose();
     }

@@ -1,11 +1,4 @@
-import {
-  AppError,
-  type CmsError,
-  CmsHttpError,
-  CmsProtocolError,
-  CmsResultError,
-  ValidationError,
-} from '../errors.js';
+import { type CmsError, CmsHttpError, CmsProtocolError, CmsResultError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { SkillQueue } from '../model.js';
 import { cleanText } from '../text.js';
@@ -76,9 +69,15 @@ export function parseLiveQueueResponse(body: string): SkillQueueRecord[] {
   return parseRecords(body, parseQueueItem);
 }
 
+/**
+ * The counters come first: a live-queue request never takes the last refused signature the process has left
+ * (lib/cms/signature-negotiation.ts), so that a rotated key pair hitting every request in flight still leaves
+ * the counters a signature to sign with the new pair.
+ */
 export const LIVE_QUEUE_INTERFACE: CmsInterface<SkillQueueRecord> = {
   path: LIVE_QUEUE_PATH,
   parse: parseLiveQueueResponse,
+  optional: true,
 };
 
 /**
@@ -88,8 +87,8 @@ export const LIVE_QUEUE_INTERFACE: CmsInterface<SkillQueueRecord> = {
  * - `unsupported`: this CMS lacks the interface or this key its right (`reason` says which); not asked again
  *   before LIVE_QUEUE_RETRY_MS has passed;
  * - `failed`: anything else (time-out, network, 5xx, an answer that breaks the contract); the next read asks
- *   again; also when the key pair could not be read. A read is all or nothing: with a batch missing, the VDN's
- *   sum and maximum would understate the queue.
+ *   again. A read is all or nothing: with a batch missing, the VDN's sum and maximum would understate the
+ *   queue.
  */
 export type LiveQueueRead =
   | {
@@ -100,7 +99,7 @@ export type LiveQueueRead =
       readonly requests: number;
     }
   | { readonly kind: 'unsupported'; readonly reason: string; readonly requests: number }
-  | { readonly kind: 'failed'; readonly error: AppError; readonly requests: number };
+  | { readonly kind: 'failed'; readonly error: CmsError; readonly requests: number };
 
 /** The batches of one live-queue call, as the client ran them. */
 interface LiveQueueCall {
@@ -159,17 +158,7 @@ export class LiveQueueAvailability {
   async read(query: CallStatsQuery, call: () => Promise<LiveQueueCall>): Promise<LiveQueueRead> {
     const known = this.#knownMissing(query);
     if (known !== undefined) return { kind: 'unsupported', reason: known, requests: 0 };
-    let answer: LiveQueueCall;
-    try {
-      answer = await call();
-    } catch (error) {
-      // The key pair could not be read: the counters report that themselves; the live figures are just absent.
-      if (error instanceof AppError && !(error instanceof ValidationError)) {
-        return { kind: 'failed', error, requests: 0 };
-      }
-      throw error;
-    }
-    const { outcomes, requests } = answer;
+    const { outcomes, requests } = await call();
     for (const outcome of outcomes) {
       if (!('error' in outcome)) continue;
       const missing = missingOf(outcome.error);

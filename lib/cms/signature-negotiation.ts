@@ -17,6 +17,9 @@ export const SIGNATURE_SETTINGS: readonly SignatureSetting[] = ['auto', ...SIGNA
  */
 export const MAX_REFUSED_SIGNATURES = 4;
 
+/** Refusals an optional request leaves to the others (see SignatureNegotiation.turn). */
+const OPTIONAL_RESERVE = 1;
+
 /**
  * How a signed request ended, as far as the signature is concerned. `refusedKeyPair`: refused, but the key pair
  * turned out to have been rotated meanwhile, so the layout is not to blame.
@@ -78,15 +81,26 @@ export class SignatureNegotiation {
 
   /**
    * Waits for the right to send a signed request. Rejects with CmsAuthError when no more may be sent, or with
-   * the signal's reason when it aborts first.
+   * the signal's reason when it aborts first. An `optional` request (one the product can do without: the live
+   * queue) never takes the budget's last refusal: it is sent only while, were it and every request in flight
+   * refused, one would be left for the others, and refused at once when the budget can no longer leave one.
    */
-  async turn(signal: AbortSignal): Promise<SigningTurn> {
+  async turn(signal: AbortSignal, optional = false): Promise<SigningTurn> {
+    const reserve = optional ? OPTIONAL_RESERVE : 0;
     for (;;) {
       signal.throwIfAborted();
       const stop = this.#stopReason();
       if (stop !== undefined) throw new CmsAuthError(stop);
+      const left = MAX_REFUSED_SIGNATURES - this.#refusals;
+      if (left <= reserve) {
+        throw new CmsAuthError(
+          `CMS refused ${this.#refusals} request signatures (HTTP 401) in this process; the last one it may ` +
+            'cause is kept for the statistics, so optional requests (the live queue) are not signed until the ' +
+            'process restarts',
+        );
+      }
       const layoutName = this.#candidates[this.#index];
-      if (layoutName !== undefined && this.#inFlight < this.#capacity()) {
+      if (layoutName !== undefined && this.#inFlight < this.#capacity() && this.#inFlight + reserve < left) {
         this.#inFlight += 1;
         return this.#issue(layoutName);
       }

@@ -1,4 +1,6 @@
 import type { LiveQueueRead, SkillQueueRecord } from '../../lib/cms/live-queue.js';
+import type { CallStatsQuery } from '../../lib/cms/request.js';
+import type { StatsSource } from '../../lib/cms/stats-source.js';
 
 /** The live queue of a fake CMS that lacks it (CTI 3.6): the counters are all such a source answers. */
 export const liveQueueMissing = async (): Promise<LiveQueueRead> => ({
@@ -27,5 +29,22 @@ export function liveQueueRead(
     ),
     slowestBatchMs: 30,
     requests: 1,
+  };
+}
+
+/**
+ * A fake CMS from its counters and, optionally, its live queue (default: it has none). A read asks both at
+ * once, as the real client does.
+ */
+export function fakeSource(
+  currentCallStats: StatsSource['currentCallStats'],
+  liveQueue: (query: CallStatsQuery) => Promise<LiveQueueRead> = liveQueueMissing,
+): StatsSource {
+  return {
+    currentCallStats,
+    read: async (query, options) => {
+      const [stats, queue] = await Promise.all([currentCallStats(query, options), liveQueue(query)]);
+      return { stats, queue };
+    },
   };
 }
