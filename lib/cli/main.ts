@@ -6,7 +6,9 @@ import { SIGNATURE_LAYOUT_NAMES } from '../cms/sign.js';
 import { MAX_REFUSED_SIGNATURES } from '../cms/signature-negotiation.js';
 import { type CliConfig, type Env, loadCliConfig } from '../config.js';
 import { AppError, ValidationError } from '../errors.js';
+import { queueSkills } from '../live-queue.js';
 import { ALL_METRICS, buildDatums } from '../metrics/build-datums.js';
+import { liveQueueDatums } from '../metrics/live-queue-datums.js';
 import { renderTable } from '../metrics/table.js';
 import { buildReport } from '../report.js';
 import { formatSkillList } from '../skills.js';
@@ -27,19 +29,22 @@ const HELP: Readonly<Record<Command, string>> = {
 The first command to run against a real CMS. Checks, one line each: TCP to CMS_BASE_URL; TLS (certificate
 chain, host name, which CA trusts it); then at most ${MAX_REFUSED_SIGNATURES} signed requests, one per C2 signature layout in the
 order ${SIGNATURE_LAYOUT_NAMES.join(', ')}, stopping at the first CMS accepts; the offset
-between this machine's clock and CMS's; and what CMS answered for the skills asked (default: skill 1). The last
+between this machine's clock and CMS's; what CMS answered for the skills asked (default: skill 1); and, with the
+layout CMS accepted, one more request for the live queue (a "queue" line: available, or why not). The last
 line is the CMS_SIGNATURE setting to deploy with, or what to fix.
 
 Exit codes: 0 CMS accepted a layout and answered; 2 bad flags or configuration; 3 CMS unreachable; 4 TLS
 refused; 5 every signature layout refused (key pair or clock); 6 CMS has locked this IP (HTTP 403);
-7 wrong CTI version (0100003); 8 permission denied (0101003); 9 any other refusal or unexpected answer.
+7 wrong CTI version (0100003); 8 permission denied (0101003); 9 any other refusal or unexpected answer. A CMS
+without the live queue changes no exit code: the product serves the counters without it.
 --json prints one JSON document instead, with the same exit code.
 
 ${SHARED_HELP}`,
   query: `usage: cms-skill-metrics query --skills LIST [--cc-id N] [--vdn N] [--json]
 
-Reads the current 5-minute counters of the skills (LIST: 1-20,35) of one VDN and prints a table per skill with
-the KPIs, or one JSON document with --json. Signs in the layout CMS_SIGNATURE names (default auto: the client
+Reads the current 5-minute counters and the live queue (calls waiting, longest wait, agents available / logged
+on) of the skills (LIST: 1-20,35) of one VDN and prints a table per skill with the KPIs, or one JSON document
+with --json (a skill's "queue" is null when CMS lacks the live queue). Signs in the layout CMS_SIGNATURE names (default auto: the client
 finds it, within ${MAX_REFUSED_SIGNATURES} refused signatures).
 
 Exit codes: 0 every skill answered; 1 CMS failed for some or all skills, or did not return some of them (a
@@ -111,12 +116,12 @@ async function runQuery(request: QueryRequest, io: CliIo): Promise<number> {
   });
   try {
     const started = Date.now();
-    const result = await client.currentCallStats(request.query, {
+    const { stats: result, queue } = await client.read(request.query, {
       deadline: started + request.cms.requestTimeoutMs * request.cms.maxAttempts + 2_000,
     });
     const problem = problemOf(result);
     if (request.json) {
-      const report = buildReport(result, undefined);
+      const report = buildReport(result, queueSkills(queue));
       io.out(`${JSON.stringify(problem ? { ...report, error: problem } : report, null, 2)}\n`);
     } else {
       const outcome = {
@@ -125,8 +130,24 @@ async function runQuery(request: QueryRequest, io: CliIo): Promise<number> {
         slowestBatchMs: result.slowestBatchMs,
       };
       // Every skill CMS returned, idle ones too: this is the check that the configured skills exist.
-      const datums = buildDatums([outcome], { now: Date.now(), selection: ALL_METRICS, idleSkills: true });
-      io.out(renderTable(datums));
+      const view = { selection: ALL_METRICS, idleSkills: true };
+      const datums = [
+        ...buildDatums([outcome], { now: Date.now(), ...view }),
+        ...liveQueueDatums([{ ccId: result.ccId, vdn: result.vdn, read: queue }], view),
+      ];
+      const agents = new Map(
+        (queueSkills(queue) ?? []).map((skill) => [
+          `${result.ccId}/${result.vdn}/${skill.skillId}`,
+          { available: skill.agentsAvailable, loggedOn: skill.agentsLoggedOn },
+        ]),
+      );
+      io.out(renderTable(datums, { agents }));
+    }
+    // A CMS without the live queue says so once through the client's log; a failed read of it is said here.
+    if (queue.kind === 'failed') {
+      io.err(
+        `cms-skill-metrics: note: live queue not read: ${cleanText(queue.error.message, MAX_MESSAGE_CHARS)}\n`,
+      );
     }
     for (const failure of result.failures) {
       // The message may quote CMS: cleaned, so that no escape sequence of CMS's reaches the terminal.
