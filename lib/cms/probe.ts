@@ -89,7 +89,9 @@ export async function probeCms(options: ProbeOptions): Promise<ProbeReport> {
   const stop = (
     outcome: ProbeOutcome,
     conclusion: string,
-    extra: Partial<Pick<ProbeReport, 'signatureLayout' | 'clockOffsetMs' | 'signaturesRefused' | 'liveQueue'>> = {},
+    extra: Partial<
+      Pick<ProbeReport, 'signatureLayout' | 'clockOffsetMs' | 'signaturesRefused' | 'liveQueue'>
+    > = {},
   ): ProbeReport => ({
     outcome,
     findings,

@@ -16,7 +16,7 @@ export interface TableOptions {
   readonly agents?: ReadonlyMap<string, SkillAgents>;
 }
 
-export interface SkillAgents {
+interface SkillAgents {
   readonly available: number;
   readonly loggedOn: number;
 }

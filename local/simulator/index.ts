@@ -24,7 +24,7 @@ import type { SkillQuery } from './validate.js';
 
 export type { SimEndpoint, SimFault } from './faults.js';
 export type { CmsQueueRecord } from './queue.js';
-export { ENDPOINT_PATH, type LiveQueueMode, QUEUE_ENDPOINT_PATH } from './server.js';
+export { ENDPOINT_PATH, LIVE_QUEUE_MODES, QUEUE_ENDPOINT_PATH } from './server.js';
 export type { CmsSkillRecord, OpeningHours } from './traffic.js';
 
 export interface CmsSimulatorOptions {

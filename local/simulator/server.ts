@@ -39,7 +39,8 @@ const MAX_BODY_BYTES = 1024 * 1024;
  * How this CMS answers the live queue (`totalskillstatusex3`): from its queue model, or as a CMS without it:
  * CTI 3.6 (`0100003`), a key without the right (`0101003`), or a CMS that does not know the path (HTTP 404).
  */
-export type LiveQueueMode = 'served' | 'wrongCtiVersion' | 'noPermission' | 'notFound';
+export const LIVE_QUEUE_MODES = ['served', 'wrongCtiVersion', 'noPermission', 'notFound'] as const;
+export type LiveQueueMode = (typeof LIVE_QUEUE_MODES)[number];
 
 export interface SimRequestRecord {
   readonly at: number;
