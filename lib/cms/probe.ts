@@ -185,12 +185,7 @@ export async function probeCms(options: ProbeOptions): Promise<ProbeReport> {
       note('signature', true, `${layoutName}: accepted`);
       noteClock(note, clockOffsetMs);
       const setting = `CMS_SIGNATURE=${layoutName}`;
-      let verdict: ProbeOutcome = 'accepted';
-      let verdictConclusion = '';
-      queryVerdict(answer.body, options.query, note, (outcome, conclusion) => {
-        verdict = outcome;
-        verdictConclusion = conclusion;
-      });
+      const verdict = queryVerdict(answer.body, options.query, note);
       const liveQueue = await probeLiveQueue(options, {
         agent,
         layout: SIGNATURE_LAYOUTS[layoutName],
@@ -198,8 +193,10 @@ export async function probeCms(options: ProbeOptions): Promise<ProbeReport> {
         note,
       });
       return stop(
-        verdict,
-        verdict === 'accepted' ? setting : `${verdictConclusion}; the signature itself works: ${setting}`,
+        verdict.outcome,
+        verdict.outcome === 'accepted'
+          ? setting
+          : `${verdict.conclusion}; the signature itself works: ${setting}`,
         {
           signatureLayout: layoutName,
           signaturesRefused: refused + (liveQueue.refused ? 1 : 0),
@@ -228,8 +225,8 @@ function queryVerdict(
   body: string,
   query: CallStatsQuery,
   note: (step: ProbeFinding['step'], ok: boolean, detail: string) => void,
-  stop: (outcome: ProbeOutcome, conclusion: string) => void,
-): void {
+): { readonly outcome: ProbeOutcome; readonly conclusion: string } {
+  const stop = (outcome: ProbeOutcome, conclusion: string) => ({ outcome, conclusion });
   try {
     const records = parseCallStatsResponse(body);
     const returned = records.filter((record) => query.skillIds.includes(record.skillId)).length;
