@@ -1,4 +1,4 @@
-import type { CounterName, HealthMetricName } from '../lib/model.js';
+import type { CounterName, HealthMetricName, LiveQueueMetricName } from '../lib/model.js';
 import { type MonitoringSettings, type Vdn, WINDOW_SECONDS } from './settings.js';
 
 const ROW_HEIGHT = 6;
@@ -36,15 +36,12 @@ const DAY_SECONDS = 86_400;
 type MetricOptions = Readonly<Record<string, unknown>>;
 
 /** A graph line of one of the VDN's own roll-up metrics. */
-const vdnMetric = (s: MonitoringSettings, { ccId, vdn }: Vdn, name: CounterName, options: MetricOptions) => [
-  s.namespace,
-  name,
-  'CcId',
-  String(ccId),
-  'Vdn',
-  String(vdn),
-  options,
-];
+const vdnMetric = (
+  s: MonitoringSettings,
+  { ccId, vdn }: Vdn,
+  name: CounterName | LiveQueueMetricName,
+  options: MetricOptions,
+) => [s.namespace, name, 'CcId', String(ccId), 'Vdn', String(vdn), options];
 
 /**
  * "Today so far" of a VDN: calls offered, answered and abandoned since midnight (at a fixed UTC offset), with
@@ -66,7 +63,7 @@ function todayWidget(item: Vdn, x: number, y: number, s: MonitoringSettings) {
     offset === 0
       ? 'UTC'
       : `UTC${offset < 0 ? '−' : '+'}${Math.floor(Math.abs(offset) / 60)}:${String(Math.abs(offset) % 60).padStart(2, '0')}`;
-  return graph(x, y, 6, {
+  return graph(x, y, 5, {
     title: `VDN ${vdn} (call center ${ccId}): today so far (since 00:00 ${zone})`,
     view: 'singleValue',
     // Its own time range, whatever the dashboard shows: enough to hold the whole of today.
@@ -103,9 +100,29 @@ function todayWidget(item: Vdn, x: number, y: number, s: MonitoringSettings) {
 }
 
 /**
- * A VDN's calls, KPIs, wrap-up time and day so far, recomputed from its counters, side by side on one row. Exact rates
- * need each VDN's own counters paired in one expression, which a SEARCH across VDNs cannot do; the fleet-wide
- * SEARCH graphs below still show every VDN, watched or not.
+ * The live queue of a VDN, minute by minute: calls waiting and the longest wait (the Maximum of each minute, as
+ * metrics.md says to graph them), with the longest-wait alarm's threshold.
+ */
+function liveQueueWidget(item: Vdn, x: number, y: number, s: MonitoringSettings) {
+  const metric = (name: LiveQueueMetricName, options: MetricOptions) => vdnMetric(s, item, name, options);
+  return graph(x, y, 5, {
+    title: `VDN ${item.vdn} (call center ${item.ccId}): calls waiting and longest wait (s), now`,
+    period: 60,
+    stat: 'Maximum',
+    metrics: [
+      metric('CallsWaiting', { label: 'Calls waiting' }),
+      metric('LongestWaitTime', { label: 'Longest wait (s)', yAxis: 'right' }),
+    ],
+    annotations: {
+      horizontal: [{ label: 'Longest-wait alarm', value: s.longestWaitThresholdSeconds, yAxis: 'right' }],
+    },
+  });
+}
+
+/**
+ * A VDN's calls, KPIs, wrap-up time, live queue and day so far, side by side on one row. Exact rates need each
+ * VDN's own counters paired in one expression, which a SEARCH across VDNs cannot do; the fleet-wide SEARCH graphs
+ * below still show every VDN, watched or not.
  */
 function vdnRow(item: Vdn, y: number, s: MonitoringSettings) {
   const { ccId, vdn } = item;
@@ -113,7 +130,7 @@ function vdnRow(item: Vdn, y: number, s: MonitoringSettings) {
   const metric = (name: CounterName, options: MetricOptions) => vdnMetric(s, item, name, options);
   const window = { period: WINDOW_SECONDS, stat: 'Maximum' };
   return [
-    graph(0, y, 6, {
+    graph(0, y, 5, {
       title: `${title}: calls per 5-minute window`,
       ...window,
       metrics: [
@@ -123,7 +140,7 @@ function vdnRow(item: Vdn, y: number, s: MonitoringSettings) {
         metric('CallsAnsweredIn20s', { label: 'Answered in 20 s' }),
       ],
     }),
-    graph(6, y, 6, {
+    graph(5, y, 5, {
       title: `${title}: KPIs of each window, from its counters`,
       ...window,
       yAxis: { left: { min: 0, max: 100, label: '%', showUnits: false } },
@@ -155,7 +172,7 @@ function vdnRow(item: Vdn, y: number, s: MonitoringSettings) {
         ],
       },
     }),
-    graph(12, y, 6, {
+    graph(10, y, 4, {
       title: `${title}: average wrap-up time (s)`,
       ...window,
       metrics: [
@@ -170,7 +187,8 @@ function vdnRow(item: Vdn, y: number, s: MonitoringSettings) {
         ],
       ],
     }),
-    todayWidget(item, 18, y, s),
+    liveQueueWidget(item, 14, y, s),
+    todayWidget(item, 19, y, s),
   ];
 }
 

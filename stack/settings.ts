@@ -32,6 +32,11 @@ export interface MonitoringSettings {
   readonly collectorEvaluationPeriods: number;
   readonly dataAgeThresholdSeconds: number;
   readonly windowCoverageThreshold: number;
+  /** The live queue's alarm: a caller waiting longer than this, in seconds, ... */
+  readonly longestWaitThresholdSeconds: number;
+  /** ... in `longestWaitDatapointsToAlarm` of the last `longestWaitEvaluationPeriods` minutes. */
+  readonly longestWaitEvaluationPeriods: number;
+  readonly longestWaitDatapointsToAlarm: number;
   /** Fixed UTC offset, in minutes, of the midnight "today" starts at. */
   readonly todayUtcOffsetMinutes: number;
 }
@@ -40,14 +45,14 @@ export interface MonitoringSettings {
 export const WINDOW_SECONDS = WINDOW_MS / 1_000;
 
 /** The alarms each watched VDN gets (alarmLogicalIds). */
-const ALARMS_PER_VDN = 5;
+const ALARMS_PER_VDN = 6;
 
 /**
- * A stack holds at most 500 resources and each watched VDN adds ALARMS_PER_VDN alarms; the functions, roles,
- * API and two resources per schedule take the rest. Beyond this the deployment would fail in CloudFormation,
- * late and less clearly, so packaging refuses it and points at alarmVdns.
+ * A stack holds at most 500 resources and each watched VDN adds ALARMS_PER_VDN alarms; the VDN alarms get 400 of
+ * them, and the functions, roles, API and two resources per schedule take the rest. Beyond this the deployment
+ * would fail in CloudFormation, late and less clearly, so packaging refuses it and points at alarmVdns.
  */
-export const MAX_WATCHED_VDNS = 80;
+export const MAX_WATCHED_VDNS = Math.floor(400 / ALARMS_PER_VDN);
 
 /** UTC offsets that exist, in minutes (UTC−12:00 to UTC+14:00), for the start of "today". */
 const UTC_OFFSET_MINUTES = { min: -720, max: 840 };
@@ -193,6 +198,8 @@ export function checkFunctionSettings(values: StageValues): void {
 
 /** CloudWatch evaluates at most one day of 5-minute periods. */
 const ALARM_PERIODS = wholeNumber(1, 288);
+/** ... or of 1-minute periods (the live queue's alarm). */
+const MINUTE_ALARM_PERIODS = wholeNumber(1, 1_440);
 /** A volume guard beyond any queue's 5-minute window is a typo, not a setting. */
 const MAX_MIN_CALLS = 1_000_000;
 
@@ -212,6 +219,17 @@ export function monitoringSettings(values: StageValues): MonitoringSettings {
     collectorEvaluationPeriods: readSetting(values, 'collectorAlarmEvaluationPeriods', ALARM_PERIODS),
     dataAgeThresholdSeconds: numberSetting(values, 'dataAgeThresholdSeconds', { min: 0 }),
     windowCoverageThreshold: numberSetting(values, 'windowCoverageThreshold', { min: 0 }),
+    longestWaitThresholdSeconds: numberSetting(values, 'longestWaitThresholdSeconds', { min: 0 }),
+    longestWaitEvaluationPeriods: readSetting(
+      values,
+      'longestWaitAlarmEvaluationPeriods',
+      MINUTE_ALARM_PERIODS,
+    ),
+    longestWaitDatapointsToAlarm: readSetting(
+      values,
+      'longestWaitAlarmDatapointsToAlarm',
+      MINUTE_ALARM_PERIODS,
+    ),
     todayUtcOffsetMinutes: numberSetting(values, 'todayUtcOffsetMinutes', {
       integer: true,
       min: UTC_OFFSET_MINUTES.min,
@@ -233,6 +251,12 @@ export function monitoringSettings(values: StageValues): MonitoringSettings {
     throw new ConfigError(
       'kpiAlarmDatapointsToAlarm',
       `must not exceed kpiAlarmEvaluationPeriods (${settings.kpiEvaluationPeriods})`,
+    );
+  }
+  if (settings.longestWaitDatapointsToAlarm > settings.longestWaitEvaluationPeriods) {
+    throw new ConfigError(
+      'longestWaitAlarmDatapointsToAlarm',
+      `must not exceed longestWaitAlarmEvaluationPeriods (${settings.longestWaitEvaluationPeriods})`,
     );
   }
   return settings;

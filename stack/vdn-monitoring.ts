@@ -14,7 +14,7 @@ import {
 } from './settings.js';
 
 // Per-VDN monitoring, generated from the deployment's own configuration: one set of VDN alarms (abandonment
-// rate, service level, collection failing, stale data, closing reads missing), one row of dashboard graphs (with
+// rate, service level, collection failing, stale data, closing reads missing, longest wait), one row of dashboard graphs (with
 // the day so far) and one query ARN output for every VDN the collector reads, so that adding a VDN to
 // `ccId`/`vdn`, `cmsTargets` or a fleet schedule is all it takes to watch it.
 //
@@ -43,6 +43,9 @@ const PARAMETERS = [
   'collectorAlarmEvaluationPeriods',
   'dataAgeThresholdSeconds',
   'windowCoverageThreshold',
+  'longestWaitThresholdSeconds',
+  'longestWaitAlarmEvaluationPeriods',
+  'longestWaitAlarmDatapointsToAlarm',
   'todayUtcOffsetMinutes',
   'cmsSignature',
 ];
