@@ -5,9 +5,9 @@ import { staticCredentials } from '../lib/cms/credentials.js';
 import { runCollection } from '../lib/collector.js';
 import { loadCmsSettings } from '../lib/config.js';
 import type { Log } from '../lib/log.js';
-import { ALL_METRICS, DEFAULT_METRICS, type MetricSelection } from '../lib/metrics/build-datums.js';
+import { DEFAULT_METRICS, type MetricSelection } from '../lib/metrics/build-datums.js';
 import type { Datum, MetricSink } from '../lib/metrics/metric-sink.js';
-import { COUNTERS, type SkillStats, type Target } from '../lib/model.js';
+import { COUNTERS, KPIS, type MetricName, type SkillStats, type Target } from '../lib/model.js';
 import { type OpeningHours, startCmsSimulator } from '../local/simulator/index.js';
 import type { Figure } from './report.js';
 
@@ -137,10 +137,15 @@ export interface CostVariant {
   readonly closingReads: boolean;
 }
 
+/** Every counter and KPI: all the collector published, per skill and per VDN, before it read the live queue. */
+const COUNTERS_AND_KPIS: ReadonlySet<MetricName> = new Set(
+  [...COUNTERS, ...KPIS].map((metric) => metric.name),
+);
+
 export const PREVIOUS_DEFAULTS: CostVariant = {
   id: 'before',
   label: 'previous defaults (12 metrics per skill, idle skills too)',
-  selection: ALL_METRICS,
+  selection: { skill: COUNTERS_AND_KPIS, vdn: COUNTERS_AND_KPIS },
   idleSkillsToo: true,
   closingReads: false,
 };
