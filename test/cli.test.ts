@@ -66,20 +66,32 @@ describe('cms-skill-metrics query', () => {
     it('shows calls waiting, the longest wait and agents available / logged on per skill, and the VDN’s', async () => {
       const { code, out } = await cli(['query', '--skills', '1-12'], at(frozen));
       expect(code).toBe(0);
-      expect(out).toMatch(/ Waiting {2}Longest s {2}Agents$/m);
+      expect(out).toMatch(/ Waiting {2}Longest s {2}Agents +Name$/m);
       const queues = Array.from({ length: 12 }, (_, index) => frozen.queueAt(1, 170, index + 1, AT));
       for (const queue of queues) {
         const row = out.split('\n').find((line) => line.startsWith(`${queue?.skillId} `)) ?? '';
-        expect(row.trim().split(/\s+/).slice(-3)).toEqual([
+        expect(
+          row
+            .trim()
+            .split(/\s{2,}/)
+            .slice(-4),
+        ).toEqual([
           String(queue?.queueSize),
           String(queue?.queueTime),
           `${queue?.availAgents}/${queue?.loggedOnAgents}`,
+          queue?.skillDescrip,
         ]);
       }
       const total = out.split('\n').find((line) => line.startsWith('VDN total')) ?? '';
-      expect(total.trim().split(/\s+/).slice(-3)).toEqual([
+      expect(
+        total
+          .trim()
+          .split(/\s{2,}/)
+          .slice(-4),
+      ).toEqual([
         String(queues.reduce((sum, queue) => sum + (queue?.queueSize ?? 0), 0)),
         String(Math.max(...queues.map((queue) => queue?.queueTime ?? 0))),
+        '–',
         '–',
       ]);
     });

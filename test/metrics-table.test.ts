@@ -82,7 +82,7 @@ describe('renderTable', () => {
     );
   });
 
-  it('shows the live queue on the newest row of its skill and of the VDN total, and the agents when given', () => {
+  it('shows the live queue on the newest row of its skill and of the VDN total, and its agents and name when given', () => {
     const live = (values: Values, skillId?: number) =>
       datums(
         { CcId: '1', Vdn: '7', ...(skillId === undefined ? {} : { SkillId: String(skillId) }) },
@@ -98,7 +98,11 @@ describe('renderTable', () => {
         ...live({ CallsWaiting: 1, LongestWaitTime: 5 }, 40),
         ...live({ CallsWaiting: 4, LongestWaitTime: 125 }),
       ],
-      { agents: new Map([['1/7/2', { available: 0, loggedOn: 4 }]]) },
+      {
+        queues: new Map([
+          ['1/7/2', { agentsAvailable: 0, agentsLoggedOn: 4, description: 'Billing and payment questions' }],
+        ]),
+      },
     );
     const rows = text.split('\n').filter((line) => /^(2|40|VDN total) /.test(line));
     expect(
@@ -106,13 +110,13 @@ describe('renderTable', () => {
         line
           .trim()
           .split(/\s{2,}/)
-          .slice(-3),
+          .slice(-4),
       ),
     ).toEqual([
-      ['–', '–', '–'],
-      ['3', '125', '0/4'],
-      ['1', '5', '–'],
-      ['4', '125', '–'],
+      ['–', '–', '–', '–'],
+      ['3', '125', '0/4', 'Billing and payment que…'],
+      ['1', '5', '–', '–'],
+      ['4', '125', '–', '–'],
     ]);
     // Skill 40 had calls waiting and nothing in its window: a row of its own, without a window.
     expect(rows[2]?.split(/\s{2,}/).slice(0, 3)).toEqual(['40', '–', '–']);

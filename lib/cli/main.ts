@@ -135,13 +135,13 @@ async function runQuery(request: QueryRequest, io: CliIo): Promise<number> {
         ...buildDatums([outcome], { now: Date.now(), ...view }),
         ...liveQueueDatums([{ ccId: result.ccId, vdn: result.vdn, read: queue }], view),
       ];
-      const agents = new Map(
-        (queueSkills(queue) ?? []).map((skill) => [
+      const queues = new Map(
+        (queue.kind === 'read' ? queue.skills : []).map((skill) => [
           `${result.ccId}/${result.vdn}/${skill.skillId}`,
-          { available: skill.agentsAvailable, loggedOn: skill.agentsLoggedOn },
+          skill,
         ]),
       );
-      io.out(renderTable(datums, { agents }));
+      io.out(renderTable(datums, { queues }));
     }
     // A CMS without the live queue says so once through the client's log; a failed read of it is said here.
     if (queue.kind === 'failed') {

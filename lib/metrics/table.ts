@@ -1,4 +1,5 @@
 import { LIVE_QUEUE_METRICS, type MetricName } from '../model.js';
+import { clip } from '../text.js';
 import type { Datum, MetricSink, PublishReport } from './metric-sink.js';
 
 export interface TableOptions {
@@ -10,16 +11,21 @@ export interface TableOptions {
    */
   readonly finished?: ReadonlyMap<string, FinishedWindow>;
   /**
-   * Per skill (`ccId/vdn/skillId`), the agents of its live queue, which are not metrics (they do not add up to
-   * a VDN): given, the table has a column for them.
+   * Per skill (`ccId/vdn/skillId`), what its live queue says beyond the metrics: its agents (which do not add up
+   * to a VDN) and the name CMS gives it. Given, the table has a column for each.
    */
-  readonly agents?: ReadonlyMap<string, SkillAgents>;
+  readonly queues?: ReadonlyMap<string, SkillQueueExtras>;
 }
 
-interface SkillAgents {
-  readonly available: number;
-  readonly loggedOn: number;
+interface SkillQueueExtras {
+  readonly agentsAvailable: number;
+  readonly agentsLoggedOn: number;
+  /** CMS's description of the skill, already cleaned of control characters. */
+  readonly description: string;
 }
+
+/** A skill's name in the table: short enough to keep a row on one line. */
+const MAX_NAME_CHARS = 24;
 
 export interface FinishedWindow {
   readonly windowStart: number;
@@ -155,28 +161,30 @@ const COLUMNS: readonly Column[] = [
 ];
 
 /**
- * The agents column, from the options: available / logged on, for skills whose live queue was read, on the
- * newest row of each (agents are now, like the live queue).
+ * The columns of the options' live-queue extras: agents available / logged on and the skill's name, for skills
+ * whose live queue was read, on the newest row of each (they are now, like the live queue).
  */
-function agentsColumn(
-  agents: ReadonlyMap<string, SkillAgents>,
+function extrasColumns(
+  queues: ReadonlyMap<string, SkillQueueExtras>,
   group: VdnGroup,
   rows: readonly Row[],
-): Column {
+): Column[] {
   const newest = new Map<string, Row>();
   for (const row of rows) {
     const found = newest.get(row.label);
     if (found === undefined || row.windowStart > found.windowStart) newest.set(row.label, row);
   }
-  return {
-    header: 'Agents',
+  const column = (header: string, cell: (extras: SkillQueueExtras) => string): Column => ({
+    header,
     cell: (row) => {
-      const skill = agents.get(`${group.ccId}/${group.vdn}/${row.label}`);
-      return skill === undefined || newest.get(row.label) !== row
-        ? ABSENT
-        : `${skill.available}/${skill.loggedOn}`;
+      const extras = queues.get(`${group.ccId}/${group.vdn}/${row.label}`);
+      return extras === undefined || newest.get(row.label) !== row ? ABSENT : cell(extras);
     },
-  };
+  });
+  return [
+    column('Agents', (extras) => `${extras.agentsAvailable}/${extras.agentsLoggedOn}`),
+    column('Name', (extras) => clip(extras.description, MAX_NAME_CHARS) || ABSENT),
+  ];
 }
 
 const HEALTH_NAMES: ReadonlySet<MetricName> = new Set([
@@ -223,7 +231,7 @@ export function renderTable(datums: readonly Datum[], options: TableOptions = {}
         timeZone,
         formatTime,
         options.finished?.get(`${group.ccId}/${group.vdn}`),
-        options.agents,
+        options.queues,
       ),
     )
     .join('\n');
@@ -302,14 +310,14 @@ function renderVdn(
   timeZone: string,
   formatTime: (epochMs: number) => string,
   finished: FinishedWindow | undefined,
-  agents: ReadonlyMap<string, SkillAgents> | undefined,
+  queues: ReadonlyMap<string, SkillQueueExtras> | undefined,
 ): string {
   placeLive(group);
   const skillRows = [...group.skillRows.values()].sort(
     (a, b) => compareIds(a.label, b.label) || a.windowStart - b.windowStart,
   );
   const totalRows = [...group.totalRows.values()].sort((a, b) => a.windowStart - b.windowStart);
-  const columns = agents === undefined ? COLUMNS : [...COLUMNS, agentsColumn(agents, group, skillRows)];
+  const columns = queues === undefined ? COLUMNS : [...COLUMNS, ...extrasColumns(queues, group, skillRows)];
   const cells = (row: Row) => columns.map((column) => column.cell(row, formatTime));
   const header = columns.map((column) => column.header);
   const body = skillRows.map(cells);
