@@ -282,7 +282,7 @@ export function queryFigures(result: QueryBenchResult): Figure[] {
         value: cms.cmsRequests,
         unit: '',
         goal: { op: '<=', value: bound },
-        note: `bound = ${scenario.distinctQueries} ${scenario.distinctQueries === 1 ? 'query' : 'queries'} × ⌈${(load.durationMs / 1_000).toFixed(1)} s / ${scenario.cacheSeconds} s cache⌉; busiest query reached CMS ${busiest} times; ${load.served} answers; as many live-queue requests (${cms.liveQueueRequests}), sent with them`,
+        note: `bound = ${scenario.distinctQueries} ${scenario.distinctQueries === 1 ? 'query' : 'queries'} × ⌈${(load.durationMs / 1_000).toFixed(1)} s / ${scenario.cacheSeconds} s cache⌉; busiest query reached CMS ${busiest} times; ${load.served} answers; ${cms.liveQueueRequests} live-queue requests, sent with them`,
       },
     );
   }
