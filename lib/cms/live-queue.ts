@@ -26,7 +26,7 @@ export const LIVE_QUEUE_PATH = '/rest/cmsapp/v1/openapi/skill/totalskillstatusex
  */
 export const LIVE_QUEUE_RETRY_MS = 15 * 60_000;
 
-/** Operator text kept of a skill's description: enough to name a queue on a wallboard. */
+/** Operator text kept of a skill's description: enough to name a queue. */
 const MAX_DESCRIPTION_CHARS = 80;
 
 /** A skill's live queue as CMS described it; `description` is CMS's `skillDescrip`, cleaned and bounded. */
