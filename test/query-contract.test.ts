@@ -224,6 +224,19 @@ describe('200 answers', () => {
     ]);
   });
 
+  it('answers the counters with queue null when the live queue fails, and logs why with the request', async () => {
+    const api = await startApi();
+    simulator.inject({ kind: 'status', status: 503 }, { endpoint: 'totalskillstatusex3' });
+    const response = await api.get('?skillIds=1-3');
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as StatsJson;
+    expect(body.skills.map((skill) => skill.queue)).toEqual([null, null, null]);
+    expect(body.rollup.queue).toBeNull();
+    expect(api.lines.at(-1)?.fields).toMatchObject({ status: 200, liveQueue: 'failed: CMS_HTTP_ERROR' });
+    // The next read asks again.
+    expect(((await (await api.get('?skillIds=1-3')).json()) as StatsJson).rollup.queue).not.toBeNull();
+  });
+
   it('says when the statistics were fetched', async () => {
     const api = await startApi();
     const body = (await (await api.get('?skillIds=1')).json()) as StatsJson;

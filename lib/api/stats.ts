@@ -58,8 +58,11 @@ export interface StatsAnswer extends StatsReport {
 interface CachedStats {
   /** The parsed answer, for renderers. */
   readonly answer: StatsAnswer;
-  /** How the live queue's read went, for the log lines (the answer says only `queue: null`). */
-  readonly liveQueue: LiveQueueRead['kind'];
+  /**
+   * How the live queue's read went, for the log lines (the answer says only `queue: null`): its kind, and for a
+   * failed read the error's code.
+   */
+  readonly liveQueue: string;
   /** The same answer serialized, for the API: kept so that a cached answer is not serialized again per caller. */
   readonly body: string;
 }
@@ -98,6 +101,10 @@ export function requestDeadline(remainingMs: number, timeoutMs: number): number 
 // The answers are ASCII JSON, so their length in characters is their size in bytes.
 const CACHE_LIMITS = { maxEntries: 64, maxChars: 8 * 1024 * 1024 };
 
+function liveQueueNote(queue: LiveQueueRead): string {
+  return queue.kind === 'failed' ? `failed: ${queue.error.code}` : queue.kind;
+}
+
 export function createStatsLookup(config: StatsLookupConfig, deps: StatsLookupDeps): StatsLookup {
   // Answers are weighed by their serialized length: bounding it bounds the memory the cache can take.
   const cache = new CoalescingCache<CachedStats>({
@@ -125,7 +132,7 @@ export function createStatsLookup(config: StatsLookupConfig, deps: StatsLookupDe
       missingSkillIds: report.missingSkillIds,
       rollup: report.rollup,
     };
-    return { answer, body: JSON.stringify(answer), liveQueue: queue.kind };
+    return { answer, body: JSON.stringify(answer), liveQueue: liveQueueNote(queue) };
   }
 
   return {
