@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { SIGNATURE_LAYOUTS, type SignatureLayoutName } from '../../lib/cms/sign.js';
 import { createCertificateAuthority } from '../tls.js';
 import type { Credentials } from './auth.js';
@@ -157,6 +157,13 @@ export async function startCmsSimulator(options: CmsSimulatorOptions = {}): Prom
   const authority = await createCertificateAuthority('cms-skill-metrics simulator CA');
   const { key, cert } = await authority.issueServerCertificate(options.certificateHosts ?? DEFAULT_HOSTS);
   const server = createServer({ key, cert, minVersion: 'TLSv1.2' }, createRequestHandler(context));
+  // Every TCP connection, including one whose TLS handshake a client abandoned half-way (a request cancelled
+  // as it was being sent): closeAllConnections() only knows those that reached HTTP, and close() waits for all.
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   server.listen(options.port ?? 0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
@@ -194,6 +201,7 @@ export async function startCmsSimulator(options: CmsSimulatorOptions = {}): Prom
       const closed = once(server, 'close');
       server.close();
       server.closeAllConnections();
+      for (const socket of sockets) socket.destroy();
       await closed;
     },
   };
