@@ -173,19 +173,7 @@ async function fullBatch(cms: CmsClient): Promise<Datum[]> {
     { ccId: 1, vdn: 1, skillIds },
     { deadline: Date.now() + REMAINING_MS },
   );
-  const datums = buildDatums(
-    [
-      {
-        ccId: 1,
-        vdn: 1,
-        skills: result.skills,
-        missingSkillIds: result.missingSkillIds,
-        succeeded: true,
-        slowestBatchMs: result.slowestBatchMs,
-      },
-    ],
-    { now: Date.now(), selection: ALL_METRICS },
-  );
+  const datums = buildDatums([result], { now: Date.now(), selection: ALL_METRICS });
   const [first] = planBatches(datums);
   if (!first || first.length < CMS_BATCH) throw new Error('expected a full batch of datums for 1,000 skills');
   return first;

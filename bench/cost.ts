@@ -2,12 +2,22 @@ import { performance } from 'node:perf_hooks';
 import { CLOSING_READ_DEFAULTS } from '../lib/closing-read.js';
 import { CmsClient } from '../lib/cms/client.js';
 import { staticCredentials } from '../lib/cms/credentials.js';
+import type { VdnRead } from '../lib/cms/vdn-read.js';
 import { runCollection } from '../lib/collector.js';
 import { loadCmsSettings } from '../lib/config.js';
 import type { Log } from '../lib/log.js';
-import { DEFAULT_METRICS, type MetricSelection } from '../lib/metrics/build-datums.js';
+import { ALL_METRICS, DEFAULT_METRICS, type MetricSelection } from '../lib/metrics/build-datums.js';
 import type { Datum, MetricSink } from '../lib/metrics/metric-sink.js';
-import { COUNTERS, KPIS, type MetricName, type SkillStats, type Target } from '../lib/model.js';
+import { OtlpExporter } from '../lib/metrics/otlp-sink.js';
+import {
+  COUNTERS,
+  KPIS,
+  type MetricName,
+  OTLP_COUNTER_NAMES,
+  OTLP_SERVICE_NAME,
+  type SkillStats,
+  type Target,
+} from '../lib/model.js';
 import { type OpeningHours, startCmsSimulator } from '../local/simulator/index.js';
 import type { Figure } from './report.js';
 
@@ -31,6 +41,21 @@ export const HOURS_PER_MONTH = 730;
 export const DAYS_PER_MONTH = 365 / 12;
 /** Datums per PutMetricData request (the service limit the sink batches to). */
 const DATUMS_PER_CALL = 1_000;
+
+/** CloudWatch OTLP ingestion, per GB (aws-facts.md); a GB taken as 10^9 bytes, the larger count. */
+const OTLP_USD_PER_GB = 0.5;
+
+/**
+ * Bytes CloudWatch bills for OTLP datapoints, by its documented rule ("the serialized size of each datapoint:
+ * name, labels, resource attributes, timestamps, value"): each datapoint as serialized in the request, plus its
+ * metric's name and the resource's attributes, which a request carries once for many datapoints. Every busy
+ * skill sends all eight counters, so a counter's name comes with an eighth of the datapoints.
+ */
+function otlpBilledBytes(requestBytes: number, points: number): number {
+  const names = COUNTERS.reduce((sum, { name }) => sum + OTLP_COUNTER_NAMES[name].length, 0);
+  const resource = 'service.name'.length + OTLP_SERVICE_NAME.length;
+  return requestBytes + (points / COUNTERS.length) * names + points * resource;
+}
 
 /** Dollars a month for this many metric-months, tier by tier. */
 export function metricDollars(metricMonths: number): number {
@@ -124,6 +149,9 @@ export interface CostRun {
   readonly metricHoursByHour: readonly number[];
   /** Datums of each run: what a fleet of such VDNs, collected together, would batch. */
   readonly datumsPerRun: readonly number[];
+  /** The OTLP export of the day, when the variant has one: datapoints and uncompressed protobuf bytes. */
+  readonly otlpPointsPerDay: number;
+  readonly otlpBytesPerDay: number;
 }
 
 /** One way of publishing the same CMS answers. */
@@ -135,6 +163,8 @@ export interface CostVariant {
   readonly idleSkillsToo: boolean;
   /** Take a closing read before each window's end, as the collector does by default. */
   readonly closingReads: boolean;
+  /** Export every busy skill's counters over OTLP too, through the real encoder (OTLP_ENDPOINT). */
+  readonly otlp?: boolean;
 }
 
 /** Every counter and KPI: all the collector published, per skill and per VDN, before it read the live queue. */
@@ -158,6 +188,16 @@ export const CURRENT_DEFAULTS: CostVariant = {
   closingReads: true,
 };
 
+/** OTLP on: per skill nothing classic (the default then), every counter over OTLP; VDN roll-ups and health classic. */
+const OTLP_DEFAULTS: CostVariant = {
+  id: 'otlp',
+  label: 'OTLP on (every counter of every busy skill over OTLP, roll-ups and health classic)',
+  selection: { skill: new Set(), vdn: ALL_METRICS.vdn },
+  idleSkillsToo: false,
+  closingReads: true,
+  otlp: true,
+};
+
 export interface CostResult {
   readonly plan: CostPlan;
   readonly runs: readonly CostRun[];
@@ -172,7 +212,7 @@ const silent: Log = { debug: () => {}, info: () => {}, warn: () => {}, error: ()
 
 export async function runCostBench(
   plan: CostPlan,
-  variants: readonly CostVariant[] = [PREVIOUS_DEFAULTS, CURRENT_DEFAULTS],
+  variants: readonly CostVariant[] = [PREVIOUS_DEFAULTS, CURRENT_DEFAULTS, OTLP_DEFAULTS],
 ): Promise<CostResult> {
   const started = performance.now();
   let clock = DAY;
@@ -197,14 +237,14 @@ export async function runCostBench(
     };
     // Every variant sees the very same CMS answers: CMS is read once per instant.
     let cmsRequests = 0;
-    type Options = { readonly deadline: number };
-    const perInstant = <T extends { readonly requests: number }>(read: (options: Options) => Promise<T>) => {
-      const readings = new Map<number, T>();
-      const once = async (_query: Target, options: Options) => {
+    type Options = { readonly deadline: number; readonly liveQueue?: boolean | undefined };
+    const perInstant = (liveQueue: boolean) => {
+      const readings = new Map<number, VdnRead>();
+      const once = async (options: Options) => {
         let result = readings.get(clock);
         if (result === undefined) {
-          result = await read(options);
-          cmsRequests += result.requests;
+          result = await cms.currentCallStats(target, { ...options, liveQueue });
+          cmsRequests += result.requests + (result.liveQueue?.requests ?? 0);
           readings.set(clock, result);
           // Only the instants of the current run are ever read again.
           for (const at of readings.keys()) if (at < clock - 60_000) readings.delete(at);
@@ -213,12 +253,13 @@ export async function runCostBench(
       };
       return { readings, once };
     };
-    const counters = perInstant((options) => cms.currentCallStats(target, options));
-    const both = perInstant(async (options) => {
-      const read = await cms.read(target, options);
-      return { ...read, requests: read.stats.requests + read.queue.requests };
-    });
-    const source = { currentCallStats: counters.once, read: both.once };
+    // A run's normal read takes the live queue along, its closing read does not.
+    const counters = perInstant(false);
+    const both = perInstant(true);
+    const source = {
+      currentCallStats: (_query: Target, options: Options) =>
+        options.liveQueue === true ? both.once(options) : counters.once(options),
+    };
     const closing = {
       guardMs: CLOSING_READ_DEFAULTS.guardSeconds * 1_000,
       reachMs: CLOSING_READ_DEFAULTS.reachSeconds * 1_000,
@@ -228,14 +269,26 @@ export async function runCostBench(
       clock += ms;
     };
     const sinks = variants.map(() => new MeteringSink(now));
+    // The real exporter (encoder, batching, gzip) with a transport that accepts everything at once.
+    const otlpExporter = new OtlpExporter({
+      endpoint: new URL('http://127.0.0.1:9/v1/metrics'),
+      now,
+      post: async () => ({
+        status: 200,
+        retryAfter: undefined,
+        contentType: undefined,
+        body: Buffer.alloc(0),
+      }),
+    });
+    const otlpDay = variants.map(() => ({ points: 0, bytes: 0 }));
     // Scheduled runs start a second into each minute, as EventBridge invokes them.
     for (let minute = 0; minute < 24 * 60; minute += plan.everyMinutes) {
       const runStart = DAY + minute * 60_000 + 1_000;
       for (const [index, variant] of variants.entries()) {
         const sink = sinks[index] as MeteringSink;
         clock = runStart;
-        await runCollection(
-          { cms: source, sink, log: silent, now, sleep },
+        const summary = await runCollection(
+          { cms: source, sink, log: silent, now, sleep, ...(variant.otlp ? { otlp: otlpExporter } : {}) },
           {
             targets: [target],
             deadline: runStart + RUN_BUDGET_MS,
@@ -243,7 +296,10 @@ export async function runCostBench(
             ...(variant.closingReads ? { closing } : {}),
           },
         );
-        const first = both.readings.get(runStart)?.stats;
+        const otlp = otlpDay[index] as { points: number; bytes: number };
+        otlp.points += summary.otlp?.points ?? 0;
+        otlp.bytes += summary.otlp?.bytes ?? 0;
+        const first = both.readings.get(runStart);
         if (variant.idleSkillsToo && first) {
           sink.addToLastRun(idleZeroCounters(first.skills, variant.selection, clock));
         }
@@ -261,6 +317,8 @@ export async function runCostBench(
           datumsPerDay: sink.datums,
           metricHoursByHour: sink.byHour,
           datumsPerRun: sink.runs,
+          otlpPointsPerDay: otlpDay[index]?.points ?? 0,
+          otlpBytesPerDay: otlpDay[index]?.bytes ?? 0,
         };
       }),
       cmsRequests,
@@ -293,26 +351,77 @@ function idleZeroCounters(skills: readonly SkillStats[], selection: MetricSelect
     );
 }
 
+/**
+ * What `vdns` VDNs like the metered one cost a month: the classic metrics (tiers over the whole fleet), the
+ * PutMetricData calls of runs that batch every VDN's datums together, and the OTLP ingestion (priced by the
+ * documented per-datapoint rule; the request bytes alone are reported beside it).
+ */
+function fleetMonthlyCost(run: CostRun, vdns: number) {
+  const metricMonths = (run.metricHoursPerDay * vdns * DAYS_PER_MONTH) / HOURS_PER_MONTH;
+  const calls = run.datumsPerRun.reduce(
+    (sum, datums) => sum + Math.ceil((datums * vdns) / DATUMS_PER_CALL),
+    0,
+  );
+  const otlpRequestGb = (run.otlpBytesPerDay * vdns * DAYS_PER_MONTH) / 1e9;
+  const otlpBilledGb =
+    (otlpBilledBytes(run.otlpBytesPerDay, run.otlpPointsPerDay) * vdns * DAYS_PER_MONTH) / 1e9;
+  const metricUsd = metricDollars(metricMonths);
+  const callsUsd = calls * DAYS_PER_MONTH * PUT_METRIC_DATA_USD;
+  const otlpUsd = otlpBilledGb * OTLP_USD_PER_GB;
+  return {
+    metricMonths,
+    metricUsd,
+    callsUsd,
+    otlpRequestGb,
+    otlpBilledGb,
+    otlpUsd,
+    otlpPoints: run.otlpPointsPerDay * vdns * DAYS_PER_MONTH,
+    totalUsd: metricUsd + callsUsd + otlpUsd,
+  };
+}
+
+const dollars = (usd: number) => `$${usd.toFixed(2)}`;
+
 export function costFigures(result: CostResult): Figure[] {
   const { skills, openingHours } = result.plan;
   const hour = (value: number) => `${String(value).padStart(2, '0')}:00`;
   const hours = `${hour(openingHours.opensAtHour)}–${hour(openingHours.closesAtHour)}`;
-  return result.runs.map((run): Figure => {
+  return result.runs.flatMap((run): Figure[] => {
     const month = monthlyCost({
       metricHours: run.metricHoursPerDay,
       putMetricDataCalls: run.putMetricDataCallsPerDay,
     });
     const calls = Math.round(run.putMetricDataCallsPerDay * DAYS_PER_MONTH);
-    return {
-      id: `cost.${run.id}.usdPerMonth`,
-      label: `cost, ${skills} skills of one VDN busy ${hours}, $/month: ${run.label}`,
-      value: Math.round(month.totalUsd * 100) / 100,
-      unit: 'USD',
-      // The target of the current defaults: per-skill history at a twelfth of what a 500-skill VDN used to cost.
-      ...(run.id === CURRENT_DEFAULTS.id ? { goal: { op: '<=' as const, value: 150 } } : {}),
-      note:
-        `${Math.round(month.metricHours).toLocaleString('en')} metric-hours/month ($${month.metricUsd.toFixed(2)}) + ` +
-        `${calls.toLocaleString('en')} PutMetricData calls ($${month.callsUsd.toFixed(2)})`,
-    };
+    if (run.otlpPointsPerDay === 0) {
+      return [
+        {
+          id: `cost.${run.id}.usdPerMonth`,
+          label: `cost, ${skills} skills of one VDN busy ${hours}, $/month: ${run.label}`,
+          value: Math.round(month.totalUsd * 100) / 100,
+          unit: 'USD',
+          // The target of the current defaults: per-skill history at a twelfth of what a 500-skill VDN used to cost.
+          ...(run.id === CURRENT_DEFAULTS.id ? { goal: { op: '<=' as const, value: 150 } } : {}),
+          note:
+            `${Math.round(month.metricHours).toLocaleString('en')} metric-hours/month ($${month.metricUsd.toFixed(2)}) + ` +
+            `${calls.toLocaleString('en')} PutMetricData calls ($${month.callsUsd.toFixed(2)})`,
+        },
+      ];
+    }
+    // Every counter of every busy skill for a few dollars: one VDN within $10, twenty within $100.
+    return [1, 20].map((vdns): Figure => {
+      const fleet = fleetMonthlyCost(run, vdns);
+      return {
+        id: `cost.${run.id}.${vdns}vdn.usdPerMonth`,
+        label: `cost, ${vdns} VDN${vdns === 1 ? '' : 's'} × ${skills} skills busy ${hours}, $/month: ${run.label}`,
+        value: Math.round(fleet.totalUsd * 100) / 100,
+        unit: 'USD',
+        goal: { op: '<=' as const, value: vdns === 1 ? 10 : 100 },
+        note:
+          `OTLP ${(fleet.otlpPoints / 1e6).toFixed(1)} M datapoints, ${fleet.otlpBilledGb.toFixed(2)} GB billed ` +
+          `(${fleet.otlpRequestGb.toFixed(2)} GB of requests) ${dollars(fleet.otlpUsd)} + classic ` +
+          `${Math.round(fleet.metricMonths).toLocaleString('en')} metric-months ${dollars(fleet.metricUsd)} + ` +
+          `PutMetricData ${dollars(fleet.callsUsd)}`,
+      };
+    });
   });
 }

@@ -1,7 +1,8 @@
 /**
- * Closed-loop HTTP load: N clients, each sending its next request as soon as the previous answer is read, over
- * keep-alive connections. Run as a child with an IPC channel: it receives one LoadPlan, says when the measured
- * stretch begins (so the parent can start counting CMS requests) and sends one LoadResult.
+ * HTTP load over keep-alive connections, closed loop (N clients, each sending its next request as soon as the
+ * previous answer is read) or open loop (requests arriving at a fixed rate). Run as a child with an IPC
+ * channel: it receives one LoadPlan, says when the measured stretch begins (so the parent can start counting
+ * CMS requests) and sends one LoadResult.
  */
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -69,25 +70,50 @@ async function run(plan: LoadPlan): Promise<LoadResult> {
     Math.max(0, measureFrom - performance.now()),
   );
 
+  /** One request, its latency counted from `dueAt` when that lies in the measured stretch. */
+  const ask = async (url: URL, dueAt: number): Promise<void> => {
+    const counted = dueAt >= measureFrom;
+    try {
+      const answer = await get(url, agent);
+      if (!counted) return;
+      latencies.push(performance.now() - dueAt);
+      if (answer.status !== 200) fail(`HTTP ${answer.status}`);
+      else if (!answer.report) fail('bad body');
+      else served += 1;
+    } catch (error) {
+      if (counted) fail((error as NodeJS.ErrnoException).code ?? 'network error');
+    }
+  };
+
   const client = async (index: number): Promise<void> => {
     for (let n = 0; ; n += 1) {
       const sentAt = performance.now();
       if (sentAt >= end) return;
-      const url = urls[(index + n) % urls.length] as URL;
-      const counted = sentAt >= measureFrom;
-      try {
-        const answer = await get(url, agent);
-        if (!counted) continue;
-        latencies.push(performance.now() - sentAt);
-        if (answer.status !== 200) fail(`HTTP ${answer.status}`);
-        else if (!answer.report) fail('bad body');
-        else served += 1;
-      } catch (error) {
-        if (counted) fail((error as NodeJS.ErrnoException).code ?? 'network error');
-      }
+      await ask(urls[(index + n) % urls.length] as URL, sentAt);
     }
   };
-  await Promise.all(Array.from({ length: plan.clients }, (_, index) => client(index)));
+
+  /** Sends every request that has fallen due, then sleeps a tick; requests never wait for earlier answers. */
+  const arrivals = async (perSecond: number): Promise<void> => {
+    const inFlight: Promise<void>[] = [];
+    for (let n = 0; ; ) {
+      const dueAt = started + (n * 1_000) / perSecond;
+      if (dueAt >= end) break;
+      if (dueAt <= performance.now()) {
+        inFlight.push(ask(urls[n % urls.length] as URL, dueAt));
+        n += 1;
+      } else {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(5, dueAt - performance.now())));
+      }
+    }
+    await Promise.all(inFlight);
+  };
+
+  if (plan.arrivalsPerSecond === undefined) {
+    await Promise.all(Array.from({ length: plan.clients }, (_, index) => client(index)));
+  } else {
+    await arrivals(plan.arrivalsPerSecond);
+  }
   const durationMs = performance.now() - measureFrom;
   const cpu = process.cpuUsage(cpuFrom);
   agent.destroy();

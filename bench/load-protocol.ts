@@ -3,8 +3,17 @@
 export interface LoadPlan {
   /** Absolute URLs; client `i` asks them in turn starting at `urls[i % urls.length]`. */
   readonly urls: readonly string[];
-  /** Concurrent clients, each with one request in flight at a time over a keep-alive connection. */
+  /**
+   * Closed loop: concurrent clients, each with one request in flight at a time over a keep-alive connection.
+   * Open loop (`arrivalsPerSecond`): the most connections open at once.
+   */
   readonly clients: number;
+  /**
+   * When given, requests arrive at this steady rate whatever the answers do (open loop), asking the URLs in
+   * turn, and each latency counts from the moment its request was due: a slow answer cannot slow the arrivals
+   * down and so hide itself, as it does in a closed loop.
+   */
+  readonly arrivalsPerSecond?: number;
   /** Requests started in this first stretch are not counted (connections, JIT, first cache fill). */
   readonly warmupMs: number;
   readonly durationMs: number;

@@ -5,6 +5,7 @@ import { loadCmsSettings } from '../lib/config.js';
 import { ALL_METRICS, buildDatums } from '../lib/metrics/build-datums.js';
 import { toMetricDatum } from '../lib/metrics/cloudwatch.js';
 import type { SkillStats } from '../lib/model.js';
+import { readOf } from '../test/support/vdn-read.js';
 import { worldCloudWatch, worldCredentials } from '../test/support/world.js';
 import { measuredCollector } from './collector.js';
 import type { Figure } from './report.js';
@@ -52,18 +53,14 @@ async function naiveRun(servers: BenchServers, subset: number): Promise<NaiveRes
 
     let started = performance.now();
     const skills: SkillStats[] = [];
-    const missingSkillIds: number[] = [];
     for (let skillId = 1; skillId <= subset; skillId += 1) {
       const result = await cms.currentCallStats({ ccId: 1, vdn: 1, skillIds: [skillId] }, deadline());
       skills.push(...result.skills);
-      missingSkillIds.push(...result.missingSkillIds);
     }
     const cmsPhaseMs = performance.now() - started;
 
-    const datums = buildDatums(
-      [{ ccId: 1, vdn: 1, skills, missingSkillIds, succeeded: true, slowestBatchMs: 0 }],
-      { now: Date.now(), selection: ALL_METRICS },
-    );
+    const target = { ccId: 1, vdn: 1, skillIds: skills.map((skill) => skill.skillId) };
+    const datums = buildDatums([readOf(target, { skills })], { now: Date.now(), selection: ALL_METRICS });
     const [first] = datums;
     if (first) {
       await cloudWatch.send(

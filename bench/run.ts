@@ -5,7 +5,8 @@
  * report: it exits 0 even when a target is missed, and says so.
  *
  *   npm run bench                       everything (about two minutes)
- *   npm run bench -- --only collector   sections: cold-start, collector, naive, query, windows, wallboard, cost
+ *   npm run bench -- --only collector   sections: cold-start, collector, naive, query, windows, wallboard, cost,
+ *                                       otlp
  *                                       (comma list)
  *   npm run bench -- --quick            fewer rounds and shorter loads, to check that the bench itself works
  */
@@ -18,6 +19,7 @@ import { coldStartFigures, runColdStart } from './cold-start.js';
 import { collectorFigures, runCollectorBench } from './collector.js';
 import { costFigures, runCostBench } from './cost.js';
 import { naiveFigures, runNaiveBench } from './naive.js';
+import { otlpFigures, runOtlpBench } from './otlp.js';
 import { queryFigures, runQueryBench } from './query-load.js';
 import {
   countVerdicts,
@@ -31,7 +33,16 @@ import { type BenchServers, startBenchServers } from './servers-client.js';
 import { runWallboardLoad, wallboardFigures } from './wallboard-load.js';
 import { runWindowsBench, windowsFigures } from './windows.js';
 
-const SECTIONS = ['cold-start', 'collector', 'naive', 'query', 'windows', 'wallboard', 'cost'] as const;
+const SECTIONS = [
+  'cold-start',
+  'collector',
+  'naive',
+  'query',
+  'windows',
+  'wallboard',
+  'cost',
+  'otlp',
+] as const;
 type Section = (typeof SECTIONS)[number];
 
 const LATENCY = { cmsMs: 50, awsMs: 20 } as const;
@@ -64,7 +75,13 @@ const plan = {
   coldStart: { rounds: quick ? 3 : 15, warmupRounds: quick ? 1 : 2 },
   collector: { warmRuns: quick ? 1 : 3, roundTripSamples: quick ? 2 : 5, rssRuns: quick ? 1 : 2 },
   naive: { skills: 500, subset: quick ? 10 : 50, oursRuns: quick ? 1 : 3 },
-  query: { cmsLatencyMs: LATENCY.cmsMs, clients: 200, durationMs: quick ? 2_000 : 10_000, cacheSeconds: 1 },
+  query: {
+    cmsLatencyMs: LATENCY.cmsMs,
+    clients: 200,
+    arrivalsPerSecond: 200,
+    durationMs: quick ? 2_000 : 10_000,
+    cacheSeconds: 1,
+  },
   windows: { windows: quick ? 3 : 24 },
   wallboard: {
     viewers: 200,
@@ -75,6 +92,7 @@ const plan = {
     cacheSeconds: 5,
   },
   cost: { skills: 500, openingHours: { opensAtHour: 8, closesAtHour: 20 }, everyMinutes: quick ? 5 : 1 },
+  otlp: { skills: 5_000, runs: quick ? 1 : 5, awsLatencyMs: LATENCY.awsMs },
 };
 
 function progress(message: string): void {
@@ -163,6 +181,11 @@ try {
     const result = await runCostBench(plan.cost);
     details.cost = { ...result, runs: result.runs.map(({ datumsPerRun: _perRun, ...run }) => run) };
     return costFigures(result);
+  });
+  await section('otlp', async () => {
+    const result = await runOtlpBench(await needServers(), plan.otlp);
+    details.otlp = result;
+    return otlpFigures(result);
   });
 } finally {
   await servers?.close();

@@ -3,6 +3,7 @@ import { setTimeout } from 'node:timers/promises';
 import type { Env } from '../lib/config.js';
 import { createWallboardHandler } from '../lib/lambda/wallboard.js';
 import { HealthRecorder } from '../lib/wallboard/health.js';
+import { TodayRecorder } from '../lib/wallboard/today.js';
 import { worldCredentials } from '../test/support/world.js';
 import { quietLog } from './quiet-log.js';
 import type { Figure } from './report.js';
@@ -51,6 +52,7 @@ export async function runWallboardLoad(
     credentials: worldCredentials(servers),
     log: quietLog(),
     health: new HealthRecorder(),
+    today: new TodayRecorder(),
   });
   const context = { getRemainingTimeInMillis: () => 25_000 };
   const renderMs: number[] = [];

@@ -1,4 +1,4 @@
-import type { CmsClockReading } from './cms/clock.js';
+import { type CmsTime, DATE_AGREEMENT_MS } from './cms/clock.js';
 import { WINDOW_MS } from './model.js';
 
 // When to read a CMS window for the last time. CMS counters grow through a 5-minute window and restart at the
@@ -9,7 +9,9 @@ import { WINDOW_MS } from './model.js';
 // Everything here is judged by CMS's clock, not ours: the window comes from the response's `startTime`
 // (aligned down to the 5-minute grid, since `startTime` may trail the boundary by a few seconds) and the time
 // from CMS's HTTP `Date` header, so a CMS clock some seconds off does not push the closing read into the next
-// window.
+// window. A `Date` stamped by a front end from another clock can agree with the window and still run ahead of
+// it: inside a window nothing tells the two clocks apart. So a window's coverage is published only once a read
+// taken just after its end by that `Date` shows CMS's own window has moved on (CONFIRMATION_DELAY_MS).
 
 export interface ClosingReadSettings {
   /** How long before the window's end (by CMS's clock) the closing read is taken. */
@@ -36,26 +38,28 @@ export const CLOSING_READ_LIMITS = {
   reachSeconds: { min: 0, max: 240 },
 } as const;
 
-/** The start of the clock-aligned window a CMS `startTime` belongs to. */
-export function alignedWindowStart(startTime: number): number {
-  return Math.floor(startTime / WINDOW_MS) * WINDOW_MS;
-}
+/**
+ * How long after a window's end by CMS's `Date` the read that confirms that clock is taken: past the tolerance
+ * of a `Date` that agrees with a window, so that a `Date` running ahead of CMS's window by more shows as one
+ * that no longer agrees.
+ */
+export const CONFIRMATION_DELAY_MS = DATE_AGREEMENT_MS + 2_000;
 
 export type ClosingDecision =
   /** Wait until `readAt` (our clock), then read the window once more; CMS's window ends at `endsAt` (our clock). */
   | { readonly kind: 'wait'; readonly windowStart: number; readonly readAt: number; readonly endsAt: number }
   /** The read just taken was already within the guard: it is the window's closing read. */
-  | { readonly kind: 'closed'; readonly windowStart: number }
-  /** The closing read would fall after the run's deadline: the timeout is too short for the schedule. */
+  | { readonly kind: 'closed'; readonly windowStart: number; readonly endsAt: number }
+  /** The closing read (or its confirmation) would fall after the run's deadline: the timeout is too short. */
   | { readonly kind: 'outOfReach'; readonly windowStart: number }
   /** Not this run's business: the window ends beyond the reach (a later run closes it), or has already ended. */
   | { readonly kind: 'none' };
 
 export interface ClosingInput {
-  /** `startTime` of the window CMS answered with (the newest of a VDN's skills). */
-  readonly startTime: number;
-  /** CMS's clock when it answered. */
-  readonly clock: CmsClockReading;
+  /** Aligned start of the window CMS answered with (the newest of a VDN's skills). */
+  readonly windowStart: number;
+  /** CMS's clock when it answered (a `Date` that agrees with the window). */
+  readonly clock: CmsTime;
   /** Our clock now. */
   readonly now: number;
   /** Our clock: the last moment a read may still be taken in this run. */
@@ -65,20 +69,19 @@ export interface ClosingInput {
 /** Decides whether this run takes a closing read of the window a CMS answer belongs to, and when. */
 export function planClosingRead(input: ClosingInput, settings: ClosingReadSettings): ClosingDecision {
   if (settings.reachMs <= 0) return { kind: 'none' };
-  const windowStart = alignedWindowStart(input.startTime);
+  const { windowStart } = input;
   const endsAtCms = windowStart + WINDOW_MS;
   const readAtCms = endsAtCms - settings.guardMs;
   const answeredAt = input.clock.cmsAt;
   // A window CMS still served after its end (or that had not begun by CMS's own clock) is not one to close.
   if (answeredAt >= endsAtCms || answeredAt < windowStart) return { kind: 'none' };
-  if (answeredAt >= readAtCms) return { kind: 'closed', windowStart };
   const offset = input.clock.cmsAt - input.clock.localAt;
   const readAt = readAtCms - offset;
   const endsAt = endsAtCms - offset;
   if (readAt - input.now > settings.reachMs) return { kind: 'none' };
-  // The run's own work outlasted the window: the read it took is the window's last.
-  if (input.now >= endsAt) return { kind: 'closed', windowStart };
-  if (endsAt > input.deadline) return { kind: 'outOfReach', windowStart };
+  if (endsAt + CONFIRMATION_DELAY_MS > input.deadline) return { kind: 'outOfReach', windowStart };
+  // Answered within the guard, or the run's own work outlasted the window: the read taken is the window's last.
+  if (answeredAt >= readAtCms || input.now >= endsAt) return { kind: 'closed', windowStart, endsAt };
   return { kind: 'wait', windowStart, readAt: Math.max(readAt, input.now), endsAt };
 }
 

@@ -1,11 +1,10 @@
-import type { StatsSource } from './cms/stats-source.js';
+import type { VdnRead } from './cms/vdn-read.js';
 import { describeError, type Log } from './log.js';
-import type { LiveQueueOutcome } from './metrics/live-queue-datums.js';
 
 // The live queue of a collection run: each target's normal read asks for its counters and its live queue at
-// once (lib/cms/client.ts, read), so the live queue costs the run no time of its own; the closing reads ask for
-// the counters alone. A VDN whose live queue cannot be read still publishes its counters; only its live figures
-// are missing for this run.
+// once (lib/cms/client.ts), so the live queue costs the run no time of its own; the closing reads ask for the
+// counters alone. A VDN whose live queue cannot be read still publishes its counters; only its live figures are
+// missing for this run.
 
 /** How the run's live-queue reads went, for its summary. */
 export interface LiveQueueSummary {
@@ -16,41 +15,25 @@ export interface LiveQueueSummary {
   readonly requests: number;
 }
 
-export interface LiveQueueRecorder {
-  /** Answers the run's normal reads: the counters, with each target's live queue read alongside and kept. */
-  readonly cms: StatsSource;
-  readonly outcomes: readonly LiveQueueOutcome[];
+/** One WARN line per VDN whose live queue could not be read in this run (a CMS without it is said elsewhere). */
+export function logLiveQueueFailures(log: Log, reads: readonly VdnRead[]): void {
+  for (const { ccId, vdn, liveQueue } of reads) {
+    if (liveQueue?.kind !== 'failed') continue;
+    log.warn('live queue not read: no live figures for this VDN in this run', {
+      ccId,
+      vdn,
+      error: describeError(liveQueue.error),
+    });
+  }
 }
 
-export function recordLiveQueues(deps: { readonly cms: StatsSource; readonly log: Log }): LiveQueueRecorder {
-  const outcomes: LiveQueueOutcome[] = [];
-  return {
-    outcomes,
-    cms: {
-      read: (query, options) => deps.cms.read(query, options),
-      currentCallStats: async (query, options) => {
-        const { stats, queue } = await deps.cms.read(query, options);
-        if (queue.kind === 'failed') {
-          deps.log.warn('live queue not read: no live figures for this VDN in this run', {
-            ccId: query.ccId,
-            vdn: query.vdn,
-            error: describeError(queue.error),
-          });
-        }
-        outcomes.push({ ccId: query.ccId, vdn: query.vdn, read: queue });
-        return stats;
-      },
-    },
-  };
-}
-
-export function summarizeLiveQueues(outcomes: readonly LiveQueueOutcome[]): LiveQueueSummary {
-  const count = (kind: LiveQueueOutcome['read']['kind']) =>
-    outcomes.filter((outcome) => outcome.read.kind === kind).length;
+export function summarizeLiveQueues(reads: readonly VdnRead[]): LiveQueueSummary {
+  const count = (kind: NonNullable<VdnRead['liveQueue']>['kind']) =>
+    reads.filter((read) => read.liveQueue?.kind === kind).length;
   return {
     read: count('read'),
     unsupported: count('unsupported'),
     failed: count('failed'),
-    requests: outcomes.reduce((sum, outcome) => sum + outcome.read.requests, 0),
+    requests: reads.reduce((sum, read) => sum + (read.liveQueue?.requests ?? 0), 0),
   };
 }

@@ -1,13 +1,11 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ClosingReadSettings } from './closing-read.js';
 import type { StatsSource } from './cms/stats-source.js';
-import {
-  type ClosingSummary,
-  planClosingReads,
-  type TargetRead,
-  takeClosingReads,
-} from './collector-closing.js';
-import { type LiveQueueSummary, recordLiveQueues, summarizeLiveQueues } from './collector-live-queue.js';
+import { failedRead, type VdnRead } from './cms/vdn-read.js';
+import { type ClosingSummary, planClosingReads, takeClosingReads } from './collector-closing.js';
+import { type LiveQueueSummary, logLiveQueueFailures, summarizeLiveQueues } from './collector-live-queue.js';
+import { type OtlpRunSummary, otlpDeadline, RunExport, type SkillHistoryExport } from './collector-otlp.js';
+import { deadlineSignal } from './concurrency.js';
 import { AppError, CmsIpLockedError, CmsWindowError } from './errors.js';
 import { checkConsistency } from './kpi.js';
 import { describeError, type Log } from './log.js';
@@ -16,6 +14,7 @@ import { liveQueueDatums } from './metrics/live-queue-datums.js';
 import type { MetricSink } from './metrics/metric-sink.js';
 import type { Target } from './model.js';
 import { formatSkillList } from './skills.js';
+import { clip } from './text.js';
 
 // One run of the scheduled job: every target from CMS, KPIs derived, everything published.
 
@@ -26,6 +25,8 @@ export interface CollectorDeps {
   readonly now?: () => number;
   /** Waits on the run's clock (for a closing read); injectable so that tests need not wait for real. */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** The OpenTelemetry export of every busy skill's counters (OTLP_ENDPOINT); none when absent. */
+  readonly otlp?: SkillHistoryExport;
 }
 
 export interface CollectionRun {
@@ -61,6 +62,8 @@ export interface RunSummary {
   readonly publishFailures: readonly { readonly datums: number; readonly error: string }[];
   readonly closingReads: ClosingSummary;
   readonly liveQueue: LiveQueueSummary;
+  /** The OTLP export of the run and its closing reads, when on. */
+  readonly otlp?: OtlpRunSummary;
   readonly durationMs: number;
 }
 
@@ -78,6 +81,58 @@ export class CollectionFailedError extends AppError {
   }
 }
 
+/** Failures of each kind a logged summary shows, and the kinds it lists; the rest are only counted. */
+const SUMMARY_LIMITS = { firstOfEachKind: 3, kinds: 10, skillListChars: 100, publishErrorChars: 300 };
+/** VDNs the error of a run that collected nothing names; the others are counted. */
+const CAUSES_NAMED = 5;
+
+/** Some failures of a run: how many, and per kind (an error code) how many and the first few. */
+interface FailureDigest<T> {
+  readonly count: number;
+  readonly kinds: Readonly<Record<string, { readonly count: number; readonly first: readonly T[] }>>;
+  /** Failures of the kinds beyond SUMMARY_LIMITS.kinds. */
+  readonly otherKinds?: number;
+}
+
+function digest<T>(items: readonly T[], kindOf: (item: T) => string): FailureDigest<T> {
+  const kinds = new Map<string, { count: number; first: T[] }>();
+  let otherKinds = 0;
+  for (const item of items) {
+    const kind = kindOf(item);
+    const entry = kinds.get(kind);
+    if (entry) {
+      entry.count += 1;
+      if (entry.first.length < SUMMARY_LIMITS.firstOfEachKind) entry.first.push(item);
+    } else if (kinds.size < SUMMARY_LIMITS.kinds) kinds.set(kind, { count: 1, first: [item] });
+    else otherKinds += 1;
+  }
+  return { count: items.length, kinds: Object.fromEntries(kinds), ...(otherKinds > 0 ? { otherKinds } : {}) };
+}
+
+/**
+ * The run summary as logged: one line whatever the number of targets, within CloudWatch Logs' 256 KB per event.
+ * Failures are counted by kind with the first few of each (every one of them has its own line already).
+ */
+function loggedSummary(summary: RunSummary) {
+  return {
+    ...summary,
+    failures: digest(
+      summary.failures.map((failure) => ({
+        ...failure,
+        skillIds: clip(failure.skillIds, SUMMARY_LIMITS.skillListChars),
+      })),
+      (failure) => failure.code ?? failure.type,
+    ),
+    publishFailures: digest(
+      summary.publishFailures.map((failure) => ({
+        ...failure,
+        error: clip(failure.error, SUMMARY_LIMITS.publishErrorChars),
+      })),
+      (failure) => clip(failure.error.split(':')[0] ?? '', 100),
+    ),
+  };
+}
+
 /**
  * Publishing needs time too: CMS gets the run's time budget less this share, so a slow CMS cannot eat the time
  * needed to publish what did arrive (and the CollectionSuccess=0 that says what did not).
@@ -93,77 +148,65 @@ function cmsDeadline(now: number, deadline: number): number {
   return now + Math.max(0, budget - reserve);
 }
 
-interface TargetResult extends TargetRead {
-  /** Data CMS sent that made this VDN's answer unusable (see lib/window.ts). */
-  readonly dataQualityWarnings: number;
-  readonly failures: TargetFailure[];
-  readonly requests: number;
-}
-
-async function collectTarget(
-  deps: CollectorDeps,
-  target: Target,
-  deadline: number,
-  cmsLock: AbortController,
-): Promise<TargetResult> {
-  const now = deps.now ?? Date.now;
-  const started = now();
-  const failure = (skillIds: readonly number[], error: unknown): TargetFailure => ({
-    ccId: target.ccId,
-    vdn: target.vdn,
+function failuresOf(read: VdnRead): TargetFailure[] {
+  return read.failures.map(({ skillIds, error }) => ({
+    ccId: read.ccId,
+    vdn: read.vdn,
     skillIds: formatSkillList(skillIds),
     ...describeError(error),
-  });
+  }));
+}
+
+async function readTarget(
+  deps: CollectorDeps,
+  target: Target,
+  options: { readonly deadline: number; readonly liveQueue: boolean },
+  cmsLock: AbortController,
+): Promise<VdnRead> {
   try {
-    const result = await deps.cms.currentCallStats(target, { deadline, signal: cmsLock.signal });
+    const read = await deps.cms.currentCallStats(target, { ...options, signal: cmsLock.signal });
     // An IP lock refuses every target alike, and each further request could prolong it: the rest of the run
     // sends nothing more to CMS, and its VDNs report CollectionSuccess 0 with the same cause.
-    const locked = result.failures.find((batch) => batch.error instanceof CmsIpLockedError);
+    const locked = read.failures.find((batch) => batch.error instanceof CmsIpLockedError);
     if (locked) cmsLock.abort(locked.error);
-    const implausible = result.failures.flatMap(({ error }) =>
-      error instanceof CmsWindowError ? [error] : [],
-    );
-    for (const error of implausible) {
-      deps.log.warn('implausible window start from CMS: the VDN is not published', {
-        ccId: target.ccId,
-        vdn: target.vdn,
-        skillId: error.skillId,
-        startTime: error.startTime,
-      });
-    }
-    return {
-      dataQualityWarnings: implausible.length,
-      target,
-      clock: result.clock,
-      outcome: {
-        ccId: target.ccId,
-        vdn: target.vdn,
-        skills: result.skills,
-        missingSkillIds: result.missingSkillIds,
-        succeeded: result.failures.length === 0,
-        slowestBatchMs: result.slowestBatchMs,
-      },
-      failures: result.failures.map((batch) => failure(batch.skillIds, batch.error)),
-      requests: result.requests,
-    };
+    return read;
   } catch (error) {
     // Whole-target failures (credentials unavailable, say) still publish CollectionSuccess=0 for the VDN.
-    return {
-      dataQualityWarnings: 0,
-      target,
-      clock: undefined,
-      outcome: {
-        ccId: target.ccId,
-        vdn: target.vdn,
-        skills: [],
-        missingSkillIds: [],
-        succeeded: false,
-        slowestBatchMs: now() - started,
-      },
-      failures: [failure(target.skillIds, error)],
-      requests: 0,
-    };
+    return failedRead(target, error instanceof Error ? error : new Error(String(error)));
   }
+}
+
+/** Logs what CMS sent that cannot be published as it is, and returns how many data-quality warnings that is. */
+function checkData(log: Log, read: VdnRead): number {
+  const where = { ccId: read.ccId, vdn: read.vdn };
+  let warnings = 0;
+  for (const { error } of read.failures) {
+    if (!(error instanceof CmsWindowError)) continue;
+    warnings += 1;
+    log.warn('implausible window start from CMS: the VDN is not published', {
+      ...where,
+      skillId: error.skillId,
+      windowStart: error.windowStart,
+    });
+  }
+  if (read.endedSkillIds.length > 0) {
+    warnings += read.endedSkillIds.length;
+    log.warn("data of a window CMS's own clock says has ended: refused, not published into that window", {
+      ...where,
+      skillIds: formatSkillList(read.endedSkillIds),
+    });
+  }
+  for (const skill of read.skills) {
+    const found = checkConsistency(skill.counters);
+    if (found.length === 0) continue;
+    warnings += found.length;
+    log.warn('inconsistent counters from CMS: affected rates withheld', {
+      ...where,
+      skillId: skill.skillId,
+      warnings: found.map((warning) => warning.detail),
+    });
+  }
+  return warnings;
 }
 
 export async function runCollection(deps: CollectorDeps, run: CollectionRun): Promise<RunSummary> {
@@ -171,34 +214,21 @@ export async function runCollection(deps: CollectorDeps, run: CollectionRun): Pr
   const started = now();
   const deadline = cmsDeadline(started, run.deadline);
   const cmsLock = new AbortController();
-  // The normal read of each target takes its live queue along; the closing reads below do not.
-  const live = recordLiveQueues(deps);
-  const results = await Promise.all(
-    run.targets.map((target) => collectTarget({ ...deps, cms: live.cms }, target, deadline, cmsLock)),
+  // The normal read of each target takes its live queue along, at the same time; the closing reads below do not.
+  const reads = await Promise.all(
+    run.targets.map((target) => readTarget(deps, target, { deadline, liveQueue: true }, cmsLock)),
   );
-  const liveQueue = summarizeLiveQueues(live.outcomes);
+  logLiveQueueFailures(deps.log, reads);
+  const liveQueue = summarizeLiveQueues(reads);
 
-  let dataQualityWarnings = results.reduce((sum, result) => sum + result.dataQualityWarnings, 0);
-  for (const { outcome } of results) {
-    for (const skill of outcome.skills) {
-      const warnings = checkConsistency(skill.counters);
-      if (warnings.length === 0) continue;
-      dataQualityWarnings += warnings.length;
-      deps.log.warn('inconsistent counters from CMS: affected rates withheld', {
-        ccId: outcome.ccId,
-        vdn: outcome.vdn,
-        skillId: skill.skillId,
-        warnings: warnings.map((warning) => warning.detail),
-      });
-    }
-  }
-  const failures = results.flatMap((result) => result.failures);
+  const dataQualityWarnings = reads.reduce((sum, read) => sum + checkData(deps.log, read), 0);
+  const failures = reads.flatMap(failuresOf);
   for (const { ccId, vdn, skillIds, ...error } of failures) {
     // Nested, so the cause cannot collide with the fixed keys of a log line (`message`, `level`...).
     deps.log.error('CMS collection failed', { ccId, vdn, skillIds, error });
   }
 
-  const closingPlan = planClosingReads(results, {
+  const closingPlan = planClosingReads(reads, {
     now: now(),
     deadline,
     settings: run.closing ?? { guardMs: 0, reachMs: 0 },
@@ -209,16 +239,15 @@ export async function runCollection(deps: CollectorDeps, run: CollectionRun): Pr
     });
   }
   const datums = [
-    ...buildDatums(
-      results.map((result) => result.outcome),
-      { now: now(), selection: run.selection },
-    ),
-    ...closingPlan.coverage,
-    ...liveQueueDatums(live.outcomes, { selection: run.selection }),
+    ...buildDatums(reads, { now: now(), selection: run.selection }),
+    ...liveQueueDatums(reads, { selection: run.selection }),
   ];
   // Publishing gets what is left of the run's time and no more, so the summary below is always logged.
-  const publishBy = AbortSignal.timeout(Math.max(0, run.deadline - now()));
-  const report = await deps.sink.publish(datums, { signal: publishBy });
+  const publishBy = deadlineSignal(run.deadline - now());
+  const publishing = deps.sink.publish(datums, { signal: publishBy });
+  const history = deps.otlp && new RunExport(deps.otlp, otlpDeadline(now(), run.deadline), now);
+  history?.send(reads);
+  const report = await publishing;
   for (const failure of report.failures)
     deps.log.error('publishing failed', { datums: failure.datums, error: failure.error });
 
@@ -226,29 +255,31 @@ export async function runCollection(deps: CollectorDeps, run: CollectionRun): Pr
   const closingReads = await takeClosingReads(
     {
       sink: { publish: (closing) => deps.sink.publish(closing, { signal: publishBy }) },
+      ...(history ? { onRead: (closing: readonly VdnRead[]) => history.send(closing) } : {}),
       log: deps.log,
       now,
       sleep: deps.sleep ?? ((ms) => delay(ms)),
       read: async (target, readDeadline) => {
         // After an IP lock the closing reads send nothing either: the lock's signal is already aborted.
-        const result = await collectTarget(deps, target, readDeadline, cmsLock);
-        for (const { ccId, vdn, skillIds, ...error } of result.failures) {
+        const read = await readTarget(deps, target, { deadline: readDeadline, liveQueue: false }, cmsLock);
+        for (const { ccId, vdn, skillIds, ...error } of failuresOf(read)) {
           deps.log.error('CMS closing read failed', { ccId, vdn, skillIds, error });
         }
-        return result;
+        return read;
       },
     },
     closingPlan,
     { deadline, selection: run.selection },
   );
+  const otlp = await history?.settle(deps.log);
 
   const summary: RunSummary = {
     targets: run.targets.length,
-    targetsSucceeded: results.filter((result) => result.outcome.succeeded).length,
+    targetsSucceeded: reads.filter((read) => read.failures.length === 0).length,
     skillsRequested: run.targets.reduce((sum, target) => sum + target.skillIds.length, 0),
-    skillsReturned: results.reduce((sum, result) => sum + result.outcome.skills.length, 0),
-    skillsMissing: results.reduce((sum, result) => sum + result.outcome.missingSkillIds.length, 0),
-    cmsRequests: results.reduce((sum, result) => sum + result.requests, 0) + liveQueue.requests,
+    skillsReturned: reads.reduce((sum, read) => sum + read.skills.length, 0),
+    skillsMissing: reads.reduce((sum, read) => sum + read.missingSkillIds.length, 0),
+    cmsRequests: reads.reduce((sum, read) => sum + read.requests, 0) + liveQueue.requests,
     dataQualityWarnings,
     datums: datums.length,
     datumsPublished: report.published,
@@ -257,12 +288,14 @@ export async function runCollection(deps: CollectorDeps, run: CollectionRun): Pr
     publishFailures: report.failures,
     closingReads,
     liveQueue,
+    ...(otlp ? { otlp } : {}),
     durationMs: now() - started,
   };
-  deps.log.info('collection run', { summary });
-  if (results.every((result) => !result.outcome.succeeded && result.outcome.skills.length === 0)) {
-    const causes = failures.map((f) => `${f.ccId}/${f.vdn}: ${f.code ?? f.type}`).join('; ');
-    throw new CollectionFailedError(summary, `no target could be collected (${causes})`);
+  deps.log.info('collection run', { summary: loggedSummary(summary) });
+  if (reads.every((read) => read.failures.length > 0 && read.skills.length === 0)) {
+    const causes = failures.slice(0, CAUSES_NAMED).map((f) => `${f.ccId}/${f.vdn}: ${f.code ?? f.type}`);
+    if (failures.length > CAUSES_NAMED) causes.push(`and ${failures.length - CAUSES_NAMED} more`);
+    throw new CollectionFailedError(summary, `no target could be collected (${causes.join('; ')})`);
   }
   if (datums.length > 0 && report.published === 0) {
     throw new CollectionFailedError(summary, `none of the ${datums.length} datums could be published`);

@@ -1,13 +1,17 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { CLOSING_READ_DEFAULTS, CLOSING_READ_LIMITS, type ClosingReadSettings } from './closing-read.js';
+import type { RefusalRules } from './cms/refusal-budget.js';
 import { SIGNATURE_SETTINGS, type SignatureSetting } from './cms/signature-negotiation.js';
 import { ConfigError, ValidationError } from './errors.js';
 import { LOG_LEVELS, type LogLevel } from './log.js';
 import { DEFAULT_METRICS, type MetricSelection, parseMetricSelection } from './metrics/build-datums.js';
+import { type OtlpSettings, otlpSettings, parseOtlpAuth, parseOtlpEndpoint } from './metrics/otlp-config.js';
 import { CMS_LIMITS, type Target } from './model.js';
 import { certificateBundleProblem } from './pem.js';
 import { normalizeSkillIds, parseSkillList } from './skills.js';
-import { checkIntegerIn, checkSkillIdArray, parseWholeNumber } from './validation.js';
+import { clip, quoted } from './text.js';
+import { DEFAULT_TIME_ZONE, parseTimeZone } from './time-zone.js';
+import { checkIntegerIn, checkSkillIdArray, isJsonObject, parseWholeNumber } from './validation.js';
 
 // Configuration is read from the environment once per function, at cold start, through the one schema below.
 // Every problem is a ConfigError naming the variable, so a broken deployment fails its first invocation with a
@@ -27,6 +31,8 @@ export interface CmsSettings {
   readonly maxResponseBytes: number;
   /** CMS_SIGNATURE: a pinned C2 layout, or `auto`. */
   readonly signature: SignatureSetting;
+  /** CMS_REFUSAL_LIMIT charged signatures at most in any CMS_REFUSAL_PERIOD_SECONDS (lib/cms/refusal-budget.ts). */
+  readonly refusals: RefusalRules;
 }
 
 interface SecretSettings {
@@ -46,7 +52,38 @@ export type SinkKind = (typeof SINK_KINDS)[number];
 // --- targets ------------------------------------------------------------------------------------------------
 
 const TARGET_EXAMPLE = '{"ccId":1,"vdn":170,"skillIds":"1-20"}';
-const TARGET_FIELDS: readonly string[] = ['ccId', 'vdn', 'skillIds'];
+const TARGET_FIELDS: readonly string[] = ['ccId', 'vdn', 'skillIds', 'tenant'];
+
+/**
+ * A tenant's name goes into the names of its wallboard function and dashboard, so it is kept to what both allow
+ * and cannot be mistaken: lower-case letters and digits in hyphen-separated words, at most TENANT_MAX_LENGTH.
+ */
+const TENANT_NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+const TENANT_MAX_LENGTH = 20;
+/** The names of the tenants of one VDN each (tenantOf), which no named tenant may take. */
+const OWN_TENANT_NAME = /^cc\d+-vdn\d+$/;
+
+/**
+ * The tenant a target belongs to. Secure by default: a VDN without a `tenant` is a tenant of its own, named after
+ * it (`cc1-vdn170`), so that nothing of it is shown to anyone who was granted another VDN.
+ */
+export function tenantOf({ ccId, vdn, tenant }: Pick<Target, 'ccId' | 'vdn' | 'tenant'>): string {
+  return tenant ?? `cc${ccId}-vdn${vdn}`;
+}
+
+function targetTenant(value: unknown, field: string): string {
+  const wanted = `must be a tenant name of lower-case letters, digits and hyphens (at most ${TENANT_MAX_LENGTH}) like "acme"`;
+  if (typeof value !== 'string' || value.length > TENANT_MAX_LENGTH || !TENANT_NAME.test(value)) {
+    throw new ValidationError(field, wanted);
+  }
+  if (OWN_TENANT_NAME.test(value)) {
+    throw new ValidationError(
+      field,
+      `must not look like "cc1-vdn170": such names are those of VDNs without a tenant`,
+    );
+  }
+  return value;
+}
 
 // Every problem is said in plain words: a field path and what is wanted, as an operator fixing a failed cold
 // start needs it.
@@ -65,10 +102,8 @@ function targetSkillIds(value: unknown, field: string): number[] {
 }
 
 function parseTarget(input: unknown, field: string): Target {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new ValidationError(field, `must be an object such as ${TARGET_EXAMPLE}`);
-  }
-  const fields = input as Record<string, unknown>;
+  if (!isJsonObject(input)) throw new ValidationError(field, `must be an object such as ${TARGET_EXAMPLE}`);
+  const fields = input;
   // Field by field in their order, each required: the first problem is the one reported.
   const present = (name: string): unknown => {
     if (fields[name] === undefined) throw new ValidationError(`${field}.${name}`, 'is required');
@@ -86,7 +121,9 @@ function parseTarget(input: unknown, field: string): Target {
       `is not a known field (expected ${TARGET_FIELDS.join(', ')})`,
     );
   }
-  return target;
+  return fields.tenant === undefined
+    ? target
+    : { ...target, tenant: targetTenant(fields.tenant, `${field}.tenant`) };
 }
 
 /** Validates a list of targets from JSON; throws ValidationError naming the field (`targets[0].vdn`). */
@@ -143,15 +180,46 @@ function parseCmsBaseUrl(raw: string): string {
   return url.href.replace(/\/$/, '');
 }
 
+/** A CA bundle is a few kilobytes; even every public root CA together is a few hundred. */
+const CA_FILE_MAX_BYTES = 1024 * 1024;
+
+/**
+ * CMS_CA_FILE: a regular file of at most CA_FILE_MAX_BYTES, read whole. Anything else would stop the cold start
+ * in its own way: a device such as /dev/zero never ends (and the read grows until the process aborts), a FIFO
+ * waits for a writer. It is opened without blocking and examined before anything is read.
+ */
 function readCaFile(path: string): string {
+  const shown = clip(path, 200);
+  const unreadable = (error: unknown) =>
+    new Error(`cannot read ${shown} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch (error) {
+    throw unreadable(error);
+  }
   let pem: string;
   try {
-    pem = readFileSync(path, 'utf8');
+    if (!fstatSync(fd).isFile()) throw new Error(`${shown} is not a regular file`);
+    // One byte more than allowed tells a file that is too large, or that grew since it was examined.
+    const buffer = Buffer.alloc(CA_FILE_MAX_BYTES + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      const read = readSync(fd, buffer, length, buffer.length - length, null);
+      if (read === 0) break;
+      length += read;
+    }
+    if (length > CA_FILE_MAX_BYTES) {
+      throw new Error(`${shown} is larger than the ${CA_FILE_MAX_BYTES / 1024} KB a CA bundle may take`);
+    }
+    pem = buffer.toString('utf8', 0, length);
   } catch (error) {
-    throw new Error(`cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw (error as NodeJS.ErrnoException).code === undefined ? error : unreadable(error);
+  } finally {
+    closeSync(fd);
   }
   const problem = certificateBundleProblem(pem);
-  if (problem !== undefined) throw new Error(`${path} ${problem}`);
+  if (problem !== undefined) throw new Error(`${shown} ${problem}`);
   return pem;
 }
 
@@ -161,13 +229,13 @@ function readCaFile(path: string): string {
  */
 export function parseNamespace(namespace: string): string {
   if (namespace.startsWith('AWS/') || !/^[\w.\-/#:]{1,255}$/.test(namespace))
-    throw new Error(`"${namespace}" is not a valid custom namespace`);
+    throw new Error(`${quoted(namespace)} is not a valid custom namespace`);
   return namespace;
 }
 
 function choiceOf<T extends string>(choices: readonly T[], text: string): T {
   if (!(choices as readonly string[]).includes(text))
-    throw new Error(`must be one of ${choices.join(', ')}, got "${text}"`);
+    throw new Error(`must be one of ${choices.join(', ')}, got ${quoted(text)}`);
   return text as T;
 }
 
@@ -227,7 +295,8 @@ const ENVIRONMENT = {
   VDN: wholeNumber(CMS_LIMITS.vdn.min, CMS_LIMITS.vdn.max, undefined),
   SKILL_IDS: variable(parseSkillList, undefined),
   METRIC_NAMESPACE: variable(parseNamespace, DEFAULT_NAMESPACE),
-  SKILL_METRICS: variable(parseMetricSelection, DEFAULT_METRICS.skill),
+  // Unset: DEFAULT_METRICS.skill, or none when OTLP_ENDPOINT carries every skill's counters (loadCollectorConfig).
+  SKILL_METRICS: variable(parseMetricSelection, undefined),
   VDN_METRICS: variable(parseMetricSelection, DEFAULT_METRICS.vdn),
   METRICS_SINK: choice(SINK_KINDS, 'cloudwatch'),
   CLOSING_READ_GUARD_SECONDS: closingReadSeconds('guardSeconds'),
@@ -241,12 +310,17 @@ const ENVIRONMENT = {
   CMS_TIMEOUT_MS: wholeNumber(100, 60_000, 5_000),
   CMS_MAX_ATTEMPTS: wholeNumber(1, 10, 3),
   CMS_SIGNATURE: choice(SIGNATURE_SETTINGS, 'auto'),
+  /** Four is one try of each signature layout; CMS's own threshold is not published. */
+  CMS_REFUSAL_LIMIT: wholeNumber(1, 100, 4),
+  CMS_REFUSAL_PERIOD_SECONDS: wholeNumber(60, 86_400, 900),
   /** Set by Lambda; unset elsewhere (the CLI, local runs). Lambda's own limits bound it. */
   AWS_LAMBDA_FUNCTION_MEMORY_SIZE: wholeNumber(128, 10_240, undefined),
   CMS_SECRET_ID: variable((text) => text, undefined),
   SECRET_TTL_SECONDS: wholeNumber(0, 86_400, 300),
   CMS_ACCESS_KEY: variable((text) => text),
   CMS_SECRET_KEY: variable((text) => text),
+  /** The contact centre's IANA time zone: where "today" starts (the wallboard; the stack's `timeZone`). */
+  TIME_ZONE: variable(parseTimeZone, DEFAULT_TIME_ZONE),
 };
 
 type Variable = keyof typeof ENVIRONMENT;
@@ -308,6 +382,8 @@ const CMS_VARIABLES = [
   'CMS_TIMEOUT_MS',
   'CMS_MAX_ATTEMPTS',
   'CMS_SIGNATURE',
+  'CMS_REFUSAL_LIMIT',
+  'CMS_REFUSAL_PERIOD_SECONDS',
   'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
 ] as const;
 
@@ -323,6 +399,7 @@ function cmsSettingsOf(
     maxConcurrency: values.CMS_CONCURRENCY,
     maxResponseBytes: responseCap(values.AWS_LAMBDA_FUNCTION_MEMORY_SIZE, values.CMS_CONCURRENCY),
     signature: values.CMS_SIGNATURE,
+    refusals: { limit: values.CMS_REFUSAL_LIMIT, periodMs: values.CMS_REFUSAL_PERIOD_SECONDS * 1_000 },
   };
 }
 
@@ -449,26 +526,45 @@ export interface CollectorConfig extends FunctionConfig {
   readonly selection: MetricSelection;
   readonly closing: ClosingReadSettings;
   readonly sink: SinkKind;
+  /** OTLP_ENDPOINT and OTLP_AUTH: the OpenTelemetry export of every skill's counters; undefined when off. */
+  readonly otlp: OtlpSettings | undefined;
+}
+
+/**
+ * OTLP_ENDPOINT and OTLP_AUTH, the collector's own (the stack reads its stage parameters with them): made when
+ * asked for, so that the other functions' bundles do not carry their grammar.
+ */
+export function otlpRules() {
+  return {
+    OTLP_ENDPOINT: variable(parseOtlpEndpoint, undefined),
+    OTLP_AUTH: variable(parseOtlpAuth, undefined),
+  };
 }
 
 export function loadCollectorConfig(env: Env): CollectorConfig {
-  const rules = rulesOf(
-    'METRIC_NAMESPACE',
-    'SKILL_METRICS',
-    'VDN_METRICS',
-    'METRICS_SINK',
-    'CLOSING_READ_GUARD_SECONDS',
-    'CLOSING_READ_REACH_SECONDS',
-  );
-  return loadFunctionConfig(env, rules, (values) => ({
-    namespace: values.METRIC_NAMESPACE,
-    selection: { skill: values.SKILL_METRICS, vdn: values.VDN_METRICS },
-    closing: {
-      guardMs: values.CLOSING_READ_GUARD_SECONDS * 1_000,
-      reachMs: values.CLOSING_READ_REACH_SECONDS * 1_000,
-    },
-    sink: values.METRICS_SINK,
-  }));
+  const rules = {
+    ...rulesOf('METRIC_NAMESPACE', 'SKILL_METRICS', 'VDN_METRICS', 'METRICS_SINK'),
+    ...otlpRules(),
+    ...rulesOf('CLOSING_READ_GUARD_SECONDS', 'CLOSING_READ_REACH_SECONDS'),
+  };
+  return loadFunctionConfig(env, rules, (values) => {
+    const otlp = otlpSettings(values.OTLP_ENDPOINT, values.OTLP_AUTH);
+    return {
+      namespace: values.METRIC_NAMESPACE,
+      // With OTLP on, every counter of every skill goes there, priced by the byte: classic per-skill metrics,
+      // priced by the metric, are then published only when SKILL_METRICS names them.
+      selection: {
+        skill: values.SKILL_METRICS ?? (otlp === undefined ? DEFAULT_METRICS.skill : new Set()),
+        vdn: values.VDN_METRICS,
+      },
+      otlp,
+      closing: {
+        guardMs: values.CLOSING_READ_GUARD_SECONDS * 1_000,
+        reachMs: values.CLOSING_READ_REACH_SECONDS * 1_000,
+      },
+      sink: values.METRICS_SINK,
+    };
+  });
 }
 
 /** How long a warm container reuses an answer, and the most one request spends on CMS. */

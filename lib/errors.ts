@@ -64,6 +64,48 @@ export class CmsAuthError extends CmsError {
 }
 
 /**
+ * The refusal budget is spent (CMS_REFUSAL_LIMIT charged signatures within CMS_REFUSAL_PERIOD_SECONDS), or `auto`
+ * tried every layout in vain: nothing is signed before `resumesAt` (epoch ms), so that CMS does not lock this IP.
+ */
+export class CmsSigningPausedError extends CmsError {
+  readonly code = 'CMS_SIGNING_PAUSED';
+  readonly retryable = false;
+  constructor(
+    reason: string,
+    readonly resumesAt: number,
+  ) {
+    super(
+      `${reason}; to keep CMS from locking this IP address nothing is signed until ` +
+        `${new Date(resumesAt).toISOString()}: check the key pair, the clock and CMS_SIGNATURE ` +
+        '(cms-skill-metrics probe tells which)',
+    );
+  }
+}
+
+/**
+ * An optional request (the live queue) is not signed: the refusal budget has no charge to spare for it, since
+ * its last free one is kept for the counters. Optional requests are signed again from `resumesAt` (epoch ms),
+ * when the oldest charge ages out; undefined when the budget never has one to spare (CMS_REFUSAL_LIMIT=1).
+ */
+export class CmsSigningReservedError extends CmsError {
+  readonly code = 'CMS_SIGNING_RESERVED';
+  readonly retryable = false;
+  constructor(
+    charged: number,
+    limit: number,
+    readonly resumesAt: number | undefined,
+  ) {
+    super(
+      `${charged} of the ${limit} charges of the refusal budget are taken; the last one is kept for the ` +
+        'counters, so optional requests (the live queue) are not signed ' +
+        (resumesAt === undefined
+          ? 'with CMS_REFUSAL_LIMIT=1'
+          : `before ${new Date(resumesAt).toISOString()}, when the oldest charge ages out`),
+    );
+  }
+}
+
+/**
  * HTTP 403: CMS has locked this client's IP address after repeated signature failures. Retrying only prolongs
  * the lock, so nothing more is sent to that CMS for the rest of the run.
  */
@@ -116,10 +158,11 @@ export class CmsProtocolError extends CmsError {
 export class CmsWindowError extends CmsProtocolError {
   constructor(
     readonly skillId: number,
-    readonly startTime: number,
+    /** The start of the aligned window the skill's `startTime` names. */
+    readonly windowStart: number,
     reason: string,
   ) {
-    super(`skill ${skillId}: startTime ${startTime} ${reason}`);
+    super(`skill ${skillId}: window start ${windowStart} ${reason}`);
   }
 }
 

@@ -114,20 +114,27 @@ export function sumCounters(list: readonly Counters[]): Counters {
 }
 
 export interface Rollup {
-  /** The newest window among the skills; only skills of that window are summed. */
+  /** The newest aligned window among the skills; only skills of that window are summed. */
   readonly windowStart: number;
   readonly skillCount: number;
   readonly counters: Counters;
   readonly kpis: Kpis;
 }
 
+/** The newest (aligned) window start among the skills; undefined for none. */
+export function newestWindow(skills: readonly SkillStats[]): number | undefined {
+  return skills.length === 0 ? undefined : Math.max(...skills.map((skill) => skill.windowStart));
+}
+
 /**
- * Sums the skills whose windowStart is the newest among them (metrics.md "Time"); undefined for no skills.
- * A skill still reporting the previous window is left out so that old totals never inflate the new window.
+ * Sums every skill of the newest aligned window (metrics.md "Time"); undefined for no skills. Window starts are
+ * aligned where CMS data enters (lib/cms/response.ts), so skills whose `startTime` trails the boundary by
+ * different amounts are all summed. A skill still reporting an older window is left out, so that old totals
+ * never inflate the new window.
  */
 export function rollup(skills: readonly SkillStats[]): Rollup | undefined {
-  if (skills.length === 0) return undefined;
-  const windowStart = skills.reduce((newest, skill) => Math.max(newest, skill.windowStart), -Infinity);
+  const windowStart = newestWindow(skills);
+  if (windowStart === undefined) return undefined;
   const current = skills.filter((skill) => skill.windowStart === windowStart);
   const counters = sumCounters(current.map((skill) => skill.counters));
   return { windowStart, skillCount: current.length, counters, kpis: computeKpis(counters) };

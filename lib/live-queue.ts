@@ -1,4 +1,3 @@
-import type { LiveQueueRead } from './cms/live-queue.js';
 import { LIVE_QUEUE_METRICS, type SkillQueue } from './model.js';
 
 // The live queue's figures as the product shows them (metrics.md, "Live queue"): a skill's four figures, and a
@@ -34,9 +33,4 @@ export function rollupQueue(skills: readonly SkillQueue[]): QueueRollup {
     (typeof LIVE_QUEUE_METRICS)[number]['field'],
     number
   >;
-}
-
-/** The skills a live-queue read gave, or undefined when it gave none (CMS lacks it, or the read failed). */
-export function queueSkills(read: LiveQueueRead): readonly SkillQueue[] | undefined {
-  return read.kind === 'read' ? read.skills : undefined;
 }

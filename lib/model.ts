@@ -12,6 +12,28 @@ export const COUNTERS = [
   { name: 'IvrTalkTime', cmsField: 'talkTimeOnIvr', unit: 'Seconds' },
 ] as const;
 
+/**
+ * The same counters as OpenTelemetry (OTLP) metrics (metrics.md, "OpenTelemetry (OTLP) export"): `cec_` and the
+ * counter's name in snake case, each a cumulative monotonic Sum of integers per skill. KPIs are not sent: PromQL
+ * computes them from these.
+ */
+export const OTLP_COUNTER_NAMES: Readonly<Record<CounterName, `cec_${string}`>> = {
+  CallsOffered: 'cec_calls_offered',
+  CallsAnswered: 'cec_calls_answered',
+  CallsAbandoned: 'cec_calls_abandoned',
+  CallsEnded: 'cec_calls_ended',
+  CallsAnsweredIn20s: 'cec_calls_answered_in_20s',
+  WrapUps: 'cec_wrap_ups',
+  WrapUpTime: 'cec_wrap_up_time_seconds',
+  IvrTalkTime: 'cec_ivr_talk_time_seconds',
+};
+
+/** OTLP datapoint attributes (string values) and the resource's `service.name`. */
+export const OTLP_ATTRIBUTES = { ccId: 'cc_id', vdn: 'vdn', skillId: 'skill_id' } as const;
+export const OTLP_SERVICE_NAME = 'cms-skill-metrics';
+/** UCUM units of the OTLP counters, from the classic unit. */
+export const OTLP_UNITS = { Count: '1', Seconds: 's' } as const;
+
 // Each KPI is `part` per `of`: a percentage for rates, a plain ratio for the average (metrics.md, "Derived KPIs").
 export const KPIS = [
   { name: 'AbandonmentRate', unit: 'Percent', part: 'CallsAbandoned', of: 'CallsOffered' },
@@ -66,6 +88,7 @@ export const ALL_METRIC_NAMES: readonly MetricName[] = [
 /** One skill queue's counters for the 5-minute window that started at `windowStart` (epoch ms). */
 export interface SkillStats {
   readonly skillId: number;
+  /** Aligned to the 5-minute grid (lib/window.ts), whatever the few seconds CMS's `startTime` trails it by. */
   readonly windowStart: number;
   readonly counters: Counters;
 }
@@ -91,6 +114,11 @@ export interface Target {
   readonly ccId: number;
   readonly vdn: number;
   readonly skillIds: readonly number[];
+  /**
+   * Who may see the VDN on a wallboard: the stack gives each tenant a wallboard function and a dashboard of its
+   * own. Absent, the VDN is a tenant of its own (lib/config.ts, tenantOf).
+   */
+  readonly tenant?: string;
 }
 
 /** Limits of the CMS API (cms-api.md, request body). */

@@ -1,5 +1,6 @@
-import { checkConsistency, computeKpis, rollup, ZERO_COUNTERS } from './kpi.js';
-import { type QueueRollup, type QueueView, queueView, rollupQueue } from './live-queue.js';
+import type { VdnRead } from './cms/vdn-read.js';
+import { checkConsistency, computeKpis, ZERO_COUNTERS } from './kpi.js';
+import { type QueueRollup, type QueueView, queueView } from './live-queue.js';
 import {
   COUNTERS,
   type CounterName,
@@ -51,7 +52,8 @@ function counterView(counters: Counters): Record<CounterName, number> {
   >;
 }
 
-function kpiView(kpis: Kpis): Record<KpiName, number | null> {
+/** KPIs as the API shows them: every one named, an absent one null. */
+export function kpiView(kpis: Kpis): Record<KpiName, number | null> {
   return Object.fromEntries(KPIS.map(({ name }) => [name, kpis[name] ?? null])) as Record<
     KpiName,
     number | null
@@ -72,33 +74,24 @@ function skillView(skill: SkillStats, queue: SkillQueue | undefined): SkillView 
 }
 
 /**
- * The report of one read: the counters' answer and, when the live queue was read, its skills (undefined when
- * CMS lacks it or the read failed). The roll-up's queue covers every skill the live queue was read for.
+ * The report of one read. The live queue's figures are those of the read's live queue when CMS gave one: per
+ * skill where CMS answered for the skill, and the VDN's roll-up over every skill it answered for.
  */
-export function buildReport(
-  input: {
-    ccId: number;
-    vdn: number;
-    skills: readonly SkillStats[];
-    missingSkillIds: readonly number[];
-  },
-  queue: readonly SkillQueue[] | undefined,
-): StatsReport {
-  const total = rollup(input.skills);
-  const queues = new Map(queue?.map((skill) => [skill.skillId, skill]));
+export function buildReport(read: VdnRead): StatsReport {
+  const { total } = read;
+  const liveQueue = read.liveQueue?.kind === 'read' ? read.liveQueue : undefined;
+  const queues = new Map(liveQueue?.skills.map((skill) => [skill.skillId, skill]));
   return {
-    ccId: input.ccId,
-    vdn: input.vdn,
-    skills: [...input.skills]
-      .sort((a, b) => a.skillId - b.skillId)
-      .map((skill) => skillView(skill, queues.get(skill.skillId))),
-    missingSkillIds: [...input.missingSkillIds].sort((a, b) => a - b),
+    ccId: read.ccId,
+    vdn: read.vdn,
+    skills: read.skills.map((skill) => skillView(skill, queues.get(skill.skillId))),
+    missingSkillIds: [...read.missingSkillIds],
     rollup: {
       windowStart: total ? new Date(total.windowStart).toISOString() : null,
       skillCount: total?.skillCount ?? 0,
       counters: counterView(total?.counters ?? ZERO_COUNTERS),
       kpis: kpiView(total?.kpis ?? {}),
-      queue: queue === undefined ? null : rollupQueue(queue),
+      queue: liveQueue === undefined ? null : liveQueue.total,
     },
   };
 }

@@ -1,7 +1,9 @@
 import { GetSecretValueCommand, type GetSecretValueCommandOutput } from '@aws-sdk/client-secrets-manager';
 import type { CmsCredentials, CredentialSource } from './cms/credentials.js';
 import { SecretError } from './errors.js';
+import { describeError } from './log.js';
 import { certificateBundleProblem } from './pem.js';
+import { readJsonObject } from './validation.js';
 
 // The CMS key pair lives in one Secrets Manager secret, JSON `{"accessKey","secretKey","caCertificate"?}`.
 // Warm containers reuse it for `ttlMs`; a CMS 401 forces one fresh read, which is how a rotation is picked up
@@ -12,20 +14,14 @@ export function parseCmsSecret(secretString: string | undefined, secretId: strin
   if (secretString === undefined) {
     throw new SecretError(`secret ${secretId} has no SecretString (binary secrets are not supported)`);
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(secretString);
-  } catch {
+  const reading = readJsonObject(secretString);
+  if (reading.problem !== undefined) {
+    const what = reading.problem === 'not JSON' ? 'JSON' : 'a JSON object';
     throw new SecretError(
-      `secret ${secretId} is not JSON (expected {"accessKey","secretKey","caCertificate"?})`,
+      `secret ${secretId} is not ${what} (expected {"accessKey","secretKey","caCertificate"?})`,
     );
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new SecretError(
-      `secret ${secretId} is not a JSON object (expected {"accessKey","secretKey","caCertificate"?})`,
-    );
-  }
-  const record = parsed as Record<string, unknown>;
+  const record = reading.object;
   const text = (field: string): string => {
     const value = record[field];
     if (typeof value !== 'string' || value.trim() === '') {
@@ -148,8 +144,8 @@ export class SecretsManagerCredentials implements CredentialSource {
       secretString = output.SecretString;
     } catch (error) {
       if (signal.aborted) throw this.givenUp(error);
-      const name = (error as Error).name || 'Error';
-      throw new SecretError(`cannot read secret ${secretId} from Secrets Manager (${name})`, {
+      const { type } = describeError(error);
+      throw new SecretError(`cannot read secret ${secretId} from Secrets Manager (${type})`, {
         cause: error,
       });
     }

@@ -1,4 +1,5 @@
 import { CMS_LIMITS } from './model.js';
+import { quoted } from './text.js';
 
 /** The largest list an operator may write by ranges: every skill id the API knows. */
 const MAX_ID = CMS_LIMITS.skillId.max;
@@ -13,7 +14,7 @@ export function parseSkillList(text: string): number[] {
   if (parts.length === 1 && parts[0] === '') throw new Error('the skill list is empty');
   for (const part of parts) {
     const match = /^(\d{1,5})(?:\s*-\s*(\d{1,5}))?$/.exec(part);
-    if (!match) throw new Error(`"${part}" is neither a skill id nor a range like 1-20`);
+    if (!match) throw new Error(`${quoted(part)} is neither a skill id nor a range like 1-20`);
     const first = Number(match[1]);
     const last = match[2] === undefined ? first : Number(match[2]);
     for (const id of [first, last]) {
@@ -21,7 +22,7 @@ export function parseSkillList(text: string): number[] {
         throw new Error(`skill id ${id} is outside ${CMS_LIMITS.skillId.min}-${MAX_ID}`);
       }
     }
-    if (last < first) throw new Error(`the range "${part}" runs backwards`);
+    if (last < first) throw new Error(`the range ${quoted(part)} runs backwards`);
     for (let id = first; id <= last; id += 1) ids.add(id);
   }
   return normalizeSkillIds(ids);

@@ -6,6 +6,14 @@ export function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
+/** The most characters of someone's value a message quotes: enough to recognise it, never a pasted page. */
+const QUOTED_CHARS = 60;
+
+/** A value quoted in a message: in double quotes, cleaned of control characters and cut to QUOTED_CHARS. */
+export function quoted(text: string): string {
+  return `"${cleanText(text, QUOTED_CHARS)}"`;
+}
+
 /**
  * Control characters (C0, DEL, C1) and the invisible marks that reorder text on screen. Written to a terminal
  * they move the cursor, recolour or rewrite earlier lines; in a log or a JSON answer they hide what follows.

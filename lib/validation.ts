@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { ValidationError } from './errors.js';
+import { quoted } from './text.js';
 
 type Range = { readonly min: number; readonly max: number };
 
@@ -43,19 +44,51 @@ export function checkSkillIdArray(value: unknown, field: string, range: Range, n
 }
 
 /**
- * Reads text as a whole number within an inclusive range: digits only (no sign, no decimals, no exponent), so
- * `1e3` or `-1` in a setting is refused rather than read as something else. Throws a plain Error whose message
- * reads after the name of the variable or flag the text came from.
+ * The whole-number rule: text of digits only, blanks around them aside (no sign, no decimals, no exponent), so
+ * that `1e3` or `-1` is refused rather than read as something else. Undefined for any other text.
+ */
+export function wholeNumberOf(text: string): number | undefined {
+  const trimmed = text.trim();
+  return /^\d+$/.test(trimmed) ? Number(trimmed) : undefined;
+}
+
+/**
+ * Reads text as a whole number within an inclusive range. Throws a plain Error whose message reads after the
+ * name of the variable or flag the text came from.
  */
 export function parseWholeNumber(
   text: string,
   { min, max }: { readonly min: number; readonly max: number },
 ): number {
-  const trimmed = text.trim();
-  if (!/^\d+$/.test(trimmed)) throw new Error(`must be a whole number, got "${trimmed}"`);
-  const value = Number(trimmed);
+  const value = wholeNumberOf(text);
+  if (value === undefined) throw new Error(`must be a whole number, got ${quoted(text.trim())}`);
   if (value < min || value > max) throw new Error(`must be between ${min} and ${max}, got ${value}`);
   return value;
+}
+
+/** A JSON object: not null, not an array. */
+export function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Text read as a JSON object, or what is wrong with it: not JSON at all, or JSON of another kind (with the
+ * value, so that the caller can say which). Callers word the problem for where the text came from; none echoes
+ * the text itself, which may be a secret.
+ */
+export type JsonObjectReading =
+  | { readonly problem: undefined; readonly object: Record<string, unknown> }
+  | { readonly problem: 'not JSON' }
+  | { readonly problem: 'not an object'; readonly value: unknown };
+
+export function readJsonObject(text: string): JsonObjectReading {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { problem: 'not JSON' };
+  }
+  return isJsonObject(value) ? { problem: undefined, object: value } : { problem: 'not an object', value };
 }
 
 /** The field an issue is about, as `root[1].skillIds[3]` (without a root: `skillIds[3]`). */

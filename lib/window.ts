@@ -1,4 +1,14 @@
 import { PUT_METRIC_DATA_LIMITS } from './metrics/limits.js';
+import { WINDOW_MS } from './model.js';
+
+/**
+ * The start of the clock-aligned 5-minute window a CMS `startTime` belongs to: the one window rule of the product
+ * (cms-api.md "The window"). Skills of one window may carry `startTime` values a few seconds apart, since each
+ * skill's counting may begin a little after the boundary; aligned, they name the same window.
+ */
+export function alignedWindowStart(startTime: number): number {
+  return Math.floor(startTime / WINDOW_MS) * WINDOW_MS;
+}
 
 /**
  * How far a window start from CMS may lie from this host's clock and still be the current window. CMS restarts

@@ -23,8 +23,13 @@ export interface ApiServerOptions {
   readonly handler: HttpApiHandler;
   /** 0 (default) picks an ephemeral port; the server always binds 127.0.0.1. */
   readonly port?: number;
-  /** What getRemainingTimeInMillis counts down from, and when the request is given up with 503; default 29 s. */
+  /** When the request is given up with 503; default 29 s. */
   readonly timeoutMs?: number;
+  /**
+   * The function's timeout, what getRemainingTimeInMillis counts down from; default timeoutMs. A deployment keeps
+   * it below API Gateway's, so that a function stopping at its own deadline still answers.
+   */
+  readonly lambdaTimeoutMs?: number;
   /** Called with whatever the handler threw (API Gateway would answer 500 and log nothing more). */
   readonly onError?: (error: unknown) => void;
   /**
@@ -291,6 +296,7 @@ function write(response: ServerResponse, answer: Answer): void {
 
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const lambdaTimeoutMs = options.lambdaTimeoutMs ?? timeoutMs;
 
   async function invoke(request: IncomingMessage): Promise<Answer> {
     const body = await readBody(request);
@@ -309,7 +315,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         answerOf(
           await options.handler(
             eventOf(request, body, { requestId, now, ...(route ? { route } : {}) }),
-            lambdaContext(requestId, now + timeoutMs),
+            lambdaContext(requestId, now + lambdaTimeoutMs),
           ),
         ))();
       return await Promise.race([invocation, timedOut]);

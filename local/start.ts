@@ -2,7 +2,9 @@
  * `npm start`: the whole product on this machine, with no AWS account: the CMS simulator, the real collector
  * handler on a short interval with the `table` sink (a terminal wallboard, redrawn in place on a TTY), the real
  * query handler behind a local HTTP server, and the dashboard wallboard as a web page. Ctrl-C stops it.
- * `--runs N` stops after N collections (used by the tests).
+ * `--runs N` stops after N collections (used by the tests). `--otlp` also exports every busy skill's counters
+ * over OTLP/HTTP to a local receiver it starts on 127.0.0.1 (which reads them with the official OpenTelemetry
+ * schema) and shows what arrived.
  */
 import { parseArgs } from 'node:util';
 import { STATS_ROUTE_KEYS, statsPath } from '../lib/api/route.js';
@@ -14,6 +16,8 @@ import type { Log } from '../lib/log.js';
 import { redrawInPlace, TableSink } from '../lib/metrics/table.js';
 import { parseWholeNumber } from '../lib/validation.js';
 import { HealthRecorder } from '../lib/wallboard/health.js';
+import { TodayRecorder } from '../lib/wallboard/today.js';
+import { type OtlpReceiver, startOtlpReceiver } from '../test/support/otlp-receiver.js';
 import { startApiServer } from './api-server.js';
 import { startCmsSimulator } from './simulator/index.js';
 import { startWallboardServer } from './wallboard-server.js';
@@ -22,6 +26,7 @@ const { values } = parseArgs({
   options: {
     runs: { type: 'string' },
     interval: { type: 'string', default: process.env.START_INTERVAL_SECONDS ?? '5' },
+    otlp: { type: 'boolean', default: false },
   },
 });
 /** A flag's positive whole number; anything else stops the run with the usage line. */
@@ -30,7 +35,7 @@ function positiveFlag(flag: string, text: string): number {
     return parseWholeNumber(text, { min: 1, max: Number.MAX_SAFE_INTEGER });
   } catch (error) {
     process.stderr.write(
-      `${flag}: ${(error as Error).message}\nusage: npm start -- [--runs N] [--interval SECONDS]\n`,
+      `${flag}: ${(error as Error).message}\nusage: npm start -- [--runs N] [--interval SECONDS] [--otlp]\n`,
     );
     process.exit(2);
   }
@@ -52,7 +57,9 @@ const simulator = await startCmsSimulator({
   lockAfterRefusals: 5,
 });
 
+const otlpReceiver: OtlpReceiver | undefined = values.otlp ? await startOtlpReceiver() : undefined;
 const env = {
+  ...(otlpReceiver ? { OTLP_ENDPOINT: otlpReceiver.url } : {}),
   CMS_BASE_URL: simulator.url,
   CMS_TARGETS: JSON.stringify([
     { ccId: 1, vdn: 170, skillIds: '1-8' },
@@ -87,10 +94,11 @@ const log: Log = {
 // The terminal table of each run, printed with the rest of its screen once the run is over.
 let table = '';
 const health = new HealthRecorder();
+const today = new TodayRecorder();
 const collect = createCollectorHandler(env, {
   credentials,
   log,
-  sink: health.recording(new TableSink({ write: (text) => (table = text) })),
+  sink: health.recording(today.recording(new TableSink({ write: (text) => (table = text) }))),
 });
 // The routes the stack declares: a path outside them meets API Gateway's 404, as it would when deployed.
 const api = await startApiServer({
@@ -98,7 +106,7 @@ const api = await startApiServer({
   routes: STATS_ROUTE_KEYS,
 });
 const wallboard = await startWallboardServer({
-  handler: createWallboardHandler(env, { credentials, log, health }),
+  handler: createWallboardHandler(env, { credentials, log, health, today }),
   refreshSeconds: Math.max(2, Math.round(intervalMs / 1_000)),
   onError: (error) => problems.push(`error: wallboard ${String(error)}`),
 });
@@ -113,11 +121,32 @@ const header = [
   '',
 ].join('\n');
 
+/** What the local OTLP receiver got from this run: the counts, and a few datapoints as PromQL would show them. */
+function otlpLines(summary: Awaited<ReturnType<typeof collect>>): string[] {
+  if (otlpReceiver === undefined || summary.otlp === undefined) return [];
+  const { points, accepted, requests, bytes, wireBytes } = summary.otlp;
+  const received = otlpReceiver.accepted.slice(-accepted);
+  const time = (ms: number) => new Date(ms).toISOString().slice(11, 19);
+  const samples = received
+    .filter((point) => point.name === 'cec_calls_offered' || point.name === 'cec_calls_abandoned')
+    .slice(0, 4)
+    .map(
+      (point) =>
+        `  ${point.name}{cc_id="${point.attributes.cc_id}",vdn="${point.attributes.vdn}",skill_id="${point.attributes.skill_id}"} ${point.value}` +
+        `   (window from ${time(point.start)}, read ${time(point.time)})`,
+    );
+  return [
+    `OTLP: ${accepted}/${points} datapoints accepted by the local receiver at ${otlpReceiver.url} ` +
+      `(${requests} requests, ${bytes} bytes of protobuf, ${wireBytes} gzipped)`,
+    ...samples,
+  ];
+}
+
 let stopping = false;
 async function stop(): Promise<void> {
   if (stopping) return;
   stopping = true;
-  await Promise.all([api.close(), wallboard.close(), simulator.close()]);
+  await Promise.all([api.close(), wallboard.close(), simulator.close(), otlpReceiver?.close()]);
 }
 process.once('SIGINT', () => void stop());
 process.once('SIGTERM', () => void stop());
@@ -136,6 +165,7 @@ for (let run = 1; run <= runs && !stopping; run += 1) {
     table,
     `run ${run} at ${new Date().toISOString()}: ${summary.targets} VDNs, ${summary.skillsReturned}/${summary.skillsRequested} skills, ` +
       `${summary.cmsRequests} CMS requests, ${summary.datumsPublished}/${summary.datums} datums in ${summary.durationMs} ms${closing}`,
+    ...otlpLines(summary),
     // How the C2 signature layout was settled, once it has been, on every screen from then on.
     ...negotiations,
     ...problems,

@@ -12,6 +12,22 @@ export const LAMBDA_NODE_MAJOR = 24;
 /** The oldest Node.js the CLI supports (package.json `engines`): operators run it on their own machines. */
 const CLI_NODE_MAJOR = 20;
 
+/**
+ * The OTLP exporter is imported (dynamically) only by a collector configured for it: the handler's bundle leaves
+ * it to `otlp.mjs` beside itself, which `npm run build` makes from lib/metrics/otlp-export.ts, so that no other
+ * deployment carries or loads its code.
+ */
+export const OTLP_EXPORT = { entry: 'lib/metrics/otlp-export.ts', file: 'otlp.mjs' };
+const lazyOtlpExport = {
+  name: 'lazy-otlp-export',
+  /** @param {import('esbuild').PluginBuild} build */
+  setup(build) {
+    build.onResolve({ filter: /\/otlp-export\.js$/ }, (args) =>
+      args.kind === 'dynamic-import' ? { path: `./${OTLP_EXPORT.file}`, external: true } : undefined,
+    );
+  },
+};
+
 /** @param {{ entry: string, outfile: string, executable?: boolean }} bundle */
 export function bundleOptions({ entry, outfile, executable = false }) {
   return {
@@ -29,6 +45,7 @@ export function bundleOptions({ entry, outfile, executable = false }) {
     legalComments: 'none',
     banner: { js: executable ? `#!/usr/bin/env node\n${requireShim}` : requireShim },
     logLevel: 'warning',
+    plugins: [lazyOtlpExport],
   };
 }
 

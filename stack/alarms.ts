@@ -47,7 +47,7 @@ interface HealthAlarm {
   readonly treatMissingData: 'breaching' | 'notBreaching';
 }
 
-/** The six alarms of each VDN, keyed by logical id. */
+/** The alarms of each VDN (alarmLogicalIds), keyed by logical id. */
 export function buildAlarms(vdns: readonly Vdn[], settings: MonitoringSettings): Record<string, CfnResource> {
   const s = settings;
   const resources: Record<string, CfnResource> = {};
@@ -78,6 +78,12 @@ export function buildAlarms(vdns: readonly Vdn[], settings: MonitoringSettings):
     // Rates are recomputed from the window's counters (Maximum = the last poll's value, period 300 = one CMS
     // window), so a quiet window cannot alarm on 1 abandoned call out of 1. No datapoint = a window below the
     // minimum volume (or no calls): not a reason to alarm.
+    //
+    // Every read of a window is stamped with its start and sent while the window runs, so a sliding window's
+    // newest 5-minute bucket holds a window still being counted four evaluations in five. A wall-clock window
+    // evaluates complete, clock-aligned periods only: each CMS window is judged once it has ended, on its last
+    // read (aws-facts.md, "Alarm evaluation windows"). Metric math alarms support it when every metric's period
+    // is one it allows (300 s is).
     const rateAlarm = (kind: string, [id, name]: [string, CounterName], rate: RateAlarm): CfnResource => {
       const threshold = 'above' in rate ? rate.above : rate.below;
       return {
@@ -86,11 +92,13 @@ export function buildAlarms(vdns: readonly Vdn[], settings: MonitoringSettings):
           ...alarm(kind, s.kpiEvaluationPeriods, s.kpiDatapointsToAlarm),
           AlarmDescription:
             `${'above' in rate ? 'More' : 'Fewer'} than ${threshold}% of the calls offered to VDN ${vdn} of call ` +
-            `center ${ccId} ${rate.outcome} in a 5-minute window (windows with fewer than ${s.minCallsOffered} ` +
-            'offered calls are ignored).',
+            `center ${ccId} ${rate.outcome}, judged on complete 5-minute windows (clock-aligned in ` +
+            `${s.timeZone}, each judged once it has ended); windows with fewer than ${s.minCallsOffered} ` +
+            'offered calls are ignored.',
           ComparisonOperator: 'above' in rate ? 'GreaterThanThreshold' : 'LessThanThreshold',
           Threshold: threshold,
           TreatMissingData: 'notBreaching',
+          EvaluationWindow: { WallClockWindow: { Timezone: s.timeZone } },
           Metrics: [
             counter('offered', 'CallsOffered'),
             counter(id, name),
@@ -104,6 +112,8 @@ export function buildAlarms(vdns: readonly Vdn[], settings: MonitoringSettings):
         },
       };
     };
+    // The collector's health and the live queue are about the present: these alarms keep the default sliding
+    // window, which looks at the newest data every minute instead of waiting for a period to end.
     const healthAlarm = (health: HealthAlarm): CfnResource => ({
       Type: 'AWS::CloudWatch::Alarm',
       Properties: {

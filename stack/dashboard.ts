@@ -1,15 +1,18 @@
 import type { CounterName, HealthMetricName, LiveQueueMetricName } from '../lib/model.js';
+import { clockChanges } from '../lib/time-zone.js';
 import { type MonitoringSettings, type Vdn, WINDOW_SECONDS } from './settings.js';
 
 const ROW_HEIGHT = 6;
 
 /** A Fn::Sub placeholder: CloudFormation writes in the deployed value (region, function name, API id). */
-const placeholder = (name: string) => `\${${name}}`;
+export const placeholder = (name: string) => `\${${name}}`;
 const REGION = placeholder('AWS::Region');
 const COLLECTOR = placeholder('CollectorLambdaFunction');
 const QUERY = placeholder('QueryLambdaFunction');
 const HTTP_API = placeholder('HttpApi');
-const WALLBOARD_ARN = placeholder('WallboardLambdaFunction.Arn');
+
+/** The placeholder of the wallboard function that serves a VDN: its tenant's (stack/tenants.ts). */
+type WallboardOf = (vdn: Vdn) => string;
 
 /** Rows of a wallboard widget: a table header, the VDN total, the health line and about 12 skills. */
 const WALLBOARD_HEIGHT = 9;
@@ -33,6 +36,15 @@ const graph = (x: number, y: number, width: number, properties: Record<string, u
 
 const DAY_SECONDS = 86_400;
 
+/**
+ * How long ahead the dashboard knows the zone's clock changes: any deployment in that time renews them (the
+ * Lambda runtimes alone force one every two years or so).
+ */
+const CLOCK_CHANGE_YEARS = 10;
+
+/** A day lasts up to 25 hours (a clock put back): the today tile reads this much, which always holds all of it. */
+const TODAY_RANGE = '-PT26H';
+
 type MetricOptions = Readonly<Record<string, unknown>>;
 
 /** A graph line of one of the VDN's own roll-up metrics. */
@@ -43,31 +55,50 @@ const vdnMetric = (
   options: MetricOptions,
 ) => [s.namespace, name, 'CcId', String(ccId), 'Vdn', String(vdn), options];
 
+/** Every VDN's tile has the same offset expression: found once per zone (a scan of ten years of its clock). */
+const offsetExpressions = new Map<string, string>();
+
 /**
- * "Today so far" of a VDN: calls offered, answered and abandoned since midnight (at a fixed UTC offset), with
- * the day's abandonment rate and service level. Each 5-minute window counts once, with its final value: the
- * Maximum of a 300 s period is the window's last read however often it was read (runs, closing reads, an
- * overlapping or retried invocation), where a Sum would add every read up. RUNNING_SUM adds the windows of
- * the widget's last 24 hours whose day (EPOCH of the window start plus the offset, in whole days) is the day of
- * the newest one. Metric math has no time zones: the offset is fixed, so daylight saving time is not followed,
- * and a window is counted on the day it started.
+ * The zone's UTC offset, in seconds, at the time `epoch` (a series of epoch seconds), as metric math: its offset
+ * at `from` plus each later change switched on by a comparison, so daylight saving time is followed on every day
+ * of the years the dashboard knows (CLOCK_CHANGE_YEARS).
+ */
+function offsetExpression(s: MonitoringSettings, epoch: string): string {
+  const key = `${s.timeZone} ${s.clockChangesFrom} ${epoch}`;
+  const known = offsetExpressions.get(key);
+  if (known !== undefined) return known;
+  const to = s.clockChangesFrom + CLOCK_CHANGE_YEARS * 366 * DAY_SECONDS * 1_000;
+  const { offsetMs, changes } = clockChanges(s.timeZone, s.clockChangesFrom, to);
+  let previous = offsetMs;
+  let expression = String(offsetMs / 1_000);
+  for (const change of changes) {
+    const step = (change.offsetMs - previous) / 1_000;
+    expression += `${step < 0 ? '-' : '+'}${Math.abs(step)}*(${epoch}>=${change.at / 1_000})`;
+    previous = change.offsetMs;
+  }
+  offsetExpressions.set(key, expression);
+  return expression;
+}
+
+/**
+ * "Today so far" of a VDN: calls offered, answered and abandoned since local midnight in the contact centre's
+ * time zone, with the day's abandonment rate and service level. Each 5-minute window counts once, with its final
+ * value: the Maximum of a 300 s period is the window's last read however often it was read (runs, closing
+ * reads, an overlapping or retried invocation), where a Sum would add every read up. RUNNING_SUM adds the
+ * windows whose local day (the window start plus the zone's offset at that moment, in whole days) is the day of
+ * the newest one; a window counts on the day it started. Metric math knows no time zones, so the offset is a
+ * sum over the zone's clock changes, which makes a day 23 or 25 hours long where the clock changes.
  */
 function todayWidget(item: Vdn, x: number, y: number, s: MonitoringSettings) {
   const { ccId, vdn } = item;
   const metric = (name: CounterName, id: string) => vdnMetric(s, item, name, { id, visible: false });
-  const offsetSeconds = s.todayUtcOffsetMinutes * 60;
-  const day = `FLOOR((EPOCH(offered) + ${offsetSeconds}) / ${DAY_SECONDS})`;
-  const today = (id: string) => `RUNNING_SUM(IF(${day} == MAX(${day}), ${id}, 0))`;
-  const offset = s.todayUtcOffsetMinutes;
-  const zone =
-    offset === 0
-      ? 'UTC'
-      : `UTC${offset < 0 ? '−' : '+'}${Math.floor(Math.abs(offset) / 60)}:${String(Math.abs(offset) % 60).padStart(2, '0')}`;
+  const day = `FLOOR((epoch+${offsetExpression(s, 'epoch')})/${DAY_SECONDS})`;
+  const today = (id: string) => `RUNNING_SUM(IF(day == MAX(day), ${id}, 0))`;
   return graph(x, y, 5, {
-    title: `VDN ${vdn} (call center ${ccId}): today so far (since 00:00 ${zone})`,
+    title: `VDN ${vdn} (call center ${ccId}): today so far (since 00:00 ${s.timeZone})`,
     view: 'singleValue',
     // Its own time range, whatever the dashboard shows: enough to hold the whole of today.
-    start: '-PT24H',
+    start: TODAY_RANGE,
     period: WINDOW_SECONDS,
     stat: 'Maximum',
     setPeriodToTimeRange: false,
@@ -77,6 +108,8 @@ function todayWidget(item: Vdn, x: number, y: number, s: MonitoringSettings) {
       metric('CallsAnswered', 'answered'),
       metric('CallsAbandoned', 'abandoned'),
       metric('CallsAnsweredIn20s', 'answered20s'),
+      [{ expression: 'EPOCH(offered)', id: 'epoch', visible: false }],
+      [{ expression: day, id: 'day', visible: false }],
       [{ expression: today('offered'), label: 'Offered today', id: 'offeredToday' }],
       [{ expression: today('answered'), label: 'Answered today', id: 'answeredToday' }],
       [{ expression: today('abandoned'), label: 'Abandoned today', id: 'abandonedToday' }],
@@ -193,10 +226,10 @@ function vdnRow(item: Vdn, y: number, s: MonitoringSettings) {
 }
 
 /**
- * The live per-skill wallboard of a VDN: a custom widget, which the dashboard fills by invoking the wallboard
- * function with the widget's params on every refresh (never for a zoom or a resize: it shows "now").
+ * The live per-skill wallboard of a VDN: a custom widget, which the dashboard fills by invoking its tenant's
+ * wallboard function with the widget's params on every refresh (never for a zoom or a resize: it shows "now").
  */
-function wallboardWidget({ ccId, vdn }: Vdn, y: number) {
+function wallboardWidget({ ccId, vdn }: Vdn, y: number, endpoint: string) {
   return {
     type: 'custom',
     x: 0,
@@ -204,7 +237,7 @@ function wallboardWidget({ ccId, vdn }: Vdn, y: number) {
     width: 24,
     height: WALLBOARD_HEIGHT,
     properties: {
-      endpoint: WALLBOARD_ARN,
+      endpoint,
       params: { ccId, vdn },
       updateOn: { refresh: true, resize: false, timeRange: false },
       title: `VDN ${vdn} (call center ${ccId}): every skill now, worst first`,
@@ -322,21 +355,47 @@ function fleetRows(y: number, s: MonitoringSettings) {
   ];
 }
 
+/** A row of graphs per VDN, then each VDN's live wallboard; `end` is the row below them. */
+function vdnSections(vdns: readonly Vdn[], settings: MonitoringSettings, wallboardOf: WallboardOf) {
+  const graphsEnd = vdns.length * ROW_HEIGHT;
+  const widgets = [
+    ...vdns.flatMap((item, index) => vdnRow(item, index * ROW_HEIGHT, settings)),
+    ...vdns.map((item, index) =>
+      wallboardWidget(item, graphsEnd + index * WALLBOARD_HEIGHT, wallboardOf(item)),
+    ),
+  ];
+  return { widgets, end: graphsEnd + vdns.length * WALLBOARD_HEIGHT };
+}
+
 /**
- * The dashboard body: a row per watched VDN on top (where an operator looks first), then each watched VDN's
- * live wallboard, the fleet-wide graphs below. A Fn::Sub, so that the region, function names and ARNs and the
- * API id of the deployed stack fill the `${…}` placeholders; nothing else in the body can hold `${` (the
- * namespace is checked above).
+ * A Fn::Sub, so that the region, function names and ARNs and the API id of the deployed stack fill the `${…}`
+ * placeholders; nothing else in the body can hold `${` (the namespace is checked above).
+ */
+const dashboard = (widgets: readonly unknown[]) => ({
+  'Fn::Sub': JSON.stringify({ start: '-PT6H', periodOverride: 'inherit', widgets }),
+});
+
+/**
+ * The stack's dashboard: a row per watched VDN on top (where an operator looks first), then each watched VDN's
+ * live wallboard, the fleet-wide graphs below.
  */
 export function buildDashboardBody(
   vdns: readonly Vdn[],
   settings: MonitoringSettings,
+  wallboardOf: WallboardOf,
 ): { readonly 'Fn::Sub': string } {
-  const graphsEnd = vdns.length * ROW_HEIGHT;
-  const widgets = [
-    ...vdns.flatMap((item, index) => vdnRow(item, index * ROW_HEIGHT, settings)),
-    ...vdns.map((item, index) => wallboardWidget(item, graphsEnd + index * WALLBOARD_HEIGHT)),
-    ...fleetRows(graphsEnd + vdns.length * WALLBOARD_HEIGHT, settings),
-  ];
-  return { 'Fn::Sub': JSON.stringify({ start: '-PT6H', periodOverride: 'inherit', widgets }) };
+  const { widgets, end } = vdnSections(vdns, settings, wallboardOf);
+  return dashboard([...widgets, ...fleetRows(end, settings)]);
+}
+
+/**
+ * A tenant's dashboard: its VDNs' rows and wallboards and nothing else, since the fleet-wide graphs show every
+ * tenant's VDNs.
+ */
+export function buildTenantDashboardBody(
+  vdns: readonly Vdn[],
+  settings: MonitoringSettings,
+  wallboardOf: WallboardOf,
+): { readonly 'Fn::Sub': string } {
+  return dashboard(vdnSections(vdns, settings, wallboardOf).widgets);
 }

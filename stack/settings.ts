@@ -5,11 +5,14 @@ import {
   readSetting,
   ruleOf,
   type TargetVariables,
+  tenantOf,
   variable,
   wholeNumber,
 } from '../lib/config.js';
 import { ConfigError, ValidationError } from '../lib/errors.js';
 import { type Target, WINDOW_MS } from '../lib/model.js';
+import { cleanText, quoted } from '../lib/text.js';
+import { isJsonObject, readJsonObject, wholeNumberOf } from '../lib/validation.js';
 
 // The stage parameters the stack is generated from, checked with the rules the functions apply at cold start
 // (lib/), so that a deployment the collector would refuse is refused while packaging, in the same words, naming
@@ -37,25 +40,17 @@ export interface MonitoringSettings {
   /** ... in `longestWaitDatapointsToAlarm` of the last `longestWaitEvaluationPeriods` minutes. */
   readonly longestWaitEvaluationPeriods: number;
   readonly longestWaitDatapointsToAlarm: number;
-  /** Fixed UTC offset, in minutes, of the midnight "today" starts at. */
-  readonly todayUtcOffsetMinutes: number;
+  /**
+   * The contact centre's IANA time zone: the KPI alarms' 5-minute windows follow its clock, and "today" starts
+   * at its midnight, daylight saving time included.
+   */
+  readonly timeZone: string;
+  /** From when the dashboard knows the zone's clock changes (lib/time-zone.ts, `clockChanges`), epoch ms. */
+  readonly clockChangesFrom: number;
 }
 
 /** One CMS statistics window, in seconds as CloudWatch periods are given: the period of every VDN alarm and graph. */
 export const WINDOW_SECONDS = WINDOW_MS / 1_000;
-
-/** The alarms each watched VDN gets (alarmLogicalIds). */
-const ALARMS_PER_VDN = 6;
-
-/**
- * A stack holds at most 500 resources and each watched VDN adds ALARMS_PER_VDN alarms; the VDN alarms get 400 of
- * them, and the functions, roles, API and two resources per schedule take the rest. Beyond this the deployment
- * would fail in CloudFormation, late and less clearly, so packaging refuses it and points at alarmVdns.
- */
-export const MAX_WATCHED_VDNS = Math.floor(400 / ALARMS_PER_VDN);
-
-/** UTC offsets that exist, in minutes (UTC−12:00 to UTC+14:00), for the start of "today". */
-const UTC_OFFSET_MINUTES = { min: -720, max: 840 };
 
 const EXAMPLE_TARGETS = '[{"ccId":1,"vdn":170,"skillIds":"1-20"}]';
 
@@ -67,16 +62,21 @@ const TARGET_PARAMETERS: TargetVariables = {
   skillIds: 'skillIds',
 };
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 const vdnKey = ({ ccId, vdn }: Vdn) => `${ccId}/${vdn}`;
-const vdnOf = ({ ccId, vdn }: Vdn): Vdn => ({ ccId, vdn });
+const vdnName = ({ ccId, vdn }: Vdn) => `VDN ${vdn} of call center ${ccId}`;
+
+/** A target and where the stage parameters list it, so that a conflict can name both places. */
+export interface ListedTarget {
+  readonly target: Target;
+  /** The parameter and entry: `cmsTargets[1]`, `vdn`, `collector schedule 2 (cc1-b) input.targets[0]`. */
+  readonly where: string;
+}
 
 /**
- * The VDNs of the functions' own targets, as the collector reads them. A stack without any is refused: its
- * collector would fail every cold start and its query API answer nothing.
+ * The functions' own targets, as the collector reads them. A stack without any is refused: its collector would
+ * fail every cold start and its query API answer nothing.
  */
-export function configuredVdns(values: StageValues): Vdn[] {
+export function configuredTargets(values: StageValues): ListedTarget[] {
   if (Object.values(TARGET_PARAMETERS).every((name) => !values[name])) {
     throw new ConfigError(
       'cmsTargets',
@@ -84,105 +84,122 @@ export function configuredVdns(values: StageValues): Vdn[] {
         `--param="skillIds=1-20", or --param='cmsTargets=${EXAMPLE_TARGETS}')`,
     );
   }
-  return loadTargets(values, TARGET_PARAMETERS).map(vdnOf);
+  const json = Boolean(values[TARGET_PARAMETERS.json]);
+  return loadTargets(values, TARGET_PARAMETERS).map((target, index) => ({
+    target,
+    where: json ? `${TARGET_PARAMETERS.json}[${index}]` : TARGET_PARAMETERS.vdn,
+  }));
 }
 
 /**
- * The VDNs the collector's schedules carry in their `input.targets` (the fleet file), as the collector reads an
- * event's targets. A schedule without `input.targets` collects the functions' own targets (configuredVdns).
+ * The targets the collector's schedules carry in their `input.targets` (the fleet file), as the collector reads
+ * an event's targets. A schedule without `input.targets` collects the functions' own targets (configuredTargets).
+ * A VDN in two schedules is refused: each run publishes the roll-up of the skills it read under the window's
+ * timestamp, so two partial roll-ups would meet there and CloudWatch's Maximum would keep the larger part.
  */
-export function scheduledVdns(events: unknown): Vdn[] {
-  return (Array.isArray(events) ? events : []).flatMap((event: unknown, index) => {
-    const schedule = isRecord(event) ? event.schedule : undefined;
-    if (!isRecord(schedule) || schedule.input === undefined) return [];
-    const name = `collector schedule ${index + 1}${schedule.name ? ` (${String(schedule.name)})` : ''}`;
-    let input = schedule.input;
+export function scheduledTargets(events: unknown): ListedTarget[] {
+  const listed = (Array.isArray(events) ? events : []).flatMap((event: unknown, index) => {
+    const schedule = isJsonObject(event) ? event.schedule : undefined;
+    if (!isJsonObject(schedule) || schedule.input === undefined) return [];
+    const name = `collector schedule ${index + 1}${schedule.name ? ` (${cleanText(String(schedule.name), 60)})` : ''}`;
+    let input: unknown = schedule.input;
     // EventBridge hands a string input to the function as the JSON it holds.
     if (typeof input === 'string') {
-      try {
-        input = JSON.parse(input);
-      } catch {
-        throw new ConfigError(`${name} input`, 'is not valid JSON');
-      }
+      const reading = readJsonObject(input);
+      if (reading.problem === 'not JSON') throw new ConfigError(`${name} input`, 'is not valid JSON');
+      input = reading.problem === undefined ? reading.object : reading.value;
     }
-    if (!isRecord(input) || !('targets' in input)) return [];
+    if (!isJsonObject(input) || !('targets' in input)) return [];
     try {
-      return parseTargets(input.targets, `${name} input.targets`).map(vdnOf);
+      return parseTargets(input.targets, `${name} input.targets`).map((target, position) => ({
+        target,
+        where: `${name} input.targets[${position}]`,
+      }));
     } catch (error) {
       if (error instanceof ValidationError) throw new ConfigError(error.field, error.detail);
       throw error;
     }
   });
-}
-
-/** Every VDN of the lists once, by call center and VDN, so that the stack does not depend on list order. */
-export function collectedVdns(...lists: readonly (readonly Vdn[])[]): Vdn[] {
-  const unique = new Map(lists.flat().map((item) => [vdnKey(item), vdnOf(item)]));
-  return [...unique.values()].sort((a, b) => a.ccId - b.ccId || a.vdn - b.vdn);
-}
-
-/**
- * The VDNs that get alarms and dashboard graphs: all collected ones, `none`, or those `alarmVdns` lists as
- * `ccId/vdn` (e.g. `1/170,1/171`). Naming a VDN the deployment does not collect is refused: its collection
- * alarm would never see a datapoint and stay in ALARM.
- */
-export function watchedVdns(vdns: readonly Vdn[], alarmVdns: string): Vdn[] {
-  const text = alarmVdns.trim();
-  let watched = [...vdns];
-  if (text === 'none') watched = [];
-  else if (text !== '') {
-    const wanted = new Set(
-      text.split(',').map((part) => {
-        const match = /^\s*(\d{1,9})\s*\/\s*(\d{1,9})\s*$/.exec(part);
-        if (!match) {
-          throw new ConfigError(
-            'alarmVdns',
-            `has "${part.trim()}", which is not a call center/VDN like 1/170`,
-          );
-        }
-        return vdnKey({ ccId: Number(match[1]), vdn: Number(match[2]) });
-      }),
-    );
-    const collected = vdns.map(vdnKey);
-    const foreign = [...wanted].filter((key) => !collected.includes(key));
-    if (foreign.length > 0) {
+  const first = new Map<string, ListedTarget>();
+  for (const item of listed) {
+    const earlier = first.get(vdnKey(item.target));
+    if (earlier) {
       throw new ConfigError(
-        'alarmVdns',
-        `names ${foreign.join(', ')}, which this deployment does not collect (it collects: ${
-          collected.join(', ') || 'nothing'
-        })`,
+        item.where,
+        `${vdnName(item.target)} is in ${earlier.where} already: keep each VDN in one schedule, since each ` +
+          "run publishes the VDN's roll-up of the skills it read and two partial roll-ups would mix",
       );
     }
-    watched = vdns.filter((item) => wanted.has(vdnKey(item)));
+    first.set(vdnKey(item.target), item);
   }
-  if (watched.length > MAX_WATCHED_VDNS) {
-    throw new ConfigError(
-      'alarmVdns',
-      `must leave at most ${MAX_WATCHED_VDNS} VDNs with alarms (as 1/170,1/171,…), not ${watched.length}: ` +
-        `their ${ALARMS_PER_VDN * watched.length} alarms would not fit in one stack (500 CloudFormation resources at ` +
-        'most); or split the fleet into stages',
-    );
-  }
-  return watched;
+  return listed;
 }
 
 /**
- * A threshold (any number from `min` up) or the day's UTC offset (a signed integer): signed and fractional values
- * are why this is not lib's whole-number reading, which the counts use.
+ * Every collected VDN once, by call center and VDN, so that the stack does not depend on list order; the first
+ * listing gives its skills (the functions' own targets come first). A VDN belongs to one tenant: listed in
+ * several places, it must name the same tenant in each (or none in each), else packaging is refused.
  */
-function numberSetting(
-  values: StageValues,
-  name: string,
-  { integer = false, min = Number.NEGATIVE_INFINITY } = {},
-): number {
+export function collectedTargets(...lists: readonly (readonly ListedTarget[])[]): Target[] {
+  const unique = new Map<string, ListedTarget>();
+  for (const item of lists.flat()) {
+    const key = vdnKey(item.target);
+    const earlier = unique.get(key);
+    if (!earlier) unique.set(key, item);
+    else if (tenantOf(earlier.target) !== tenantOf(item.target)) {
+      const tenant = (target: Target) => (target.tenant ? `tenant "${target.tenant}"` : 'no tenant');
+      throw new ConfigError(
+        item.where,
+        `puts ${vdnName(item.target)} in ${tenant(item.target)}, ${earlier.where} in ${tenant(earlier.target)}: ` +
+          'a VDN belongs to one tenant, so name the same tenant wherever it is listed',
+      );
+    }
+  }
+  return [...unique.values()].map((item) => item.target).sort((a, b) => a.ccId - b.ccId || a.vdn - b.vdn);
+}
+
+/**
+ * The VDNs that get alarms and graphs on the stack's dashboard: all collected ones, `none`, or those `alarmVdns`
+ * lists as `ccId/vdn` (e.g. `1/170,1/171`). Naming a VDN the deployment does not collect is refused: its
+ * collection alarm would never see a datapoint and stay in ALARM.
+ */
+export function watchedVdns<T extends Vdn>(vdns: readonly T[], alarmVdns: string): T[] {
+  const text = alarmVdns.trim();
+  if (text === 'none') return [];
+  if (text === '') return [...vdns];
+  const wanted = new Set(
+    text.split(',').map((part) => {
+      const [ccId, vdn, ...rest] = part.split('/').map(wholeNumberOf);
+      if (ccId === undefined || vdn === undefined || rest.length > 0) {
+        throw new ConfigError(
+          'alarmVdns',
+          `has ${quoted(part.trim())}, which is not a call center/VDN like 1/170`,
+        );
+      }
+      return vdnKey({ ccId, vdn });
+    }),
+  );
+  const collected = vdns.map(vdnKey);
+  const foreign = [...wanted].filter((key) => !collected.includes(key));
+  if (foreign.length > 0) {
+    throw new ConfigError(
+      'alarmVdns',
+      `names ${foreign.join(', ')}, which this deployment does not collect (it collects: ${
+        collected.join(', ') || 'nothing'
+      })`,
+    );
+  }
+  return vdns.filter((item) => wanted.has(vdnKey(item)));
+}
+
+/** A threshold: any number from `min` up; fractional values are why this is not lib's whole-number reading. */
+function numberSetting(values: StageValues, name: string, { min = Number.NEGATIVE_INFINITY } = {}): number {
   const text = values[name] ?? '';
   const value = Number(text);
-  const valid = /^-?\d+(\.\d+)?$/.test(text) && (!integer || Number.isInteger(value)) && value >= min;
-  if (!valid) {
-    const kind = integer ? 'a whole number' : 'a number';
+  if (!(/^-?\d+(\.\d+)?$/.test(text) && value >= min)) {
     throw new ConfigError(
       name,
-      `must be ${kind}${min > Number.NEGATIVE_INFINITY ? ` ≥ ${min}` : ''}, got "${text}"`,
+      `must be a number${min > Number.NEGATIVE_INFINITY ? ` ≥ ${min}` : ''}, got ${quoted(text)}`,
     );
   }
   return value;
@@ -190,10 +207,15 @@ function numberSetting(
 
 /**
  * The functions' settings that would otherwise only fail at their first cold start, checked while packaging
- * with the functions' own rules.
+ * with the functions' own rules. The CMS address is written into the template as its parameter's default, so a
+ * URL with credentials in it, or one CMS would be spoken to in the clear, must not get that far; it may be left
+ * empty, which CloudFormation refuses at deploy time.
  */
 export function checkFunctionSettings(values: StageValues): void {
   readSetting(values, 'cmsSignature', ruleOf('CMS_SIGNATURE'));
+  readSetting(values, 'cmsRefusalLimit', ruleOf('CMS_REFUSAL_LIMIT'));
+  readSetting(values, 'cmsRefusalPeriodSeconds', ruleOf('CMS_REFUSAL_PERIOD_SECONDS'));
+  readSetting(values, 'cmsBaseUrl', ruleOf('CMS_BASE_URL'));
 }
 
 /** CloudWatch evaluates at most one day of 5-minute periods. */
@@ -203,8 +225,13 @@ const MINUTE_ALARM_PERIODS = wholeNumber(1, 1_440);
 /** A volume guard beyond any queue's 5-minute window is a typo, not a setting. */
 const MAX_MIN_CALLS = 1_000_000;
 
-/** Alarm and dashboard settings from the stage parameters. */
-export function monitoringSettings(values: StageValues): MonitoringSettings {
+/** The dashboard knows the zone's clock changes from two days before the start of the packaging year. */
+function clockChangesFrom(now: number): number {
+  return Date.UTC(new Date(now).getUTCFullYear(), 0, 1) - 2 * 86_400_000;
+}
+
+/** Alarm and dashboard settings from the stage parameters, packaged at `now`. */
+export function monitoringSettings(values: StageValues, now = Date.now()): MonitoringSettings {
   const settings: MonitoringSettings = {
     service: values.service ?? '',
     stage: values.stage ?? '',
@@ -230,21 +257,13 @@ export function monitoringSettings(values: StageValues): MonitoringSettings {
       'longestWaitAlarmDatapointsToAlarm',
       MINUTE_ALARM_PERIODS,
     ),
-    todayUtcOffsetMinutes: numberSetting(values, 'todayUtcOffsetMinutes', {
-      integer: true,
-      min: UTC_OFFSET_MINUTES.min,
-    }),
+    timeZone: readSetting(values, 'timeZone', ruleOf('TIME_ZONE')),
+    clockChangesFrom: clockChangesFrom(now),
   };
   if (settings.windowCoverageThreshold > 100) {
     throw new ConfigError(
       'windowCoverageThreshold',
       `must be a percentage up to 100, got ${settings.windowCoverageThreshold}`,
-    );
-  }
-  if (settings.todayUtcOffsetMinutes > UTC_OFFSET_MINUTES.max) {
-    throw new ConfigError(
-      'todayUtcOffsetMinutes',
-      `must be a UTC offset from ${UTC_OFFSET_MINUTES.min} to ${UTC_OFFSET_MINUTES.max} minutes, got ${settings.todayUtcOffsetMinutes}`,
     );
   }
   if (settings.kpiDatapointsToAlarm > settings.kpiEvaluationPeriods) {

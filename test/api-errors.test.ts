@@ -7,6 +7,7 @@ import {
   CmsNetworkError,
   CmsProtocolError,
   CmsResultError,
+  CmsSigningPausedError,
   CmsTimeoutError,
   ConfigError,
   ForbiddenError,
@@ -22,6 +23,7 @@ describe('error answers', () => {
     ['another method', new MethodNotAllowedError('PUT', ['GET', 'POST']), 405, 'METHOD_NOT_ALLOWED'],
     ['a refused signature', new CmsAuthError(), 502, 'CMS_UNAUTHORIZED'],
     ['an IP lock', new CmsIpLockedError(), 502, 'CMS_IP_LOCKED'],
+    ['paused signing', new CmsSigningPausedError('4 refused', 0), 502, 'CMS_SIGNING_PAUSED'],
     ['an HTTP failure', new CmsHttpError(503), 502, 'CMS_HTTP_ERROR'],
     ['a malformed answer', new CmsProtocolError('not JSON'), 502, 'CMS_PROTOCOL_ERROR'],
     ['a network failure', new CmsNetworkError('connection reset'), 502, 'CMS_NETWORK_ERROR'],
@@ -53,6 +55,14 @@ describe('error answers', () => {
 
   it('carries CMS result code', () => {
     expect(errorAnswer(new CmsResultError('0100001', 'bad vdn')).body.error.cmsResultCode).toBe('0100001');
+  });
+
+  it('tells when signing resumes, in the message and in Retry-After, and not why it paused', () => {
+    const resumesAt = Date.UTC(2025, 0, 2, 3, 4, 5);
+    const answer = errorAnswer(new CmsSigningPausedError('CMS at 10.1.2.3 refused 4 signatures', resumesAt));
+    expect(answer.body.error.message).toMatch(/requests resume at 2025-01-02T03:04:05\.000Z/);
+    expect(answer.body.error.message).not.toContain('10.1.2.3');
+    expect(answer.headers).toEqual({ 'Retry-After': 'Thu, 02 Jan 2025 03:04:05 GMT' });
   });
 
   it('says which methods are allowed', () => {

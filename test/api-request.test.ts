@@ -108,7 +108,7 @@ describe('the VDN in the path', () => {
   it.each([
     [{ ccId: 'one' }, 'ccId', 'whole number'],
     [{ ccId: '1,2' }, 'ccId', 'whole number'],
-    [{ ccId: '0' }, 'ccId', 'whole number'],
+    [{ ccId: '0' }, 'ccId', 'between 1 and 65535'],
     [{ ccId: '65536' }, 'ccId', 'between 1 and 65535'],
     [{ vdn: '5001' }, 'vdn', 'between 1 and 5000'],
     [{ vdn: '-1' }, 'vdn', 'whole number'],

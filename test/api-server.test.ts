@@ -130,6 +130,14 @@ describe('events handed to the handler', () => {
     expect(remaining).toBeLessThanOrEqual(20_000);
   });
 
+  it("counts the remaining time from the function's own timeout when it is shorter", async () => {
+    const { url, seen } = await serve(ok, { timeoutMs: 20_000, lambdaTimeoutMs: 5_000 });
+    await fetch(`${url}/x`);
+    const remaining = seen[0]?.context.getRemainingTimeInMillis() ?? 0;
+    expect(remaining).toBeGreaterThan(0);
+    expect(remaining).toBeLessThanOrEqual(5_000);
+  });
+
   it('builds the same event for a direct invocation', () => {
     const event = httpApiEvent(
       { method: 'GET', target: '/a?x=1&x=2', headers: [['Accept', 'application/json']] },

@@ -1,5 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { VdnRead } from '../lib/cms/vdn-read.js';
+import { CmsTimeoutError } from '../lib/errors.js';
 import { ZERO_COUNTERS } from '../lib/kpi.js';
 import {
   ALL_METRICS,
@@ -7,7 +9,6 @@ import {
   DEFAULT_METRICS,
   type MetricSelection,
   parseMetricSelection,
-  type VdnOutcome,
 } from '../lib/metrics/build-datums.js';
 import {
   COUNTERS,
@@ -18,6 +19,7 @@ import {
   METRIC_UNITS,
   type SkillStats,
 } from '../lib/model.js';
+import { readOf } from './support/vdn-read.js';
 
 const WINDOW = 1_607_390_700_000;
 const NOW = WINDOW + 42_000;
@@ -28,15 +30,27 @@ const skill = (skillId: number, values: Partial<Counters>, windowStart = WINDOW)
   counters: { ...ZERO_COUNTERS, ...values },
 });
 
-const outcome = (overrides: Partial<VdnOutcome>): VdnOutcome => ({
-  ccId: 1,
-  vdn: 170,
-  skills: [],
-  missingSkillIds: [],
-  succeeded: true,
-  slowestBatchMs: 120,
-  ...overrides,
-});
+/** A skill whose batch failed, in a read that did not succeed. */
+const FAILED_SKILL = 4_999;
+
+/** What CMS said about a VDN, as the client reads it (test/support/vdn-read.ts). */
+function outcome({
+  ccId = 1,
+  vdn = 170,
+  skills = [] as SkillStats[],
+  missingSkillIds = [] as number[],
+  succeeded = true,
+  slowestBatchMs = 120,
+  sent = true,
+}): VdnRead {
+  const failures = succeeded ? [] : [{ skillIds: [FAILED_SKILL], error: new CmsTimeoutError('no answer') }];
+  const skillIds = [
+    ...skills.map((each) => each.skillId),
+    ...missingSkillIds,
+    ...(succeeded ? [] : [FAILED_SKILL]),
+  ];
+  return readOf({ ccId, vdn, skillIds }, { skills, failures, ms: slowestBatchMs, requests: sent ? 1 : 0 });
+}
 
 const only = (...names: string[]): MetricSelection => ({
   skill: parseMetricSelection(names.join(',')),
@@ -247,13 +261,10 @@ describe('buildDatums', () => {
   });
 
   it('omits the latency when no request was attempted', () => {
-    const datums = buildDatums(
-      [outcome({ succeeded: false, slowestBatchMs: undefined, missingSkillIds: [1] })],
-      {
-        now: NOW,
-        selection: ALL_METRICS,
-      },
-    );
+    const datums = buildDatums([outcome({ succeeded: false, sent: false, missingSkillIds: [1] })], {
+      now: NOW,
+      selection: ALL_METRICS,
+    });
     expect(datums.map((d) => [d.name, d.value])).toEqual([
       ['CollectionSuccess', 0],
       ['SkillsMissing', 1],
@@ -297,10 +308,11 @@ describe('buildDatums', () => {
     ]);
   });
 
-  it('gives the same datums whatever the order of outcomes and skills', () => {
-    const a = outcome({ vdn: 1, skills: [skill(1, { CallsOffered: 1 }), skill(2, { CallsOffered: 2 })] });
+  it('gives the same datums whatever the order of reads and of the skills CMS answered', () => {
+    const skills = [skill(1, { CallsOffered: 1 }), skill(2, { CallsOffered: 2 })];
+    const a = outcome({ vdn: 1, skills });
     const b = outcome({ vdn: 2, skills: [skill(5, { CallsOffered: 3 })] });
-    const reversedA = { ...a, skills: [...a.skills].reverse() };
+    const reversedA = outcome({ vdn: 1, skills: [...skills].reverse() });
     const options = { now: NOW, selection: ALL_METRICS };
     expect(buildDatums([b, reversedA], options)).toEqual(buildDatums([a, b], options));
   });
@@ -327,13 +339,14 @@ describe('buildDatums', () => {
         skills,
         missingSkillIds: fc.array(fc.integer({ min: 1, max: 5000 }), { maxLength: 5 }),
         succeeded: fc.boolean(),
-        slowestBatchMs: fc.option(fc.nat(60_000), { nil: undefined }),
+        slowestBatchMs: fc.nat(60_000),
+        sent: fc.boolean(),
       }),
       { maxLength: 4 },
     );
     fc.assert(
       fc.property(outcomes, (list) => {
-        for (const d of buildDatums(list, { now: NOW, selection: ALL_METRICS })) {
+        for (const d of buildDatums(list.map(outcome), { now: NOW, selection: ALL_METRICS })) {
           expect(Number.isFinite(d.value)).toBe(true);
           expect(d.unit).toBe(METRIC_UNITS[d.name]);
         }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../lib/cli/main.js';
-import { MAX_REFUSED_SIGNATURES } from '../lib/cms/signature-negotiation.js';
+import { SIGNATURE_LAYOUT_NAMES } from '../lib/cms/sign.js';
 import { type CmsSimulator, type CmsSimulatorOptions, startCmsSimulator } from '../local/simulator/index.js';
 
 const SECRET_KEY = 'probe-secret-do-not-print';
@@ -124,7 +124,7 @@ describe('cms-skill-metrics probe', () => {
     const cms = await simulator();
     const { code, out, last } = await probe(envFor(cms, { CMS_SECRET_KEY: `${SECRET_KEY}-wrong` }));
     expect(code).toBe(5);
-    expect(cms.requests).toHaveLength(MAX_REFUSED_SIGNATURES);
+    expect(cms.requests).toHaveLength(SIGNATURE_LAYOUT_NAMES.length);
     expect(out).toMatch(/ok +clock +this machine is within a second of CMS/);
     expect(last).toMatch(/refused every signature layout: the access key or secret key is wrong/);
   });
@@ -135,6 +135,30 @@ describe('cms-skill-metrics probe', () => {
     expect(code).toBe(5);
     expect(out).toMatch(/FAIL +clock +this machine is 1[12]\d\d\.\d s behind CMS/);
     expect(last).toMatch(/set its clock right/);
+  });
+
+  it.each(['0', 'garbage'])(
+    'says a Date header %j is unusable instead of blaming the clock',
+    async (header) => {
+      const cms = await simulator({ dateHeader: () => header });
+      const refused = await probe(envFor(cms, { CMS_SECRET_KEY: `${SECRET_KEY}-wrong` }));
+      expect(refused.code).toBe(5);
+      expect(refused.out).toContain(`FAIL  clock      CMS's Date header "${header}" is not an IMF-fixdate`);
+      expect(refused.last).toMatch(
+        /the access key or secret key is wrong, or the clock is off \(CMS's Date header/,
+      );
+      expect(refused.out).not.toMatch(/NTP|set its clock right|behind CMS|ahead of CMS/);
+      const accepted = await probe(envFor(cms));
+      expect(accepted.code).toBe(0);
+      expect(accepted.out).toMatch(/FAIL +clock +CMS's Date header .* the collector skips closing reads/);
+    },
+  );
+
+  it('says a Date header from another clock than CMS’s windows is unusable for closing reads', async () => {
+    const cms = await simulator({ dateHeader: (at) => new Date(at + 20 * 60_000).toUTCString() });
+    const { code, out } = await probe(envFor(cms));
+    expect(code).toBe(0);
+    expect(out).toMatch(/FAIL +clock +CMS's Date header \(.*\) lies outside the window its startTime names/);
   });
 
   it('tells an IP lock (HTTP 403) and sends nothing after it, exit 6', async () => {

@@ -1,13 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  alignedWindowStart,
   type ClosingDecision,
   type ClosingReadSettings,
+  CONFIRMATION_DELAY_MS,
   planClosingRead,
   windowCoverage,
 } from '../lib/closing-read.js';
 import { WINDOW_MS } from '../lib/model.js';
+import { alignedWindowStart } from '../lib/window.js';
 
 const WINDOW = Date.UTC(2026, 11, 1, 9, 25, 0);
 const SETTINGS: ClosingReadSettings = { guardMs: 5_000, reachMs: 60_000 };
@@ -21,7 +22,7 @@ function runAt(
   const cmsAt = WINDOW + second * 1_000;
   const localAt = cmsAt - offsetMs;
   return planClosingRead(
-    { startTime: WINDOW + trailMs, clock: { cmsAt, localAt }, now: localAt, deadline },
+    { windowStart: alignedWindowStart(WINDOW + trailMs), clock: { cmsAt, localAt }, now: localAt, deadline },
     settings,
   );
 }
@@ -38,7 +39,13 @@ describe('closing-read schedule', () => {
           readAt: WINDOW + 295_000,
           endsAt: WINDOW + WINDOW_MS,
         });
-      } else expect(decision, `second ${second}`).toEqual({ kind: 'closed', windowStart: WINDOW });
+      } else {
+        expect(decision, `second ${second}`).toEqual({
+          kind: 'closed',
+          windowStart: WINDOW,
+          endsAt: WINDOW + WINDOW_MS,
+        });
+      }
     }
   });
 
@@ -71,25 +78,27 @@ describe('closing-read schedule', () => {
   it('a startTime trailing the boundary by 2 s belongs to the window that began at the boundary', () => {
     expect(alignedWindowStart(WINDOW + 2_000)).toBe(WINDOW);
     expect(runAt(241, { trailMs: 2_000 })).toEqual(runAt(241));
-    expect(runAt(297, { trailMs: 2_000 })).toEqual({ kind: 'closed', windowStart: WINDOW });
+    expect(runAt(297, { trailMs: 2_000 })).toEqual(runAt(297));
   });
 
   it('a run whose own work outlasted the window keeps its read as the window’s last instead of waiting', () => {
     const cmsAt = WINDOW + 290_000;
     const decision = planClosingRead(
-      { startTime: WINDOW, clock: { cmsAt, localAt: cmsAt }, now: WINDOW + WINDOW_MS + 500, deadline: FAR },
+      { windowStart: WINDOW, clock: { cmsAt, localAt: cmsAt }, now: WINDOW + WINDOW_MS + 500, deadline: FAR },
       SETTINGS,
     );
-    expect(decision).toEqual({ kind: 'closed', windowStart: WINDOW });
+    expect(decision).toEqual({ kind: 'closed', windowStart: WINDOW, endsAt: WINDOW + WINDOW_MS });
   });
 
   it('a window CMS still serves after its end is not closed again', () => {
     expect(runAt(301)).toEqual({ kind: 'none' });
   });
 
-  it('a closing read that would end after the run’s deadline is reported out of reach instead of waited for', () => {
-    expect(runAt(241, { deadline: WINDOW + 299_999 })).toEqual({ kind: 'outOfReach', windowStart: WINDOW });
-    expect(runAt(241, { deadline: WINDOW + WINDOW_MS }).kind).toBe('wait');
+  it('a closing read whose confirmation after the end would pass the run’s deadline is out of reach', () => {
+    const confirmedBy = WINDOW + WINDOW_MS + CONFIRMATION_DELAY_MS;
+    expect(runAt(241, { deadline: confirmedBy - 1 })).toEqual({ kind: 'outOfReach', windowStart: WINDOW });
+    expect(runAt(297, { deadline: confirmedBy - 1 })).toEqual({ kind: 'outOfReach', windowStart: WINDOW });
+    expect(runAt(241, { deadline: confirmedBy }).kind).toBe('wait');
   });
 
   it('a reach of 0 turns closing reads off', () => {
@@ -112,7 +121,12 @@ describe('closing-read schedule', () => {
           const localAt = cmsAt - offsetMs;
           const now = localAt + elapsedMs;
           const decision = planClosingRead(
-            { startTime: WINDOW + trailMs, clock: { cmsAt, localAt }, now, deadline: FAR },
+            {
+              windowStart: alignedWindowStart(WINDOW + trailMs),
+              clock: { cmsAt, localAt },
+              now,
+              deadline: FAR,
+            },
             { guardMs, reachMs },
           );
           if (decision.kind !== 'wait') return;

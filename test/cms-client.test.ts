@@ -1,22 +1,30 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type CallStatsResult, CmsClient, type CmsClientOptions, throwIfFailed } from '../lib/cms/client.js';
+import { CmsClient, type CmsClientOptions, throwIfFailed } from '../lib/cms/client.js';
+import type { CmsTime } from '../lib/cms/clock.js';
 import { type CmsCredentials, type CredentialSource, staticCredentials } from '../lib/cms/credentials.js';
 import { SIGNATURE_LAYOUT_NAMES } from '../lib/cms/sign.js';
-import { MAX_REFUSED_SIGNATURES } from '../lib/cms/signature-negotiation.js';
+import type { VdnRead } from '../lib/cms/vdn-read.js';
 import { loadCmsSettings } from '../lib/config.js';
 import {
+  type AppError,
   CmsAuthError,
-  type CmsError,
+  CmsError,
   CmsHttpError,
   CmsIpLockedError,
   CmsNetworkError,
   CmsProtocolError,
   CmsResultError,
+  CmsSigningPausedError,
   CmsTimeoutError,
   ValidationError,
 } from '../lib/errors.js';
+import { rollup } from '../lib/kpi.js';
 import { COUNTERS, type Counters, type SkillStats } from '../lib/model.js';
+import { alignedWindowStart } from '../lib/window.js';
 import {
   type CmsSimulator,
   type CmsSimulatorOptions,
@@ -63,6 +71,9 @@ function client(overrides: Partial<CmsClientOptions> = {}, target: CmsSimulator 
   return made;
 }
 
+/** CMS_REFUSAL_LIMIT as a client built from the environment has it. */
+const REFUSAL_LIMIT = loadCmsSettings({ CMS_BASE_URL: 'https://cms.example' }).refusals.limit;
+
 const inTenSeconds = (): { deadline: number } => ({ deadline: Date.now() + 10_000 });
 
 /** Records of requests that reach the simulator while `action` runs. */
@@ -75,13 +86,17 @@ async function recorded<T>(target: CmsSimulator, action: () => Promise<T>) {
 function expectedStats(record: CmsSkillRecord | undefined): SkillStats {
   if (!record) throw new Error('the simulator has no statistics for this skill');
   const counters = Object.fromEntries(COUNTERS.map((counter) => [counter.name, record[counter.cmsField]]));
-  return { skillId: record.id, windowStart: record.startTime, counters: counters as Counters };
+  return {
+    skillId: record.id,
+    windowStart: alignedWindowStart(record.startTime),
+    counters: counters as Counters,
+  };
 }
 
-function onlyFailure(result: CallStatsResult): CmsError {
+function onlyFailure(result: VdnRead): CmsError {
   expect(result.failures).toHaveLength(1);
   const [failure] = result.failures;
-  if (!failure) throw new Error('no failure');
+  if (!(failure?.error instanceof CmsError)) throw new Error('no CMS failure');
   return failure.error;
 }
 
@@ -115,14 +130,17 @@ describe('CmsClient against the CMS simulator', () => {
         client().currentCallStats({ ccId: 1, vdn: 170, skillIds: [3, 1, 2, 2] }, inTenSeconds()),
       );
       const at = requests[0]?.at ?? 0;
+      const skills = [1, 2, 3].map((id) => expectedStats(sim.statsAt(1, 170, id, at)));
       expect(result).toEqual({
         ccId: 1,
         vdn: 170,
-        requestedSkillIds: [1, 2, 3],
-        skills: [1, 2, 3].map((id) => expectedStats(sim.statsAt(1, 170, id, at))),
+        skillIds: [1, 2, 3],
+        skills,
+        total: rollup(skills),
         missingSkillIds: [],
+        endedSkillIds: [],
         failures: [],
-        slowestBatchMs: expect.any(Number),
+        latencyMs: expect.any(Number),
         requests: 1,
         clock: { cmsAt: expect.any(Number), localAt: expect.any(Number) },
       });
@@ -135,7 +153,8 @@ describe('CmsClient against the CMS simulator', () => {
         { ccId: 1, vdn: 170, skillIds: [1] },
         inTenSeconds(),
       );
-      const offset = (result.clock?.cmsAt ?? 0) - (result.clock?.localAt ?? 0);
+      const clock = result.clock as CmsTime;
+      const offset = clock.cmsAt - clock.localAt;
       // The header counts whole seconds: the reading is the middle of its second.
       expect(Math.abs(offset - 10_000)).toBeLessThanOrEqual(1_000);
     });
@@ -238,7 +257,7 @@ describe('CmsClient against the CMS simulator', () => {
       );
       expect(result.failures).toEqual([]);
       expect(result.requests).toBe(2);
-      expect(result.slowestBatchMs).toBeGreaterThanOrEqual(190);
+      expect(result.latencyMs).toBeGreaterThanOrEqual(190);
       expect(requests.map((request) => request.fault)).toEqual(['latency', undefined]);
     });
 
@@ -465,7 +484,7 @@ describe('CmsClient against the CMS simulator', () => {
       expect(requests.map((request) => request.status)).toEqual([401]);
     });
 
-    it('stops after four refused signatures for the life of the client, whatever the number of calls', async () => {
+    it('stops at CMS_REFUSAL_LIMIT refused signatures, whatever the number of calls, and says when it signs again', async () => {
       const strict = await simulator({ signatureLayout: 'empty-query-line' });
       const wrongKey = client({ credentials: staticCredentials({ ...KEYS, secretKey: 'wrong' }) }, strict);
       const results = await Promise.all(
@@ -474,14 +493,45 @@ describe('CmsClient against the CMS simulator', () => {
         ),
       );
       const again = await wrongKey.currentCallStats(everything, inTenSeconds());
-      expect(strict.refusedSignatures).toBe(MAX_REFUSED_SIGNATURES);
-      expect(strict.requests).toHaveLength(MAX_REFUSED_SIGNATURES);
-      for (const result of [...results, again]) {
+      expect(strict.refusedSignatures).toBe(REFUSAL_LIMIT);
+      expect(strict.requests).toHaveLength(REFUSAL_LIMIT);
+      for (const result of results) {
         expect(result.skills).toEqual([]);
-        for (const failure of result.failures) expect(failure.error).toBeInstanceOf(CmsAuthError);
+        for (const failure of result.failures)
+          expect(failure.error).toMatchObject({
+            code: expect.stringMatching(/CMS_UNAUTHORIZED|CMS_SIGNING_PAUSED/),
+          });
       }
       expect(again.requests).toBe(0);
-      expect(again.failures[0]?.error.message).toMatch(/refused 4 request signatures/);
+      expect(again.failures[0]?.error).toBeInstanceOf(CmsSigningPausedError);
+      expect(again.failures[0]?.error.message).toMatch(/in every layout .* nothing is signed until \d{4}-/);
+    });
+
+    it('spends nothing of the budget on requests that could not reach CMS', async () => {
+      const closed = createServer();
+      closed.listen(0, '127.0.0.1');
+      await once(closed, 'listening');
+      const { port } = closed.address() as AddressInfo;
+      await new Promise((resolve) => closed.close(resolve));
+      const unreachable = client({ baseUrl: `https://127.0.0.1:${port}` });
+      const codes: string[] = [];
+      for (let call = 0; call < REFUSAL_LIMIT; call += 1) {
+        const result = await unreachable.currentCallStats({ ccId: 1, vdn: 1, skillIds: [1] }, inTenSeconds());
+        expect(result.requests).toBe(3);
+        codes.push(...result.failures.map((failure) => (failure.error as AppError).code));
+      }
+      expect(codes).toEqual(Array(REFUSAL_LIMIT).fill('CMS_NETWORK_ERROR'));
+    });
+
+    it('spends nothing of the budget on statuses that are no refusal, such as a proxy’s 503', async () => {
+      sim.inject({ kind: 'status', status: 503 }, { times: Number.POSITIVE_INFINITY });
+      const busy = client();
+      for (let call = 0; call < REFUSAL_LIMIT; call += 1) {
+        const result = await busy.currentCallStats({ ccId: 1, vdn: 1, skillIds: [1] }, inTenSeconds());
+        expect(result.failures.map((failure) => (failure.error as AppError).code)).toEqual([
+          'CMS_HTTP_ERROR',
+        ]);
+      }
     });
 
     it('counts the 401 of a rotated key pair towards the same bound', async () => {
@@ -494,7 +544,7 @@ describe('CmsClient against the CMS simulator', () => {
       const result = await rotating.currentCallStats(everything, inTenSeconds());
       expect(result.failures).toEqual([]);
       expect(rotated.refusedSignatures).toBeGreaterThanOrEqual(1);
-      expect(rotated.refusedSignatures).toBeLessThanOrEqual(MAX_REFUSED_SIGNATURES);
+      expect(rotated.refusedSignatures).toBeLessThanOrEqual(REFUSAL_LIMIT);
     });
   });
 
@@ -514,7 +564,7 @@ describe('CmsClient against the CMS simulator', () => {
       expect(result.failures).toHaveLength(3);
       for (const failure of result.failures) {
         expect(failure.error).toBeInstanceOf(CmsIpLockedError);
-        expect(failure.error.retryable).toBe(false);
+        expect((failure.error as CmsError).retryable).toBe(false);
         expect(failure.error.message).toMatch(/locked this client's IP address/);
       }
     });
@@ -557,12 +607,13 @@ describe('CmsClient against the CMS simulator', () => {
 
     it('does not sleep a backoff that would end past the deadline', async () => {
       sim.inject({ kind: 'status', status: 503 }, { times: Number.POSITIVE_INFINITY });
-      const started = Date.now();
+      const deadline = Date.now() + 3_000;
       const result = await client({ random: () => 0.999, maxAttempts: 10 }).currentCallStats(query, {
-        deadline: started + 400,
+        deadline,
       });
-      // Backoffs of ~100 and ~200 ms fit before the deadline; the next (~400 ms) does not and is not slept.
-      expect(Date.now() - started).toBeLessThan(1_500);
+      // Backoffs of ~100, 200, 400 and 800 ms fit before the deadline; the next (~1.6 s) would end past it and is
+      // not slept, so the call ends about 1.5 s before the deadline. Had it slept, the deadline would have ended it.
+      expect(Date.now()).toBeLessThan(deadline);
       expect(onlyFailure(result)).toBeInstanceOf(CmsHttpError);
       expect(result.requests).toBeGreaterThanOrEqual(2);
       expect(result.requests).toBeLessThan(10);
@@ -602,7 +653,9 @@ describe('CmsClient against the CMS simulator', () => {
 
     it('is refused when its clock is far from the server clock', async () => {
       const skewed = client({ now: () => Date.now() - 20 * 60_000 });
-      expect(onlyFailure(await skewed.currentCallStats(query, inTenSeconds()))).toBeInstanceOf(CmsAuthError);
+      const error = onlyFailure(await skewed.currentCallStats(query, inTenSeconds()));
+      expect(error).toBeInstanceOf(CmsSigningPausedError);
+      expect(error.message).toMatch(/in every layout .*the clock is off/);
     });
   });
 
@@ -718,7 +771,7 @@ describe('CmsClient against the CMS simulator', () => {
         { kind: 'wrongTypes' },
         { kind: 'hugeResponse', bytes: 50_000 },
       ];
-      const results: CallStatsResult[] = [];
+      const results: VdnRead[] = [];
       const options = { maxAttempts: 2, requestTimeoutMs: 150, maxResponseBytes: 20_000 };
       for (const fault of faults) {
         guarded.clearFaults();

@@ -1,7 +1,7 @@
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Limiter } from '../lib/concurrency.js';
+import { deadlineSignal, invocationDeadline, LAMBDA_SAFETY_MS, Limiter } from '../lib/concurrency.js';
 
 /** A task the test finishes by hand. */
 function gate(): { promise: Promise<void>; open: () => void } {
@@ -95,5 +95,57 @@ describe('Limiter', () => {
 
   it.each([[0], [-1], [1.5], [Number.NaN]])('refuses %d permits', (permits) => {
     expect(() => new Limiter(permits)).toThrow(RangeError);
+  });
+});
+
+describe('the deadline of an invocation', () => {
+  const NOW = 1_700_000_000_000;
+
+  it("falls a second before Lambda's time runs out", () => {
+    expect(LAMBDA_SAFETY_MS).toBe(1_000);
+    expect(invocationDeadline(3_000, NOW)).toBe(NOW + 2_000);
+  });
+
+  it('falls at the limit a setting gives when that comes first', () => {
+    expect(invocationDeadline(30_000, NOW, 5_000)).toBe(NOW + 5_000);
+    expect(invocationDeadline(3_000, NOW, 5_000)).toBe(NOW + 2_000);
+  });
+
+  it('falls at the limit when a makeshift context reports no usable remaining time', () => {
+    expect(invocationDeadline(Number.NaN, NOW, 5_000)).toBe(NOW + 5_000);
+  });
+
+  it('is never later than either bound, whatever the times', () => {
+    fc.assert(
+      fc.property(fc.nat(900_000), fc.nat(900_000), (remainingMs, limitMs) => {
+        const deadline = invocationDeadline(remainingMs, NOW, limitMs);
+        expect(deadline).toBeLessThanOrEqual(NOW + remainingMs - LAMBDA_SAFETY_MS);
+        expect(deadline).toBeLessThanOrEqual(NOW + limitMs);
+      }),
+    );
+  });
+});
+
+describe('the signal of a deadline', () => {
+  it('is aborted already when no time is left, as a timeout', () => {
+    for (const remainingMs of [0, -5]) {
+      const signal = deadlineSignal(remainingMs);
+      expect(signal.aborted).toBe(true);
+      expect(signal.reason).toMatchObject({ name: 'TimeoutError' });
+    }
+  });
+
+  it('aborts as a timeout once the time has passed', async () => {
+    const signal = deadlineSignal(20);
+    expect(signal.aborted).toBe(false);
+    // Timers fire in the order they fall due: the signal's is first.
+    await sleep(40);
+    expect(signal.reason).toMatchObject({ name: 'TimeoutError' });
+  });
+
+  it('does not abort early for more time than a timer can hold', async () => {
+    const signal = deadlineSignal(Number.POSITIVE_INFINITY);
+    await sleep(20);
+    expect(signal.aborted).toBe(false);
   });
 });

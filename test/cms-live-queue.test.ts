@@ -149,7 +149,7 @@ const QUERY = { ccId: 1, vdn: 170, skillIds: [1, 2, 3] };
 const T0 = Date.UTC(2026, 10, 26, 8, 0, 0);
 
 function answered(records: SkillQueueRecord[], skillIds = QUERY.skillIds): BatchOutcome<SkillQueueRecord> {
-  return { skillIds, ms: 12, records, clock: { cmsAt: T0, localAt: T0 } };
+  return { skillIds, ms: 12, records, clock: { date: new Date(T0).toUTCString(), localAt: T0 } };
 }
 
 const failedWith = (
@@ -195,12 +195,13 @@ const record = (skillId: number): SkillQueueRecord => ({
 });
 
 describe('the live queue’s availability', () => {
-  it('gives the requested skills CMS answered for, stamped with the time of the answer', async () => {
+  it('gives the requested skills CMS answered for, stamped with the time of the answer, and their total', async () => {
     const subject = availability(() => answered([record(3), record(1), record(99)]));
     expect(await subject.read()).toEqual({
       kind: 'read',
       at: T0,
       skills: [record(1), record(3)],
+      total: { callsWaiting: 4, longestWaitSeconds: 30 },
       slowestBatchMs: 12,
       requests: 1,
     });

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseCallStatsResponse, redact } from '../lib/cms/response.js';
 import { CmsProtocolError, CmsResultError } from '../lib/errors.js';
-import { COUNTERS, type SkillStats } from '../lib/model.js';
+import { COUNTERS, type SkillStats, WINDOW_MS } from '../lib/model.js';
+import { alignedWindowStart } from '../lib/window.js';
 
 const CMS_FIELDS = COUNTERS.map((counter) => counter.cmsField);
 
@@ -27,7 +28,7 @@ function expected(records: readonly Record[]): SkillStats[] {
     .sort((a, b) => a.id - b.id)
     .map((r) => ({
       skillId: r.id,
-      windowStart: r.startTime,
+      windowStart: alignedWindowStart(r.startTime),
       counters: Object.fromEntries(COUNTERS.map((counter) => [counter.name, r[counter.cmsField]])),
     })) as SkillStats[];
 }
@@ -125,6 +126,17 @@ describe('parseCallStatsResponse', () => {
         expect(parseCallStatsResponse(success([asText]))).toEqual(expected([r]));
       }),
     );
+  });
+
+  it('stamps each record with the aligned start of the window its startTime belongs to', () => {
+    // The spec's own sample trails the 01:25 boundary by 2 s.
+    const trailing = [0, 1, 1_000, 2_000, WINDOW_MS - 1].map((trail, index) => ({
+      ...sample,
+      id: index + 1,
+      startTime: 1_607_390_700_000 + trail,
+    }));
+    const starts = parseCallStatsResponse(success(trailing)).map((stats) => stats.windowStart);
+    expect(starts).toEqual(trailing.map(() => 1_607_390_700_000));
   });
 
   it('keeps the first of two records with the same id', () => {

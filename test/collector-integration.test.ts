@@ -204,161 +204,91 @@ describe('collector against the simulator and a fake AWS endpoint', () => {
   });
 });
 
-describe('collector faults', () => {
-  const onlyVdn171 = { when: (request: { vdn: number }) => request.vdn === 171 };
+// CMS and AWS faults (HTTP errors, timeouts, malformed answers, a rotated or missing secret, CloudWatch throttling
+// and refusals) have their end-to-end cases in test/faults/; these are the collector's own ways with a CMS.
+describe('against a CMS of its own', () => {
+  let other: CmsSimulator | undefined;
+  afterEach(async () => {
+    await other?.close();
+    other = undefined;
+  });
 
-  async function expectVdn170Intact(summary: RunSummary) {
-    expect(datum('CollectionSuccess', { CcId: '1', Vdn: '170' })?.value).toBe(1);
-    expect(datum('CallsOffered', { CcId: '1', Vdn: '170', SkillId: '1' })).toBeDefined();
-    expect(summary.targetsSucceeded).toBe(1);
+  async function runAgainst(options: CmsSimulatorOptions, log: Log = silentLog) {
+    other = await startCmsSimulator({ now: () => now, absentSkillIds: ABSENT, ...options });
+    const { accessKey, secretKey } = options;
+    aws.setSecret(SECRET_ID, JSON.stringify({ accessKey, secretKey, caCertificate: other.caCertificate }));
+    const handler = createCollectorHandler(collectorEnv({ CMS_BASE_URL: other.url }), { log });
+    return handler({}, { getRemainingTimeInMillis: () => 20_000 }).then(
+      (summary) => ({ summary, thrown: undefined }),
+      (thrown: unknown) => ({ summary: undefined, thrown }),
+    );
   }
 
-  it.each([
-    ['HTTP 5xx', { kind: 'status', status: 503 } as const, 'CMS_HTTP_ERROR', {}],
-    ['a timeout', { kind: 'latency', ms: 3000 } as const, 'CMS_TIMEOUT', { CMS_TIMEOUT_MS: '1000' }],
-    ['malformed JSON', { kind: 'malformedJson' } as const, 'CMS_PROTOCOL_ERROR', {}],
-    [
-      'a failure result code',
-      { kind: 'resultCode', code: '0100002', desc: 'vdn not found' } as const,
-      'CMS_RESULT_ERROR',
-      {},
-    ],
-  ])(
-    'a VDN failing with %s publishes CollectionSuccess 0 for it and everything of the other',
-    async (_, fault, code, env) => {
-      simulator.inject(fault, { ...onlyVdn171, times: Number.POSITIVE_INFINITY });
-      const summary = await runOnce(env);
-      await expectVdn170Intact(summary);
-      expect(datum('CollectionSuccess', { CcId: '1', Vdn: '171' })?.value).toBe(0);
-      expect(datum('CallsOffered', { CcId: '1', Vdn: '171' })).toBeUndefined();
-      expect(summary.failures).toEqual([expect.objectContaining({ ccId: 1, vdn: 171, code })]);
-    },
-  );
-
-  it('re-reads a rotated secret after a 401 and then succeeds', async () => {
-    const handler = createCollectorHandler(collectorEnv({ SECRET_TTL_SECONDS: '3600' }), { log: silentLog });
-    await handler({}, { getRemainingTimeInMillis: () => 20_000 });
-    simulator.setCredentials('rotated-access-key', 'rotated-secret-key');
-    setSecret('rotated-access-key', 'rotated-secret-key');
-    aws.clearRecords();
-    const summary = await handler({}, { getRemainingTimeInMillis: () => 20_000 });
-    expect(summary.failures).toEqual([]);
-    // The warm container's cached pair was refused; one fresh read picked up the rotation.
-    expect(aws.getSecretValueCalls).toHaveLength(1);
+  it('finds the signature layout a CMS accepts and logs it once, at WARN, with the setting that pins it', async () => {
+    const warnings: unknown[][] = [];
+    const log: Log = { ...silentLog, warn: (...line) => warnings.push(line) };
+    const { summary } = await runAgainst(
+      { accessKey: 'ak', secretKey: 'sk', signatureLayout: 'huawei-reference-millis' },
+      log,
+    );
+    expect(summary?.failures).toEqual([]);
+    expect(other?.refusedSignatures).toBe(2);
+    expect(warnings).toEqual([
+      [
+        expect.stringContaining('set CMS_SIGNATURE=huawei-reference-millis to pin it'),
+        expect.objectContaining({ signatureLayout: 'huawei-reference-millis' }),
+      ],
+    ]);
     expect(datum('CollectionSuccess', { CcId: '1', Vdn: '171' })?.value).toBe(1);
   });
 
-  it('gives up with an auth failure when the re-read secret is still refused', async () => {
-    simulator.setCredentials('someone-else', 'other-secret');
-    await expect(runOnce()).rejects.toThrow(/no target could be collected .*CMS_UNAUTHORIZED/);
-    expect(datum('CollectionSuccess', { CcId: '1', Vdn: '170' })?.value).toBe(0);
-  });
-
-  describe('against a CMS of its own', () => {
-    let other: CmsSimulator | undefined;
-    afterEach(async () => {
-      await other?.close();
-      other = undefined;
+  it('publishes the counters of a CMS without the live queue (0100003), no live figure, and says why once', async () => {
+    const warnings: unknown[][] = [];
+    const log: Log = { ...silentLog, warn: (...line) => warnings.push(line) };
+    const keys = { accessKey: 'ak', secretKey: 'sk' };
+    other = await startCmsSimulator({
+      now: () => now,
+      absentSkillIds: ABSENT,
+      liveQueue: 'wrongCtiVersion',
+      ...keys,
     });
-
-    async function runAgainst(options: CmsSimulatorOptions, log: Log = silentLog) {
-      other = await startCmsSimulator({ now: () => now, absentSkillIds: ABSENT, ...options });
-      const { accessKey, secretKey } = options;
-      aws.setSecret(SECRET_ID, JSON.stringify({ accessKey, secretKey, caCertificate: other.caCertificate }));
-      const handler = createCollectorHandler(collectorEnv({ CMS_BASE_URL: other.url }), { log });
-      return handler({}, { getRemainingTimeInMillis: () => 20_000 }).then(
-        (summary) => ({ summary, thrown: undefined }),
-        (thrown: unknown) => ({ summary: undefined, thrown }),
-      );
+    aws.setSecret(SECRET_ID, JSON.stringify({ ...keys, caCertificate: other.caCertificate }));
+    const handler = createCollectorHandler(collectorEnv({ CMS_BASE_URL: other.url }), { log });
+    for (let run = 0; run < 3; run += 1) {
+      aws.clearRecords();
+      const summary = await handler({}, { getRemainingTimeInMillis: () => 20_000 });
+      expect(summary.failures).toEqual([]);
+      expect(summary.liveQueue).toMatchObject({ read: 0, unsupported: 2, failed: 0 });
     }
-
-    it('finds the signature layout a CMS accepts and logs it once, at WARN, with the setting that pins it', async () => {
-      const warnings: unknown[][] = [];
-      const log: Log = { ...silentLog, warn: (...line) => warnings.push(line) };
-      const { summary } = await runAgainst(
-        { accessKey: 'ak', secretKey: 'sk', signatureLayout: 'huawei-reference-millis' },
-        log,
-      );
-      expect(summary?.failures).toEqual([]);
-      expect(other?.refusedSignatures).toBe(2);
-      expect(warnings).toEqual([
-        [
-          expect.stringContaining('set CMS_SIGNATURE=huawei-reference-millis to pin it'),
-          expect.objectContaining({ signatureLayout: 'huawei-reference-millis' }),
-        ],
-      ]);
-      expect(datum('CollectionSuccess', { CcId: '1', Vdn: '171' })?.value).toBe(1);
-    });
-
-    it('publishes the counters of a CMS without the live queue (0100003), no live figure, and says why once', async () => {
-      const warnings: unknown[][] = [];
-      const log: Log = { ...silentLog, warn: (...line) => warnings.push(line) };
-      other = await startCmsSimulator({
-        now: () => now,
-        absentSkillIds: ABSENT,
-        liveQueue: 'wrongCtiVersion',
-      });
-      aws.setSecret(SECRET_ID, JSON.stringify({ ...world, caCertificate: other.caCertificate }));
-      const handler = createCollectorHandler(collectorEnv({ CMS_BASE_URL: other.url }), { log });
-      for (let run = 0; run < 3; run += 1) {
-        aws.clearRecords();
-        const summary = await handler({}, { getRemainingTimeInMillis: () => 20_000 });
-        expect(summary.failures).toEqual([]);
-        expect(summary.liveQueue).toMatchObject({ read: 0, unsupported: 2, failed: 0 });
-      }
-      // The last run's counters and health in full, and nothing of the live queue.
-      for (const target of [VDN_170, VDN_171]) {
-        const counters = { ...expectedVdn(other, target, now), live: [] };
-        expect(healthyVdnMismatches(received(), counters, target)).toEqual([]);
-      }
-      expect(received().filter((d) => d.name === 'CallsWaiting' || d.name === 'LongestWaitTime')).toEqual([]);
-      expect(warnings).toEqual([
-        [expect.stringMatching(/^live queue not available: CMS result code 0100003/), expect.anything()],
-      ]);
-      // The first run asked for both VDNs' at once; no later run asked again.
-      expect(other.requests.filter((request) => request.endpoint === 'totalskillstatusex3')).toHaveLength(2);
-    });
-
-    it('stops sending to a CMS that locked its IP and publishes CollectionSuccess 0 for every VDN', async () => {
-      const { thrown } = await runAgainst({
-        accessKey: 'ak',
-        secretKey: 'sk',
-        lockAfterRefusals: 2,
-        signatureLayout: 'empty-query-line',
-      });
-      expect(thrown).toBeDefined();
-      // Two layouts refused, then the lock: the third request learns of it and nothing more is sent.
-      expect(other?.requests.map((request) => request.status)).toEqual([401, 401, 403]);
-      expect(thrown).toBeInstanceOf(CollectionFailedError);
-      expect((thrown as CollectionFailedError).summary.failures.map((failure) => failure.code)).toEqual([
-        'CMS_IP_LOCKED',
-        'CMS_IP_LOCKED',
-      ]);
-      expect(datum('CollectionSuccess', { CcId: '1', Vdn: '170' })?.value).toBe(0);
-      expect(datum('CollectionSuccess', { CcId: '1', Vdn: '171' })?.value).toBe(0);
-    });
+    // The last run's counters and health in full, and nothing of the live queue.
+    for (const target of [VDN_170, VDN_171]) {
+      const counters = { ...expectedVdn(other, target, now), live: [] };
+      expect(healthyVdnMismatches(received(), counters, target)).toEqual([]);
+    }
+    expect(received().filter((d) => d.name === 'CallsWaiting' || d.name === 'LongestWaitTime')).toEqual([]);
+    expect(warnings).toEqual([
+      [expect.stringMatching(/^live queue not available: CMS result code 0100003/), expect.anything()],
+    ]);
+    // The first run asked for both VDNs' at once; no later run asked again.
+    expect(other.requests.filter((request) => request.endpoint === 'totalskillstatusex3')).toHaveLength(2);
   });
 
-  it('rides out CloudWatch throttling through the SDK retries', async () => {
-    aws.inject({ kind: 'throttle', operation: 'PutMetricData' }, { times: 1 });
-    const summary = await runOnce();
-    expect(summary.publishFailures).toEqual([]);
-    expect(summary.datumsPublished).toBe(summary.datums);
-    expect(datum('CollectionSuccess', { CcId: '1', Vdn: '171' })?.value).toBe(1);
-  });
-
-  it('sends a PutMetricData batch refused as invalid again in halves, and delivers every datum', async () => {
-    aws.inject({ kind: 'fail', operation: 'PutMetricData' }, { times: 1 });
-    const summary = await runOnce();
-    expect(summary.publishFailures).toEqual([]);
-    expect(summary.datumsPublished).toBe(summary.datums);
-    // The batches as planned, and the two halves of the one refused.
-    expect(summary.publishCalls).toBe(Math.ceil(summary.datums / 1_000) + 2);
-    expect(received()).toHaveLength(summary.datums);
-  });
-
-  it('fails the invocation with a clear error when the secret does not exist, after publishing CollectionSuccess 0', async () => {
-    await expect(runOnce({ CMS_SECRET_ID: 'no-such-secret' })).rejects.toThrow(/SECRET_ERROR/);
+  it('stops sending to a CMS that locked its IP and publishes CollectionSuccess 0 for every VDN', async () => {
+    const { thrown } = await runAgainst({
+      accessKey: 'ak',
+      secretKey: 'sk',
+      lockAfterRefusals: 2,
+      signatureLayout: 'empty-query-line',
+    });
+    expect(thrown).toBeDefined();
+    // Two layouts refused, then the lock: the third request learns of it and nothing more is sent.
+    expect(other?.requests.map((request) => request.status)).toEqual([401, 401, 403]);
+    expect(thrown).toBeInstanceOf(CollectionFailedError);
+    expect((thrown as CollectionFailedError).summary.failures.map((failure) => failure.code)).toEqual([
+      'CMS_IP_LOCKED',
+      'CMS_IP_LOCKED',
+    ]);
+    expect(datum('CollectionSuccess', { CcId: '1', Vdn: '170' })?.value).toBe(0);
     expect(datum('CollectionSuccess', { CcId: '1', Vdn: '171' })?.value).toBe(0);
   });
 });

@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import type { CallStatsOptions, CallStatsResult } from '../lib/cms/client.js';
+import type { CallStatsOptions } from '../lib/cms/client.js';
 import type { CallStatsQuery } from '../lib/cms/request.js';
 import type { StatsSource } from '../lib/cms/stats-source.js';
+import type { VdnRead } from '../lib/cms/vdn-read.js';
 import { CollectionFailedError, runCollection } from '../lib/collector.js';
-import { CmsResultError, CmsTimeoutError, SecretError } from '../lib/errors.js';
+import { CmsNetworkError, CmsResultError, CmsTimeoutError, SecretError } from '../lib/errors.js';
+import { createLogger } from '../lib/log.js';
 import { ALL_METRICS } from '../lib/metrics/build-datums.js';
 import type { Datum, MetricSink, PublishReport } from '../lib/metrics/metric-sink.js';
 import type { Counters, SkillStats } from '../lib/model.js';
-import { fakeSource } from './support/live-queue.js';
+import { type FakeAnswer, readOf } from './support/vdn-read.js';
 
 const NOW = Date.UTC(2026, 10, 26, 8, 2, 30);
 const WINDOW = Date.UTC(2026, 10, 26, 8, 0, 0);
@@ -27,35 +29,22 @@ function counters(offered: number, answered: number, abandoned: number): Counter
 
 const stats = (skillId: number, c: Counters): SkillStats => ({ skillId, windowStart: WINDOW, counters: c });
 
-function result(
-  query: CallStatsQuery,
-  skills: SkillStats[],
-  extra: Partial<CallStatsResult> = {},
-): CallStatsResult {
-  return {
-    ccId: query.ccId,
-    vdn: query.vdn,
-    requestedSkillIds: query.skillIds,
-    skills,
-    missingSkillIds: query.skillIds.filter((id) => !skills.some((skill) => skill.skillId === id)),
-    failures: [],
-    slowestBatchMs: 40,
-    requests: 1,
-    clock: { cmsAt: NOW, localAt: NOW },
-    ...extra,
-  };
+function result(query: CallStatsQuery, skills: SkillStats[], extra: FakeAnswer = {}): VdnRead {
+  return readOf(query, { skills, cmsAt: NOW, ...extra });
 }
 
 /** A CMS that answers per VDN with a canned behaviour, recording the deadlines it was given. */
-function fakeCms(byVdn: Record<number, (query: CallStatsQuery) => CallStatsResult | Error>) {
+function fakeCms(byVdn: Record<number, (query: CallStatsQuery) => VdnRead | Error>) {
   const deadlines: number[] = [];
-  const source: StatsSource = fakeSource(async (query: CallStatsQuery, options: CallStatsOptions) => {
-    deadlines.push(options.deadline);
-    const answer = byVdn[query.vdn]?.(query);
-    if (answer === undefined) throw new Error(`no behaviour for VDN ${query.vdn}`);
-    if (answer instanceof Error) throw answer;
-    return answer;
-  });
+  const source: StatsSource = {
+    currentCallStats: async (query: CallStatsQuery, options: CallStatsOptions) => {
+      deadlines.push(options.deadline);
+      const answer = byVdn[query.vdn]?.(query);
+      if (answer === undefined) throw new Error(`no behaviour for VDN ${query.vdn}`);
+      if (answer instanceof Error) throw answer;
+      return answer;
+    },
+  };
   return { source, deadlines };
 }
 
@@ -164,7 +153,6 @@ describe('a collection run', () => {
       170: (q) =>
         result(q, [stats(1, counters(3, 3, 0))], {
           failures: [{ skillIds: [2], error: new CmsTimeoutError('CMS did not answer within 5000 ms') }],
-          missingSkillIds: [],
         }),
       171: (q) => result(q, [stats(5, counters(1, 1, 0))]),
     });
@@ -256,6 +244,54 @@ describe('a collection run', () => {
     expect(lines.some((line) => line.level === 'warn')).toBe(true);
     expect(value(published.flat(), 'AnswerRate', { CcId: '1', Vdn: '170', SkillId: '1' })).toBeUndefined();
     expect(value(published.flat(), 'CallsAnswered', { CcId: '1', Vdn: '170', SkillId: '1' })).toBe(5);
+  });
+
+  it('keeps the summary line and the error short with CMS down for 400 targets: counts by kind, the first few', async () => {
+    const many = Array.from({ length: 400 }, (_, index) => ({
+      ccId: 1,
+      vdn: index + 1,
+      // Every other skill: the longest skill list a batch can name.
+      skillIds: Array.from({ length: 1_000 }, (_, skill) => 2 * skill + 1),
+    }));
+    const refused = new CmsNetworkError(
+      `connect ECONNREFUSED 10.20.0.5:28443 (TLS session to cms.example.internal, ${'detail '.repeat(80)})`,
+    );
+    const cms = fakeCms(Object.fromEntries(many.map((target) => [target.vdn, () => refused])));
+    const written: string[] = [];
+    const log = createLogger('INFO', { write: (line) => written.push(line) });
+    const run = runCollection(
+      { cms: cms.source, sink: recordingSink().sink, log, now: () => NOW },
+      { targets: many, deadline: NOW + 30_000, selection: ALL_METRICS },
+    );
+    await expect(run).rejects.toThrow(CollectionFailedError);
+    const thrown = (await run.catch((error: unknown) => error)) as CollectionFailedError;
+    const line = written.find((text) => text.includes('"message":"collection run"')) ?? '';
+    expect(line.length).toBeLessThan(16 * 1024);
+    const { summary } = JSON.parse(line) as { summary: Record<string, unknown> };
+    expect(summary).toMatchObject({
+      targets: 400,
+      targetsSucceeded: 0,
+      failures: {
+        count: 400,
+        kinds: {
+          CMS_NETWORK_ERROR: {
+            count: 400,
+            first: [
+              { ccId: 1, vdn: 1 },
+              { ccId: 1, vdn: 2 },
+              { ccId: 1, vdn: 3 },
+            ],
+          },
+        },
+      },
+    });
+    expect(thrown.message.length).toBeLessThan(500);
+    expect(thrown.message).toBe(
+      'no target could be collected (1/1: CMS_NETWORK_ERROR; 1/2: CMS_NETWORK_ERROR; 1/3: CMS_NETWORK_ERROR; ' +
+        '1/4: CMS_NETWORK_ERROR; 1/5: CMS_NETWORK_ERROR; and 395 more)',
+    );
+    // The returned summary keeps every failure for its caller.
+    expect(thrown.summary.failures).toHaveLength(400);
   });
 
   it('logs one summary line per run', async () => {

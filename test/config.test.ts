@@ -1,4 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -40,7 +41,13 @@ describe('CMS settings', () => {
       maxConcurrency: 4,
       maxResponseBytes: 16 * 1024 * 1024,
       signature: 'auto',
+      refusals: { limit: 4, periodMs: 900_000 },
     });
+  });
+
+  it('reads the refusal budget from CMS_REFUSAL_LIMIT and CMS_REFUSAL_PERIOD_SECONDS', () => {
+    const env = { ...base, CMS_REFUSAL_LIMIT: '2', CMS_REFUSAL_PERIOD_SECONDS: '3600' };
+    expect(loadCmsSettings(env).refusals).toEqual({ limit: 2, periodMs: 3_600_000 });
   });
 
   it.each([
@@ -72,6 +79,10 @@ describe('CMS settings', () => {
     [{ ...base, CMS_CONCURRENCY: '1000' }, 'CMS_CONCURRENCY', 'between 1 and 64'],
     [{ ...base, CMS_CONCURRENCY: '0' }, 'CMS_CONCURRENCY', 'between 1 and 64'],
     [{ ...base, CMS_CA_FILE: '/nonexistent/ca.pem' }, 'CMS_CA_FILE', 'cannot read'],
+    [{ ...base, CMS_REFUSAL_LIMIT: '0' }, 'CMS_REFUSAL_LIMIT', 'between 1 and 100'],
+    [{ ...base, CMS_REFUSAL_LIMIT: 'four' }, 'CMS_REFUSAL_LIMIT', 'whole number'],
+    [{ ...base, CMS_REFUSAL_PERIOD_SECONDS: '59' }, 'CMS_REFUSAL_PERIOD_SECONDS', 'between 60 and 86400'],
+    [{ ...base, CMS_REFUSAL_PERIOD_SECONDS: '15m' }, 'CMS_REFUSAL_PERIOD_SECONDS', 'whole number'],
   ])('names the variable when %j is wrong', (env, variable, reason) => {
     const error = configError(() => loadCmsSettings(env));
     expect(error.variable).toBe(variable);
@@ -98,6 +109,37 @@ describe('CMS settings', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'ca-')), 'ca.pem');
     writeFileSync(path, 'hello');
     expect(configError(() => loadCmsSettings({ ...base, CMS_CA_FILE: path })).message).toContain('no PEM');
+  });
+
+  it('refuses a CA file larger than a CA bundle can be, without reading it', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'ca-')), 'ca.pem');
+    // Sparse: 2 MB long, next to nothing on disk.
+    writeFileSync(path, '');
+    truncateSync(path, 2 * 1024 * 1024);
+    expect(configError(() => loadCmsSettings({ ...base, CMS_CA_FILE: path })).message).toBe(
+      `CMS_CA_FILE: ${path} is larger than the 1024 KB a CA bundle may take`,
+    );
+  });
+
+  it('refuses a device that never ends, such as /dev/zero, instead of reading it', () => {
+    expect(configError(() => loadCmsSettings({ ...base, CMS_CA_FILE: '/dev/zero' })).message).toBe(
+      'CMS_CA_FILE: /dev/zero is not a regular file',
+    );
+  });
+
+  it('refuses a FIFO at once instead of waiting for someone to write into it', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'ca-')), 'ca.fifo');
+    execFileSync('mkfifo', [path]);
+    expect(configError(() => loadCmsSettings({ ...base, CMS_CA_FILE: path })).message).toBe(
+      `CMS_CA_FILE: ${path} is not a regular file`,
+    );
+  });
+
+  it('refuses a directory', () => {
+    const path = mkdtempSync(join(tmpdir(), 'ca-'));
+    expect(configError(() => loadCmsSettings({ ...base, CMS_CA_FILE: path })).message).toBe(
+      `CMS_CA_FILE: ${path} is not a regular file`,
+    );
   });
 });
 
@@ -144,6 +186,34 @@ describe('the CMS response cap', () => {
 });
 
 describe('configuration messages', () => {
+  /** A value an operator pasted by mistake: 3,000 characters. */
+  const PASTED = `x${'y'.repeat(2_998)}z`;
+
+  it.each([
+    ['LOG_LEVEL', loadCollectorConfig],
+    ['METRIC_NAMESPACE', loadCollectorConfig],
+    ['METRICS_SINK', loadCollectorConfig],
+    ['CMS_SIGNATURE', loadCollectorConfig],
+    ['SKILL_METRICS', loadCollectorConfig],
+    ['SKILL_IDS', loadCollectorConfig],
+    ['QUERY_CACHE_SECONDS', loadQueryConfig],
+  ] as const)('quote at most the start of a long value of %s', (variable, load) => {
+    const env = { CC_ID: '1', VDN: '170', SKILL_IDS: '1', ...base, [variable]: PASTED };
+    const message = configError(() => load(env)).message;
+    expect(message).toMatch(new RegExp(`^${variable}: `));
+    // LOG_LEVEL is read in any case.
+    expect(message).toMatch(/"xyyy/i);
+    expect(message).not.toMatch(/yz/i);
+    expect(message.length).toBeLessThan(400);
+  });
+
+  it('quote at most the start of a long skill list entry of CMS_TARGETS', () => {
+    const targets = JSON.stringify([{ ccId: 1, vdn: 170, skillIds: PASTED }]);
+    const message = configError(() => loadTargets({ CMS_TARGETS: targets })).message;
+    expect(message).toMatch(/^CMS_TARGETS: \[0\]\.skillIds must be a skill list/);
+    expect(message.length).toBeLessThan(400);
+  });
+
   it("speak plain words for any CMS_TARGETS, never the schema library's", () => {
     const target = fc.record(
       { ccId: fc.jsonValue(), vdn: fc.jsonValue(), skillIds: fc.jsonValue(), extra: fc.jsonValue() },

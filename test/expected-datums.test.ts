@@ -140,5 +140,10 @@ describe('the datum comparison', () => {
     expect(
       failedVdnMismatches([health('CollectionSuccess', 1, 'Count'), ...failed.slice(1)], TARGET),
     ).toEqual(['CollectionSuccess is not 0']);
+    // No request reached CMS: no CmsLatency may be published, whatever held the run up.
+    expect(failedVdnMismatches(failed, TARGET, { sent: false })).toEqual([
+      'published CmsLatency, CollectionSuccess, SkillsMissing',
+    ]);
+    expect(failedVdnMismatches([failed[0], failed[2]] as typeof failed, TARGET, { sent: false })).toEqual([]);
   });
 });

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { parseCallStatsResponse } from '../lib/cms/response.js';
 import { checkConsistency, computeKpis, rollup, sumCounters, ZERO_COUNTERS } from '../lib/kpi.js';
-import { COUNTERS, type Counters, KPIS, type SkillStats } from '../lib/model.js';
+import { COUNTERS, type Counters, KPIS, type SkillStats, WINDOW_MS } from '../lib/model.js';
 
 const counters = (values: Partial<Counters>): Counters => ({ ...ZERO_COUNTERS, ...values });
 
@@ -362,6 +363,40 @@ describe('rollup', () => {
       fc.property(current, older, fc.boolean(), (fresh, stale, staleFirst) => {
         const mixed = staleFirst ? [...stale, ...fresh] : [...fresh, ...stale];
         expect(rollup(mixed)).toEqual(rollup(fresh));
+      }),
+    );
+  });
+
+  it('sums every skill of the newest aligned window, whatever the spread of their startTime within it', () => {
+    const ids = fc.uniqueArray(fc.integer({ min: 1, max: 5000 }), { minLength: 1, maxLength: 40 });
+    const windowIndex = fc.integer({ min: 3, max: 20_000_000 });
+    fc.assert(
+      fc.property(ids, windowIndex, fc.nat(), (skillIds, index, seed) => {
+        const windowStart = index * WINDOW_MS;
+        // Some skills trail the boundary by up to the whole window, a few still report an older window.
+        const records = skillIds.map((id, position): Record<string, number> => {
+          const spread = (seed + id * 7_919) % WINDOW_MS;
+          const older = position % 4 === 3;
+          return {
+            id,
+            startTime: older ? windowStart - WINDOW_MS * (1 + (id % 3)) + spread : windowStart + spread,
+            ...Object.fromEntries(
+              COUNTERS.map(({ cmsField }, field) => [cmsField, (id * (field + 7)) % 1_000]),
+            ),
+          };
+        });
+        const body = JSON.stringify({ resultCode: '0100000', resultDesc: records });
+        const fresh = records.filter((_, position) => position % 4 !== 3);
+        const total = rollup(parseCallStatsResponse(body));
+        if (fresh.length === 0) {
+          expect(total?.windowStart).toBeLessThan(windowStart);
+          return;
+        }
+        expect(total?.windowStart).toBe(windowStart);
+        expect(total?.skillCount).toBe(fresh.length);
+        for (const { name, cmsField } of COUNTERS) {
+          expect(total?.counters[name]).toBe(fresh.reduce((sum, record) => sum + (record[cmsField] ?? 0), 0));
+        }
       }),
     );
   });

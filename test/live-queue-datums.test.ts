@@ -14,14 +14,16 @@ const vdn = { CcId: '1', Vdn: '170' };
 
 describe('live-queue datums', () => {
   it('publish per VDN the calls waiting summed and the longest wait, stamped with the time of the read', () => {
-    expect(liveQueueDatums([{ ccId: 1, vdn: 170, read }], { selection: DEFAULT_METRICS })).toEqual([
-      { name: 'CallsWaiting', unit: 'Count', value: 5, timestamp: READ_AT, dimensions: vdn },
-      { name: 'LongestWaitTime', unit: 'Seconds', value: 185, timestamp: READ_AT, dimensions: vdn },
-    ]);
+    expect(liveQueueDatums([{ ccId: 1, vdn: 170, liveQueue: read }], { selection: DEFAULT_METRICS })).toEqual(
+      [
+        { name: 'CallsWaiting', unit: 'Count', value: 5, timestamp: READ_AT, dimensions: vdn },
+        { name: 'LongestWaitTime', unit: 'Seconds', value: 185, timestamp: READ_AT, dimensions: vdn },
+      ],
+    );
   });
 
   it('publish per skill only when the skill selection names them, and nothing for an empty queue', () => {
-    const datums = liveQueueDatums([{ ccId: 1, vdn: 170, read }], {
+    const datums = liveQueueDatums([{ ccId: 1, vdn: 170, liveQueue: read }], {
       selection: { skill: parseMetricSelection('LongestWaitTime'), vdn: new Set() },
     });
     expect(datums).toEqual([
@@ -43,7 +45,7 @@ describe('live-queue datums', () => {
   });
 
   it('list an empty queue too for views of every skill', () => {
-    const datums = liveQueueDatums([{ ccId: 1, vdn: 170, read }], {
+    const datums = liveQueueDatums([{ ccId: 1, vdn: 170, liveQueue: read }], {
       selection: ALL_METRICS,
       idleSkills: true,
     });
@@ -53,13 +55,13 @@ describe('live-queue datums', () => {
   });
 
   it('publish nothing for a VDN whose live queue was not read, nor for one with no skill', async () => {
-    const missing = await liveQueueMissing();
+    const missing = liveQueueMissing();
     const none = liveQueueRead(READ_AT, []);
     expect(
       liveQueueDatums(
         [
-          { ccId: 1, vdn: 171, read: missing },
-          { ccId: 1, vdn: 172, read: none },
+          { ccId: 1, vdn: 171, liveQueue: missing },
+          { ccId: 1, vdn: 172, liveQueue: none },
         ],
         { selection: ALL_METRICS },
       ),
@@ -69,8 +71,8 @@ describe('live-queue datums', () => {
   it('order VDNs by call center, then VDN', () => {
     const datums = liveQueueDatums(
       [
-        { ccId: 2, vdn: 1, read },
-        { ccId: 1, vdn: 9, read },
+        { ccId: 2, vdn: 1, liveQueue: read },
+        { ccId: 1, vdn: 9, liveQueue: read },
       ],
       { selection: DEFAULT_METRICS },
     );

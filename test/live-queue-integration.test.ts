@@ -48,9 +48,14 @@ function client(target: CmsSimulator, overrides: Partial<CmsClientOptions> = {})
 
 const deadline = () => ({ deadline: AT + 10_000 });
 
+/** One read of a VDN, its live queue with it, as the collector and the query API read. */
+function readBoth(reader: CmsClient, ...[query, options]: Parameters<CmsClient['currentCallStats']>) {
+  return reader.currentCallStats(query, { ...options, liveQueue: true });
+}
+
 /** The live queue of one read. */
-async function queueOf(reader: CmsClient, ...[query, options]: Parameters<CmsClient['read']>) {
-  return (await reader.read(query, options)).queue;
+async function queueOf(reader: CmsClient, ...[query, options]: Parameters<CmsClient['currentCallStats']>) {
+  return (await readBoth(reader, query, options)).liveQueue;
 }
 
 function recordingLog(): Log & { lines: { level: string; message: string }[] } {
@@ -84,7 +89,7 @@ describe('the live queue over HTTPS', () => {
   });
   afterAll(() => shared.close());
 
-  it('gives per skill exactly what CMS served, leaving out a skill CMS does not have', async () => {
+  it('gives per skill exactly what CMS served, leaving out a skill CMS does not have, and the VDN’s sum and maximum', async () => {
     const read = await queueOf(client(shared), QUERY, deadline());
     const served = SKILLS.filter((skillId) => skillId !== 7).map((skillId) =>
       expected(shared.queueAt(1, 170, skillId, AT)),
@@ -93,6 +98,10 @@ describe('the live queue over HTTPS', () => {
       kind: 'read',
       at: AT,
       skills: served,
+      total: {
+        callsWaiting: served.reduce((sum, skill) => sum + skill.callsWaiting, 0),
+        longestWaitSeconds: Math.max(...served.map((skill) => skill.longestWaitSeconds)),
+      },
       slowestBatchMs: expect.any(Number),
       requests: 1,
     });
@@ -106,7 +115,7 @@ describe('the live queue over HTTPS', () => {
     const skillIds = Array.from({ length: 2_500 }, (_, index) => index + 1);
     const read = await queueOf(client(shared), { ccId: 1, vdn: 9, skillIds }, deadline());
     expect(read).toMatchObject({ kind: 'read', requests: 3 });
-    expect(read.kind === 'read' && read.skills).toHaveLength(2_499);
+    expect(read?.kind === 'read' && read.skills).toHaveLength(2_499);
     const batches = queueRequests(shared).slice(before);
     expect(batches.map((request) => request.skillIds.length).sort((a, b) => a - b)).toEqual([
       500, 1_000, 1_000,
@@ -117,9 +126,9 @@ describe('the live queue over HTTPS', () => {
     const strict = await simulator({ signatureLayout: 'empty-query-line-millis' });
     const negotiating = client(strict, { signature: 'auto' });
     for (let read = 0; read < 3; read += 1) {
-      const { stats, queue } = await negotiating.read(QUERY, deadline());
+      const { liveQueue: queue, ...stats } = await readBoth(negotiating, QUERY, deadline());
       expect(stats.failures).toEqual([]);
-      expect(queue.kind).toBe('read');
+      expect(queue?.kind).toBe('read');
     }
     // One refusal in all: whichever call signed first found the layout for both interfaces.
     expect(strict.refusedSignatures).toBe(1);
@@ -141,11 +150,11 @@ describe('the live queue over HTTPS', () => {
     });
     closables.push(reader);
     // The first read settles the signature (one request at a time until CMS accepts one); the second is the one.
-    await reader.read(QUERY, { deadline: Date.now() + 10_000 });
+    await readBoth(reader, QUERY, { deadline: Date.now() + 10_000 });
     const before = slow.requests.length;
-    const { stats, queue } = await reader.read(QUERY, { deadline: Date.now() + 10_000 });
+    const { liveQueue: queue, ...stats } = await readBoth(reader, QUERY, { deadline: Date.now() + 10_000 });
     expect(stats.failures).toEqual([]);
-    expect(queue.kind).toBe('read');
+    expect(queue?.kind).toBe('read');
     const [first, second] = slow.requests.slice(before);
     expect(new Set([first?.endpoint, second?.endpoint])).toEqual(
       new Set(['currentcallstateinfo', 'totalskillstatusex3']),
@@ -158,11 +167,11 @@ describe('the live queue over HTTPS', () => {
     const flaky = await simulator();
     flaky.inject({ kind: 'status', status: 503 }, { times: 3, endpoint: 'totalskillstatusex3' });
     const reader = client(flaky, { maxAttempts: 3 });
-    const first = await reader.read(QUERY, deadline());
-    expect(first.stats.skills).toHaveLength(29);
-    expect(first.queue).toMatchObject({ kind: 'failed', error: { code: 'CMS_HTTP_ERROR' }, requests: 3 });
-    const second = await reader.read(QUERY, deadline());
-    expect(second.queue.kind).toBe('read');
+    const first = await readBoth(reader, QUERY, deadline());
+    expect(first.skills).toHaveLength(29);
+    expect(first.liveQueue).toMatchObject({ kind: 'failed', error: { code: 'CMS_HTTP_ERROR' }, requests: 3 });
+    const second = await readBoth(reader, QUERY, deadline());
+    expect(second.liveQueue?.kind).toBe('read');
   });
 
   it('refuses a live-queue answer over the size cap, as for the counters', async () => {
@@ -179,7 +188,7 @@ describe('the live queue over HTTPS', () => {
       { endpoint: 'totalskillstatusex3' },
     );
     const read = await queueOf(client(hostile), QUERY, deadline());
-    const first = read.kind === 'read' ? read.skills[0] : undefined;
+    const first = read?.kind === 'read' ? read.skills[0] : undefined;
     expect(first?.description.startsWith('[2J Sales!')).toBe(true);
     expect(first?.description.length).toBeLessThanOrEqual(80);
   });
@@ -197,7 +206,7 @@ describe('a CMS without the live queue', () => {
       const log = recordingLog();
       const reader = client(old, { log });
       for (let read = 0; read < 3; read += 1) {
-        const { stats, queue } = await reader.read(QUERY, deadline());
+        const { liveQueue: queue, ...stats } = await readBoth(reader, QUERY, deadline());
         expect(stats.failures).toEqual([]);
         expect(stats.skills).toHaveLength(29);
         expect(queue).toMatchObject({ kind: 'unsupported', requests: read === 0 ? 1 : 0 });

@@ -219,7 +219,7 @@ describe('CloudWatchSink', () => {
   it('reports a failed call with its datum count and error while the other batches are published', async () => {
     const { client } = recordingClient(async (command) => {
       if (command.input.MetricData?.[0]?.Dimensions?.[2]?.Value === '1001') {
-        throw Object.assign(new Error('Rate exceeded'), { name: 'Throttling' });
+        throw Object.assign(new Error('not authorized'), { name: 'AccessDenied' });
       }
       return { $metadata: {} };
     });
@@ -228,8 +228,57 @@ describe('CloudWatchSink', () => {
     expect(report).toEqual({
       published: 1_500,
       calls: 3,
-      failures: [{ datums: 1_000, error: 'Throttling: Rate exceeded' }],
+      failures: [{ datums: 1_000, error: 'AccessDenied: not authorized' }],
     });
+  });
+
+  /** A client that refuses the first `times` calls with `error`, then accepts every call. */
+  function refusingFirst(times: number, error: () => unknown) {
+    let refused = 0;
+    return recordingClient(async () => {
+      if (refused < times) {
+        refused += 1;
+        throw error();
+      }
+      return { $metadata: {} };
+    });
+  }
+
+  const throttling = () => Object.assign(new Error('Rate exceeded'), { name: 'Throttling' });
+  const tooManyRequests = () =>
+    Object.assign(new Error('UnknownError'), { name: 'Unknown', $metadata: { httpStatusCode: 429 } });
+  const tooLarge = () =>
+    Object.assign(new Error('UnknownError'), { name: 'Unknown', $metadata: { httpStatusCode: 413 } });
+
+  it.each([
+    ['400 Throttling', throttling],
+    ['HTTP 429', tooManyRequests],
+  ])('sends a batch refused with %s again after a backoff, until it is taken', async (_, error) => {
+    const { client, commands } = refusingFirst(5, error);
+    const sink = new CloudWatchSink({ client, namespace: 'N', random: () => 0 });
+    const report = await sink.publish(skillDatums(10), { signal: AbortSignal.timeout(5_000) });
+
+    expect(report).toEqual({ published: 10, calls: 6, failures: [] });
+    expect(commands).toHaveLength(6);
+  });
+
+  it('gives a throttled batch up when the deadline comes, reporting what throttled it', async () => {
+    const { client } = recordingClient(() => Promise.reject(throttling()));
+    const sink = new CloudWatchSink({ client, namespace: 'N', random: () => 0.5 });
+    const started = Date.now();
+    const report = await sink.publish(skillDatums(10), { signal: AbortSignal.timeout(300) });
+
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(report.published).toBe(0);
+    expect(report.failures).toEqual([{ datums: 10, error: 'Throttling: Rate exceeded' }]);
+  });
+
+  it('splits a batch refused as too large (HTTP 413) and sends both halves', async () => {
+    const { client, commands } = refusingFirst(1, tooLarge);
+    const report = await new CloudWatchSink({ client, namespace: 'N' }).publish(skillDatums(10));
+
+    expect(report).toEqual({ published: 10, calls: 3, failures: [] });
+    expect(commands.map((command) => command.input.MetricData?.length)).toEqual([10, 5, 5]);
   });
 
   it('reports a rejection that is not an Error by its text', async () => {

@@ -482,7 +482,8 @@ describe('502 and 504 answers', () => {
   it.each([
     [{ kind: 'status', status: 503 } as const, 'CMS_HTTP_ERROR'],
     [{ kind: 'status', status: 500 } as const, 'CMS_HTTP_ERROR'],
-    [{ kind: 'unauthorized' } as const, 'CMS_UNAUTHORIZED'],
+    // Under `auto`, a 401 before any acceptance sends the search through every layout, which pauses signing.
+    [{ kind: 'unauthorized' } as const, 'CMS_SIGNING_PAUSED'],
     [{ kind: 'malformedJson' } as const, 'CMS_PROTOCOL_ERROR'],
     [{ kind: 'dropConnection' } as const, 'CMS_NETWORK_ERROR'],
   ])('answers 502 when CMS fails with %j', async (fault, code) => {

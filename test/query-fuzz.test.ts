@@ -6,15 +6,16 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { statsPath } from '../lib/api/route.js';
-import type { CallStatsResult } from '../lib/cms/client.js';
 import type { CallStatsQuery } from '../lib/cms/request.js';
 import type { StatsSource } from '../lib/cms/stats-source.js';
+import type { VdnRead } from '../lib/cms/vdn-read.js';
 import { CmsResultError, CmsTimeoutError, SecretError } from '../lib/errors.js';
 import { createQueryHandler } from '../lib/lambda/query.js';
 import type { Log } from '../lib/log.js';
 import { COUNTERS, type Counters } from '../lib/model.js';
 import { httpApiEvent } from '../local/api-server.js';
-import { fakeSource, liveQueueMissing, liveQueueRead } from './support/live-queue.js';
+import { liveQueueMissing, liveQueueRead, withLiveQueue } from './support/live-queue.js';
+import { readOf } from './support/vdn-read.js';
 
 const quietLog: Log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
@@ -22,40 +23,28 @@ const counters = (id: number): Counters =>
   Object.fromEntries(COUNTERS.map(({ name }, index) => [name, (id * (index + 3)) % 50])) as Counters;
 
 /** A CMS stand-in whose outcome depends on the first skill asked for, so fuzzed queries meet every outcome. */
-const fakeCms: StatsSource = fakeSource(
-  async (query: CallStatsQuery): Promise<CallStatsResult> => {
+const fakeCms: StatsSource = withLiveQueue(
+  async (query: CallStatsQuery): Promise<VdnRead> => {
     const first = query.skillIds[0] ?? 0;
-    const base = {
-      ccId: query.ccId,
-      vdn: query.vdn,
-      requestedSkillIds: query.skillIds,
-      skills: [],
-      missingSkillIds: [],
-      slowestBatchMs: 40,
-      requests: 1,
-      clock: undefined,
-    };
     if (first % 10 === 3) throw new SecretError('secret prod/cms is not JSON');
     if (first % 10 === 7) {
-      return { ...base, failures: [{ skillIds: query.skillIds, error: new CmsTimeoutError('too slow') }] };
+      return readOf(query, {
+        failures: [{ skillIds: query.skillIds, error: new CmsTimeoutError('too slow') }],
+      });
     }
     if (first % 10 === 9) {
-      return {
-        ...base,
+      return readOf(query, {
         failures: [{ skillIds: query.skillIds, error: new CmsResultError('0100002', 'busy') }],
-      };
+      });
     }
-    return {
-      ...base,
+    return readOf(query, {
       skills: query.skillIds
         .filter((id) => id % 5 !== 0)
         .map((skillId) => ({ skillId, windowStart: 1_700_000_100_000, counters: counters(skillId) })),
-      missingSkillIds: query.skillIds.filter((id) => id % 5 === 0),
-      failures: [],
-    };
+    });
   },
   // The live queue of one VDN, and not of every skill: answers with and without live figures.
-  async (query: CallStatsQuery) => {
+  (query: CallStatsQuery) => {
     if (query.vdn !== 170) return liveQueueMissing();
     const skills = query.skillIds.filter((id) => id % 3 !== 0);
     return liveQueueRead(
@@ -376,6 +365,85 @@ describe('fuzzed requests', () => {
         checkAnswer(await handler(event as unknown as APIGatewayProxyEventV2, context));
       }),
       { numRuns: 200 },
+    );
+  });
+
+  it.each<[string, unknown, string]>([
+    ['a null event', null, 'event'],
+    ['an event that is a string', 'GET /call-centers/1/vdns/170/skills/current-stats', 'event'],
+    ['an event that is a list', [], 'event'],
+    ['a rawPath that is a number', { rawPath: 170 }, 'rawPath'],
+    ['a rawPath that is an object', { rawPath: { path: statsPath(1, 170) } }, 'rawPath'],
+    [
+      'a content-type that is a number',
+      {
+        rawPath: statsPath(1, 170),
+        headers: { 'content-type': 1 },
+        requestContext: { http: { method: 'POST' } },
+      },
+      'headers.content-type',
+    ],
+    [
+      'a content-type that is a list',
+      {
+        rawPath: statsPath(1, 170),
+        headers: { 'Content-Type': ['application/json'] },
+        body: '{}',
+        requestContext: { http: { method: 'POST' } },
+      },
+      'headers.content-type',
+    ],
+    ['headers that are a string', { rawPath: statsPath(1, 170), headers: 'content-type: x' }, 'headers'],
+    [
+      'a query parameter that is a number',
+      { rawPath: statsPath(1, 170), queryStringParameters: { skillIds: 3 } },
+      'queryStringParameters.skillIds',
+    ],
+    [
+      'a requestContext that is a string',
+      { rawPath: statsPath(1, 170), requestContext: 'x' },
+      'requestContext',
+    ],
+  ])('answers a direct invocation with %s 400, naming the field', async (_, event, field) => {
+    const response = await handler(event as APIGatewayProxyEventV2, context);
+    checkAnswer(response);
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body ?? '')).toMatchObject({ error: { code: 'BAD_EVENT', field } });
+  });
+
+  it('answers any JSON a direct invocation can send with a well-formed answer, never 500', async () => {
+    const field = fc.oneof(fc.jsonValue(), fc.constant(statsPath(1, 170)));
+    const event = fc.oneof(
+      fc.jsonValue(),
+      fc.record(
+        {
+          rawPath: field,
+          headers: fc.oneof(
+            fc.jsonValue(),
+            fc.dictionary(fc.constantFrom('content-type', 'Content-Type', 'x'), fc.jsonValue()),
+          ),
+          queryStringParameters: fc.oneof(
+            fc.jsonValue(),
+            fc.dictionary(fc.constantFrom('skillIds', 'x'), fc.jsonValue()),
+          ),
+          requestContext: fc.oneof(
+            fc.jsonValue(),
+            fc.record({
+              http: fc.oneof(fc.jsonValue(), fc.record({ method: fc.jsonValue() })),
+              stage: fc.jsonValue(),
+            }),
+          ),
+          body: fc.jsonValue(),
+          isBase64Encoded: fc.jsonValue(),
+        },
+        { requiredKeys: [] },
+      ),
+    );
+    await fc.assert(
+      fc.asyncProperty(event, async (value) => {
+        checkAnswer(await handler(value as APIGatewayProxyEventV2, context));
+      }),
+      { numRuns: 500 },
     );
   });
 

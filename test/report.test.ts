@@ -1,11 +1,30 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { LiveQueueRead } from '../lib/cms/live-queue.js';
 import { ZERO_COUNTERS } from '../lib/kpi.js';
-import { COUNTERS, type Counters, KPIS, type SkillQueue, type SkillStats } from '../lib/model.js';
+import { COUNTERS, type Counters, KPIS, type SkillStats } from '../lib/model.js';
 import { buildReport } from '../lib/report.js';
+import { liveQueueMissing, liveQueueRead } from './support/live-queue.js';
+import { readOf } from './support/vdn-read.js';
 
 const WINDOW = Date.UTC(2020, 11, 8, 1, 25);
 const WINDOW_ISO = '2020-12-08T01:25:00.000Z';
+
+/** The report of what CMS answered for a VDN, read as the client reads it (test/support/vdn-read.ts). */
+function reportOf(
+  answer: {
+    ccId: number;
+    vdn: number;
+    skills: readonly SkillStats[];
+    missingSkillIds: readonly number[];
+  },
+  liveQueue?: LiveQueueRead,
+) {
+  const skillIds = [...answer.skills.map((each) => each.skillId), ...answer.missingSkillIds];
+  return buildReport(
+    readOf({ ccId: answer.ccId, vdn: answer.vdn, skillIds }, { skills: answer.skills, liveQueue }),
+  );
+}
 
 const skill = (skillId: number, values: Partial<Counters>, windowStart = WINDOW): SkillStats => ({
   skillId,
@@ -22,15 +41,12 @@ const ALL_NULL_KPIS = {
 
 describe('buildReport', () => {
   it('shows a skill with its ISO window, every counter and every KPI', () => {
-    const report = buildReport(
-      {
-        ccId: 1,
-        vdn: 170,
-        skills: [skill(2, { CallsOffered: 4, CallsAnswered: 3, CallsAbandoned: 1, CallsAnsweredIn20s: 2 })],
-        missingSkillIds: [],
-      },
-      undefined,
-    );
+    const report = reportOf({
+      ccId: 1,
+      vdn: 170,
+      skills: [skill(2, { CallsOffered: 4, CallsAnswered: 3, CallsAbandoned: 1, CallsAnsweredIn20s: 2 })],
+      missingSkillIds: [],
+    });
     expect(report).toEqual({
       ccId: 1,
       vdn: 170,
@@ -67,37 +83,28 @@ describe('buildReport', () => {
   });
 
   it('writes an idle skill’s KPIs as null rather than leaving them out', () => {
-    const [view] = buildReport(
-      { ccId: 1, vdn: 170, skills: [skill(1, {})], missingSkillIds: [] },
-      undefined,
-    ).skills;
+    const [view] = reportOf({ ccId: 1, vdn: 170, skills: [skill(1, {})], missingSkillIds: [] }).skills;
     expect(view?.kpis).toEqual(ALL_NULL_KPIS);
     expect(JSON.parse(JSON.stringify(view?.kpis))).toEqual(ALL_NULL_KPIS);
   });
 
   it('leaves the warnings key out when the counters are consistent', () => {
-    const [view] = buildReport(
-      {
-        ccId: 1,
-        vdn: 170,
-        skills: [skill(1, { CallsOffered: 1 })],
-        missingSkillIds: [],
-      },
-      undefined,
-    ).skills;
+    const [view] = reportOf({
+      ccId: 1,
+      vdn: 170,
+      skills: [skill(1, { CallsOffered: 1 })],
+      missingSkillIds: [],
+    }).skills;
     expect(view).not.toHaveProperty('warnings');
   });
 
   it('lists the details of the warnings of an inconsistent skill, with its withheld KPI as null', () => {
-    const [view] = buildReport(
-      {
-        ccId: 1,
-        vdn: 170,
-        skills: [skill(1, { CallsOffered: 2, CallsAnswered: 2, CallsAnsweredIn20s: 3 })],
-        missingSkillIds: [],
-      },
-      undefined,
-    ).skills;
+    const [view] = reportOf({
+      ccId: 1,
+      vdn: 170,
+      skills: [skill(1, { CallsOffered: 2, CallsAnswered: 2, CallsAnsweredIn20s: 3 })],
+      missingSkillIds: [],
+    }).skills;
     expect(view?.kpis.ServiceLevel20s).toBeNull();
     expect(view?.warnings).toEqual([
       'CallsAnsweredIn20s 3 exceeds CallsAnswered 2: ServiceLevel20s withheld',
@@ -106,7 +113,7 @@ describe('buildReport', () => {
   });
 
   it('shows an empty roll-up when CMS returned no skill', () => {
-    const report = buildReport({ ccId: 3, vdn: 9, skills: [], missingSkillIds: [8, 1] }, undefined);
+    const report = reportOf({ ccId: 3, vdn: 9, skills: [], missingSkillIds: [8, 1] });
     expect(report).toEqual({
       ccId: 3,
       vdn: 9,
@@ -117,15 +124,12 @@ describe('buildReport', () => {
   });
 
   it('sorts skills by id and rolls up only the newest window', () => {
-    const report = buildReport(
-      {
-        ccId: 1,
-        vdn: 170,
-        skills: [skill(9, { CallsOffered: 6 }), skill(4, { CallsOffered: 100 }, WINDOW - 300_000)],
-        missingSkillIds: [],
-      },
-      undefined,
-    );
+    const report = reportOf({
+      ccId: 1,
+      vdn: 170,
+      skills: [skill(9, { CallsOffered: 6 }), skill(4, { CallsOffered: 100 }, WINDOW - 300_000)],
+      missingSkillIds: [],
+    });
     expect(report.skills.map((s) => [s.skillId, s.windowStart])).toEqual([
       [4, '2020-12-08T01:20:00.000Z'],
       [9, WINDOW_ISO],
@@ -149,7 +153,7 @@ describe('buildReport', () => {
     );
     fc.assert(
       fc.property(skills, (list) => {
-        const report = buildReport({ ccId: 1, vdn: 170, skills: list, missingSkillIds: [] }, undefined);
+        const report = reportOf({ ccId: 1, vdn: 170, skills: list, missingSkillIds: [] });
         for (const view of [...report.skills, report.rollup]) {
           expect(Object.keys(view.counters)).toEqual(counterNames);
           expect(Object.keys(view.kpis)).toEqual(kpiNames);
@@ -161,26 +165,17 @@ describe('buildReport', () => {
   });
 
   describe('the live queue', () => {
-    const queue = (
-      skillId: number,
-      waiting: number,
-      longest: number,
-      on: number,
-      free: number,
-    ): SkillQueue => ({
-      skillId,
-      callsWaiting: waiting,
-      longestWaitSeconds: longest,
-      agentsLoggedOn: on,
-      agentsAvailable: free,
-    });
     const stats = [skill(1, { CallsOffered: 3 }), skill(2, { CallsOffered: 5 }), skill(3, {})];
+    const answer = { ccId: 1, vdn: 170, skills: stats, missingSkillIds: [] };
 
     it('gives each skill its four live figures, and null to a skill CMS gave none for', () => {
-      const report = buildReport({ ccId: 1, vdn: 170, skills: stats, missingSkillIds: [] }, [
-        queue(1, 4, 185, 6, 0),
-        queue(2, 0, 0, 3, 2),
-      ]);
+      const report = reportOf(
+        answer,
+        liveQueueRead(WINDOW, [
+          [1, 4, 185, 6, 0],
+          [2, 0, 0, 3, 2],
+        ]),
+      );
       expect(report.skills.map((view) => view.queue)).toEqual([
         { callsWaiting: 4, longestWaitSeconds: 185, agentsLoggedOn: 6, agentsAvailable: 0 },
         { callsWaiting: 0, longestWaitSeconds: 0, agentsLoggedOn: 3, agentsAvailable: 2 },
@@ -197,10 +192,13 @@ describe('buildReport', () => {
       });
       fc.assert(
         fc.property(fc.array(entry, { maxLength: 20 }), (entries) => {
-          const queues = entries.map((each, index) =>
-            queue(index + 1, each.waiting, each.longest, each.on, each.free),
+          const queues = entries.map(
+            (each, index) => [index + 1, each.waiting, each.longest, each.on, each.free] as const,
           );
-          const { rollup } = buildReport({ ccId: 1, vdn: 170, skills: [], missingSkillIds: [] }, queues);
+          const { rollup } = reportOf(
+            { ccId: 1, vdn: 170, skills: [], missingSkillIds: [] },
+            liveQueueRead(WINDOW, queues),
+          );
           expect(rollup.queue).toEqual({
             callsWaiting: entries.reduce((sum, each) => sum + each.waiting, 0),
             longestWaitSeconds: entries.reduce((max, each) => Math.max(max, each.longest), 0),
@@ -210,7 +208,7 @@ describe('buildReport', () => {
     });
 
     it('writes the queue as null everywhere when CMS lacks the live queue', () => {
-      const report = buildReport({ ccId: 1, vdn: 170, skills: stats, missingSkillIds: [] }, undefined);
+      const report = reportOf(answer, liveQueueMissing());
       expect(report.skills.every((view) => view.queue === null)).toBe(true);
       expect(report.rollup.queue).toBeNull();
       expect(JSON.parse(JSON.stringify(report)).rollup).toHaveProperty('queue', null);

@@ -1,16 +1,35 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { RefusalRules } from '../lib/cms/refusal-budget.js';
 import { SIGNATURE_LAYOUT_NAMES } from '../lib/cms/sign.js';
 import {
-  MAX_REFUSED_SIGNATURES,
   SignatureNegotiation,
   type SignatureSetting,
   type SignatureVerdict,
   type SigningTurn,
 } from '../lib/cms/signature-negotiation.js';
-import { CmsAuthError } from '../lib/errors.js';
+import { CmsAuthError, CmsSigningPausedError, CmsSigningReservedError } from '../lib/errors.js';
 
 const never = new AbortController().signal;
+const RULES: RefusalRules = { limit: 4, periodMs: 900_000 };
+const KEY_PAIR = { accessKey: 'ak', secretKey: 'sk' };
+
+/** A negotiation on a clock the test moves. */
+function negotiationOnClock(setting: SignatureSetting, log?: ReturnType<typeof recordingLog>['log']) {
+  const clock = { at: 1_000_000 };
+  return { clock, negotiation: new SignatureNegotiation(setting, RULES, () => clock.at, log) };
+}
+
+function negotiation(setting: SignatureSetting, log?: ReturnType<typeof recordingLog>['log']) {
+  return negotiationOnClock(setting, log).negotiation;
+}
+
+/** Takes a turn and settles it with `verdict`; the layout it was signed in. */
+async function answered(of: SignatureNegotiation, verdict: SignatureVerdict): Promise<string> {
+  const turn = await of.turn(never);
+  turn.settle(verdict, KEY_PAIR);
+  return turn.layoutName;
+}
 
 function recordingLog() {
   const lines: { level: 'debug' | 'warn'; message: string; fields: Record<string, unknown> }[] = [];
@@ -40,122 +59,126 @@ async function settled(promise: Promise<unknown>): Promise<boolean> {
   return done;
 }
 
-const verdict = fc.constantFrom<SignatureVerdict>('accepted', 'refused', 'refusedKeyPair', 'unknown');
-
-/**
- * Drives a negotiation through `steps`: at each, `extra` more requests (optional or not) ask for a turn, each
- * with a signal of its own as its call would have, and the oldest request in flight is answered with the
- * step's verdict. `observe` hears, whenever a turn is granted or a verdict given, how many refusals could be
- * caused at worst (those sent plus every request in flight), and whether the granted turn was optional.
- */
-async function drive(
-  negotiation: SignatureNegotiation,
-  steps: readonly (readonly [extra: number, optional: boolean, outcome: SignatureVerdict])[],
-  observe: (worstRefusals: number, optional: boolean) => void,
-): Promise<void> {
-  const inFlight: SigningTurn[] = [];
-  let refusedSent = 0;
-  for (const [extra, optional, outcome] of steps) {
-    for (let index = 0; index < extra; index += 1) {
-      negotiation.turn(new AbortController().signal, optional).then(
-        (turn) => {
-          inFlight.push(turn);
-          observe(refusedSent + inFlight.length, optional);
-        },
-        () => undefined,
-      );
-    }
-    await new Promise((resolve) => setImmediate(resolve));
-    const answered = inFlight.shift();
-    if (!answered) continue;
-    if (outcome === 'refused' || outcome === 'refusedKeyPair') refusedSent += 1;
-    answered.settle(outcome);
-    await new Promise((resolve) => setImmediate(resolve));
-    observe(refusedSent + inFlight.length, false);
-  }
-}
-
 describe('signature negotiation', () => {
   it('starts with Huawei’s reference layout', async () => {
-    const turn = await new SignatureNegotiation('auto').turn(never);
+    const turn = await negotiation('auto').turn(never);
     expect(turn.layoutName).toBe('huawei-reference');
   });
 
   it('tries each layout once, in order, while CMS refuses them', async () => {
-    const negotiation = new SignatureNegotiation('auto');
+    const auto = negotiation('auto');
     const tried: string[] = [];
-    for (let index = 0; index < SIGNATURE_LAYOUT_NAMES.length; index += 1) {
-      const turn = await negotiation.turn(never);
-      tried.push(turn.layoutName);
-      turn.settle('refused');
-    }
+    for (const _ of SIGNATURE_LAYOUT_NAMES) tried.push(await answered(auto, 'refused'));
     expect(tried).toEqual(SIGNATURE_LAYOUT_NAMES);
   });
 
-  it('refuses to sign a fifth time once every layout was refused', async () => {
-    const negotiation = new SignatureNegotiation('auto');
-    for (let index = 0; index < 4; index += 1) (await negotiation.turn(never)).settle('refused');
-    await expect(negotiation.turn(never)).rejects.toThrow(CmsAuthError);
-    await expect(negotiation.turn(never)).rejects.toThrow(/refused 4 request signatures/);
-    expect(negotiation.mayTryAnotherLayout).toBe(false);
+  it('signs nothing once every layout was refused, and says until when', async () => {
+    const { clock, negotiation: auto } = negotiationOnClock('auto');
+    for (const _ of SIGNATURE_LAYOUT_NAMES) await answered(auto, 'refused');
+    const paused = await auto.turn(never).catch((error: unknown) => error);
+    expect(paused).toBeInstanceOf(CmsSigningPausedError);
+    expect(paused).toMatchObject({ code: 'CMS_SIGNING_PAUSED', resumesAt: clock.at + RULES.periodMs });
+    expect((paused as Error).message).toMatch(/in every layout .*nothing is signed until /);
+    expect(auto.mayTryAnotherLayout).toBe(false);
+  });
+
+  it('starts the search again from the first layout once the period has passed', async () => {
+    const { clock, negotiation: auto } = negotiationOnClock('auto');
+    for (const _ of SIGNATURE_LAYOUT_NAMES) await answered(auto, 'refused');
+    clock.at += RULES.periodMs - 1;
+    await expect(auto.turn(never)).rejects.toThrow(CmsSigningPausedError);
+    clock.at += 1;
+    expect(await answered(auto, 'accepted')).toBe('huawei-reference');
+    expect(await answered(auto, 'refused')).toBe('huawei-reference');
+  });
+
+  it('pauses a pinned layout after CMS_REFUSAL_LIMIT refusals, and resumes by itself as they age out', async () => {
+    const { clock, negotiation: pinned } = negotiationOnClock('empty-query-line');
+    for (let index = 0; index < RULES.limit; index += 1) {
+      await answered(pinned, 'refused');
+      clock.at += 1_000;
+    }
+    const paused = await pinned.turn(never).catch((error: unknown) => error);
+    expect(paused).toMatchObject({ resumesAt: 1_000_000 + RULES.periodMs });
+    expect((paused as Error).message).toMatch(
+      /^4 signed requests were refused \(HTTP 401\) or got no answer/,
+    );
+    clock.at = 1_000_000 + RULES.periodMs;
+    expect(await answered(pinned, 'accepted')).toBe('empty-query-line');
+  });
+
+  it('charges a request without a clear answer, and refunds it when the next one is accepted', async () => {
+    const pinned = negotiation('huawei-reference');
+    for (let index = 0; index < RULES.limit - 1; index += 1) await answered(pinned, 'unknown');
+    await answered(pinned, 'accepted');
+    for (let index = 0; index < RULES.limit; index += 1) await answered(pinned, 'unknown');
+    await expect(pinned.turn(never)).rejects.toThrow(CmsSigningPausedError);
+  });
+
+  it('charges nothing for a request that never reached CMS', async () => {
+    const pinned = negotiation('huawei-reference');
+    for (let index = 0; index < 10 * RULES.limit; index += 1) await answered(pinned, 'notRefused');
+    expect(await answered(pinned, 'accepted')).toBe('huawei-reference');
   });
 
   it('keeps the first accepted layout for good, even when CMS refuses a later request', async () => {
-    const negotiation = new SignatureNegotiation('auto');
-    (await negotiation.turn(never)).settle('refused');
-    (await negotiation.turn(never)).settle('accepted');
-    (await negotiation.turn(never)).settle('refused');
-    expect((await negotiation.turn(never)).layoutName).toBe('empty-query-line-millis');
-    expect(negotiation.mayTryAnotherLayout).toBe(false);
+    const auto = negotiation('auto');
+    await answered(auto, 'refused');
+    await answered(auto, 'accepted');
+    await answered(auto, 'refused');
+    expect((await auto.turn(never)).layoutName).toBe('empty-query-line-millis');
+    expect(auto.mayTryAnotherLayout).toBe(false);
   });
 
-  it('does not blame the layout for a refusal explained by a rotated key pair', async () => {
-    const negotiation = new SignatureNegotiation('auto');
-    (await negotiation.turn(never)).settle('refusedKeyPair');
-    expect((await negotiation.turn(never)).layoutName).toBe('huawei-reference');
-    expect(negotiation.refusals).toBe(1);
+  it('does not blame the layout for a refusal explained by a rotated key pair, but charges it', async () => {
+    const auto = negotiation('auto');
+    for (let index = 0; index < RULES.limit - 1; index += 1) await answered(auto, 'refusedKeyPair');
+    expect(await answered(auto, 'refusedKeyPair')).toBe('huawei-reference');
+    await expect(auto.turn(never)).rejects.toThrow(CmsSigningPausedError);
   });
 
   it('never leaves a pinned layout', async () => {
-    const negotiation = new SignatureNegotiation('huawei-reference-millis');
-    (await negotiation.turn(never)).settle('refused');
-    expect(negotiation.mayTryAnotherLayout).toBe(false);
-    expect((await negotiation.turn(never)).layoutName).toBe('huawei-reference-millis');
-    expect(negotiation.refusedError().message).toContain('CMS_SIGNATURE=huawei-reference-millis');
+    const pinned = negotiation('huawei-reference-millis');
+    await answered(pinned, 'refused');
+    expect(pinned.mayTryAnotherLayout).toBe(false);
+    expect((await pinned.turn(never)).layoutName).toBe('huawei-reference-millis');
+    expect(pinned.refusedError()).toBeInstanceOf(CmsAuthError);
+    expect(pinned.refusedError().message).toContain('CMS_SIGNATURE=huawei-reference-millis');
   });
 
   it('lets one request at a time through until CMS accepts a signature', async () => {
-    const negotiation = new SignatureNegotiation('auto');
-    const first = await negotiation.turn(never);
-    const second = negotiation.turn(never);
+    const auto = negotiation('auto');
+    const first = await auto.turn(never);
+    const second = auto.turn(never);
     expect(await settled(second)).toBe(false);
-    first.settle('accepted');
+    first.settle('accepted', KEY_PAIR);
     expect(await settled(second)).toBe(true);
   });
 
-  it('lets as many requests through as refusals are left once a signature was accepted', async () => {
-    const negotiation = new SignatureNegotiation('auto');
-    (await negotiation.turn(never)).settle('accepted');
-    const turns = await Promise.all(
-      Array.from({ length: MAX_REFUSED_SIGNATURES }, () => negotiation.turn(never)),
-    );
-    expect(await settled(negotiation.turn(never))).toBe(false);
-    for (const turn of turns) turn.settle('unknown');
+  it('lets as many requests through as the budget has room for once a signature was accepted', async () => {
+    const auto = negotiation('auto');
+    await answered(auto, 'accepted');
+    const turns = await Promise.all(Array.from({ length: RULES.limit }, () => auto.turn(never)));
+    const waiting = auto.turn(never);
+    expect(await settled(waiting)).toBe(false);
+    // The requests in flight all end without a clear answer: the budget is spent and the waiting one is told.
+    for (const turn of turns) turn.settle('unknown', KEY_PAIR);
+    await expect(waiting).rejects.toThrow(CmsSigningPausedError);
   });
 
   it('goes back to one request at a time after a refusal', async () => {
-    const negotiation = new SignatureNegotiation('auto');
-    (await negotiation.turn(never)).settle('accepted');
-    (await negotiation.turn(never)).settle('refused');
-    await negotiation.turn(never);
-    expect(await settled(negotiation.turn(never))).toBe(false);
+    const auto = negotiation('auto');
+    await answered(auto, 'accepted');
+    await answered(auto, 'refused');
+    await auto.turn(never);
+    expect(await settled(auto.turn(never))).toBe(false);
   });
 
   it('stops a waiting request with the reason of its aborted signal', async () => {
-    const negotiation = new SignatureNegotiation('auto');
-    await negotiation.turn(never);
+    const auto = negotiation('auto');
+    await auto.turn(never);
     const controller = new AbortController();
-    const waiting = negotiation.turn(controller.signal);
+    const waiting = auto.turn(controller.signal);
     const reason = new Error('deadline');
     controller.abort(reason);
     await expect(waiting).rejects.toBe(reason);
@@ -163,10 +186,10 @@ describe('signature negotiation', () => {
 
   it('logs at WARN, once, the layout CMS accepted after refusals and the setting that pins it', async () => {
     const { lines, log } = recordingLog();
-    const negotiation = new SignatureNegotiation('auto', log);
-    (await negotiation.turn(never)).settle('refused');
-    (await negotiation.turn(never)).settle('accepted');
-    (await negotiation.turn(never)).settle('accepted');
+    const auto = negotiation('auto', log);
+    await answered(auto, 'refused');
+    await answered(auto, 'accepted');
+    await answered(auto, 'accepted');
     expect(lines).toEqual([
       {
         level: 'warn',
@@ -183,30 +206,53 @@ describe('signature negotiation', () => {
 
   it('logs at DEBUG when the first layout was accepted, and nothing for a pinned layout', async () => {
     const auto = recordingLog();
-    (await new SignatureNegotiation('auto', auto.log).turn(never)).settle('accepted');
+    await answered(negotiation('auto', auto.log), 'accepted');
     expect(auto.lines.map((line) => line.level)).toEqual(['debug']);
     const pinned = recordingLog();
-    (await new SignatureNegotiation('empty-query-line', pinned.log).turn(never)).settle('accepted');
+    await answered(negotiation('empty-query-line', pinned.log), 'accepted');
     expect(pinned.lines).toEqual([]);
   });
 
-  it('never causes more than four refused signatures, whatever the requests and verdicts', async () => {
+  it('never has more requests refused or in flight than the limit within a period, whatever the requests, verdicts and time', async () => {
     const setting = fc.constantFrom<SignatureSetting>('auto', ...SIGNATURE_LAYOUT_NAMES);
+    // Whatever the verdict, CMS may have counted the request as refused, except when it was accepted or never sent.
+    const verdict = fc.constantFrom<SignatureVerdict>(
+      'accepted',
+      'refused',
+      'refusedKeyPair',
+      'unknown',
+      'notRefused',
+    );
     await fc.assert(
       fc.asyncProperty(
         setting,
-        fc.array(fc.tuple(fc.nat(5), verdict), { maxLength: 60 }),
+        fc.array(fc.tuple(fc.nat(5), verdict, fc.nat(RULES.periodMs / 3)), { maxLength: 60 }),
         async (chosen, steps) => {
-          let worst = 0;
-          await drive(
-            new SignatureNegotiation(chosen),
-            steps.map(([extra, outcome]) => [extra, false, outcome] as const),
-            // Every request in flight could still be refused: even then the bound holds.
-            (sent) => {
-              worst = Math.max(worst, sent);
-            },
-          );
-          expect(worst).toBeLessThanOrEqual(MAX_REFUSED_SIGNATURES);
+          const { clock, negotiation: under } = negotiationOnClock(chosen);
+          const inFlight: SigningTurn[] = [];
+          const charged: number[] = [];
+          const countedNow = () => charged.filter((at) => clock.at - at < RULES.periodMs).length;
+          for (const [index, [extraRequests, outcome, elapsed]] of steps.entries()) {
+            clock.at += elapsed;
+            // A few more requests ask for a turn, each with a signal of its own as its call would have; each
+            // joins those in flight whenever it gets one.
+            for (let request = 0; request < extraRequests; request += 1) {
+              under.turn(new AbortController().signal).then(
+                (turn) => inFlight.push(turn),
+                () => undefined,
+              );
+            }
+            await new Promise((resolve) => setImmediate(resolve));
+            const answered = inFlight.shift();
+            if (!answered) continue;
+            // Unknown outcomes are never refunded here: each acceptance comes from another key pair.
+            if (outcome !== 'accepted' && outcome !== 'notRefused') charged.push(clock.at);
+            answered.settle(outcome, { ...KEY_PAIR, secretKey: String(index) });
+            await new Promise((resolve) => setImmediate(resolve));
+            expect(countedNow() + inFlight.length).toBeLessThanOrEqual(RULES.limit);
+          }
+          // Every request in flight could still be refused: even then the bound holds.
+          expect(countedNow() + inFlight.length).toBeLessThanOrEqual(RULES.limit);
         },
       ),
       { numRuns: 300 },
@@ -214,36 +260,80 @@ describe('signature negotiation', () => {
   });
 
   describe('optional requests (the live queue)', () => {
-    it('wait while they could take the last refusal left, and go once they cannot', async () => {
-      const negotiation = new SignatureNegotiation('auto');
-      (await negotiation.turn(never)).settle('accepted');
-      const required = await Promise.all([1, 2, 3].map(() => negotiation.turn(never)));
-      const optional = negotiation.turn(never, true);
+    it('wait while they could take the last free charge, and go once a request in flight is accepted', async () => {
+      const under = negotiation('auto');
+      await answered(under, 'accepted');
+      const required = await Promise.all([1, 2, 3].map(() => under.turn(never)));
+      const optional = under.turn(never, true);
       expect(await settled(optional)).toBe(false);
-      required[0]?.settle('accepted');
+      required[0]?.settle('accepted', KEY_PAIR);
       expect(await settled(optional)).toBe(true);
     });
 
-    it('are refused at once when one refusal is all that is left, which the statistics still get', async () => {
-      const negotiation = new SignatureNegotiation('auto');
-      (await negotiation.turn(never)).settle('accepted');
-      for (let index = 0; index < MAX_REFUSED_SIGNATURES - 1; index += 1) {
-        (await negotiation.turn(never)).settle('refusedKeyPair');
-      }
-      await expect(negotiation.turn(never, true)).rejects.toThrow(/kept for the statistics/);
-      expect(await settled(negotiation.turn(never))).toBe(true);
+    it('are refused while one charge is all that is left, which the counters still get', async () => {
+      const { clock, negotiation: under } = negotiationOnClock('auto');
+      await answered(under, 'accepted');
+      for (let index = 1; index < RULES.limit; index += 1) await answered(under, 'refusedKeyPair');
+      const held = await under.turn(never, true).catch((error: unknown) => error);
+      expect(held).toBeInstanceOf(CmsSigningReservedError);
+      expect(held).toMatchObject({ code: 'CMS_SIGNING_RESERVED', resumesAt: clock.at + RULES.periodMs });
+      expect(await settled(under.turn(never))).toBe(true);
     });
 
-    it('never take a turn that could spend the last refusal, whatever the requests and verdicts', async () => {
+    it('are signed again once the refused charges have aged out', async () => {
+      const { clock, negotiation: under } = negotiationOnClock('auto');
+      await answered(under, 'accepted');
+      for (let index = 1; index < RULES.limit; index += 1) await answered(under, 'refusedKeyPair');
+      await expect(under.turn(never, true)).rejects.toBeInstanceOf(CmsSigningReservedError);
+      clock.at += RULES.periodMs;
+      expect(await settled(under.turn(never, true))).toBe(true);
+    });
+
+    it('are never signed with CMS_REFUSAL_LIMIT=1, which leaves no charge to spare', async () => {
+      const under = new SignatureNegotiation('huawei-reference', { limit: 1, periodMs: 60_000 }, () => 0);
+      const held = await under.turn(never, true).catch((error: unknown) => error);
+      expect(held).toMatchObject({ code: 'CMS_SIGNING_RESERVED', resumesAt: undefined });
+      expect(await settled(under.turn(never))).toBe(true);
+    });
+
+    it('never take a turn that could spend the last free charge, whatever the requests and verdicts', async () => {
+      const verdict = fc.constantFrom<SignatureVerdict>(
+        'accepted',
+        'refused',
+        'refusedKeyPair',
+        'unknown',
+        'notRefused',
+      );
       await fc.assert(
         fc.asyncProperty(
-          fc.array(fc.tuple(fc.nat(3), fc.boolean(), verdict), { maxLength: 40 }),
+          fc.array(fc.tuple(fc.nat(3), fc.boolean(), verdict, fc.nat(RULES.periodMs / 2)), { maxLength: 40 }),
           async (steps) => {
+            const { clock, negotiation: under } = negotiationOnClock('huawei-reference');
+            const inFlight: SigningTurn[] = [];
+            const charged: number[] = [];
+            const countedNow = () => charged.filter((at) => clock.at - at < RULES.periodMs).length;
+            // Were the optional request and every one in flight refused, how many charges would be taken.
             let worstAfterOptional = 0;
-            await drive(new SignatureNegotiation('huawei-reference'), steps, (sent, optional) => {
-              if (optional) worstAfterOptional = Math.max(worstAfterOptional, sent);
-            });
-            expect(worstAfterOptional).toBeLessThan(MAX_REFUSED_SIGNATURES);
+            for (const [index, [extraRequests, optional, outcome, elapsed]] of steps.entries()) {
+              clock.at += elapsed;
+              for (let request = 0; request < extraRequests; request += 1) {
+                under.turn(new AbortController().signal, optional).then(
+                  (turn) => {
+                    inFlight.push(turn);
+                    if (optional)
+                      worstAfterOptional = Math.max(worstAfterOptional, countedNow() + inFlight.length);
+                  },
+                  () => undefined,
+                );
+              }
+              await new Promise((resolve) => setImmediate(resolve));
+              const answered = inFlight.shift();
+              if (!answered) continue;
+              if (outcome !== 'accepted' && outcome !== 'notRefused') charged.push(clock.at);
+              answered.settle(outcome, { ...KEY_PAIR, secretKey: String(index) });
+              await new Promise((resolve) => setImmediate(resolve));
+            }
+            expect(worstAfterOptional).toBeLessThan(RULES.limit);
           },
         ),
         { numRuns: 300 },

@@ -460,6 +460,30 @@ describe('CMS simulator', () => {
       expect((await call(locking)).status).toBe(200);
     });
 
+    it('counts a refusal it delivers late, cut, as a reset or with a huge body, as CMS does', async () => {
+      const hostile = await startExtra({});
+      const refused = () => call(hostile, { secretKey: 'wrong' });
+      hostile.deliverRefusals({ kind: 'late', ms: 100 });
+      const started = Date.now();
+      expect((await refused()).status).toBe(401);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(90);
+      hostile.deliverRefusals({ kind: 'cut' });
+      expect(await refused()).toMatchObject({ status: 401, complete: false });
+      hostile.deliverRefusals({ kind: 'reset' });
+      await expect(refused()).rejects.toThrow();
+      hostile.deliverRefusals({ kind: 'huge', bytes: 200_000 });
+      expect((await refused()).text).toHaveLength(200_000);
+      expect(hostile.refusedSignatures).toBe(4);
+      expect(hostile.requests.map((request) => request.status)).toEqual([401, 401, 401, 401]);
+    });
+
+    it('counts its own spurious 401 as a refused signature', async () => {
+      const spurious = await startExtra({});
+      spurious.inject({ kind: 'unauthorized' });
+      expect((await call(spurious)).status).toBe(401);
+      expect(spurious.refusedSignatures).toBe(1);
+    });
+
     it('tells its own clock in the Date header', async () => {
       clock = Date.UTC(2031, 0, 2, 3, 4, 5);
       const reply = await call(sim, { signedAt: clock });

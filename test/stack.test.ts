@@ -5,16 +5,16 @@ import { parseTargets } from '../lib/config.js';
 import { ALL_METRIC_NAMES } from '../lib/model.js';
 import { LAMBDA_NODE_MAJOR } from '../scripts/bundle-options.mjs';
 import { alarmLogicalIds, buildAlarms } from '../stack/alarms.js';
-import { buildDashboardBody } from '../stack/dashboard.js';
+import { buildDashboardBody, placeholder } from '../stack/dashboard.js';
 import { queryArn } from '../stack/outputs.js';
 import {
   checkFunctionSettings,
   closingReadTiming,
-  collectedVdns,
-  configuredVdns,
-  MAX_WATCHED_VDNS,
+  collectedTargets,
+  configuredTargets,
+  type ListedTarget,
   monitoringSettings,
-  scheduledVdns,
+  scheduledTargets,
   watchedVdns,
 } from '../stack/settings.js';
 import { dashboardBody, resources } from '../stack/vdn-monitoring.js';
@@ -23,6 +23,7 @@ import {
   type DeployedResource,
   type Deployment,
   deploy,
+  iamArnMatches,
   inlineStatements,
   type PolicyStatement,
   resource,
@@ -37,21 +38,10 @@ import {
   readDashboard,
   searchesIn,
 } from './support/stack-dashboard.js';
+import { resolverOf, stageParams } from './support/stack-generator.js';
 import { evaluateMetricMath } from './support/stack-math.js';
 import { type PackagedStack, packageStack, zipEntryNames } from './support/stack-package.js';
-import { evaluateSeriesMath } from './support/stack-series-math.js';
-
-/**
- * IAM's ARN matching: `*` matches any run of characters (a `/` included), `?` any one character, the rest is
- * literal and the whole ARN must match.
- */
-function iamArnMatches(pattern: string, arn: string): boolean {
-  const regex = pattern
-    .split('')
-    .map((char) => (char === '*' ? '.*' : char === '?' ? '.' : char.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
-    .join('');
-  return new RegExp(`^${regex}$`).test(arn);
-}
+import { STAGE_SETTINGS } from './support/stack-settings.js';
 
 // The stack is packaged offline and without AWS credentials, in parallel, once per configuration below: with
 // nothing but defaults and one target, alarms off; configured the way a production fleet would be (VPC, customer KMS key, alarm topic,
@@ -178,7 +168,13 @@ afterAll(async () => {
   await Promise.all([defaults?.dispose(), configured?.dispose()]);
 });
 
-const FUNCTIONS = ['CollectorLambdaFunction', 'QueryLambdaFunction', 'WallboardLambdaFunction'] as const;
+/** Every function of a deployment: the collector, the query function and each tenant's wallboard. */
+const functionsOf = (deployment: Deployment) =>
+  resourcesOfType(deployment, 'AWS::Lambda::Function').map(([name]) => name);
+
+/** The wallboard functions of a deployment, one per tenant. */
+const wallboardsIn = (deployment: Deployment) =>
+  functionsOf(deployment).filter((name) => /^Wallboard\w+LambdaFunction$/.test(name));
 
 function environmentOf(deployment: Deployment, name: string): Record<string, unknown> {
   const environment = resource(deployment, name).Properties.Environment as {
@@ -260,7 +256,7 @@ function idsToMetricNames(alarm: DeployedResource): Record<string, unknown> {
 describe('functions', () => {
   it('both functions run the Node.js major their bundles target, on arm64', () => {
     expect(LAMBDA_NODE_MAJOR).toBe(24);
-    for (const name of FUNCTIONS) {
+    for (const name of functionsOf(plain)) {
       expect(resource(plain, name).Properties).toMatchObject({
         Runtime: `nodejs${LAMBDA_NODE_MAJOR}.x`,
         Architectures: ['arm64'],
@@ -269,7 +265,7 @@ describe('functions', () => {
   });
 
   it('both functions get 256 MB by default', () => {
-    for (const name of FUNCTIONS) expect(resource(plain, name).Properties.MemorySize).toBe(256);
+    for (const name of functionsOf(plain)) expect(resource(plain, name).Properties.MemorySize).toBe(256);
   });
 
   it('the collector’s timeout holds a closing wait of a whole schedule period on top of a run’s own 30 s', () => {
@@ -310,15 +306,15 @@ describe('functions', () => {
   });
 
   it('function logs are kept 30 days by default and as long as the stage parameter says otherwise', () => {
-    for (const [deployment, days] of [
-      [plain, 30],
-      [fleet, 14],
+    for (const [deployment, days, wallboards] of [
+      [plain, 30, ['Cc3Vdn30']],
+      [fleet, 14, ['Cc1Vdn170', 'Cc1Vdn171', 'Cc2Vdn9']],
     ] as const) {
       const groups = resourcesOfType(deployment, 'AWS::Logs::LogGroup');
       expect(groups.map(([name]) => name).sort()).toEqual([
         'CollectorLogGroup',
         'QueryLogGroup',
-        'WallboardLogGroup',
+        ...wallboards.map((tenant) => `Wallboard${tenant}LogGroup`),
       ]);
       for (const [, group] of groups) expect(group.Properties.RetentionInDays).toBe(days);
     }
@@ -341,11 +337,18 @@ describe('functions', () => {
     });
   });
 
-  it('both functions read the CMS address, the secret and the targets from the stage parameters', () => {
-    for (const name of FUNCTIONS) {
+  it('every function reads the CMS address and the secret from the stage parameters', () => {
+    for (const name of functionsOf(fleet)) {
       expect(environmentOf(fleet, name)).toMatchObject({
         CMS_BASE_URL: 'https://10.0.0.5:28090',
         CMS_SECRET_ID: SECRET_ARN,
+      });
+    }
+  });
+
+  it('the collector and the query function read their targets from the stage parameters', () => {
+    for (const name of ['CollectorLambdaFunction', 'QueryLambdaFunction']) {
+      expect(environmentOf(fleet, name)).toMatchObject({
         CC_ID: '1',
         VDN: '170',
         SKILL_IDS: '1-20,35',
@@ -354,10 +357,19 @@ describe('functions', () => {
     }
   });
 
-  it('both functions sign in the layout of the cmsSignature parameter, auto by default', () => {
-    for (const name of FUNCTIONS) {
-      expect(environmentOf(plain, name).CMS_SIGNATURE).toBe('auto');
+  it('every function signs in the layout of the cmsSignature parameter, auto by default', () => {
+    for (const name of functionsOf(plain)) expect(environmentOf(plain, name).CMS_SIGNATURE).toBe('auto');
+    for (const name of functionsOf(fleet)) {
       expect(environmentOf(fleet, name).CMS_SIGNATURE).toBe('huawei-reference-millis');
+    }
+  });
+
+  it('every function keeps its refused signatures within the cmsRefusal parameters, 4 per 900 s by default', () => {
+    for (const name of functionsOf(plain)) {
+      expect(environmentOf(plain, name)).toMatchObject({
+        CMS_REFUSAL_LIMIT: '4',
+        CMS_REFUSAL_PERIOD_SECONDS: '900',
+      });
     }
   });
 
@@ -382,16 +394,16 @@ describe('functions', () => {
     expect(environmentOf(plain, 'CollectorLambdaFunction')).not.toHaveProperty('QUERY_CACHE_SECONDS');
   });
 
-  it('the wallboard function is named customWidget…, as the console expects of a custom widget', () => {
-    expect(resource(plain, 'WallboardLambdaFunction').Properties).toMatchObject({
-      FunctionName: 'customWidget-cms-skill-metrics-ci-wallboard',
+  it('a wallboard function is named customWidget…, as the console expects of a custom widget', () => {
+    expect(resource(plain, 'WallboardCc3Vdn30LambdaFunction').Properties).toMatchObject({
+      FunctionName: 'customWidget-cms-skill-metrics-ci_cc3-vdn30',
       Handler: 'dist/wallboard/index.handler',
     });
   });
 
   it('the wallboard reads CMS under the query API’s cache and time budget, and health from the namespace', () => {
     const query = environmentOf(fleet, 'QueryLambdaFunction');
-    expect(environmentOf(fleet, 'WallboardLambdaFunction')).toMatchObject({
+    expect(environmentOf(fleet, 'WallboardCc1Vdn170LambdaFunction')).toMatchObject({
       QUERY_CACHE_SECONDS: query.QUERY_CACHE_SECONDS,
       QUERY_TIMEOUT_MS: query.QUERY_TIMEOUT_MS,
       METRIC_NAMESPACE: NAMESPACE,
@@ -401,16 +413,17 @@ describe('functions', () => {
   });
 
   it('caps the wallboard containers alive at once, which bounds its CMS calls per cache period', () => {
-    expect(resource(plain, 'WallboardLambdaFunction').Properties.ReservedConcurrentExecutions).toBe(2);
+    for (const name of wallboardsIn(fleet))
+      expect(resource(fleet, name).Properties.ReservedConcurrentExecutions).toBe(2);
   });
 
   it('the wallboard is packaged alone, from its own prebuilt bundle', async () => {
-    expect(zipEntryNames(await defaults.artifact('wallboard'))).toEqual(['dist/wallboard/index.mjs']);
+    expect(zipEntryNames(await defaults.artifact('wallboardCc3Vdn30'))).toEqual(['dist/wallboard/index.mjs']);
   });
 
-  it('the stack outputs the wallboard’s ARN, for the viewers’ lambda:InvokeFunction permission', () => {
-    expect(defaults.template.Outputs?.WallboardFunctionArn).toMatchObject({
-      Value: { 'Fn::GetAtt': ['WallboardLambdaFunction', 'Arn'] },
+  it('the stack outputs each wallboard’s ARN, for the viewers’ lambda:InvokeFunction permission', () => {
+    expect(defaults.template.Outputs?.WallboardFunctionArnCc3Vdn30).toMatchObject({
+      Value: { 'Fn::GetAtt': ['WallboardCc3Vdn30LambdaFunction', 'Arn'] },
     });
   });
 
@@ -440,15 +453,17 @@ describe('functions', () => {
 });
 
 describe('IAM', () => {
-  it('each function runs with a role of its own and no shared role exists', () => {
+  it('the collector and the query function run with a role each, the wallboards with one of their own', () => {
     for (const deployment of [plain, fleet]) {
-      const roles = FUNCTIONS.map((name) => roleOfFunction(deployment, name));
-      expect(roles).toEqual(['CollectorRole', 'QueryRole', 'WallboardRole']);
+      expect(roleOfFunction(deployment, 'CollectorLambdaFunction')).toBe('CollectorRole');
+      expect(roleOfFunction(deployment, 'QueryLambdaFunction')).toBe('QueryRole');
+      for (const name of wallboardsIn(deployment))
+        expect(roleOfFunction(deployment, name)).toBe('WallboardRole');
       expect(
         resourcesOfType(deployment, 'AWS::IAM::Role')
           .map(([name]) => name)
           .sort(),
-      ).toEqual(roles);
+      ).toEqual(['CollectorRole', 'QueryRole', 'WallboardRole']);
     }
   });
 
@@ -479,7 +494,7 @@ describe('IAM', () => {
   });
 
   it('the wallboard may read metrics, not write them, and may invoke nothing', () => {
-    const actions = statementsOfFunction(plain, 'WallboardLambdaFunction').flatMap(actionsOf).sort();
+    const actions = statementsOfFunction(plain, 'WallboardCc3Vdn30LambdaFunction').flatMap(actionsOf).sort();
     expect(actions).toEqual([
       'cloudwatch:GetMetricData',
       'logs:CreateLogStream',
@@ -507,8 +522,8 @@ describe('IAM', () => {
     expect(actions.filter((action) => action.startsWith('cloudwatch:'))).toEqual([]);
   });
 
-  it('both functions may read the CMS secret, by its ARN and nothing else', () => {
-    for (const name of FUNCTIONS) {
+  it('every function may read the CMS secret, by its ARN and nothing else', () => {
+    for (const name of functionsOf(fleet)) {
       const statements = statementsOfFunction(fleet, name).filter((statement) =>
         actionsOf(statement).some((action) => action.startsWith('secretsmanager:')),
       );
@@ -518,29 +533,35 @@ describe('IAM', () => {
     }
   });
 
-  it('each function may write logs only to its own log group, which the stack creates', () => {
-    for (const [name, group] of [
-      ['CollectorLambdaFunction', 'CollectorLogGroup'],
-      ['QueryLambdaFunction', 'QueryLogGroup'],
-      ['WallboardLambdaFunction', 'WallboardLogGroup'],
+  it('each function may write logs only to its own log group (the wallboards to theirs), which the stack creates', () => {
+    const wallboardGroups = wallboardsIn(fleet).map(
+      (name) => `GetAtt:${name.replace(/LambdaFunction$/, 'LogGroup')}.Arn`,
+    );
+    expect(wallboardGroups).toHaveLength(3);
+    for (const [name, groups] of [
+      ['CollectorLambdaFunction', ['GetAtt:CollectorLogGroup.Arn']],
+      ['QueryLambdaFunction', ['GetAtt:QueryLogGroup.Arn']],
+      ...wallboardsIn(fleet).map((name) => [name, wallboardGroups] as const),
     ] as const) {
       const statements = statementsOfFunction(fleet, name).filter((statement) =>
         actionsOf(statement).some((action) => action.startsWith('logs:')),
       );
       expect(statements.flatMap(actionsOf).sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
-      for (const statement of statements) expect(resourcesOf(statement)).toEqual([`GetAtt:${group}.Arn`]);
+      for (const statement of statements) expect(resourcesOf(statement)).toEqual(groups);
+      for (const group of groups)
+        expect(resource(fleet, group.slice(7, -4)).Type).toBe('AWS::Logs::LogGroup');
     }
   });
 
   it('a secret under the AWS-managed key needs no KMS permission', () => {
-    for (const name of FUNCTIONS) {
+    for (const name of functionsOf(plain)) {
       const actions = statementsOfFunction(plain, name).flatMap(actionsOf);
       expect(actions.filter((action) => action.startsWith('kms:'))).toEqual([]);
     }
   });
 
   it('a secret under a customer key may be decrypted with that key, and only through Secrets Manager', () => {
-    for (const name of FUNCTIONS) {
+    for (const name of functionsOf(fleet)) {
       const statements = statementsAllowing(statementsOfFunction(fleet, name), 'kms:Decrypt');
       expect(statements).toEqual([
         {
@@ -556,14 +577,14 @@ describe('IAM', () => {
 
 describe('network', () => {
   it('without VPC settings the functions run outside any VPC and their roles have no managed policy', () => {
-    for (const name of FUNCTIONS) {
+    for (const name of functionsOf(plain)) {
       expect(resource(plain, name).Properties).not.toHaveProperty('VpcConfig');
       expect(resource(plain, roleOfFunction(plain, name)).Properties).not.toHaveProperty('ManagedPolicyArns');
     }
   });
 
-  it('with VPC settings both functions attach to the subnets and security groups', () => {
-    for (const name of FUNCTIONS) {
+  it('with VPC settings every function attaches to the subnets and security groups', () => {
+    for (const name of functionsOf(fleet)) {
       expect(resource(fleet, name).Properties.VpcConfig).toEqual({
         SecurityGroupIds: ['sg-0123456789abcdef0'],
         SubnetIds: ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210'],
@@ -571,8 +592,8 @@ describe('network', () => {
     }
   });
 
-  it('with VPC settings both roles get the network-interface permissions of the VPC access policy', () => {
-    for (const name of FUNCTIONS) {
+  it('with VPC settings every role gets the network-interface permissions of the VPC access policy', () => {
+    for (const name of functionsOf(fleet)) {
       expect(resource(fleet, roleOfFunction(fleet, name)).Properties.ManagedPolicyArns).toEqual([
         'arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole',
       ]);
@@ -966,6 +987,14 @@ describe('alarms', () => {
     }
   });
 
+  it('without timeZone the rate alarms judge complete 5-minute windows on UTC’s clock', () => {
+    for (const kind of ['AbandonmentRateAlarm', 'ServiceLevelAlarm']) {
+      for (const alarm of alarmsOfKind(split, kind)) {
+        expect(alarm.Properties.EvaluationWindow).toEqual({ WallClockWindow: { Timezone: 'UTC' } });
+      }
+    }
+  });
+
   it('a collector that fails, or stops publishing CollectionSuccess, sets off the collector alarm', () => {
     const found = alarmsOfKind(fleet, 'CollectorDeadAlarm');
     expect(found).toHaveLength(3);
@@ -1162,7 +1191,7 @@ describe('dashboard', () => {
   const wallboardsOf = (deployment: Deployment) =>
     readCustomWidgets(String(resource(deployment, 'Dashboard').Properties.DashboardBody));
 
-  it('every watched VDN gets a live wallboard widget backed by the wallboard function', () => {
+  it('every watched VDN gets a live wallboard widget backed by its tenant’s wallboard function', () => {
     const widgets = wallboardsOf(fleet);
     expect(widgets.map((widget) => widget.params)).toEqual([
       { ccId: 1, vdn: 170 },
@@ -1170,7 +1199,8 @@ describe('dashboard', () => {
       { ccId: 2, vdn: 9 },
     ]);
     for (const widget of widgets) {
-      expect(widget.endpoint).toBe('GetAtt:WallboardLambdaFunction.Arn');
+      const { ccId, vdn } = widget.params as { ccId: number; vdn: number };
+      expect(widget.endpoint).toBe(`GetAtt:WallboardCc${ccId}Vdn${vdn}LambdaFunction.Arn`);
       expect(widget.updateOn).toEqual({ refresh: true, resize: false, timeRange: false });
       expect(widget.position?.width).toBe(24);
     }
@@ -1288,26 +1318,17 @@ describe('dashboard', () => {
   });
 });
 
+/** A wallboard endpoint for dashboard bodies built outside a stack. */
+const WALLBOARD = placeholder('WallboardTestLambdaFunction.Arn');
+
+/**
+ * The most VDNs one stack holds with the default schedule, every VDN watched and in one tenant: 19 resources of
+ * the stack's own and 2 for its schedule leave 479, at 5 alarms per VDN and 3 resources for the tenant.
+ */
+const MOST_VDNS_IN_ONE_TENANT = 95;
+
 describe('per-VDN monitoring generator', () => {
-  // As the osls entry points hand them on: stage parameters as text.
-  const SETTINGS_VALUES = {
-    service: 'cms-skill-metrics',
-    stage: 'test',
-    metricNamespace: DEFAULT_NAMESPACE,
-    alarmMinCallsOffered: '20',
-    abandonmentRateThreshold: '10',
-    serviceLevelThreshold: '80',
-    kpiAlarmEvaluationPeriods: '3',
-    kpiAlarmDatapointsToAlarm: '2',
-    collectorAlarmEvaluationPeriods: '2',
-    dataAgeThresholdSeconds: '600',
-    windowCoverageThreshold: '95',
-    longestWaitThresholdSeconds: '120',
-    longestWaitAlarmEvaluationPeriods: '5',
-    longestWaitAlarmDatapointsToAlarm: '3',
-    todayUtcOffsetMinutes: '0',
-  };
-  const settings = monitoringSettings(SETTINGS_VALUES);
+  const settings = monitoringSettings(STAGE_SETTINGS);
 
   it.each([
     ['{"ccId":1', 'cmsTargets: is not valid JSON'],
@@ -1320,14 +1341,14 @@ describe('per-VDN monitoring generator', () => {
     ['[{"ccId":1,"vdn":170,"skillIds":[1,0]}]', 'cmsTargets: [0].skillIds[1] must be between 1 and 5000'],
     [
       '[{"ccId":1,"vdn":170,"skillIds":"1","skills":"1"}]',
-      'cmsTargets: [0].skills is not a known field (expected ccId, vdn, skillIds)',
+      'cmsTargets: [0].skills is not a known field (expected ccId, vdn, skillIds, tenant)',
     ],
     [
       '[{"ccId":1,"vdn":9,"skillIds":"1"},{"ccId":1,"vdn":9,"skillIds":"2"}]',
       'cmsTargets: [1] VDN 9 of call center 1 is listed twice',
     ],
   ])('a malformed cmsTargets %s is refused with "%s"', (cmsTargets, message) => {
-    expect(() => configuredVdns({ cmsTargets })).toThrow(message);
+    expect(() => configuredTargets({ cmsTargets })).toThrow(message);
   });
 
   it.each([
@@ -1341,19 +1362,19 @@ describe('per-VDN monitoring generator', () => {
     [{ ccId: 'one', vdn: '170', skillIds: '1' }, 'ccId: must be a whole number, got "one"'],
     [{ ccId: '1', vdn: '170', skillIds: '1-' }, 'skillIds: "1-" is neither a skill id nor a range'],
   ])('the single-target parameters %o are refused with "%s"', (params, message) => {
-    expect(() => configuredVdns(params)).toThrow(message);
+    expect(() => configuredTargets(params)).toThrow(message);
   });
 
   it('no targets at all is refused, naming the parameters to set', () => {
-    expect(() => configuredVdns({})).toThrow(
+    expect(() => configuredTargets({})).toThrow(
       'cmsTargets: is required when ccId, vdn and skillIds are not set',
     );
   });
 
   it('a schedule’s input may be the JSON text EventBridge passes on', () => {
     const input = JSON.stringify({ targets: [{ ccId: 4, vdn: 12, skillIds: '1-3' }] });
-    expect(scheduledVdns([{ schedule: { rate: ['rate(1 minute)'], input } }])).toEqual([
-      { ccId: 4, vdn: 12 },
+    expect(scheduledTargets([{ schedule: { rate: ['rate(1 minute)'], input } }])).toEqual([
+      { target: { ccId: 4, vdn: 12, skillIds: [1, 2, 3] }, where: 'collector schedule 1 input.targets[0]' },
     ]);
   });
 
@@ -1363,7 +1384,7 @@ describe('per-VDN monitoring generator', () => {
       { schedule: { rate: ['rate(1 minute)'] } },
       { schedule: { rate: ['rate(1 minute)'], input: { note: 'no targets' } } },
     ];
-    expect(scheduledVdns(events)).toEqual([]);
+    expect(scheduledTargets(events)).toEqual([]);
   });
 
   it('a bad target in a schedule is reported with the schedule’s number and name', () => {
@@ -1371,7 +1392,7 @@ describe('per-VDN monitoring generator', () => {
       { schedule: { rate: ['rate(1 minute)'] } },
       { schedule: { name: 'cc1-b', input: { targets: [{ ccId: 1, vdn: 0, skillIds: '1' }] } } },
     ];
-    expect(() => scheduledVdns(events)).toThrow(
+    expect(() => scheduledTargets(events)).toThrow(
       'collector schedule 2 (cc1-b) input.targets[0].vdn: must be between 1 and 5000',
     );
   });
@@ -1381,11 +1402,14 @@ describe('per-VDN monitoring generator', () => {
     vdn: fc.integer({ min: 1, max: 5_000 }),
   });
 
+  const listed = (vdns: readonly { ccId: number; vdn: number }[]): ListedTarget[] =>
+    vdns.map((item, index) => ({ target: { ...item, skillIds: [1] }, where: `cmsTargets[${index}]` }));
+
   it('the collected VDNs are each VDN once, in the same order whatever order they were listed in', () => {
     fc.assert(
       fc.property(fc.array(vdn, { maxLength: 8 }), fc.array(vdn, { maxLength: 8 }), (first, second) => {
-        const collected = collectedVdns(first, second);
-        expect(collectedVdns(second.toReversed(), first.toReversed())).toEqual(collected);
+        const collected = collectedTargets(listed(first), listed(second));
+        expect(collectedTargets(listed(second.toReversed()), listed(first.toReversed()))).toEqual(collected);
         const keys = collected.map((item) => `${item.ccId}/${item.vdn}`);
         expect(keys).toEqual(
           [...new Set([...first, ...second].map((item) => `${item.ccId}/${item.vdn}`))].sort((a, b) =>
@@ -1438,17 +1462,6 @@ describe('per-VDN monitoring generator', () => {
     expect(() => watchedVdns(collected, '170')).toThrow('alarmVdns: has "170", which is not a call');
   });
 
-  it('more watched VDNs than a stack can hold alarms for are refused, pointing at alarmVdns', () => {
-    const many = Array.from({ length: MAX_WATCHED_VDNS + 1 }, (_, index) => ({
-      ccId: 1,
-      vdn: index + 1,
-    }));
-    expect(() => watchedVdns(many, '')).toThrow(
-      /^alarmVdns: must leave at most 66 VDNs with alarms \(as 1\/170,1\/171,…\), not 67: their 402 alarms /,
-    );
-    expect(watchedVdns(many, '1/1')).toEqual([{ ccId: 1, vdn: 1 }]);
-  });
-
   it.each([
     [{ abandonmentRateThreshold: 'ten' }, 'abandonmentRateThreshold: must be a number ≥ 0, got "ten"'],
     [{ kpiAlarmEvaluationPeriods: '0' }, 'kpiAlarmEvaluationPeriods: must be between 1 and 288, got 0'],
@@ -1475,7 +1488,7 @@ describe('per-VDN monitoring generator', () => {
       'metricNamespace: "Contoso$Queues" is not a valid custom namespace',
     ],
   ])('the alarm setting %o is refused with "%s"', (change, message) => {
-    expect(() => monitoringSettings({ ...SETTINGS_VALUES, ...change })).toThrow(message);
+    expect(() => monitoringSettings({ ...STAGE_SETTINGS, ...change })).toThrow(message);
   });
 
   it("refuses an unknown signature layout while packaging, with the functions' own rule", () => {
@@ -1487,215 +1500,40 @@ describe('per-VDN monitoring generator', () => {
   });
 
   it.each([
-    [{ windowCoverageThreshold: '101' }, 'windowCoverageThreshold: must be a percentage up to 100, got 101'],
-    [
-      { todayUtcOffsetMinutes: '900' },
-      'todayUtcOffsetMinutes: must be a UTC offset from -720 to 840 minutes',
-    ],
-    [{ todayUtcOffsetMinutes: '-780' }, 'todayUtcOffsetMinutes: must be a whole number ≥ -720, got "-780"'],
-    [{ todayUtcOffsetMinutes: '5.5' }, 'todayUtcOffsetMinutes: must be a whole number ≥ -720, got "5.5"'],
-  ])('the closing-read and today setting %o is refused with "%s"', (change, message) => {
-    expect(() => monitoringSettings({ ...SETTINGS_VALUES, ...change })).toThrow(message);
+    [{ cmsRefusalLimit: '0' }, 'cmsRefusalLimit: must be between 1 and 100, got 0'],
+    [{ cmsRefusalPeriodSeconds: '10' }, 'cmsRefusalPeriodSeconds: must be between 60 and 86400, got 10'],
+  ])("refuses the refusal budget %o while packaging, with the functions' own rule", (values, message) => {
+    expect(() => checkFunctionSettings(values)).toThrow(message);
   });
 
-  describe('today so far', () => {
-    const COUNTER_IDS = {
-      offered: 'CallsOffered',
-      answered: 'CallsAnswered',
-      abandoned: 'CallsAbandoned',
-      answered20s: 'CallsAnsweredIn20s',
-    } as const;
-    type Window = Record<keyof typeof COUNTER_IDS, number>;
-    interface RawTodayWidget {
-      properties: {
-        title: string;
-        view: string;
-        start: string;
-        period: number;
-        stat: string;
-        metrics: unknown[][];
-      };
-    }
-
-    function todayWidget(todayUtcOffsetMinutes: number): RawTodayWidget {
-      const body = buildDashboardBody([{ ccId: 1, vdn: 170 }], {
-        ...settings,
-        todayUtcOffsetMinutes,
-      });
-      const widgets = JSON.parse(body['Fn::Sub']).widgets as RawTodayWidget[];
-      const found = widgets.find((widget) => widget.properties.title.includes('today so far'));
-      if (!found) throw new Error('no today widget');
-      return found;
-    }
-
-    /**
-     * What the widget shows at the end of its 24 hours: each window's datapoints are all its reads (a window
-     * read several times, by overlapping or retried runs too), aggregated as the widget asks (Maximum per
-     * 300 s period), then its expressions in order.
-     */
-    function shown(
-      widget: RawTodayWidget,
-      timestamps: number[],
-      reads: Window[][],
-    ): Record<string, number | undefined> {
-      const series: Record<string, (number | undefined)[]> = {};
-      for (const row of widget.properties.metrics) {
-        const options = row.at(-1) as { id: string; expression?: string };
-        if (options.expression !== undefined) {
-          series[options.id] = evaluateSeriesMath(options.expression, { timestamps, series });
-          continue;
-        }
-        const name = row[1] as string;
-        const key = (Object.keys(COUNTER_IDS) as (keyof Window)[]).find((id) => COUNTER_IDS[id] === name);
-        if (key === undefined) throw new Error(`unexpected metric ${name}`);
-        series[options.id] = reads.map((windowReads) =>
-          windowReads.length === 0 ? undefined : Math.max(...windowReads.map((read) => read[key])),
-        );
-      }
-      // A single-value widget shows each series' newest datapoint.
-      return Object.fromEntries(
-        Object.entries(series).map(([id, points]) => [id, points.findLast((point) => point !== undefined)]),
-      );
-    }
-
-    const windowTotals = fc
-      .record({ offered: fc.nat(40), answered: fc.nat(100), abandoned: fc.nat(100), in20s: fc.nat(100) })
-      .map(({ offered, answered, abandoned, in20s }): Window => {
-        const answeredCalls = Math.floor((offered * answered) / 100);
-        return {
-          offered,
-          answered: answeredCalls,
-          abandoned: Math.min(offered - answeredCalls, Math.floor((offered * abandoned) / 100)),
-          answered20s: Math.floor((answeredCalls * in20s) / 100),
-        };
-      });
-    /** A window's reads: none (not collected), or some growing partial reads, repeats, then the final one. */
-    const windowReads = fc
-      .tuple(windowTotals, fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 3 }), fc.nat(2))
-      .map(([final, shares, repeats]) => {
-        if (shares.length === 0 && repeats === 0) return [] as Window[];
-        const partial = shares.map((share) => {
-          const scaled = (value: number) => Math.floor(value * share);
-          return {
-            offered: scaled(final.offered),
-            answered: scaled(final.answered),
-            abandoned: scaled(final.abandoned),
-            answered20s: scaled(final.answered20s),
-          };
-        });
-        return [...partial, ...Array.from({ length: repeats + 1 }, () => final)];
-      });
-
-    it('reads each window’s Maximum over 5-minute periods, over the last 24 hours whatever the dashboard shows', () => {
-      const { properties } = todayWidget(0);
-      expect(properties).toMatchObject({
-        view: 'singleValue',
-        start: '-PT24H',
-        period: 300,
-        stat: 'Maximum',
-      });
-    });
-
-    it('adds up each window of the day once, with its final value, however often it was read', () => {
-      fc.assert(
-        fc.property(
-          fc.array(windowReads, { minLength: 288, maxLength: 288 }),
-          fc.integer({ min: 0, max: 10_000 }),
-          fc.constantFrom(0, 60, 330, 480, 840, -300, -720),
-          (reads, endWindow, offsetMinutes) => {
-            const end = Date.UTC(2026, 11, 1) / 1_000 + endWindow * 300;
-            const timestamps = reads.map((_, index) => end - (reads.length - 1 - index) * 300);
-            const midnight = Math.floor((end + offsetMinutes * 60) / 86_400) * 86_400 - offsetMinutes * 60;
-            const day = reads.filter((_, index) => (timestamps[index] ?? 0) >= midnight);
-            const total = (key: keyof Window) =>
-              day.reduce((sum, windowReads) => sum + (windowReads.at(-1)?.[key] ?? 0), 0);
-
-            const values = shown(todayWidget(offsetMinutes), timestamps, reads);
-            expect(values.offeredToday).toBe(total('offered'));
-            expect(values.answeredToday).toBe(total('answered'));
-            expect(values.abandonedToday).toBe(total('abandoned'));
-            if (total('offered') === 0) {
-              expect(values.abandonmentToday).toBeUndefined();
-              expect(values.serviceLevelToday).toBeUndefined();
-            } else {
-              expect(values.abandonmentToday).toBeCloseTo((100 * total('abandoned')) / total('offered'), 9);
-              expect(values.serviceLevelToday).toBeCloseTo(
-                (100 * total('answered20s')) / total('offered'),
-                9,
-              );
-            }
-          },
-        ),
-        { numRuns: 40 },
-      );
-    });
-
-    it('names the UTC offset its day starts at', () => {
-      expect(todayWidget(0).properties.title).toContain('since 00:00 UTC');
-      expect(todayWidget(480).properties.title).toContain('since 00:00 UTC+8:00');
-      expect(todayWidget(-210).properties.title).toContain('since 00:00 UTC−3:30');
-    });
+  it.each([
+    [{ windowCoverageThreshold: '101' }, 'windowCoverageThreshold: must be a percentage up to 100, got 101'],
+    [
+      { timeZone: 'Mars/Olympus' },
+      'timeZone: "Mars/Olympus" is not an IANA time zone Node.js knows (e.g. Europe/Madrid, America/New_York or UTC)',
+    ],
+    [{ timeZone: '+05:30' }, 'timeZone: "+05:30" is not an IANA time zone Node.js knows'],
+  ])('the closing-read and time-zone setting %o is refused with "%s"', (change, message) => {
+    expect(() => monitoringSettings({ ...STAGE_SETTINGS, ...change })).toThrow(message);
   });
 
   it('the dashboard keeps every graph in its own place for any number of watched VDNs the stack allows', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: MAX_WATCHED_VDNS }), (count) => {
+      fc.property(fc.integer({ min: 0, max: MOST_VDNS_IN_ONE_TENANT }), (count) => {
         const vdns = Array.from({ length: count }, (_, index) => ({ ccId: 1, vdn: index + 1 }));
-        const widgets = readDashboard(buildDashboardBody(vdns, settings)['Fn::Sub']);
+        const body = buildDashboardBody(vdns, settings, () => WALLBOARD)['Fn::Sub'];
+        const widgets = readDashboard(body);
         expect(widgets).toHaveLength(5 * count + 9);
-        expect(layoutProblems(widgets)).toEqual([]);
+        expect(layoutProblems([...widgets, ...readCustomWidgets(body)])).toEqual([]);
       }),
       { numRuns: 20 },
     );
   });
 
-  it('the alarms and dashboard of the most VDNs allowed fit a CloudFormation template', () => {
-    const vdns = Array.from({ length: MAX_WATCHED_VDNS }, (_, index) => ({
-      ccId: 65_535,
-      vdn: 4_901 + index,
-    }));
-    const size = JSON.stringify([buildAlarms(vdns, settings), buildDashboardBody(vdns, settings)]).length;
-    // osls uploads the template compact; 1 MB is CloudFormation's limit, and the rest of the stack is ~25 kB.
-    expect(size).toBeLessThan(900_000);
-  });
-
-  /** osls' resolveVariable over a table of variables; `name, null` falls back to null as in serverless.yml. */
-  function resolverOf(variables: Record<string, unknown>) {
-    return {
-      resolveVariable: async (variable: string) => {
-        const [name = '', fallback] = variable.split(', ');
-        if (name in variables) return variables[name];
-        if (fallback === 'null') return null;
-        throw new Error(`no variable ${variable}`);
-      },
-    };
-  }
-
-  const stageParams = (values: Record<string, unknown>) => ({
-    'self:service': 'cms-skill-metrics',
-    'sls:stage': 'test',
-    'self:functions.collector.events': [{ schedule: { rate: ['rate(1 minute)'] } }],
-    ...Object.fromEntries(
-      Object.entries({
-        ...SETTINGS_VALUES,
-        ccId: '',
-        vdn: '',
-        skillIds: '',
-        cmsTargets: '',
-        alarmVdns: '',
-        cmsSignature: 'auto',
-        closingReadGuardSeconds: '3',
-        closingReadReachSeconds: '60',
-        collectorTimeoutSeconds: 110,
-        ...values,
-      }).map(([name, value]) => [`param:${name}`, value]),
-    ),
-  });
-
   it('osls gets the alarms of the VDNs of the stage parameters and of the collector’s schedules', async () => {
     const resolver = resolverOf({
       ...stageParams({ ccId: 1, vdn: 170, skillIds: '1-20' }),
-      'self:functions.collector.events': [
+      'self:functions.0.collector.events': [
         { schedule: { input: { targets: [{ ccId: 2, vdn: 9, skillIds: [1] }] } } },
       ],
     });
@@ -1704,6 +1542,8 @@ describe('per-VDN monitoring generator', () => {
       [
         ...Object.values(alarmLogicalIds({ ccId: 1, vdn: 170 })),
         ...Object.values(alarmLogicalIds({ ccId: 2, vdn: 9 })),
+        'DashboardCc1Vdn170',
+        'DashboardCc2Vdn9',
       ].sort(),
     );
   });

@@ -3,10 +3,10 @@ import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 
 /** `npm start` with `--runs N`, and what it prints as it goes. */
-function startLocalRun(runs: number) {
+function startLocalRun(runs: number, ...flags: string[]) {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'local/start.ts', '--runs', String(runs), '--interval', '2'],
+    ['--import', 'tsx', 'local/start.ts', '--runs', String(runs), '--interval', '2', ...flags],
     {
       env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -77,5 +77,18 @@ describe('the local run', () => {
     expect(page).toContain('data-health="amber"');
     const [code] = await once(run.child, 'exit');
     expect(code).toBe(0);
+  });
+
+  it('with --otlp exports every busy skill over OTLP to a local receiver and shows what arrived', async () => {
+    const run = startLocalRun(1, '--otlp');
+    const [code] = await once(run.child, 'exit');
+    expect(code).toBe(0);
+    const counts =
+      /OTLP: (\d+)\/(\d+) datapoints accepted by the local receiver at http:\/\/127\.0\.0\.1:\d+\/v1\/metrics/.exec(
+        run.output,
+      );
+    expect(Number(counts?.[1])).toBeGreaterThan(0);
+    expect(counts?.[1]).toBe(counts?.[2]);
+    expect(run.output).toMatch(/cec_calls_offered\{cc_id="1",vdn="170",skill_id="\d+"\} \d+/);
   });
 });

@@ -1,7 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../lib/errors.js';
-import { checkIntegerIn, checkSkillIdArray, parseWholeNumber } from '../lib/validation.js';
+import {
+  checkIntegerIn,
+  checkSkillIdArray,
+  isJsonObject,
+  parseWholeNumber,
+  readJsonObject,
+  wholeNumberOf,
+} from '../lib/validation.js';
 
 const RANGE = { min: 1, max: 5000 };
 
@@ -55,5 +62,51 @@ describe('parseWholeNumber', () => {
     for (const text of ['1e3', '-1', '4.5', '', '0x10'])
       expect(() => parseWholeNumber(text, RANGE)).toThrow();
     expect(() => parseWholeNumber('5001', RANGE)).toThrow('must be between 1 and 5000, got 5001');
+  });
+});
+
+describe('wholeNumberOf', () => {
+  it('reads any whole number as it prints, blanks around it aside', () => {
+    fc.assert(
+      fc.property(fc.nat(), fc.constantFrom('', ' ', '\t'), (value, blank) => {
+        expect(wholeNumberOf(`${blank}${value}${blank}`)).toBe(value);
+      }),
+    );
+  });
+
+  it('reads nothing that is not digits alone', () => {
+    fc.assert(
+      fc.property(fc.string(), (text) => {
+        if (!/^\s*\d+\s*$/.test(text)) expect(wholeNumberOf(text)).toBeUndefined();
+      }),
+    );
+    for (const text of ['1e3', '-1', '+1', '4.5', '', '0x10', '1 2'])
+      expect(wholeNumberOf(text)).toBeUndefined();
+  });
+});
+
+describe('readJsonObject', () => {
+  it('reads any JSON object as the object it is', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.jsonValue()), (object) => {
+        const text = JSON.stringify(object);
+        const reading = readJsonObject(text);
+        expect(reading.problem).toBeUndefined();
+        expect(reading.problem === undefined && reading.object).toEqual(JSON.parse(text));
+      }),
+    );
+  });
+
+  it('says when the text is JSON of another kind, and which', () => {
+    for (const value of [[1, 2], null, 7, 'text', true]) {
+      expect(readJsonObject(JSON.stringify(value))).toEqual({ problem: 'not an object', value });
+      expect(isJsonObject(value)).toBe(false);
+    }
+  });
+
+  it('says when the text is not JSON at all', () => {
+    for (const text of ['', '{', '{"a":1', "{'a':1}", 'undefined']) {
+      expect(readJsonObject(text)).toEqual({ problem: 'not JSON' });
+    }
   });
 });

@@ -87,6 +87,12 @@ describe('collector health read back from CloudWatch', () => {
     await health.read(VDN, Date.now() + 5_000);
     expect(aws.getMetricDataCalls).toHaveLength(1);
   });
+
+  it('asks CloudWatch for the four metrics it shows and no other, since each one is billed', async () => {
+    const health = new CloudWatchHealth({ client, namespace: NAMESPACE, log: silentLog });
+    await health.read(VDN, Date.now() + 5_000);
+    expect(aws.getMetricDataCalls).toEqual([{ queries: 4 }]);
+  });
 });
 
 describe('collector health recorded in a local run', () => {

@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { StatsAnswer } from '../lib/api/stats.js';
+import type { LiveQueueRead } from '../lib/cms/live-queue.js';
 import { ConfigError } from '../lib/errors.js';
 import { ZERO_COUNTERS } from '../lib/kpi.js';
-import type { Counters } from '../lib/model.js';
+import type { Counters, SkillStats } from '../lib/model.js';
 import { buildReport } from '../lib/report.js';
 import { escapeHtml, html } from '../lib/wallboard/html.js';
 import {
@@ -13,9 +14,28 @@ import {
   type WallboardInput,
 } from '../lib/wallboard/render.js';
 import { parseThresholds } from '../lib/wallboard/thresholds.js';
+import type { TodayReading } from '../lib/wallboard/today.js';
+import { liveQueueMissing, liveQueueRead } from './support/live-queue.js';
+import { readOf } from './support/vdn-read.js';
 
 const NOW = Date.parse('2026-11-26T10:03:30Z');
 const WINDOW = Date.parse('2026-11-26T10:00:00Z');
+
+/** The report of what CMS answered for a VDN, read as the client reads it (test/support/vdn-read.ts). */
+function reportOf(
+  answer: {
+    ccId: number;
+    vdn: number;
+    skills: readonly SkillStats[];
+    missingSkillIds: readonly number[];
+  },
+  liveQueue?: LiveQueueRead,
+) {
+  const skillIds = [...answer.skills.map((each) => each.skillId), ...answer.missingSkillIds];
+  return buildReport(
+    readOf({ ccId: answer.ccId, vdn: answer.vdn, skillIds }, { skills: answer.skills, liveQueue }),
+  );
+}
 
 function counters(offered: number, answered: number, abandoned: number, in20s: number): Counters {
   return {
@@ -38,27 +58,15 @@ function answerOf(
   missing: number[] = [],
   liveQueue = skills.some((skill) => skill.queue !== undefined),
 ): StatsAnswer {
-  const queues = skills.flatMap(({ id, queue }) =>
-    queue === undefined
-      ? []
-      : [
-          {
-            skillId: id,
-            callsWaiting: queue[0],
-            longestWaitSeconds: queue[1],
-            agentsLoggedOn: queue[2],
-            agentsAvailable: queue[3],
-          },
-        ],
-  );
-  const report = buildReport(
+  const queues = skills.flatMap(({ id, queue }) => (queue === undefined ? [] : [[id, ...queue] as const]));
+  const report = reportOf(
     {
       ccId: 1,
       vdn: 170,
       skills: skills.map((skill) => ({ skillId: skill.id, windowStart: WINDOW, counters: skill.counters })),
       missingSkillIds: missing,
     },
-    liveQueue ? queues : undefined,
+    liveQueue ? liveQueueRead(NOW, queues) : liveQueueMissing(),
   );
   return { ...report, fetchedAt: new Date(NOW).toISOString() };
 }
@@ -71,6 +79,12 @@ const HEALTH: CollectorHealth = {
   dataAgeSeconds: 190,
 };
 const HEALTHY: HealthReading = { kind: 'known', health: HEALTH };
+/** 400 calls since midnight: 40 abandoned (10 %), 300 answered within 20 s (75 %). */
+const TODAY: TodayReading = {
+  kind: 'known',
+  since: NOW - 8 * 3_600_000,
+  counters: { CallsOffered: 400, CallsAnswered: 350, CallsAbandoned: 40, CallsAnsweredIn20s: 300 },
+};
 
 function input(overrides: Partial<WallboardInput> = {}): WallboardInput {
   return {
@@ -78,6 +92,7 @@ function input(overrides: Partial<WallboardInput> = {}): WallboardInput {
     vdn: 170,
     outcome: { kind: 'stats', answer: answerOf([{ id: 1, counters: counters(20, 19, 1, 18) }]) },
     health: HEALTHY,
+    today: { reading: TODAY, timeZone: 'Europe/Madrid' },
     thresholds: parseThresholds(undefined),
     maxRows: 50,
     now: NOW,
@@ -142,7 +157,7 @@ describe('the wallboard renderer', () => {
     );
   });
 
-  it('shows a CMS failure as a panel with the text escaped, and no table', () => {
+  it('shows a CMS failure as a panel with the text escaped, and no skill table', () => {
     const page = renderWallboard(
       input({
         outcome: {
@@ -153,7 +168,8 @@ describe('the wallboard renderer', () => {
       }),
     );
     expect(page).toContain('data-state="failed"');
-    expect(page).not.toContain('<table');
+    expect(page).not.toContain('data-skill=');
+    expect(page).not.toContain('data-total=');
     expect(page).not.toContain('<script');
     expect(page).not.toContain('<img');
     expect(page).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
@@ -419,6 +435,37 @@ describe('the wallboard renderer', () => {
       renderWallboard(input({ health: { kind: 'unavailable', reason: 'CloudWatch <refused>' } })),
     ).toContain('Collector health: not available (CloudWatch &lt;refused&gt;)');
   });
+
+  it('shows the VDN’s day so far since local midnight: its calls, abandonment rate and service level', () => {
+    const page = renderWallboard(input());
+    expect(page).toContain('<th>Today since 00:00 Europe/Madrid</th>');
+    // Default VDN thresholds: abandonment 10 % is amber (above 5), service level 75 % amber (below 80).
+    expect(page).toMatch(
+      /<tr data-today="amber"><td>VDN 170<\/td>.*<td>400<\/td><td>350<\/td><td>40<\/td><td>300<\/td><td class="lvl-amber" data-cell="abandonment">10\.0<\/td><td class="lvl-amber" data-cell="service-level">75\.0<\/td>/,
+    );
+  });
+
+  it('shows the day so far even when CMS cannot be read, and says so when CloudWatch cannot', () => {
+    const failed = renderWallboard(
+      input({ outcome: { kind: 'failed', code: 'CMS_UNAVAILABLE', message: 'CMS did not answer.' } }),
+    );
+    expect(failed).toContain('data-state="failed"');
+    expect(failed).toContain('<th>Today since 00:00 Europe/Madrid</th>');
+    const unavailable = renderWallboard(
+      input({ today: { reading: { kind: 'unavailable', reason: 'CloudWatch <refused>' }, timeZone: 'UTC' } }),
+    );
+    expect(unavailable).toContain('Today since 00:00 UTC: not available (CloudWatch &lt;refused&gt;).');
+  });
+
+  it('a day without calls shows no rate, never 0 %', () => {
+    const quiet: TodayReading = {
+      kind: 'known',
+      since: NOW - 3_600_000,
+      counters: { CallsOffered: 0, CallsAnswered: 0, CallsAbandoned: 0, CallsAnsweredIn20s: 0 },
+    };
+    const page = renderWallboard(input({ today: { reading: quiet, timeZone: 'UTC' } }));
+    expect(page).toMatch(/<tr data-today="idle">.*data-cell="abandonment">–<\/td>/);
+  });
 });
 
 describe('wallboard thresholds configuration', () => {
@@ -456,5 +503,55 @@ describe('wallboard thresholds configuration', () => {
 
   it('refuses text that is not JSON', () => {
     expect(() => parseThresholds('{oops')).toThrow(/WALLBOARD_THRESHOLDS: is not valid JSON/);
+  });
+
+  it.each([
+    ['1', 'WALLBOARD_THRESHOLDS: must be a list of threshold entries'],
+    [
+      '[1]',
+      'WALLBOARD_THRESHOLDS: [0] must be an object such as {"ccId":1,"vdn":170,"abandonmentRate":{"amber":5,"red":10}}',
+    ],
+    ['[{"ccId":1}]', 'WALLBOARD_THRESHOLDS: [0].vdn is required'],
+    [
+      '[{"ccId":1,"vdn":170,"abandonRate":{"amber":5,"red":10}}]',
+      'WALLBOARD_THRESHOLDS: [0].abandonRate is not a known field (expected ccId, vdn, skillIds, ' +
+        'abandonmentRate, serviceLevel, averageWrapUp, minCalls)',
+    ],
+    [
+      '[{"ccId":1,"vdn":170,"abandonmentRate":5}]',
+      'WALLBOARD_THRESHOLDS: [0].abandonmentRate must be an object such as {"amber":5,"red":10}',
+    ],
+    [
+      '[{"ccId":1,"vdn":170,"serviceLevel":{"amber":80}}]',
+      'WALLBOARD_THRESHOLDS: [0].serviceLevel.red is required',
+    ],
+    [
+      '[{"ccId":1,"vdn":170,"averageWrapUp":{"amber":60,"red":120,"max":300}}]',
+      'WALLBOARD_THRESHOLDS: [0].averageWrapUp.max is not a known field (expected amber, red)',
+    ],
+  ])('says in plain words what is wrong with %s, naming the entry and field', (text, message) => {
+    expect(() => parseThresholds(text)).toThrow(new ConfigError('WALLBOARD_THRESHOLDS', message.slice(22)));
+  });
+
+  it("never shows the schema library's own wording, whatever the entries", () => {
+    const field = fc.constantFrom(
+      'ccId',
+      'vdn',
+      'skillIds',
+      'abandonmentRate',
+      'serviceLevel',
+      'minCalls',
+      'x',
+    );
+    const value = fc.oneof(fc.jsonValue(), fc.record({ amber: fc.jsonValue(), red: fc.jsonValue() }));
+    fc.assert(
+      fc.property(fc.array(fc.dictionary(field, value), { maxLength: 3 }), (entries) => {
+        try {
+          parseThresholds(JSON.stringify(entries));
+        } catch (error) {
+          expect((error as Error).message).not.toMatch(/Invalid|Expected|received/);
+        }
+      }),
+    );
   });
 });

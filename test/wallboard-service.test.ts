@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { createStatsLookup } from '../lib/api/stats.js';
 import type { StatsSource } from '../lib/cms/stats-source.js';
+import { failedRead } from '../lib/cms/vdn-read.js';
 import { CmsTimeoutError, SecretError } from '../lib/errors.js';
 import type { Log } from '../lib/log.js';
 import { createWallboard, type HealthSource } from '../lib/wallboard/service.js';
 import { parseThresholds } from '../lib/wallboard/thresholds.js';
-import { fakeSource } from './support/live-queue.js';
+import type { TodaySource } from '../lib/wallboard/today.js';
 
 const TARGETS = [{ ccId: 1, vdn: 170, skillIds: [1, 2] }];
 
@@ -19,28 +20,24 @@ function recordingLog(): Log & { lines: { level: string; message: string; fields
 }
 
 const health: HealthSource = { read: async () => ({ kind: 'silent', sinceMinutes: 15 }) };
+const today: TodaySource = { read: async () => ({ kind: 'unavailable', reason: 'not in this test' }) };
+const CONFIG = {
+  targets: TARGETS,
+  thresholds: parseThresholds(undefined),
+  maxRows: 50,
+  timeoutMs: 1_000,
+  timeZone: 'UTC',
+};
 
 function wallboardWith(cms: StatsSource, log = recordingLog()) {
   const stats = createStatsLookup({ cacheTtlMs: 5_000, timeoutMs: 1_000 }, { cms, now: Date.now });
-  const render = createWallboard(
-    { targets: TARGETS, thresholds: parseThresholds(undefined), maxRows: 50, timeoutMs: 1_000 },
-    { stats, health, log, now: Date.now },
-  );
+  const render = createWallboard(CONFIG, { stats, health, today, log, now: Date.now });
   return { render, log };
 }
 
-const failing = (error: Error): StatsSource =>
-  fakeSource(async (target) => ({
-    ccId: target.ccId,
-    vdn: target.vdn,
-    requestedSkillIds: target.skillIds,
-    skills: [],
-    missingSkillIds: [],
-    failures: [{ skillIds: target.skillIds, error: error as never }],
-    slowestBatchMs: 0,
-    requests: 1,
-    clock: undefined,
-  }));
+const failing = (error: Error): StatsSource => ({
+  currentCallStats: async (target) => failedRead(target, error),
+});
 
 describe('the wallboard service', () => {
   it('shows a CMS timeout as the failure panel with the request id its log line carries', async () => {
@@ -60,9 +57,11 @@ describe('the wallboard service', () => {
 
   it('never shows why the CMS secret could not be read: that is for the operator’s log', async () => {
     const secretDetail = 'secret prod/cms has no field secretKey (value AKIA-EXAMPLE)';
-    const cms: StatsSource = fakeSource(async () => {
-      throw new SecretError(secretDetail);
-    });
+    const cms: StatsSource = {
+      currentCallStats: async () => {
+        throw new SecretError(secretDetail);
+      },
+    };
     const { render, log } = wallboardWith(cms);
     const page = await render({ ccId: 1, vdn: 170 }, { remainingMs: 10_000, requestId: 'req-1' });
     expect(page).toContain('data-state="failed"');
@@ -72,9 +71,11 @@ describe('the wallboard service', () => {
   });
 
   it('shows a bug behind the CMS read as a failure panel without its details', async () => {
-    const cms: StatsSource = fakeSource(async () => {
-      throw new TypeError('cannot read properties of undefined (internal detail)');
-    });
+    const cms: StatsSource = {
+      currentCallStats: async () => {
+        throw new TypeError('cannot read properties of undefined (internal detail)');
+      },
+    };
     const { render } = wallboardWith(cms);
     const page = await render({ ccId: 1, vdn: 170 }, { remainingMs: 10_000, requestId: 'req-1' });
     expect(page).toContain('data-state="failed"');
@@ -88,15 +89,13 @@ describe('the wallboard service', () => {
       { cacheTtlMs: 0, timeoutMs: 1_000 },
       { cms: failing(new Error('x')), now: Date.now },
     );
-    const render = createWallboard(
-      { targets: TARGETS, thresholds: parseThresholds(undefined), maxRows: 50, timeoutMs: 1_000 },
-      {
-        stats,
-        health: { read: () => Promise.reject(new Error('health broke: internal detail')) },
-        log,
-        now: Date.now,
-      },
-    );
+    const render = createWallboard(CONFIG, {
+      stats,
+      health: { read: () => Promise.reject(new Error('health broke: internal detail')) },
+      today,
+      log,
+      now: Date.now,
+    });
     const page = await render({ ccId: 1, vdn: 170 }, { remainingMs: 10_000, requestId: 'req-1' });
     expect(page).toContain('data-state="problem"');
     expect(page).not.toContain('internal detail');

@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +22,9 @@ const NAMESPACE = 'Test/SkillQueues';
 const TARGETS = [
   { ccId: 1, vdn: 170, skillIds: '1-20' },
   { ccId: 1, vdn: 171, skillIds: '30-34' },
+  // Each read by one test only, so that no other test's answer sits in the cache when it asks.
+  { ccId: 1, vdn: 172, skillIds: '40-42' },
+  { ccId: 1, vdn: 173, skillIds: '50-52' },
 ];
 
 let world: World;
@@ -73,7 +75,8 @@ beforeAll(async () => {
     CMS_SECRET_ID: SECRET_ID,
     CMS_TARGETS: JSON.stringify(TARGETS),
     METRIC_NAMESPACE: NAMESPACE,
-    QUERY_CACHE_SECONDS: '1',
+    // Longer than the whole file takes: no test depends on an answer expiring, or on one not expiring in time.
+    QUERY_CACHE_SECONDS: '300',
     // The collector run that publishes health must not wait for a window's closing read.
     CLOSING_READ_REACH_SECONDS: '0',
     LOG_LEVEL: 'SILENT',
@@ -101,7 +104,7 @@ describe('the wallboard custom widget bundle', () => {
     expect(docs).toContain('vdn: 170');
   });
 
-  it('renders every configured skill of the VDN, its total and the collector’s health', async () => {
+  it('renders every configured skill of the VDN, its total, its day so far and the collector’s health', async () => {
     const page = await handler(widgetEvent({ ccId: 1, vdn: 170 }), context);
     const skills = [...page.matchAll(/<tr data-skill="(\d+)"/g)].map((match) => Number(match[1]));
     expect(skills.sort((a, b) => a - b)).toEqual([
@@ -111,6 +114,9 @@ describe('the wallboard custom widget bundle', () => {
     expect(page).toContain('data-total="vdn"');
     expect(page).toMatch(/data-health="(green|amber)"/);
     expect(page).toContain('collecting');
+    // Read back from the counters the collector run above published for the VDN.
+    expect(page).toContain('<th>Today since 00:00 UTC</th>');
+    expect(page).toMatch(/<tr data-today="(?:red|amber|green|low|idle)"><td>VDN 170<\/td>/);
     expect(page).not.toMatch(/<script|javascript:/i);
   });
 
@@ -124,7 +130,7 @@ describe('the wallboard custom widget bundle', () => {
   it('shows a VDN this deployment does not serve as a problem panel, not an error', async () => {
     const page = await handler(widgetEvent({ ccId: 1, vdn: 999 }), context);
     expect(page).toContain('data-state="problem"');
-    expect(page).toContain('does not serve VDN 999 of call center 1');
+    expect(page).toContain('Not served here');
   });
 
   it('names a malformed parameter', async () => {
@@ -133,30 +139,81 @@ describe('the wallboard custom widget bundle', () => {
     expect(page).toContain('vdn: must be an integer');
   });
 
-  it('shows a clear panel instead of the table when CMS fails, with CMS’s text escaped', async () => {
+  it('shows a clear panel instead of the skill table when CMS fails, with CMS’s text escaped', async () => {
     simulator.inject(
       { kind: 'resultCode', code: '0200099', desc: '<b>busy</b>' },
       { times: Number.POSITIVE_INFINITY },
     );
-    // Once the answers of the earlier tests have expired, the widget has to ask CMS again.
-    await setTimeout(1_100);
-    const page = await handler(widgetEvent({ ccId: 1, vdn: 171, maxRows: 3 }), context);
+    const page = await handler(widgetEvent({ ccId: 1, vdn: 172 }), context);
     expect(page).toContain('data-state="failed"');
-    expect(page).not.toContain('<table');
+    expect(page).not.toContain('data-skill=');
     expect(page).not.toContain('<b>busy');
     expect(page).toContain('request id widget-request-1');
   });
 
   it('costs CMS one call per VDN per cache period however many viewers refresh at once', async () => {
-    await setTimeout(1_100);
     const before = simulator.requests.length;
-    const viewers = Array.from({ length: 100 }, () => handler(widgetEvent({ ccId: 1, vdn: 170 }), context));
+    const viewers = Array.from({ length: 100 }, () => handler(widgetEvent({ ccId: 1, vdn: 173 }), context));
     const pages = await Promise.all(viewers);
     expect(pages.every((page) => page.includes('data-total="vdn"'))).toBe(true);
     // One read: a call for the counters and one for the live queue.
     const endpoints = () => simulator.requests.slice(before).map((request) => request.endpoint);
     expect(endpoints().sort()).toEqual(['currentcallstateinfo', 'totalskillstatusex3']);
-    await handler(widgetEvent({ ccId: 1, vdn: 170 }), context);
+    await handler(widgetEvent({ ccId: 1, vdn: 173 }), context);
     expect(endpoints()).toHaveLength(2);
   });
+});
+
+describe('a tenant’s wallboard bundle, configured with VDN 170 alone', () => {
+  let tenantHandler: WallboardHandler;
+
+  beforeAll(async () => {
+    const outfile = join(workDir, 'tenant-wallboard', 'index.mjs');
+    await build(bundleOptions({ entry: 'handlers/wallboard.ts', outfile }));
+    const shared = process.env.CMS_TARGETS;
+    process.env.CMS_TARGETS = JSON.stringify(TARGETS.filter((target) => target.vdn === 170));
+    try {
+      ({ handler: tenantHandler } = (await import(pathToFileURL(outfile).href)) as {
+        handler: WallboardHandler;
+      });
+    } finally {
+      process.env.CMS_TARGETS = shared;
+    }
+  });
+
+  /** Every way a widget's params can name VDN 171 of call center 1. */
+  const ASKING_FOR_171: readonly [string, Record<string, unknown>][] = [
+    ['numbers', widgetEvent({ ccId: 1, vdn: 171 })],
+    ['strings', widgetEvent({ ccId: '1', vdn: '171' })],
+    ['padded strings', { ccId: ' 1 ', vdn: ' 171 ' }],
+    ['a leading zero', { ccId: 1, vdn: '0171' }],
+    ['widgetContext.params alone', { widgetContext: { params: { ccId: 1, vdn: 171 } } }],
+    ['widgetContext.params as strings', { widgetContext: { params: { ccId: '1', vdn: '171' } } }],
+    ['the VDN in widgetContext.params only', { ccId: 1, widgetContext: { params: { vdn: 171 } } }],
+  ];
+
+  it('draws VDN 170, which it serves', async () => {
+    const page = await tenantHandler(widgetEvent({ ccId: 1, vdn: 170 }), context);
+    expect(page).toContain('data-vdn="170"');
+    expect(page).toContain('data-total="vdn"');
+  });
+
+  it.each(ASKING_FOR_171)(
+    'asked for VDN 171 with %s, shows a plain "not served here" panel without a figure of any VDN',
+    async (_, event) => {
+      const cmsRequests = simulator.requests.length;
+      const awsAttempts = world.aws.attempts.length;
+      const page = await tenantHandler(event, context);
+
+      expect(page).toContain('data-state="problem"');
+      expect(page).toContain('Not served here');
+      expect(page).not.toMatch(/<table|data-skill|data-total|data-vdn|data-health/);
+      // The text a viewer reads names no VDN and holds no figure at all.
+      const text = page.replace(/<style>[\s\S]*?<\/style>/g, '').replace(/<[^>]*>/g, ' ');
+      expect(text.replace('request id widget-request-1', '')).not.toMatch(/\d/);
+      // Nothing about VDN 171 was asked of CMS or CloudWatch.
+      expect(simulator.requests.slice(cmsRequests)).toEqual([]);
+      expect(world.aws.attempts.slice(awsAttempts)).toEqual([]);
+    },
+  );
 });

@@ -4,6 +4,7 @@ import {
   CmsError,
   CmsHttpError,
   CmsResultError,
+  CmsSigningPausedError,
   CmsTimeoutError,
   ForbiddenError,
   SecretError,
@@ -18,6 +19,20 @@ import { cleanText, clip } from '../text.js';
 /** No route at this path. */
 export class RouteNotFoundError extends AppError {
   readonly code = 'NOT_FOUND';
+}
+
+/**
+ * A direct invocation whose event is not shaped as API Gateway's (payload format 2.0): not an object, or a field
+ * of the wrong type. API Gateway never sends one; whoever invokes the function by hand is told which field.
+ */
+export class BadEventError extends AppError {
+  readonly code = 'BAD_EVENT';
+  constructor(
+    readonly field: string,
+    detail: string,
+  ) {
+    super(`${field}: ${detail}`);
+  }
 }
 
 /** The path exists, but not for this method; `allow` feeds the Allow header. */
@@ -104,6 +119,10 @@ export function errorAnswer(error: unknown, requestId?: string): ErrorAnswer {
     const field = cleanText(error.field, 100);
     return answer(400, 'caller', { code: error.code, message: error.message, field }, requestId);
   }
+  if (error instanceof BadEventError) {
+    const field = cleanText(error.field, 100);
+    return answer(400, 'caller', { code: error.code, message: error.message, field }, requestId);
+  }
   if (error instanceof ForbiddenError)
     return answer(403, 'caller', { code: error.code, message: error.message }, requestId);
   if (error instanceof RouteNotFoundError)
@@ -121,6 +140,16 @@ export function errorAnswer(error: unknown, requestId?: string): ErrorAnswer {
       `CC-CMS refused the query with result code ${cmsResultCode} (${resultCodeMeaning(error.resultCode)})`,
     );
     return answer(502, 'upstream', { code: error.code, message, cmsResultCode }, requestId);
+  }
+  if (error instanceof CmsSigningPausedError) {
+    // When signing resumes is what a caller can act on; why it paused is for the operator's log.
+    const resumes = new Date(error.resumesAt);
+    const message = upstreamMessage(
+      error.code,
+      `CC-CMS refused or left unanswered too many signed requests; requests resume at ${resumes.toISOString()}`,
+    );
+    const headers = { 'Retry-After': resumes.toUTCString() };
+    return answer(502, 'upstream', { code: error.code, message }, requestId, headers);
   }
   if (error instanceof CmsHttpError) {
     const message = upstreamMessage(error.code, `CC-CMS answered HTTP ${error.status}`);

@@ -1,10 +1,9 @@
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { ValidationError } from '../errors.js';
 import { CMS_LIMITS } from '../model.js';
 import { normalizeSkillIds, parseSkillList } from '../skills.js';
 import { clip } from '../text.js';
-import { checkIntegerIn, checkSkillIdArray } from '../validation.js';
-import { MethodNotAllowedError, RouteNotFoundError } from './errors.js';
+import { checkIntegerIn, checkSkillIdArray, readJsonObject, wholeNumberOf } from '../validation.js';
+import { BadEventError, MethodNotAllowedError, RouteNotFoundError } from './errors.js';
 import type { QueryLimits, StatsQuery } from './stats.js';
 
 // The query API's one route and everything a caller sends to it: an API Gateway event becomes an ApiRequest, is
@@ -61,20 +60,47 @@ function pathOf(rawPath: string | undefined, stage: string | undefined): string 
   return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
 }
 
-function lowerCaseKeys(
-  record: Readonly<Record<string, string | undefined>>,
-): Record<string, string | undefined> {
-  return Object.fromEntries(Object.entries(record).map(([name, value]) => [name.toLowerCase(), value]));
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Headers or query parameters: absent is none, otherwise an object of strings (names lower-cased for headers,
+ * which API Gateway already does and direct invocations may not).
+ */
+function stringsOf(value: unknown, field: string, lowerCase: boolean): Record<string, string | undefined> {
+  if (value === undefined || value === null) return {};
+  if (!isRecord(value)) throw new BadEventError(field, 'must be an object of strings');
+  const strings: Record<string, string | undefined> = {};
+  for (const [rawName, item] of Object.entries(value)) {
+    const name = lowerCase ? rawName.toLowerCase() : rawName;
+    if (item !== undefined && item !== null && typeof item !== 'string') {
+      throw new BadEventError(`${field}.${clip(name, 60)}`, 'must be a string');
+    }
+    strings[name] = item ?? undefined;
+  }
+  return strings;
 }
 
-export function requestOfEvent(event: APIGatewayProxyEventV2): ApiRequest {
-  // Direct invocations (tests, the console) may send partial events: nothing here may assume a field exists.
-  const context: Partial<APIGatewayProxyEventV2['requestContext']> = event.requestContext ?? {};
+/**
+ * The request an event carries. API Gateway always sends a well-formed event; a direct invocation (the console,
+ * the CLI, a test) may send anything: a missing field is taken as API Gateway would leave it, a field of the
+ * wrong type is a BadEventError naming it.
+ */
+export function requestOfEvent(event: unknown): ApiRequest {
+  if (!isRecord(event)) {
+    throw new BadEventError('event', 'must be an API Gateway HTTP API event (payload format 2.0), an object');
+  }
+  const context = event.requestContext ?? {};
+  if (!isRecord(context)) throw new BadEventError('requestContext', 'must be an object');
+  const http = isRecord(context.http) ? context.http : {};
+  const rawPath = event.rawPath ?? undefined;
+  if (rawPath !== undefined && typeof rawPath !== 'string')
+    throw new BadEventError('rawPath', 'must be a string');
   return {
-    method: String(context.http?.method ?? 'GET').toUpperCase(),
-    path: pathOf(event.rawPath, context.stage),
-    query: event.queryStringParameters ?? {},
-    headers: lowerCaseKeys(event.headers ?? {}),
+    method: String(http.method ?? 'GET').toUpperCase(),
+    path: pathOf(rawPath, typeof context.stage === 'string' ? context.stage : undefined),
+    query: stringsOf(event.queryStringParameters, 'queryStringParameters', false),
+    headers: stringsOf(event.headers, 'headers', true),
     body: typeof event.body === 'string' ? event.body : undefined,
     isBase64Encoded: event.isBase64Encoded === true,
   };
@@ -122,13 +148,14 @@ function checkSkillCount(skillIds: readonly number[], limits: QueryLimits): read
  */
 function parsePathId(field: PathField, raw: string): number {
   const { min, max } = CMS_LIMITS[field];
-  if (!/^[1-9]\d{0,5}$/.test(raw)) {
+  const value = wholeNumberOf(raw);
+  // The whole number as it prints is the canonical spelling: no zeros or blanks around it.
+  if (value === undefined || String(value) !== raw) {
     throw new ValidationError(
       field,
       `must be a whole number without leading zeros in the path, got "${clip(raw, 20)}"`,
     );
   }
-  const value = Number(raw);
   if (value < min || value > max)
     throw new ValidationError(field, `must be between ${min} and ${max}, got ${value}`);
   return value;
@@ -199,16 +226,16 @@ function parseBody(request: ApiRequest, limits: QueryLimits): Partial<StatsQuery
       'is required: a JSON object such as {"ccId":1,"vdn":170,"skillIds":[1,2]}',
     );
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new ValidationError('body', 'is not valid JSON');
+  const reading = readJsonObject(text);
+  if (reading.problem !== undefined) {
+    throw new ValidationError(
+      'body',
+      reading.problem === 'not JSON'
+        ? 'is not valid JSON'
+        : 'must be a JSON object such as {"ccId":1,"vdn":170,"skillIds":[1,2]}',
+    );
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new ValidationError('body', 'must be a JSON object such as {"ccId":1,"vdn":170,"skillIds":[1,2]}');
-  }
-  const record = parsed as Record<string, unknown>;
+  const record = reading.object;
   for (const name of Object.keys(record)) {
     if (!isBodyField(name)) {
       throw new ValidationError(clip(name, 60), `is not a known field (expected ${BODY_FIELDS.join(', ')})`);

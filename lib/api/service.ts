@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { StatsSource } from '../cms/stats-source.js';
+import { invocationDeadline } from '../concurrency.js';
 import { describeError, type Log } from '../log.js';
 import type { Target } from '../model.js';
 import { formatSkillList } from '../skills.js';
@@ -7,13 +8,7 @@ import { clip } from '../text.js';
 import type { CacheSource } from './cache.js';
 import { errorAnswer, MAX_MESSAGE_LENGTH } from './errors.js';
 import { type ApiRequest, matchRoute, parseStatsQuery, requestOfEvent } from './route.js';
-import {
-  createStatsLookup,
-  type QueryLimits,
-  requestDeadline,
-  resolveTarget,
-  type StatsLookupConfig,
-} from './stats.js';
+import { createStatsLookup, type QueryLimits, resolveTarget, type StatsLookupConfig } from './stats.js';
 
 export interface QueryServiceConfig extends QueryLimits, StatsLookupConfig {
   readonly targets: readonly Target[];
@@ -73,7 +68,7 @@ export function createQueryService(config: QueryServiceConfig, deps: QueryServic
       skills: clip(skills, 200),
       skillCount: target.skillIds.length,
     });
-    const deadline = requestDeadline(remainingMs(), config.timeoutMs);
+    const deadline = invocationDeadline(remainingMs(), Date.now(), config.timeoutMs);
     const { value, source } = await stats.get(target, deadline);
     note({ cache: source satisfies CacheSource, liveQueue: value.liveQueue });
     return jsonResponse(200, value.body);
@@ -85,18 +80,21 @@ export function createQueryService(config: QueryServiceConfig, deps: QueryServic
     const note = (more: Record<string, unknown>) => Object.assign(fields, more);
     let response: APIGatewayProxyStructuredResultV2;
     let failure: { error: unknown; level: 'info' | 'error' } | undefined;
-    const requestId = event?.requestContext?.requestId;
+    // A direct invocation may send anything as the event: only a string is quoted back as the request id.
+    const requestId = (event as { requestContext?: { requestId?: unknown } } | null)?.requestContext
+      ?.requestId;
+    const quotedId = typeof requestId === 'string' ? requestId : undefined;
     try {
       const request = requestOfEvent(event);
       note({ method: clip(request.method, 20), path: clip(request.path, 200) });
       response = await answer(request, () => context.getRemainingTimeInMillis(), note);
     } catch (error) {
-      const mapped = errorAnswer(error, requestId);
+      const mapped = errorAnswer(error, quotedId);
       response = jsonResponse(mapped.status, JSON.stringify(mapped.body), mapped.headers);
       failure = { error, level: mapped.blame === 'caller' ? 'info' : 'error' };
     }
     const line = {
-      requestId,
+      requestId: quotedId,
       ...fields,
       status: response.statusCode,
       durationMs: Math.round(performance.now() - started),

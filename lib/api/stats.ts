@@ -1,7 +1,7 @@
+import { throwIfFailed } from '../cms/client.js';
 import type { LiveQueueRead } from '../cms/live-queue.js';
 import type { StatsSource } from '../cms/stats-source.js';
 import { CmsTimeoutError, ForbiddenError, ValidationError } from '../errors.js';
-import { queueSkills } from '../live-queue.js';
 import type { Target } from '../model.js';
 import { buildReport, type StatsReport } from '../report.js';
 import { formatSkillList } from '../skills.js';
@@ -84,24 +84,11 @@ export interface StatsLookup {
   get(target: Target, deadline: number): Promise<{ value: CachedStats; source: CacheSource }>;
 }
 
-/** Time kept back from Lambda's remaining time, so a timed-out request still answers (and logs) itself. */
-const LAMBDA_SAFETY_MS = 1_000;
-
-/**
- * The wall-clock deadline of one request: the configured time budget, cut short by the Lambda's remaining time
- * less a safety margin. A direct invocation with a makeshift context may report no usable remaining time: the
- * setting then rules.
- */
-export function requestDeadline(remainingMs: number, timeoutMs: number): number {
-  const lambdaBudget = remainingMs - LAMBDA_SAFETY_MS;
-  const budget = Number.isFinite(lambdaBudget) ? Math.min(lambdaBudget, timeoutMs) : timeoutMs;
-  return Date.now() + budget;
-}
-
 // The answers are ASCII JSON, so their length in characters is their size in bytes.
 const CACHE_LIMITS = { maxEntries: 64, maxChars: 8 * 1024 * 1024 };
 
-function liveQueueNote(queue: LiveQueueRead): string {
+function liveQueueNote(queue: LiveQueueRead | undefined): string {
+  if (queue === undefined) return 'not asked';
   return queue.kind === 'failed' ? `failed: ${queue.error.code}` : queue.kind;
 }
 
@@ -119,11 +106,9 @@ export function createStatsLookup(config: StatsLookupConfig, deps: StatsLookupDe
     if (deadline <= Date.now()) {
       throw new CmsTimeoutError('no time was left to ask CMS before the request deadline');
     }
-    const { stats: result, queue } = await deps.cms.read(target, { deadline });
     // All or nothing: a report with some batches missing would look like a quiet queue, not a failure.
-    const failure = result.failures[0];
-    if (failure) throw failure.error;
-    const report = buildReport(result, queueSkills(queue));
+    const read = throwIfFailed(await deps.cms.currentCallStats(target, { deadline, liveQueue: true }));
+    const report = buildReport(read);
     const answer: StatsAnswer = {
       ccId: report.ccId,
       vdn: report.vdn,
@@ -132,7 +117,7 @@ export function createStatsLookup(config: StatsLookupConfig, deps: StatsLookupDe
       missingSkillIds: report.missingSkillIds,
       rollup: report.rollup,
     };
-    return { answer, body: JSON.stringify(answer), liveQueue: liveQueueNote(queue) };
+    return { answer, body: JSON.stringify(answer), liveQueue: liveQueueNote(read.liveQueue) };
   }
 
   return {

@@ -1,12 +1,12 @@
 import { parseArgs } from 'node:util';
-import { type CallStatsResult, CmsClient } from '../cms/client.js';
+import { CmsClient } from '../cms/client.js';
 import { staticCredentials } from '../cms/credentials.js';
 import { PROBE_EXIT_CODES, probeCms } from '../cms/probe.js';
 import { SIGNATURE_LAYOUT_NAMES } from '../cms/sign.js';
-import { MAX_REFUSED_SIGNATURES } from '../cms/signature-negotiation.js';
+import type { VdnRead } from '../cms/vdn-read.js';
 import { type CliConfig, type Env, loadCliConfig } from '../config.js';
 import { AppError, ValidationError } from '../errors.js';
-import { queueSkills } from '../live-queue.js';
+import { describeError } from '../log.js';
 import { ALL_METRICS, buildDatums } from '../metrics/build-datums.js';
 import { liveQueueDatums } from '../metrics/live-queue-datums.js';
 import { renderTable } from '../metrics/table.js';
@@ -27,7 +27,7 @@ const HELP: Readonly<Record<Command, string>> = {
   probe: `usage: cms-skill-metrics probe [--cc-id N] [--vdn N] [--skills LIST] [--json]
 
 The first command to run against a real CMS. Checks, one line each: TCP to CMS_BASE_URL; TLS (certificate
-chain, host name, which CA trusts it); then at most ${MAX_REFUSED_SIGNATURES} signed requests, one per C2 signature layout in the
+chain, host name, which CA trusts it); then at most ${SIGNATURE_LAYOUT_NAMES.length} signed requests, one per C2 signature layout in the
 order ${SIGNATURE_LAYOUT_NAMES.join(', ')}, stopping at the first CMS accepts; the offset
 between this machine's clock and CMS's; what CMS answered for the skills asked (default: skill 1); and, with the
 layout CMS accepted, one more request for the live queue (a "queue" line: available, or why not). The last
@@ -44,8 +44,8 @@ ${SHARED_HELP}`,
 
 Reads the current 5-minute counters and the live queue (calls waiting, longest wait, agents available / logged
 on) of the skills (LIST: 1-20,35) of one VDN and prints a table per skill with the KPIs, or one JSON document
-with --json (a skill's "queue" is null when CMS lacks the live queue). Signs in the layout CMS_SIGNATURE names (default auto: the client
-finds it, within ${MAX_REFUSED_SIGNATURES} refused signatures).
+with --json (a skill's "queue" is null when CMS lacks the live queue). Signs in the layout CMS_SIGNATURE names
+(default auto: the client finds it, within CMS_REFUSAL_LIMIT refused signatures, default 4).
 
 Exit codes: 0 every skill answered; 1 CMS failed for some or all skills, or did not return some of them (a
 line per missing skill; --json carries an error field); 2 bad flags or configuration.
@@ -116,27 +116,24 @@ async function runQuery(request: QueryRequest, io: CliIo): Promise<number> {
   });
   try {
     const started = Date.now();
-    const { stats: result, queue } = await client.read(request.query, {
+    const result = await client.currentCallStats(request.query, {
       deadline: started + request.cms.requestTimeoutMs * request.cms.maxAttempts + 2_000,
+      liveQueue: true,
     });
+    const queue = result.liveQueue;
     const problem = problemOf(result);
     if (request.json) {
-      const report = buildReport(result, queueSkills(queue));
+      const report = buildReport(result);
       io.out(`${JSON.stringify(problem ? { ...report, error: problem } : report, null, 2)}\n`);
     } else {
-      const outcome = {
-        ...result,
-        succeeded: result.failures.length === 0,
-        slowestBatchMs: result.slowestBatchMs,
-      };
       // Every skill CMS returned, idle ones too: this is the check that the configured skills exist.
       const view = { selection: ALL_METRICS, idleSkills: true };
       const datums = [
-        ...buildDatums([outcome], { now: Date.now(), ...view }),
-        ...liveQueueDatums([{ ccId: result.ccId, vdn: result.vdn, read: queue }], view),
+        ...buildDatums([result], { now: Date.now(), ...view }),
+        ...liveQueueDatums([result], view),
       ];
       const queues = new Map(
-        (queue.kind === 'read' ? queue.skills : []).map((skill) => [
+        (queue?.kind === 'read' ? queue.skills : []).map((skill) => [
           `${result.ccId}/${result.vdn}/${skill.skillId}`,
           skill,
         ]),
@@ -144,7 +141,7 @@ async function runQuery(request: QueryRequest, io: CliIo): Promise<number> {
       io.out(renderTable(datums, { queues }));
     }
     // A CMS without the live queue says so once through the client's log; a failed read of it is said here.
-    if (queue.kind === 'failed') {
+    if (queue?.kind === 'failed') {
       io.err(
         `cms-skill-metrics: note: live queue not read: ${cleanText(queue.error.message, MAX_MESSAGE_CHARS)}\n`,
       );
@@ -167,12 +164,12 @@ async function runQuery(request: QueryRequest, io: CliIo): Promise<number> {
 }
 
 /** What kept the answer from being complete, for `--json` readers; undefined when every skill was answered. */
-function problemOf(result: CallStatsResult): { code: string; message: string } | undefined {
+function problemOf(result: VdnRead): { code: string; message: string } | undefined {
   const [failure] = result.failures;
   if (failure) {
     const skills = formatSkillList(result.failures.flatMap((each) => each.skillIds));
     return {
-      code: failure.error.code,
+      code: describeError(failure.error).code ?? failure.error.name,
       message: `CMS failed for skills ${skills}: ${cleanText(failure.error.message, MAX_MESSAGE_CHARS)}`,
     };
   }

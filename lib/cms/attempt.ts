@@ -61,7 +61,7 @@ export class AttemptSender {
   readonly #negotiation: SignatureNegotiation;
 
   constructor(
-    settings: Omit<CmsSettings, 'maxAttempts' | 'signature'>,
+    settings: Omit<CmsSettings, 'maxAttempts' | 'signature' | 'refusals'>,
     negotiation: SignatureNegotiation,
     now: () => number,
   ) {
@@ -91,7 +91,7 @@ export class AttemptSender {
       const turn = await this.#negotiation.turn(call.signal, cmsInterface.optional);
       // Read only now: a batch that waited for its turn signs with a key pair refreshed meanwhile.
       const credentials = call.credentials.current;
-      let verdict: SignatureVerdict = 'unknown';
+      let verdict: SignatureVerdict = 'notRefused';
       try {
         // Signed afresh for every attempt: the server refuses stale timestamps.
         const body = JSON.stringify({ ccId: query.ccId, vdn: query.vdn, skillIds });
@@ -112,16 +112,21 @@ export class AttemptSender {
           timeoutMs: this.#requestTimeoutMs,
           signal: call.signal,
           maxResponseBytes: this.#maxResponseBytes,
+          onSent: () => {
+            verdict = 'unknown';
+          },
+          // HTTP 200 means the signature passed, whatever the body then holds; other statuses than 401 (a
+          // proxy's 5xx, the lock's 403) are no refusal, though they vouch for no signature either.
+          onStatus: (status) => {
+            verdict = status === 200 ? 'accepted' : status === 401 ? 'refused' : 'notRefused';
+          },
         });
         if (answer.status === 401) {
           // Re-read while this request still holds its turn, so that the next request signs with what was found.
           const refresh = mayRefresh ? await call.credentials.refreshedAfter401(credentials) : 'notTried';
-          verdict = refresh === 'rotated' ? 'refusedKeyPair' : 'refused';
+          if (refresh === 'rotated') verdict = 'refusedKeyPair';
           throw new SignatureRefused(refresh);
         }
-        // HTTP 200 means the signature passed, whatever CMS then made of the query; other statuses (a proxy's
-        // 5xx, the lock's 403) say nothing about the signature.
-        if (answer.status === 200) verdict = 'accepted';
         if (answer.status === 403) throw new CmsIpLockedError();
         if (answer.status !== 200) throw new CmsHttpError(answer.status);
         return {
@@ -129,7 +134,7 @@ export class AttemptSender {
           clock: clockReading(answer.date, this.#now()),
         };
       } finally {
-        turn.settle(verdict);
+        turn.settle(verdict, credentials);
       }
     }, call.signal);
   }

@@ -1,12 +1,10 @@
 import { performance } from 'node:perf_hooks';
+import { deadlineSignal } from '../concurrency.js';
 import { CmsError, CmsTimeoutError } from '../errors.js';
 
 // One call to CMS stops at its deadline, when the caller's signal aborts, or when one of its batches meets a
 // failure the others would meet too. Whichever comes first, the signal's reason is the CmsError that every
 // batch stopped by it reports, so nothing downstream has to tell the causes apart.
-
-/** AbortSignal.timeout, like setTimeout, fires at once beyond this, so a longer deadline needs no timer. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface CallStop {
   /** Aborts with a CmsError reason. */
@@ -22,19 +20,14 @@ export interface CallStop {
 /** The stop of a call with `remainingMs` until its deadline, cancelled with `caller` as well. */
 export function stopForCall(remainingMs: number, caller: AbortSignal | undefined): CallStop {
   const controller = new AbortController();
-  const deadline =
-    remainingMs <= 0
-      ? AbortSignal.abort()
-      : remainingMs <= MAX_TIMER_MS
-        ? AbortSignal.timeout(Math.ceil(remainingMs))
-        : undefined;
+  const deadline = deadlineSignal(remainingMs);
   const limit = AbortSignal.any([deadline, caller].filter((signal) => signal !== undefined));
   const onLimit = (): void => {
     // The deadline's and a caller's reasons are both bare DOMExceptions: only the source says which one passed.
     // A caller that stops the call for a CMS reason (an IP lock found by another call) passes that reason on.
     const callerReason: unknown = caller?.reason;
     controller.abort(
-      deadline?.aborted
+      deadline.aborted
         ? new CmsTimeoutError('the deadline passed before CMS answered')
         : callerReason instanceof CmsError
           ? callerReason

@@ -1,19 +1,17 @@
+import { performance } from 'node:perf_hooks';
 import type { CmsSettings } from '../config.js';
-import { CmsError, CmsWindowError, ValidationError } from '../errors.js';
+import { CmsError, ValidationError } from '../errors.js';
 import type { Log } from '../log.js';
-import type { SkillStats } from '../model.js';
-import { windowStartProblem } from '../window.js';
 import { AttemptSender, type CallRequests, type CmsInterface } from './attempt.js';
 import { type BatchOutcome, fetchBatch, type RetryPolicy } from './batch.js';
 import { CallCredentials } from './call-credentials.js';
 import { stopForCall } from './call-stop.js';
-import type { CmsClockReading } from './clock.js';
-import type { CredentialSource } from './credentials.js';
+import type { CmsCredentials, CredentialSource } from './credentials.js';
 import { LIVE_QUEUE_INTERFACE, LiveQueueAvailability } from './live-queue.js';
 import { batchSkillIds, CALL_STATS_PATH, type CallStatsQuery, validateCallStatsQuery } from './request.js';
 import { parseCallStatsResponse } from './response.js';
 import { SignatureNegotiation } from './signature-negotiation.js';
-import type { VdnRead } from './stats-source.js';
+import { type CallFacts, type VdnRead, vdnRead } from './vdn-read.js';
 
 /**
  * The settings arrive validated from lib/config.ts (loadCmsSettings), so the client applies them as they are;
@@ -33,30 +31,11 @@ export interface CallStatsOptions {
   /** Epoch ms; no request is sent and no retry is slept past it. */
   readonly deadline: number;
   readonly signal?: AbortSignal | undefined;
-}
-
-interface BatchFailure {
-  readonly skillIds: readonly number[];
-  readonly error: CmsError;
-}
-
-export interface CallStatsResult {
-  readonly ccId: number;
-  readonly vdn: number;
-  /** Validated, sorted, unique. */
-  readonly requestedSkillIds: readonly number[];
-  /** Sorted by skillId, only requested skills. */
-  readonly skills: readonly SkillStats[];
-  /** Requested in a successful batch but not returned. */
-  readonly missingSkillIds: readonly number[];
-  /** Batches that failed for good (their skills are not "missing"). */
-  readonly failures: readonly BatchFailure[];
-  /** Wall time of the slowest batch, retries included. */
-  readonly slowestBatchMs: number;
-  /** HTTP requests made (attempts), for health and benchmarks. */
-  readonly requests: number;
-  /** CMS's clock at the earliest successful answer; undefined when no batch succeeded. */
-  readonly clock: CmsClockReading | undefined;
+  /**
+   * Whether to read the live queue (`totalskillstatusex3`) too, at the same time as the counters: a VDN's
+   * normal read does, a closing read (the counters of a window about to end) does not.
+   */
+  readonly liveQueue?: boolean | undefined;
 }
 
 /** The current 5-minute counters: `currentcallstateinfo`. */
@@ -90,46 +69,32 @@ export class CmsClient {
   constructor(options: CmsClientOptions) {
     this.#credentials = options.credentials;
     this.#now = options.now ?? Date.now;
-    const negotiation = new SignatureNegotiation(options.signature, options.log);
+    const negotiation = new SignatureNegotiation(options.signature, options.refusals, this.#now, options.log);
     this.#sender = new AttemptSender(options, negotiation, this.#now);
     this.#retry = { maxAttempts: options.maxAttempts, random: options.random ?? Math.random, negotiation };
     this.#liveQueue = new LiveQueueAvailability(options.log, this.#now);
   }
 
   /**
-   * The current window's counters. Throws ValidationError before any request on bad input; never throws for a
-   * batch failure (reports it). A failure of the credential source itself (current()) is not a CMS answer and
-   * is thrown as is.
+   * One read of a VDN: its current window's counters and, when `options.liveQueue` says so, its live queue
+   * (`totalskillstatusex3`), both calls at once, so that the read costs the slower of the two round trips. They
+   * share the deadline, the key pair (a 401 re-reads it once for both) and the stop (an IP lock met by one stops
+   * the other). The live queue never makes the read fail: a CMS without it is `unsupported` (and not asked again
+   * for a while, see lib/cms/live-queue.ts), any other failure `failed`.
+   * Throws ValidationError before any request on bad input; never throws for a batch failure (reports it). A
+   * failure of the credential source itself (current()) is not a CMS answer and is thrown as is.
    */
-  async currentCallStats(
-    query: CallStatsQuery | unknown,
-    options: CallStatsOptions,
-  ): Promise<CallStatsResult> {
+  async currentCallStats(query: CallStatsQuery | unknown, options: CallStatsOptions): Promise<VdnRead> {
     const validated = validateCallStatsQuery(query);
-    return this.#call(validated, options, (send) => this.#callStats(validated, send));
-  }
-
-  /**
-   * One read of a VDN: its counters and its live queue (`totalskillstatusex3`), both calls at once, so that the
-   * read costs the slower of the two round trips. They share the deadline, the key pair (a 401 re-reads it once
-   * for both) and the stop (an IP lock met by one stops the other). The live queue never makes the read throw:
-   * a CMS without it is `unsupported` (and not asked again for a while, see lib/cms/live-queue.ts), any other
-   * failure `failed`; the counters are reported as by currentCallStats.
-   */
-  async read(query: CallStatsQuery | unknown, options: CallStatsOptions): Promise<VdnRead> {
-    const validated = validateCallStatsQuery(query);
-    return this.#call(validated, options, async (send) => {
-      const [stats, queue] = await Promise.all([
-        this.#callStats(validated, send),
-        this.#liveQueue.read(validated, () => send(LIVE_QUEUE_INTERFACE)),
+    return this.#call(validated, options, async (send, facts) => {
+      const [counters, liveQueue] = await Promise.all([
+        send(CALL_STATS_INTERFACE),
+        options.liveQueue === true
+          ? this.#liveQueue.read(validated, () => send(LIVE_QUEUE_INTERFACE))
+          : undefined,
       ]);
-      return { stats, queue };
+      return vdnRead(validated, counters.outcomes, { ...facts(counters.requests), liveQueue });
     });
-  }
-
-  async #callStats(validated: CallStatsQuery, send: InterfaceSender): Promise<CallStatsResult> {
-    const { outcomes, requests } = await send(CALL_STATS_INTERFACE);
-    return refuseImplausibleWindows(merge(validated, outcomes, requests), this.#now());
   }
 
   /**
@@ -139,22 +104,26 @@ export class CmsClient {
   async #call<T>(
     validated: CallStatsQuery,
     options: CallStatsOptions,
-    work: (send: InterfaceSender) => Promise<T>,
+    work: (send: InterfaceSender, facts: (requests: number) => CallFacts) => Promise<T>,
   ): Promise<T> {
     if (typeof options.deadline !== 'number' || !Number.isFinite(options.deadline)) {
       throw new ValidationError('deadline', 'expected epoch milliseconds');
     }
     const stop = stopForCall(options.deadline - this.#now(), options.signal);
+    const spent = { ms: 0 };
+    const facts = (requests: number): CallFacts => ({ requests, credentialMs: spent.ms, now: this.#now() });
     try {
       let credentials: CallCredentials | CmsError;
       try {
-        credentials = await CallCredentials.read(this.#credentials, stop.signal);
+        credentials = await CallCredentials.read(timedSource(this.#credentials, spent), stop.signal);
       } catch (error) {
         // Stopped before the first request (out of time, or an IP lock another call met): every batch is
         // reported with that cause, as if each had met it.
         if (!(error instanceof CmsError && stop.signal.aborted)) throw error;
         credentials = error;
       }
+      // The first read happens before any batch starts: only later reads (after a 401) are inside a batch's time.
+      spent.ms = 0;
       const ready = credentials;
       const send: InterfaceSender = async <R>(cmsInterface: CmsInterface<R>) => {
         const batches = batchSkillIds(validated.skillIds);
@@ -181,7 +150,7 @@ export class CmsClient {
         );
         return { outcomes, requests };
       };
-      return await work(send);
+      return await work(send, facts);
     } finally {
       stop.dispose();
     }
@@ -194,66 +163,24 @@ export class CmsClient {
 }
 
 /** Throws the first failure's error, for all-or-nothing callers. */
-export function throwIfFailed(result: CallStatsResult): CallStatsResult {
-  const [first] = result.failures;
+export function throwIfFailed(read: VdnRead): VdnRead {
+  const [first] = read.failures;
   if (first) throw first.error;
-  return result;
+  return read;
 }
 
-function merge(query: CallStatsQuery, outcomes: readonly BatchOutcome[], requests: number): CallStatsResult {
-  const skills: SkillStats[] = [];
-  const missingSkillIds: number[] = [];
-  const failures: BatchFailure[] = [];
-  let clock: CmsClockReading | undefined;
-  for (const outcome of outcomes) {
-    if ('error' in outcome) {
-      failures.push({ skillIds: outcome.skillIds, error: outcome.error });
-      continue;
+/** The key pair's source as one call sees it, timed: what reading it costs is not CMS's latency. */
+function timedSource(source: CredentialSource, spent: { ms: number }): CredentialSource {
+  const timed = async (read: Promise<CmsCredentials>): Promise<CmsCredentials> => {
+    const started = performance.now();
+    try {
+      return await read;
+    } finally {
+      spent.ms += performance.now() - started;
     }
-    if (clock === undefined || outcome.clock.cmsAt < clock.cmsAt) clock = outcome.clock;
-    // A server may answer for skills it was not asked about; only this batch's skills count.
-    const returned = new Map(outcome.records.map((record) => [record.skillId, record]));
-    for (const skillId of outcome.skillIds) {
-      const record = returned.get(skillId);
-      if (record) skills.push(record);
-      else missingSkillIds.push(skillId);
-    }
-  }
-  return {
-    ccId: query.ccId,
-    vdn: query.vdn,
-    requestedSkillIds: query.skillIds,
-    skills: skills.sort((a, b) => a.skillId - b.skillId),
-    missingSkillIds: missingSkillIds.sort((a, b) => a - b),
-    failures,
-    slowestBatchMs: Math.max(0, ...outcomes.map((outcome) => outcome.ms)),
-    requests,
-    clock,
   };
-}
-
-/**
- * CMS data is untrusted: one skill whose window start cannot be the current window (see lib/window.ts) makes
- * the whole answer of the VDN a protocol error, since the roll-up, the timestamps and DataAge of the VDN would
- * all be built on it. Batches that failed on their own keep their own error.
- */
-function refuseImplausibleWindows(result: CallStatsResult, now: number): CallStatsResult {
-  for (const skill of result.skills) {
-    const problem = windowStartProblem(skill.windowStart, now);
-    if (problem === undefined) continue;
-    const answered = [...result.skills.map((each) => each.skillId), ...result.missingSkillIds];
-    return {
-      ...result,
-      skills: [],
-      missingSkillIds: [],
-      failures: [
-        ...result.failures,
-        {
-          skillIds: answered.sort((a, b) => a - b),
-          error: new CmsWindowError(skill.skillId, skill.windowStart, problem),
-        },
-      ],
-    };
-  }
-  return result;
+  return {
+    current: (signal) => timed(source.current(signal)),
+    refresh: (signal) => timed(source.refresh(signal)),
+  };
 }

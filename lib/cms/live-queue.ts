@@ -1,4 +1,5 @@
 import { type CmsError, CmsHttpError, CmsProtocolError, CmsResultError } from '../errors.js';
+import { type QueueRollup, rollupQueue } from '../live-queue.js';
 import type { Log } from '../log.js';
 import type { SkillQueue } from '../model.js';
 import { cleanText } from '../text.js';
@@ -95,6 +96,8 @@ export type LiveQueueRead =
       readonly kind: 'read';
       readonly at: number;
       readonly skills: readonly SkillQueueRecord[];
+      /** The VDN's figures over `skills`: calls waiting summed, the longest wait their maximum. */
+      readonly total: QueueRollup;
       readonly slowestBatchMs: number;
       readonly requests: number;
     }
@@ -172,10 +175,12 @@ export class LiveQueueAvailability {
       const asked = new Set(outcome.skillIds);
       return outcome.records.filter((record) => asked.has(record.skillId));
     });
+    skills.sort((a, b) => a.skillId - b.skillId);
     return {
       kind: 'read',
       at: Math.min(...answered.map((outcome) => outcome.clock.localAt)),
-      skills: skills.sort((a, b) => a.skillId - b.skillId),
+      skills,
+      total: rollupQueue(skills),
       slowestBatchMs: Math.max(0, ...outcomes.map((outcome) => outcome.ms)),
       requests,
     };

@@ -8,14 +8,14 @@ import {
   connect as tlsConnect,
 } from 'node:tls';
 import { CmsError, CmsProtocolError, CmsResultError } from '../errors.js';
-import { cmsTimeOf } from './clock.js';
+import { newestWindow } from '../kpi.js';
+import { cmsClock, dateHeaderProblem, imfFixdate } from './clock.js';
 import type { CmsCredentials } from './credentials.js';
 import { LIVE_QUEUE_PATH, parseLiveQueueResponse } from './live-queue.js';
 import { type CallStatsQuery, callStatsUrl, interfaceUrl } from './request.js';
 import { parseCallStatsResponse } from './response.js';
 import { PERMISSION_RESULT_CODE, WRONG_CTI_VERSION_RESULT_CODE } from './result-codes.js';
 import { SIGNATURE_LAYOUT_NAMES, SIGNATURE_LAYOUTS, type SignatureLayoutName, signRequest } from './sign.js';
-import { MAX_REFUSED_SIGNATURES } from './signature-negotiation.js';
 import { certificateRefusal, httpsPost, trustedCertificates } from './transport.js';
 
 // The operator's first check of a real CMS, step by step: TCP, TLS (chain, host name, which CA), then one signed
@@ -130,8 +130,9 @@ export async function probeCms(options: ProbeOptions): Promise<ProbeReport> {
   try {
     let refused = 0;
     let clockOffsetMs: number | undefined;
+    let dateHeader: string | undefined;
     const body = JSON.stringify(options.query);
-    for (const layoutName of SIGNATURE_LAYOUT_NAMES.slice(0, MAX_REFUSED_SIGNATURES)) {
+    for (const layoutName of SIGNATURE_LAYOUT_NAMES) {
       let answer: Awaited<ReturnType<typeof httpsPost>>;
       try {
         answer = await httpsPost({
@@ -156,6 +157,7 @@ export async function probeCms(options: ProbeOptions): Promise<ProbeReport> {
           signaturesRefused: refused,
         });
       }
+      dateHeader = answer.date;
       clockOffsetMs = clockOffset(answer.date, now()) ?? clockOffsetMs;
       if (answer.status === 401) {
         refused += 1;
@@ -183,9 +185,9 @@ export async function probeCms(options: ProbeOptions): Promise<ProbeReport> {
         );
       }
       note('signature', true, `${layoutName}: accepted`);
-      noteClock(note, clockOffsetMs);
+      noteClock(note, clockOffsetMs, dateHeader);
       const setting = `CMS_SIGNATURE=${layoutName}`;
-      const verdict = queryVerdict(answer.body, options.query, note);
+      const verdict = queryVerdict(answer, options.query, now(), note);
       const liveQueue = await probeLiveQueue(options, {
         agent,
         layout: SIGNATURE_LAYOUTS[layoutName],
@@ -205,10 +207,10 @@ export async function probeCms(options: ProbeOptions): Promise<ProbeReport> {
         },
       );
     }
-    noteClock(note, clockOffsetMs);
+    noteClock(note, clockOffsetMs, dateHeader);
     const cause =
       clockOffsetMs === undefined
-        ? 'the access key or secret key is wrong, or the clock is off'
+        ? `the access key or secret key is wrong, or the clock is off (${dateHeaderProblem(dateHeader)}: the clocks cannot be compared)`
         : clockWithinTolerance(clockOffsetMs)
           ? `the access key or secret key is wrong (this machine is ${formatOffset(clockOffsetMs)} CMS)`
           : `this machine is ${formatOffset(clockOffsetMs)} CMS: set its clock right (NTP), else the key pair is wrong`;
@@ -222,19 +224,26 @@ export async function probeCms(options: ProbeOptions): Promise<ProbeReport> {
 }
 
 function queryVerdict(
-  body: string,
+  answer: { readonly body: string; readonly date: string | undefined },
   query: CallStatsQuery,
+  localAt: number,
   note: (step: ProbeFinding['step'], ok: boolean, detail: string) => void,
 ): { readonly outcome: ProbeOutcome; readonly conclusion: string } {
   const stop = (outcome: ProbeOutcome, conclusion: string) => ({ outcome, conclusion });
   try {
-    const records = parseCallStatsResponse(body);
-    const returned = records.filter((record) => query.skillIds.includes(record.skillId)).length;
+    const records = parseCallStatsResponse(answer.body).filter((record) =>
+      query.skillIds.includes(record.skillId),
+    );
     note(
       'query',
       true,
-      `CMS answered ${returned} of ${query.skillIds.length} skills of VDN ${query.vdn} (call center ${query.ccId})`,
+      `CMS answered ${records.length} of ${query.skillIds.length} skills of VDN ${query.vdn} (call center ${query.ccId})`,
     );
+    // A Date header that is an IMF-fixdate may still come from a front end's clock: the window tells.
+    const clock = cmsClock([{ date: answer.date, localAt }], newestWindow(records));
+    if (clock !== undefined && 'problem' in clock && imfFixdate(answer.date) !== undefined) {
+      note('clock', false, `${clock.problem}: closing reads will be skipped`);
+    }
     return stop('accepted', '');
   } catch (error) {
     if (error instanceof CmsResultError) {
@@ -320,9 +329,15 @@ function clockWithinTolerance(offsetMs: number): boolean {
 function noteClock(
   note: (step: ProbeFinding['step'], ok: boolean, detail: string) => void,
   offsetMs: number | undefined,
+  dateHeader: string | undefined,
 ): void {
-  if (offsetMs === undefined) note('clock', false, 'CMS sent no Date header: its clock cannot be compared');
-  else {
+  if (offsetMs === undefined) {
+    note(
+      'clock',
+      false,
+      `${dateHeaderProblem(dateHeader)}: CMS's clock cannot be compared, and the collector skips closing reads`,
+    );
+  } else {
     note(
       'clock',
       clockWithinTolerance(offsetMs),
@@ -331,9 +346,9 @@ function noteClock(
   }
 }
 
-/** Local time minus CMS's by its Date header, or undefined when there is none. */
+/** Local time minus CMS's by its Date header, or undefined when there is no usable one. */
 function clockOffset(date: string | undefined, localMs: number): number | undefined {
-  const cmsMs = cmsTimeOf(date);
+  const cmsMs = imfFixdate(date);
   return cmsMs === undefined ? undefined : localMs - cmsMs;
 }
 

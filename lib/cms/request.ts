@@ -1,6 +1,7 @@
 import { ValidationError } from '../errors.js';
 import { CMS_LIMITS } from '../model.js';
 import { normalizeSkillIds } from '../skills.js';
+import { isJsonObject } from '../validation.js';
 
 export const CALL_STATS_PATH = '/rest/cmsapp/v1/openapi/skill/currentcallstateinfo';
 
@@ -34,13 +35,13 @@ interface Range {
  * so that a typo is reported where it was made.
  */
 export function validateCallStatsQuery(input: unknown): CallStatsQuery {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+  if (!isJsonObject(input)) {
     throw new ValidationError(
       'query',
       `expected an object with ccId, vdn and skillIds, got ${describeValue(input)}`,
     );
   }
-  const fields = input as Record<string, unknown>;
+  const fields = input;
   const ccId = integerIn(fields.ccId, 'ccId', CMS_LIMITS.ccId);
   const vdn = integerIn(fields.vdn, 'vdn', CMS_LIMITS.vdn);
   const skillIds = fields.skillIds;

@@ -1,6 +1,8 @@
 import { CmsProtocolError, CmsResultError } from '../errors.js';
 import { CMS_LIMITS, COUNTERS, type CounterName, type SkillStats } from '../model.js';
 import { cleanText } from '../text.js';
+import { isJsonObject, readJsonObject } from '../validation.js';
+import { alignedWindowStart } from '../window.js';
 import { describeValue } from './request.js';
 import { SUCCESS_RESULT_CODE } from './result-codes.js';
 
@@ -13,8 +15,9 @@ const MAX_RESULT_TEXT_CHARS = 300;
 const MAX_EXCERPT_CHARS = 60;
 
 /**
- * Parses a response body strictly. Returns the records (SkillStats from lib/model.ts), one per skill id (a
- * duplicate keeps the first), sorted by skill id, or throws CmsResultError / CmsProtocolError.
+ * Parses a response body strictly. Returns the records (SkillStats from lib/model.ts, each with the start of the
+ * aligned window its `startTime` belongs to), one per skill id (a duplicate keeps the first), sorted by skill id,
+ * or throws CmsResultError / CmsProtocolError.
  * Counters and startTime are Java longs on the server; a string of digits is accepted for them because some
  * serializers write longs as strings. Anything else is refused rather than guessed: a wrong number published
  * as a KPI is worse than a gap.
@@ -32,11 +35,21 @@ export function parseRecords<R extends { readonly skillId: number }>(
   body: string,
   parseItem: (item: unknown, index: number) => R,
 ): R[] {
-  const document = parseJson(body);
-  if (typeof document !== 'object' || document === null || Array.isArray(document)) {
-    throw new CmsProtocolError(`CMS answered ${describeValue(document)} where a JSON object was expected`);
+  const reading = readJsonObject(body);
+  if (reading.problem === 'not JSON') {
+    // The parser's own message quotes the body; the excerpt below is the redacted version of that.
+    throw new CmsProtocolError(
+      `CMS answered a body that is not valid JSON (${body.length} characters, starting ${describeValue(
+        redact(body.slice(0, MAX_EXCERPT_CHARS)),
+      )})`,
+    );
   }
-  const fields = document as Record<string, unknown>;
+  if (reading.problem === 'not an object') {
+    throw new CmsProtocolError(
+      `CMS answered ${describeValue(reading.value)} where a JSON object was expected`,
+    );
+  }
+  const fields = reading.object;
   if (fields.resultCode === undefined && fields.result !== undefined)
     checkLegacyResult(fields.result, fields.resultDesc);
   else checkResultCode(fields.resultCode, fields.resultDesc);
@@ -56,19 +69,6 @@ export function parseRecords<R extends { readonly skillId: number }>(
     if (!bySkill.has(parsed.skillId)) bySkill.set(parsed.skillId, parsed);
   });
   return [...bySkill.values()].sort((a, b) => a.skillId - b.skillId);
-}
-
-function parseJson(body: string): unknown {
-  try {
-    return JSON.parse(body);
-  } catch {
-    // The parser's own message quotes the body; the excerpt below is the redacted version of that.
-    throw new CmsProtocolError(
-      `CMS answered a body that is not valid JSON (${body.length} characters, starting ${describeValue(
-        redact(body.slice(0, MAX_EXCERPT_CHARS)),
-      )})`,
-    );
-  }
 }
 
 /**
@@ -105,7 +105,8 @@ function parseRecord(record: unknown, index: number): SkillStats {
   const fields = recordFields(record, index);
   const id = skillIdOf(fields, 'id', index);
   const field = (name: string): number => countOf(fields, name, id);
-  const windowStart = field('startTime');
+  // Aligned here, where the data enters: everything downstream compares and stamps aligned window starts.
+  const windowStart = alignedWindowStart(field('startTime'));
   const counters = {} as Record<CounterName, number>;
   for (const counter of COUNTERS) counters[counter.name] = field(counter.cmsField);
   return { skillId: id, windowStart, counters };
@@ -113,10 +114,10 @@ function parseRecord(record: unknown, index: number): SkillStats {
 
 /** An item of the statistics array, which must be a JSON object. */
 export function recordFields(record: unknown, index: number): Record<string, unknown> {
-  if (typeof record !== 'object' || record === null || Array.isArray(record)) {
+  if (!isJsonObject(record)) {
     throw new CmsProtocolError(`statistics record ${index} is ${describeValue(record)}, expected an object`);
   }
-  return record as Record<string, unknown>;
+  return record;
 }
 
 /** The skill id an item carries in `name`: a JSON integer within the product's skill id range. */
@@ -160,12 +161,8 @@ function nonNegativeInteger(value: unknown): number | undefined {
 
 /**
  * Server text ends up in error messages and logs. A proxy or a debugging server may echo request headers, so
- * anything shaped like a C2 Authorization value is blanked out before it can reach them; so is the value of a
- * `callId` field (the live queue's longest-waiting call), which identifies a caller's call and is never logged,
- * even cut short at the end of an excerpt.
+ * anything shaped like a C2 Authorization value is blanked out before it can reach them.
  */
 export function redact(text: string): string {
-  return text
-    .replace(/auth-v2\/[^\s"'\\<>]*/gi, 'auth-v2/[redacted]')
-    .replace(/("callId"\s*:\s*)("(?:[^"\\]|\\.)*("|\\?$)|[^,}\s]+)/gi, '$1"[redacted]"');
+  return text.replace(/auth-v2\/[^\s"'\\<>]*/gi, 'auth-v2/[redacted]');
 }

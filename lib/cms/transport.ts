@@ -17,10 +17,15 @@ export interface HttpsPost {
   /** Aborts the attempt (caller's deadline or cancellation); its reason's message becomes the timeout's. */
   readonly signal: AbortSignal;
   readonly maxResponseBytes: number;
+  /** Called once the request may reach the server: its TLS connection is established. */
+  readonly onSent?: () => void;
+  /** Called with the status as soon as the status line is in, before any of the body. */
+  readonly onStatus?: (status: number) => void;
 }
 
 export interface HttpsAnswer {
   readonly status: number;
+  /** Read for HTTP 200 only: any other status is known from the status line (an unread 401 counts all the same). */
   readonly body: string;
   /** The server's `Date` header, the only view of its clock. */
   readonly date: string | undefined;
@@ -57,8 +62,15 @@ export function httpsPost(post: HttpsPost): Promise<HttpsAnswer> {
     try {
       req = request(post.url, { method: 'POST', headers: post.headers, agent: post.agent }, (res) => {
         const status = res.statusCode ?? 0;
+        post.onStatus?.(status);
+        if (status !== 200) {
+          settle(() => resolve({ status, body: '', date: res.headers.date }));
+          // The unread body would be taken for the next answer: the connection goes.
+          req?.destroy();
+          return;
+        }
         const tooLarge = (): CmsProtocolError =>
-          new CmsProtocolError(`CMS answered more than ${post.maxResponseBytes} bytes (HTTP ${status})`);
+          new CmsProtocolError(`CMS answered more than ${post.maxResponseBytes} bytes`);
         if (Number(res.headers['content-length']) > post.maxResponseBytes) {
           fail(tooLarge());
           return;
@@ -72,8 +84,7 @@ export function httpsPost(post: HttpsPost): Promise<HttpsAnswer> {
         });
         res.on('end', () => {
           const body = decodeUtf8(Buffer.concat(chunks, size));
-          if (body === undefined)
-            fail(new CmsProtocolError(`CMS answered a body that is not UTF-8 (HTTP ${status})`));
+          if (body === undefined) fail(new CmsProtocolError('CMS answered a body that is not UTF-8'));
           else settle(() => resolve({ status, body, date: res.headers.date }));
         });
         res.on('error', (error) => fail(connectionError(post.url, error)));
@@ -89,6 +100,10 @@ export function httpsPost(post: HttpsPost): Promise<HttpsAnswer> {
         });
       });
       req.on('error', (error) => fail(connectionError(post.url, error)));
+      req.on('socket', (socket) => {
+        if (req?.reusedSocket) post.onSent?.();
+        else socket.once('secureConnect', () => post.onSent?.());
+      });
       req.end(post.body);
     } catch (error) {
       // Node refuses a header it cannot send (e.g. a non-ASCII access key) before any byte leaves; its message

@@ -1,4 +1,5 @@
-import { computeKpis, rollup } from '../kpi.js';
+import type { VdnRead } from '../cms/vdn-read.js';
+import { computeKpis } from '../kpi.js';
 import {
   COUNTERS,
   type Counters,
@@ -7,22 +8,9 @@ import {
   LIVE_QUEUE_METRICS,
   METRIC_UNITS,
   type MetricName,
-  type SkillStats,
 } from '../model.js';
+import { quoted } from '../text.js';
 import type { Datum } from './metric-sink.js';
-
-/** What one run learnt about one VDN. */
-export interface VdnOutcome {
-  readonly ccId: number;
-  readonly vdn: number;
-  /** What CMS returned, possibly only part of the configured skills. */
-  readonly skills: readonly SkillStats[];
-  readonly missingSkillIds: readonly number[];
-  /** Every CMS batch of this VDN succeeded. */
-  readonly succeeded: boolean;
-  /** Undefined when no request was even attempted. */
-  readonly slowestBatchMs: number | undefined;
-}
 
 /**
  * Which counters, KPIs and live-queue metrics to publish per level. Health metrics are always published: an alarm on a missing
@@ -65,7 +53,7 @@ export function parseMetricSelection(text: string): ReadonlySet<MetricName> {
   const selected = new Set<MetricName>();
   for (const entry of trimmed.split(',').map((part) => part.trim())) {
     if (!valid.has(entry)) {
-      const what = entry === '' ? 'an empty entry' : `"${entry}"`;
+      const what = entry === '' ? 'an empty entry' : quoted(entry);
       throw new Error(
         `${what} is not a counter, KPI or live-queue metric name; write "all", "none" or a comma list of ${SELECTABLE.join(', ')} ` +
           '(health metrics are always published)',
@@ -112,18 +100,17 @@ export interface DatumOptions {
   readonly idleSkills?: boolean;
 }
 
-function vdnDatums(outcome: VdnOutcome, options: DatumOptions): Datum[] {
+function vdnDatums(read: VdnRead, options: DatumOptions): Datum[] {
   const { now, selection } = options;
-  const vdnDimensions: Dimensions = { CcId: String(outcome.ccId), Vdn: String(outcome.vdn) };
+  const vdnDimensions: Dimensions = { CcId: String(read.ccId), Vdn: String(read.vdn) };
   const datums: Datum[] = [];
 
-  const total = rollup(outcome.skills);
+  const { total } = read;
   if (total) {
     datums.push(...statDatums(total.counters, total.kpis, selection.vdn, total.windowStart, vdnDimensions));
   }
 
-  const skills = [...outcome.skills].sort((a, b) => a.skillId - b.skillId);
-  for (const skill of skills) {
+  for (const skill of read.skills) {
     // A window in which nothing happened publishes nothing: CloudWatch bills a metric only for the hours in
     // which it receives data, so idle queues (nights, closed lines) cost nothing. Graphs fill the gaps with 0,
     // and the VDN roll-up and health metrics, which alarms read, are always published.
@@ -134,11 +121,9 @@ function vdnDatums(outcome: VdnOutcome, options: DatumOptions): Datum[] {
   }
   if (options.health === false) return datums;
 
-  datums.push(datum('CollectionSuccess', outcome.succeeded ? 1 : 0, now, vdnDimensions));
-  if (outcome.slowestBatchMs !== undefined) {
-    datums.push(datum('CmsLatency', outcome.slowestBatchMs, now, vdnDimensions));
-  }
-  datums.push(datum('SkillsMissing', outcome.missingSkillIds.length, now, vdnDimensions));
+  datums.push(datum('CollectionSuccess', read.failures.length === 0 ? 1 : 0, now, vdnDimensions));
+  if (read.latencyMs !== undefined) datums.push(datum('CmsLatency', read.latencyMs, now, vdnDimensions));
+  datums.push(datum('SkillsMissing', read.missingSkillIds.length, now, vdnDimensions));
   if (total) {
     // Negative when the CMS clock runs ahead of ours: published as is, since hiding it would hide the skew.
     datums.push(datum('DataAge', (now - total.windowStart) / 1000, now, vdnDimensions));
@@ -151,9 +136,9 @@ function vdnDatums(outcome: VdnOutcome, options: DatumOptions): Datum[] {
  * ascending id (skills whose counters are all zero are left out), then the health metrics. Skill and roll-up
  * datums carry their window's start, health datums `now`.
  */
-export function buildDatums(outcomes: readonly VdnOutcome[], options: DatumOptions): Datum[] {
-  const ordered = [...outcomes].sort((a, b) => a.ccId - b.ccId || a.vdn - b.vdn);
-  return ordered.flatMap((outcome) => vdnDatums(outcome, options));
+export function buildDatums(reads: readonly VdnRead[], options: DatumOptions): Datum[] {
+  const ordered = [...reads].sort((a, b) => a.ccId - b.ccId || a.vdn - b.vdn);
+  return ordered.flatMap((read) => vdnDatums(read, options));
 }
 
 /** A VDN's WindowCoverage, stamped like the window's counters, so that it lands in the window's period. */

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import {
   type MetricDatum,
   PutMetricDataCommand,
@@ -5,7 +6,14 @@ import {
 } from '@aws-sdk/client-cloudwatch';
 import { ConfigError } from '../errors.js';
 import { PUT_METRIC_DATA_LIMITS } from './limits.js';
-import type { Datum, MetricSink, PublishFailure, PublishOptions, PublishReport } from './metric-sink.js';
+import {
+  type Datum,
+  failureText,
+  type MetricSink,
+  type PublishFailure,
+  type PublishOptions,
+  type PublishReport,
+} from './metric-sink.js';
 
 /**
  * Bytes the datums of one call may take. The limit applies to the whole request, and the envelope
@@ -33,13 +41,23 @@ export interface CloudWatchSinkOptions {
   readonly namespace: string;
   /** PutMetricData calls in flight at once; default 8. */
   readonly maxConcurrency?: number;
+  /** Jitter of the backoff after throttling, in [0, 1); Math.random by default. */
+  readonly random?: () => number;
 }
+
+/**
+ * After the SDK's own attempts, a throttled call is sent again after a backoff with full jitter (a random wait
+ * up to `baseMs` × 2^round, at most `maxMs`), as long as the run's deadline allows, and never more than
+ * `rounds` times should a caller give no deadline.
+ */
+const THROTTLING_BACKOFF = { baseMs: 200, maxMs: 2_000, rounds: 20 };
 
 /** Publishes datums with PutMetricData, batched to the service limits and sent with bounded concurrency. */
 export class CloudWatchSink implements MetricSink {
   readonly #client: PutMetricDataClient;
   readonly #namespace: string;
   readonly #maxConcurrency: number;
+  readonly #random: () => number;
 
   constructor(options: CloudWatchSinkOptions) {
     const maxConcurrency = options.maxConcurrency ?? 8;
@@ -52,6 +70,7 @@ export class CloudWatchSink implements MetricSink {
     this.#client = options.client;
     this.#namespace = options.namespace;
     this.#maxConcurrency = maxConcurrency;
+    this.#random = options.random ?? Math.random;
   }
 
   async publish(datums: readonly Datum[], options: PublishOptions = {}): Promise<PublishReport> {
@@ -64,30 +83,54 @@ export class CloudWatchSink implements MetricSink {
   }
 
   /**
-   * One call; a batch refused as invalid is split in halves and each sent again, so that one datum the service
-   * will not take costs only itself (about 2 × log2(1,000) = 20 more calls), never the other 999.
+   * One batch. A batch refused as invalid or as too large is split in halves and each sent again, so that one
+   * datum the service will not take costs only itself (about 2 × log2(1,000) = 20 more calls), never the other
+   * 999. A throttled batch waits and is sent again until the deadline (THROTTLING_BACKOFF).
    */
   async #send(
     batch: readonly Datum[],
     signal: AbortSignal | undefined,
     report: MutableReport,
   ): Promise<void> {
-    report.calls += 1;
-    try {
-      await this.#client.send(
-        new PutMetricDataCommand({ Namespace: this.#namespace, MetricData: batch.map(toMetricDatum) }),
-        signal === undefined ? {} : { abortSignal: signal },
-      );
-      report.published += batch.length;
-    } catch (error) {
-      if (isInvalidRequest(error) && batch.length > 1 && !signal?.aborted) {
-        const middle = Math.ceil(batch.length / 2);
-        await this.#send(batch.slice(0, middle), signal, report);
-        await this.#send(batch.slice(middle), signal, report);
+    /** What throttled the batch: its cause, should the deadline end the waiting (an abort tells nothing). */
+    let throttledBy: unknown;
+    for (let round = 0; ; round += 1) {
+      report.calls += 1;
+      try {
+        await this.#client.send(
+          new PutMetricDataCommand({ Namespace: this.#namespace, MetricData: batch.map(toMetricDatum) }),
+          signal === undefined ? {} : { abortSignal: signal },
+        );
+        report.published += batch.length;
+        return;
+      } catch (error) {
+        if ((isInvalidRequest(error) || isTooLarge(error)) && batch.length > 1 && !signal?.aborted) {
+          const middle = Math.ceil(batch.length / 2);
+          await this.#send(batch.slice(0, middle), signal, report);
+          await this.#send(batch.slice(middle), signal, report);
+          return;
+        }
+        if (isThrottled(error)) {
+          throttledBy = error;
+          if (round < THROTTLING_BACKOFF.rounds && (await this.#backOff(round, signal))) continue;
+        }
+        // One lost batch must not cost the others.
+        const cause = signal?.aborted && throttledBy !== undefined ? throttledBy : error;
+        report.failures.push({ datums: batch.length, error: failureText(cause) });
         return;
       }
-      // By now the SDK has spent its own retries (throttling included); one lost batch must not cost the others.
-      report.failures.push({ datums: batch.length, error: describeError(error) });
+    }
+  }
+
+  /** Waits before a throttled batch's next round; false when the deadline comes first. */
+  async #backOff(round: number, signal: AbortSignal | undefined): Promise<boolean> {
+    if (signal?.aborted) return false;
+    const ceiling = Math.min(THROTTLING_BACKOFF.maxMs, THROTTLING_BACKOFF.baseMs * 2 ** round);
+    try {
+      await delay(this.#random() * ceiling, undefined, signal === undefined ? {} : { signal });
+      return true;
+    } catch {
+      return false;
     }
   }
 }
@@ -104,6 +147,21 @@ const INVALID_REQUEST =
 
 function isInvalidRequest(error: unknown): boolean {
   return error instanceof Error && INVALID_REQUEST.test(error.name);
+}
+
+const statusOf = (error: unknown) =>
+  (error as { $metadata?: { httpStatusCode?: unknown } })?.$metadata?.httpStatusCode;
+
+/** HTTP 413: the request was larger than the service, or a front end before it, takes. */
+function isTooLarge(error: unknown): boolean {
+  return statusOf(error) === 413 || (error instanceof Error && /TooLarge/.test(error.name));
+}
+
+/** CloudWatch's 400 Throttling and HTTP 429: the same request is welcome a little later. */
+const THROTTLED = /^(Throttling|ThrottlingException|TooManyRequestsException|RequestLimitExceeded)$/;
+
+function isThrottled(error: unknown): boolean {
+  return statusOf(error) === 429 || (error instanceof Error && THROTTLED.test(error.name));
 }
 
 /**
@@ -221,11 +279,6 @@ function partitionPublishable(datums: readonly Datum[]): { valid: Datum[]; rejec
 
 function summarizeNames(names: readonly string[]): string {
   return [...new Set(names)].sort().join(', ');
-}
-
-function describeError(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
 }
 
 /** Runs `task` over `items` in order with at most `limit` in flight. `task` must not reject. */

@@ -1,4 +1,10 @@
-import type { Datum, MetricSink, PublishFailure, PublishReport } from './metric-sink.js';
+import {
+  type Datum,
+  failureText,
+  type MetricSink,
+  type PublishFailure,
+  type PublishReport,
+} from './metric-sink.js';
 
 /** Limits of the CloudWatch Embedded Metric Format specification. */
 const EMF_LIMITS = {
@@ -49,10 +55,7 @@ export class EmfSink implements MetricSink {
         calls += 1;
         published += count;
       } catch (error) {
-        failures.push({
-          datums: count,
-          error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-        });
+        failures.push({ datums: count, error: failureText(error) });
       }
     }
     return { published, calls, failures };

@@ -1,5 +1,4 @@
-import type { LiveQueueRead } from '../cms/live-queue.js';
-import { rollupQueue } from '../live-queue.js';
+import type { VdnRead } from '../cms/vdn-read.js';
 import { LIVE_QUEUE_METRICS, type SkillQueue } from '../model.js';
 import { type DatumOptions, datum } from './build-datums.js';
 import type { Datum } from './metric-sink.js';
@@ -8,31 +7,26 @@ import type { Datum } from './metric-sink.js';
 // `LongestWaitTime` (their maximum, seconds), per skill only when the skill selection names them. They are
 // instantaneous, so every one is stamped with the time of its read, not with a window's start.
 
-/** One VDN's live-queue read in a run. */
-export interface LiveQueueOutcome {
-  readonly ccId: number;
-  readonly vdn: number;
-  readonly read: LiveQueueRead;
-}
+/** What the live queue's datums need of a VDN's read. */
+type LiveQueueOf = Pick<VdnRead, 'ccId' | 'vdn' | 'liveQueue'>;
 
 const isEmpty = (skill: SkillQueue): boolean => skill.callsWaiting === 0 && skill.longestWaitSeconds === 0;
 
-function vdnLiveDatums(outcome: LiveQueueOutcome, options: Omit<DatumOptions, 'now'>): Datum[] {
-  const { read } = outcome;
+function vdnLiveDatums(read: LiveQueueOf, options: Omit<DatumOptions, 'now'>): Datum[] {
+  const live = read.liveQueue;
   // Nothing read, nothing published: the alarm treats a missing datapoint as not breaching.
-  if (read.kind !== 'read' || read.skills.length === 0) return [];
-  const vdnDimensions = { CcId: String(outcome.ccId), Vdn: String(outcome.vdn) };
-  const total = rollupQueue(read.skills);
+  if (live?.kind !== 'read' || live.skills.length === 0) return [];
+  const vdnDimensions = { CcId: String(read.ccId), Vdn: String(read.vdn) };
   const datums = LIVE_QUEUE_METRICS.filter((metric) => options.selection.vdn.has(metric.name)).map((metric) =>
-    datum(metric.name, total[metric.field], read.at, vdnDimensions),
+    datum(metric.name, live.total[metric.field], live.at, vdnDimensions),
   );
   const perSkill = LIVE_QUEUE_METRICS.filter((metric) => options.selection.skill.has(metric.name));
   if (perSkill.length === 0) return datums;
-  for (const skill of read.skills) {
+  for (const skill of live.skills) {
     // An empty queue publishes nothing for its skill, as an idle window does: billed hours are busy hours.
     if (options.idleSkills !== true && isEmpty(skill)) continue;
     const dimensions = { ...vdnDimensions, SkillId: String(skill.skillId) };
-    for (const metric of perSkill) datums.push(datum(metric.name, skill[metric.field], read.at, dimensions));
+    for (const metric of perSkill) datums.push(datum(metric.name, skill[metric.field], live.at, dimensions));
   }
   return datums;
 }
@@ -41,10 +35,7 @@ function vdnLiveDatums(outcome: LiveQueueOutcome, options: Omit<DatumOptions, 'n
  * The live-queue datums of a run, per VDN by call center then VDN: the VDN's figures, then each skill's by
  * ascending id. A VDN whose live queue was not read publishes none.
  */
-export function liveQueueDatums(
-  outcomes: readonly LiveQueueOutcome[],
-  options: Omit<DatumOptions, 'now'>,
-): Datum[] {
-  const ordered = [...outcomes].sort((a, b) => a.ccId - b.ccId || a.vdn - b.vdn);
-  return ordered.flatMap((outcome) => vdnLiveDatums(outcome, options));
+export function liveQueueDatums(reads: readonly LiveQueueOf[], options: Omit<DatumOptions, 'now'>): Datum[] {
+  const ordered = [...reads].sort((a, b) => a.ccId - b.ccId || a.vdn - b.vdn);
+  return ordered.flatMap((read) => vdnLiveDatums(read, options));
 }

@@ -16,7 +16,13 @@ export interface Datum {
 export interface PublishFailure {
   /** How many datums this failure lost. */
   readonly datums: number;
+  /** failureText of what went wrong. */
   readonly error: string;
+}
+
+/** What a publish failure says of its cause, whichever sink met it: the error's type and message. */
+export function failureText(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 export interface PublishReport {

@@ -1,6 +1,6 @@
 import { LIVE_QUEUE_METRICS, type MetricName } from '../model.js';
 import { clip } from '../text.js';
-import type { Datum, MetricSink, PublishReport } from './metric-sink.js';
+import { type Datum, failureText, type MetricSink, type PublishReport } from './metric-sink.js';
 
 export interface TableOptions {
   /** IANA zone for the window start column; default UTC, so output does not depend on the machine. */
@@ -58,8 +58,7 @@ export class TableSink implements MetricSink {
       this.#write(renderTable(datums, { ...this.#options, finished }));
       return { published: datums.length, calls: 1, failures: [] };
     } catch (error) {
-      const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      return { published: 0, calls: 0, failures: [{ datums: datums.length, error: message }] };
+      return { published: 0, calls: 0, failures: [{ datums: datums.length, error: failureText(error) }] };
     }
   }
 

@@ -1,8 +1,9 @@
 import { type CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { CoalescingCache } from '../api/cache.js';
-import { describeError, type Log } from '../log.js';
+import { deadlineSignal } from '../concurrency.js';
+import type { Log } from '../log.js';
 import type { Datum, MetricSink } from '../metrics/metric-sink.js';
-import { HEALTH_METRICS, type HealthMetricName } from '../model.js';
+import type { HealthMetricName } from '../model.js';
+import { observedSink, SharedReadBack, type VdnRef } from './read-back.js';
 import type { CollectorHealth, HealthReading } from './render.js';
 import type { HealthSource } from './service.js';
 
@@ -15,8 +16,6 @@ const HEALTH_LOOKBACK_MINUTES = 15;
 /** Health metrics move once per collector run (a minute): viewers share one CloudWatch read per VDN this long. */
 const HEALTH_CACHE_MS = 30_000;
 
-type VdnRef = { readonly ccId: number; readonly vdn: number };
-
 const healthOf = (at: number, values: ReadonlyMap<HealthMetricName, number>): CollectorHealth => ({
   at,
   collectionSuccess: values.get('CollectionSuccess'),
@@ -25,7 +24,12 @@ const healthOf = (at: number, values: ReadonlyMap<HealthMetricName, number>): Co
   dataAgeSeconds: values.get('DataAge'),
 });
 
-const HEALTH_NAMES: ReadonlySet<string> = new Set(HEALTH_METRICS.map((metric) => metric.name));
+/**
+ * The health metrics the wallboard shows (healthOf), and so the only ones it reads: GetMetricData bills each
+ * metric asked for. WindowCoverage describes finished windows, which the alarms watch.
+ */
+const SHOWN: readonly HealthMetricName[] = ['CollectionSuccess', 'CmsLatency', 'SkillsMissing', 'DataAge'];
+const SHOWN_NAMES: ReadonlySet<string> = new Set(SHOWN);
 
 /** Local runs: keeps the newest health datums of each VDN as they pass to the real sink. */
 export class HealthRecorder implements HealthSource {
@@ -38,17 +42,12 @@ export class HealthRecorder implements HealthSource {
 
   /** `sink` with every published health datum recorded first. */
   recording(sink: MetricSink): MetricSink {
-    return {
-      publish: (datums) => {
-        this.observe(datums);
-        return sink.publish(datums);
-      },
-    };
+    return observedSink(sink, (datums) => this.observe(datums));
   }
 
   observe(datums: readonly Datum[]): void {
     for (const datum of datums) {
-      if (!HEALTH_NAMES.has(datum.name) || datum.dimensions.SkillId !== undefined) continue;
+      if (!SHOWN_NAMES.has(datum.name) || datum.dimensions.SkillId !== undefined) continue;
       const key = `${datum.dimensions.CcId}/${datum.dimensions.Vdn}`;
       let entry = this.#latest.get(key);
       if (entry === undefined || datum.timestamp > entry.at) {
@@ -77,30 +76,23 @@ export interface CloudWatchHealthOptions {
   readonly now?: () => number;
 }
 
-/** The deployment: the newest health datapoints of the VDN, one GetMetricData call of four metrics. */
+/** The deployment: the newest health datapoints of the VDN, one GetMetricData call for the metrics shown. */
 export class CloudWatchHealth implements HealthSource {
-  readonly #cache: CoalescingCache<HealthReading>;
+  readonly #readBack: SharedReadBack<HealthReading>;
   readonly #now: () => number;
 
   constructor(private readonly options: CloudWatchHealthOptions) {
     this.#now = options.now ?? Date.now;
-    this.#cache = new CoalescingCache({ ttlMs: HEALTH_CACHE_MS, maxEntries: 256, now: this.#now });
+    this.#readBack = new SharedReadBack({
+      ttlMs: HEALTH_CACHE_MS,
+      now: this.#now,
+      log: options.log,
+      what: 'collector health',
+    });
   }
 
-  async read(vdn: VdnRef, deadline: number): Promise<HealthReading> {
-    try {
-      const { value } = await this.#cache.get(`${vdn.ccId}/${vdn.vdn}`, () => this.#load(vdn, deadline));
-      return value;
-    } catch (error) {
-      this.options.log.warn('wallboard: collector health could not be read', {
-        ccId: vdn.ccId,
-        vdn: vdn.vdn,
-        error: describeError(error),
-      });
-      // The error's name (AccessDenied, TimeoutError...) says what to fix; its message may name resources.
-      const name = error instanceof Error ? error.name : 'error';
-      return { kind: 'unavailable', reason: `CloudWatch could not be read: ${name}` };
-    }
+  read(vdn: VdnRef, deadline: number): Promise<HealthReading> {
+    return this.#readBack.read(vdn, `${vdn.ccId}/${vdn.vdn}`, () => this.#load(vdn, deadline));
   }
 
   async #load(vdn: VdnRef, deadline: number): Promise<HealthReading> {
@@ -114,28 +106,28 @@ export class CloudWatchHealth implements HealthSource {
         StartTime: new Date(end - HEALTH_LOOKBACK_MINUTES * 60_000),
         EndTime: new Date(end),
         ScanBy: 'TimestampDescending',
-        MetricDataQueries: HEALTH_METRICS.map((metric, index) => ({
+        MetricDataQueries: SHOWN.map((name, index) => ({
           Id: `h${index}`,
           ReturnData: true,
           MetricStat: {
-            Metric: { Namespace: this.options.namespace, MetricName: metric.name, Dimensions: dimensions },
+            Metric: { Namespace: this.options.namespace, MetricName: name, Dimensions: dimensions },
             Period: 60,
             // A minute with a failed and a successful run counts as failed.
-            Stat: metric.name === 'CollectionSuccess' ? 'Minimum' : 'Maximum',
+            Stat: name === 'CollectionSuccess' ? 'Minimum' : 'Maximum',
           },
         })),
       }),
-      { abortSignal: AbortSignal.timeout(Math.max(1, deadline - Date.now())) },
+      { abortSignal: deadlineSignal(deadline - Date.now()) },
     );
     const values = new Map<HealthMetricName, number>();
     let at: number | undefined;
-    HEALTH_METRICS.forEach((metric, index) => {
+    SHOWN.forEach((name, index) => {
       const result = output.MetricDataResults?.find((item) => item.Id === `h${index}`);
       const value = result?.Values?.[0];
       const timestamp = result?.Timestamps?.[0];
       if (value === undefined || timestamp === undefined) return;
-      values.set(metric.name, value);
-      if (metric.name === 'CollectionSuccess') at = timestamp.getTime();
+      values.set(name, value);
+      if (name === 'CollectionSuccess') at = timestamp.getTime();
     });
     if (at === undefined) return { kind: 'silent', sinceMinutes: HEALTH_LOOKBACK_MINUTES };
     return { kind: 'known', health: healthOf(at, values) };

@@ -1,8 +1,11 @@
 import type { StatsAnswer } from '../api/stats.js';
+import { computeKpis, ZERO_COUNTERS } from '../kpi.js';
 import type { QueueRollup, QueueView } from '../live-queue.js';
 import type { CounterName, KpiName } from '../model.js';
+import { kpiView } from '../report.js';
 import { Html, html } from './html.js';
 import { type Level, lowerLevel, type ThresholdBook, type Thresholds, upperLevel } from './thresholds.js';
+import type { TodayReading } from './today.js';
 
 // The wallboard of one VDN as HTML and CSS only (CloudWatch strips JavaScript from custom widgets): a row per
 // skill, worst first, with red/amber/green cells, the VDN total, the collector's health, and a clear panel
@@ -44,6 +47,8 @@ export interface WallboardInput {
   readonly vdn: number;
   readonly outcome: StatsOutcome;
   readonly health: HealthReading;
+  /** The VDN's day so far, and the zone whose midnight began it. */
+  readonly today: { readonly reading: TodayReading; readonly timeZone: string };
   readonly thresholds: ThresholdBook;
   /** Skills shown at most; the others are counted below the table. */
   readonly maxRows: number;
@@ -270,6 +275,22 @@ function healthLine(reading: HealthReading, input: WallboardInput): Html {
   }</span> ${parts.join(' · ')}</p>`;
 }
 
+/** The VDN's day so far: its counters summed over the day's windows, its rates from those sums. */
+function todayTable(input: WallboardInput): Html {
+  const { reading, timeZone } = input.today;
+  const label = `Today since 00:00 ${timeZone}`;
+  if (reading.kind === 'unavailable') {
+    return html`<p class="note muted" data-today="unavailable">${label}: not available (${reading.reason}).</p>`;
+  }
+  const counters = { ...ZERO_COUNTERS, ...reading.counters };
+  // The live queue is a figure of now, not of a day: the day's row has none (the VDN total above shows it).
+  const figures: RowFigures = { counters, kpis: kpiView(computeKpis(counters)), queue: null };
+  const judged = judge(figures, input.thresholds.forVdn(input.ccId, input.vdn));
+  return html`<table class="today"><tr><th>${label}</th><th class="status">Status</th><th>Offered</th><th>Answered</th><th>Abandoned</th><th>In 20 s</th><th>Aband. %</th><th>SL 20 s %</th><th>Avg wrap-up</th></tr><tr data-today="${
+    judged.status
+  }"><td>VDN ${input.vdn}</td>${statusCell(judged.status)}${figureCells(figures, judged)}</tr></table>`;
+}
+
 function failedPanel(outcome: Extract<StatsOutcome, { kind: 'failed' }>, input: WallboardInput): Html {
   return html`<div class="panel" data-state="failed"><h3>CMS could not be read for VDN ${input.vdn} (call center ${input.ccId})</h3><p>${outcome.message}</p><p class="muted">${outcome.code}${
     outcome.requestId ? ` · request id ${outcome.requestId}` : ''
@@ -319,10 +340,9 @@ function table(answer: StatsAnswer, input: WallboardInput): Html {
 export function renderWallboard(input: WallboardInput): string {
   const content =
     input.outcome.kind === 'failed' ? failedPanel(input.outcome, input) : table(input.outcome.answer, input);
-  return html`${STYLE}<div class="cmsw" data-ccid="${input.ccId}" data-vdn="${input.vdn}">${content}${healthLine(
-    input.health,
+  return html`${STYLE}<div class="cmsw" data-ccid="${input.ccId}" data-vdn="${input.vdn}">${content}${todayTable(
     input,
-  )}</div>`.text;
+  )}${healthLine(input.health, input)}</div>`.text;
 }
 
 /** A message panel in the wallboard's style, for a widget whose parameters or target are wrong. */

@@ -73,27 +73,48 @@ const percent = v.pipe(
 );
 const seconds = v.pipe(v.number('must be a number'), v.minValue(0, 'must be ≥ 0'));
 
+/**
+ * An object of known fields whose problems read in plain words after the field's path: not an object, a field
+ * missing, a field it does not know. The schema library's own wording ("Invalid key: Expected …") names types
+ * and keys as a programmer would.
+ */
+function fieldsOf<T extends v.ObjectEntries>(entries: T, example: string) {
+  const known = Object.keys(entries).join(', ');
+  return v.strictObject(entries, (issue) => {
+    if (issue.expected === 'never') return `is not a known field (expected ${known})`;
+    if (issue.input === undefined && (issue.path?.length ?? 0) > 0) return 'is required';
+    return `must be an object such as ${example}`;
+  });
+}
+
+const BAND_EXAMPLE = '{"amber":5,"red":10}';
+
 const upperBand = (value: typeof percent | typeof seconds) =>
   v.pipe(
-    v.strictObject({ amber: value, red: value }),
+    fieldsOf({ amber: value, red: value }, BAND_EXAMPLE),
     v.check((band) => band.amber <= band.red, 'amber must not be above red (higher is worse)'),
   );
 
-const entrySchema = v.strictObject({
-  ccId: integerIn(CMS_LIMITS.ccId),
-  vdn: integerIn(CMS_LIMITS.vdn),
-  skillIds: v.optional(v.string('must be a skill list like "1-20,35"')),
-  abandonmentRate: v.optional(upperBand(percent)),
-  serviceLevel: v.optional(
-    v.pipe(
-      v.strictObject({ amber: percent, red: percent }),
-      v.check((band) => band.amber >= band.red, 'amber must not be below red (lower is worse)'),
+const ENTRY_EXAMPLE = '{"ccId":1,"vdn":170,"abandonmentRate":{"amber":5,"red":10}}';
+
+const entrySchema = fieldsOf(
+  {
+    ccId: integerIn(CMS_LIMITS.ccId),
+    vdn: integerIn(CMS_LIMITS.vdn),
+    skillIds: v.optional(v.string('must be a skill list like "1-20,35"')),
+    abandonmentRate: v.optional(upperBand(percent)),
+    serviceLevel: v.optional(
+      v.pipe(
+        fieldsOf({ amber: percent, red: percent }, '{"amber":80,"red":70}'),
+        v.check((band) => band.amber >= band.red, 'amber must not be below red (lower is worse)'),
+      ),
     ),
-  ),
-  averageWrapUp: v.optional(upperBand(seconds)),
-  longestWait: v.optional(upperBand(seconds)),
-  minCalls: v.optional(integerIn({ min: 1, max: 10_000 })),
-});
+    averageWrapUp: v.optional(upperBand(seconds)),
+    longestWait: v.optional(upperBand(seconds)),
+    minCalls: v.optional(integerIn({ min: 1, max: 10_000 })),
+  },
+  ENTRY_EXAMPLE,
+);
 
 type Entry = v.InferOutput<typeof entrySchema>;
 type Overrides = Partial<Thresholds>;
@@ -125,10 +146,7 @@ export function parseThresholds(text: string | undefined): ThresholdBook {
     try {
       parsed = JSON.parse(trimmed);
     } catch {
-      throw new ConfigError(
-        VARIABLE,
-        'is not valid JSON (expected [{"ccId":1,"vdn":170,"abandonmentRate":{"amber":5,"red":10}}])',
-      );
+      throw new ConfigError(VARIABLE, `is not valid JSON (expected [${ENTRY_EXAMPLE}])`);
     }
     const result = v.safeParse(v.array(entrySchema, 'must be a list of threshold entries'), parsed);
     if (!result.success) {

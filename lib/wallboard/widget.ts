@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { ValidationError } from '../errors.js';
 import { CMS_LIMITS } from '../model.js';
-import { integerIn, issueField } from '../validation.js';
+import { integerIn, isJsonObject, issueField, wholeNumberOf } from '../validation.js';
 
 // The CloudWatch dashboard custom-widget event: the widget's `params` arrive as top-level keys (and again under
 // `widgetContext.params`), with the viewer's context (time zone, theme, size) in `widgetContext`; an event with
@@ -30,7 +30,9 @@ export const WIDGET_DOCS = `## Skill-queue wallboard (cms-skill-metrics)
 Every configured skill queue of one VDN, live from Huawei CC-CMS: the calls waiting now, the longest current
 wait and the agents available / logged on (when CMS offers the live queue), then offered, answered and abandoned
 calls, calls answered within 20 s, abandonment rate, 20-second service level and average wrap-up time of the
-current 5-minute window, worst first, coloured red/amber/green; the VDN total and the collector's health below.
+current 5-minute window, worst first, coloured red/amber/green; the VDN total, the VDN's day so far (since
+midnight in the function's \`TIME_ZONE\`, read back from the VDN's own CloudWatch counters, never per-skill
+series) and the collector's health below.
 
 Reads CMS through the same cache as the query API, so any number of viewers costs CMS one call per VDN per
 cache period. Thresholds come from the function's \`WALLBOARD_THRESHOLDS\` setting.
@@ -38,7 +40,7 @@ cache period. Thresholds come from the function's \`WALLBOARD_THRESHOLDS\` setti
 ### Parameters
 \`\`\` yaml
 ccId: 1        # call center
-vdn: 170       # VDN; the two must name a VDN this deployment is configured for
+vdn: 170       # VDN; the two must name a VDN of this function's tenant
 maxRows: 50    # skills listed at most (1-${MAX_ROWS_LIMIT}); the others are counted below the table
 \`\`\`
 `;
@@ -56,12 +58,9 @@ const paramsSchema = v.object({
   maxRows: v.optional(integerIn({ min: 1, max: MAX_ROWS_LIMIT })),
 });
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 /** Dashboard JSON may carry numbers as strings ("170"): whole-number strings are read as numbers. */
 function numeric(value: unknown): unknown {
-  return typeof value === 'string' && /^\s*\d{1,9}\s*$/.test(value) ? Number(value) : value;
+  return typeof value === 'string' ? (wholeNumberOf(value) ?? value) : value;
 }
 
 /** Real offsets lie within ±14 h; anything else is not a time zone. */
@@ -80,7 +79,7 @@ function isoOffsetMinutes(text: unknown): number | undefined {
  * positive, like the ISO form) is the fallback. Anything unusable falls back to UTC, labelled so.
  */
 function timeZoneOf(context: Record<string, unknown>): WidgetTimeZone {
-  const zone = isRecord(context.timezone) ? context.timezone : {};
+  const zone = isJsonObject(context.timezone) ? context.timezone : {};
   const offset = isoOffsetMinutes(zone.offsetISO) ?? zone.offsetInMinutes;
   const label = typeof zone.label === 'string' && zone.label.trim() !== '' ? zone.label.slice(0, 40) : 'UTC';
   return typeof offset === 'number' && Number.isInteger(offset) && Math.abs(offset) <= MAX_OFFSET_MINUTES
@@ -90,10 +89,10 @@ function timeZoneOf(context: Record<string, unknown>): WidgetTimeZone {
 
 /** Reads a custom-widget event; throws ValidationError naming the parameter when one is malformed. */
 export function widgetRequestOf(event: unknown): WidgetRequest {
-  const record = isRecord(event) ? event : {};
+  const record = isJsonObject(event) ? event : {};
   if (record.describe === true) return { describe: true };
-  const context = isRecord(record.widgetContext) ? record.widgetContext : {};
-  const nested = isRecord(context.params) ? context.params : {};
+  const context = isJsonObject(record.widgetContext) ? record.widgetContext : {};
+  const nested = isJsonObject(context.params) ? context.params : {};
   const pick = (name: keyof WidgetParams) => numeric(record[name] ?? nested[name]);
   const result = v.safeParse(paramsSchema, {
     ccId: pick('ccId'),

@@ -21,6 +21,19 @@ export type SimFault =
   /** A live-queue success whose first record carries this `skillDescrip` (operator text is untrusted). */
   | { kind: 'skillDescrip'; value: string };
 
+/**
+ * How the simulator answers a signature it refuses (and the `unauthorized` fault), as CMS or an NSLB in front of
+ * it may: CMS has counted the refusal in every case, whatever reaches the client.
+ * - `late`: the 401 comes after `ms`; `cut`: the connection closes in the middle of the 401's body;
+ * - `reset`: the connection closes without an answer; `huge`: the 401 carries a body of `bytes`.
+ */
+export type RefusalDelivery =
+  | { kind: 'plain' }
+  | { kind: 'late'; ms: number }
+  | { kind: 'cut' }
+  | { kind: 'reset' }
+  | { kind: 'huge'; bytes: number };
+
 export interface FaultOptions {
   /** How many requests the fault hits; default 1, Infinity for every matching request. */
   times?: number;

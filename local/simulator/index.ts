@@ -2,9 +2,10 @@ import { once } from 'node:events';
 import { createServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { SIGNATURE_LAYOUTS, type SignatureLayoutName } from '../../lib/cms/sign.js';
+import { WINDOW_MS } from '../../lib/model.js';
 import { createCertificateAuthority } from '../tls.js';
 import type { Credentials } from './auth.js';
-import { type FaultOptions, FaultQueue, type SimFault } from './faults.js';
+import { type FaultOptions, FaultQueue, type RefusalDelivery, type SimFault } from './faults.js';
 import { type CmsQueueRecord, QueueModel } from './queue.js';
 import type { ResponseFields } from './responses.js';
 import {
@@ -22,7 +23,7 @@ import type { SkillQuery } from './validate.js';
  * the client and the collector are tested and demonstrated against.
  */
 
-export type { SimEndpoint, SimFault } from './faults.js';
+export type { RefusalDelivery, SimEndpoint, SimFault } from './faults.js';
 export type { CmsQueueRecord } from './queue.js';
 export { ENDPOINT_PATH, LIVE_QUEUE_MODES, QUEUE_ENDPOINT_PATH } from './server.js';
 export type { CmsSkillRecord, OpeningHours } from './traffic.js';
@@ -60,6 +61,14 @@ export interface CmsSimulatorOptions {
    * bound so the log (which holds every request's skill list) cannot grow without end.
    */
   maxRecordedRequests?: number;
+  /**
+   * How long after each 5-minute boundary a skill's counting begins (default 0): its `startTime` trails the
+   * boundary by this much, and until then the skill still reports the window before, as a CMS whose skills each
+   * start counting at their own moment does.
+   */
+  startTimeLagMs?: (skillId: number) => number;
+  /** The `Date` header of every answer at the simulator's time `at`; default that time as an IMF-fixdate. */
+  dateHeader?: (at: number) => string;
 }
 
 export interface CmsSimulator {
@@ -69,8 +78,10 @@ export interface CmsSimulator {
   readonly caCertificate: string;
   /** Every request received, in order. */
   readonly requests: readonly SimRequestRecord[];
-  /** Signatures refused so far (HTTP 401 answers). */
+  /** Signatures refused so far (HTTP 401 answers, whether or not they reached the client). */
   readonly refusedSignatures: number;
+  /** How every later 401 reaches the client (`plain` at first). */
+  deliverRefusals(delivery: RefusalDelivery): void;
   /** Lifts an IP lock and forgets the refused signatures, as a CMS administrator would. */
   unlock(): void;
   /** "Rotates" the key pair: from now on only this pair is accepted. */
@@ -106,6 +117,7 @@ export async function startCmsSimulator(options: CmsSimulatorOptions = {}): Prom
   const lockAfterRefusals = options.lockAfterRefusals ?? Number.POSITIVE_INFINITY;
   if (!(lockAfterRefusals >= 1)) throw new RangeError('lockAfterRefusals must be ≥ 1');
   let refusedSignatures = 0;
+  let refusalDelivery: RefusalDelivery = { kind: 'plain' };
   if (!(maxRecordedRequests >= 0)) throw new RangeError('maxRecordedRequests must be ≥ 0');
   let credentials = checkCredentials(
     options.accessKey ?? DEFAULT_CREDENTIALS.accessKey,
@@ -123,6 +135,15 @@ export async function startCmsSimulator(options: CmsSimulatorOptions = {}): Prom
 
   const present = (query: SkillQuery) =>
     [...new Set(query.skillIds)].filter((skillId) => !absent.has(skillId));
+  const lagOf = options.startTimeLagMs ?? (() => 0);
+  /** A skill's statistics at `at`: its previous window's last until its counting of the current one begins. */
+  const statsOf = (ccId: number, vdn: number, skillId: number, at: number): CmsSkillRecord => {
+    const lag = lagOf(skillId);
+    if (lag === 0) return model.statsAt(ccId, vdn, skillId, at);
+    const boundary = Math.floor(at / WINDOW_MS) * WINDOW_MS;
+    const record = model.statsAt(ccId, vdn, skillId, at - boundary < lag ? boundary - 1 : at);
+    return { ...record, startTime: record.startTime + lag };
+  };
   const context: HandlerContext = {
     now,
     credentials: () => credentials,
@@ -131,13 +152,18 @@ export async function startCmsSimulator(options: CmsSimulatorOptions = {}): Prom
     refuseSignature: () => {
       refusedSignatures += 1;
     },
+    refusalDelivery: () => refusalDelivery,
     locked: () => refusedSignatures >= lockAfterRefusals,
     faults,
     responseFields: options.responseFields ?? 'both',
+    dateHeader: options.dateHeader ?? ((at) => new Date(at).toUTCString()),
     statsTexts: (query, at) =>
-      present(query).map((skillId) => model.timeline(query.ccId, query.vdn, skillId, at).jsonAt(at)),
-    statsRecords: (query, at) =>
-      present(query).map((skillId) => model.statsAt(query.ccId, query.vdn, skillId, at)),
+      present(query).map((skillId) =>
+        options.startTimeLagMs === undefined
+          ? model.timeline(query.ccId, query.vdn, skillId, at).jsonAt(at)
+          : JSON.stringify(statsOf(query.ccId, query.vdn, skillId, at)),
+      ),
+    statsRecords: (query, at) => present(query).map((skillId) => statsOf(query.ccId, query.vdn, skillId, at)),
     queueRecords: (query, at) =>
       present(query).map((skillId) => queue.queueAt(query.ccId, query.vdn, skillId, at)),
     liveQueue: options.liveQueue ?? 'served',
@@ -177,6 +203,9 @@ export async function startCmsSimulator(options: CmsSimulatorOptions = {}): Prom
     get refusedSignatures() {
       return refusedSignatures;
     },
+    deliverRefusals(delivery) {
+      refusalDelivery = { ...delivery };
+    },
     unlock() {
       refusedSignatures = 0;
     },
@@ -190,7 +219,7 @@ export async function startCmsSimulator(options: CmsSimulatorOptions = {}): Prom
       faults.clear();
     },
     statsAt(ccId, vdn, skillId, at) {
-      return absent.has(skillId) ? undefined : model.statsAt(ccId, vdn, skillId, at);
+      return absent.has(skillId) ? undefined : statsOf(ccId, vdn, skillId, at);
     },
     queueAt(ccId, vdn, skillId, at) {
       return absent.has(skillId) ? undefined : queue.queueAt(ccId, vdn, skillId, at);

@@ -7,7 +7,7 @@ import {
 } from '../../lib/cms/result-codes.js';
 import { CONTENT_TYPE, type SignatureLayout } from '../../lib/cms/sign.js';
 import { type Credentials, claimedAccessKey, verifySignature } from './auth.js';
-import type { FaultQueue, SimEndpoint, SimFault } from './faults.js';
+import type { FaultQueue, RefusalDelivery, SimEndpoint, SimFault } from './faults.js';
 import type { CmsQueueRecord } from './queue.js';
 import {
   changedFirstBody,
@@ -64,10 +64,14 @@ export interface HandlerContext {
   readonly signatureLayout: SignatureLayout;
   /** Counts a refused signature towards the IP lock. */
   refuseSignature(): void;
+  /** How a 401 reaches the client. */
+  readonly refusalDelivery: () => RefusalDelivery;
   /** Whether the caller is locked out: HTTP 403 to everything. */
   locked(): boolean;
   readonly faults: FaultQueue;
   readonly responseFields: ResponseFields;
+  /** The `Date` header of an answer at `at`. */
+  dateHeader(at: number): string;
   /** Serialized statistics of the query's skills at `at`: requested order, duplicates and absent skills dropped. */
   statsTexts(query: SkillQuery, at: number): string[];
   /** The same statistics as objects. */
@@ -199,7 +203,9 @@ function successAnswer(
         send: (response) => send(response, fault.status, errorBody(`simulated HTTP ${fault.status}`)),
       };
     case 'unauthorized':
-      return unauthorized();
+      // CMS takes its own spurious refusal for a wrong signature, and counts it.
+      context.refuseSignature();
+      return unauthorized(context);
     case 'malformedJson':
       return {
         status: 200,
@@ -252,12 +258,33 @@ function resultCodeAnswer(code: string, text: string): Answer {
   return { status: 200, resultCode: code, send: (response) => send(response, 200, body) };
 }
 
-function unauthorized(): Answer {
-  return {
-    status: 401,
-    resultCode: undefined,
-    send: (response) => send(response, 401, errorBody('authentication failed')),
+function unauthorized(context: HandlerContext): Answer {
+  const delivery = context.refusalDelivery();
+  const body = errorBody('authentication failed');
+  const deliver = (response: ServerResponse): void => {
+    switch (delivery.kind) {
+      case 'plain':
+        send(response, 401, body);
+        return;
+      case 'late':
+        // The client may have given up meanwhile.
+        context.schedule(delivery.ms, () => {
+          if (!response.destroyed) send(response, 401, body);
+        });
+        return;
+      case 'cut':
+        response.writeHead(401, { 'Content-Type': CONTENT_TYPE, 'Content-Length': String(2 * body.length) });
+        response.write(body, () => response.socket?.destroy());
+        return;
+      case 'reset':
+        response.socket?.destroy();
+        return;
+      case 'huge':
+        send(response, 401, padBody(body, delivery.bytes));
+        return;
+    }
   };
+  return { status: 401, resultCode: undefined, send: deliver };
 }
 
 /** What CMS answers once it has locked the caller's IP after too many refused signatures. */
@@ -279,7 +306,7 @@ export function createRequestHandler(
 
 async function handle(context: HandlerContext, request: IncomingMessage, response: ServerResponse) {
   // The simulator's clock, not the machine's: clients read CMS's clock from this header.
-  response.setHeader('Date', new Date(context.now()).toUTCString());
+  response.setHeader('Date', context.dateHeader(context.now()));
   const target = request.url ?? '/';
   const path = target.split('?', 1)[0];
   const accessKey = claimedAccessKey(request.headers);
@@ -349,7 +376,7 @@ async function handle(context: HandlerContext, request: IncomingMessage, respons
   );
   if (!auth.ok) {
     context.refuseSignature();
-    finish(unauthorized(), undefined, undefined);
+    finish(unauthorized(context), undefined, undefined);
     return;
   }
   const validation = validateQuery(read.body);

@@ -1,4 +1,5 @@
 import { CMS_LIMITS } from '../../lib/model.js';
+import { readJsonObject } from '../../lib/validation.js';
 
 /** The request body rules of the CMS API (cms-api.md, "Request"), with the offending field named on failure. */
 
@@ -12,10 +13,6 @@ export type QueryValidation =
   | { readonly ok: true; readonly query: SkillQuery }
   | { readonly ok: false; readonly field: string; readonly message: string };
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function inRange(value: unknown, limits: { readonly min: number; readonly max: number }): value is number {
   return Number.isInteger(value) && (value as number) >= limits.min && (value as number) <= limits.max;
 }
@@ -25,15 +22,11 @@ function failure(field: string, message: string): QueryValidation {
 }
 
 export function validateQuery(body: string): QueryValidation {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    return failure('body', 'is not valid JSON');
-  }
-  if (!isObject(parsed)) return failure('body', 'must be a JSON object');
+  const reading = readJsonObject(body);
+  if (reading.problem === 'not JSON') return failure('body', 'is not valid JSON');
+  if (reading.problem === 'not an object') return failure('body', 'must be a JSON object');
 
-  const { ccId, vdn, skillIds } = parsed;
+  const { ccId, vdn, skillIds } = reading.object;
   if (!inRange(ccId, CMS_LIMITS.ccId)) {
     return failure('ccId', `must be an integer from ${CMS_LIMITS.ccId.min} to ${CMS_LIMITS.ccId.max}`);
   }
@@ -62,13 +55,8 @@ export function bestEffortQuery(body: string): {
   vdn: number | undefined;
   skillIds: number[];
 } {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    parsed = undefined;
-  }
-  const fields = isObject(parsed) ? parsed : {};
+  const reading = readJsonObject(body);
+  const fields = reading.problem === undefined ? reading.object : {};
   const integer = (value: unknown) => (Number.isInteger(value) ? (value as number) : undefined);
   const skillIds = Array.isArray(fields.skillIds)
     ? fields.skillIds.filter((value): value is number => Number.isInteger(value))

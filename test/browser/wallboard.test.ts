@@ -13,6 +13,7 @@ import { COUNTERS, type CounterName, KPIS, type KpiName, WINDOW_MS } from '../..
 import { HealthRecorder } from '../../lib/wallboard/health.js';
 import { judge } from '../../lib/wallboard/render.js';
 import { parseThresholds } from '../../lib/wallboard/thresholds.js';
+import { TodayRecorder } from '../../lib/wallboard/today.js';
 import { type CmsSimulator, startCmsSimulator } from '../../local/simulator/index.js';
 import { QueueModel } from '../../local/simulator/queue.js';
 import { TrafficModel } from '../../local/simulator/traffic.js';
@@ -105,14 +106,15 @@ beforeAll(async () => {
   };
   const credentials = staticCredentials({ ...KEYS, caCertificate: simulator.caCertificate });
   const health = new HealthRecorder();
+  const today = new TodayRecorder();
   const collect = createCollectorHandler(env, {
     credentials,
     log: silentLog,
-    sink: health.recording(new TableSink({ write: () => {} })),
+    sink: health.recording(today.recording(new TableSink({ write: () => {} }))),
   });
   await collect({}, { getRemainingTimeInMillis: () => 20_000 });
   server = await startWallboardServer({
-    handler: createWallboardHandler(env, { credentials, log: silentLog, health }),
+    handler: createWallboardHandler(env, { credentials, log: silentLog, health, today }),
     refreshSeconds: 5,
   });
   profileDir = await mkdtemp(join(tmpdir(), 'wallboard-chromium-'));

@@ -6,6 +6,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { statsPath } from '../../lib/api/route.js';
+import { invocationDeadline } from '../../lib/concurrency.js';
 import { createCollectorHandler } from '../../lib/lambda/collector.js';
 import { createQueryHandler } from '../../lib/lambda/query.js';
 import type { HealthMetricName } from '../../lib/model.js';
@@ -157,8 +158,9 @@ describe('collector: Secrets Manager faults', () => {
           }),
         ),
       );
-      expect(failedVdnMismatches(run.received, HEALTHY)).toEqual([]);
-      expect(failedVdnMismatches(run.received, FAULTY)).toEqual([]);
+      // Nothing reached CMS: a slow or failing Secrets Manager is no CMS latency.
+      expect(failedVdnMismatches(run.received, HEALTHY, { sent: false })).toEqual([]);
+      expect(failedVdnMismatches(run.received, FAULTY, { sent: false })).toEqual([]);
       expect(bench.simulator.requests.length).toBe(requestsBefore);
       expect(leaksIn(describeThrown(run.thrown))).toEqual([]);
     },
@@ -206,6 +208,14 @@ describe('query API: Secrets Manager faults', () => {
 /** How slow the faked service is, against the Lambda time left: the handler must not wait it out. */
 const SLOW_AWS_MS = 30_000;
 const LAMBDA_LEFT_MS = 3_000;
+/**
+ * A handler that stops at its own deadline (Lambda's time less the second it keeps back: a rule with a test of
+ * its own) ends about 2 s in, one that waits the call out only after SLOW_AWS_MS. The bound lies 2 s past that
+ * deadline, so that a loaded machine cannot fail it.
+ */
+const ENDED_BY_MS = invocationDeadline(LAMBDA_LEFT_MS, 0) + 2_000;
+/** API Gateway waits longer than the function's timeout, as in a deployment (30 s against 25 s). */
+const GATEWAY_TIMEOUT_MS = LAMBDA_LEFT_MS + 2_000;
 
 describe('collector: a slow AWS within the time Lambda leaves', () => {
   it('gives up a 30 s GetSecretValue at the deadline, then publishes CollectionSuccess 0 and logs the summary', async () => {
@@ -216,7 +226,7 @@ describe('collector: a slow AWS within the time Lambda leaves', () => {
       createCollectorHandler(env(), { cloudWatch: fastRetryingCloudWatch() }),
       LAMBDA_LEFT_MS,
     );
-    expect(Date.now() - started).toBeLessThan(LAMBDA_LEFT_MS);
+    expect(Date.now() - started).toBeLessThan(ENDED_BY_MS);
     expect(run.thrown).toMatchObject({
       code: 'COLLECTION_FAILED',
       message: expect.stringMatching(/^no target could be collected/),
@@ -228,8 +238,8 @@ describe('collector: a slow AWS within the time Lambda leaves', () => {
         'the deadline passed while the CMS credentials were being read',
       ]),
     );
-    expect(failedVdnMismatches(run.received, HEALTHY)).toEqual([]);
-    expect(failedVdnMismatches(run.received, FAULTY)).toEqual([]);
+    expect(failedVdnMismatches(run.received, HEALTHY, { sent: false })).toEqual([]);
+    expect(failedVdnMismatches(run.received, FAULTY, { sent: false })).toEqual([]);
     expect(run.logs).toContainEqual(expect.objectContaining({ level: 'INFO', message: 'collection run' }));
   });
 
@@ -241,7 +251,7 @@ describe('collector: a slow AWS within the time Lambda leaves', () => {
       createCollectorHandler(env(), { cloudWatch: fastRetryingCloudWatch() }),
       LAMBDA_LEFT_MS,
     );
-    expect(Date.now() - started).toBeLessThan(LAMBDA_LEFT_MS);
+    expect(Date.now() - started).toBeLessThan(ENDED_BY_MS);
     expect(run.summary.failures).toEqual([]);
     expect(run.summary.datumsPublished).toBe(0);
     expect(run.summary.publishFailures).toEqual([
@@ -255,11 +265,15 @@ describe('collector: a slow AWS within the time Lambda leaves', () => {
 describe('query API: a slow Secrets Manager within the time Lambda leaves', () => {
   it('answers 504 before the gateway gives up, instead of waiting 30 s for the secret', async () => {
     bench.aws.inject({ kind: 'latency', ms: SLOW_AWS_MS, operation: 'GetSecretValue' }, { times: 1 });
-    const server = await startApiServer({ handler: createQueryHandler(env()), timeoutMs: LAMBDA_LEFT_MS });
+    const server = await startApiServer({
+      handler: createQueryHandler(env()),
+      timeoutMs: GATEWAY_TIMEOUT_MS,
+      lambdaTimeoutMs: LAMBDA_LEFT_MS,
+    });
     try {
       const started = Date.now();
       const answer = await exchange(bench.evidence, `${server.url}${statsPath(HEALTHY.ccId, HEALTHY.vdn)}`);
-      expect(Date.now() - started).toBeLessThan(LAMBDA_LEFT_MS);
+      expect(Date.now() - started).toBeLessThan(ENDED_BY_MS);
       expect(answer.status).toBe(504);
       expect(answer.json).toMatchObject({ error: { code: 'CMS_TIMEOUT' } });
     } finally {
@@ -285,16 +299,38 @@ describe('collector: CloudWatch faults', () => {
     expect(putMetricDataAttempts()).toEqual([...Array(SDK_ATTEMPTS - 1).fill('Throttling'), 200]);
   });
 
-  it.each<[string, AwsFault, RegExp]>([
+  it.each<[string, AwsFault]>([
+    ['400 Throttling', { kind: 'throttle', operation: 'PutMetricData' }],
+    ['429 Too Many Requests', { kind: 'throttle', operation: 'PutMetricData', status: 429 }],
+  ])(
+    'publishes everything through %s longer than the SDK attempts, backing off within the deadline',
+    async (_, fault) => {
+      bench.aws.inject(fault, { times: 2 * SDK_ATTEMPTS });
+      const run = await collect();
+
+      expect(run.thrown).toBeUndefined();
+      expect(run.summary.publishFailures).toEqual([]);
+      expect(run.summary.datumsPublished).toBe(run.summary.datums);
+      expect(putMetricDataAttempts().filter((attempt) => attempt === 200)).toHaveLength(1);
+    },
+  );
+
+  it.each<[string, AwsFault, RegExp, number]>([
     [
-      'throttling that outlasts the SDK attempts',
+      'throttling that outlasts the run',
       { kind: 'throttle', operation: 'PutMetricData' },
       /Throttling/,
+      // Short, since publishing now backs off until the deadline.
+      3_000,
     ],
-    ['access denied', { kind: 'accessDenied', operation: 'PutMetricData' }, /AccessDenied/],
-  ])('fails the run when %s loses every datum, naming the cause', async (_, fault, cause) => {
+    ['access denied', { kind: 'accessDenied', operation: 'PutMetricData' }, /AccessDenied/, 20_000],
+  ])('fails the run when %s loses every datum, naming the cause', async (_, fault, cause, remainingMs) => {
     bench.aws.inject(fault, { times: Number.POSITIVE_INFINITY });
-    const run = await collect();
+    const run = await invokeCollector(
+      bench,
+      createCollectorHandler(env(), { cloudWatch: fastRetryingCloudWatch() }),
+      remainingMs,
+    );
 
     expect(run.summary.failures).toEqual([]);
     expect(run.summary.datumsPublished).toBe(0);
@@ -312,6 +348,22 @@ describe('collector: CloudWatch faults', () => {
         error: expect.stringMatching(cause),
       }),
     );
+  });
+
+  it('splits a batch refused as too large (HTTP 413) and delivers every datum of both batches', async () => {
+    bench.aws.inject({ kind: 'tooLarge', operation: 'PutMetricData' });
+    const run = await collect({ CMS_TARGETS: targetsJson([LARGE, FAULTY]) });
+
+    const keys = publishOrder([LARGE, FAULTY]);
+    expect(run.received.map(datumKey).sort()).toEqual([...keys].sort());
+    expect(run.summary).toMatchObject({ datumsPublished: keys.length, publishCalls: 4, publishFailures: [] });
+    expect(run.thrown).toBeUndefined();
+    expect(putMetricDataAttempts().map(String).sort()).toEqual([
+      '200',
+      '200',
+      '200',
+      'RequestEntityTooLarge',
+    ]);
   });
 
   it('splits a batch refused as invalid and delivers every datum of both batches', async () => {
@@ -354,7 +406,26 @@ function publishOrder(targets: readonly TargetSpec[]): string[] {
 }
 
 describe('secrets', () => {
-  it('never appear in a log line, a thrown error, an HTTP answer or a PutMetricData body', () => {
+  // The audit drives the file's faults itself, through both handlers, so that it has evidence of its own when it
+  // runs alone; after the other tests of the file it reads theirs as well.
+  it('never appear in a log line, a thrown error, an HTTP answer or a PutMetricData body', async () => {
+    await collect();
+    bench.aws.inject(
+      { kind: 'accessDenied', operation: 'PutMetricData' },
+      { times: Number.POSITIVE_INFINITY },
+    );
+    await collect();
+    for (const { arrange } of SECRET_FAULTS) {
+      resetBench(bench);
+      arrange();
+      await collect();
+      const server = await startApiServer({ handler: createQueryHandler(env()) });
+      try {
+        await exchange(bench.evidence, `${server.url}${statsPath(HEALTHY.ccId, HEALTHY.vdn)}`);
+      } finally {
+        await server.close();
+      }
+    }
     const audit = auditSecrets(bench);
     expect(audit.loggerLines).toBeGreaterThan(0);
     expect(audit.secretServed).toBe(true);

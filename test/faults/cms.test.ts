@@ -8,6 +8,7 @@ import { statsPath } from '../../lib/api/route.js';
 import { type CollectorHandler, createCollectorHandler } from '../../lib/lambda/collector.js';
 import { createQueryHandler } from '../../lib/lambda/query.js';
 import { COUNTERS } from '../../lib/model.js';
+import { alignedWindowStart } from '../../lib/window.js';
 import { type ApiServer, startApiServer } from '../../local/api-server.js';
 import type { SimFault } from '../../local/simulator/index.js';
 import {
@@ -193,7 +194,12 @@ describe('collector: implausible window starts', () => {
       const value = startTime();
       bench.simulator.inject({ kind: 'startTime', value, skillId: 103 }, always);
       const run = await collect();
-      expectFaultyVdnFailed(run, 'CMS_PROTOCOL_ERROR', new RegExp(`^skill 103: startTime ${value} `));
+      const windowStart = alignedWindowStart(value);
+      expectFaultyVdnFailed(
+        run,
+        'CMS_PROTOCOL_ERROR',
+        new RegExp(`^skill 103: window start ${windowStart} `),
+      );
       expect(run.summary.failures[0]?.message).toMatch(says);
       expect(run.logs).toContainEqual(
         expect.objectContaining({
@@ -201,7 +207,7 @@ describe('collector: implausible window starts', () => {
           message: 'implausible window start from CMS: the VDN is not published',
           vdn: FAULTY.vdn,
           skillId: 103,
-          startTime: value,
+          windowStart,
         }),
       );
       expect(run.summary.dataQualityWarnings).toBe(1);
@@ -275,7 +281,8 @@ describe('collector: HTTP 401', () => {
     expect(run.thrown).toBeUndefined();
     expect(run.summary.failures).toEqual([]);
     // The rotation met every request in flight, the live queue's too. The counters come first: both VDNs are
-    // published in full, while the live queue gives way rather than take the process's last refused signature.
+    // published in full, while the live queue gives way rather than take the refusal budget's last free charge;
+    // it is signed again once the refused charges have aged out (CMS_REFUSAL_PERIOD_SECONDS).
     for (const target of [HEALTHY, FAULTY]) {
       const counters = { ...expectedVdn(bench.simulator, target, bench.at), live: [] };
       const received = run.received.filter(
@@ -298,20 +305,20 @@ describe('collector: HTTP 401', () => {
     expect(run.faultyStatuses).toEqual([401]);
   });
 
-  it('fails the invocation with CMS_UNAUTHORIZED when the secret still holds the old key, after publishing CollectionSuccess 0', async () => {
+  it('fails the invocation with CMS_SIGNING_PAUSED when the secret still holds the old key, after publishing CollectionSuccess 0', async () => {
     bench.simulator.setCredentials(ACCESS_KEY, ROTATED_SECRET_KEY);
     const before = bench.simulator.requests.length;
     const run = await collect();
     expect(run.thrown).toMatchObject({
       code: 'COLLECTION_FAILED',
       message: expect.stringMatching(
-        /no target could be collected \(1\/170: CMS_UNAUTHORIZED; 1\/171: CMS_UNAUTHORIZED\)/,
+        /no target could be collected \(1\/170: CMS_SIGNING_PAUSED; 1\/171: CMS_SIGNING_PAUSED\)/,
       ),
     });
-    expect(run.summary.failures.map((failure) => failure.code)).toEqual([
-      'CMS_UNAUTHORIZED',
-      'CMS_UNAUTHORIZED',
-    ]);
+    for (const failure of run.summary.failures) {
+      expect(failure.code).toBe('CMS_SIGNING_PAUSED');
+      expect(failure.message).toMatch(/in every layout .*key is wrong.* nothing is signed until \d{4}-/);
+    }
     expect(failedVdnMismatches(run.received, HEALTHY)).toEqual([]);
     expect(failedVdnMismatches(run.received, FAULTY)).toEqual([]);
     // One try of each signature layout across both VDNs, then nothing more: the IP lock stays far.
@@ -345,11 +352,20 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => server.close()));
 });
 
-async function queryApi(overrides: Record<string, string> = {}, gatewayTimeoutMs?: number): Promise<string> {
+/** How long API Gateway waits, and the function's timeout within that. */
+interface ApiTimes {
+  readonly timeoutMs: number;
+  readonly lambdaTimeoutMs: number;
+}
+
+async function queryApi(
+  overrides: Record<string, string> = {},
+  times: Partial<ApiTimes> = {},
+): Promise<string> {
   const handler = createQueryHandler(collectorEnv(overrides));
   const server = await startApiServer({
     handler,
-    ...(gatewayTimeoutMs === undefined ? {} : { timeoutMs: gatewayTimeoutMs }),
+    ...times,
     onError: (error) => bench.evidence.addError('API server', error),
   });
   servers.push(server);
@@ -449,12 +465,12 @@ const QUERY_FAULTS: QueryFault[] = [
     logged: new RegExp(`more than ${RESPONSE_CAP_BYTES} bytes`),
   },
   {
-    cms: 'refusing the signature again after the re-read',
+    cms: 'refusing the signature again after the re-read, in every layout',
     fault: { kind: 'unauthorized' },
     status: 502,
-    code: 'CMS_UNAUTHORIZED',
-    message: /refused the credentials/,
-    logged: /HTTP 401/,
+    code: 'CMS_SIGNING_PAUSED',
+    message: /too many signed requests; requests resume at \d{4}-/,
+    logged: /HTTP 401\) in every layout/,
   },
 ];
 
@@ -484,8 +500,10 @@ describe('query API: CMS faults', () => {
   );
 
   it('answers 504 when CMS is slower than the time Lambda has left, before API Gateway gives up', async () => {
-    // 2.5 s at the gateway leaves the handler 1.5 s, well inside the 5 s per-attempt limit.
-    const url = await queryApi({ CMS_TIMEOUT_MS: '5000' }, 2_500);
+    // 2.5 s of function time leave the handler 1.5 s, well inside the 5 s per-attempt limit; the gateway waits
+    // 4 s, as a deployment's waits longer than its function (30 s against 25 s). A handler that waited for the
+    // per-attempt limit would answer after the gateway had given up.
+    const url = await queryApi({ CMS_TIMEOUT_MS: '5000' }, { lambdaTimeoutMs: 2_500, timeoutMs: 4_000 });
     bench.simulator.inject({ kind: 'latency', ms: 8_000 }, always);
     const answer = await askFaultyVdn(url);
     expect(answer.status).toBe(504);
@@ -547,8 +565,8 @@ describe('query API: CMS faults', () => {
     expect(bench.aws.getSecretValueCalls).toHaveLength(1);
   });
 
-  it('answers 502 CMS_UNAUTHORIZED when the secret still holds the old key', async () => {
-    const url = await queryApi();
+  it('answers 502 CMS_UNAUTHORIZED when the secret still holds the old key, in a pinned layout', async () => {
+    const url = await queryApi({ CMS_SIGNATURE: 'huawei-reference' });
     bench.simulator.setCredentials(ACCESS_KEY, ROTATED_SECRET_KEY);
     const answer = await askFaultyVdn(url);
     expect(answer.status).toBe(502);
@@ -556,8 +574,27 @@ describe('query API: CMS faults', () => {
   });
 });
 
+/**
+ * The faults whose messages carry CMS's own text or follow a refused signature: where a key could slip out. The
+ * audit drives them itself, through both handlers, so that it has evidence of its own when it runs alone; after
+ * the other tests of the file it reads theirs as well.
+ */
+const AUDITED_FAULTS: readonly SimFault[] = [
+  { kind: 'unauthorized' },
+  HOSTILE_RESULT,
+  { kind: 'malformedJson' },
+  { kind: 'resetMidResponse' },
+];
+
 describe('secrets', () => {
-  it('never appear in a log line, a thrown error, an HTTP answer or a PutMetricData body', () => {
+  it('never appear in a log line, a thrown error, an HTTP answer or a PutMetricData body', async () => {
+    const url = await queryApi();
+    for (const fault of AUDITED_FAULTS) {
+      bench.simulator.inject(fault, always);
+      await collect();
+      await askFaultyVdn(url);
+      bench.simulator.clearFaults();
+    }
     const audit = auditSecrets(bench);
     expect(audit.loggerLines).toBeGreaterThan(0);
     expect(audit.secretServed).toBe(true);

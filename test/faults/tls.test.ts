@@ -169,7 +169,19 @@ describe('query API', () => {
 });
 
 describe('secrets', () => {
-  it('never appear in a log line, a thrown error, an HTTP answer or a PutMetricData body', () => {
+  // The audit drives the refusals itself, through both handlers, so that it has evidence of its own when it runs
+  // alone; after the other tests of the file it reads theirs as well.
+  it('never appear in a log line, a thrown error, an HTTP answer or a PutMetricData body', async () => {
+    for (const { setup } of REFUSALS) {
+      const { relay, caFile } = await setup();
+      await invokeCollector(bench, createCollectorHandler(env(relay.url, caFile)));
+      const server = await startApiServer({ handler: createQueryHandler(env(relay.url, caFile)) });
+      try {
+        await exchange(bench.evidence, `${server.url}${statsPath(FAULTY.ccId, FAULTY.vdn)}`);
+      } finally {
+        await server.close();
+      }
+    }
     const audit = auditSecrets(bench);
     expect(audit.loggerLines).toBeGreaterThan(0);
     expect(audit.secretServed).toBe(true);

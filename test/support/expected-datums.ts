@@ -236,14 +236,20 @@ const LIVE_NAMES: ReadonlySet<string> = new Set(LIVE_QUEUE_METRICS.map((metric) 
 
 /**
  * Differences between what was received for one VDN and what a failed collection publishes: CollectionSuccess
- * 0, CmsLatency and SkillsMissing 0, and nothing else (no counter, no KPI, no DataAge). The live queue is read
- * apart from the counters, so a VDN whose counters failed may still publish it: it is not looked at here.
+ * 0, SkillsMissing 0, CmsLatency when a request was sent to CMS (`sent`: not when the key pair could not even be
+ * read), and nothing else (no counter, no KPI, no DataAge). The live queue is read apart from the counters, so a
+ * VDN whose counters failed may still publish it: it is not looked at here.
  */
-export function failedVdnMismatches(received: readonly ReceivedDatum[], target: TargetSpec): string[] {
+export function failedVdnMismatches(
+  received: readonly ReceivedDatum[],
+  target: TargetSpec,
+  { sent = true } = {},
+): string[] {
   const mine = datumsOfVdn(received, target).filter((datum) => !LIVE_NAMES.has(datum.name));
   const mismatches: string[] = [];
   const names = mine.map((datum) => datum.name).sort();
-  if (JSON.stringify(names) !== JSON.stringify(['CmsLatency', 'CollectionSuccess', 'SkillsMissing'])) {
+  const expected = [...(sent ? ['CmsLatency'] : []), 'CollectionSuccess', 'SkillsMissing'];
+  if (JSON.stringify(names) !== JSON.stringify(expected)) {
     mismatches.push(`published ${names.join(', ')}`);
   }
   for (const datum of mine) {

@@ -33,6 +33,8 @@ interface PutMetricDataCall {
   gzipped: boolean;
   /** Size of the JSON payload after decompression: what the service's 1 MB limit is checked against. */
   payloadBytes: number;
+  /** The service's clock when the call was accepted: from then on its datums can be read. */
+  receivedAt: number;
 }
 
 type AwsOperation = 'PutMetricData' | 'GetMetricData' | 'GetSecretValue';
@@ -53,8 +55,10 @@ export interface AwsAttempt {
 export type AwsFault =
   /** Delays every matching call while active; `times` counts calls. */
   | { kind: 'latency'; ms: number; operation?: AwsOperation }
-  /** 400 Throttling, which the SDK retries. */
-  | { kind: 'throttle'; operation: 'PutMetricData' }
+  /** 400 Throttling (or HTTP 429 Too Many Requests), which the SDK retries. */
+  | { kind: 'throttle'; operation: 'PutMetricData'; status?: 429 }
+  /** HTTP 413 with a body that is not the service's JSON, as a front end answers a request too large. */
+  | { kind: 'tooLarge'; operation: 'PutMetricData' }
   /** 400 InvalidParameterValue by default, which the SDK does not retry. */
   | { kind: 'fail'; operation: 'PutMetricData'; code?: string }
   | { kind: 'secretNotFound' }
@@ -207,7 +211,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     wire: { bodyBytes: number; gzipped: boolean; payloadBytes: number },
     at: number,
   ) => {
-    putMetricDataCalls.push({ ...parsePutMetricData(body, at), ...wire });
+    putMetricDataCalls.push({ ...parsePutMetricData(body, at), ...wire, receivedAt: at });
     return {};
   };
 
@@ -364,7 +368,16 @@ function faultOperation(fault: AwsFault): AwsOperation | undefined {
 function faultReply(fault: AwsFault): AwsErrorReply | undefined {
   switch (fault.kind) {
     case 'throttle':
-      return cloudWatchError('Throttling', 'Rate exceeded');
+      return fault.status === 429
+        ? {
+            status: 429,
+            code: 'TooManyRequestsException',
+            type: 'TooManyRequestsException',
+            message: 'Too Many Requests',
+          }
+        : cloudWatchError('Throttling', 'Rate exceeded');
+    case 'tooLarge':
+      return { status: 413, code: 'RequestEntityTooLarge', type: '', message: 'Request Entity Too Large' };
     case 'fail':
       return cloudWatchError(fault.code ?? 'InvalidParameterValue', 'Injected failure.');
     case 'secretNotFound':
@@ -565,6 +578,13 @@ function parseJson(text: string, errorOf: (code: string, message: string) => Aws
 }
 
 function reply(response: ServerResponse, contentType: string, error: AwsErrorReply, queryCompatible = false) {
+  if (error.status === 413) {
+    // A front end's page, not the service's JSON.
+    const page = Buffer.from('<html><body><h1>413 Request Entity Too Large</h1></body></html>');
+    response.writeHead(413, { 'content-type': 'text/html', 'content-length': page.length });
+    response.end(page);
+    return;
+  }
   if (queryCompatible) response.setHeader('x-amzn-query-error', `${error.code};Sender`);
   // CloudWatch's JSON errors spell the member `message`, Secrets Manager's `Message`; the SDK reads both.
   const body = queryCompatible

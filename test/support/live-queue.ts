@@ -1,9 +1,10 @@
 import type { LiveQueueRead, SkillQueueRecord } from '../../lib/cms/live-queue.js';
 import type { CallStatsQuery } from '../../lib/cms/request.js';
 import type { StatsSource } from '../../lib/cms/stats-source.js';
+import { rollupQueue } from '../../lib/live-queue.js';
 
-/** The live queue of a fake CMS that lacks it (CTI 3.6): the counters are all such a source answers. */
-export const liveQueueMissing = async (): Promise<LiveQueueRead> => ({
+/** The live queue of a fake CMS that lacks it (CTI 3.6). */
+export const liveQueueMissing = (): LiveQueueRead => ({
   kind: 'unsupported',
   reason: 'this fake CMS has no live queue',
   requests: 0,
@@ -14,37 +15,31 @@ export function liveQueueRead(
   at: number,
   skills: readonly (readonly [number, number, number, number, number])[],
 ): LiveQueueRead {
-  return {
-    kind: 'read',
-    at,
-    skills: skills.map(
-      ([skillId, callsWaiting, longestWaitSeconds, agentsLoggedOn, agentsAvailable]): SkillQueueRecord => ({
-        skillId,
-        callsWaiting,
-        longestWaitSeconds,
-        agentsLoggedOn,
-        agentsAvailable,
-        description: `Queue ${skillId}`,
-      }),
-    ),
-    slowestBatchMs: 30,
-    requests: 1,
-  };
+  const records = skills.map(
+    ([skillId, callsWaiting, longestWaitSeconds, agentsLoggedOn, agentsAvailable]): SkillQueueRecord => ({
+      skillId,
+      callsWaiting,
+      longestWaitSeconds,
+      agentsLoggedOn,
+      agentsAvailable,
+      description: `Queue ${skillId}`,
+    }),
+  );
+  return { kind: 'read', at, skills: records, total: rollupQueue(records), slowestBatchMs: 30, requests: 1 };
 }
 
 /**
- * A fake CMS from its counters and, optionally, its live queue (default: it has none). A read asks both at
- * once, as the real client does.
+ * A fake CMS from its counters and its live queue (default: it has none): a read that asks for the live queue
+ * gets it in the same VdnRead, as from the real client.
  */
-export function fakeSource(
-  currentCallStats: StatsSource['currentCallStats'],
-  liveQueue: (query: CallStatsQuery) => Promise<LiveQueueRead> = liveQueueMissing,
+export function withLiveQueue(
+  counters: StatsSource['currentCallStats'],
+  liveQueue: (query: CallStatsQuery) => LiveQueueRead = liveQueueMissing,
 ): StatsSource {
   return {
-    currentCallStats,
-    read: async (query, options) => {
-      const [stats, queue] = await Promise.all([currentCallStats(query, options), liveQueue(query)]);
-      return { stats, queue };
+    currentCallStats: async (query, options) => {
+      const read = await counters(query, options);
+      return options.liveQueue === true ? { ...read, liveQueue: liveQueue(query) } : read;
     },
   };
 }

@@ -227,3 +227,15 @@ export function roleOfFunction(deployment: Deployment, functionName: string): st
   if (!match?.[1]) throw new Error(`${functionName} does not run with a role of this stack`);
   return match[1];
 }
+
+/**
+ * IAM's ARN matching: `*` matches any run of characters (a `/` included), `?` any one character, the rest is
+ * literal and the whole ARN must match.
+ */
+export function iamArnMatches(pattern: string, arn: string): boolean {
+  const regex = pattern
+    .split('')
+    .map((char) => (char === '*' ? '.*' : char === '?' ? '.' : char.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+    .join('');
+  return new RegExp(`^${regex}$`).test(arn);
+}

@@ -1,5 +1,19 @@
 import { execFile } from 'node:child_process';
-import { access, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import {
+  access,
+  copyFile,
+  cp,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +38,7 @@ export interface PackageOptions {
 
 export interface PackagedStack {
   readonly template: Template;
-  /** Where `.serverless/` landed; removed by `dispose`. */
+  /** The scratch copy of the service that was packaged; removed by `dispose`. */
   readonly dir: string;
   artifact(name: string): Promise<Buffer>;
   dispose(): Promise<void>;
@@ -58,11 +72,89 @@ function offlineEnv(): NodeJS.ProcessEnv {
   };
 }
 
+// --- packaged stacks, kept by what went into them ------------------------------------------------------------------
+
+/**
+ * osls reads nothing but the scratch copy below, its stage and its parameters, so the same inputs package to the
+ * same stack (but for the time stamp in the artifacts' S3 keys). What it produced is kept under the hash of all
+ * of them (and of osls' and Node's versions): a suite packages only what changed since the last run, and two
+ * runs with the same inputs (other worktrees of the project included) share the result.
+ */
+const CACHE = join(tmpdir(), 'cms-skill-metrics-packaged-stacks');
+/** Entries unused for this long are removed when a new one is stored. */
+const CACHE_MAX_AGE_MS = 3 * 86_400_000;
+/** What osls writes besides the artifacts. */
+const TEMPLATE = 'cloudformation-template-update-stack.json';
+/** Stands for a failed packaging in a cache entry: what osls said. */
+const FAILURE = 'failure.txt';
+
+async function filesBelow(dir: string, prefix = ''): Promise<string[]> {
+  const entries = await readdir(join(dir, prefix), { withFileTypes: true });
+  const files = await Promise.all(
+    entries.map((entry) =>
+      entry.isDirectory() ? filesBelow(dir, join(prefix, entry.name)) : [join(prefix, entry.name)],
+    ),
+  );
+  return files.flat().sort();
+}
+
+async function cacheKey(
+  dir: string,
+  stage: string,
+  params: Readonly<Record<string, string>>,
+): Promise<string> {
+  const hash = createHash('sha256');
+  const oslsVersion = JSON.parse(await readFile(join(repoRoot, 'node_modules/osls/package.json'), 'utf8'))
+    .version as string;
+  // The fleet file's path is a scratch path, different every time: its content stands for it.
+  const { fleetFile: _, ...stable } = params;
+  hash.update(JSON.stringify([process.version, oslsVersion, stage, Object.entries(stable).sort()]));
+  for (const file of await filesBelow(dir)) {
+    hash.update(`\0${file}\0`);
+    hash.update(await readFile(join(dir, file)));
+  }
+  return hash.digest('hex');
+}
+
+/** Removes the entries no run has used for CACHE_MAX_AGE_MS (best effort: another run may be at it too). */
+async function pruneCache(): Promise<void> {
+  const names = await readdir(CACHE).catch(() => []);
+  await Promise.all(
+    names.map(async (name) => {
+      const entry = join(CACHE, name);
+      const { mtimeMs } = await stat(entry).catch(() => ({ mtimeMs: Date.now() }));
+      if (Date.now() - mtimeMs > CACHE_MAX_AGE_MS) await rm(entry, { recursive: true, force: true });
+    }),
+  );
+}
+
+/**
+ * Runs osls in `dir` and stores its output (or, when osls itself refused the configuration, what it said) as the
+ * cache entry `entry`. A packaging that did not finish (killed, timed out) is not stored.
+ */
+async function packageInto(dir: string, args: readonly string[], entry: string): Promise<void> {
+  const partial = `${entry}.${process.pid}.${Date.now()}`;
+  try {
+    await run(process.execPath, args, { cwd: dir, env: offlineEnv(), timeout: 120_000 });
+    await cp(join(dir, '.serverless'), partial, { recursive: true });
+  } catch (error) {
+    const { stdout, stderr, code } = error as { stdout?: string; stderr?: string; code?: unknown };
+    const message = `osls package failed:\n${stdout ?? ''}\n${stderr ?? ''}`;
+    if (typeof code !== 'number') throw new Error(message);
+    await mkdir(partial, { recursive: true });
+    await writeFile(join(partial, FAILURE), message);
+  }
+  await pruneCache();
+  // Another run may have stored the same entry meanwhile: theirs is as good as this one.
+  await rename(partial, entry).catch(() => rm(partial, { recursive: true, force: true }));
+}
+
 /**
  * Packages serverless.yml in a scratch copy of the service, so parallel runs and other people's work in the
  * tree never see each other's `.serverless/`. The real function bundles are used when `npm run build` has
  * produced them; otherwise minimal stand-ins take their place, which is enough for everything but the code
- * itself. The stack generator is always bundled afresh from stack/, so the template follows the sources.
+ * itself. The stack generator is always bundled afresh from stack/, so the template follows the sources; osls
+ * runs only when that copy, the stage or the parameters differ from every packaging kept in the cache.
  */
 export async function packageStack(options: PackageOptions): Promise<PackagedStack> {
   const dir = await mkdtemp(join(tmpdir(), 'cms-stack-'));
@@ -94,23 +186,20 @@ export async function packageStack(options: PackageOptions): Promise<PackagedSta
     options.stage,
     ...Object.entries(params).map(([key, value]) => `--param=${key}=${value}`),
   ];
+  const dispose = () => rm(dir, { recursive: true, force: true });
   try {
-    await run(process.execPath, args, { cwd: dir, env: offlineEnv(), timeout: 120_000 });
+    await mkdir(CACHE, { recursive: true });
+    const entry = join(CACHE, await cacheKey(dir, options.stage, params));
+    if (await exists(entry)) await utimes(entry, new Date(), new Date());
+    else await packageInto(dir, args, entry);
+    const failure = await readFile(join(entry, FAILURE), 'utf8').catch(() => undefined);
+    if (failure !== undefined) throw new Error(failure);
+    const template = JSON.parse(await readFile(join(entry, TEMPLATE), 'utf8')) as Template;
+    return { template, dir, artifact: (name) => readFile(join(entry, `${name}.zip`)), dispose };
   } catch (error) {
-    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
-    await rm(dir, { recursive: true, force: true });
-    throw new Error(`osls package failed:\n${stdout ?? ''}\n${stderr ?? ''}`);
+    await dispose();
+    throw error;
   }
-  const output = join(dir, '.serverless');
-  const template = JSON.parse(
-    await readFile(join(output, 'cloudformation-template-update-stack.json'), 'utf8'),
-  ) as Template;
-  return {
-    template,
-    dir,
-    artifact: (name) => readFile(join(output, `${name}.zip`)),
-    dispose: () => rm(dir, { recursive: true, force: true }),
-  };
 }
 
 /** Names of the entries of a zip archive, read from its central directory. */

@@ -7,9 +7,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { type CredentialSource, staticCredentials } from '../../lib/cms/credentials.js';
-import { createCloudWatchClient } from '../../lib/metrics/sinks.js';
 import {
   type CmsSimulator,
   type CmsSimulatorOptions,
@@ -85,7 +84,7 @@ export function worldCredentials(world: WorldAddress): CredentialSource {
 
 /** A real CloudWatch client, pointed at the fake endpoint with throw-away credentials. */
 export function worldCloudWatch(world: Pick<WorldAddress, 'awsUrl'>): CloudWatchClient {
-  return createCloudWatchClient({
+  return new CloudWatchClient({
     endpoint: world.awsUrl,
     region: 'us-east-1',
     credentials: { accessKeyId: 'world', secretAccessKey: 'world' },

@@ -1,0 +1,76 @@
+import type { VdnRead } from './cms/vdn-read.js';
+import { describeError, type Log } from './log.js';
+import type { SkillRead } from './metrics/otlp-protobuf.js';
+import { emptyReport, type OtlpReport, skillReads } from './metrics/otlp-report.js';
+import { COUNTERS } from './model.js';
+
+// The OpenTelemetry side of one collection run. Each read (the run's own, then its closing reads) is handed over
+// as soon as the classic publication of it has started, and sent concurrently with it; the export has the run's
+// deadline less a reserve, so that an endpoint that is down, slow or refusing costs no classic datum and never
+// delays the run past its deadline. At the end the run waits for what is still in flight and reports it.
+
+/** What a run needs of the OTLP export (OtlpExporter; tests and benchmarks hand in others). */
+export interface SkillHistoryExport {
+  export(reads: readonly SkillRead[], options: { readonly deadline: number }): Promise<OtlpReport>;
+}
+
+/** The last stretch of the run belongs to the classic path and the run's own summary. */
+const OTLP_RESERVE = { share: 0.1, minMs: 500, maxMs: 3_000 };
+
+export function otlpDeadline(now: number, deadline: number): number {
+  const budget = Math.max(0, deadline - now);
+  const reserve = Math.min(OTLP_RESERVE.maxMs, Math.max(OTLP_RESERVE.minMs, budget * OTLP_RESERVE.share));
+  return now + Math.max(0, Math.floor(budget - reserve));
+}
+
+/** The run's summary of its export: counts only (each problem is logged on its own line). */
+export type OtlpRunSummary = Omit<OtlpReport, 'problems'>;
+
+export class RunExport {
+  readonly #pending: Promise<OtlpReport>[] = [];
+
+  constructor(
+    private readonly history: SkillHistoryExport,
+    private readonly deadline: number,
+    private readonly now: () => number,
+  ) {}
+
+  /** Sends the busy skills of these reads, each stamped with the time its answer arrived. */
+  send(reads: readonly VdnRead[]): void {
+    const points = reads.flatMap((read) =>
+      skillReads(read, read.clock !== undefined && 'localAt' in read.clock ? read.clock.localAt : this.now()),
+    );
+    if (points.length === 0) return;
+    const exported = this.history.export(points, { deadline: this.deadline }).catch((error: unknown) => {
+      // An export that could not even start (its code failed to load) is a failure like any other.
+      const report = emptyReport();
+      report.points = report.failed = points.length * COUNTERS.length;
+      report.problems.push({ kind: 'failed', points: report.points, error: describeError(error).message });
+      return report;
+    });
+    this.#pending.push(exported);
+  }
+
+  /** Waits for the requests still in flight (bounded by the export's deadline), logs the problems, sums up. */
+  async settle(log: Log): Promise<OtlpRunSummary> {
+    const { problems, ...summary } = emptyReport();
+    for (const report of await Promise.all(this.#pending)) {
+      for (const key of [
+        'points',
+        'accepted',
+        'rejected',
+        'failed',
+        'requests',
+        'bytes',
+        'wireBytes',
+      ] as const)
+        summary[key] += report[key];
+      problems.push(...report.problems);
+    }
+    for (const { kind, points, error } of problems) {
+      if (kind === 'failed') log.error('OTLP export failed', { points, error });
+      else log.warn('OTLP endpoint rejected datapoints', { points, error });
+    }
+    return summary;
+  }
+}

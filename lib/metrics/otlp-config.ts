@@ -1,0 +1,81 @@
+import { isIPv4 } from 'node:net';
+import { ConfigError } from '../errors.js';
+
+// The collector's OpenTelemetry settings, OTLP_ENDPOINT and OTLP_AUTH, read by the collector's configuration at
+// cold start and by the stack generator (its otlpEndpoint and otlpAuth stage parameters) with the same rules.
+
+const OTLP_AUTH_MODES = ['sigv4', 'none'] as const;
+export type OtlpAuth = (typeof OTLP_AUTH_MODES)[number];
+
+export interface OtlpSettings {
+  /** Where requests go: the full URL, `/v1/metrics` added when the URL had no path. */
+  readonly endpoint: string;
+  readonly auth: OtlpAuth;
+  /** The AWS Region of a CloudWatch endpoint (from its host); undefined for any other endpoint. */
+  readonly region: string | undefined;
+}
+
+/** The OTLP/HTTP path of metrics, which the OpenTelemetry SDKs add to a base URL. */
+const METRICS_PATH = '/v1/metrics';
+
+/** CloudWatch's OTLP metrics host, `monitoring.<region>.amazonaws.com` (FIPS and China partitions included). */
+const CLOUDWATCH_HOST = /^monitoring(?:-fips)?\.([a-z]{2}(?:-[a-z]+)+-\d+)\.amazonaws\.com(?:\.cn)?$/;
+
+/** Hosts whose traffic never leaves the machine: a collector sidecar, a local Prometheus, the tests' receiver. */
+function isLoopback(hostname: string): boolean {
+  if (hostname === 'localhost' || hostname === '[::1]') return true;
+  return isIPv4(hostname) && hostname.startsWith('127.');
+}
+
+/**
+ * OTLP_ENDPOINT: an https:// URL, or http:// to a loopback host only, since datapoints and (with SigV4) signed
+ * requests must not cross a network in clear. No credentials, query or fragment: the URL is logged.
+ */
+export function parseOtlpEndpoint(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new Error(
+      'is not a URL (expected https://host[:port][/path], e.g. https://monitoring.us-east-1.amazonaws.com/v1/metrics)',
+    );
+  }
+  if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
+    throw new Error(
+      `must be an https:// URL; http:// is only accepted to a loopback host (127.0.0.1, ::1, localhost), not ${url.hostname}`,
+    );
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('must be an https:// URL');
+  if (url.username || url.password || url.search || url.hash) {
+    throw new Error('must not carry credentials, a query or a fragment');
+  }
+  if (url.pathname === '/' || url.pathname === '') url.pathname = METRICS_PATH;
+  return url.href;
+}
+
+export function parseOtlpAuth(text: string): OtlpAuth {
+  const mode = OTLP_AUTH_MODES.find((candidate) => candidate === text.toLowerCase());
+  if (mode === undefined) throw new Error(`must be one of ${OTLP_AUTH_MODES.join(', ')}, got "${text}"`);
+  return mode;
+}
+
+/**
+ * The export's settings from the two values as read (undefined when unset), or undefined when OTLP is off. The
+ * authentication defaults to SigV4 for CloudWatch's own endpoint and to none elsewhere. `names` are what the
+ * problems are reported under: the variables, or the stage parameters.
+ */
+export function otlpSettings(
+  endpoint: string | undefined,
+  auth: OtlpAuth | undefined,
+  names: { readonly endpoint: string; readonly auth: string } = {
+    endpoint: 'OTLP_ENDPOINT',
+    auth: 'OTLP_AUTH',
+  },
+): OtlpSettings | undefined {
+  if (endpoint === undefined) {
+    if (auth !== undefined) throw new ConfigError(names.auth, `is set but ${names.endpoint} is not`);
+    return undefined;
+  }
+  const region = CLOUDWATCH_HOST.exec(new URL(endpoint).hostname)?.[1];
+  return { endpoint, auth: auth ?? (region === undefined ? 'none' : 'sigv4'), region };
+}

@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../lib/errors.js';
+import { buildOtlpPolicy, otlpStageSettings } from '../stack/otlp.js';
+import { type Deployment, deploy, resource, resourcesOfType } from './support/stack-cfn.js';
+import { type PackagedStack, packageStack } from './support/stack-package.js';
+
+// The OpenTelemetry export in the stack: its two stage parameters reach the collector, and a SigV4-signed export
+// to CloudWatch gets the one permission it needs, on the collector's role only. Packaged offline like the rest
+// of the stack tests.
+
+const TARGET = { ccId: '1', vdn: '170', skillIds: '1-20', alarmVdns: 'none' };
+const CLOUDWATCH_OTLP = 'https://monitoring.eu-west-1.amazonaws.com/v1/metrics';
+
+let packages: PackagedStack[] = [];
+let cloudWatch: Deployment;
+let sidecar: Deployment;
+
+beforeAll(async () => {
+  packages = await Promise.all([
+    packageStack({ stage: 'otlp', params: { ...TARGET, otlpEndpoint: CLOUDWATCH_OTLP } }),
+    packageStack({ stage: 'sidecar', params: { ...TARGET, otlpEndpoint: 'http://127.0.0.1:4318' } }),
+  ]);
+  [cloudWatch, sidecar] = packages.map((packaged) => deploy(packaged.template)) as [Deployment, Deployment];
+}, 180_000);
+
+afterAll(async () => {
+  await Promise.all(packages.map((packaged) => packaged.dispose()));
+});
+
+const variables = (deployment: Deployment, name: string) =>
+  (resource(deployment, name).Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+
+describe('OTLP export in the stack', () => {
+  it('hands the endpoint and authentication to the collector, and to no other function', () => {
+    expect(variables(cloudWatch, 'CollectorLambdaFunction')).toMatchObject({
+      OTLP_ENDPOINT: CLOUDWATCH_OTLP,
+      OTLP_AUTH: '',
+    });
+    for (const name of ['QueryLambdaFunction', 'WallboardCc1Vdn170LambdaFunction'])
+      expect(variables(cloudWatch, name).OTLP_ENDPOINT).toBeUndefined();
+  });
+
+  it("lets the collector's role, and only it, put metric data through CloudWatch's OTLP endpoint", () => {
+    const policies = resourcesOfType(cloudWatch, 'AWS::IAM::Policy');
+    expect(policies.map(([name]) => name)).toEqual(['CollectorOtlpPolicy']);
+    const properties = policies[0]?.[1].Properties;
+    expect(properties?.Roles).toEqual(['Ref:CollectorRole']);
+    expect(properties?.PolicyDocument).toEqual({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 'cloudwatch:PutMetricData', Resource: '*' }],
+    });
+  });
+
+  it('adds no permission for an endpoint that is not signed with the role', () => {
+    expect(resourcesOfType(sidecar, 'AWS::IAM::Policy')).toEqual([]);
+  });
+
+  it('adds nothing when the export is off', () => {
+    expect(buildOtlpPolicy(otlpStageSettings({ otlpEndpoint: '', otlpAuth: '' }))).toEqual({});
+  });
+
+  it('refuses while packaging what the collector would refuse at cold start, naming the stage parameter', () => {
+    const refusal = (values: Record<string, string>) => {
+      try {
+        otlpStageSettings(values);
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    };
+    const plainHttp = refusal({ otlpEndpoint: 'http://10.0.0.9:4318', otlpAuth: '' });
+    expect(plainHttp).toBeInstanceOf(ConfigError);
+    expect((plainHttp as ConfigError).variable).toBe('otlpEndpoint');
+    expect((refusal({ otlpEndpoint: CLOUDWATCH_OTLP, otlpAuth: 'token' }) as ConfigError).variable).toBe(
+      'otlpAuth',
+    );
+  });
+});
