@@ -515,7 +515,7 @@ describe('wallboard thresholds configuration', () => {
     [
       '[{"ccId":1,"vdn":170,"abandonRate":{"amber":5,"red":10}}]',
       'WALLBOARD_THRESHOLDS: [0].abandonRate is not a known field (expected ccId, vdn, skillIds, ' +
-        'abandonmentRate, serviceLevel, averageWrapUp, minCalls)',
+        'abandonmentRate, serviceLevel, averageWrapUp, longestWait, minCalls)',
     ],
     [
       '[{"ccId":1,"vdn":170,"abandonmentRate":5}]',

@@ -161,8 +161,11 @@ function nonNegativeInteger(value: unknown): number | undefined {
 
 /**
  * Server text ends up in error messages and logs. A proxy or a debugging server may echo request headers, so
- * anything shaped like a C2 Authorization value is blanked out before it can reach them.
+ * anything shaped like a C2 Authorization value is blanked out before it can reach them; and a caller's call id
+ * (the live queue's `callId`), even cut short at the end of an excerpt.
  */
 export function redact(text: string): string {
-  return text.replace(/auth-v2\/[^\s"'\\<>]*/gi, 'auth-v2/[redacted]');
+  return text
+    .replace(/auth-v2\/[^\s"'\\<>]*/gi, 'auth-v2/[redacted]')
+    .replace(/"callId"\s*:\s*(?:"[^"]*"?|\d+)/gi, '"callId":"[redacted]"');
 }

@@ -55,7 +55,7 @@ export function parseMetricSelection(text: string): ReadonlySet<MetricName> {
     if (!valid.has(entry)) {
       const what = entry === '' ? 'an empty entry' : quoted(entry);
       throw new Error(
-        `${what} is not a counter, KPI or live-queue metric name; write "all", "none" or a comma list of ${SELECTABLE.join(', ')} ` +
+        `${what} is not a counter, KPI or live-queue metric name; write "all", "none" or a comma list of ${SELECTABLE.join(',')} ` +
           '(health metrics are always published)',
       );
     }
