@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { CmsClient } from '../lib/cms/client.js';
 import { staticCredentials } from '../lib/cms/credentials.js';
 import { loadCmsSettings } from '../lib/cms/settings.js';
+import type { VdnRead } from '../lib/cms/vdn-read.js';
 import { CLOSING_READ_DEFAULTS } from '../lib/collector/closing-read.js';
 import { runCollection } from '../lib/collector/run.js';
 import type { Log } from '../lib/log.js';
@@ -10,6 +11,8 @@ import type { Datum, MetricSink } from '../lib/metrics/metric-sink.js';
 import { OtlpExporter } from '../lib/metrics/otlp-sink.js';
 import {
   COUNTERS,
+  KPIS,
+  type MetricName,
   OTLP_COUNTER_NAMES,
   OTLP_SERVICE_NAME,
   type SkillStats,
@@ -164,10 +167,15 @@ export interface CostVariant {
   readonly otlp?: boolean;
 }
 
+/** Every counter and KPI: all the collector published, per skill and per VDN, before it read the live queue. */
+const COUNTERS_AND_KPIS: ReadonlySet<MetricName> = new Set(
+  [...COUNTERS, ...KPIS].map((metric) => metric.name),
+);
+
 export const PREVIOUS_DEFAULTS: CostVariant = {
   id: 'before',
   label: 'previous defaults (12 metrics per skill, idle skills too)',
-  selection: ALL_METRICS,
+  selection: { skill: COUNTERS_AND_KPIS, vdn: COUNTERS_AND_KPIS },
   idleSkillsToo: true,
   closingReads: false,
 };
@@ -229,19 +237,28 @@ export async function runCostBench(
     };
     // Every variant sees the very same CMS answers: CMS is read once per instant.
     let cmsRequests = 0;
-    const readings = new Map<number, Awaited<ReturnType<CmsClient['currentCallStats']>>>();
-    const source = {
-      currentCallStats: async (query: Target, options: { deadline: number }) => {
+    type Options = { readonly deadline: number; readonly liveQueue?: boolean | undefined };
+    const perInstant = (liveQueue: boolean) => {
+      const readings = new Map<number, VdnRead>();
+      const once = async (options: Options) => {
         let result = readings.get(clock);
         if (result === undefined) {
-          result = await cms.currentCallStats(query, options);
-          cmsRequests += result.requests;
+          result = await cms.currentCallStats(target, { ...options, liveQueue });
+          cmsRequests += result.requests + (result.liveQueue?.requests ?? 0);
           readings.set(clock, result);
           // Only the instants of the current run are ever read again.
           for (const at of readings.keys()) if (at < clock - 60_000) readings.delete(at);
         }
         return result;
-      },
+      };
+      return { readings, once };
+    };
+    // A run's normal read takes the live queue along, its closing read does not.
+    const counters = perInstant(false);
+    const both = perInstant(true);
+    const source = {
+      currentCallStats: (_query: Target, options: Options) =>
+        options.liveQueue === true ? both.once(options) : counters.once(options),
     };
     const closing = {
       guardMs: CLOSING_READ_DEFAULTS.guardSeconds * 1_000,
@@ -282,7 +299,7 @@ export async function runCostBench(
         const otlp = otlpDay[index] as { points: number; bytes: number };
         otlp.points += summary.otlp?.points ?? 0;
         otlp.bytes += summary.otlp?.bytes ?? 0;
-        const first = readings.get(runStart);
+        const first = both.readings.get(runStart);
         if (variant.idleSkillsToo && first) {
           sink.addToLastRun(idleZeroCounters(first.skills, variant.selection, clock));
         }

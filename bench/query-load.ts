@@ -53,8 +53,13 @@ interface LoadScenarioResult {
 export interface QueryBenchResult {
   readonly cmsLatencyMs: number;
   readonly scenarios: readonly LoadScenarioResult[];
-  /** The same query asked of CMS directly with the CMS client, one at a time: what the API adds is beyond this. */
+  /**
+   * The same query read from CMS directly with the CMS client (counters and live queue, as the API reads), one
+   * at a time: what the API adds is beyond this.
+   */
   readonly directCmsMs: readonly number[];
+  /** The counters alone, sampled alternately with the reads: one round trip, the yardstick of a read. */
+  readonly countersOnlyMs: readonly number[];
 }
 
 function loadScenarios(options: {
@@ -166,22 +171,42 @@ async function runScenario(servers: BenchServers, scenario: LoadScenario): Promi
   }
 }
 
-async function directCmsCalls(servers: BenchServers, samples: number): Promise<number[]> {
+/**
+ * Reads (counters and live queue at once) and counters alone, alternately, with one warm CMS client: a read
+ * that sent its two calls one after the other would take two round trips.
+ */
+async function directCmsCalls(
+  servers: BenchServers,
+  samples: number,
+): Promise<{ read: number[]; counters: number[] }> {
   const settings = loadCmsSettings({ CMS_BASE_URL: servers.cmsUrl });
   const client = new CmsClient({ ...settings, credentials: worldCredentials(servers) });
-  const skillIds = Array.from({ length: SKILLS_PER_QUERY }, (_, index) => index + 1);
-  const times: number[] = [];
+  const query = {
+    ccId: 1,
+    vdn: 1,
+    skillIds: Array.from({ length: SKILLS_PER_QUERY }, (_, index) => index + 1),
+  };
+  const read: number[] = [];
+  const counters: number[] = [];
+  const timed = async (call: () => Promise<unknown>, times: number[]) => {
+    const started = performance.now();
+    await call();
+    times.push(performance.now() - started);
+  };
   try {
-    // The first call opens the connection; like the API's warm-up, it is not a sample.
-    for (let sample = 0; sample <= samples; sample += 1) {
-      const started = performance.now();
-      await client.currentCallStats({ ccId: 1, vdn: 1, skillIds }, { deadline: Date.now() + 10_000 });
-      if (sample > 0) times.push(performance.now() - started);
+    // The first read opens the connections and settles the signature; like the API's warm-up, not a sample.
+    await client.currentCallStats(query, { deadline: Date.now() + 10_000, liveQueue: true });
+    for (let sample = 0; sample < samples; sample += 1) {
+      await timed(
+        () => client.currentCallStats(query, { deadline: Date.now() + 10_000, liveQueue: true }),
+        read,
+      );
+      await timed(() => client.currentCallStats(query, { deadline: Date.now() + 10_000 }), counters);
     }
   } finally {
     client.close();
   }
-  return times;
+  return { read, counters };
 }
 
 export async function runQueryBench(
@@ -200,14 +225,32 @@ export async function runQueryBench(
     // Lets the API's sockets and the load generator's process go before the next scenario begins.
     await delay(200);
   }
-  const directCmsMs = await directCmsCalls(servers, 15);
+  const direct = await directCmsCalls(servers, 15);
   await servers.take();
-  return { cmsLatencyMs: options.cmsLatencyMs, scenarios: results, directCmsMs };
+  return {
+    cmsLatencyMs: options.cmsLatencyMs,
+    scenarios: results,
+    directCmsMs: direct.read,
+    countersOnlyMs: direct.counters,
+  };
 }
 
 export function queryFigures(result: QueryBenchResult): Figure[] {
-  const figures: Figure[] = [];
   const direct = median(result.directCmsMs);
+  const countersOnly = median(result.countersOnlyMs);
+  const figures: Figure[] = [
+    {
+      id: 'query.readVsCounters',
+      label: 'a read (counters and live queue) vs the counters alone: wall time, one warm client',
+      value: direct / countersOnly,
+      unit: '×',
+      // One round trip: sent one after the other, the two calls would take twice as long.
+      goal: { op: '<=', value: 1.25 },
+      note:
+        `read ${direct.toFixed(1)} ms vs counters alone ${countersOnly.toFixed(1)} ms (medians of ` +
+        `${result.directCmsMs.length} alternating samples, ${result.cmsLatencyMs} ms CMS latency on each interface)`,
+    },
+  ];
   for (const { scenario, load, cms, apiCpuMs } of result.scenarios) {
     const id = `query.${scenario.id}`;
     const pct = (cpuMs: number): string => `${((100 * cpuMs) / load.durationMs).toFixed(0)}%`;
@@ -290,7 +333,7 @@ export function queryFigures(result: QueryBenchResult): Figure[] {
         value: cms.cmsRequests,
         unit: '',
         goal: { op: '<=', value: bound },
-        note: `bound = ${scenario.distinctQueries} ${scenario.distinctQueries === 1 ? 'query' : 'queries'} × ⌈${(load.durationMs / 1_000).toFixed(1)} s / ${scenario.cacheSeconds} s cache⌉; busiest query reached CMS ${busiest} times; ${load.served} answers`,
+        note: `bound = ${scenario.distinctQueries} ${scenario.distinctQueries === 1 ? 'query' : 'queries'} × ⌈${(load.durationMs / 1_000).toFixed(1)} s / ${scenario.cacheSeconds} s cache⌉; busiest query reached CMS ${busiest} times; ${load.served} answers; ${cms.liveQueueRequests} live-queue requests, sent with them`,
       },
     );
   }

@@ -3,7 +3,10 @@ import type { WorldAddress } from '../test/support/world.js';
 
 /** What reached the servers since the previous `take`. */
 export interface ServerCounts {
+  /** Requests for the counters (`currentcallstateinfo`), or to a path CMS does not serve. */
   readonly cmsRequests: number;
+  /** Requests for the live queue (`totalskillstatusex3`). */
+  readonly liveQueueRequests: number;
   /** HTTP status → requests answered with it. */
   readonly cmsStatuses: Readonly<Record<string, number>>;
   /** `ccId/vdn/firstSkill-lastSkill/count` → requests: how often each distinct question reached CMS. */

@@ -22,7 +22,11 @@ const world = await startWorld({
   aws: { latencyMs: latencyFromEnv('BENCH_AWS_LATENCY_MS') },
 });
 const { simulator, aws } = world;
-if (cmsLatencyMs > 0) simulator.inject({ kind: 'latency', ms: cmsLatencyMs }, { times: Infinity });
+if (cmsLatencyMs > 0) {
+  for (const endpoint of ['currentcallstateinfo', 'totalskillstatusex3'] as const) {
+    simulator.inject({ kind: 'latency', ms: cmsLatencyMs }, { times: Infinity, endpoint });
+  }
+}
 
 /** Requests already reported: counts are always "since the last take". */
 let cmsSeen = 0;
@@ -34,8 +38,10 @@ function cpuMsSince(since: NodeJS.CpuUsage): number {
 }
 
 function take(): ServerCounts {
-  const requests = simulator.requests.slice(cmsSeen);
+  const all = simulator.requests.slice(cmsSeen);
   cmsSeen = simulator.requests.length;
+  // One request per batch of each read for the counters; the live queue's are counted apart.
+  const requests = all.filter((request) => request.endpoint !== 'totalskillstatusex3');
   const cmsByQuery: Record<string, number> = {};
   const cmsStatuses: Record<string, number> = {};
   for (const request of requests) {
@@ -47,6 +53,7 @@ function take(): ServerCounts {
   }
   const counts: ServerCounts = {
     cmsRequests: requests.length,
+    liveQueueRequests: all.length - requests.length,
     cmsStatuses,
     cmsByQuery,
     putMetricDataCalls: aws.putMetricDataCalls.length,

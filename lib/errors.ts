@@ -81,6 +81,29 @@ export class CmsSigningPausedError extends CmsError {
 }
 
 /**
+ * An optional request (the live queue) is not signed: the refusal budget has no charge to spare for it, since
+ * its last free one is kept for the counters. Optional requests are signed again from `resumesAt` (epoch ms),
+ * when the oldest charge ages out; undefined when the budget never has one to spare (CMS_REFUSAL_LIMIT=1).
+ */
+export class CmsSigningReservedError extends CmsError {
+  readonly code = 'CMS_SIGNING_RESERVED';
+  readonly retryable = false;
+  constructor(
+    charged: number,
+    limit: number,
+    readonly resumesAt: number | undefined,
+  ) {
+    super(
+      `${charged} of the ${limit} charges of the refusal budget are taken; the last one is kept for the ` +
+        'counters, so optional requests (the live queue) are not signed ' +
+        (resumesAt === undefined
+          ? 'with CMS_REFUSAL_LIMIT=1'
+          : `before ${new Date(resumesAt).toISOString()}, when the oldest charge ages out`),
+    );
+  }
+}
+
+/**
  * HTTP 403: CMS has locked this client's IP address after repeated signature failures. Retrying only prolongs
  * the lock, so nothing more is sent to that CMS for the rest of the run.
  */

@@ -52,11 +52,19 @@ export const HEALTH_METRICS = [
   { name: 'WindowCoverage', unit: 'Percent' },
 ] as const;
 
+// The live queue (metrics.md, "Live queue"): instantaneous figures of `totalskillstatusex3`, stamped with the time
+// of the read. A VDN's figure is the sum (calls waiting) or the maximum (longest wait) over its skills.
+export const LIVE_QUEUE_METRICS = [
+  { name: 'CallsWaiting', unit: 'Count', field: 'callsWaiting', rollup: 'sum' },
+  { name: 'LongestWaitTime', unit: 'Seconds', field: 'longestWaitSeconds', rollup: 'max' },
+] as const;
+
 export type CounterName = (typeof COUNTERS)[number]['name'];
 export type CmsCounterField = (typeof COUNTERS)[number]['cmsField'];
 export type KpiName = (typeof KPIS)[number]['name'];
 export type HealthMetricName = (typeof HEALTH_METRICS)[number]['name'];
-export type MetricName = CounterName | KpiName | HealthMetricName;
+export type LiveQueueMetricName = (typeof LIVE_QUEUE_METRICS)[number]['name'];
+export type MetricName = CounterName | KpiName | HealthMetricName | LiveQueueMetricName;
 export type MetricUnit = 'Count' | 'Seconds' | 'Percent' | 'Milliseconds';
 
 export type Counters = Readonly<Record<CounterName, number>>;
@@ -64,12 +72,18 @@ export type Counters = Readonly<Record<CounterName, number>>;
 export type Kpis = Readonly<Partial<Record<KpiName, number>>>;
 
 export const METRIC_UNITS: Readonly<Record<MetricName, MetricUnit>> = Object.fromEntries(
-  [...COUNTERS, ...KPIS, ...HEALTH_METRICS].map((metric) => [metric.name, metric.unit]),
+  [...COUNTERS, ...KPIS, ...HEALTH_METRICS, ...LIVE_QUEUE_METRICS].map((metric) => [
+    metric.name,
+    metric.unit,
+  ]),
 ) as Record<MetricName, MetricUnit>;
 
-export const ALL_METRIC_NAMES: readonly MetricName[] = [...COUNTERS, ...KPIS, ...HEALTH_METRICS].map(
-  (metric) => metric.name,
-);
+export const ALL_METRIC_NAMES: readonly MetricName[] = [
+  ...COUNTERS,
+  ...KPIS,
+  ...HEALTH_METRICS,
+  ...LIVE_QUEUE_METRICS,
+].map((metric) => metric.name);
 
 /** One skill queue's counters for the 5-minute window that started at `windowStart` (epoch ms). */
 export interface SkillStats {
@@ -77,6 +91,22 @@ export interface SkillStats {
   /** Aligned to the 5-minute grid (lib/cms/window.ts), whatever the few seconds CMS's `startTime` trails it by. */
   readonly windowStart: number;
   readonly counters: Counters;
+}
+
+/**
+ * One skill queue now, from `totalskillstatusex3`. Agent counts belong to the skill alone: an agent may serve
+ * several skills, so they never add up to a VDN figure.
+ */
+export interface SkillQueue {
+  readonly skillId: number;
+  /** `queueSize`: calls waiting now. */
+  readonly callsWaiting: number;
+  /** `queueTime`: how long the longest-waiting call has waited, seconds. */
+  readonly longestWaitSeconds: number;
+  /** `loggedOnAgents`. */
+  readonly agentsLoggedOn: number;
+  /** `availAgents`: agents idle for the skill. */
+  readonly agentsAvailable: number;
 }
 
 /** One VDN of one call center and the skill queues to watch in it. */

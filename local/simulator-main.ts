@@ -2,30 +2,42 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SIGNATURE_LAYOUT_NAMES, type SignatureLayoutName } from '../lib/cms/sign.js';
+import { SIGNATURE_LAYOUT_NAMES } from '../lib/cms/sign.js';
 import { parseWholeNumber } from '../lib/validation.js';
-import { startCmsSimulator } from './simulator/index.js';
+import { LIVE_QUEUE_MODES, startCmsSimulator } from './simulator/index.js';
 
 /**
  * Runs the CMS simulator in the foreground for manual work with the CLI:
- *   npm run simulator -- [--signature LAYOUT] [--lock-after N]
+ *   npm run simulator -- [--signature LAYOUT] [--lock-after N] [--live-queue MODE]
  * (SIM_PORT=28443 for a fixed port, SIM_SEED for other traffic), then paste the printed exports into the shell
  * that runs the CLI. `--signature` is the one C2 layout it accepts (default huawei-reference); `--lock-after`
- * locks the caller out with HTTP 403 after that many refused signatures (default: never).
+ * locks the caller out with HTTP 403 after that many refused signatures (default: never); `--live-queue` plays a
+ * CMS without the live queue: wrongCtiVersion (0100003, CTI 3.6), noPermission (0101003) or notFound (HTTP 404)
+ * (default served).
  */
 
-const USAGE = `usage: npm run simulator -- [--signature ${SIGNATURE_LAYOUT_NAMES.join('|')}] [--lock-after N]`;
+const USAGE =
+  `usage: npm run simulator -- [--signature ${SIGNATURE_LAYOUT_NAMES.join('|')}] [--lock-after N] ` +
+  `[--live-queue ${LIVE_QUEUE_MODES.join('|')}]`;
 
-function parseFlags(): { signatureLayout: SignatureLayoutName; lockAfterRefusals: number | undefined } {
+function parseFlags() {
   const { values } = parseArgs({
-    options: { signature: { type: 'string', default: 'huawei-reference' }, 'lock-after': { type: 'string' } },
+    options: {
+      signature: { type: 'string', default: 'huawei-reference' },
+      'lock-after': { type: 'string' },
+      'live-queue': { type: 'string', default: 'served' },
+    },
   });
   const signatureLayout = SIGNATURE_LAYOUT_NAMES.find((name) => name === values.signature);
   if (signatureLayout === undefined)
     throw new RangeError(`--signature: unknown layout "${values.signature}"\n${USAGE}`);
+  const liveQueue = LIVE_QUEUE_MODES.find((mode) => mode === values['live-queue']);
+  if (liveQueue === undefined)
+    throw new RangeError(`--live-queue: unknown mode "${values['live-queue']}"\n${USAGE}`);
   const lockAfter = values['lock-after'];
   return {
     signatureLayout,
+    liveQueue,
     lockAfterRefusals:
       lockAfter === undefined
         ? undefined
@@ -77,7 +89,7 @@ async function main(): Promise<void> {
         flags.lockAfterRefusals === undefined
           ? ''
           : `; locks the caller after ${flags.lockAfterRefusals} refused signatures`
-      }`,
+      }${flags.liveQueue === 'served' ? '' : `; answers the live queue as a CMS without it (${flags.liveQueue})`}`,
       `export CMS_BASE_URL=${shellQuote(simulator.url)}`,
       `export CMS_ACCESS_KEY=${shellQuote(accessKey)}`,
       `export CMS_SECRET_KEY=${shellQuote(secretKey)}`,

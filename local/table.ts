@@ -1,6 +1,6 @@
 import { columns } from '../lib/cli/table.js';
 import { type Datum, failureText, type MetricSink, type PublishReport } from '../lib/metrics/metric-sink.js';
-import type { MetricName } from '../lib/model.js';
+import { LIVE_QUEUE_METRICS, type MetricName } from '../lib/model.js';
 
 export interface TableOptions {
   /** IANA zone for the window start column; default UTC, so output does not depend on the machine. */
@@ -51,7 +51,12 @@ export class TableSink implements MetricSink {
   #remember(datums: readonly Datum[]): Map<string, FinishedWindow> {
     const shown = new Map<string, number>();
     for (const datum of datums) {
-      if (datum.dimensions.SkillId !== undefined || HEALTH_NAMES.has(datum.name)) continue;
+      if (
+        datum.dimensions.SkillId !== undefined ||
+        HEALTH_NAMES.has(datum.name) ||
+        LIVE_NAMES.has(datum.name)
+      )
+        continue;
       const key = `${datum.dimensions.CcId}/${datum.dimensions.Vdn}`;
       let windows = this.#windows.get(key);
       if (windows === undefined) {
@@ -82,6 +87,7 @@ export class TableSink implements MetricSink {
 }
 
 const ABSENT = '–';
+const TOTAL_LABEL = 'VDN total';
 
 /**
  * A whole screen of text, to be written to a terminal over the previous one: the cursor goes home, every line
@@ -93,13 +99,16 @@ export function redrawInPlace(screen: string): string {
   return `\x1b[H${lines.map((line) => `${line}\x1b[K`).join('\n')}\n\x1b[J`;
 }
 
-/** A skill's or the roll-up's datums of one window, by metric name. */
+/** A skill's or the roll-up's datums of one window (NaN: only live figures), by metric name. */
 type Row = { label: string; windowStart: number; values: Map<MetricName, number> };
 
 interface Column {
   readonly header: string;
   readonly cell: (row: Row, formatTime: (epochMs: number) => string) => string;
 }
+
+/** The live queue's metrics: stamped with the time of their read, shown on the newest row of their skill. */
+const LIVE_NAMES: ReadonlySet<MetricName> = new Set(LIVE_QUEUE_METRICS.map((metric) => metric.name));
 
 const integerOrTenth = (value: number): string =>
   Number.isInteger(value) ? String(value) : value.toFixed(1);
@@ -115,7 +124,10 @@ const metricColumn = (header: string, metric: MetricName, format: (value: number
 
 const COLUMNS: readonly Column[] = [
   { header: 'SkillId', cell: (row) => row.label },
-  { header: 'Start', cell: (row, formatTime) => formatTime(row.windowStart) },
+  {
+    header: 'Start',
+    cell: (row, formatTime) => (Number.isFinite(row.windowStart) ? formatTime(row.windowStart) : ABSENT),
+  },
   metricColumn('Offered', 'CallsOffered', integerOrTenth),
   metricColumn('Answered', 'CallsAnswered', integerOrTenth),
   metricColumn('Aband', 'CallsAbandoned', integerOrTenth),
@@ -128,6 +140,8 @@ const COLUMNS: readonly Column[] = [
   metricColumn('Answer%', 'AnswerRate', tenth),
   metricColumn('SL20%', 'ServiceLevel20s', tenth),
   metricColumn('AvgWrap s', 'AverageWrapUpTime', tenth),
+  metricColumn('Waiting', 'CallsWaiting', integerOrTenth),
+  metricColumn('Longest s', 'LongestWaitTime', integerOrTenth),
 ];
 
 const HEALTH_NAMES: ReadonlySet<MetricName> = new Set([
@@ -143,6 +157,8 @@ interface VdnGroup {
   readonly vdn: string;
   readonly skillRows: Map<string, Row>;
   readonly totalRows: Map<number, Row>;
+  /** Live-queue values by row label (a skill id, or the VDN total's). */
+  readonly live: Map<string, Map<MetricName, number>>;
   /** Latest value of each health metric, with its timestamp. */
   readonly health: Map<MetricName, { value: number; timestamp: number }>;
 }
@@ -180,11 +196,16 @@ function groupByVdn(datums: readonly Datum[]): Map<string, VdnGroup> {
     const key = `${ccId}/${vdn}`;
     let group = groups.get(key);
     if (group === undefined) {
-      group = { ccId, vdn, skillRows: new Map(), totalRows: new Map(), health: new Map() };
+      group = { ccId, vdn, skillRows: new Map(), totalRows: new Map(), live: new Map(), health: new Map() };
       groups.set(key, group);
     }
     const skillId = datum.dimensions.SkillId;
-    if (skillId !== undefined) {
+    if (LIVE_NAMES.has(datum.name)) {
+      const label = skillId ?? TOTAL_LABEL;
+      const values = group.live.get(label) ?? new Map<MetricName, number>();
+      values.set(datum.name, datum.value);
+      group.live.set(label, values);
+    } else if (skillId !== undefined) {
       rowFor(group.skillRows, `${skillId}@${datum.timestamp}`, skillId, datum.timestamp).values.set(
         datum.name,
         datum.value,
@@ -195,7 +216,7 @@ function groupByVdn(datums: readonly Datum[]): Map<string, VdnGroup> {
         group.health.set(datum.name, { value: datum.value, timestamp: datum.timestamp });
       }
     } else {
-      rowFor(group.totalRows, datum.timestamp, 'VDN total', datum.timestamp).values.set(
+      rowFor(group.totalRows, datum.timestamp, TOTAL_LABEL, datum.timestamp).values.set(
         datum.name,
         datum.value,
       );
@@ -213,12 +234,35 @@ function rowFor<K>(rows: Map<K, Row>, key: K, label: string, windowStart: number
   return row;
 }
 
+/**
+ * Puts each live-queue figure on the newest row of its skill (or of the VDN total), making a row for a skill
+ * that has nothing else to show.
+ */
+function placeLive(group: VdnGroup): void {
+  const newest = (rows: Iterable<Row>, label: string) =>
+    [...rows]
+      .filter((row) => row.label === label)
+      .reduce<Row | undefined>(
+        (found, row) => (found && found.windowStart > row.windowStart ? found : row),
+        undefined,
+      );
+  for (const [label, values] of group.live) {
+    const row =
+      label === TOTAL_LABEL
+        ? (newest(group.totalRows.values(), label) ?? rowFor(group.totalRows, Number.NaN, label, Number.NaN))
+        : (newest(group.skillRows.values(), label) ??
+          rowFor(group.skillRows, `${label}@live`, label, Number.NaN));
+    for (const [name, value] of values) row.values.set(name, value);
+  }
+}
+
 function renderVdn(
   group: VdnGroup,
   timeZone: string,
   formatTime: (epochMs: number) => string,
   finished: FinishedWindow | undefined,
 ): string {
+  placeLive(group);
   const skillRows = [...group.skillRows.values()].sort(
     (a, b) => compareIds(a.label, b.label) || a.windowStart - b.windowStart,
   );

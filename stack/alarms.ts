@@ -1,4 +1,4 @@
-import type { CounterName, HealthMetricName } from '../lib/model.js';
+import type { CounterName, HealthMetricName, LiveQueueMetricName } from '../lib/model.js';
 import { type MonitoringSettings, type Vdn, WINDOW_SECONDS } from './settings.js';
 
 interface CfnResource {
@@ -15,8 +15,12 @@ export function alarmLogicalIds({ ccId, vdn }: Vdn) {
     collectorDead: `CollectorDeadAlarm${suffix}`,
     staleData: `StaleDataAlarm${suffix}`,
     closingReads: `ClosingReadsMissingAlarm${suffix}`,
+    longestWait: `LongestWaitAlarm${suffix}`,
   };
 }
+
+/** The live queue's metrics are instantaneous and published every run: their alarms look at each minute. */
+const MINUTE_SECONDS = 60;
 
 const notifyTopic = () => ({
   'Fn::If': ['HasAlarmTopic', [{ Ref: 'AlarmTopicArn' }], { Ref: 'AWS::NoValue' }],
@@ -32,7 +36,9 @@ type RateAlarm = ({ readonly above: number } | { readonly below: number }) & {
 interface HealthAlarm {
   readonly kind: string;
   readonly description: string;
-  readonly metric: HealthMetricName;
+  readonly metric: HealthMetricName | LiveQueueMetricName;
+  /** Default: one CMS window. */
+  readonly period?: number;
   readonly statistic: 'Minimum' | 'Maximum';
   readonly operator: 'GreaterThanThreshold' | 'LessThanThreshold';
   readonly threshold: number;
@@ -106,8 +112,8 @@ export function buildAlarms(vdns: readonly Vdn[], settings: MonitoringSettings):
         },
       };
     };
-    // The collector's health is about the present: these alarms keep the default sliding window, which looks at
-    // the newest data every minute instead of waiting for a period to end.
+    // The collector's health and the live queue are about the present: these alarms keep the default sliding
+    // window, which looks at the newest data every minute instead of waiting for a period to end.
     const healthAlarm = (health: HealthAlarm): CfnResource => ({
       Type: 'AWS::CloudWatch::Alarm',
       Properties: {
@@ -117,7 +123,7 @@ export function buildAlarms(vdns: readonly Vdn[], settings: MonitoringSettings):
         MetricName: health.metric,
         Dimensions: dimensions(),
         Statistic: health.statistic,
-        Period: WINDOW_SECONDS,
+        Period: health.period ?? WINDOW_SECONDS,
         ComparisonOperator: health.operator,
         Threshold: health.threshold,
         TreatMissingData: health.treatMissingData,
@@ -177,6 +183,22 @@ export function buildAlarms(vdns: readonly Vdn[], settings: MonitoringSettings):
       // Each window's coverage is published with its closing read, just before the window ends: a window
       // without one is a closing read that did not happen.
       treatMissingData: 'breaching',
+    });
+    resources[ids.longestWait] = healthAlarm({
+      kind: 'longest-wait',
+      description:
+        `A caller of VDN ${vdn} of call center ${ccId} has been waiting in a queue for more than ` +
+        `${s.longestWaitThresholdSeconds} seconds, in ${s.longestWaitDatapointsToAlarm} of the last ` +
+        `${s.longestWaitEvaluationPeriods} minutes (LongestWaitTime, the live queue).`,
+      metric: 'LongestWaitTime',
+      statistic: 'Maximum',
+      period: MINUTE_SECONDS,
+      operator: 'GreaterThanThreshold',
+      threshold: s.longestWaitThresholdSeconds,
+      evaluationPeriods: s.longestWaitEvaluationPeriods,
+      datapointsToAlarm: s.longestWaitDatapointsToAlarm,
+      // No datapoint: the collector did not run (its own alarm says so) or CMS lacks the live queue.
+      treatMissingData: 'notBreaching',
     });
   }
   return resources;

@@ -1,4 +1,4 @@
-import type { CounterName, HealthMetricName } from '../lib/model.js';
+import type { CounterName, HealthMetricName, LiveQueueMetricName } from '../lib/model.js';
 import { clockChanges } from '../lib/wallboard/time-zone.js';
 import { type MonitoringSettings, type Vdn, WINDOW_SECONDS } from './settings.js';
 
@@ -48,15 +48,12 @@ const TODAY_RANGE = '-PT26H';
 type MetricOptions = Readonly<Record<string, unknown>>;
 
 /** A graph line of one of the VDN's own roll-up metrics. */
-const vdnMetric = (s: MonitoringSettings, { ccId, vdn }: Vdn, name: CounterName, options: MetricOptions) => [
-  s.namespace,
-  name,
-  'CcId',
-  String(ccId),
-  'Vdn',
-  String(vdn),
-  options,
-];
+const vdnMetric = (
+  s: MonitoringSettings,
+  { ccId, vdn }: Vdn,
+  name: CounterName | LiveQueueMetricName,
+  options: MetricOptions,
+) => [s.namespace, name, 'CcId', String(ccId), 'Vdn', String(vdn), options];
 
 /** Every VDN's tile has the same offset expression: found once per zone (a scan of ten years of its clock). */
 const offsetExpressions = new Map<string, string>();
@@ -97,7 +94,7 @@ function todayWidget(item: Vdn, x: number, y: number, s: MonitoringSettings) {
   const metric = (name: CounterName, id: string) => vdnMetric(s, item, name, { id, visible: false });
   const day = `FLOOR((epoch+${offsetExpression(s, 'epoch')})/${DAY_SECONDS})`;
   const today = (id: string) => `RUNNING_SUM(IF(day == MAX(day), ${id}, 0))`;
-  return graph(x, y, 6, {
+  return graph(x, y, 5, {
     title: `VDN ${vdn} (call center ${ccId}): today so far (since 00:00 ${s.timeZone})`,
     view: 'singleValue',
     // Its own time range, whatever the dashboard shows: enough to hold the whole of today.
@@ -136,9 +133,29 @@ function todayWidget(item: Vdn, x: number, y: number, s: MonitoringSettings) {
 }
 
 /**
- * A VDN's calls, KPIs, wrap-up time and day so far, recomputed from its counters, side by side on one row. Exact rates
- * need each VDN's own counters paired in one expression, which a SEARCH across VDNs cannot do; the fleet-wide
- * SEARCH graphs below still show every VDN, watched or not.
+ * The live queue of a VDN, minute by minute: calls waiting and the longest wait (the Maximum of each minute, as
+ * metrics.md says to graph them), with the longest-wait alarm's threshold.
+ */
+function liveQueueWidget(item: Vdn, x: number, y: number, s: MonitoringSettings) {
+  const metric = (name: LiveQueueMetricName, options: MetricOptions) => vdnMetric(s, item, name, options);
+  return graph(x, y, 5, {
+    title: `VDN ${item.vdn} (call center ${item.ccId}): calls waiting and longest wait (s), now`,
+    period: 60,
+    stat: 'Maximum',
+    metrics: [
+      metric('CallsWaiting', { label: 'Calls waiting' }),
+      metric('LongestWaitTime', { label: 'Longest wait (s)', yAxis: 'right' }),
+    ],
+    annotations: {
+      horizontal: [{ label: 'Longest-wait alarm', value: s.longestWaitThresholdSeconds, yAxis: 'right' }],
+    },
+  });
+}
+
+/**
+ * A VDN's calls, KPIs, wrap-up time, live queue and day so far, side by side on one row. Exact rates need each
+ * VDN's own counters paired in one expression, which a SEARCH across VDNs cannot do; the fleet-wide SEARCH graphs
+ * below still show every VDN, watched or not.
  */
 function vdnRow(item: Vdn, y: number, s: MonitoringSettings) {
   const { ccId, vdn } = item;
@@ -146,7 +163,7 @@ function vdnRow(item: Vdn, y: number, s: MonitoringSettings) {
   const metric = (name: CounterName, options: MetricOptions) => vdnMetric(s, item, name, options);
   const window = { period: WINDOW_SECONDS, stat: 'Maximum' };
   return [
-    graph(0, y, 6, {
+    graph(0, y, 5, {
       title: `${title}: calls per 5-minute window`,
       ...window,
       metrics: [
@@ -156,7 +173,7 @@ function vdnRow(item: Vdn, y: number, s: MonitoringSettings) {
         metric('CallsAnsweredIn20s', { label: 'Answered in 20 s' }),
       ],
     }),
-    graph(6, y, 6, {
+    graph(5, y, 5, {
       title: `${title}: KPIs of each window, from its counters`,
       ...window,
       yAxis: { left: { min: 0, max: 100, label: '%', showUnits: false } },
@@ -188,7 +205,7 @@ function vdnRow(item: Vdn, y: number, s: MonitoringSettings) {
         ],
       },
     }),
-    graph(12, y, 6, {
+    graph(10, y, 4, {
       title: `${title}: average wrap-up time (s)`,
       ...window,
       metrics: [
@@ -203,7 +220,8 @@ function vdnRow(item: Vdn, y: number, s: MonitoringSettings) {
         ],
       ],
     }),
-    todayWidget(item, 18, y, s),
+    liveQueueWidget(item, 14, y, s),
+    todayWidget(item, 19, y, s),
   ];
 }
 

@@ -30,6 +30,11 @@ export interface MonitoringSettings {
   readonly collectorEvaluationPeriods: number;
   readonly dataAgeThresholdSeconds: number;
   readonly windowCoverageThreshold: number;
+  /** The live queue's alarm: a caller waiting longer than this, in seconds, ... */
+  readonly longestWaitThresholdSeconds: number;
+  /** ... in `longestWaitDatapointsToAlarm` of the last `longestWaitEvaluationPeriods` minutes. */
+  readonly longestWaitEvaluationPeriods: number;
+  readonly longestWaitDatapointsToAlarm: number;
   /**
    * The contact centre's IANA time zone: the KPI alarms' 5-minute windows follow its clock, and "today" starts
    * at its midnight, daylight saving time included.
@@ -235,6 +240,8 @@ export function checkFunctionSettings(values: StageValues): void {
 
 /** CloudWatch evaluates at most one day of 5-minute periods. */
 const ALARM_PERIODS = wholeNumber(1, 288);
+/** ... or of 1-minute periods (the live queue's alarm). */
+const MINUTE_ALARM_PERIODS = wholeNumber(1, 1_440);
 /** A volume guard beyond any queue's 5-minute window is a typo, not a setting. */
 const MAX_MIN_CALLS = 1_000_000;
 
@@ -259,6 +266,17 @@ export function monitoringSettings(values: StageValues, now = Date.now()): Monit
     collectorEvaluationPeriods: readSetting(values, 'collectorAlarmEvaluationPeriods', ALARM_PERIODS),
     dataAgeThresholdSeconds: numberSetting(values, 'dataAgeThresholdSeconds', { min: 0 }),
     windowCoverageThreshold: numberSetting(values, 'windowCoverageThreshold', { min: 0 }),
+    longestWaitThresholdSeconds: numberSetting(values, 'longestWaitThresholdSeconds', { min: 0 }),
+    longestWaitEvaluationPeriods: readSetting(
+      values,
+      'longestWaitAlarmEvaluationPeriods',
+      MINUTE_ALARM_PERIODS,
+    ),
+    longestWaitDatapointsToAlarm: readSetting(
+      values,
+      'longestWaitAlarmDatapointsToAlarm',
+      MINUTE_ALARM_PERIODS,
+    ),
     timeZone: readSetting(values, 'timeZone', TIME_ZONE_RULE),
     clockChangesFrom: clockChangesFrom(now),
   };
@@ -272,6 +290,12 @@ export function monitoringSettings(values: StageValues, now = Date.now()): Monit
     throw new ConfigError(
       'kpiAlarmDatapointsToAlarm',
       `must not exceed kpiAlarmEvaluationPeriods (${settings.kpiEvaluationPeriods})`,
+    );
+  }
+  if (settings.longestWaitDatapointsToAlarm > settings.longestWaitEvaluationPeriods) {
+    throw new ConfigError(
+      'longestWaitAlarmDatapointsToAlarm',
+      `must not exceed longestWaitAlarmEvaluationPeriods (${settings.longestWaitEvaluationPeriods})`,
     );
   }
   return settings;

@@ -140,8 +140,8 @@ export function checkStackSize(contents: StackContents): void {
     throw new ConfigError(
       'cmsTargets',
       `makes a template of about ${Math.ceil(size.templateBytes / 1024)} KB, more than the ` +
-        `${STACK_LIMITS.templateBytes / 1024} KB CloudFormation reads: about 5 KB per VDN with alarms, 5 KB per ` +
-        "VDN on the stack's dashboard, 5 KB per VDN on its tenant's and 2 KB per tenant. Leave VDNs without " +
+        `${STACK_LIMITS.templateBytes / 1024} KB CloudFormation reads: about 6 KB per VDN with alarms, 5 KB per ` +
+        "VDN on the stack's dashboard, 6 KB per VDN on its tenant's and 2 KB per tenant. Leave VDNs without " +
         `alarms and off the stack's dashboard (alarmVdns), or ${WAY_OUT}`,
     );
   }
@@ -149,7 +149,7 @@ export function checkStackSize(contents: StackContents): void {
     throw new ConfigError(
       'cmsTargets',
       `puts ${contents.dashboardWidgets} widgets on one dashboard, more than the ` +
-        `${STACK_LIMITS.dashboardWidgets} CloudWatch allows: four graphs and a wallboard per VDN, and the ` +
+        `${STACK_LIMITS.dashboardWidgets} CloudWatch allows: five graphs and a wallboard per VDN, and the ` +
         "fleet-wide graphs on the stack's. Leave VDNs off the stack's dashboard (alarmVdns), split a large " +
         `tenant into several, or ${WAY_OUT}`,
     );

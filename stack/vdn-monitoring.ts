@@ -33,11 +33,11 @@ import {
 } from './tenants.js';
 
 // Per-VDN monitoring, generated from the deployment's own configuration: one set of VDN alarms (abandonment
-// rate, service level, collection failing, stale data, closing reads missing), one row of dashboard graphs (with
-// the day so far in the contact centre's time zone) and one query ARN output for every VDN the collector reads, and
-// per tenant a wallboard function and a dashboard (stack/tenants.ts), so that adding a VDN to `ccId`/`vdn`,
-// `cmsTargets` or a fleet schedule is all it takes to watch it. The whole is checked against the size of one stack
-// (stack/size.ts).
+// rate, service level, collection failing, stale data, closing reads missing, longest wait), one row of dashboard
+// graphs (with the day so far in the contact centre's time zone) and one query ARN output for every VDN the
+// collector reads, and per tenant a wallboard function and a dashboard (stack/tenants.ts), so that adding a VDN
+// to `ccId`/`vdn`, `cmsTargets` or a fleet schedule is all it takes to watch it. The whole is checked against the
+// size of one stack (stack/size.ts).
 //
 // `npm run build` bundles this module into dist/stack/vdn-monitoring.cjs, which serverless.yml reads through
 // osls' file variable source (`${file(./dist/stack/vdn-monitoring.cjs):resources}`): CommonJS, because osls
@@ -64,6 +64,9 @@ const PARAMETERS = [
   'collectorAlarmEvaluationPeriods',
   'dataAgeThresholdSeconds',
   'windowCoverageThreshold',
+  'longestWaitThresholdSeconds',
+  'longestWaitAlarmEvaluationPeriods',
+  'longestWaitAlarmDatapointsToAlarm',
   'timeZone',
   'cmsSignature',
   'cmsRefusalLimit',

@@ -15,6 +15,7 @@ import {
   type Counters,
   HEALTH_METRICS,
   KPIS,
+  LIVE_QUEUE_METRICS,
   METRIC_UNITS,
   type SkillStats,
 } from '../lib/model.js';
@@ -363,9 +364,9 @@ describe('buildDatums', () => {
 });
 
 describe('parseMetricSelection', () => {
-  const everything = [...COUNTERS, ...KPIS].map((m) => m.name);
+  const everything = [...COUNTERS, ...KPIS, ...LIVE_QUEUE_METRICS].map((m) => m.name);
 
-  it('selects every counter and KPI for "all"', () => {
+  it('selects every counter, KPI and live-queue metric for "all"', () => {
     expect([...parseMetricSelection(' all ')]).toEqual(everything);
   });
 
@@ -379,7 +380,7 @@ describe('parseMetricSelection', () => {
 
   it('rejects an unknown name, listing every valid name', () => {
     const attempt = () => parseMetricSelection('CallsOffered,CallsDropped');
-    expect(attempt).toThrow(/^"CallsDropped" is not a counter or KPI name/);
+    expect(attempt).toThrow(/^"CallsDropped" is not a counter, KPI or live-queue metric name/);
     for (const name of everything) expect(attempt).toThrow(name);
   });
 
@@ -392,7 +393,9 @@ describe('parseMetricSelection', () => {
   });
 
   it('rejects keywords mixed into a list', () => {
-    expect(() => parseMetricSelection('all,CallsOffered')).toThrow('"all" is not a counter or KPI name');
+    expect(() => parseMetricSelection('all,CallsOffered')).toThrow(
+      '"all" is not a counter, KPI or live-queue metric name',
+    );
   });
 
   it('accepts exactly the counter and KPI names', () => {

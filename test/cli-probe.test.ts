@@ -75,6 +75,7 @@ describe('cms-skill-metrics probe', () => {
       expect.stringMatching(/^ok +signature +huawei-reference-millis: accepted$/),
       expect.stringMatching(/^ok +clock +this machine is within a second of CMS/),
       expect.stringMatching(/^ok +query +CMS answered 1 of 1 skills of VDN 170 \(call center 1\)$/),
+      expect.stringMatching(/^ok +queue +live queue available: CMS answered it for 1 of 1 skills$/),
       'CMS_SIGNATURE=huawei-reference-millis',
     ]);
     expect(cms.refusedSignatures).toBe(2);
@@ -89,6 +90,7 @@ describe('cms-skill-metrics probe', () => {
       signatureLayout: 'empty-query-line',
       signaturesRefused: 3,
       conclusion: 'CMS_SIGNATURE=empty-query-line',
+      liveQueue: 'available',
       exitCode: 0,
       findings: expect.arrayContaining([{ step: 'tcp', ok: true, detail: expect.any(String) }]),
     });
@@ -193,6 +195,30 @@ describe('cms-skill-metrics probe', () => {
     expect(out).not.toContain('\u0007');
     expect(out).toContain('busy [2J');
   });
+
+  it.each([
+    ['wrongCtiVersion', /result code 0100003 .*CTI V300R008/],
+    ['noPermission', /result code 0101003 .*insufficient permission/],
+    ['notFound', /HTTP 404 for \/rest\/cmsapp\/v1\/openapi\/skill\/totalskillstatusex3/],
+  ] as const)(
+    'says on a queue line why a CMS (%s) lacks the live queue, with the exit code unchanged',
+    async (liveQueue, why) => {
+      const cms = await simulator({ liveQueue });
+      const { code, lines, last, out } = await probe(envFor(cms));
+      expect(code).toBe(0);
+      expect(last).toBe('CMS_SIGNATURE=huawei-reference');
+      expect(lines.at(-2)).toMatch(/^FAIL +queue +live queue not available: /);
+      expect(lines.at(-2)).toMatch(why);
+      expect(lines.at(-2)).toMatch(/the counters work without it$/);
+      expect(out).toMatch(/^ok +query /m);
+      const json = await probe(envFor(cms), '--json');
+      expect(JSON.parse(json.out)).toMatchObject({
+        outcome: 'accepted',
+        liveQueue: 'unavailable',
+        exitCode: 0,
+      });
+    },
+  );
 
   it('asks about the skills given, by flag', async () => {
     const cms = await simulator();

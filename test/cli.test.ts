@@ -50,8 +50,80 @@ describe('cms-skill-metrics query', () => {
     expect(out).toContain('CcId 1 · VDN 170');
     for (const header of ['SkillId', 'Start', 'Offered', 'Aband%', 'SL20%', 'AvgWrap s'])
       expect(out).toContain(header);
-    expect(out).toMatch(/^1\s+\d\d:\d\d\s+\d+/m);
+    expect(out).toMatch(/^1\s+(\S+\s+){3}\d\d:\d\d\s+\d+/m);
     expect(out).toContain('VDN total');
+  });
+
+  describe('the live queue', () => {
+    const AT = Math.floor(Date.now() / WINDOW_MS) * WINDOW_MS - 60_000;
+    let frozen: CmsSimulator;
+    beforeAll(async () => {
+      frozen = await startCmsSimulator({ secretKey: SECRET_KEY, now: () => AT });
+    });
+    afterAll(() => frozen?.close());
+    const at = (target: CmsSimulator) => ({ CMS_BASE_URL: target.url, CMS_CA_FILE: caFileOf(target) });
+
+    it('shows calls waiting, the longest wait and agents available / logged on per skill, and the VDN’s', async () => {
+      const { code, out } = await cli(['query', '--skills', '1-12'], at(frozen));
+      expect(code).toBe(0);
+      expect(out).toMatch(/^SkillId +Waiting {2}Longest s {2}Agents {2}Start /m);
+      const queues = Array.from({ length: 12 }, (_, index) => frozen.queueAt(1, 170, index + 1, AT));
+      for (const queue of queues) {
+        const row = out.split('\n').find((line) => line.startsWith(`${queue?.skillId} `)) ?? '';
+        expect(
+          row
+            .trim()
+            .split(/\s{2,}/)
+            .slice(1, 4),
+        ).toEqual([
+          String(queue?.queueSize),
+          String(queue?.queueTime),
+          `${queue?.availAgents}/${queue?.loggedOnAgents}`,
+        ]);
+      }
+      const total = out.split('\n').find((line) => line.startsWith('VDN total')) ?? '';
+      expect(
+        total
+          .trim()
+          .split(/\s{2,}/)
+          .slice(1, 4),
+      ).toEqual([
+        String(queues.reduce((sum, queue) => sum + (queue?.queueSize ?? 0), 0)),
+        String(Math.max(...queues.map((queue) => queue?.queueTime ?? 0))),
+        '–',
+      ]);
+    });
+
+    it('carries each skill’s queue and the VDN’s in --json', async () => {
+      const { out } = await cli(['query', '--skills', '1-3', '--json'], at(frozen));
+      const document = JSON.parse(out);
+      expect(document.skills.map((skill: { queue: unknown }) => skill.queue)).toEqual(
+        [1, 2, 3].map((skillId) => {
+          const queue = frozen.queueAt(1, 170, skillId, AT);
+          return {
+            callsWaiting: queue?.queueSize,
+            longestWaitSeconds: queue?.queueTime,
+            agentsLoggedOn: queue?.loggedOnAgents,
+            agentsAvailable: queue?.availAgents,
+          };
+        }),
+      );
+      expect(Object.keys(document.rollup.queue)).toEqual(['callsWaiting', 'longestWaitSeconds']);
+    });
+
+    it('answers the counters of a CMS without it, exit 0, with queue null and a note saying why', async () => {
+      const old = await startCmsSimulator({ secretKey: SECRET_KEY, liveQueue: 'wrongCtiVersion' });
+      try {
+        const { code, out, err } = await cli(['query', '--skills', '1-3', '--json'], at(old));
+        expect(code).toBe(0);
+        const document = JSON.parse(out);
+        expect(document.skills.map((skill: { queue: unknown }) => skill.queue)).toEqual([null, null, null]);
+        expect(document.rollup.queue).toBeNull();
+        expect(err).toMatch(/^cms-skill-metrics: note: live queue not available: CMS result code 0100003/);
+      } finally {
+        await old.close();
+      }
+    });
   });
 
   it('lists the skills that have had no call yet in this window', async () => {
@@ -64,7 +136,7 @@ describe('cms-skill-metrics query', () => {
       });
       expect(code).toBe(0);
       for (const skillId of [1, 2, 3])
-        expect(out).toMatch(new RegExp(`^${skillId}\\s+\\d\\d:\\d\\d\\s+0\\s`, 'm'));
+        expect(out).toMatch(new RegExp(`^${skillId}\\s+(\\S+\\s+){3}\\d\\d:\\d\\d\\s+0\\s`, 'm'));
     } finally {
       await quiet.close();
     }

@@ -118,6 +118,34 @@ describe('collector against the simulator and a fake AWS endpoint', () => {
     expect(summary.datumsPublished).toBe(summary.datums);
   });
 
+  it('publishes each VDN’s CallsWaiting (sum) and LongestWaitTime (maximum) as CMS served them, stamped with the read', async () => {
+    const before = Date.now();
+    await runOnce({ SKILL_METRICS: 'CallsOffered' });
+    const after = Date.now();
+    for (const target of [VDN_170, VDN_171]) {
+      const queues = target.skillIds.flatMap(
+        (skillId) => simulator.queueAt(1, target.vdn, skillId, now) ?? [],
+      );
+      const dimensions = { CcId: '1', Vdn: String(target.vdn) };
+      const waiting = datum('CallsWaiting', dimensions);
+      const longest = datum('LongestWaitTime', dimensions);
+      expect(waiting).toMatchObject({
+        unit: 'Count',
+        value: queues.reduce((sum, q) => sum + q.queueSize, 0),
+      });
+      expect(longest).toMatchObject({
+        unit: 'Seconds',
+        value: Math.max(...queues.map((queue) => queue.queueTime)),
+        timestamp: waiting?.timestamp,
+      });
+      // Instantaneous: the time of the read, not the window's start.
+      expect(waiting?.timestamp).toBeGreaterThanOrEqual(before);
+      expect(waiting?.timestamp).toBeLessThanOrEqual(after);
+    }
+    expect(received().filter((d) => d.name === 'CallsWaiting' && d.dimensions.SkillId)).toEqual([]);
+    expect(datum('CallsWaiting', { CcId: '1', Vdn: '170' })?.value).toBeGreaterThan(0);
+  });
+
   it('publishes the VDN roll-up as the sums of the skills with rates from the sums', async () => {
     await runOnce();
     const served = VDN_171.skillIds
@@ -212,6 +240,37 @@ describe('against a CMS of its own', () => {
       ],
     ]);
     expect(datum('CollectionSuccess', { CcId: '1', Vdn: '171' })?.value).toBe(1);
+  });
+
+  it('publishes the counters of a CMS without the live queue (0100003), no live figure, and says why once', async () => {
+    const warnings: unknown[][] = [];
+    const log: Log = { ...silentLog, warn: (...line) => warnings.push(line) };
+    const keys = { accessKey: 'ak', secretKey: 'sk' };
+    other = await startCmsSimulator({
+      now: () => now,
+      absentSkillIds: ABSENT,
+      liveQueue: 'wrongCtiVersion',
+      ...keys,
+    });
+    aws.setSecret(SECRET_ID, JSON.stringify({ ...keys, caCertificate: other.caCertificate }));
+    const handler = createCollectorHandler(collectorEnv({ CMS_BASE_URL: other.url }), { log });
+    for (let run = 0; run < 3; run += 1) {
+      aws.clearRecords();
+      const summary = await handler({}, { getRemainingTimeInMillis: () => 20_000 });
+      expect(summary.failures).toEqual([]);
+      expect(summary.liveQueue).toMatchObject({ read: 0, unsupported: 2, failed: 0 });
+    }
+    // The last run's counters and health in full, and nothing of the live queue.
+    for (const target of [VDN_170, VDN_171]) {
+      const counters = { ...expectedVdn(other, target, now), live: [] };
+      expect(healthyVdnMismatches(received(), counters, target)).toEqual([]);
+    }
+    expect(received().filter((d) => d.name === 'CallsWaiting' || d.name === 'LongestWaitTime')).toEqual([]);
+    expect(warnings).toEqual([
+      [expect.stringMatching(/^live queue not available: CMS result code 0100003/), expect.anything()],
+    ]);
+    // The first run asked for both VDNs' at once; no later run asked again.
+    expect(other.requests.filter((request) => request.endpoint === 'totalskillstatusex3')).toHaveLength(2);
   });
 
   it('stops sending to a CMS that locked its IP and publishes CollectionSuccess 0 for every VDN', async () => {

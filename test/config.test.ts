@@ -10,7 +10,7 @@ import { ConfigError, ValidationError } from '../lib/errors.js';
 import { loadCollectorConfig } from '../lib/lambda/collector.js';
 import { createQueryHandler, loadQueryConfig } from '../lib/lambda/query.js';
 import { DEFAULT_SKILL_METRICS } from '../lib/metrics/build-datums.js';
-import { COUNTERS, KPIS } from '../lib/model.js';
+import { COUNTERS, KPIS, LIVE_QUEUE_METRICS } from '../lib/model.js';
 import { createCertificateAuthority } from '../local/tls.js';
 
 const base = { CMS_BASE_URL: 'https://10.0.0.5:28443' };
@@ -329,7 +329,9 @@ describe('metric selections', () => {
     for (const blank of [undefined, '', '  ']) {
       const { selection } = loadCollectorConfig({ ...oneTarget, SKILL_METRICS: blank, VDN_METRICS: blank });
       expect([...selection.skill]).toEqual(DEFAULT_SKILL_METRICS);
-      expect([...selection.vdn]).toEqual([...COUNTERS, ...KPIS].map((metric) => metric.name));
+      expect([...selection.vdn]).toEqual(
+        [...COUNTERS, ...KPIS, ...LIVE_QUEUE_METRICS].map((metric) => metric.name),
+      );
     }
   });
 
@@ -338,7 +340,9 @@ describe('metric selections', () => {
       loadCollectorConfig({ ...oneTarget, VDN_METRICS: 'CallsOffered,CallsDropped' }),
     );
     expect(error.variable).toBe('VDN_METRICS');
-    expect(error.message).toMatch(/^VDN_METRICS: "CallsDropped" is not a counter or KPI name/);
+    expect(error.message).toMatch(
+      /^VDN_METRICS: "CallsDropped" is not a counter, KPI or live-queue metric name/,
+    );
   });
 });
 

@@ -52,6 +52,9 @@ const SETTINGS: MonitoringSettings = {
   collectorEvaluationPeriods: 2,
   dataAgeThresholdSeconds: 600,
   windowCoverageThreshold: 95,
+  longestWaitThresholdSeconds: 120,
+  longestWaitEvaluationPeriods: 5,
+  longestWaitDatapointsToAlarm: 3,
   timeZone: 'UTC',
   clockChangesFrom: Date.UTC(2026, 0, 1),
 };

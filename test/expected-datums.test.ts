@@ -3,7 +3,7 @@
  * a collection should publish. Without this, a passing comparison elsewhere could mean a blind instrument.
  */
 import { describe, expect, it } from 'vitest';
-import type { CmsSkillRecord } from '../local/simulator/index.js';
+import type { CmsQueueRecord, CmsSkillRecord } from '../local/simulator/index.js';
 import {
   datumKey,
   expectedVdn,
@@ -34,6 +34,20 @@ const served = {
           clearUpCallCount: skillId === 1 ? 18 : 0,
           clearUpTime: skillId === 1 ? 541 : 0,
         },
+  /** Skill 1 has 4 calls waiting, the longest for 130 s; skill 2's queue is empty. */
+  queueAt: (_ccId: number, _vdn: number, skillId: number): CmsQueueRecord | undefined =>
+    skillId === 3
+      ? undefined
+      : {
+          skillId,
+          queueSize: skillId === 1 ? 4 : 0,
+          queueTime: skillId === 1 ? 130 : 0,
+          loggedOnAgents: 5,
+          availAgents: skillId === 1 ? 0 : 2,
+          maxQueueSize: 100,
+          skillDescrip: '',
+          callId: '',
+        },
 };
 
 function health(name: string, value: number, unit: string): ReceivedDatum {
@@ -43,6 +57,7 @@ function health(name: string, value: number, unit: string): ReceivedDatum {
 function perfectRun(): ReceivedDatum[] {
   return [
     ...expectedVdn(served, TARGET, RUN_TIME).stats.map((datum) => ({ ...datum })),
+    ...expectedVdn(served, TARGET, RUN_TIME).live.map((datum) => ({ ...datum, timestamp: RUN_TIME - 40 })),
     health('CollectionSuccess', 1, 'Count'),
     health('CmsLatency', 12, 'Milliseconds'),
     health('SkillsMissing', 1, 'Count'),
@@ -62,6 +77,21 @@ describe('the datum comparison', () => {
     expect(byKey.get('AverageWrapUpTime CcId=1 Vdn=170 SkillId=1')).toBe(541 / 18);
     expect(byKey.has('AnswerRate CcId=1 Vdn=170 SkillId=2')).toBe(false);
     expect(byKey.has('CallsOffered CcId=1 Vdn=170 SkillId=3')).toBe(false);
+  });
+
+  it('expects the VDN’s calls waiting and longest wait, and those of each skill with a queue', () => {
+    const byKey = new Map(perfectRun().map((datum) => [datumKey(datum), datum.value]));
+    expect(byKey.get('CallsWaiting CcId=1 Vdn=170')).toBe(4);
+    expect(byKey.get('LongestWaitTime CcId=1 Vdn=170')).toBe(130);
+    expect(byKey.get('LongestWaitTime CcId=1 Vdn=170 SkillId=1')).toBe(130);
+    expect(byKey.has('CallsWaiting CcId=1 Vdn=170 SkillId=2')).toBe(false);
+  });
+
+  it('reports live figures stamped apart or outside the run', () => {
+    const run = perfectRun().map((datum) =>
+      datumKey(datum) === 'CallsWaiting CcId=1 Vdn=170' ? { ...datum, timestamp: RUN_TIME + 1 } : datum,
+    );
+    expect(mismatchesOf(run)).toEqual([expect.stringMatching(/^live queue stamped /)]);
   });
 
   it('accepts exactly what a successful collection publishes', () => {

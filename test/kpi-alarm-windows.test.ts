@@ -128,10 +128,12 @@ afterAll(async () => {
 
 const alarmsOf = (deployment: Deployment) => resourcesOfType(deployment, 'AWS::CloudWatch::Alarm');
 const KPI_ALARMS = ['AbandonmentRateAlarmCc1Vdn170', 'ServiceLevelAlarmCc1Vdn170'];
-const HEALTH_ALARMS = [
+/** The alarms about the present: the collector's health, and the live queue's longest wait. */
+const PRESENT_ALARMS = [
   'CollectorDeadAlarmCc1Vdn170',
   'StaleDataAlarmCc1Vdn170',
   'ClosingReadsMissingAlarmCc1Vdn170',
+  'LongestWaitAlarmCc1Vdn170',
   'CollectorErrorsAlarm',
   'QueryErrorsAlarm',
 ];
@@ -166,13 +168,27 @@ describe('the alarms packaged with timeZone=Europe/Madrid', () => {
     }
   });
 
-  it('the alarms on the collector’s health keep the sliding window: they watch the present', () => {
+  it('the alarms on the collector’s health and the longest wait keep the sliding window: they watch the present', () => {
+    const alarms = alarmsOf(stack).map(([id]) => id);
+    expect(alarms.sort()).toEqual([...KPI_ALARMS, ...PRESENT_ALARMS].sort());
     const withWindow = alarmsOf(stack)
       .filter(([, alarm]) => alarm.Properties.EvaluationWindow !== undefined)
       .map(([id]) => id);
     expect(withWindow.sort()).toEqual(KPI_ALARMS);
-    for (const id of HEALTH_ALARMS)
+    for (const id of PRESENT_ALARMS)
       expect(resource(stack, id).Properties).not.toHaveProperty('EvaluationWindow');
+  });
+
+  it('the longest-wait alarm looks at each minute: 3 of the last 5 above 120 s, not breaching when missing', () => {
+    expect(propertiesOf(resource(stack, 'LongestWaitAlarmCc1Vdn170'))).toMatchObject({
+      MetricName: 'LongestWaitTime',
+      Period: 60,
+      Statistic: 'Maximum',
+      Threshold: 120,
+      EvaluationPeriods: 5,
+      DatapointsToAlarm: 3,
+      TreatMissingData: 'notBreaching',
+    });
   });
 
   it('the wallboard and the dashboard start today at midnight in Europe/Madrid', () => {

@@ -69,22 +69,55 @@ describe('renderTable', () => {
     expect(text).toBe(
       [
         'CcId 1 · VDN 7 · window start UTC',
-        'SkillId    Start  Offered  Answered  Aband  Ended  In20s  WrapUps  WrapUpTime  IvrTime  Aband%  Answer%  SL20%  AvgWrap s',
-        '-'.repeat(121),
-        '2          10:05       12         9      3     10      6        8         250       41    25.0     75.0   50.0       31.3',
-        '35         10:05        0         0      0      0      0        0           0        0       –        –      –          –',
-        '-'.repeat(121),
-        'VDN total  10:05       12         9      0      0      0        0           0        0       –     75.0      –          –',
+        'SkillId    Start  Offered  Answered  Aband  Ended  In20s  WrapUps  WrapUpTime  IvrTime  Aband%  Answer%  SL20%  AvgWrap s  Waiting  Longest s',
+        '-'.repeat(141),
+        '2          10:05       12         9      3     10      6        8         250       41    25.0     75.0   50.0       31.3        –          –',
+        '35         10:05        0         0      0      0      0        0           0        0       –        –      –          –        –          –',
+        '-'.repeat(141),
+        'VDN total  10:05       12         9      0      0      0        0           0        0       –     75.0      –          –        –          –',
         'Health: CollectionSuccess ok · CmsLatency 182 ms · SkillsMissing 0 · DataAge 137 s',
         '',
       ].join('\n'),
     );
   });
 
+  it('shows the live queue on the newest row of its skill and of the VDN total', () => {
+    const live = (values: Values, skillId?: number) =>
+      datums(
+        { CcId: '1', Vdn: '7', ...(skillId === undefined ? {} : { SkillId: String(skillId) }) },
+        values,
+        RUN_TIME,
+      );
+    const text = renderTable([
+      ...skill(2, { CallsOffered: 40 }, WINDOW_START - 300_000),
+      ...skill(2, BUSY_SKILL),
+      ...total({ CallsOffered: 12 }),
+      ...live({ CallsWaiting: 3, LongestWaitTime: 125 }, 2),
+      ...live({ CallsWaiting: 1, LongestWaitTime: 5 }, 40),
+      ...live({ CallsWaiting: 4, LongestWaitTime: 125 }),
+    ]);
+    const rows = text.split('\n').filter((line) => /^(2|40|VDN total) /.test(line));
+    expect(
+      rows.map((line) =>
+        line
+          .trim()
+          .split(/\s{2,}/)
+          .slice(-2),
+      ),
+    ).toEqual([
+      ['–', '–'],
+      ['3', '125'],
+      ['1', '5'],
+      ['4', '125'],
+    ]);
+    // Skill 40 had calls waiting and nothing in its window: a row of its own, without a window.
+    expect(rows[2]?.split(/\s{2,}/).slice(0, 3)).toEqual(['40', '–', '–']);
+  });
+
   it('shows an absent KPI as a dash, not as zero', () => {
     const cells = rowOf(renderTable(skill(4, { CallsOffered: 0, WrapUps: 0 })), '4');
 
-    expect(cells.slice(-4)).toEqual(['–', '–', '–', '–']);
+    expect(cells.slice(-6, -2)).toEqual(['–', '–', '–', '–']);
     expect(cells[2]).toBe('0');
   });
 

@@ -11,7 +11,7 @@ import { ConfigError, SecretError } from '../lib/errors.js';
 import { createQueryHandler, type QueryHandlerDeps } from '../lib/lambda/query.js';
 import type { Log } from '../lib/log.js';
 import { httpApiEvent, lambdaContext, startApiServer } from '../local/api-server.js';
-import { type CmsSimulator, startCmsSimulator } from '../local/simulator/index.js';
+import { type CmsSimulator, type SimEndpoint, startCmsSimulator } from '../local/simulator/index.js';
 import { startWorld, type World } from './support/world.js';
 
 const ACCESS_KEY = 'contract-access-key';
@@ -124,12 +124,31 @@ interface StatsJson {
     windowStart: string;
     counters: Record<string, number>;
     kpis: Record<string, number | null>;
+    queue: Record<string, number> | null;
   }>;
   missingSkillIds: number[];
-  rollup: { windowStart: string | null; skillCount: number; counters: Record<string, number> };
+  rollup: {
+    windowStart: string | null;
+    skillCount: number;
+    counters: Record<string, number>;
+    queue: Record<string, number> | null;
+  };
 }
 
-const requestsSince = (before: number) => simulator.requests.length - before;
+/** The newest request to one of CMS's interfaces. */
+const servedBy = (endpoint: SimEndpoint) =>
+  simulator.requests.findLast((request) => request.endpoint === endpoint);
+
+/**
+ * CMS reads since the `before`-th request: each read is one call per interface (the counters and the live
+ * queue), which the cache and the sharing of calls cover alike.
+ */
+function requestsSince(before: number): number {
+  const since = simulator.requests.slice(before);
+  const counters = since.filter((request) => request.endpoint === 'currentcallstateinfo').length;
+  expect(since.filter((request) => request.endpoint === 'totalskillstatusex3')).toHaveLength(counters);
+  return counters;
+}
 
 describe('200 answers', () => {
   it('answers a GET with the statistics CMS served', async () => {
@@ -137,7 +156,7 @@ describe('200 answers', () => {
     const response = await api.get('?skillIds=1-3,8');
     expect(response.status).toBe(200);
     const body = (await response.json()) as StatsJson;
-    const served = simulator.requests.at(-1);
+    const served = servedBy('currentcallstateinfo');
     expect(served?.skillIds).toEqual([1, 2, 3, 8]);
     expect(body).toMatchObject({ ccId: 1, vdn: 170, missingSkillIds: [8] });
     expect(body.skills.map((skill) => skill.skillId)).toEqual([1, 2, 3]);
@@ -151,6 +170,71 @@ describe('200 answers', () => {
     expect(body.rollup.counters.CallsOffered).toBe(
       body.skills.reduce((sum, skill) => sum + (skill.counters.CallsOffered ?? 0), 0),
     );
+  });
+
+  it('answers each skill’s live queue as CMS served it, and the VDN’s calls waiting and longest wait', async () => {
+    const api = await startApi();
+    const body = (await (await api.get('?skillIds=1-8')).json()) as StatsJson;
+    const served = servedBy('totalskillstatusex3');
+    expect(served?.skillIds).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    const records = body.skills.map((skill) => simulator.queueAt(1, 170, skill.skillId, served?.at ?? 0));
+    expect(body.skills.map((skill) => skill.queue)).toEqual(
+      records.map((record) => ({
+        callsWaiting: record?.queueSize,
+        longestWaitSeconds: record?.queueTime,
+        agentsLoggedOn: record?.loggedOnAgents,
+        agentsAvailable: record?.availAgents,
+      })),
+    );
+    expect(body.rollup.queue).toEqual({
+      callsWaiting: records.reduce((sum, record) => sum + (record?.queueSize ?? 0), 0),
+      longestWaitSeconds: Math.max(...records.map((record) => record?.queueTime ?? 0)),
+    });
+  });
+
+  it('answers the counters with queue null, and says why once, when CMS lacks the live queue (0100003)', async () => {
+    const old = await startCmsSimulator({
+      accessKey: ACCESS_KEY,
+      secretKey: SECRET_KEY,
+      absentSkillIds: [8],
+      liveQueue: 'wrongCtiVersion',
+    });
+    closers.push(() => old.close());
+    const oldCa = join(world.directory, 'old-ca.pem');
+    writeFileSync(oldCa, old.caCertificate);
+    const api = await startApi({ CMS_BASE_URL: old.url, CMS_CA_FILE: oldCa });
+    for (let read = 0; read < 3; read += 1) {
+      const response = await api.get('?skillIds=1-3');
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as StatsJson;
+      const at = old.requests.findLast((request) => request.endpoint === 'currentcallstateinfo')?.at ?? 0;
+      expect(body.skills.map((skill) => [skill.counters.CallsOffered, skill.queue])).toEqual(
+        [1, 2, 3].map((skillId) => [old.statsAt(1, 170, skillId, at)?.allCallCount, null]),
+      );
+      expect(body.rollup.queue).toBeNull();
+    }
+    const warnings = api.lines.filter((line) => line.level === 'warn');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.message).toMatch(/^live queue not available: CMS result code 0100003/);
+    expect(old.requests.filter((request) => request.endpoint === 'totalskillstatusex3')).toHaveLength(1);
+    expect(api.lines.filter((line) => line.level === 'info').map((line) => line.fields.liveQueue)).toEqual([
+      'unsupported',
+      'unsupported',
+      'unsupported',
+    ]);
+  });
+
+  it('answers the counters with queue null when the live queue fails, and logs why with the request', async () => {
+    const api = await startApi();
+    simulator.inject({ kind: 'status', status: 503 }, { endpoint: 'totalskillstatusex3' });
+    const response = await api.get('?skillIds=1-3');
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as StatsJson;
+    expect(body.skills.map((skill) => skill.queue)).toEqual([null, null, null]);
+    expect(body.rollup.queue).toBeNull();
+    expect(api.lines.at(-1)?.fields).toMatchObject({ status: 200, liveQueue: 'failed: CMS_HTTP_ERROR' });
+    // The next read asks again.
+    expect(((await (await api.get('?skillIds=1-3')).json()) as StatsJson).rollup.queue).not.toBeNull();
   });
 
   it('says when the statistics were fetched', async () => {
@@ -378,7 +462,8 @@ describe('502 and 504 answers', () => {
     expect(api.lines.at(-1)?.fields.error).toMatchObject({
       message: expect.stringMatching(/probe tells which/),
     });
-    // The wrong key: refused, then its next layout meets the lock and stops; the right key: the lock, once.
+    // The wrong key: refused, then its next layout meets the lock and stops; the right key: the lock, once. The
+    // lock met by either call of a read stops the other.
     expect(locked.requests.map((request) => request.status)).toEqual([401, 403, 403]);
   });
 

@@ -15,6 +15,7 @@ import { createQueryHandler } from '../lib/lambda/query.js';
 import type { Log } from '../lib/log.js';
 import { COUNTERS, type Counters } from '../lib/model.js';
 import { httpApiEvent } from '../local/api-server.js';
+import { liveQueueMissing, liveQueueRead, withLiveQueue } from './support/live-queue.js';
 import { readOf } from './support/vdn-read.js';
 
 const quietLog: Log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
@@ -23,8 +24,8 @@ const counters = (id: number): Counters =>
   Object.fromEntries(COUNTERS.map(({ name }, index) => [name, (id * (index + 3)) % 50])) as Counters;
 
 /** A CMS stand-in whose outcome depends on the first skill asked for, so fuzzed queries meet every outcome. */
-const fakeCms: StatsSource = {
-  async currentCallStats(query: CallStatsQuery): Promise<VdnRead> {
+const fakeCms: StatsSource = withLiveQueue(
+  async (query: CallStatsQuery): Promise<VdnRead> => {
     const first = query.skillIds[0] ?? 0;
     if (first % 10 === 3) throw new SecretError('secret prod/cms is not JSON');
     if (first % 10 === 7) {
@@ -43,7 +44,16 @@ const fakeCms: StatsSource = {
         .map((skillId) => ({ skillId, windowStart: 1_700_000_100_000, counters: counters(skillId) })),
     });
   },
-};
+  // The live queue of one VDN, and not of every skill: answers with and without live figures.
+  (query: CallStatsQuery) => {
+    if (query.vdn !== 170) return liveQueueMissing();
+    const skills = query.skillIds.filter((id) => id % 3 !== 0);
+    return liveQueueRead(
+      1_700_000_200_000,
+      skills.map((id) => [id, id % 4, (id * 7) % 200, 3, id % 2] as const),
+    );
+  },
+);
 
 const handler = createQueryHandler(
   {

@@ -1,22 +1,29 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildReport } from '../lib/api/report.js';
+import type { LiveQueueRead } from '../lib/cms/live-queue.js';
 import { ZERO_COUNTERS } from '../lib/kpi.js';
 import { COUNTERS, type Counters, KPIS, type SkillStats } from '../lib/model.js';
+import { liveQueueMissing, liveQueueRead } from './support/live-queue.js';
 import { readOf } from './support/vdn-read.js';
 
 const WINDOW = Date.UTC(2020, 11, 8, 1, 25);
 const WINDOW_ISO = '2020-12-08T01:25:00.000Z';
 
 /** The report of what CMS answered for a VDN, read as the client reads it (test/support/vdn-read.ts). */
-function reportOf(answer: {
-  ccId: number;
-  vdn: number;
-  skills: readonly SkillStats[];
-  missingSkillIds: readonly number[];
-}) {
+function reportOf(
+  answer: {
+    ccId: number;
+    vdn: number;
+    skills: readonly SkillStats[];
+    missingSkillIds: readonly number[];
+  },
+  liveQueue?: LiveQueueRead,
+) {
   const skillIds = [...answer.skills.map((each) => each.skillId), ...answer.missingSkillIds];
-  return buildReport(readOf({ ccId: answer.ccId, vdn: answer.vdn, skillIds }, { skills: answer.skills }));
+  return buildReport(
+    readOf({ ccId: answer.ccId, vdn: answer.vdn, skillIds }, { skills: answer.skills, liveQueue }),
+  );
 }
 
 const skill = (skillId: number, values: Partial<Counters>, windowStart = WINDOW): SkillStats => ({
@@ -55,6 +62,7 @@ describe('buildReport', () => {
             CallsAnsweredIn20s: 2,
           },
           kpis: { AbandonmentRate: 25, AnswerRate: 75, ServiceLevel20s: 50, AverageWrapUpTime: null },
+          queue: null,
         },
       ],
       missingSkillIds: [],
@@ -69,6 +77,7 @@ describe('buildReport', () => {
           CallsAnsweredIn20s: 2,
         },
         kpis: { AbandonmentRate: 25, AnswerRate: 75, ServiceLevel20s: 50, AverageWrapUpTime: null },
+        queue: null,
       },
     });
   });
@@ -110,7 +119,7 @@ describe('buildReport', () => {
       vdn: 9,
       skills: [],
       missingSkillIds: [1, 8],
-      rollup: { windowStart: null, skillCount: 0, counters: ZERO_COUNTERS, kpis: ALL_NULL_KPIS },
+      rollup: { windowStart: null, skillCount: 0, counters: ZERO_COUNTERS, kpis: ALL_NULL_KPIS, queue: null },
     });
   });
 
@@ -153,5 +162,56 @@ describe('buildReport', () => {
         }
       }),
     );
+  });
+
+  describe('the live queue', () => {
+    const stats = [skill(1, { CallsOffered: 3 }), skill(2, { CallsOffered: 5 }), skill(3, {})];
+    const answer = { ccId: 1, vdn: 170, skills: stats, missingSkillIds: [] };
+
+    it('gives each skill its four live figures, and null to a skill CMS gave none for', () => {
+      const report = reportOf(
+        answer,
+        liveQueueRead(WINDOW, [
+          [1, 4, 185, 6, 0],
+          [2, 0, 0, 3, 2],
+        ]),
+      );
+      expect(report.skills.map((view) => view.queue)).toEqual([
+        { callsWaiting: 4, longestWaitSeconds: 185, agentsLoggedOn: 6, agentsAvailable: 0 },
+        { callsWaiting: 0, longestWaitSeconds: 0, agentsLoggedOn: 3, agentsAvailable: 2 },
+        null,
+      ]);
+    });
+
+    it('rolls the VDN up as calls waiting summed and the longest wait of all, without agents', () => {
+      const entry = fc.record({
+        waiting: fc.nat(500),
+        longest: fc.nat(10_000),
+        on: fc.nat(50),
+        free: fc.nat(50),
+      });
+      fc.assert(
+        fc.property(fc.array(entry, { maxLength: 20 }), (entries) => {
+          const queues = entries.map(
+            (each, index) => [index + 1, each.waiting, each.longest, each.on, each.free] as const,
+          );
+          const { rollup } = reportOf(
+            { ccId: 1, vdn: 170, skills: [], missingSkillIds: [] },
+            liveQueueRead(WINDOW, queues),
+          );
+          expect(rollup.queue).toEqual({
+            callsWaiting: entries.reduce((sum, each) => sum + each.waiting, 0),
+            longestWaitSeconds: entries.reduce((max, each) => Math.max(max, each.longest), 0),
+          });
+        }),
+      );
+    });
+
+    it('writes the queue as null everywhere when CMS lacks the live queue', () => {
+      const report = reportOf(answer, liveQueueMissing());
+      expect(report.skills.every((view) => view.queue === null)).toBe(true);
+      expect(report.rollup.queue).toBeNull();
+      expect(JSON.parse(JSON.stringify(report)).rollup).toHaveProperty('queue', null);
+    });
   });
 });

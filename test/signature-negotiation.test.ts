@@ -8,7 +8,7 @@ import {
   type SignatureVerdict,
   type SigningTurn,
 } from '../lib/cms/signature-negotiation.js';
-import { CmsAuthError, CmsSigningPausedError } from '../lib/errors.js';
+import { CmsAuthError, CmsSigningPausedError, CmsSigningReservedError } from '../lib/errors.js';
 
 const never = new AbortController().signal;
 const RULES: RefusalRules = { limit: 4, periodMs: 900_000 };
@@ -257,5 +257,87 @@ describe('signature negotiation', () => {
       ),
       { numRuns: 300 },
     );
+  });
+
+  describe('optional requests (the live queue)', () => {
+    it('wait while they could take the last free charge, and go once a request in flight is accepted', async () => {
+      const under = negotiation('auto');
+      await answered(under, 'accepted');
+      const required = await Promise.all([1, 2, 3].map(() => under.turn(never)));
+      const optional = under.turn(never, true);
+      expect(await settled(optional)).toBe(false);
+      required[0]?.settle('accepted', KEY_PAIR);
+      expect(await settled(optional)).toBe(true);
+    });
+
+    it('are refused while one charge is all that is left, which the counters still get', async () => {
+      const { clock, negotiation: under } = negotiationOnClock('auto');
+      await answered(under, 'accepted');
+      for (let index = 1; index < RULES.limit; index += 1) await answered(under, 'refusedKeyPair');
+      const held = await under.turn(never, true).catch((error: unknown) => error);
+      expect(held).toBeInstanceOf(CmsSigningReservedError);
+      expect(held).toMatchObject({ code: 'CMS_SIGNING_RESERVED', resumesAt: clock.at + RULES.periodMs });
+      expect(await settled(under.turn(never))).toBe(true);
+    });
+
+    it('are signed again once the refused charges have aged out', async () => {
+      const { clock, negotiation: under } = negotiationOnClock('auto');
+      await answered(under, 'accepted');
+      for (let index = 1; index < RULES.limit; index += 1) await answered(under, 'refusedKeyPair');
+      await expect(under.turn(never, true)).rejects.toBeInstanceOf(CmsSigningReservedError);
+      clock.at += RULES.periodMs;
+      expect(await settled(under.turn(never, true))).toBe(true);
+    });
+
+    it('are never signed with CMS_REFUSAL_LIMIT=1, which leaves no charge to spare', async () => {
+      const under = new SignatureNegotiation('huawei-reference', { limit: 1, periodMs: 60_000 }, () => 0);
+      const held = await under.turn(never, true).catch((error: unknown) => error);
+      expect(held).toMatchObject({ code: 'CMS_SIGNING_RESERVED', resumesAt: undefined });
+      expect(await settled(under.turn(never))).toBe(true);
+    });
+
+    it('never take a turn that could spend the last free charge, whatever the requests and verdicts', async () => {
+      const verdict = fc.constantFrom<SignatureVerdict>(
+        'accepted',
+        'refused',
+        'refusedKeyPair',
+        'unknown',
+        'notRefused',
+      );
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.tuple(fc.nat(3), fc.boolean(), verdict, fc.nat(RULES.periodMs / 2)), { maxLength: 40 }),
+          async (steps) => {
+            const { clock, negotiation: under } = negotiationOnClock('huawei-reference');
+            const inFlight: SigningTurn[] = [];
+            const charged: number[] = [];
+            const countedNow = () => charged.filter((at) => clock.at - at < RULES.periodMs).length;
+            // Were the optional request and every one in flight refused, how many charges would be taken.
+            let worstAfterOptional = 0;
+            for (const [index, [extraRequests, optional, outcome, elapsed]] of steps.entries()) {
+              clock.at += elapsed;
+              for (let request = 0; request < extraRequests; request += 1) {
+                under.turn(new AbortController().signal, optional).then(
+                  (turn) => {
+                    inFlight.push(turn);
+                    if (optional)
+                      worstAfterOptional = Math.max(worstAfterOptional, countedNow() + inFlight.length);
+                  },
+                  () => undefined,
+                );
+              }
+              await new Promise((resolve) => setImmediate(resolve));
+              const answered = inFlight.shift();
+              if (!answered) continue;
+              if (outcome !== 'accepted' && outcome !== 'notRefused') charged.push(clock.at);
+              answered.settle(outcome, { ...KEY_PAIR, secretKey: String(index) });
+              await new Promise((resolve) => setImmediate(resolve));
+            }
+            expect(worstAfterOptional).toBeLessThan(RULES.limit);
+          },
+        ),
+        { numRuns: 300 },
+      );
+    });
   });
 });

@@ -14,6 +14,7 @@ import {
   type CmsSimulator,
   type CmsSimulatorOptions,
   ENDPOINT_PATH,
+  QUEUE_ENDPOINT_PATH,
   startCmsSimulator,
 } from '../local/simulator/index.js';
 
@@ -313,6 +314,7 @@ describe('CMS simulator', () => {
       expect(sim.requests.slice(before)).toEqual([
         {
           at: START,
+          endpoint: 'currentcallstateinfo',
           accessKey: ACCESS_KEY,
           ccId: 2,
           vdn: 7,
@@ -323,6 +325,7 @@ describe('CMS simulator', () => {
         },
         {
           at: START,
+          endpoint: undefined,
           accessKey: ACCESS_KEY,
           ccId: undefined,
           vdn: undefined,
@@ -733,6 +736,63 @@ describe('CMS simulator', () => {
       expect(() => sim.inject({ kind: 'latency', ms: -1 })).toThrow(RangeError);
       expect(() => sim.inject({ kind: 'hugeResponse', bytes: 0 })).toThrow(RangeError);
       expect(() => sim.inject({ kind: 'unauthorized' }, { times: 0 })).toThrow(RangeError);
+    });
+  });
+
+  describe('the live queue (totalskillstatusex3)', () => {
+    const body = query({ ccId: 1, vdn: 170, skillIds: [3, 404, 1, 3] });
+
+    it('serves each skill’s queue exactly as queueAt gives it, in the order asked, absent skills left out', async () => {
+      const reply = await call(sim, { path: QUEUE_ENDPOINT_PATH, body });
+      expect(reply.status).toBe(200);
+      const expected = [3, 1].map((skillId) => sim.queueAt(1, 170, skillId, START));
+      expect(json(reply)).toEqual({
+        result: '0',
+        resultCode: '0100000',
+        resultDatas: expected,
+        resultDesc: expected,
+      });
+      expect(sim.requests.at(-1)).toMatchObject({ endpoint: 'totalskillstatusex3', status: 200 });
+    });
+
+    it('checks the signature and the body as for the counters', async () => {
+      expect((await call(sim, { path: QUEUE_ENDPOINT_PATH, body, secretKey: 'wrong' })).status).toBe(401);
+      const invalid = await call(sim, { path: QUEUE_ENDPOINT_PATH, body: query({ ccId: 1, vdn: 0 }) });
+      expect(json(invalid).resultCode).toBe('0100002');
+    });
+
+    it.each([
+      ['wrongCtiVersion', '0100003'],
+      ['noPermission', '0101003'],
+    ] as const)('answers as a CMS without it (%s: %s), counters untouched', async (liveQueue, code) => {
+      const old = await startExtra({ liveQueue });
+      expect(json(await call(old, { path: QUEUE_ENDPOINT_PATH, body }))).toMatchObject({
+        result: '1',
+        resultCode: code,
+      });
+      expect(json(await call(old, { body })).resultCode).toBe('0100000');
+    });
+
+    it('answers 404 for the path on a CMS that does not know it', async () => {
+      const old = await startExtra({ liveQueue: 'notFound' });
+      expect((await call(old, { path: QUEUE_ENDPOINT_PATH, body })).status).toBe(404);
+      expect((await call(old, { body })).status).toBe(200);
+    });
+
+    it('applies a fault to the interface it was injected for only', async () => {
+      sim.inject({ kind: 'status', status: 503 }, { endpoint: 'totalskillstatusex3' });
+      expect((await call(sim, { body })).status).toBe(200);
+      expect((await call(sim, { path: QUEUE_ENDPOINT_PATH, body })).status).toBe(503);
+      sim.inject({ kind: 'wrongTypes' }, { endpoint: 'totalskillstatusex3' });
+      const [first] = json(await call(sim, { path: QUEUE_ENDPOINT_PATH, body })).resultDesc as object[];
+      expect(first).toMatchObject({ queueSize: 'n/a', queueTime: { value: expect.any(Number) } });
+    });
+
+    it('refuses a fault meant for the other interface’s items', () => {
+      expect(() => sim.inject({ kind: 'startTime', value: 0 }, { endpoint: 'totalskillstatusex3' })).toThrow(
+        RangeError,
+      );
+      expect(() => sim.inject({ kind: 'skillDescrip', value: 'x' })).toThrow(RangeError);
     });
   });
 });

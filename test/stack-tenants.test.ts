@@ -339,7 +339,7 @@ describe('the size of one stack', () => {
     }
   });
 
-  it('counts 5 resources per VDN with alarms, 3 per tenant and 2 per schedule, and the fleet file’s own', async () => {
+  it('counts 6 resources per VDN with alarms, 3 per tenant and 2 per schedule, and the fleet file’s own', async () => {
     const size = async (
       count: number,
       more: Record<string, unknown> = {},
@@ -351,7 +351,7 @@ describe('the size of one stack', () => {
         )
       ).resources;
     const base = await size(1);
-    expect(await size(2)).toBe(base + 8);
+    expect(await size(2)).toBe(base + 9);
     expect(await size(2, {}, { alarmVdns: '1/1' })).toBe(base + 3);
     const fleet = {
       'self:functions.0.collector.events': Array.from({ length: 10 }, () => ({

@@ -771,6 +771,7 @@ const VDN_ALARM_KINDS = [
   'AbandonmentRateAlarm',
   'ClosingReadsMissingAlarm',
   'CollectorDeadAlarm',
+  'LongestWaitAlarm',
   'ServiceLevelAlarm',
   'StaleDataAlarm',
 ];
@@ -817,7 +818,7 @@ describe('alarms for every collected VDN', () => {
     ).toEqual(['CollectorErrorsAlarm', 'QueryErrorsAlarm']);
   });
 
-  it('the VDN of ccId/vdn gets one set of five alarms on its roll-up', () => {
+  it('the VDN of ccId/vdn gets one set of six alarms on its roll-up', () => {
     expect(alarmSets(single)).toEqual({ '1/170': alarmSet(1, 170) });
   });
 
@@ -1028,6 +1029,25 @@ describe('alarms', () => {
     }
   });
 
+  it('a caller waiting past longestWaitThresholdSeconds in 3 of 5 minutes sets off the longest-wait alarm', () => {
+    const found = alarmsOfKind(fleet, 'LongestWaitAlarm');
+    expect(found).toHaveLength(3);
+    for (const alarm of found) {
+      expect(alarm.Properties).toMatchObject({
+        MetricName: 'LongestWaitTime',
+        Statistic: 'Maximum',
+        Period: 60,
+        ComparisonOperator: 'GreaterThanThreshold',
+        Threshold: 120,
+        EvaluationPeriods: 5,
+        DatapointsToAlarm: 3,
+        // A CMS without the live queue publishes nothing: no reason to alarm.
+        TreatMissingData: 'notBreaching',
+      });
+      expect(String(alarm.Properties.AlarmName)).toMatch(/-longest-wait$/);
+    }
+  });
+
   it('statistics older than the threshold set off the stale-data alarm', () => {
     const found = alarmsOfKind(fleet, 'StaleDataAlarm');
     expect(found).toHaveLength(3);
@@ -1117,12 +1137,12 @@ describe('dashboard', () => {
     return graphs;
   }
 
-  it('every watched VDN gets its calls, KPI, wrap-up and today graphs, each reading that VDN’s roll-up', () => {
+  it('every watched VDN gets its calls, KPI, wrap-up, live queue and today graphs, each reading that VDN’s roll-up', () => {
     const graphs = vdnGraphs(fleet);
     expect(Object.keys(graphs).sort()).toEqual(['1/170', '1/171', '2/9']);
     for (const [vdn, titles] of Object.entries(graphs)) {
       const [ccId, number] = vdn.split('/');
-      expect(titles).toHaveLength(4);
+      expect(titles).toHaveLength(5);
       for (const title of titles)
         expect(title).toMatch(new RegExp(`^VDN ${number} \\(call center ${ccId}\\): `));
     }
@@ -1134,14 +1154,34 @@ describe('dashboard', () => {
       widgets.filter((widget) => titles.includes(widget.title)).map((widget) => widget.position?.y),
     );
     expect(rows).toEqual([
-      [0, 0, 0, 0],
-      [6, 6, 6, 6],
-      [12, 12, 12, 12],
+      [0, 0, 0, 0, 0],
+      [6, 6, 6, 6, 6],
+      [12, 12, 12, 12, 12],
     ]);
     const fleetWide = widgets.filter((widget) =>
       widget.expressions.some((item) => item.expression.includes('SEARCH')),
     );
     for (const widget of fleetWide) expect(widget.position?.y).toBeGreaterThanOrEqual(18);
+  });
+
+  it('a VDN’s live-queue graph shows its calls waiting and longest wait minute by minute, with the alarm’s threshold', () => {
+    const widget = widgetsOf(fleet).find(
+      (each) => each.title === 'VDN 170 (call center 1): calls waiting and longest wait (s), now',
+    );
+    expect(widget?.metrics.map((metric) => [metric.metricName, metric.dimensions])).toEqual([
+      ['CallsWaiting', { CcId: '1', Vdn: '170' }],
+      ['LongestWaitTime', { CcId: '1', Vdn: '170' }],
+    ]);
+    const raw = (
+      JSON.parse(String(resource(fleet, 'Dashboard').Properties.DashboardBody)).widgets as {
+        properties: { title?: string; period?: number; stat?: string; annotations?: unknown };
+      }[]
+    ).find((each) => each.properties.title === widget?.title);
+    expect(raw?.properties).toMatchObject({
+      period: 60,
+      stat: 'Maximum',
+      annotations: { horizontal: [{ label: 'Longest-wait alarm', value: 120, yAxis: 'right' }] },
+    });
   });
 
   it('alarmVdns picks the VDNs that get graphs of their own, as it picks those with alarms', () => {
@@ -1386,7 +1426,7 @@ describe('per-VDN monitoring generator', () => {
         fc.uniqueArray(vdn, { selector: (item) => `${item.ccId}/${item.vdn}`, maxLength: 20 }),
         (vdns) => {
           const ids = vdns.flatMap((item) => Object.values(alarmLogicalIds(item)));
-          expect(new Set(ids).size).toBe(5 * vdns.length);
+          expect(new Set(ids).size).toBe(6 * vdns.length);
           for (const logicalId of ids) expect(logicalId).toMatch(/^[A-Za-z0-9]{1,255}$/);
           expect(Object.keys(buildAlarms(vdns, settings)).sort()).toEqual([...ids].sort());
         },
@@ -1428,6 +1468,18 @@ describe('per-VDN monitoring generator', () => {
     [
       { kpiAlarmDatapointsToAlarm: '4' },
       'kpiAlarmDatapointsToAlarm: must not exceed kpiAlarmEvaluationPeriods (3)',
+    ],
+    [
+      { longestWaitThresholdSeconds: '2 min' },
+      'longestWaitThresholdSeconds: must be a number ≥ 0, got "2 min"',
+    ],
+    [
+      { longestWaitAlarmEvaluationPeriods: '1441' },
+      'longestWaitAlarmEvaluationPeriods: must be between 1 and 1440, got 1441',
+    ],
+    [
+      { longestWaitAlarmDatapointsToAlarm: '6' },
+      'longestWaitAlarmDatapointsToAlarm: must not exceed longestWaitAlarmEvaluationPeriods (5)',
     ],
     [{ metricNamespace: 'AWS/Lambda' }, 'metricNamespace: "AWS/Lambda" is not a valid custom namespace'],
     // A `$` could start a placeholder of the dashboard's Fn::Sub.
@@ -1471,7 +1523,7 @@ describe('per-VDN monitoring generator', () => {
         const vdns = Array.from({ length: count }, (_, index) => ({ ccId: 1, vdn: index + 1 }));
         const body = buildDashboardBody(vdns, settings, () => WALLBOARD)['Fn::Sub'];
         const widgets = readDashboard(body);
-        expect(widgets).toHaveLength(4 * count + 9);
+        expect(widgets).toHaveLength(5 * count + 9);
         expect(layoutProblems([...widgets, ...readCustomWidgets(body)])).toEqual([]);
       }),
       { numRuns: 20 },
@@ -1505,6 +1557,7 @@ describe('per-VDN monitoring generator', () => {
       'VDN 171 (call center 1): calls per 5-minute window',
       'VDN 171 (call center 1): KPIs of each window, from its counters',
       'VDN 171 (call center 1): average wrap-up time (s)',
+      'VDN 171 (call center 1): calls waiting and longest wait (s), now',
       'VDN 171 (call center 1): today so far (since 00:00 UTC)',
     ]);
   });

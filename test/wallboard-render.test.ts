@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildReport } from '../lib/api/report.js';
 import type { StatsAnswer } from '../lib/api/stats.js';
+import type { LiveQueueRead } from '../lib/cms/live-queue.js';
 import { ConfigError } from '../lib/errors.js';
 import { ZERO_COUNTERS } from '../lib/kpi.js';
 import type { Counters, SkillStats } from '../lib/model.js';
@@ -14,20 +15,26 @@ import {
 } from '../lib/wallboard/render.js';
 import { parseThresholds } from '../lib/wallboard/thresholds.js';
 import type { TodayReading } from '../lib/wallboard/today.js';
+import { liveQueueMissing, liveQueueRead } from './support/live-queue.js';
 import { readOf } from './support/vdn-read.js';
 
 const NOW = Date.parse('2026-11-26T10:03:30Z');
 const WINDOW = Date.parse('2026-11-26T10:00:00Z');
 
 /** The report of what CMS answered for a VDN, read as the client reads it (test/support/vdn-read.ts). */
-function reportOf(answer: {
-  ccId: number;
-  vdn: number;
-  skills: readonly SkillStats[];
-  missingSkillIds: readonly number[];
-}) {
+function reportOf(
+  answer: {
+    ccId: number;
+    vdn: number;
+    skills: readonly SkillStats[];
+    missingSkillIds: readonly number[];
+  },
+  liveQueue?: LiveQueueRead,
+) {
   const skillIds = [...answer.skills.map((each) => each.skillId), ...answer.missingSkillIds];
-  return buildReport(readOf({ ccId: answer.ccId, vdn: answer.vdn, skillIds }, { skills: answer.skills }));
+  return buildReport(
+    readOf({ ccId: answer.ccId, vdn: answer.vdn, skillIds }, { skills: answer.skills, liveQueue }),
+  );
 }
 
 function counters(offered: number, answered: number, abandoned: number, in20s: number): Counters {
@@ -43,13 +50,24 @@ function counters(offered: number, answered: number, abandoned: number, in20s: n
   };
 }
 
-function answerOf(skills: { id: number; counters: Counters }[], missing: number[] = []): StatsAnswer {
-  const report = reportOf({
-    ccId: 1,
-    vdn: 170,
-    skills: skills.map((skill) => ({ skillId: skill.id, windowStart: WINDOW, counters: skill.counters })),
-    missingSkillIds: missing,
-  });
+/** A skill's live queue: calls waiting, longest wait (s), agents logged on, agents available. */
+type Queue = readonly [number, number, number, number];
+
+function answerOf(
+  skills: { id: number; counters: Counters; queue?: Queue }[],
+  missing: number[] = [],
+  liveQueue = skills.some((skill) => skill.queue !== undefined),
+): StatsAnswer {
+  const queues = skills.flatMap(({ id, queue }) => (queue === undefined ? [] : [[id, ...queue] as const]));
+  const report = reportOf(
+    {
+      ccId: 1,
+      vdn: 170,
+      skills: skills.map((skill) => ({ skillId: skill.id, windowStart: WINDOW, counters: skill.counters })),
+      missingSkillIds: missing,
+    },
+    liveQueue ? liveQueueRead(NOW, queues) : liveQueueMissing(),
+  );
   return { ...report, fetchedAt: new Date(NOW).toISOString() };
 }
 
@@ -85,7 +103,7 @@ function input(overrides: Partial<WallboardInput> = {}): WallboardInput {
 
 /** The page for these skills, with the other inputs as `input` has them unless overridden. */
 function pageOf(
-  skills: { id: number; counters: Counters }[],
+  skills: { id: number; counters: Counters; queue?: Queue }[],
   overrides: Partial<WallboardInput> = {},
 ): string {
   return renderWallboard(input({ ...overrides, outcome: { kind: 'stats', answer: answerOf(skills) } }));
@@ -102,6 +120,16 @@ function rowOrder(page: string): { skill: number; status: string }[] {
 function cellClass(page: string, skill: number, cell: string): string | undefined {
   const row = new RegExp(`<tr data-skill="${skill}"[^>]*>(.*?)</tr>`).exec(page)?.[1] ?? '';
   return new RegExp(`<td class="([^"]*)" data-cell="${cell}">`).exec(row)?.[1];
+}
+
+/** A cell's class and text in the row of `skill`, or of the VDN total. */
+function cellOf(page: string, skill: number | 'total', cell: string) {
+  const row =
+    skill === 'total'
+      ? (/<tr class="total"[^>]*>(.*?)<\/tr>/.exec(page)?.[1] ?? '')
+      : (new RegExp(`<tr data-skill="${skill}"[^>]*>(.*?)</tr>`).exec(page)?.[1] ?? '');
+  const match = new RegExp(`<td class="([^"]*)" data-cell="${cell}">([^<]*)</td>`).exec(row);
+  return { level: match?.[1] ?? '', text: match?.[2] };
 }
 
 describe('the wallboard renderer', () => {
@@ -246,6 +274,108 @@ describe('the wallboard renderer', () => {
     );
   });
 
+  describe('the live queue', () => {
+    const busy = counters(20, 20, 0, 20);
+
+    it('leads each row with calls waiting, the longest wait in minutes and agents available / logged on', () => {
+      const page = pageOf([{ id: 1, counters: busy, queue: [3, 185, 6, 0] }]);
+      expect(page).toContain(
+        '<th>Waiting</th><th>Longest wait</th><th>Agents avail. / on</th><th>Offered</th>',
+      );
+      expect(cellOf(page, 1, 'waiting').text).toBe('3');
+      expect(cellOf(page, 1, 'longest-wait').text).toBe('3:05');
+      expect(cellOf(page, 1, 'agents').text).toBe('0 / 6');
+    });
+
+    it('colours the longest wait amber above 60 s and red above 120 s by default', () => {
+      const page = pageOf([
+        { id: 1, counters: busy, queue: [1, 60, 4, 0] },
+        { id: 2, counters: busy, queue: [1, 61, 4, 0] },
+        { id: 3, counters: busy, queue: [1, 121, 4, 0] },
+      ]);
+      expect([1, 2, 3].map((skill) => cellOf(page, skill, 'longest-wait').level)).toEqual([
+        'lvl-green',
+        'lvl-amber',
+        'lvl-red',
+      ]);
+      expect(rowOrder(page)[0]).toEqual({ skill: 3, status: 'red' });
+    });
+
+    it('takes the longest-wait thresholds of WALLBOARD_THRESHOLDS, per VDN and per skill', () => {
+      const thresholds = parseThresholds(
+        JSON.stringify([
+          { ccId: 1, vdn: 170, longestWait: { amber: 20, red: 40 } },
+          { ccId: 1, vdn: 170, skillIds: '2', longestWait: { amber: 300, red: 600 } },
+        ]),
+      );
+      const page = pageOf(
+        [
+          { id: 1, counters: busy, queue: [1, 45, 4, 0] },
+          { id: 2, counters: busy, queue: [1, 45, 4, 0] },
+        ],
+        { thresholds },
+      );
+      expect(cellOf(page, 1, 'longest-wait').level).toBe('lvl-red');
+      expect(cellOf(page, 2, 'longest-wait').level).toBe('lvl-green');
+      expect(cellOf(page, 'total', 'longest-wait').level).toBe('lvl-red');
+    });
+
+    it('colours calls waiting amber with no agent available and red with no agent logged on', () => {
+      const page = pageOf([
+        { id: 1, counters: busy, queue: [2, 10, 5, 1] },
+        { id: 2, counters: busy, queue: [2, 10, 5, 0] },
+        { id: 3, counters: busy, queue: [2, 10, 0, 0] },
+        { id: 4, counters: busy, queue: [0, 0, 0, 0] },
+      ]);
+      expect([1, 2, 3, 4].map((skill) => cellOf(page, skill, 'waiting').level)).toEqual([
+        'lvl-green',
+        'lvl-amber',
+        'lvl-red',
+        '',
+      ]);
+    });
+
+    it('judges a skill with calls waiting even with no call yet in its window, and leaves an empty queue idle', () => {
+      const page = pageOf([
+        { id: 1, counters: ZERO_COUNTERS, queue: [1, 130, 2, 0] },
+        { id: 2, counters: ZERO_COUNTERS, queue: [0, 0, 2, 2] },
+      ]);
+      expect(rowOrder(page)).toEqual([
+        { skill: 1, status: 'red' },
+        { skill: 2, status: 'idle' },
+      ]);
+    });
+
+    it('puts the longest wait first among rows of the same status', () => {
+      const page = pageOf([
+        { id: 1, counters: counters(20, 17, 3, 17), queue: [0, 0, 4, 2] },
+        { id: 2, counters: counters(20, 18, 2, 18), queue: [4, 150, 4, 0] },
+        { id: 3, counters: counters(20, 17, 3, 17), queue: [1, 30, 4, 0] },
+      ]);
+      expect(rowOrder(page).map((row) => row.skill)).toEqual([2, 3, 1]);
+    });
+
+    it('shows the VDN total’s calls waiting (sum) and longest wait (maximum), without agents', () => {
+      const page = pageOf([
+        { id: 1, counters: busy, queue: [2, 50, 4, 0] },
+        { id: 2, counters: busy, queue: [5, 130, 6, 0] },
+      ]);
+      expect(cellOf(page, 'total', 'waiting')).toEqual({ level: '', text: '7' });
+      expect(cellOf(page, 'total', 'longest-wait')).toEqual({ level: 'lvl-red', text: '2:10' });
+      expect(cellOf(page, 'total', 'agents').text).toBe('–');
+      expect(page).toContain('data-total="vdn" data-status="red"');
+    });
+
+    it('shows dashes, judges nothing live and keeps the counters when CMS lacks the live queue', () => {
+      const page = pageOf([{ id: 1, counters: counters(20, 17, 3, 17) }]);
+      for (const cell of ['waiting', 'longest-wait', 'agents']) {
+        expect(cellOf(page, 1, cell)).toEqual({ level: '', text: '–' });
+        expect(cellOf(page, 'total', cell)).toEqual({ level: '', text: '–' });
+      }
+      expect(rowOrder(page)).toEqual([{ skill: 1, status: 'red' }]);
+    });
+  });
+
   it('shows the VDN total from the roll-up, judged with the VDN thresholds', () => {
     const page = pageOf([
       { id: 1, counters: counters(10, 8, 2, 8) },
@@ -349,6 +479,16 @@ describe('wallboard thresholds configuration', () => {
     );
   });
 
+  it('reads longest-wait thresholds in seconds, 60 and 120 by default', () => {
+    expect(parseThresholds(undefined).forVdn(1, 170).longestWait).toEqual({ amber: 60, red: 120 });
+    const book = parseThresholds('[{"ccId":1,"vdn":170,"skillIds":"4","longestWait":{"amber":30,"red":90}}]');
+    expect(book.forSkill(1, 170, 4).longestWait).toEqual({ amber: 30, red: 90 });
+    expect(book.forSkill(1, 170, 5).longestWait).toEqual({ amber: 60, red: 120 });
+    expect(() => parseThresholds('[{"ccId":1,"vdn":170,"longestWait":{"amber":200,"red":100}}]')).toThrow(
+      /longestWait amber must not be above red/,
+    );
+  });
+
   it('refuses an amber threshold beyond the red one', () => {
     expect(() => parseThresholds('[{"ccId":1,"vdn":170,"abandonmentRate":{"amber":20,"red":10}}]')).toThrow(
       ConfigError,
@@ -375,7 +515,7 @@ describe('wallboard thresholds configuration', () => {
     [
       '[{"ccId":1,"vdn":170,"abandonRate":{"amber":5,"red":10}}]',
       'WALLBOARD_THRESHOLDS: [0].abandonRate is not a known field (expected ccId, vdn, skillIds, ' +
-        'abandonmentRate, serviceLevel, averageWrapUp, minCalls)',
+        'abandonmentRate, serviceLevel, averageWrapUp, longestWait, minCalls)',
     ],
     [
       '[{"ccId":1,"vdn":170,"abandonmentRate":5}]',

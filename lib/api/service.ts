@@ -70,7 +70,7 @@ export function createQueryService(config: QueryServiceConfig, deps: QueryServic
     });
     const deadline = invocationDeadline(remainingMs(), Date.now(), config.timeoutMs);
     const { value, source } = await stats.get(target, deadline);
-    note({ cache: source satisfies CacheSource });
+    note({ cache: source satisfies CacheSource, liveQueue: value.liveQueue });
     return jsonResponse(200, value.body);
   }
 

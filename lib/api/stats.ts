@@ -1,4 +1,5 @@
 import { throwIfFailed } from '../cms/client.js';
+import type { LiveQueueRead } from '../cms/live-queue.js';
 import type { StatsSource } from '../cms/stats-source.js';
 import { CmsTimeoutError, ForbiddenError, ValidationError } from '../errors.js';
 import type { Target } from '../model.js';
@@ -6,10 +7,10 @@ import { formatSkillList } from '../skills.js';
 import { type CacheSource, CoalescingCache } from './cache.js';
 import { buildReport, type StatsReport } from './report.js';
 
-// One VDN's current statistics through the coalescing cache: what the query API answers and what the dashboard
-// wallboard draws. Both go through here, so however many API callers and dashboard viewers ask about a VDN at
-// once, CMS sees one call per distinct question per cache period and container; and both are held to the same
-// rule of which VDNs this deployment may answer for.
+// One VDN's current statistics and live queue through the coalescing cache: what the query API answers and what
+// the dashboard wallboard draws. Both go through here, so however many API callers and dashboard viewers ask
+// about a VDN at once, CMS sees one read (a call per interface, both at once) per distinct question per cache
+// period and container; and both are held to the same rule of which VDNs this deployment may answer for.
 
 /**
  * What a caller asked for, validated but not yet checked against the deployment's targets. The VDN comes from
@@ -57,6 +58,11 @@ export interface StatsAnswer extends StatsReport {
 interface CachedStats {
   /** The parsed answer, for renderers. */
   readonly answer: StatsAnswer;
+  /**
+   * How the live queue's read went, for the log lines (the answer says only `queue: null`): its kind, and for a
+   * failed read the error's code.
+   */
+  readonly liveQueue: string;
   /** The same answer serialized, for the API: kept so that a cached answer is not serialized again per caller. */
   readonly body: string;
 }
@@ -81,6 +87,11 @@ export interface StatsLookup {
 // The answers are ASCII JSON, so their length in characters is their size in bytes.
 const CACHE_LIMITS = { maxEntries: 64, maxChars: 8 * 1024 * 1024 };
 
+function liveQueueNote(queue: LiveQueueRead | undefined): string {
+  if (queue === undefined) return 'not asked';
+  return queue.kind === 'failed' ? `failed: ${queue.error.code}` : queue.kind;
+}
+
 export function createStatsLookup(config: StatsLookupConfig, deps: StatsLookupDeps): StatsLookup {
   // Answers are weighed by their serialized length: bounding it bounds the memory the cache can take.
   const cache = new CoalescingCache<CachedStats>({
@@ -96,7 +107,8 @@ export function createStatsLookup(config: StatsLookupConfig, deps: StatsLookupDe
       throw new CmsTimeoutError('no time was left to ask CMS before the request deadline');
     }
     // All or nothing: a report with some batches missing would look like a quiet queue, not a failure.
-    const report = buildReport(throwIfFailed(await deps.cms.currentCallStats(target, { deadline })));
+    const read = throwIfFailed(await deps.cms.currentCallStats(target, { deadline, liveQueue: true }));
+    const report = buildReport(read);
     const answer: StatsAnswer = {
       ccId: report.ccId,
       vdn: report.vdn,
@@ -105,7 +117,7 @@ export function createStatsLookup(config: StatsLookupConfig, deps: StatsLookupDe
       missingSkillIds: report.missingSkillIds,
       rollup: report.rollup,
     };
-    return { answer, body: JSON.stringify(answer) };
+    return { answer, body: JSON.stringify(answer), liveQueue: liveQueueNote(read.liveQueue) };
   }
 
   return {

@@ -28,20 +28,23 @@ const HELP: Readonly<Record<Command, string>> = {
 The first command to run against a real CMS. Checks, one line each: TCP to CMS_BASE_URL; TLS (certificate
 chain, host name, which CA trusts it); then at most ${SIGNATURE_LAYOUT_NAMES.length} signed requests, one per C2 signature layout in the
 order ${SIGNATURE_LAYOUT_NAMES.join(', ')}, stopping at the first CMS accepts; the offset
-between this machine's clock and CMS's; and what CMS answered for the skills asked (default: skill 1). The last
+between this machine's clock and CMS's; what CMS answered for the skills asked (default: skill 1); and, with the
+layout CMS accepted, one more request for the live queue (a "queue" line: available, or why not). The last
 line is the CMS_SIGNATURE setting to deploy with, or what to fix.
 
 Exit codes: 0 CMS accepted a layout and answered; 2 bad flags or configuration; 3 CMS unreachable; 4 TLS
 refused; 5 every signature layout refused (key pair or clock); 6 CMS has locked this IP (HTTP 403);
-7 wrong CTI version (0100003); 8 permission denied (0101003); 9 any other refusal or unexpected answer.
+7 wrong CTI version (0100003); 8 permission denied (0101003); 9 any other refusal or unexpected answer. A CMS
+without the live queue changes no exit code: the product serves the counters without it.
 --json prints one JSON document instead, with the same exit code.
 
 ${SHARED_HELP}`,
   query: `usage: cms-skill-metrics query --skills LIST [--cc-id N] [--vdn N] [--json]
 
-Reads the current 5-minute counters of the skills (LIST: 1-20,35) of one VDN and prints a table per skill with
-the KPIs, or one JSON document with --json. Signs in the layout CMS_SIGNATURE names (default auto: the client
-finds it, within CMS_REFUSAL_LIMIT refused signatures, default 4).
+Reads the current 5-minute counters and the live queue (calls waiting, longest wait, agents available / logged
+on) of the skills (LIST: 1-20,35) of one VDN and prints a table per skill with the KPIs, or one JSON document
+with --json (a skill's "queue" is null when CMS lacks the live queue). Signs in the layout CMS_SIGNATURE names
+(default auto: the client finds it, within CMS_REFUSAL_LIMIT refused signatures, default 4).
 
 Exit codes: 0 every skill answered; 1 CMS failed for some or all skills, or did not return some of them (a
 line per missing skill; --json carries an error field); 2 bad flags or configuration.
@@ -114,13 +117,21 @@ async function runQuery(request: QueryRequest, io: CliIo): Promise<number> {
     const started = Date.now();
     const result = await client.currentCallStats(request.query, {
       deadline: started + request.cms.requestTimeoutMs * request.cms.maxAttempts + 2_000,
+      liveQueue: true,
     });
+    const queue = result.liveQueue;
     const problem = problemOf(result);
     const report = buildReport(result);
     // Every skill CMS returned, idle ones too: this is the check that the configured skills exist.
     if (request.json)
       io.out(`${JSON.stringify(problem ? { ...report, error: problem } : report, null, 2)}\n`);
     else io.out(renderReport(report));
+    // A CMS without the live queue says so once through the client's log; a failed read of it is said here.
+    if (queue?.kind === 'failed') {
+      io.err(
+        `cms-skill-metrics: note: live queue not read: ${cleanText(queue.error.message, MAX_MESSAGE_CHARS)}\n`,
+      );
+    }
     for (const failure of result.failures) {
       // The message may quote CMS: cleaned, so that no escape sequence of CMS's reaches the terminal.
       const message = cleanText(failure.error.message, MAX_MESSAGE_CHARS);

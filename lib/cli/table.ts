@@ -1,8 +1,10 @@
 import type { StatsReport } from '../api/report.js';
+import type { QueueView } from '../cms/queue-view.js';
 import { COUNTERS, KPIS } from '../model.js';
 
 // `cms-skill-metrics query` without --json: the report view (the query API's answer, lib/api/report.ts) as a
-// terminal table, a row per skill and the VDN's roll-up below, times in UTC so that output does not depend on the
+// terminal table, a row per skill (its live queue, agents as available/logged on, then its window) and the VDN's
+// roll-up below, times in UTC so that output does not depend on the
 // machine.
 
 const ABSENT = '–';
@@ -28,6 +30,20 @@ interface Row {
   readonly windowStart: string | null;
   readonly counters: Readonly<Record<string, number>>;
   readonly kpis: Readonly<Record<string, number | null>>;
+  /** The live queue: a skill's four figures, a VDN's two (agents do not add up across skills). */
+  readonly queue: Partial<QueueView> | null;
+}
+
+/** The live queue's columns, after the skill and before the window's counters: what a supervisor reads first. */
+const QUEUE_HEADERS = ['Waiting', 'Longest s', 'Agents'];
+
+function queueCells(queue: Partial<QueueView> | null): string[] {
+  if (queue === null) return QUEUE_HEADERS.map(() => ABSENT);
+  const agents =
+    queue.agentsAvailable === undefined || queue.agentsLoggedOn === undefined
+      ? ABSENT
+      : `${queue.agentsAvailable}/${queue.agentsLoggedOn}`;
+  return [String(queue.callsWaiting ?? ABSENT), String(queue.longestWaitSeconds ?? ABSENT), agents];
 }
 
 const hhmm = (iso: string | null) => (iso === null ? ABSENT : iso.slice(11, 16));
@@ -35,6 +51,7 @@ const hhmm = (iso: string | null) => (iso === null ? ABSENT : iso.slice(11, 16))
 function cells(row: Row): string[] {
   return [
     row.label,
+    ...queueCells(row.queue),
     hhmm(row.windowStart),
     ...COUNTERS.map(({ name }) => String(row.counters[name] ?? ABSENT)),
     ...KPIS.map(({ name }) => {
@@ -46,7 +63,12 @@ function cells(row: Row): string[] {
 
 /** One VDN's report: a row per skill CMS returned, then the VDN's roll-up. */
 export function renderReport(report: StatsReport): string {
-  const header = ['SkillId', 'Start', ...[...COUNTERS, ...KPIS].map(({ name }) => HEADERS[name] ?? name)];
+  const header = [
+    'SkillId',
+    ...QUEUE_HEADERS,
+    'Start',
+    ...[...COUNTERS, ...KPIS].map(({ name }) => HEADERS[name] ?? name),
+  ];
   const body = report.skills.map((skill) => cells({ ...skill, label: String(skill.skillId) }));
   const total = cells({ ...report.rollup, label: 'VDN total' });
   const { line, rule } = columns([header, ...body, total]);

@@ -3,15 +3,28 @@ import type { SkillStats } from '../model.js';
 import type { CallCredentials, RefreshOutcome } from './call-credentials.js';
 import { type CmsClockReading, clockReading } from './clock.js';
 import { Limiter } from './concurrency.js';
-import { type CallStatsQuery, callStatsUrl } from './request.js';
-import { parseCallStatsResponse } from './response.js';
+import { type CallStatsQuery, interfaceUrl } from './request.js';
 import { signRequest } from './sign.js';
 import type { SignatureNegotiation, SignatureVerdict } from './signature-negotiation.js';
 import { AgentPool, httpsPost } from './transport.js';
 
+/**
+ * One interface of the `skill` family (`currentcallstateinfo`, `totalskillstatusex3`): same body, signature and
+ * envelope, its own path and items. Every interface is sent through the same attempt, so signing, the
+ * refused-signature bound, deadlines, TLS and the size cap hold for all of them.
+ */
+export interface CmsInterface<R = SkillStats> {
+  /** The API path under CMS_BASE_URL. */
+  readonly path: string;
+  /** The strict parser of a 200 answer: the items, or a CmsResultError / CmsProtocolError. */
+  readonly parse: (body: string) => readonly R[];
+  /** Whether the product can do without the answer: its requests never take the last refused signature left. */
+  readonly optional: boolean;
+}
+
 /** What one batch got from CMS. */
-export interface BatchAnswer {
-  readonly records: readonly SkillStats[];
+export interface BatchAnswer<R = SkillStats> {
+  readonly records: readonly R[];
   readonly clock: CmsClockReading;
 }
 
@@ -47,7 +60,8 @@ export interface ConnectionSettings {
  * the signature negotiation, over the client's keep-alive connections.
  */
 export class AttemptSender {
-  readonly #url: URL;
+  readonly #baseUrl: string;
+  readonly #urls = new Map<string, URL>();
   readonly #caCertificate: string | undefined;
   readonly #requestTimeoutMs: number;
   readonly #maxResponseBytes: number;
@@ -57,7 +71,7 @@ export class AttemptSender {
   readonly #negotiation: SignatureNegotiation;
 
   constructor(settings: ConnectionSettings, negotiation: SignatureNegotiation, now: () => number) {
-    this.#url = callStatsUrl(settings.baseUrl);
+    this.#baseUrl = settings.baseUrl;
     this.#caCertificate = settings.caCertificate;
     this.#requestTimeoutMs = settings.requestTimeoutMs;
     this.#maxResponseBytes = settings.maxResponseBytes;
@@ -68,17 +82,19 @@ export class AttemptSender {
   }
 
   /**
-   * One attempt at `skillIds`: the records CMS answered, or a CmsError (SignatureRefused for a 401).
-   * `mayRefresh`: whether a 401 may re-read the key pair (once per batch).
+   * One attempt at `skillIds` of `cmsInterface`: the records CMS answered, or a CmsError (SignatureRefused for a
+   * 401). `mayRefresh`: whether a 401 may re-read the key pair (once per batch).
    */
-  send(
+  send<R>(
     call: CallRequests,
+    cmsInterface: CmsInterface<R>,
     query: CallStatsQuery,
     skillIds: readonly number[],
     mayRefresh: boolean,
-  ): Promise<BatchAnswer> {
+  ): Promise<BatchAnswer<R>> {
+    const url = this.#urlOf(cmsInterface.path);
     return this.#limiter.run(async () => {
-      const turn = await this.#negotiation.turn(call.signal);
+      const turn = await this.#negotiation.turn(call.signal, cmsInterface.optional);
       // Read only now: a batch that waited for its turn signs with a key pair refreshed meanwhile.
       const credentials = call.credentials.current;
       let verdict: SignatureVerdict = 'notRefused';
@@ -88,14 +104,14 @@ export class AttemptSender {
         const headers = signRequest({
           accessKey: credentials.accessKey,
           secretKey: credentials.secretKey,
-          url: this.#url,
+          url,
           body,
           at: new Date(this.#now()),
           layout: turn.layout,
         });
         call.sent();
         const answer = await httpsPost({
-          url: this.#url,
+          url,
           headers,
           body,
           agent: this.#agents.agentFor([this.#caCertificate, credentials.caCertificate]),
@@ -120,13 +136,22 @@ export class AttemptSender {
         if (answer.status === 403) throw new CmsIpLockedError();
         if (answer.status !== 200) throw new CmsHttpError(answer.status);
         return {
-          records: parseCallStatsResponse(answer.body),
+          records: cmsInterface.parse(answer.body),
           clock: clockReading(answer.date, this.#now()),
         };
       } finally {
         turn.settle(verdict, credentials);
       }
     }, call.signal);
+  }
+
+  #urlOf(path: string): URL {
+    let url = this.#urls.get(path);
+    if (url === undefined) {
+      url = interfaceUrl(this.#baseUrl, path);
+      this.#urls.set(path, url);
+    }
+    return url;
   }
 
   /** Destroys the keep-alive agents; later attempts open new connections. */

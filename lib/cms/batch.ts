@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CmsError, CmsIpLockedError } from '../errors.js';
+import type { SkillStats } from '../model.js';
 import { type BatchAnswer, SignatureRefused } from './attempt.js';
 import type { CallStop } from './call-stop.js';
 import type { SignatureNegotiation } from './signature-negotiation.js';
@@ -8,8 +9,8 @@ import type { SignatureNegotiation } from './signature-negotiation.js';
 /** Full-jitter exponential backoff: spreads the retries of many batches instead of synchronising them. */
 const BACKOFF = { baseMs: 100, capMs: 2_000 } as const;
 
-export type BatchOutcome =
-  | ({ readonly skillIds: readonly number[]; readonly ms: number } & BatchAnswer)
+export type BatchOutcome<R = SkillStats> =
+  | ({ readonly skillIds: readonly number[]; readonly ms: number } & BatchAnswer<R>)
   | { readonly skillIds: readonly number[]; readonly ms: number; readonly error: CmsError };
 
 export interface RetryPolicy {
@@ -25,14 +26,14 @@ export interface RetryPolicy {
  * retryable failures within maxAttempts and the deadline, a 401 in another layout or with a rotated key pair,
  * and failures every batch would meet (an IP lock, the refused-signature budget) stop the call's other batches.
  */
-export async function fetchBatch(
+export async function fetchBatch<R>(
   skillIds: readonly number[],
-  attempt: (mayRefresh: boolean) => Promise<BatchAnswer>,
+  attempt: (mayRefresh: boolean) => Promise<BatchAnswer<R>>,
   stop: CallStop,
   policy: RetryPolicy,
-): Promise<BatchOutcome> {
+): Promise<BatchOutcome<R>> {
   const started = performance.now();
-  const outcome = (result: BatchAnswer | { error: CmsError }): BatchOutcome => ({
+  const outcome = (result: BatchAnswer<R> | { error: CmsError }): BatchOutcome<R> => ({
     skillIds,
     ms: Math.round(performance.now() - started),
     ...result,

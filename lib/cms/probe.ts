@@ -11,7 +11,8 @@ import { CmsError, CmsProtocolError } from '../errors.js';
 import { newestWindow } from '../kpi.js';
 import { cmsClock, dateHeaderProblem, imfFixdate } from './clock.js';
 import type { CmsCredentials } from './credentials.js';
-import { type CallStatsQuery, callStatsUrl } from './request.js';
+import { LIVE_QUEUE_PATH, parseLiveQueueResponse } from './live-queue.js';
+import { type CallStatsQuery, callStatsUrl, interfaceUrl } from './request.js';
 import { parseCallStatsResponse } from './response.js';
 import { CmsResultError, PERMISSION_RESULT_CODE, WRONG_CTI_VERSION_RESULT_CODE } from './result-codes.js';
 import { SIGNATURE_LAYOUT_NAMES, SIGNATURE_LAYOUTS, type SignatureLayoutName, signRequest } from './sign.js';
@@ -19,7 +20,8 @@ import { certificateRefusal, httpsPost, trustedCertificates } from './transport.
 
 // The operator's first check of a real CMS, step by step: TCP, TLS (chain, host name, which CA), then one signed
 // request per signature layout until CMS accepts one (never more than the client itself may be refused), and a
-// verdict that says what to fix or which CMS_SIGNATURE to set.
+// verdict that says what to fix or which CMS_SIGNATURE to set. Once a layout is accepted, one more request says
+// whether CMS offers the live queue: a CMS without it still serves the product, so it never changes the verdict.
 
 export type ProbeOutcome =
   | 'accepted'
@@ -46,7 +48,7 @@ export const PROBE_EXIT_CODES: Readonly<Record<ProbeOutcome, number>> = {
 };
 
 interface ProbeFinding {
-  readonly step: 'tcp' | 'tls' | 'signature' | 'clock' | 'query';
+  readonly step: 'tcp' | 'tls' | 'signature' | 'clock' | 'query' | 'queue';
   readonly ok: boolean;
   readonly detail: string;
 }
@@ -59,6 +61,8 @@ export interface ProbeReport {
   /** Local clock minus CMS's (from its Date header, so ±1 s), when CMS answered at all. */
   readonly clockOffsetMs: number | undefined;
   readonly signaturesRefused: number;
+  /** Whether CMS answered the live queue (`totalskillstatusex3`); undefined when no signature was accepted. */
+  readonly liveQueue: 'available' | 'unavailable' | undefined;
   /** The verdict in one line: the setting to use, or what to fix. */
   readonly conclusion: string;
 }
@@ -85,13 +89,16 @@ export async function probeCms(options: ProbeOptions): Promise<ProbeReport> {
   const stop = (
     outcome: ProbeOutcome,
     conclusion: string,
-    extra: Partial<Pick<ProbeReport, 'signatureLayout' | 'clockOffsetMs' | 'signaturesRefused'>> = {},
+    extra: Partial<
+      Pick<ProbeReport, 'signatureLayout' | 'clockOffsetMs' | 'signaturesRefused' | 'liveQueue'>
+    > = {},
   ): ProbeReport => ({
     outcome,
     findings,
     signatureLayout: undefined,
     clockOffsetMs: undefined,
     signaturesRefused: 0,
+    liveQueue: undefined,
     conclusion,
     ...extra,
   });
@@ -179,14 +186,25 @@ export async function probeCms(options: ProbeOptions): Promise<ProbeReport> {
       }
       note('signature', true, `${layoutName}: accepted`);
       noteClock(note, clockOffsetMs, dateHeader);
-      const accepted = { signatureLayout: layoutName, signaturesRefused: refused, clockOffsetMs };
       const setting = `CMS_SIGNATURE=${layoutName}`;
-      return queryVerdict(answer, options.query, now(), note, (outcome, conclusion) =>
-        stop(
-          outcome,
-          outcome === 'accepted' ? setting : `${conclusion}; the signature itself works: ${setting}`,
-          accepted,
-        ),
+      const verdict = queryVerdict(answer, options.query, now(), note);
+      const liveQueue = await probeLiveQueue(options, {
+        agent,
+        layout: SIGNATURE_LAYOUTS[layoutName],
+        at: new Date(now()),
+        note,
+      });
+      return stop(
+        verdict.outcome,
+        verdict.outcome === 'accepted'
+          ? setting
+          : `${verdict.conclusion}; the signature itself works: ${setting}`,
+        {
+          signatureLayout: layoutName,
+          signaturesRefused: refused + (liveQueue.refused ? 1 : 0),
+          clockOffsetMs,
+          liveQueue: liveQueue.available ? 'available' : 'unavailable',
+        },
       );
     }
     noteClock(note, clockOffsetMs, dateHeader);
@@ -210,8 +228,8 @@ function queryVerdict(
   query: CallStatsQuery,
   localAt: number,
   note: (step: ProbeFinding['step'], ok: boolean, detail: string) => void,
-  stop: (outcome: ProbeOutcome, conclusion: string) => ProbeReport,
-): ProbeReport {
+): { readonly outcome: ProbeOutcome; readonly conclusion: string } {
+  const stop = (outcome: ProbeOutcome, conclusion: string) => ({ outcome, conclusion });
   try {
     const records = parseCallStatsResponse(answer.body).filter((record) =>
       query.skillIds.includes(record.skillId),
@@ -244,6 +262,57 @@ function queryVerdict(
     const detail = error instanceof CmsProtocolError ? error.message : String(error);
     note('query', false, detail);
     return stop('unexpectedAnswer', 'CMS answered something other than the documented statistics');
+  }
+}
+
+/**
+ * One signed request for the live queue of the probed skills, in the layout CMS accepted: a `queue` finding that
+ * says whether CMS offers it, and why not when it does not.
+ */
+async function probeLiveQueue(
+  options: ProbeOptions,
+  signing: {
+    readonly agent: Agent;
+    readonly layout: (typeof SIGNATURE_LAYOUTS)[SignatureLayoutName];
+    readonly at: Date;
+    readonly note: (step: ProbeFinding['step'], ok: boolean, detail: string) => void;
+  },
+): Promise<{ readonly available: boolean; readonly refused: boolean }> {
+  const url = interfaceUrl(options.baseUrl, LIVE_QUEUE_PATH);
+  const body = JSON.stringify(options.query);
+  const without = (detail: string) => {
+    signing.note('queue', false, `live queue not available: ${detail}; the counters work without it`);
+    return { available: false, refused: false };
+  };
+  let answer: Awaited<ReturnType<typeof httpsPost>>;
+  try {
+    answer = await httpsPost({
+      url,
+      headers: signRequest({ ...options.credentials, url, body, at: signing.at, layout: signing.layout }),
+      body,
+      agent: signing.agent,
+      timeoutMs: options.timeoutMs,
+      signal: AbortSignal.timeout(options.timeoutMs * 2),
+      maxResponseBytes: options.maxResponseBytes,
+    });
+  } catch (error) {
+    return without(`no answer: ${error instanceof CmsError ? error.message : String(error)}`);
+  }
+  if (answer.status === 401) {
+    return { ...without('CMS refused the signature for it (HTTP 401)'), refused: true };
+  }
+  if (answer.status !== 200) return without(`CMS answered HTTP ${answer.status} for ${LIVE_QUEUE_PATH}`);
+  try {
+    const records = parseLiveQueueResponse(answer.body);
+    const returned = records.filter((record) => options.query.skillIds.includes(record.skillId)).length;
+    signing.note(
+      'queue',
+      true,
+      `live queue available: CMS answered it for ${returned} of ${options.query.skillIds.length} skills`,
+    );
+    return { available: true, refused: false };
+  } catch (error) {
+    return without(error instanceof CmsError ? error.message : String(error));
   }
 }
 

@@ -55,7 +55,7 @@ export class RefusalBudget {
     return this.#current().filter(({ settledAt }) => settledAt === undefined).length;
   }
 
-  /** While the budget is spent and nothing is in flight: when its oldest charge ages out. */
+  /** While nothing is in flight: when its oldest charge ages out, and the budget has room for one more. */
   get resumesAt(): number {
     return Math.min(...this.#current().flatMap(({ settledAt }) => settledAt ?? [])) + this.rules.periodMs;
   }

@@ -3,12 +3,17 @@ import { CMS_LIMITS } from '../model.js';
 import { normalizeSkillIds } from '../skills.js';
 import { isJsonObject } from '../validation.js';
 
-const CALL_STATS_PATH = '/rest/cmsapp/v1/openapi/skill/currentcallstateinfo';
+export const CALL_STATS_PATH = '/rest/cmsapp/v1/openapi/skill/currentcallstateinfo';
 
 /** Where the question is sent: the API path under `baseUrl`, a validated https:// URL (lib/config.ts). */
 export function callStatsUrl(baseUrl: string): URL {
+  return interfaceUrl(baseUrl, CALL_STATS_PATH);
+}
+
+/** The URL of one interface of the family: its `path` under `baseUrl`, as for the call statistics. */
+export function interfaceUrl(baseUrl: string, path: string): URL {
   const base = new URL(baseUrl);
-  return new URL(`${base.origin}${base.pathname.replace(/\/+$/, '')}${CALL_STATS_PATH}`);
+  return new URL(`${base.origin}${base.pathname.replace(/\/+$/, '')}${path}`);
 }
 
 /** One question to CC-CMS: the current window's statistics of these skills of one VDN. */

@@ -23,6 +23,18 @@ const MAX_EXCERPT_CHARS = 60;
  * as a KPI is worse than a gap.
  */
 export function parseCallStatsResponse(body: string): SkillStats[] {
+  return parseRecords(body, parseRecord);
+}
+
+/**
+ * The envelope every interface of this family answers in (`result`, `resultCode`, the items in `resultDesc` or
+ * its compatibility twin `resultDatas`): each item read by `parseItem`, one per skill id (a duplicate keeps the
+ * first), sorted by skill id. Throws CmsResultError for a failure code, CmsProtocolError for anything else.
+ */
+export function parseRecords<R extends { readonly skillId: number }>(
+  body: string,
+  parseItem: (item: unknown, index: number) => R,
+): R[] {
   const reading = readJsonObject(body);
   if (reading.problem === 'not JSON') {
     // The parser's own message quotes the body; the excerpt below is the redacted version of that.
@@ -51,10 +63,10 @@ export function parseCallStatsResponse(body: string): SkillStats[] {
     throw new CmsProtocolError('CMS reported success without a statistics array (resultDesc or resultDatas)');
   }
 
-  const bySkill = new Map<number, SkillStats>();
+  const bySkill = new Map<number, R>();
   records.forEach((record, index) => {
-    const stats = parseRecord(record, index);
-    if (!bySkill.has(stats.skillId)) bySkill.set(stats.skillId, stats);
+    const parsed = parseItem(record, index);
+    if (!bySkill.has(parsed.skillId)) bySkill.set(parsed.skillId, parsed);
   });
   return [...bySkill.values()].sort((a, b) => a.skillId - b.skillId);
 }
@@ -90,11 +102,27 @@ function checkResultCode(code: unknown, desc: unknown): void {
 }
 
 function parseRecord(record: unknown, index: number): SkillStats {
+  const fields = recordFields(record, index);
+  const id = skillIdOf(fields, 'id', index);
+  const field = (name: string): number => countOf(fields, name, id);
+  // Aligned here, where the data enters: everything downstream compares and stamps aligned window starts.
+  const windowStart = alignedWindowStart(field('startTime'));
+  const counters = {} as Record<CounterName, number>;
+  for (const counter of COUNTERS) counters[counter.name] = field(counter.cmsField);
+  return { skillId: id, windowStart, counters };
+}
+
+/** An item of the statistics array, which must be a JSON object. */
+export function recordFields(record: unknown, index: number): Record<string, unknown> {
   if (!isJsonObject(record)) {
     throw new CmsProtocolError(`statistics record ${index} is ${describeValue(record)}, expected an object`);
   }
-  const fields = record;
-  const id = fields.id;
+  return record;
+}
+
+/** The skill id an item carries in `name`: a JSON integer within the product's skill id range. */
+export function skillIdOf(fields: Record<string, unknown>, name: string, index: number): number {
+  const id = fields[name];
   if (
     typeof id !== 'number' ||
     !Number.isInteger(id) ||
@@ -102,23 +130,21 @@ function parseRecord(record: unknown, index: number): SkillStats {
     id > CMS_LIMITS.skillId.max
   ) {
     throw new CmsProtocolError(
-      `statistics record ${index}: id is ${describeValue(id)}, expected a skill id from ${CMS_LIMITS.skillId.min} to ${CMS_LIMITS.skillId.max}`,
+      `statistics record ${index}: ${name} is ${describeValue(id)}, expected a skill id from ${CMS_LIMITS.skillId.min} to ${CMS_LIMITS.skillId.max}`,
     );
   }
-  const field = (name: string): number => {
-    const value = nonNegativeInteger(fields[name]);
-    if (value === undefined) {
-      throw new CmsProtocolError(
-        `skill ${id}: ${name} is ${describeValue(fields[name])}, expected a non-negative integer`,
-      );
-    }
-    return value;
-  };
-  // Aligned here, where the data enters: everything downstream compares and stamps aligned window starts.
-  const windowStart = alignedWindowStart(field('startTime'));
-  const counters = {} as Record<CounterName, number>;
-  for (const counter of COUNTERS) counters[counter.name] = field(counter.cmsField);
-  return { skillId: id, windowStart, counters };
+  return id;
+}
+
+/** A count or a time of skill `skillId`: a non-negative Java long, as a number or a string of digits. */
+export function countOf(fields: Record<string, unknown>, name: string, skillId: number): number {
+  const value = nonNegativeInteger(fields[name]);
+  if (value === undefined) {
+    throw new CmsProtocolError(
+      `skill ${skillId}: ${name} is ${describeValue(fields[name])}, expected a non-negative integer`,
+    );
+  }
+  return value;
 }
 
 function nonNegativeInteger(value: unknown): number | undefined {
@@ -135,8 +161,11 @@ function nonNegativeInteger(value: unknown): number | undefined {
 
 /**
  * Server text ends up in error messages and logs. A proxy or a debugging server may echo request headers, so
- * anything shaped like a C2 Authorization value is blanked out before it can reach them.
+ * anything shaped like a C2 Authorization value is blanked out before it can reach them; and a caller's call id
+ * (the live queue's `callId`), even cut short at the end of an excerpt.
  */
 export function redact(text: string): string {
-  return text.replace(/auth-v2\/[^\s"'\\<>]*/gi, 'auth-v2/[redacted]');
+  return text
+    .replace(/auth-v2\/[^\s"'\\<>]*/gi, 'auth-v2/[redacted]')
+    .replace(/"callId"\s*:\s*(?:"[^"]*"?|\d+)/gi, '"callId":"[redacted]"');
 }

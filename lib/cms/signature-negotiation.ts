@@ -1,4 +1,4 @@
-import { CmsAuthError, type CmsError, CmsSigningPausedError } from '../errors.js';
+import { CmsAuthError, type CmsError, CmsSigningPausedError, CmsSigningReservedError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { CmsCredentials } from './credentials.js';
 import { RefusalBudget, type RefusalRules, type SettleCharge } from './refusal-budget.js';
@@ -12,6 +12,10 @@ import {
 /** CMS_SIGNATURE: one layout pinned, or `auto` to find the one CMS accepts. */
 export type SignatureSetting = 'auto' | SignatureLayoutName;
 export const SIGNATURE_SETTINGS: readonly SignatureSetting[] = ['auto', ...SIGNATURE_LAYOUT_NAMES];
+
+/**
+/** Charges of the refusal budget an optional request leaves free for the others (see SignatureNegotiation.turn). */
+const OPTIONAL_RESERVE = 1;
 
 /**
  * How a signed request ended, as far as the signature is concerned. `refusedKeyPair`: refused, but the key pair
@@ -78,15 +82,21 @@ export class SignatureNegotiation {
 
   /**
    * Waits for the right to send a signed request. Rejects with CmsSigningPausedError while no more may be sent,
-   * or with the signal's reason when it aborts first.
+   * or with the signal's reason when it aborts first. An `optional` request (one the product can do without: the
+   * live queue) never takes the budget's last charge: it is signed only while, were it and every request in
+   * flight refused, one charge would still be free for the others. It waits while a request in flight may yet
+   * be refunded, and is rejected with CmsSigningReservedError when nothing in flight can free one; the budget
+   * recovers as its charges age out, and optional requests are signed again.
    */
-  async turn(signal: AbortSignal): Promise<SigningTurn> {
+  async turn(signal: AbortSignal, optional = false): Promise<SigningTurn> {
     for (;;) {
       signal.throwIfAborted();
       const paused = this.#paused();
       if (paused !== undefined) throw paused;
       const layoutName = this.#candidates[this.#index];
-      if (layoutName !== undefined && (this.#trusted || this.#budget.inFlight === 0)) {
+      if (optional && this.#budget.room <= OPTIONAL_RESERVE) {
+        if (this.#budget.inFlight === 0) throw this.#reserved();
+      } else if (layoutName !== undefined && (this.#trusted || this.#budget.inFlight === 0)) {
         const settleCharge = this.#budget.reserve();
         if (settleCharge) return this.#issue(layoutName, settleCharge);
       }
@@ -130,6 +140,16 @@ export class SignatureNegotiation {
       `${this.#rules.limit} signed requests were refused (HTTP 401) or got no answer within ` +
         `${this.#rules.periodMs / 1_000} s`,
       this.#budget.resumesAt,
+    );
+  }
+
+  /** Why an optional request is not signed now: the budget's last free charge is kept for the others. */
+  #reserved(): CmsSigningReservedError {
+    const resumesAt = this.#budget.resumesAt;
+    return new CmsSigningReservedError(
+      this.#rules.limit - this.#budget.room,
+      this.#rules.limit,
+      Number.isFinite(resumesAt) ? resumesAt : undefined,
     );
   }
 

@@ -3,10 +3,11 @@ import { newestWindow, type Rollup, rollup } from '../kpi.js';
 import type { SkillStats, Target } from '../model.js';
 import type { BatchOutcome } from './batch.js';
 import { type CmsClock, type CmsClockReading, cmsClock, hasEnded } from './clock.js';
+import type { LiveQueueRead } from './live-queue.js';
 import { windowStartProblem } from './window.js';
 
-// What CMS said about one VDN in one call: the one shape the collector, the query API, the wallboard and the CLI
-// read CMS through. It is built once, here, from the answers of the call's batches: sorted, held to the window
+// What CMS said about one VDN in one call, its counters and its live queue: the one shape the collector, the
+// query API, the wallboard and the CLI read CMS through. It is built once, here, from the answers of the call's batches: sorted, held to the window
 // rule and CMS's clock, and totalled, so that no reader sorts, filters or sums it again.
 
 /** Skills that could not be had, and why. */
@@ -33,6 +34,11 @@ export interface VdnRead extends Target {
   readonly requests: number;
   /** CMS's clock at its earliest answer, or why it gave none; undefined when no window came back to judge by. */
   readonly clock: CmsClock | undefined;
+  /**
+   * The VDN's live queue (`totalskillstatusex3`), read at the same time as the counters: each skill's figures
+   * and the VDN's roll-up, or why there are none; undefined when it was not asked for (a closing read).
+   */
+  readonly liveQueue: LiveQueueRead | undefined;
 }
 
 export interface CallFacts {
@@ -41,6 +47,8 @@ export interface CallFacts {
   readonly credentialMs: number;
   /** Our clock when the call ended, against which window starts are judged. */
   readonly now: number;
+  /** The live queue's read, when it was asked for. */
+  readonly liveQueue?: LiveQueueRead | undefined;
 }
 
 /**
@@ -99,6 +107,7 @@ export function vdnRead(target: Target, outcomes: readonly BatchOutcome[], call:
     latencyMs: call.requests === 0 ? undefined : Math.max(0, slowestMs - call.credentialMs),
     requests: call.requests,
     clock,
+    liveQueue: call.liveQueue,
   };
 }
 
@@ -117,5 +126,6 @@ export function failedRead(target: Target, error: Error): VdnRead {
     latencyMs: undefined,
     requests: 0,
     clock: undefined,
+    liveQueue: undefined,
   };
 }

@@ -6,12 +6,14 @@ import { AppError, CmsIpLockedError, CmsWindowError } from '../errors.js';
 import { checkConsistency } from '../kpi.js';
 import { describeError, type Log } from '../log.js';
 import { buildDatums, type MetricSelection } from '../metrics/build-datums.js';
+import { liveQueueDatums } from '../metrics/live-queue-datums.js';
 import type { MetricSink } from '../metrics/metric-sink.js';
 import type { Target } from '../model.js';
 import { formatSkillList } from '../skills.js';
 import { clip } from '../text.js';
 import { type ClosingSummary, planClosingReads, takeClosingReads } from './closing.js';
 import type { ClosingReadSettings } from './closing-read.js';
+import { type LiveQueueSummary, logLiveQueueFailures, summarizeLiveQueues } from './live-queue.js';
 import { type OtlpRunSummary, otlpDeadline, RunExport, type SkillHistoryExport } from './otlp.js';
 
 // One run of the scheduled job: every target from CMS, KPIs derived, everything published.
@@ -59,6 +61,7 @@ export interface RunSummary {
   readonly failures: readonly TargetFailure[];
   readonly publishFailures: readonly { readonly datums: number; readonly error: string }[];
   readonly closingReads: ClosingSummary;
+  readonly liveQueue: LiveQueueSummary;
   /** The OTLP export of the run and its closing reads, when on. */
   readonly otlp?: OtlpRunSummary;
   readonly durationMs: number;
@@ -157,11 +160,11 @@ function failuresOf(read: VdnRead): TargetFailure[] {
 async function readTarget(
   deps: CollectorDeps,
   target: Target,
-  deadline: number,
+  options: { readonly deadline: number; readonly liveQueue: boolean },
   cmsLock: AbortController,
 ): Promise<VdnRead> {
   try {
-    const read = await deps.cms.currentCallStats(target, { deadline, signal: cmsLock.signal });
+    const read = await deps.cms.currentCallStats(target, { ...options, signal: cmsLock.signal });
     // An IP lock refuses every target alike, and each further request could prolong it: the rest of the run
     // sends nothing more to CMS, and its VDNs report CollectionSuccess 0 with the same cause.
     const locked = read.failures.find((batch) => batch.error instanceof CmsIpLockedError);
@@ -211,7 +214,12 @@ export async function runCollection(deps: CollectorDeps, run: CollectionRun): Pr
   const started = now();
   const deadline = cmsDeadline(started, run.deadline);
   const cmsLock = new AbortController();
-  const reads = await Promise.all(run.targets.map((target) => readTarget(deps, target, deadline, cmsLock)));
+  // The normal read of each target takes its live queue along, at the same time; the closing reads below do not.
+  const reads = await Promise.all(
+    run.targets.map((target) => readTarget(deps, target, { deadline, liveQueue: true }, cmsLock)),
+  );
+  logLiveQueueFailures(deps.log, reads);
+  const liveQueue = summarizeLiveQueues(reads);
 
   const dataQualityWarnings = reads.reduce((sum, read) => sum + checkData(deps.log, read), 0);
   const failures = reads.flatMap(failuresOf);
@@ -230,7 +238,10 @@ export async function runCollection(deps: CollectorDeps, run: CollectionRun): Pr
       windows: closingPlan.outOfReach,
     });
   }
-  const datums = buildDatums(reads, { now: now(), selection: run.selection });
+  const datums = [
+    ...buildDatums(reads, { now: now(), selection: run.selection }),
+    ...liveQueueDatums(reads, { selection: run.selection }),
+  ];
   // Publishing gets what is left of the run's time and no more, so the summary below is always logged.
   const publishBy = deadlineSignal(run.deadline - now());
   const publishing = deps.sink.publish(datums, { signal: publishBy });
@@ -250,7 +261,7 @@ export async function runCollection(deps: CollectorDeps, run: CollectionRun): Pr
       sleep: deps.sleep ?? ((ms) => delay(ms)),
       read: async (target, readDeadline) => {
         // After an IP lock the closing reads send nothing either: the lock's signal is already aborted.
-        const read = await readTarget(deps, target, readDeadline, cmsLock);
+        const read = await readTarget(deps, target, { deadline: readDeadline, liveQueue: false }, cmsLock);
         for (const { ccId, vdn, skillIds, ...error } of failuresOf(read)) {
           deps.log.error('CMS closing read failed', { ccId, vdn, skillIds, error });
         }
@@ -268,7 +279,7 @@ export async function runCollection(deps: CollectorDeps, run: CollectionRun): Pr
     skillsRequested: run.targets.reduce((sum, target) => sum + target.skillIds.length, 0),
     skillsReturned: reads.reduce((sum, read) => sum + read.skills.length, 0),
     skillsMissing: reads.reduce((sum, read) => sum + read.missingSkillIds.length, 0),
-    cmsRequests: reads.reduce((sum, read) => sum + read.requests, 0),
+    cmsRequests: reads.reduce((sum, read) => sum + read.requests, 0) + liveQueue.requests,
     dataQualityWarnings,
     datums: datums.length,
     datumsPublished: report.published,
@@ -276,6 +287,7 @@ export async function runCollection(deps: CollectorDeps, run: CollectionRun): Pr
     failures,
     publishFailures: report.failures,
     closingReads,
+    liveQueue,
     ...(otlp ? { otlp } : {}),
     durationMs: now() - started,
   };

@@ -1,11 +1,19 @@
 import type { VdnRead } from '../cms/vdn-read.js';
 import { computeKpis } from '../kpi.js';
-import { COUNTERS, type Counters, KPIS, type Kpis, METRIC_UNITS, type MetricName } from '../model.js';
+import {
+  COUNTERS,
+  type Counters,
+  KPIS,
+  type Kpis,
+  LIVE_QUEUE_METRICS,
+  METRIC_UNITS,
+  type MetricName,
+} from '../model.js';
 import { quoted } from '../text.js';
 import type { Datum } from './metric-sink.js';
 
 /**
- * Which counters and KPIs to publish per level. Health metrics are always published: an alarm on a missing
+ * Which counters, KPIs and live-queue metrics to publish per level. Health metrics are always published: an alarm on a missing
  * `CollectionSuccess` must never be silenced by a selection.
  */
 export interface MetricSelection {
@@ -13,8 +21,10 @@ export interface MetricSelection {
   readonly vdn: ReadonlySet<MetricName>;
 }
 
-/** The names a selection may contain: the counters, then the KPIs, in contract order. */
-const SELECTABLE: readonly MetricName[] = [...COUNTERS, ...KPIS].map((metric) => metric.name);
+/** The names a selection may contain: the counters, the KPIs, then the live queue's, in contract order. */
+const SELECTABLE: readonly MetricName[] = [...COUNTERS, ...KPIS, ...LIVE_QUEUE_METRICS].map(
+  (metric) => metric.name,
+);
 
 export const ALL_METRICS: MetricSelection = { skill: new Set(SELECTABLE), vdn: new Set(SELECTABLE) };
 
@@ -32,7 +42,7 @@ export const DEFAULT_METRICS: MetricSelection = {
 };
 
 /**
- * Reads a selection: `all`, `none`, or a comma list of counter and KPI names. Throws a plain Error listing the
+ * Reads a selection: `all`, `none`, or a comma list of counter, KPI and live-queue metric names. Throws a plain Error listing the
  * valid names on anything else; the configuration says which variable it came from and what unset means.
  */
 export function parseMetricSelection(text: string): ReadonlySet<MetricName> {
@@ -45,7 +55,7 @@ export function parseMetricSelection(text: string): ReadonlySet<MetricName> {
     if (!valid.has(entry)) {
       const what = entry === '' ? 'an empty entry' : quoted(entry);
       throw new Error(
-        `${what} is not a counter or KPI name; write "all", "none" or a comma list of ${SELECTABLE.join(', ')} ` +
+        `${what} is not a counter, KPI or live-queue metric name; write "all", "none" or a comma list of ${SELECTABLE.join(',')} ` +
           '(health metrics are always published)',
       );
     }
@@ -56,7 +66,7 @@ export function parseMetricSelection(text: string): ReadonlySet<MetricName> {
 
 type Dimensions = Datum['dimensions'];
 
-function datum(name: MetricName, value: number, timestamp: number, dimensions: Dimensions): Datum {
+export function datum(name: MetricName, value: number, timestamp: number, dimensions: Dimensions): Datum {
   return { name, unit: METRIC_UNITS[name], value, timestamp, dimensions };
 }
 

@@ -1,5 +1,6 @@
 import { kpiView } from '../api/report.js';
 import type { StatsAnswer } from '../api/stats.js';
+import type { QueueRollup, QueueView } from '../cms/queue-view.js';
 import { computeKpis, ZERO_COUNTERS } from '../kpi.js';
 import type { CounterName, KpiName } from '../model.js';
 import { Html, html } from './html.js';
@@ -9,6 +10,10 @@ import type { TodayReading } from './today.js';
 // The wallboard of one VDN as HTML and CSS only (CloudWatch strips JavaScript from custom widgets): a row per
 // skill, worst first, with red/amber/green cells, the VDN total, the collector's health, and a clear panel
 // instead of the table when CMS could not be read. Pure: the same input always renders the same page.
+//
+// The live queue leads each row: calls waiting (amber while no agent is available to take them, red while no
+// agent is even logged on), the longest wait (judged against its thresholds) and the agents available / logged
+// on. These are judged only while calls wait: an empty queue says nothing good or bad about a skill.
 
 /** What the collector last published about a VDN's collection (its health metrics). */
 export interface CollectorHealth {
@@ -67,16 +72,30 @@ const STATUS_TEXT: Readonly<Record<RowStatus, string>> = {
   idle: 'Idle',
 };
 
+/** A row's live queue: a skill's four figures, or the VDN's two (agents do not add up across skills). */
+type RowQueue = QueueRollup & Partial<Pick<QueueView, 'agentsLoggedOn' | 'agentsAvailable'>>;
+
 interface RowFigures {
   readonly counters: Readonly<Record<CounterName, number>>;
   readonly kpis: Readonly<Record<KpiName, number | null>>;
+  /** Null when CMS lacks the live queue or it could not be read. */
+  readonly queue: RowQueue | null;
 }
 
 export interface JudgedRow {
   readonly abandonment: Level | undefined;
   readonly serviceLevel: Level | undefined;
   readonly wrapUp: Level | undefined;
+  readonly waiting: Level | undefined;
+  readonly longestWait: Level | undefined;
   readonly status: RowStatus;
+}
+
+/** Calls waiting, for a skill: amber with no agent available to take them, red with no agent logged on at all. */
+function waitingLevel(queue: RowQueue): Level | undefined {
+  if (queue.callsWaiting === 0 || queue.agentsAvailable === undefined) return undefined;
+  if (queue.agentsLoggedOn === 0) return 'red';
+  return queue.agentsAvailable === 0 ? 'amber' : 'green';
 }
 
 /** The colour of each judged cell and of the row, under one set of thresholds. */
@@ -92,12 +111,20 @@ export function judge(row: RowFigures, thresholds: Thresholds): JudgedRow {
     row.counters.WrapUps >= thresholds.minCalls && AverageWrapUpTime !== null
       ? upperLevel(AverageWrapUpTime, thresholds.averageWrapUp)
       : undefined;
-  const levels = [abandonment, serviceLevel, wrapUp].filter((level) => level !== undefined);
+  const { queue } = row;
+  const waiting = queue === null ? undefined : waitingLevel(queue);
+  const longestWait =
+    queue !== null && queue.callsWaiting > 0
+      ? upperLevel(queue.longestWaitSeconds, thresholds.longestWait)
+      : undefined;
+  const levels = [abandonment, serviceLevel, wrapUp, waiting, longestWait].filter(
+    (level) => level !== undefined,
+  );
   let status: RowStatus;
   if (levels.length > 0) {
     status = levels.reduce((worst, level) => (STATUS_RANK[level] > STATUS_RANK[worst] ? level : worst));
   } else status = offered === 0 && row.counters.WrapUps === 0 ? 'idle' : 'low';
-  return { abandonment, serviceLevel, wrapUp, status };
+  return { abandonment, serviceLevel, wrapUp, waiting, longestWait, status };
 }
 
 type SkillRow = StatsAnswer['skills'][number] & { readonly judged: JudgedRow };
@@ -106,10 +133,15 @@ const descending = (a: number | null, b: number | null) => (b ?? -1) - (a ?? -1)
 const ascending = (a: number | null, b: number | null) =>
   (a ?? Number.POSITIVE_INFINITY) - (b ?? Number.POSITIVE_INFINITY);
 
-/** Worst first: by status, then the most abandoned, the lowest service level, the busiest, the lowest id. */
+/**
+ * Worst first: by status, then the longest wait now and the most calls waiting, then the most abandoned, the
+ * lowest service level, the busiest, the lowest id.
+ */
 function compareWorstFirst(a: SkillRow, b: SkillRow): number {
   return (
     STATUS_RANK[b.judged.status] - STATUS_RANK[a.judged.status] ||
+    descending(a.queue?.longestWaitSeconds ?? null, b.queue?.longestWaitSeconds ?? null) ||
+    descending(a.queue?.callsWaiting ?? null, b.queue?.callsWaiting ?? null) ||
     descending(a.kpis.AbandonmentRate, b.kpis.AbandonmentRate) ||
     ascending(a.kpis.ServiceLevel20s, b.kpis.ServiceLevel20s) ||
     b.counters.CallsOffered - a.counters.CallsOffered ||
@@ -138,6 +170,9 @@ const ABSENT = '–';
 const count = (value: number) => (Number.isInteger(value) ? String(value) : value.toFixed(1));
 const rate = (value: number | null) => (value === null ? ABSENT : value.toFixed(1));
 const wrapUpSeconds = (value: number | null) => (value === null ? ABSENT : `${value.toFixed(1)} s`);
+/** A wait as minutes and seconds, as wallboards show it: 0:45, 3:05, 72:00. */
+const minutesSeconds = (seconds: number) =>
+  `${Math.floor(seconds / 60)}:${String(Math.floor(seconds % 60)).padStart(2, '0')}`;
 
 function clock(epochMs: number, timeZone: WallboardInput['timeZone']): string {
   const shifted = new Date(epochMs + timeZone.offsetMinutes * 60_000);
@@ -152,6 +187,26 @@ function age(seconds: number): string {
 
 function cell(text: string, level: Level | undefined, name?: string): Html {
   return html`<td class="${level ? `lvl-${level}` : ''}"${name ? html` data-cell="${name}"` : ''}>${text}</td>`;
+}
+
+function queueCells(row: RowFigures, judged: JudgedRow): Html {
+  const { queue } = row;
+  if (queue === null) {
+    return html`${cell(ABSENT, undefined, 'waiting')}${cell(ABSENT, undefined, 'longest-wait')}${cell(
+      ABSENT,
+      undefined,
+      'agents',
+    )}`;
+  }
+  const agents =
+    queue.agentsAvailable === undefined || queue.agentsLoggedOn === undefined
+      ? ABSENT
+      : `${queue.agentsAvailable} / ${queue.agentsLoggedOn}`;
+  return html`${cell(count(queue.callsWaiting), judged.waiting, 'waiting')}${cell(
+    minutesSeconds(queue.longestWaitSeconds),
+    judged.longestWait,
+    'longest-wait',
+  )}${cell(agents, undefined, 'agents')}`;
 }
 
 function figureCells(row: RowFigures, judged: JudgedRow): Html {
@@ -185,7 +240,7 @@ function statusCell(status: RowStatus): Html {
 }
 
 function header(input: WallboardInput): Html {
-  return html`<tr><th>Skill</th><th class="status">Status</th><th>Offered</th><th>Answered</th><th>Abandoned</th><th>In 20 s</th><th>Aband. %</th><th>SL 20 s %</th><th>Avg wrap-up</th><th>Window (${input.timeZone.label})</th><th>Age</th></tr>`;
+  return html`<tr><th>Skill</th><th class="status">Status</th><th>Waiting</th><th>Longest wait</th><th>Agents avail. / on</th><th>Offered</th><th>Answered</th><th>Abandoned</th><th>In 20 s</th><th>Aband. %</th><th>SL 20 s %</th><th>Avg wrap-up</th><th>Window (${input.timeZone.label})</th><th>Age</th></tr>`;
 }
 
 function hiddenNote(hidden: readonly SkillRow[], total: number): Html {
@@ -228,7 +283,8 @@ function todayTable(input: WallboardInput): Html {
     return html`<p class="note muted" data-today="unavailable">${label}: not available (${reading.reason}).</p>`;
   }
   const counters = { ...ZERO_COUNTERS, ...reading.counters };
-  const figures: RowFigures = { counters, kpis: kpiView(computeKpis(counters)) };
+  // The live queue is a figure of now, not of a day: the day's row has none (the VDN total above shows it).
+  const figures: RowFigures = { counters, kpis: kpiView(computeKpis(counters)), queue: null };
   const judged = judge(figures, input.thresholds.forVdn(input.ccId, input.vdn));
   return html`<table class="today"><tr><th>${label}</th><th class="status">Status</th><th>Offered</th><th>Answered</th><th>Abandoned</th><th>In 20 s</th><th>Aband. %</th><th>SL 20 s %</th><th>Avg wrap-up</th></tr><tr data-today="${
     judged.status
@@ -255,11 +311,14 @@ function table(answer: StatsAnswer, input: WallboardInput): Html {
     (row) =>
       html`<tr data-skill="${row.skillId}" data-status="${row.judged.status}"><td>${row.skillId}${
         row.warnings ? html` <span title="${row.warnings.join('; ')}">⚠</span>` : ''
-      }</td>${statusCell(row.judged.status)}${figureCells(row, row.judged)}${timeCells(row.windowStart, input)}</tr>`,
+      }</td>${statusCell(row.judged.status)}${queueCells(row, row.judged)}${figureCells(row, row.judged)}${timeCells(
+        row.windowStart,
+        input,
+      )}</tr>`,
   );
   const empty =
     rows.length === 0
-      ? html`<tr><td colspan="11" class="muted">CMS returned none of the configured skills.</td></tr>`
+      ? html`<tr><td colspan="14" class="muted">CMS returned none of the configured skills.</td></tr>`
       : '';
   const missing =
     answer.missingSkillIds.length > 0
@@ -269,10 +328,13 @@ function table(answer: StatsAnswer, input: WallboardInput): Html {
       : '';
   return html`<table>${header(input)}${body}${empty}<tr class="total" data-total="vdn" data-status="${
     totalJudged.status
-  }"><td>VDN ${input.vdn} (${total.skillCount} skill${total.skillCount === 1 ? '' : 's'})</td>${statusCell(totalJudged.status)}${figureCells(
+  }"><td>VDN ${input.vdn} (${total.skillCount} skill${total.skillCount === 1 ? '' : 's'})</td>${statusCell(totalJudged.status)}${queueCells(
     total,
     totalJudged,
-  )}${timeCells(total.windowStart, input)}</tr></table>${hiddenNote(hidden, rows.length)}${missing}`;
+  )}${figureCells(total, totalJudged)}${timeCells(total.windowStart, input)}</tr></table>${hiddenNote(
+    hidden,
+    rows.length,
+  )}${missing}`;
 }
 
 export function renderWallboard(input: WallboardInput): string {

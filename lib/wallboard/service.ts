@@ -71,9 +71,10 @@ export function createWallboard(config: WallboardConfig, deps: WallboardDeps): W
     const since = startOfLocalDay(config.timeZone, deps.now());
     const [outcome, health, today] = await Promise.all([
       deps.stats.get(target, deadline).then(
-        ({ value, source }): { outcome: StatsOutcome; source: string } => ({
+        ({ value, source }): { outcome: StatsOutcome; source: string; liveQueue: string | undefined } => ({
           outcome: { kind: 'stats', answer: value.answer },
           source,
+          liveQueue: value.liveQueue,
         }),
         (error: unknown) => {
           deps.log.error('wallboard: CMS could not be read', {
@@ -83,7 +84,11 @@ export function createWallboard(config: WallboardConfig, deps: WallboardDeps): W
             error: describeError(error),
           });
           const { code, message } = errorAnswer(error, requestId).body.error;
-          return { outcome: { kind: 'failed', code, message, requestId } as StatsOutcome, source: 'failed' };
+          return {
+            outcome: { kind: 'failed', code, message, requestId } as StatsOutcome,
+            source: 'failed',
+            liveQueue: undefined,
+          };
         },
       ),
       deps.health.read(target, deadline),
@@ -94,6 +99,7 @@ export function createWallboard(config: WallboardConfig, deps: WallboardDeps): W
       ccId: target.ccId,
       vdn: target.vdn,
       cache: outcome.source,
+      liveQueue: outcome.liveQueue,
       health: health.kind,
       today: today.kind,
     });

@@ -34,6 +34,8 @@ export interface Thresholds {
   readonly serviceLevel: LowerBand;
   /** Seconds. */
   readonly averageWrapUp: UpperBand;
+  /** Seconds the longest-waiting call has waited, now (the live queue). */
+  readonly longestWait: UpperBand;
   /** Rates of a window with fewer offered calls (or wrap-ups) are shown but not judged: 1 of 1 is no trend. */
   readonly minCalls: number;
 }
@@ -42,6 +44,8 @@ const DEFAULT_THRESHOLDS: Thresholds = {
   abandonmentRate: { amber: 5, red: 10 },
   serviceLevel: { amber: 80, red: 70 },
   averageWrapUp: { amber: 60, red: 120 },
+  // A common wallboard rule: a caller waiting more than two minutes is an emergency.
+  longestWait: { amber: 60, red: 120 },
   minCalls: 5,
 };
 
@@ -106,6 +110,7 @@ const entrySchema = fieldsOf(
       ),
     ),
     averageWrapUp: v.optional(upperBand(seconds)),
+    longestWait: v.optional(upperBand(seconds)),
     minCalls: v.optional(integerIn({ min: 1, max: 10_000 })),
   },
   ENTRY_EXAMPLE,
@@ -116,7 +121,13 @@ type Overrides = Partial<Thresholds>;
 
 const VARIABLE = 'WALLBOARD_THRESHOLDS';
 
-const THRESHOLD_FIELDS = ['abandonmentRate', 'serviceLevel', 'averageWrapUp', 'minCalls'] as const;
+const THRESHOLD_FIELDS = [
+  'abandonmentRate',
+  'serviceLevel',
+  'averageWrapUp',
+  'longestWait',
+  'minCalls',
+] as const;
 
 /** The fields an entry sets; absent ones are left out, so that they fall back instead of erasing. */
 function overridesOf(entry: Entry): Overrides {

@@ -27,11 +27,12 @@ export type WidgetRequest =
 
 export const WIDGET_DOCS = `## Skill-queue wallboard (cms-skill-metrics)
 
-Every configured skill queue of one VDN, live from Huawei CC-CMS: offered, answered and abandoned calls,
-calls answered within 20 s, abandonment rate, 20-second service level and average wrap-up time of the current
-5-minute window, worst first, coloured red/amber/green; the VDN total, the VDN's day so far (since midnight in
-the function's \`TIME_ZONE\`, read back from the VDN's own CloudWatch counters, never per-skill series) and
-the collector's health below.
+Every configured skill queue of one VDN, live from Huawei CC-CMS: the calls waiting now, the longest current
+wait and the agents available / logged on (when CMS offers the live queue), then offered, answered and abandoned
+calls, calls answered within 20 s, abandonment rate, 20-second service level and average wrap-up time of the
+current 5-minute window, worst first, coloured red/amber/green; the VDN total, the VDN's day so far (since
+midnight in the function's \`TIME_ZONE\`, read back from the VDN's own CloudWatch counters, never per-skill
+series) and the collector's health below.
 
 Reads CMS through the same cache as the query API, so any number of viewers costs CMS one call per VDN per
 cache period. Thresholds come from the function's \`WALLBOARD_THRESHOLDS\` setting.

@@ -1,24 +1,31 @@
 import { once } from 'node:events';
 import { createServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { SIGNATURE_LAYOUTS, type SignatureLayoutName } from '../../lib/cms/sign.js';
 import { WINDOW_MS } from '../../lib/model.js';
 import { createCertificateAuthority } from '../tls.js';
 import type { Credentials } from './auth.js';
 import { type FaultOptions, FaultQueue, type RefusalDelivery, type SimFault } from './faults.js';
+import { type CmsQueueRecord, QueueModel } from './queue.js';
 import type { ResponseFields } from './responses.js';
-import { createRequestHandler, type HandlerContext, type SimRequestRecord } from './server.js';
+import {
+  createRequestHandler,
+  type HandlerContext,
+  type LiveQueueMode,
+  type SimRequestRecord,
+} from './server.js';
 import { type CmsSkillRecord, type OpeningHours, TrafficModel } from './traffic.js';
 import type { SkillQuery } from './validate.js';
 
 /**
- * A local stand-in for CC-CMS's current-call-statistics endpoint over real HTTPS, with its own private CA, C2
- * signature checks, a realistic traffic model and fault injection: what the client and the collector are tested
- * and demonstrated against.
+ * A local stand-in for CC-CMS's current-call-statistics and live-queue endpoints over real HTTPS, with its own
+ * private CA, C2 signature checks, a realistic traffic model (and the queue it makes) and fault injection: what
+ * the client and the collector are tested and demonstrated against.
  */
 
-export type { RefusalDelivery, SimFault } from './faults.js';
-export { ENDPOINT_PATH } from './server.js';
+export type { RefusalDelivery, SimEndpoint, SimFault } from './faults.js';
+export type { CmsQueueRecord } from './queue.js';
+export { ENDPOINT_PATH, LIVE_QUEUE_MODES, QUEUE_ENDPOINT_PATH } from './server.js';
 export type { CmsSkillRecord, OpeningHours } from './traffic.js';
 
 export interface CmsSimulatorOptions {
@@ -47,6 +54,8 @@ export interface CmsSimulatorOptions {
   certificateHosts?: string[];
   /** Default 'both', as CMS 8.14+. */
   responseFields?: ResponseFields;
+  /** How the live queue (`totalskillstatusex3`) is answered; default `served`, from the queue model. */
+  liveQueue?: LiveQueueMode;
   /**
    * How many request records to keep, oldest dropped first; default unlimited. Long-running simulators set a
    * bound so the log (which holds every request's skill list) cannot grow without end.
@@ -85,6 +94,8 @@ export interface CmsSimulator {
   clearFaults(): void;
   /** The exact statistics object the simulator serves for this skill at time `at` (undefined if the skill is absent). */
   statsAt(ccId: number, vdn: number, skillId: number, at: number): CmsSkillRecord | undefined;
+  /** The exact live-queue object the simulator serves for this skill at time `at` (undefined if it is absent). */
+  queueAt(ccId: number, vdn: number, skillId: number, at: number): CmsQueueRecord | undefined;
   close(): Promise<void>;
 }
 
@@ -116,6 +127,7 @@ export async function startCmsSimulator(options: CmsSimulatorOptions = {}): Prom
     seed: options.seed ?? 1,
     ...(options.openingHours ? { openingHours: options.openingHours } : {}),
   });
+  const queue = new QueueModel({ seed: model.seed, openingHours: options.openingHours });
   const absent = new Set(options.absentSkillIds ?? []);
   const faults = new FaultQueue();
   const requests: SimRequestRecord[] = [];
@@ -152,6 +164,9 @@ export async function startCmsSimulator(options: CmsSimulatorOptions = {}): Prom
           : JSON.stringify(statsOf(query.ccId, query.vdn, skillId, at)),
       ),
     statsRecords: (query, at) => present(query).map((skillId) => statsOf(query.ccId, query.vdn, skillId, at)),
+    queueRecords: (query, at) =>
+      present(query).map((skillId) => queue.queueAt(query.ccId, query.vdn, skillId, at)),
+    liveQueue: options.liveQueue ?? 'served',
     record: (entry) => {
       requests.push(entry);
       if (requests.length > maxRecordedRequests) requests.shift();
@@ -168,6 +183,13 @@ export async function startCmsSimulator(options: CmsSimulatorOptions = {}): Prom
   const authority = await createCertificateAuthority('cms-skill-metrics simulator CA');
   const { key, cert } = await authority.issueServerCertificate(options.certificateHosts ?? DEFAULT_HOSTS);
   const server = createServer({ key, cert, minVersion: 'TLSv1.2' }, createRequestHandler(context));
+  // Every TCP connection, including one whose TLS handshake a client abandoned half-way (a request cancelled
+  // as it was being sent): closeAllConnections() only knows those that reached HTTP, and close() waits for all.
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   server.listen(options.port ?? 0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
@@ -199,12 +221,16 @@ export async function startCmsSimulator(options: CmsSimulatorOptions = {}): Prom
     statsAt(ccId, vdn, skillId, at) {
       return absent.has(skillId) ? undefined : statsOf(ccId, vdn, skillId, at);
     },
+    queueAt(ccId, vdn, skillId, at) {
+      return absent.has(skillId) ? undefined : queue.queueAt(ccId, vdn, skillId, at);
+    },
     async close() {
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
       const closed = once(server, 'close');
       server.close();
       server.closeAllConnections();
+      for (const socket of sockets) socket.destroy();
       await closed;
     },
   };

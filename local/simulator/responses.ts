@@ -47,14 +47,33 @@ export function truncate(body: string): string {
   return body.slice(0, Math.max(1, Math.floor(body.length / 2)));
 }
 
-/** A success whose first statistics object has a counter as a non-numeric string and another as an object. */
-export function wrongTypesBody(records: readonly CmsSkillRecord[], fields: ResponseFields): string {
+/**
+ * A success whose first item has one count (`asText`) as a non-numeric string and another (`asObject`) as an
+ * object.
+ */
+export function wrongTypesBody<T extends object>(
+  records: readonly T[],
+  fields: ResponseFields,
+  [asText, asObject]: readonly [keyof T & string, keyof T & string],
+): string {
   const texts = records.map((record, index) =>
     index === 0
-      ? JSON.stringify({ ...record, allCallCount: 'n/a', cnnedCallCount: { value: record.cnnedCallCount } })
+      ? JSON.stringify({ ...record, [asText]: 'n/a', [asObject]: { value: record[asObject] } })
       : JSON.stringify(record),
   );
   return successBody(texts, fields);
+}
+
+/** A success whose first item carries `changes` instead of its own values of those fields. */
+export function changedFirstBody<T extends object>(
+  records: readonly T[],
+  fields: ResponseFields,
+  changes: Partial<T>,
+): string {
+  return successBody(
+    records.map((record, index) => JSON.stringify(index === 0 ? { ...record, ...changes } : record)),
+    fields,
+  );
 }
 
 /**

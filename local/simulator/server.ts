@@ -1,9 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { INVALID_PARAMETER_RESULT_CODE, SUCCESS_RESULT_CODE } from '../../lib/cms/result-codes.js';
+import {
+  INVALID_PARAMETER_RESULT_CODE,
+  PERMISSION_RESULT_CODE,
+  SUCCESS_RESULT_CODE,
+  WRONG_CTI_VERSION_RESULT_CODE,
+} from '../../lib/cms/result-codes.js';
 import { CONTENT_TYPE, type SignatureLayout } from '../../lib/cms/sign.js';
 import { type Credentials, claimedAccessKey, verifySignature } from './auth.js';
-import type { FaultQueue, RefusalDelivery, SimFault } from './faults.js';
+import type { FaultQueue, RefusalDelivery, SimEndpoint, SimFault } from './faults.js';
+import type { CmsQueueRecord } from './queue.js';
 import {
+  changedFirstBody,
   errorBody,
   failureBody,
   ipLockedBody,
@@ -18,13 +25,27 @@ import {
 import type { CmsSkillRecord } from './traffic.js';
 import { bestEffortQuery, type SkillQuery, validateQuery } from './validate.js';
 
-/** The HTTP behaviour of the simulated CMS endpoint: routing, body limits, authentication, faults, answers. */
+/** The HTTP behaviour of the simulated CMS endpoints: routing, body limits, authentication, faults, answers. */
 
 export const ENDPOINT_PATH = '/rest/cmsapp/v1/openapi/skill/currentcallstateinfo';
+export const QUEUE_ENDPOINT_PATH = '/rest/cmsapp/v1/openapi/skill/totalskillstatusex3';
+const ENDPOINTS: Readonly<Record<string, SimEndpoint>> = {
+  [ENDPOINT_PATH]: 'currentcallstateinfo',
+  [QUEUE_ENDPOINT_PATH]: 'totalskillstatusex3',
+};
 const MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * How this CMS answers the live queue (`totalskillstatusex3`): from its queue model, or as a CMS without it:
+ * CTI 3.6 (`0100003`), a key without the right (`0101003`), or a CMS that does not know the path (HTTP 404).
+ */
+export const LIVE_QUEUE_MODES = ['served', 'wrongCtiVersion', 'noPermission', 'notFound'] as const;
+export type LiveQueueMode = (typeof LIVE_QUEUE_MODES)[number];
 
 export interface SimRequestRecord {
   readonly at: number;
+  /** The interface asked; undefined for a path the simulator does not serve. */
+  readonly endpoint: SimEndpoint | undefined;
   readonly accessKey: string | undefined;
   readonly ccId: number | undefined;
   readonly vdn: number | undefined;
@@ -55,6 +76,9 @@ export interface HandlerContext {
   statsTexts(query: SkillQuery, at: number): string[];
   /** The same statistics as objects. */
   statsRecords(query: SkillQuery, at: number): CmsSkillRecord[];
+  /** The live queue of the query's skills at `at`, in the same order. */
+  queueRecords(query: SkillQuery, at: number): CmsQueueRecord[];
+  readonly liveQueue: LiveQueueMode;
   record(entry: SimRequestRecord): void;
   /** A timer that the simulator cancels when it closes. */
   schedule(delayMs: number, task: () => void): void;
@@ -120,14 +144,42 @@ interface Answer {
   readonly send: (response: ServerResponse) => void;
 }
 
+/** The items of one endpoint's success: what its faults distort. */
+function itemsOf(context: HandlerContext, endpoint: SimEndpoint, query: SkillQuery, at: number) {
+  const fields = context.responseFields;
+  if (endpoint === 'totalskillstatusex3') {
+    const records = context.queueRecords(query, at);
+    return {
+      plain: () =>
+        successBody(
+          records.map((record) => JSON.stringify(record)),
+          fields,
+        ),
+      wrongTypes: () => wrongTypesBody(records, fields, ['queueSize', 'queueTime']),
+      startTime: () => '',
+      skillDescrip: (skillDescrip: string) => changedFirstBody(records, fields, { skillDescrip }),
+    };
+  }
+  return {
+    plain: () => successBody(context.statsTexts(query, at), fields),
+    wrongTypes: () =>
+      wrongTypesBody(context.statsRecords(query, at), fields, ['allCallCount', 'cnnedCallCount']),
+    startTime: (value: number, skillId?: number) =>
+      startTimeBody(context.statsRecords(query, at), fields, value, skillId),
+    skillDescrip: () => '',
+  };
+}
+
 /** The success answer with a fault's distortion applied, or the plain success without one. */
 function successAnswer(
   context: HandlerContext,
+  endpoint: SimEndpoint,
   query: SkillQuery,
   at: number,
   fault: SimFault | undefined,
 ): Answer {
-  const plain = () => successBody(context.statsTexts(query, at), context.responseFields);
+  const items = itemsOf(context, endpoint, query, at);
+  const plain = items.plain;
   const ok = (body: string): Answer => ({
     status: 200,
     resultCode: SUCCESS_RESULT_CODE,
@@ -185,14 +237,25 @@ function successAnswer(
       };
     }
     case 'wrongTypes':
-      return ok(wrongTypesBody(context.statsRecords(query, at), context.responseFields));
+      return ok(items.wrongTypes());
     case 'hugeResponse':
       return ok(padBody(plain(), fault.bytes));
     case 'startTime':
-      return ok(
-        startTimeBody(context.statsRecords(query, at), context.responseFields, fault.value, fault.skillId),
-      );
+      return ok(items.startTime(fault.value, fault.skillId));
+    case 'skillDescrip':
+      return ok(items.skillDescrip(fault.value));
   }
+}
+
+/** A CMS without the live queue: its result code, once the signature and the body have passed. */
+const MISSING_QUEUE_CODES: Partial<Record<LiveQueueMode, string>> = {
+  wrongCtiVersion: WRONG_CTI_VERSION_RESULT_CODE,
+  noPermission: PERMISSION_RESULT_CODE,
+};
+
+function resultCodeAnswer(code: string, text: string): Answer {
+  const body = failureBody(code, text);
+  return { status: 200, resultCode: code, send: (response) => send(response, 200, body) };
 }
 
 function unauthorized(context: HandlerContext): Answer {
@@ -247,9 +310,11 @@ async function handle(context: HandlerContext, request: IncomingMessage, respons
   const target = request.url ?? '/';
   const path = target.split('?', 1)[0];
   const accessKey = claimedAccessKey(request.headers);
+  const endpoint = path === undefined ? undefined : ENDPOINTS[path];
   const logShallow = (status: number) =>
     context.record({
       at: context.now(),
+      endpoint,
       accessKey,
       ccId: undefined,
       vdn: undefined,
@@ -259,7 +324,7 @@ async function handle(context: HandlerContext, request: IncomingMessage, respons
       fault: undefined,
     });
 
-  if (path !== ENDPOINT_PATH) {
+  if (endpoint === undefined || (endpoint === 'totalskillstatusex3' && context.liveQueue === 'notFound')) {
     logShallow(404);
     send(response, 404, errorBody('not found'));
     return;
@@ -286,6 +351,7 @@ async function handle(context: HandlerContext, request: IncomingMessage, respons
     const fields = query ?? bestEffortQuery(read.body);
     context.record({
       at,
+      endpoint,
       accessKey,
       ccId: fields.ccId,
       vdn: fields.vdn,
@@ -315,14 +381,19 @@ async function handle(context: HandlerContext, request: IncomingMessage, respons
   }
   const validation = validateQuery(read.body);
   if (!validation.ok) {
-    const body = failureBody(INVALID_PARAMETER_RESULT_CODE, validation.message);
+    finish(resultCodeAnswer(INVALID_PARAMETER_RESULT_CODE, validation.message), undefined, undefined);
+    return;
+  }
+  const missingQueue =
+    endpoint === 'totalskillstatusex3' ? MISSING_QUEUE_CODES[context.liveQueue] : undefined;
+  if (missingQueue !== undefined) {
     finish(
-      { status: 200, resultCode: INVALID_PARAMETER_RESULT_CODE, send: (res) => send(res, 200, body) },
+      resultCodeAnswer(missingQueue, `simulated CMS without the live queue (${missingQueue})`),
       undefined,
-      undefined,
+      validation.query,
     );
     return;
   }
-  const fault = context.faults.take(validation.query);
-  finish(successAnswer(context, validation.query, at, fault), fault, validation.query);
+  const fault = context.faults.take(validation.query, endpoint);
+  finish(successAnswer(context, endpoint, validation.query, at, fault), fault, validation.query);
 }

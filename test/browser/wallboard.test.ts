@@ -13,6 +13,7 @@ import { judge } from '../../lib/wallboard/render.js';
 import { parseThresholds } from '../../lib/wallboard/thresholds.js';
 import { HealthRecorder, TodayRecorder } from '../../local/recorders.js';
 import { type CmsSimulator, startCmsSimulator } from '../../local/simulator/index.js';
+import { QueueModel } from '../../local/simulator/queue.js';
 import { TrafficModel } from '../../local/simulator/traffic.js';
 import { TableSink } from '../../local/table.js';
 import { startWallboardServer, type WallboardServer } from '../../local/wallboard-server.js';
@@ -50,29 +51,38 @@ const SKILLS = Array.from({ length: 24 }, (_, index) => index + 1).filter((skill
 
 /**
  * Traffic differs from window to window; the first simulator seed whose traffic at `at` shows red, amber and
- * green rows makes the page show all three, whenever the test runs.
+ * green rows, and a caller who has waited more than two minutes (a red longest wait), makes the page show all
+ * of them, whenever the test runs.
  */
 function seedWithEveryLevel(at: number): number {
   const book = parseThresholds(THRESHOLDS);
   for (let seed = 1; seed <= 1_000; seed += 1) {
     const model = new TrafficModel({ seed });
-    const statuses = new Set(
-      SKILLS.map((skill) => {
-        const record = model.statsAt(1, 170, skill, at);
-        const counters = Object.fromEntries(
-          COUNTERS.map(({ name, cmsField }) => [name, record[cmsField]]),
-        ) as Record<CounterName, number>;
-        const kpis = computeKpis(counters);
-        const nullable = Object.fromEntries(KPIS.map(({ name }) => [name, kpis[name] ?? null])) as Record<
-          KpiName,
-          number | null
-        >;
-        return judge({ counters, kpis: nullable }, book.forSkill(1, 170, skill)).status;
-      }),
-    );
-    if (statuses.has('red') && statuses.has('amber') && statuses.has('green')) return seed;
+    const queues = new QueueModel({ seed });
+    const judged = SKILLS.map((skill) => {
+      const record = model.statsAt(1, 170, skill, at);
+      const live = queues.queueAt(1, 170, skill, at);
+      const counters = Object.fromEntries(
+        COUNTERS.map(({ name, cmsField }) => [name, record[cmsField]]),
+      ) as Record<CounterName, number>;
+      const kpis = computeKpis(counters);
+      const nullable = Object.fromEntries(KPIS.map(({ name }) => [name, kpis[name] ?? null])) as Record<
+        KpiName,
+        number | null
+      >;
+      const queue = {
+        callsWaiting: live.queueSize,
+        longestWaitSeconds: live.queueTime,
+        agentsLoggedOn: live.loggedOnAgents,
+        agentsAvailable: live.availAgents,
+      };
+      return judge({ counters, kpis: nullable, queue }, book.forSkill(1, 170, skill));
+    });
+    const statuses = new Set(judged.map((row) => row.status));
+    const longWait = judged.some((row) => row.longestWait === 'red');
+    if (statuses.has('red') && statuses.has('amber') && statuses.has('green') && longWait) return seed;
   }
-  throw new Error('no seed up to 1,000 gives red, amber and green rows');
+  throw new Error('no seed up to 1,000 gives red, amber and green rows and a red longest wait');
 }
 
 beforeAll(async () => {
@@ -139,7 +149,7 @@ interface ShownRow {
 describe('the wallboard page in a real browser', () => {
   it('shows every skill CMS returned, worst first, in red, amber and green, and the VDN total', async () => {
     const page = await browser.newPage();
-    await page.setViewport({ width: 1200, height: 400, deviceScaleFactor: 1 });
+    await page.setViewport({ width: 1400, height: 400, deviceScaleFactor: 1 });
     const response = await page.goto(`${server.url}?ccId=1&vdn=170&maxRows=24`, { waitUntil: 'load' });
     expect(response?.status()).toBe(200);
 
@@ -168,8 +178,20 @@ describe('the wallboard page in a real browser', () => {
     for (const row of rows.filter((item) => item.status === 'red')) {
       expect(Object.values(row.cells).some((cell) => cell.background === COLOURS.red)).toBe(true);
     }
+    // The live queue leads every row, and a caller has waited past the red threshold (2 minutes).
+    for (const row of rows) {
+      expect(row.cells.waiting?.text).toMatch(/^\d+$/);
+      expect(row.cells['longest-wait']?.text).toMatch(/^\d+:\d\d$/);
+      expect(row.cells.agents?.text).toMatch(/^\d+ \/ \d+$/);
+    }
+    expect(rows.some((row) => row.cells['longest-wait']?.background === COLOURS.red)).toBe(true);
     const total = await page.$eval('tr[data-total]', (row) => row.textContent ?? '');
     expect(total).toMatch(/^VDN 170 \(23 skills\)/);
+    const totalWait = await page.$eval('tr[data-total] td[data-cell="longest-wait"]', (cell) => ({
+      text: cell.textContent ?? '',
+      background: getComputedStyle(cell).backgroundColor,
+    }));
+    expect(totalWait).toEqual({ text: expect.stringMatching(/^\d+:\d\d$/), background: COLOURS.red });
     expect(await page.$eval('[data-missing]', (note) => note.textContent)).toBe(
       'Not returned by CMS: skill 8.',
     );

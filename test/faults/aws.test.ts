@@ -390,6 +390,9 @@ function publishOrder(targets: readonly TargetSpec[]): string[] {
   const health: HealthMetricName[] = ['CollectionSuccess', 'CmsLatency', 'SkillsMissing', 'DataAge'];
   return targets.flatMap((target) => [
     ...expectedVdn(bench.simulator, target, bench.at).stats.map(datumKey),
+    ...expectedVdn(bench.simulator, target, bench.at).live.map((datum) =>
+      datumKey({ ...datum, timestamp: 0 }),
+    ),
     ...health.map((name) =>
       datumKey({
         name,

@@ -295,7 +295,7 @@ export interface CollectorRun {
   readonly received: ReceivedDatum[];
   /** The structured log lines written during this run. */
   readonly logs: Record<string, unknown>[];
-  /** HTTP statuses the simulator answered the faulty VDN with during this run, in order. */
+  /** HTTP statuses the simulator answered the faulty VDN's counters with during this run, in order. */
   readonly faultyStatuses: number[];
 }
 
@@ -330,7 +330,7 @@ export async function invokeCollector(
     logs: recordsOf(bench.output.lines.slice(linesBefore)),
     faultyStatuses: bench.simulator.requests
       .slice(requestsBefore)
-      .filter((request) => request.vdn === FAULTY.vdn)
+      .filter((request) => request.vdn === FAULTY.vdn && request.endpoint === 'currentcallstateinfo')
       .map((request) => request.status),
   };
 }

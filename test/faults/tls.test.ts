@@ -125,9 +125,10 @@ describe('collector', () => {
       ]);
       expect(failedVdnMismatches(run.received, HEALTHY)).toEqual([]);
       expect(failedVdnMismatches(run.received, FAULTY)).toEqual([]);
-      // One batch per VDN, each refused at its one handshake: a certificate is not retried.
-      expect(run.summary.cmsRequests).toBe(2);
-      expect(relay.connections).toBe(2);
+      // One batch per VDN and interface (counters, live queue), each refused at its one handshake: a
+      // certificate is not retried.
+      expect(run.summary.cmsRequests).toBe(4);
+      expect(relay.connections).toBe(4);
     },
   );
 });
@@ -158,7 +159,8 @@ describe('query API', () => {
           requestId: (answer.json as { error: { requestId: string } }).error.requestId,
           error: { code: 'CMS_NETWORK_ERROR', message: expect.stringMatching(message) },
         });
-        expect(relay.connections).toBe(1);
+        // One handshake per interface of the read (counters, live queue).
+        expect(relay.connections).toBe(2);
       } finally {
         await server.close();
       }

@@ -3,8 +3,15 @@
  * and the differences between that and what the fake CloudWatch received: the end-to-end check of the collector
  * shared by the integration tests and the fault suite.
  */
-import { COUNTERS, KPIS, METRIC_UNITS, type MetricName } from '../../lib/model.js';
-import type { CmsSimulator, CmsSkillRecord } from '../../local/simulator/index.js';
+import {
+  COUNTERS,
+  KPIS,
+  LIVE_QUEUE_METRICS,
+  type LiveQueueMetricName,
+  METRIC_UNITS,
+  type MetricName,
+} from '../../lib/model.js';
+import type { CmsQueueRecord, CmsSimulator, CmsSkillRecord } from '../../local/simulator/index.js';
 import type { ReceivedDatum } from './fake-aws.js';
 import { expectedKpis, nearestDouble } from './kpi-oracle.js';
 
@@ -52,16 +59,56 @@ function statDatums(
   ];
 }
 
+/** A live-queue datum without its timestamp: the time of the read, which only the run knows. */
+type LiveDatum = Omit<ReceivedDatum, 'timestamp'>;
+
 export interface ExpectedVdn {
   /** Roll-up and per-skill counters and KPIs, each stamped with its window's start. */
   readonly stats: readonly ReceivedDatum[];
+  /**
+   * The live queue (metrics.md, "Live queue") with every metric selected per skill: the VDN's calls waiting
+   * (sum) and longest wait (maximum), and each skill's whose queue is not empty.
+   */
+  readonly live: readonly LiveDatum[];
   readonly windowStart: number;
   readonly missingSkills: number;
 }
 
-/** The counters and KPIs metrics.md says a run at `at` publishes for a target the simulator served in full. */
+/** What CMS's live-queue fields are called in the contract's metrics. */
+const QUEUE_FIELDS: Readonly<Record<LiveQueueMetricName, 'queueSize' | 'queueTime'>> = {
+  CallsWaiting: 'queueSize',
+  LongestWaitTime: 'queueTime',
+};
+
+function liveDatums(records: readonly CmsQueueRecord[], vdnDimensions: Record<string, string>): LiveDatum[] {
+  if (records.length === 0) return [];
+  const live = (name: LiveQueueMetricName, value: number, dimensions: Record<string, string>) => ({
+    name,
+    unit: METRIC_UNITS[name],
+    value,
+    dimensions,
+  });
+  const waiting = records.reduce((sum, record) => sum + record.queueSize, 0);
+  const longest = Math.max(...records.map((record) => record.queueTime));
+  return [
+    live('CallsWaiting', waiting, vdnDimensions),
+    live('LongestWaitTime', longest, vdnDimensions),
+    ...records
+      .filter((record) => record.queueSize > 0 || record.queueTime > 0)
+      .flatMap((record) =>
+        LIVE_QUEUE_METRICS.map(({ name }) =>
+          live(name, record[QUEUE_FIELDS[name]], { ...vdnDimensions, SkillId: String(record.skillId) }),
+        ),
+      ),
+  ];
+}
+
+/**
+ * The counters, KPIs and live queue metrics.md says a run at `at` publishes for a target the simulator served
+ * in full, with every metric selected per skill.
+ */
 export function expectedVdn(
-  simulator: Pick<CmsSimulator, 'statsAt'>,
+  simulator: Pick<CmsSimulator, 'statsAt' | 'queueAt'>,
   target: TargetSpec,
   at: number,
 ): ExpectedVdn {
@@ -85,6 +132,10 @@ export function expectedVdn(
           statDatums(record, record.startTime, { ...vdnDimensions, SkillId: String(record.id) }),
         ),
     ],
+    live: liveDatums(
+      target.skillIds.flatMap((skillId) => simulator.queueAt(target.ccId, target.vdn, skillId, at) ?? []),
+      vdnDimensions,
+    ),
     windowStart,
     missingSkills: target.skillIds.length - served.length,
   };
@@ -103,10 +154,14 @@ function datumsOfVdn(received: readonly ReceivedDatum[], target: TargetSpec): Re
   );
 }
 
+/** How long before its health datums a run may have read the live queue. */
+const MAX_RUN_MS = 30_000;
+
 /**
  * Differences between what was received for one VDN and what a successful collection publishes: every counter
- * and KPI exactly once with its value, unit and window timestamp; CollectionSuccess 1; SkillsMissing; a
- * CmsLatency; a DataAge that is the age of the window at the run's time. Empty when they agree.
+ * and KPI exactly once with its value, unit and window timestamp; the live queue's figures with their values,
+ * all stamped with one time of reading within the run; CollectionSuccess 1; SkillsMissing; a CmsLatency; a
+ * DataAge that is the age of the window at the run's time. Empty when they agree.
  */
 export function healthyVdnMismatches(
   received: readonly ReceivedDatum[],
@@ -130,6 +185,15 @@ export function healthyVdnMismatches(
     else if (got.unit !== want.unit || got.timestamp !== want.timestamp || got.value !== want.value) {
       mismatches.push(`${key}: got ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
     }
+  }
+  const readAt = new Set<number>();
+  for (const want of expected.live) {
+    const key = datumKey({ ...want, timestamp: 0 });
+    const got = take(key);
+    if (got === undefined) mismatches.push(`${key}: missing`);
+    else if (got.unit !== want.unit || got.value !== want.value) {
+      mismatches.push(`${key}: got ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
+    } else readAt.add(got.timestamp);
   }
   const health = (name: MetricName) => take(`${name} CcId=${target.ccId} Vdn=${target.vdn}`);
   const success = health('CollectionSuccess');
@@ -157,21 +221,31 @@ export function healthyVdnMismatches(
   ) {
     mismatches.push(`DataAge: ${JSON.stringify(age)} at run time ${runTime}`);
   }
+  const [liveAt, ...others] = readAt;
+  if (
+    others.length > 0 ||
+    (liveAt !== undefined && runTime !== undefined && !(liveAt <= runTime && runTime - liveAt < MAX_RUN_MS))
+  ) {
+    mismatches.push(`live queue stamped ${[...readAt].join(', ')}, run at ${runTime}`);
+  }
   for (const key of byKey.keys()) mismatches.push(`${key}: not expected`);
   return mismatches;
 }
 
+const LIVE_NAMES: ReadonlySet<string> = new Set(LIVE_QUEUE_METRICS.map((metric) => metric.name));
+
 /**
  * Differences between what was received for one VDN and what a failed collection publishes: CollectionSuccess
  * 0, SkillsMissing 0, CmsLatency when a request was sent to CMS (`sent`: not when the key pair could not even be
- * read), and nothing else (no counter, no KPI, no DataAge).
+ * read), and nothing else (no counter, no KPI, no DataAge). The live queue is read apart from the counters, so a
+ * VDN whose counters failed may still publish it: it is not looked at here.
  */
 export function failedVdnMismatches(
   received: readonly ReceivedDatum[],
   target: TargetSpec,
   { sent = true } = {},
 ): string[] {
-  const mine = datumsOfVdn(received, target);
+  const mine = datumsOfVdn(received, target).filter((datum) => !LIVE_NAMES.has(datum.name));
   const mismatches: string[] = [];
   const names = mine.map((datum) => datum.name).sort();
   const expected = [...(sent ? ['CmsLatency'] : []), 'CollectionSuccess', 'SkillsMissing'];

@@ -14,5 +14,8 @@ export const STAGE_SETTINGS = {
   collectorAlarmEvaluationPeriods: '2',
   dataAgeThresholdSeconds: '600',
   windowCoverageThreshold: '95',
+  longestWaitThresholdSeconds: '120',
+  longestWaitAlarmEvaluationPeriods: '5',
+  longestWaitAlarmDatapointsToAlarm: '3',
   timeZone: 'UTC',
 } as const;

@@ -3,6 +3,7 @@
  * own vdnRead, so a fake is held to the same window rule, clock rule and totals as CMS's real answers.
  */
 import type { BatchOutcome } from '../../lib/cms/batch.js';
+import type { LiveQueueRead } from '../../lib/cms/live-queue.js';
 import { type VdnRead, vdnRead } from '../../lib/cms/vdn-read.js';
 import { alignedWindowStart } from '../../lib/cms/window.js';
 import type { CmsError } from '../../lib/errors.js';
@@ -22,6 +23,8 @@ export interface FakeAnswer {
   /** The slowest batch; default 40 ms. */
   readonly ms?: number;
   readonly requests?: number;
+  /** The live queue's read, when the fake was asked for it. */
+  readonly liveQueue?: LiveQueueRead | undefined;
 }
 
 export function readOf(target: Target, answer: FakeAnswer = {}): VdnRead {
@@ -39,5 +42,10 @@ export function readOf(target: Target, answer: FakeAnswer = {}): VdnRead {
     ...(asked.length > 0 ? [{ skillIds: asked, ms, records, clock: { date, localAt } }] : []),
     ...(answer.failures ?? []).map((failure) => ({ ...failure, ms })),
   ];
-  return vdnRead(target, outcomes, { requests: answer.requests ?? 1, credentialMs: 0, now: localAt });
+  return vdnRead(target, outcomes, {
+    requests: answer.requests ?? 1,
+    credentialMs: 0,
+    now: localAt,
+    liveQueue: answer.liveQueue,
+  });
 }
