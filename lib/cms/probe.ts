@@ -1,22 +1,16 @@
-import { X509Certificate } from 'node:crypto';
 import { Agent } from 'node:https';
-import { isIP, type Socket, connect as tcpConnect } from 'node:net';
-import {
-  createSecureContext,
-  type DetailedPeerCertificate,
-  type TLSSocket,
-  connect as tlsConnect,
-} from 'node:tls';
+import { createSecureContext } from 'node:tls';
 import { CmsError, CmsProtocolError } from '../errors.js';
 import { newestWindow } from '../kpi.js';
 import { cmsClock, dateHeaderProblem, imfFixdate } from './clock.js';
 import type { CmsCredentials } from './credentials.js';
 import { LIVE_QUEUE_PATH, parseLiveQueueResponse } from './live-queue.js';
+import { describeChain, handshake, reach } from './probe-network.js';
 import { type CallStatsQuery, callStatsUrl, interfaceUrl } from './request.js';
 import { parseCallStatsResponse } from './response.js';
 import { CmsResultError, PERMISSION_RESULT_CODE, WRONG_CTI_VERSION_RESULT_CODE } from './result-codes.js';
 import { SIGNATURE_LAYOUT_NAMES, SIGNATURE_LAYOUTS, type SignatureLayoutName, signRequest } from './sign.js';
-import { certificateRefusal, httpsPost, trustedCertificates } from './transport.js';
+import { httpsPost, trustedCertificates } from './transport.js';
 
 // The operator's first check of a real CMS, step by step: TCP, TLS (chain, host name, which CA), then one signed
 // request per signature layout until CMS accepts one (never more than the client itself may be refused), and a
@@ -356,98 +350,4 @@ function formatOffset(offsetMs: number): string {
   const seconds = Math.abs(offsetMs) / 1_000;
   if (seconds < 1) return 'within a second of';
   return `${seconds.toFixed(1)} s ${offsetMs > 0 ? 'ahead of' : 'behind'}`;
-}
-
-async function reach(host: string, port: number, timeoutMs: number): Promise<{ ms: number; error?: string }> {
-  const started = performance.now();
-  return new Promise((resolve) => {
-    const socket: Socket = tcpConnect({ host, port });
-    const done = (error?: string): void => {
-      socket.destroy();
-      resolve({ ms: Math.round(performance.now() - started), ...(error === undefined ? {} : { error }) });
-    };
-    socket.setTimeout(timeoutMs, () => done(`no answer within ${timeoutMs} ms`));
-    socket.once('connect', () => done());
-    socket.once('error', (error: NodeJS.ErrnoException) => done(error.code ?? error.message));
-  });
-}
-
-type Handshake =
-  | { readonly error: string }
-  | { readonly socket: TLSSocket; readonly chain: DetailedPeerCertificate[] };
-
-/** A verified TLS handshake, as the client makes it (verification always on), and the chain it ended with. */
-function handshake(
-  host: string,
-  port: number,
-  ca: string[] | undefined,
-  timeoutMs: number,
-): Promise<Handshake> {
-  return new Promise((resolve) => {
-    const socket = tlsConnect({
-      host,
-      port,
-      // An IP address is not a server name; Node checks it against the certificate's IP SANs instead.
-      ...(isIP(host) === 0 ? { servername: host } : {}),
-      ...(ca === undefined ? {} : { ca }),
-    });
-    const fail = (error: NodeJS.ErrnoException): void => {
-      socket.destroy();
-      const refusal = certificateRefusal(error.code);
-      resolve({
-        error: refusal
-          ? `${refusal} [${error.code}]`
-          : `${error.message}${error.code ? ` [${error.code}]` : ''}`,
-      });
-    };
-    socket.setTimeout(timeoutMs, () => fail(new Error(`no TLS handshake within ${timeoutMs} ms`)));
-    socket.once('error', fail);
-    socket.once('secureConnect', () => {
-      const chain: DetailedPeerCertificate[] = [];
-      for (
-        let cert = socket.getPeerCertificate(true);
-        cert && !chain.includes(cert);
-        cert = cert.issuerCertificate
-      ) {
-        chain.push(cert);
-        if (cert.issuerCertificate === cert) break;
-      }
-      socket.end();
-      resolve({ socket, chain });
-    });
-  });
-}
-
-function describeChain(
-  tls: Extract<Handshake, { socket: TLSSocket }>,
-  host: string,
-  caBundle: string | undefined,
-): string[] {
-  const [leaf] = tls.chain;
-  const root = tls.chain.at(-1);
-  const name = (cert: DetailedPeerCertificate | undefined): string =>
-    [cert?.subject?.CN ?? '(no common name)'].flat().join(', ');
-  const fromBundle = new Set(bundleFingerprints(caBundle));
-  const anchor =
-    root === undefined
-      ? 'an unknown authority'
-      : fromBundle.has(root.fingerprint256)
-        ? `"${name(root)}" from CMS_CA_FILE`
-        : `"${name(root)}" from the public roots`;
-  return [
-    `${tls.socket.getProtocol() ?? 'TLS'}: certificate "${name(leaf)}" valid until ${leaf?.valid_to ?? '?'}; host name ${host} matches`,
-    `chain: ${tls.chain.map((cert) => `"${name(cert)}"`).join(' ← issued by ')}; trusted through ${anchor}`,
-  ];
-}
-
-function bundleFingerprints(bundle: string | undefined): string[] {
-  if (bundle === undefined) return [];
-  const blocks = bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-  return blocks.flatMap((pem) => {
-    try {
-      return [new X509Certificate(pem).fingerprint256];
-    } catch {
-      return [];
-    }
-  });
 }
