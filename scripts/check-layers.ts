@@ -1,4 +1,5 @@
-// `npm run lint` runs this: the import rule of docs/architecture.md, checked on every import of lib/ and handlers/.
+// `npm run lint` runs this: the import rule of docs/architecture.md, checked on every import of lib/ and handlers/,
+// and the shape of lib/ (how many files at its top, how long a file may grow).
 // Each file has a layer; an import may only point to a lower layer or stay within the file's own folder, and no
 // chain of imports may come back to where it started.
 import { readdirSync, readFileSync } from 'node:fs';
@@ -68,6 +69,26 @@ export function layerViolations(files: ReadonlyMap<string, string>): string[] {
   return problems;
 }
 
+/** The shape of lib/ that keeps it readable: a few shared files on top, and no file too long to take in. */
+export const LIB_SHAPE = { topLevelFiles: 8, linesPerFile: 400 } as const;
+
+/** Every way `files` (path → source) break LIB_SHAPE, in words. */
+export function shapeViolations(files: ReadonlyMap<string, string>): string[] {
+  const problems: string[] = [];
+  const topLevel = [...files.keys()].filter((file) => posix.dirname(file) === 'lib');
+  if (topLevel.length > LIB_SHAPE.topLevelFiles) {
+    problems.push(
+      `lib/ has ${topLevel.length} files at its top, at most ${LIB_SHAPE.topLevelFiles}: ${topLevel.join(', ')}`,
+    );
+  }
+  for (const [file, source] of files) {
+    const lines = source.split('\n').length - (source.endsWith('\n') ? 1 : 0);
+    if (file.startsWith('lib/') && lines > LIB_SHAPE.linesPerFile)
+      problems.push(`${file} has ${lines} lines, at most ${LIB_SHAPE.linesPerFile}`);
+  }
+  return problems;
+}
+
 /** One cycle per strongly connected group of files (Tarjan), as the chain of files that closes it. */
 function cyclesOf(graph: ReadonlyMap<string, readonly string[]>): string[][] {
   const index = new Map<string, number>();
@@ -118,10 +139,11 @@ function sourcesUnder(root: string, folders: readonly string[]): Map<string, str
 
 if (process.argv[1] && relative(process.argv[1], fileURLToPath(import.meta.url)) === '') {
   const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-  const problems = layerViolations(sourcesUnder(root, ['lib', 'handlers']));
+  const sources = sourcesUnder(root, ['lib', 'handlers']);
+  const problems = [...layerViolations(sources), ...shapeViolations(sources)];
   for (const problem of problems) process.stderr.write(`${problem}\n`);
   if (problems.length > 0) {
-    process.stderr.write(`${problems.length} import(s) against the layers of docs/architecture.md\n`);
+    process.stderr.write(`${problems.length} problem(s) against the layout of docs/architecture.md\n`);
     process.exit(1);
   }
 }

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { layerViolations } from '../scripts/check-layers.js';
+import { LIB_SHAPE, layerViolations, shapeViolations } from '../scripts/check-layers.js';
 
 const files = (entries: Record<string, string>) => new Map(Object.entries(entries));
 
@@ -54,5 +54,27 @@ describe('the import rule of docs/architecture.md', () => {
 
   it('finds nothing to refuse in the code base, as `npm run lint` checks', () => {
     expect(() => execFileSync('npx', ['tsx', 'scripts/check-layers.ts'], { stdio: 'pipe' })).not.toThrow();
+  });
+});
+
+describe('the shape of lib/', () => {
+  const file = (lines: number) => `${'const x = 1;\n'.repeat(lines)}`;
+
+  it('allows eight files at the top of lib/ and files of 400 lines', () => {
+    const files = new Map(Array.from({ length: 8 }, (_, index) => [`lib/f${index}.ts`, file(400)]));
+    expect(shapeViolations(files)).toEqual([]);
+  });
+
+  it('refuses a ninth file at the top of lib/, naming them', () => {
+    const files = new Map(Array.from({ length: 9 }, (_, index) => [`lib/f${index}.ts`, file(1)]));
+    expect(shapeViolations(files)).toEqual([
+      `lib/ has 9 files at its top, at most ${LIB_SHAPE.topLevelFiles}: ${[...files.keys()].join(', ')}`,
+    ]);
+  });
+
+  it('refuses a file of lib/ above 400 lines, wherever it is', () => {
+    expect(shapeViolations(new Map([['lib/cms/probe.ts', file(401)]]))).toEqual([
+      'lib/cms/probe.ts has 401 lines, at most 400',
+    ]);
   });
 });
