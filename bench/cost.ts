@@ -48,13 +48,14 @@ const OTLP_USD_PER_GB = 0.5;
 /**
  * Bytes CloudWatch bills for OTLP datapoints, by its documented rule ("the serialized size of each datapoint:
  * name, labels, resource attributes, timestamps, value"): each datapoint as serialized in the request, plus its
- * metric's name and the resource's attributes, which a request carries once for many datapoints. Every busy
- * skill sends all eight counters, so a counter's name comes with an eighth of the datapoints.
+ * metric's name and the resource's attributes, which a request carries once for many datapoints. A read sends
+ * only the counters that changed, so which names come with the datapoints is not counted: each is billed with
+ * the longest (the larger count).
  */
 function otlpBilledBytes(requestBytes: number, points: number): number {
-  const names = COUNTERS.reduce((sum, { name }) => sum + OTLP_COUNTER_NAMES[name].length, 0);
+  const name = Math.max(...COUNTERS.map(({ name }) => OTLP_COUNTER_NAMES[name].length));
   const resource = 'service.name'.length + OTLP_SERVICE_NAME.length;
-  return requestBytes + (points / COUNTERS.length) * names + points * resource;
+  return requestBytes + points * (name + resource);
 }
 
 /** Dollars a month for this many metric-months, tier by tier. */

@@ -71,8 +71,9 @@ beforeEach(() => {
 
 afterEach(() => aws.clearFaults());
 
-async function collect(env: Record<string, string> = {}, remainingMs = 20_000): Promise<RunSummary> {
-  const handler = createCollectorHandler(
+/** A collector handler, as a container keeps it from run to run. */
+function collector(env: Record<string, string> = {}) {
+  return createCollectorHandler(
     {
       CMS_BASE_URL: simulator.url,
       CMS_TARGETS: JSON.stringify(TARGETS),
@@ -83,7 +84,10 @@ async function collect(env: Record<string, string> = {}, remainingMs = 20_000): 
     },
     { credentials: worldCredentials(world), cloudWatch: worldCloudWatch(world), log, clock },
   );
-  return handler({}, { getRemainingTimeInMillis: () => remainingMs });
+}
+
+async function collect(env: Record<string, string> = {}, remainingMs = 20_000): Promise<RunSummary> {
+  return collector(env)({}, { getRemainingTimeInMillis: () => remainingMs });
 }
 
 /** What a read at `at` must send: every counter of every skill CMS served with anything in its window. */
@@ -137,7 +141,7 @@ function expectClassicIntact(): void {
 }
 
 describe('OTLP export of a collection run', () => {
-  it('sends every counter of every busy skill as CMS served it: name, attributes, window start, read time, value', async () => {
+  it("sends every counter of every busy skill at a window's first read, as CMS served it: name, attributes, window start, read time, value", async () => {
     const summary = await collect();
     const expected = expectedPoints(now);
     expect(expected.length).toBeGreaterThan(8 * 50);
@@ -148,6 +152,41 @@ describe('OTLP export of a collection run', () => {
       rejected: 0,
       failed: 0,
     });
+  });
+
+  it('sends, run after run in a window, only counters as CMS served them, and a receiver knows every counter at every read', async () => {
+    const handler = collector();
+    const readTimes = [61_000, 121_000, 181_000, 241_000].map((into) => WINDOW + into);
+    let points = 0;
+    for (const at of readTimes) {
+      now = at;
+      const summary = await handler({}, { getRemainingTimeInMillis: () => 20_000 });
+      points += summary.otlp?.points ?? 0;
+    }
+    // Every datapoint sent is what CMS served at that read.
+    const served = readTimes.flatMap(expectedPoints);
+    const key = (point: ReceivedPoint) =>
+      `${point.time}|${point.name}|${point.attributes.vdn}|${point.attributes.skill_id}`;
+    const servedByKey = new Map(served.map((point) => [key(point), point]));
+    for (const point of receiver.accepted) expect(point).toEqual(servedByKey.get(key(point)));
+    // At every read, the receiver's latest datapoint of each busy skill's counter is the one CMS served then.
+    for (const at of readTimes)
+      for (const point of expectedPoints(at)) {
+        const known = receiver.accepted
+          .filter(
+            (sent) =>
+              sent.name === point.name &&
+              sent.attributes.vdn === point.attributes.vdn &&
+              sent.attributes.skill_id === point.attributes.skill_id &&
+              sent.start === point.start &&
+              sent.time <= at,
+          )
+          .sort((a, b) => b.time - a.time)[0];
+        expect(known?.value, `${key(point)}`).toBe(point.value);
+      }
+    // What did not change was not sent again.
+    expect(receiver.accepted.length).toBeLessThan(served.length);
+    expect(points).toBe(receiver.accepted.length);
   });
 
   it('publishes the classic VDN roll-ups and health beside it, and no per-skill classic metric by default', async () => {

@@ -1,6 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeExportResponse, OtlpMetricsEncoder, type SkillRead } from '../lib/metrics/otlp-protobuf.js';
+import {
+  decodeExportResponse,
+  OtlpMetricsEncoder,
+  type SkillPoints,
+  type SkillRead,
+} from '../lib/metrics/otlp-protobuf.js';
 import { COUNTERS, type Counters, OTLP_COUNTER_NAMES, OTLP_UNITS, WINDOW_MS } from '../lib/model.js';
 import { decodeOfficially, partialSuccessBody } from './support/otlp-receiver.js';
 
@@ -30,22 +35,24 @@ const skillRead: fc.Arbitrary<SkillRead> = fc
     readAt: WINDOW + window * WINDOW_MS + into,
   }));
 
-/** What the official schema must read for `reads`: every counter of every read, metric by metric. */
-function expectedPoints(reads: readonly SkillRead[]) {
+/** What the official schema must read for `reads`: every counter each read carries, metric by metric. */
+function expectedPoints(reads: readonly SkillPoints[]) {
   return COUNTERS.flatMap((counter) =>
-    reads.map((read) => ({
-      name: OTLP_COUNTER_NAMES[counter.name],
-      unit: OTLP_UNITS[counter.unit],
-      resource: { 'service.name': 'cms-skill-metrics' },
-      scope: 'cms-skill-metrics',
-      attributes: { cc_id: String(read.ccId), vdn: String(read.vdn), skill_id: String(read.skillId) },
-      start: read.windowStart,
-      time: read.readAt,
-      value: String(read.counters[counter.name]),
-      valueKind: 'asInt',
-      temporality: 2,
-      monotonic: true,
-    })),
+    reads
+      .flatMap((read) => (read.counters[counter.name] === undefined ? [] : [read]))
+      .map((read) => ({
+        name: OTLP_COUNTER_NAMES[counter.name],
+        unit: OTLP_UNITS[counter.unit],
+        resource: { 'service.name': 'cms-skill-metrics' },
+        scope: 'cms-skill-metrics',
+        attributes: { cc_id: String(read.ccId), vdn: String(read.vdn), skill_id: String(read.skillId) },
+        start: read.windowStart,
+        time: read.readAt,
+        value: String(read.counters[counter.name]),
+        valueKind: 'asInt',
+        temporality: 2,
+        monotonic: true,
+      })),
   );
 }
 
@@ -55,6 +62,26 @@ describe('OTLP metrics encoder', () => {
       fc.property(fc.array(skillRead, { minLength: 1, maxLength: 30 }), (reads) => {
         const encoder = new OtlpMetricsEncoder();
         expect(decodeOfficially(encoder.encode(reads))).toEqual(expectedPoints(reads));
+      }),
+    );
+  });
+
+  it('writes only the counters a read carries, and no metric that no read carries', () => {
+    const subset = fc.tuple(skillRead, fc.subarray(COUNTERS.map(({ name }) => name))).map(
+      ([read, names]): SkillPoints => ({
+        ...read,
+        counters: Object.fromEntries(names.map((name) => [name, read.counters[name]])),
+      }),
+    );
+    fc.assert(
+      fc.property(fc.array(subset, { minLength: 1, maxLength: 30 }), (reads) => {
+        const encoder = new OtlpMetricsEncoder();
+        const sent = decodeOfficially(encoder.encode(reads));
+        expect(sent).toEqual(expectedPoints(reads));
+        for (const read of reads)
+          expect(encoder.readBytes(read)).toBe(
+            Object.keys(read.counters).length * encoder.readBytes({ ...read, counters: { WrapUps: 0 } }),
+          );
       }),
     );
   });

@@ -11,7 +11,11 @@ import { COUNTERS } from '../model.js';
 
 /** What a run needs of the OTLP export (OtlpExporter; tests and benchmarks hand in others). */
 export interface SkillHistoryExport {
-  export(reads: readonly SkillRead[], options: { readonly deadline: number }): Promise<OtlpReport>;
+  /** A `closing` read sends every counter; the others only what the endpoint does not know yet. */
+  export(
+    reads: readonly SkillRead[],
+    options: { readonly deadline: number; readonly closing?: boolean },
+  ): Promise<OtlpReport>;
 }
 
 /** The last stretch of the run belongs to the classic path and the run's own summary. */
@@ -35,19 +39,22 @@ export class RunExport {
     private readonly now: () => number,
   ) {}
 
-  /** Sends the busy skills of these reads, each stamped with the time its answer arrived. */
-  send(reads: readonly VdnRead[]): void {
+  /** Sends the busy skills of these reads (`closing`: a window's closing reads), each stamped with its time. */
+  send(reads: readonly VdnRead[], { closing = false }: { readonly closing?: boolean } = {}): void {
     const points = reads.flatMap((read) =>
       skillReads(read, read.clock !== undefined && 'localAt' in read.clock ? read.clock.localAt : this.now()),
     );
     if (points.length === 0) return;
-    const exported = this.history.export(points, { deadline: this.deadline }).catch((error: unknown) => {
-      // An export that could not even start (its code failed to load) is a failure like any other.
-      const report = emptyReport();
-      report.points = report.failed = points.length * COUNTERS.length;
-      report.problems.push({ kind: 'failed', points: report.points, error: describeError(error).message });
-      return report;
-    });
+    const exported = this.history
+      .export(points, { deadline: this.deadline, closing })
+      .catch((error: unknown) => {
+        // An export that could not even start (its code failed to load) is a failure like any other, of every
+        // counter it would have sent at most.
+        const report = emptyReport();
+        report.points = report.failed = points.length * COUNTERS.length;
+        report.problems.push({ kind: 'failed', points: report.points, error: describeError(error).message });
+        return report;
+      });
     this.#pending.push(exported);
   }
 

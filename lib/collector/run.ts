@@ -255,7 +255,9 @@ export async function runCollection(deps: CollectorDeps, run: CollectionRun): Pr
   const closingReads = await takeClosingReads(
     {
       sink: { publish: (closing) => deps.sink.publish(closing, { signal: publishBy }) },
-      ...(history ? { onRead: (closing: readonly VdnRead[]) => history.send(closing) } : {}),
+      ...(history
+        ? { onRead: (closing: readonly VdnRead[]) => history.send(closing, { closing: true }) }
+        : {}),
       log: deps.log,
       now,
       sleep: deps.sleep ?? ((ms) => delay(ms)),

@@ -23,6 +23,9 @@ export interface SkillRead {
   readonly counters: Counters;
 }
 
+/** What a request carries of a read: every counter, or only those the endpoint does not know yet (otlp-sink.ts). */
+export type SkillPoints = Omit<SkillRead, 'counters'> & { readonly counters: Partial<Counters> };
+
 // Wire types and field tags ((field << 3) | wire type) of the messages written.
 const LEN = 2;
 const tag = (field: number, wireType: number) => (field << 3) | wireType;
@@ -142,7 +145,7 @@ export const REQUEST_ENVELOPE_MAX_BYTES =
 export class OtlpMetricsEncoder {
   readonly #attributes = new Map<string, Buffer>();
 
-  #attributesOf(read: SkillRead): Buffer {
+  #attributesOf(read: SkillPoints): Buffer {
     const key = `${read.ccId}/${read.vdn}/${read.skillId}`;
     let bytes = this.#attributes.get(key);
     if (bytes === undefined) {
@@ -156,21 +159,29 @@ export class OtlpMetricsEncoder {
     return bytes;
   }
 
-  /** Bytes one read adds to a request: its datapoint of each counter, as fields of their Sums. */
-  readBytes(read: SkillRead): number {
-    return COUNTERS.length * fieldBytes(this.#attributesOf(read).length + POINT_FIXED_BYTES);
+  /** Bytes one read adds to a request: its datapoint of each counter it carries, as fields of their Sums. */
+  readBytes(read: SkillPoints): number {
+    return pointsOf(read) * fieldBytes(this.#attributesOf(read).length + POINT_FIXED_BYTES);
   }
 
-  /** One request carrying every counter of every read: a Metric per counter, its datapoints in read order. */
-  encode(reads: readonly SkillRead[]): Buffer {
+  /**
+   * One request carrying the counters of every read: a Metric per counter that any read carries, its datapoints
+   * (one per read carrying it) in read order.
+   */
+  encode(reads: readonly SkillPoints[]): Buffer {
     const attributes = reads.map((read) => this.#attributesOf(read));
-    const pointsBytes = attributes.reduce(
-      (sum, bytes) => sum + fieldBytes(bytes.length + POINT_FIXED_BYTES),
-      0,
-    );
-    const sumBytes = pointsBytes + SUM_FLAGS.length;
-    const metricBytes = METRIC_HEADERS.map((header) => header.length + fieldBytes(sumBytes));
-    const scopeMetricsBytes = SCOPE.length + metricBytes.reduce((sum, bytes) => sum + fieldBytes(bytes), 0);
+    const pointBytes = attributes.map((bytes) => fieldBytes(bytes.length + POINT_FIXED_BYTES));
+    const metrics = COUNTERS.map((counter, index) => {
+      const carried = reads.flatMap((read, readIndex) =>
+        read.counters[counter.name] === undefined ? [] : [readIndex],
+      );
+      const sumBytes =
+        carried.reduce((sum, readIndex) => sum + (pointBytes[readIndex] as number), 0) + SUM_FLAGS.length;
+      const header = METRIC_HEADERS[index] as Buffer;
+      return { counter, header, carried, sumBytes, bytes: header.length + fieldBytes(sumBytes) };
+    }).filter((metric) => metric.carried.length > 0);
+    const scopeMetricsBytes =
+      SCOPE.length + metrics.reduce((sum, metric) => sum + fieldBytes(metric.bytes), 0);
     const resourceMetricsBytes = RESOURCE.length + fieldBytes(scopeMetricsBytes);
 
     const writer = new Writer(fieldBytes(resourceMetricsBytes));
@@ -182,23 +193,31 @@ export class OtlpMetricsEncoder {
       start: BigInt(read.windowStart) * 1_000_000n,
       time: BigInt(read.readAt) * 1_000_000n,
     }));
-    COUNTERS.forEach((counter, index) => {
-      writer.open(FIELD_2, metricBytes[index] as number);
-      writer.bytes(METRIC_HEADERS[index] as Buffer);
+    for (const { counter, header, carried, sumBytes, bytes } of metrics) {
+      writer.open(FIELD_2, bytes);
+      writer.bytes(header);
       writer.open(FIELD_7, sumBytes);
-      reads.forEach((read, readIndex) => {
+      for (const readIndex of carried) {
+        const read = reads[readIndex] as SkillPoints;
         const pointAttributes = attributes[readIndex] as Buffer;
         const { start, time } = times[readIndex] as { start: bigint; time: bigint };
         writer.open(FIELD_1, pointAttributes.length + POINT_FIXED_BYTES);
         writer.bytes(pointAttributes);
         writer.fixed64(POINT.start, start);
         writer.fixed64(POINT.time, time);
-        writer.sfixed64(POINT.asInt, BigInt(read.counters[counter.name]));
-      });
+        writer.sfixed64(POINT.asInt, BigInt(read.counters[counter.name] as number));
+      }
       writer.bytes(SUM_FLAGS);
-    });
+    }
     return writer.buffer;
   }
+}
+
+/** Datapoints a read carries: one per counter present. */
+export function pointsOf(read: SkillPoints): number {
+  let points = 0;
+  for (const { name } of COUNTERS) if (read.counters[name] !== undefined) points += 1;
+  return points;
 }
 
 // --- reading the answers ------------------------------------------------------------------------------------

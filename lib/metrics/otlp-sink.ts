@@ -1,20 +1,22 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
-import { COUNTERS } from '../model.js';
 import { cleanText } from '../text.js';
+import { DeliveredSeries } from './otlp-delivered.js';
 import {
   decodeExportResponse,
   OtlpMetricsEncoder,
   type PartialSuccess,
+  pointsOf,
   REQUEST_ENVELOPE_MAX_BYTES,
+  type SkillPoints,
   type SkillRead,
 } from './otlp-protobuf.js';
 import { emptyReport, type Mutable, type OtlpReport } from './otlp-report.js';
 import { type OtlpAnswer, type OtlpPost, OtlpRequestError, postOtlp } from './otlp-transport.js';
 
 // The OpenTelemetry export of every counter of every busy skill (metrics.md, "OpenTelemetry (OTLP) export"):
-// OTLP/HTTP, protobuf bodies, gzip. It runs beside the classic publication and never in its way: every request
+// OTLP/HTTP, protobuf bodies, gzip; of each read, the counters the endpoint does not know yet (otlp-delivered.ts). It runs beside the classic publication and never in its way: every request
 // is bounded by the deadline it is given, failures and rejections are counted and described in the report (the
 // collector logs them), and nothing here throws.
 
@@ -57,32 +59,45 @@ export interface OtlpExporterOptions {
   readonly maxConcurrency?: number;
 }
 
-/** Sends skill reads to an OTLP/HTTP metrics endpoint. */
+/**
+ * Sends skill reads to an OTLP/HTTP metrics endpoint. One exporter serves a container's runs one after the other,
+ * so that it remembers what the endpoint accepted (a cold start sends every counter once more).
+ */
 export class OtlpExporter {
   readonly #encoder = new OtlpMetricsEncoder();
+  readonly #delivered = new DeliveredSeries();
 
   constructor(private readonly options: OtlpExporterOptions) {}
 
-  /** Sends every counter of `reads` by `deadline` (epoch ms, the exporter's clock); never throws. */
+  /**
+   * Sends by `deadline` (epoch ms, the exporter's clock) what `reads` say that the endpoint does not know yet:
+   * every counter of a `closing` read, else the counters in a new window or changed; never throws.
+   */
   async export(
     reads: readonly SkillRead[],
-    { deadline }: { readonly deadline: number },
+    { deadline, closing = false }: { readonly deadline: number; readonly closing?: boolean },
   ): Promise<OtlpReport> {
     const { bytes: maxBytes, points: maxPoints } = this.options.limits ?? OTLP_REQUEST_LIMITS;
     // Reads in order into requests within the limits, each as full as it can be.
-    const batches: SkillRead[][] = [];
-    let batch: SkillRead[] = [];
+    const batches: SkillPoints[][] = [];
+    let batch: SkillPoints[] = [];
     let bytes = REQUEST_ENVELOPE_MAX_BYTES;
+    let points = 0;
     for (const read of reads) {
-      const readBytes = this.#encoder.readBytes(read);
-      const full = bytes + readBytes > maxBytes || (batch.length + 1) * COUNTERS.length > maxPoints;
+      const news = this.#delivered.news(read, closing);
+      if (news === undefined) continue;
+      const readBytes = this.#encoder.readBytes(news);
+      const readPoints = pointsOf(news);
+      const full = bytes + readBytes > maxBytes || points + readPoints > maxPoints;
       if (full && batch.length > 0) {
         batches.push(batch);
         batch = [];
         bytes = REQUEST_ENVELOPE_MAX_BYTES;
+        points = 0;
       }
-      batch.push(read);
+      batch.push(news);
       bytes += readBytes;
+      points += readPoints;
     }
     if (batch.length > 0) batches.push(batch);
     const report = emptyReport();
@@ -95,9 +110,9 @@ export class OtlpExporter {
   }
 
   /** One request, retried within the deadline after a connection failure or a retryable status. */
-  async #send(reads: readonly SkillRead[], deadline: number, report: Mutable<OtlpReport>): Promise<void> {
+  async #send(reads: readonly SkillPoints[], deadline: number, report: Mutable<OtlpReport>): Promise<void> {
     const { endpoint, signer, post = postOtlp, now = Date.now, sleep = abortableSleep } = this.options;
-    const points = reads.length * COUNTERS.length;
+    const points = reads.reduce((sum, read) => sum + pointsOf(read), 0);
     const body = this.#encoder.encode(reads);
     const wire = await gzip(body);
     report.points += points;
@@ -122,7 +137,11 @@ export class OtlpExporter {
           timeoutMs: Math.ceil(Math.min(REQUEST_TIMEOUT_MS, deadline - now())),
           signal: stop,
         });
-        if (answer.status >= 200 && answer.status < 300) return accept(answer, points, report);
+        if (answer.status >= 200 && answer.status < 300) {
+          // Only what the endpoint took in full is known to it; anything else goes out again next time.
+          if (accept(answer, points, report) === 0) this.#delivered.accepted(reads);
+          return;
+        }
         error = `HTTP ${answer.status}${answerText(answer)}`;
         if (!RETRYABLE_STATUSES.has(answer.status)) break;
         wait = retryAfterMs(answer.retryAfter, now()) ?? backoff(attempt);
@@ -144,10 +163,10 @@ export class OtlpExporter {
 }
 
 /**
- * A 2xx answer: every datapoint accepted but those a partial success refused (never more than the request held).
- * A partial success with nothing refused but a message is a warning, reported as it came.
+ * A 2xx answer: every datapoint accepted but those a partial success refused (never more than the request held),
+ * which it returns. A partial success with nothing refused but a message is a warning, reported as it came.
  */
-function accept(answer: OtlpAnswer, points: number, report: Mutable<OtlpReport>): void {
+function accept(answer: OtlpAnswer, points: number, report: Mutable<OtlpReport>): number {
   let partial: PartialSuccess | undefined;
   try {
     if (answer.contentType?.includes('protobuf')) partial = decodeExportResponse(answer.body);
@@ -162,6 +181,7 @@ function accept(answer: OtlpAnswer, points: number, report: Mutable<OtlpReport>)
     const error = `partial success, ${rejected} datapoints rejected${message}`;
     report.problems.push({ kind: 'rejected', points: rejected, error });
   }
+  return rejected;
 }
 
 function backoff(attempt: number): number {
