@@ -12,18 +12,9 @@ import { createQueryHandler, loadQueryConfig } from '../lib/lambda/query.js';
 import { DEFAULT_SKILL_METRICS } from '../lib/metrics/build-datums.js';
 import { COUNTERS, KPIS, LIVE_QUEUE_METRICS } from '../lib/model.js';
 import { createCertificateAuthority } from '../local/tls.js';
+import { configError } from './support/config-error.js';
 
 const base = { CMS_BASE_URL: 'https://10.0.0.5:28443' };
-
-function configError(load: () => unknown): ConfigError {
-  try {
-    load();
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('CMS settings', () => {
   it('applies the documented defaults', () => {

@@ -1,19 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../lib/errors.js';
 import { createCollectorHandler, loadCollectorConfig } from '../lib/lambda/collector.js';
 import { DEFAULT_SKILL_METRICS } from '../lib/metrics/build-datums.js';
+import { configError } from './support/config-error.js';
 
 const oneTarget = { CC_ID: '1', VDN: '170', SKILL_IDS: '1-20', CMS_BASE_URL: 'https://10.0.0.5:28443' };
-
-function configError(load: () => unknown): ConfigError {
-  try {
-    load();
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 const otlpOf = (env: Record<string, string>) => loadCollectorConfig({ ...oneTarget, ...env }).otlp;
 

@@ -1,30 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildReport } from '../lib/api/report.js';
-import type { LiveQueueRead } from '../lib/cms/live-queue.js';
 import { ZERO_COUNTERS } from '../lib/kpi.js';
 import { COUNTERS, type Counters, KPIS, type SkillStats } from '../lib/model.js';
 import { liveQueueMissing, liveQueueRead } from './support/live-queue.js';
-import { readOf } from './support/vdn-read.js';
+import { reportOf } from './support/vdn-read.js';
 
 const WINDOW = Date.UTC(2020, 11, 8, 1, 25);
 const WINDOW_ISO = '2020-12-08T01:25:00.000Z';
-
-/** The report of what CMS answered for a VDN, read as the client reads it (test/support/vdn-read.ts). */
-function reportOf(
-  answer: {
-    ccId: number;
-    vdn: number;
-    skills: readonly SkillStats[];
-    missingSkillIds: readonly number[];
-  },
-  liveQueue?: LiveQueueRead,
-) {
-  const skillIds = [...answer.skills.map((each) => each.skillId), ...answer.missingSkillIds];
-  return buildReport(
-    readOf({ ccId: answer.ccId, vdn: answer.vdn, skillIds }, { skills: answer.skills, liveQueue }),
-  );
-}
 
 const skill = (skillId: number, values: Partial<Counters>, windowStart = WINDOW): SkillStats => ({
   skillId,

@@ -1,11 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildReport } from '../lib/api/report.js';
 import type { StatsAnswer } from '../lib/api/stats.js';
-import type { LiveQueueRead } from '../lib/cms/live-queue.js';
 import { ConfigError } from '../lib/errors.js';
 import { ZERO_COUNTERS } from '../lib/kpi.js';
-import type { Counters, SkillStats } from '../lib/model.js';
+import type { Counters } from '../lib/model.js';
 import { escapeHtml, html } from '../lib/wallboard/html.js';
 import {
   type CollectorHealth,
@@ -16,26 +14,10 @@ import {
 import { parseThresholds } from '../lib/wallboard/thresholds.js';
 import type { TodayReading } from '../lib/wallboard/today.js';
 import { liveQueueMissing, liveQueueRead } from './support/live-queue.js';
-import { readOf } from './support/vdn-read.js';
+import { reportOf } from './support/vdn-read.js';
 
 const NOW = Date.parse('2026-11-26T10:03:30Z');
 const WINDOW = Date.parse('2026-11-26T10:00:00Z');
-
-/** The report of what CMS answered for a VDN, read as the client reads it (test/support/vdn-read.ts). */
-function reportOf(
-  answer: {
-    ccId: number;
-    vdn: number;
-    skills: readonly SkillStats[];
-    missingSkillIds: readonly number[];
-  },
-  liveQueue?: LiveQueueRead,
-) {
-  const skillIds = [...answer.skills.map((each) => each.skillId), ...answer.missingSkillIds];
-  return buildReport(
-    readOf({ ccId: answer.ccId, vdn: answer.vdn, skillIds }, { skills: answer.skills, liveQueue }),
-  );
-}
 
 function counters(offered: number, answered: number, abandoned: number, in20s: number): Counters {
   return {

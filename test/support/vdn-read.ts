@@ -2,6 +2,8 @@
  * A VdnRead as the CMS client builds it, for fakes of StatsSource: the batches' answers go through the product's
  * own vdnRead, so a fake is held to the same window rule, clock rule and totals as CMS's real answers.
  */
+
+import { buildReport } from '../../lib/api/report.js';
 import type { BatchOutcome } from '../../lib/cms/batch.js';
 import type { LiveQueueRead } from '../../lib/cms/live-queue.js';
 import { type VdnRead, vdnRead } from '../../lib/cms/vdn-read.js';
@@ -48,4 +50,20 @@ export function readOf(target: Target, answer: FakeAnswer = {}): VdnRead {
     now: localAt,
     liveQueue: answer.liveQueue,
   });
+}
+
+/** The report of what CMS answered for a VDN, read as the client reads it (readOf). */
+export function reportOf(
+  answer: {
+    ccId: number;
+    vdn: number;
+    skills: readonly SkillStats[];
+    missingSkillIds: readonly number[];
+  },
+  liveQueue?: LiveQueueRead,
+) {
+  const skillIds = [...answer.skills.map((each) => each.skillId), ...answer.missingSkillIds];
+  return buildReport(
+    readOf({ ccId: answer.ccId, vdn: answer.vdn, skillIds }, { skills: answer.skills, liveQueue }),
+  );
 }
