@@ -66,7 +66,10 @@ class Evaluator {
   readonly parameters: Record<string, string | readonly string[]> = {};
   readonly conditions: Record<string, boolean> = {};
 
-  constructor(private readonly template: Template) {
+  constructor(
+    private readonly template: Template,
+    private readonly elsewhere: ReadonlySet<string> = new Set(),
+  ) {
     for (const [name, parameter] of Object.entries(template.Parameters ?? {})) {
       this.parameters[name] = parameterValue(parameter);
     }
@@ -111,7 +114,7 @@ class Evaluator {
     if (pseudo !== undefined) return pseudo;
     const parameter = this.parameters[name];
     if (parameter !== undefined) return parameter;
-    if (name in this.template.Resources) return `Ref:${name}`;
+    if (name in this.template.Resources || this.elsewhere.has(name)) return `Ref:${name}`;
     throw new Error(`Ref to unknown name ${name}`);
   }
 
@@ -171,9 +174,13 @@ class Evaluator {
   }
 }
 
-/** The stack CloudFormation would create from this template with its parameters' defaults. */
-export function deploy(template: Template): Deployment {
-  const evaluator = new Evaluator(template);
+/**
+ * The stack CloudFormation would create from this template with its parameters' defaults. A fragment of a
+ * template names the resources the rest of the template declares in `elsewhere`, so that references to them
+ * resolve.
+ */
+export function deploy(template: Template, elsewhere: readonly string[] = []): Deployment {
+  const evaluator = new Evaluator(template, new Set(elsewhere));
   const resources: Record<string, DeployedResource> = {};
   for (const [name, resource] of Object.entries(template.Resources)) {
     if (resource.Condition !== undefined && !evaluator.condition(resource.Condition)) continue;

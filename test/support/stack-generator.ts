@@ -3,6 +3,9 @@
  * parameters and the other variables it reads come from a table.
  */
 
+import { dashboardBody, resources, wallboardFunctions } from '../../stack/vdn-monitoring.js';
+import { type Deployment, deploy, type Template } from './stack-cfn.js';
+import { packagedTemplate } from './stack-packaged.js';
 import { STAGE_SETTINGS } from './stack-settings.js';
 
 /** osls' resolveVariable over a table of variables; `name, null` falls back to null as in serverless.yml. */
@@ -42,3 +45,48 @@ export const stageParams = (values: Record<string, unknown>) => ({
     }).map(([name, value]) => [`param:${name}`, value]),
   ),
 });
+
+/** Resources serverless.yml declares, which the generator's resources may refer to. */
+const SERVERLESS_RESOURCES = ['CollectorLambdaFunction', 'QueryLambdaFunction', 'CollectorRole', 'HttpApi'];
+
+/** osls' logical id of a function's resource. */
+const lambdaResourceName = (functionName: string) =>
+  `${functionName.charAt(0).toUpperCase()}${functionName.slice(1)}LambdaFunction`;
+
+/**
+ * The generator's share of the stack for these variables (stageParams' output, or a table like it), as
+ * CloudFormation would create it: the per-VDN alarms, the tenants' dashboards, the OTLP policy, the outputs, and
+ * the stack's Dashboard with the body the generator writes for it. What serverless.yml adds around it (functions,
+ * roles, the API, the stack-wide alarms) is read from the one packaged stack (test/support/stack-packaged.ts).
+ */
+export async function generatedStack(variables: Record<string, unknown>): Promise<Deployment> {
+  const resolver = resolverOf(variables);
+  const { Resources, Outputs } = await resources(resolver);
+  const stage = String(variables['sls:stage']);
+  const dashboard = {
+    Type: 'AWS::CloudWatch::Dashboard',
+    Properties: { DashboardName: `cms-skill-metrics-${stage}`, DashboardBody: await dashboardBody(resolver) },
+  };
+  // serverless.yml's CloudFormation parameters (whose defaults are the stage parameters of the same name) and the
+  // conditions on them, which the generated alarms use.
+  const { Parameters = {}, Conditions } = await packagedTemplate();
+  const parameters = Object.fromEntries(
+    Object.entries(Parameters).map(([name, parameter]) => {
+      const value = variables[`param:${name.charAt(0).toLowerCase()}${name.slice(1)}`];
+      return [name, { ...parameter, Default: value ?? '' }];
+    }),
+  );
+  const fragment = { Parameters: parameters, Conditions, Resources: { ...Resources, Dashboard: dashboard }, Outputs };
+  return deploy(fragment as unknown as Template, [
+    ...SERVERLESS_RESOURCES,
+    ...Object.keys(await wallboardFunctions(resolver)).map(lambdaResourceName),
+  ]);
+}
+
+/** The error the generator refuses these variables with, as osls would report it; undefined when it does not. */
+export async function generatorRefusal(variables: Record<string, unknown>): Promise<Error | undefined> {
+  return resources(resolverOf(variables)).then(
+    () => undefined,
+    (error: unknown) => error as Error,
+  );
+}

@@ -40,6 +40,8 @@ export interface PackagedStack {
   readonly template: Template;
   /** The scratch copy of the service that was packaged; removed by `dispose`. */
   readonly dir: string;
+  /** What osls wrote: the template and the artifacts (kept in the cache, not removed by `dispose`). */
+  readonly output: string;
   artifact(name: string): Promise<Buffer>;
   dispose(): Promise<void>;
 }
@@ -195,7 +197,7 @@ export async function packageStack(options: PackageOptions): Promise<PackagedSta
     const failure = await readFile(join(entry, FAILURE), 'utf8').catch(() => undefined);
     if (failure !== undefined) throw new Error(failure);
     const template = JSON.parse(await readFile(join(entry, TEMPLATE), 'utf8')) as Template;
-    return { template, dir, artifact: (name) => readFile(join(entry, `${name}.zip`)), dispose };
+    return { template, dir, output: entry, artifact: (name) => readFile(join(entry, `${name}.zip`)), dispose };
   } catch (error) {
     await dispose();
     throw error;

@@ -1,0 +1,23 @@
+/**
+ * Packages the suite's one stack (PACKAGED) with osls before any test file runs, and hands its output to every
+ * test file through `inject('packagedStackDir')`: test files run in separate processes, so this is the one place
+ * they can share a packaging.
+ */
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { PACKAGED } from './stack-packaged.js';
+import { packageStack } from './stack-package.js';
+
+export default async function setup(project: TestProject) {
+  const packaged = await packageStack(PACKAGED);
+  const dir = await mkdtemp(join(tmpdir(), 'cms-packaged-stack-'));
+  try {
+    await cp(packaged.output, dir, { recursive: true });
+  } finally {
+    await packaged.dispose();
+  }
+  project.provide('packagedStackDir', dir);
+  return () => rm(dir, { recursive: true, force: true });
+}
