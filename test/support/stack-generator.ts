@@ -46,17 +46,14 @@ export const stageParams = (values: Record<string, unknown>) => ({
   ),
 });
 
-/** Resources serverless.yml declares, which the generator's resources may refer to. */
-const SERVERLESS_RESOURCES = ['CollectorLambdaFunction', 'QueryLambdaFunction', 'CollectorRole', 'HttpApi'];
-
 /** osls' logical id of a function's resource. */
 const lambdaResourceName = (functionName: string) =>
   `${functionName.charAt(0).toUpperCase()}${functionName.slice(1)}LambdaFunction`;
 
 /**
  * The generator's share of the stack for these variables (stageParams' output, or a table like it), as
- * CloudFormation would create it: the per-VDN alarms, the tenants' dashboards, the OTLP policy, the outputs, and
- * the stack's Dashboard with the body the generator writes for it. What serverless.yml adds around it (functions,
+ * CloudFormation would create it: the per-VDN alarms, the tenants' dashboards and wallboard functions, the OTLP
+ * policy, the outputs, and the stack's Dashboard with the body the generator writes for it. What serverless.yml adds around it (functions,
  * roles, the API, the stack-wide alarms) is read from the one packaged stack (test/support/stack-packaged.ts).
  */
 export async function generatedStack(variables: Record<string, unknown>): Promise<Deployment> {
@@ -69,18 +66,41 @@ export async function generatedStack(variables: Record<string, unknown>): Promis
   };
   // serverless.yml's CloudFormation parameters (whose defaults are the stage parameters of the same name) and the
   // conditions on them, which the generated alarms use.
-  const { Parameters = {}, Conditions } = await packagedTemplate();
+  const { Parameters = {}, Conditions, Resources: packaged } = await packagedTemplate();
+  // Each tenant's wallboard function as osls compiles it: what every wallboard shares (the packaged stack's
+  // wallboard, as serverless.yml makes it) with the tenant's own name, description and variables on top.
+  const [, shared] =
+    Object.entries(packaged).find(([name]) => /^Wallboard\w+LambdaFunction$/.test(name)) ?? [];
+  if (shared === undefined) throw new Error('the packaged stack has no wallboard function');
+  const sharedProperties = shared.Properties as { Environment: { Variables: Record<string, unknown> } };
+  const wallboards = Object.fromEntries(
+    Object.entries(
+      (await wallboardFunctions(resolver)) as Record<
+        string,
+        { name: string; description: string; environment: Record<string, unknown> }
+      >,
+    ).map(([name, definition]) => [
+      lambdaResourceName(name),
+      {
+        ...shared,
+        Properties: {
+          ...sharedProperties,
+          FunctionName: definition.name,
+          Description: definition.description,
+          Environment: { Variables: { ...sharedProperties.Environment.Variables, ...definition.environment } },
+        },
+      },
+    ]),
+  );
   const parameters = Object.fromEntries(
     Object.entries(Parameters).map(([name, parameter]) => {
       const value = variables[`param:${name.charAt(0).toLowerCase()}${name.slice(1)}`];
       return [name, { ...parameter, Default: value ?? '' }];
     }),
   );
-  const fragment = { Parameters: parameters, Conditions, Resources: { ...Resources, Dashboard: dashboard }, Outputs };
-  return deploy(fragment as unknown as Template, [
-    ...SERVERLESS_RESOURCES,
-    ...Object.keys(await wallboardFunctions(resolver)).map(lambdaResourceName),
-  ]);
+  const fragment = { Parameters: parameters, Conditions, Resources: { ...Resources, ...wallboards, Dashboard: dashboard }, Outputs };
+  // What the generated resources refer to of serverless.yml's own: its functions, roles, API, bucket.
+  return deploy(fragment as unknown as Template, Object.keys(packaged));
 }
 
 /** The error the generator refuses these variables with, as osls would report it; undefined when it does not. */

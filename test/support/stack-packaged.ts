@@ -38,26 +38,32 @@ export const CONFIGURED_PARAMS = {
   otlpEndpoint: CLOUDWATCH_OTLP,
 };
 
-export const FLEET_YAML = `
-schedules:
-  - schedule:
-      name: contact-centre-vdn-170
-      rate: [rate(1 minute)]
-      input:
-        targets:
-          - { ccId: 1, vdn: 170, skillIds: '1-500' }
-  - schedule:
-      name: contact-centre-vdn-171-and-9
-      rate: [rate(1 minute)]
-      input:
-        targets:
-          - { ccId: 1, vdn: 171, skillIds: '1-20,35' }
-          - { ccId: 2, vdn: 9, skillIds: [1, 2, 3] }
-resources:
-  Resources:
-    WallboardTopic:
-      Type: AWS::SNS::Topic
-`;
+/** The collector's schedules of the fleet file: VDN 170 alone, and 1/171 with 2/9. */
+export const FLEET_SCHEDULES = [
+  {
+    schedule: {
+      name: 'contact-centre-vdn-170',
+      rate: ['rate(1 minute)'],
+      input: { targets: [{ ccId: 1, vdn: 170, skillIds: '1-500' }] },
+    },
+  },
+  {
+    schedule: {
+      name: 'contact-centre-vdn-171-and-9',
+      rate: ['rate(1 minute)'],
+      input: {
+        targets: [
+          { ccId: 1, vdn: 171, skillIds: '1-20,35' },
+          { ccId: 2, vdn: 9, skillIds: [1, 2, 3] },
+        ],
+      },
+    },
+  },
+];
+/** The fleet file's resources of its own. */
+export const FLEET_RESOURCES = { Resources: { WallboardTopic: { Type: 'AWS::SNS::Topic' } } };
+/** The fleet file (YAML takes JSON). */
+export const FLEET_YAML = JSON.stringify({ schedules: FLEET_SCHEDULES, resources: FLEET_RESOURCES }, null, 2);
 
 /** What the suite packages: stage prod, configured the way a production fleet would be. */
 export const PACKAGED: PackageOptions = { stage: 'prod', params: CONFIGURED_PARAMS, fleetYaml: FLEET_YAML };
