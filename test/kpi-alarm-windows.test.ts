@@ -19,8 +19,8 @@ import {
   resourcesOfType,
 } from './support/stack-cfn.js';
 import { readDashboard } from './support/stack-dashboard.js';
-import { evaluateMetricMath } from './support/stack-math.js';
 import { generatedStack, generatorRefusal, stageParams } from './support/stack-generator.js';
+import { evaluateMetricMath } from './support/stack-math.js';
 import { packagedTemplate } from './support/stack-packaged.js';
 import { startWorld, type World, worldCloudWatch, worldCredentials } from './support/world.js';
 

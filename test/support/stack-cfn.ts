@@ -68,10 +68,14 @@ class Evaluator {
 
   constructor(
     private readonly template: Template,
-    private readonly elsewhere: ReadonlySet<string> = new Set(),
+    private readonly elsewhere: ReadonlySet<string>,
+    overrides: Readonly<Record<string, string>>,
   ) {
     for (const [name, parameter] of Object.entries(template.Parameters ?? {})) {
-      this.parameters[name] = parameterValue(parameter);
+      const override = overrides[name];
+      this.parameters[name] = parameterValue(
+        override === undefined ? parameter : { ...parameter, Default: override },
+      );
     }
     for (const name of Object.keys(template.Conditions ?? {})) this.condition(name);
   }
@@ -174,13 +178,16 @@ class Evaluator {
   }
 }
 
-/**
- * The stack CloudFormation would create from this template with its parameters' defaults. A fragment of a
- * template names the resources the rest of the template declares in `elsewhere`, so that references to them
- * resolve.
- */
-export function deploy(template: Template, elsewhere: readonly string[] = []): Deployment {
-  const evaluator = new Evaluator(template, new Set(elsewhere));
+export interface DeployOptions {
+  /** Values given to the template's parameters at deploy time, instead of their defaults. */
+  readonly parameters?: Readonly<Record<string, string>>;
+  /** For a fragment of a template: the resources the rest of the template declares, which it may refer to. */
+  readonly elsewhere?: readonly string[];
+}
+
+/** The stack CloudFormation would create from this template with its parameters' defaults or the given values. */
+export function deploy(template: Template, options: DeployOptions = {}): Deployment {
+  const evaluator = new Evaluator(template, new Set(options.elsewhere), options.parameters ?? {});
   const resources: Record<string, DeployedResource> = {};
   for (const [name, resource] of Object.entries(template.Resources)) {
     if (resource.Condition !== undefined && !evaluator.condition(resource.Condition)) continue;

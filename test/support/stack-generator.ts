@@ -87,7 +87,9 @@ export async function generatedStack(variables: Record<string, unknown>): Promis
           ...sharedProperties,
           FunctionName: definition.name,
           Description: definition.description,
-          Environment: { Variables: { ...sharedProperties.Environment.Variables, ...definition.environment } },
+          Environment: {
+            Variables: { ...sharedProperties.Environment.Variables, ...definition.environment },
+          },
         },
       },
     ]),
@@ -98,9 +100,14 @@ export async function generatedStack(variables: Record<string, unknown>): Promis
       return [name, { ...parameter, Default: value ?? '' }];
     }),
   );
-  const fragment = { Parameters: parameters, Conditions, Resources: { ...Resources, ...wallboards, Dashboard: dashboard }, Outputs };
+  const fragment = {
+    Parameters: parameters,
+    Conditions,
+    Resources: { ...Resources, ...wallboards, Dashboard: dashboard },
+    Outputs,
+  };
   // What the generated resources refer to of serverless.yml's own: its functions, roles, API, bucket.
-  return deploy(fragment as unknown as Template, Object.keys(packaged));
+  return deploy(fragment as unknown as Template, { elsewhere: Object.keys(packaged) });
 }
 
 /** The error the generator refuses these variables with, as osls would report it; undefined when it does not. */

@@ -7,8 +7,8 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { PACKAGED } from './stack-packaged.js';
 import { packageStack } from './stack-package.js';
+import { PACKAGED } from './stack-packaged.js';
 
 export default async function setup(project: TestProject) {
   const packaged = await packageStack(PACKAGED);

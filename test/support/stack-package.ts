@@ -197,7 +197,13 @@ export async function packageStack(options: PackageOptions): Promise<PackagedSta
     const failure = await readFile(join(entry, FAILURE), 'utf8').catch(() => undefined);
     if (failure !== undefined) throw new Error(failure);
     const template = JSON.parse(await readFile(join(entry, TEMPLATE), 'utf8')) as Template;
-    return { template, dir, output: entry, artifact: (name) => readFile(join(entry, `${name}.zip`)), dispose };
+    return {
+      template,
+      dir,
+      output: entry,
+      artifact: (name) => readFile(join(entry, `${name}.zip`)),
+      dispose,
+    };
   } catch (error) {
     await dispose();
     throw error;

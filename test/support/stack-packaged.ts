@@ -4,6 +4,7 @@
  * only a real packaging shows (functions, roles, the API, artifacts, outputs, conditions) is read from one
  * template. Every other configuration is checked on the stack generator, called as osls calls it.
  */
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inject } from 'vitest';
@@ -63,7 +64,7 @@ export const FLEET_SCHEDULES = [
 /** The fleet file's resources of its own. */
 export const FLEET_RESOURCES = { Resources: { WallboardTopic: { Type: 'AWS::SNS::Topic' } } };
 /** The fleet file (YAML takes JSON). */
-export const FLEET_YAML = JSON.stringify({ schedules: FLEET_SCHEDULES, resources: FLEET_RESOURCES }, null, 2);
+const FLEET_YAML = JSON.stringify({ schedules: FLEET_SCHEDULES, resources: FLEET_RESOURCES }, null, 2);
 
 /** What the suite packages: stage prod, configured the way a production fleet would be. */
 export const PACKAGED: PackageOptions = { stage: 'prod', params: CONFIGURED_PARAMS, fleetYaml: FLEET_YAML };
@@ -85,3 +86,15 @@ export async function packagedTemplate(): Promise<Template> {
 /** One of the artifacts osls wrote for PACKAGED, by function name. */
 export const packagedArtifact = (name: string): Promise<Buffer> =>
   readFile(join(inject('packagedStackDir'), `${name}.zip`));
+
+/**
+ * The default of a stage parameter, as serverless.yml's `params.default` declares it (quotes removed): what a
+ * stage that does not set it packages with, which the packaged stack (that sets most of them) cannot show.
+ */
+export function serverlessDefault(name: string): string {
+  const yaml = readFileSync(new URL('../../serverless.yml', import.meta.url), 'utf8');
+  const defaults = /\nparams:\n {2}default:\n([\s\S]*?)\n\S/.exec(yaml)?.[1] ?? '';
+  const value = new RegExp(`^ {4}${name}: (.*)$`, 'm').exec(defaults)?.[1];
+  if (value === undefined) throw new Error(`serverless.yml declares no default for ${name}`);
+  return value.replace(/^"(.*)"$/, '$1');
+}
