@@ -11,13 +11,10 @@ import { packageStack } from './stack-package.js';
 import { PACKAGED } from './stack-packaged.js';
 
 export default async function setup(project: TestProject) {
-  const packaged = await packageStack(PACKAGED);
+  const entry = await packageStack(PACKAGED);
+  // A copy of its own: the cache entry may be replaced or pruned by another run while this one reads it.
   const dir = await mkdtemp(join(tmpdir(), 'cms-packaged-stack-'));
-  try {
-    await cp(packaged.output, dir, { recursive: true });
-  } finally {
-    await packaged.dispose();
-  }
+  await cp(entry, dir, { recursive: true });
   project.provide('packagedStackDir', dir);
   return () => rm(dir, { recursive: true, force: true });
 }

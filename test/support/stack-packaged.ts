@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import type { Template } from './stack-cfn.js';
-import type { PackageOptions } from './stack-package.js';
+import { type PackageOptions, TEMPLATE } from './stack-package.js';
 
 export const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:cms/keys-AbCdEf';
 export const KMS_KEY_ARN = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
@@ -78,9 +78,7 @@ declare module 'vitest' {
 
 /** The template osls wrote for PACKAGED. */
 export async function packagedTemplate(): Promise<Template> {
-  return JSON.parse(
-    await readFile(join(inject('packagedStackDir'), 'cloudformation-template-update-stack.json'), 'utf8'),
-  ) as Template;
+  return JSON.parse(await readFile(join(inject('packagedStackDir'), TEMPLATE), 'utf8')) as Template;
 }
 
 /** One of the artifacts osls wrote for PACKAGED, by function name. */
