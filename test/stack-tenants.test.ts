@@ -4,7 +4,7 @@ import { loadWallboardConfig } from '../lib/lambda/wallboard.js';
 import { checkStackSize, environmentBytes, STACK_LIMITS, stackSize } from '../stack/size.js';
 import { tenantsOf } from '../stack/tenants.js';
 import { dashboardBody, resources, stackSizeOf, wallboardFunctions } from '../stack/vdn-monitoring.js';
-import { type Deployment, iamArnMatches, resource, resourcesOfType } from './support/stack-cfn.js';
+import { type Deployment, deploy, iamArnMatches, resource, resourcesOfType } from './support/stack-cfn.js';
 import { readCustomWidgets, readDashboard } from './support/stack-dashboard.js';
 import { generatedStack, resolverOf, stageParams } from './support/stack-generator.js';
 import {
@@ -186,6 +186,34 @@ describe('tenants in a packaged stack', () => {
       WallboardFunctionArnCc3Vdn30: 'GetAtt:WallboardCc3Vdn30LambdaFunction.Arn',
       DashboardArnCc3Vdn30: 'arn:aws:cloudwatch::123456789012:dashboard/Ref:DashboardCc3Vdn30',
     });
+  });
+});
+
+describe('the generator’s stacks, beside the packaged one', () => {
+  it('are what osls packages for the same configuration: alarms, tenants’ dashboards and functions, outputs', async () => {
+    const packaged = deploy(await packagedTemplate());
+    const generated = await generatedStack({
+      ...stageParams(CONFIGURED_PARAMS),
+      'sls:stage': 'prod',
+      'param:fleetFile': 'fleet.yml',
+      'file(fleet.yml):resources': FLEET_RESOURCES,
+      'self:functions.0.collector.events': FLEET_SCHEDULES,
+    });
+    expect(wallboardsIn(packaged)).toEqual([
+      'WallboardAcmeLambdaFunction',
+      'WallboardCc1Vdn170LambdaFunction',
+    ]);
+    for (const [name, { Type, Properties }] of Object.entries(generated.resources)) {
+      const shipped = resource(packaged, name);
+      expect(shipped.Type).toBe(Type);
+      if (Type === 'AWS::Lambda::Function') {
+        for (const property of ['FunctionName', 'Handler', 'Runtime', 'Role', 'Environment'])
+          expect(shipped.Properties[property]).toEqual(Properties[property]);
+      } else {
+        expect(shipped.Properties).toEqual(Properties);
+      }
+    }
+    expect(packaged.outputs).toMatchObject(generated.outputs);
   });
 });
 

@@ -268,7 +268,7 @@ describe('functions', () => {
     expect(groups.map(([name]) => name).sort()).toEqual([
       'CollectorLogGroup',
       'QueryLogGroup',
-      ...['Cc1Vdn170', 'Cc1Vdn171', 'Cc2Vdn9'].map((tenant) => `Wallboard${tenant}LogGroup`),
+      ...['Acme', 'Cc1Vdn170'].map((tenant) => `Wallboard${tenant}LogGroup`),
     ]);
     for (const [, group] of groups) expect(group.Properties.RetentionInDays).toBe(14);
   });
@@ -491,7 +491,7 @@ describe('IAM', () => {
     const wallboardGroups = wallboardsIn(fleet).map(
       (name) => `GetAtt:${name.replace(/LambdaFunction$/, 'LogGroup')}.Arn`,
     );
-    expect(wallboardGroups).toHaveLength(3);
+    expect(wallboardGroups).toHaveLength(2);
     for (const [name, groups] of [
       ['CollectorLambdaFunction', ['GetAtt:CollectorLogGroup.Arn']],
       ['QueryLambdaFunction', ['GetAtt:QueryLogGroup.Arn']],
@@ -595,8 +595,13 @@ describe('schedules', () => {
     expect(targetSets.map((input) => parseTargets(input.targets))).toEqual([
       [{ ccId: 1, vdn: 170, skillIds: Array.from({ length: 500 }, (_, index) => index + 1) }],
       [
-        { ccId: 1, vdn: 171, skillIds: [...Array.from({ length: 20 }, (_, index) => index + 1), 35] },
-        { ccId: 2, vdn: 9, skillIds: [1, 2, 3] },
+        {
+          ccId: 1,
+          vdn: 171,
+          skillIds: [...Array.from({ length: 20 }, (_, index) => index + 1), 35],
+          tenant: 'acme',
+        },
+        { ccId: 2, vdn: 9, skillIds: [1, 2, 3], tenant: 'acme' },
       ],
     ]);
   });
@@ -1159,9 +1164,13 @@ describe('dashboard', () => {
       { ccId: 1, vdn: 171 },
       { ccId: 2, vdn: 9 },
     ]);
+    // 1/170 is a tenant of its own; 1/171 and 2/9 are tenant acme's.
+    expect(widgets.map((widget) => widget.endpoint)).toEqual([
+      'GetAtt:WallboardCc1Vdn170LambdaFunction.Arn',
+      'GetAtt:WallboardAcmeLambdaFunction.Arn',
+      'GetAtt:WallboardAcmeLambdaFunction.Arn',
+    ]);
     for (const widget of widgets) {
-      const { ccId, vdn } = widget.params as { ccId: number; vdn: number };
-      expect(widget.endpoint).toBe(`GetAtt:WallboardCc${ccId}Vdn${vdn}LambdaFunction.Arn`);
       expect(widget.updateOn).toEqual({ refresh: true, resize: false, timeRange: false });
       expect(widget.position?.width).toBe(24);
     }

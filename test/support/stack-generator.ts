@@ -53,8 +53,9 @@ const lambdaResourceName = (functionName: string) =>
 /**
  * The generator's share of the stack for these variables (stageParams' output, or a table like it), as
  * CloudFormation would create it: the per-VDN alarms, the tenants' dashboards and wallboard functions, the OTLP
- * policy, the outputs, and the stack's Dashboard with the body the generator writes for it. What serverless.yml adds around it (functions,
- * roles, the API, the stack-wide alarms) is read from the one packaged stack (test/support/stack-packaged.ts).
+ * policy, the outputs, and the stack's Dashboard with the body the generator writes for it. What serverless.yml
+ * adds around it (the collector and query functions, roles, the API, the stack-wide alarms) is read from the one
+ * packaged stack (test/support/stack-packaged.ts); test/stack-tenants.test.ts checks that both agree.
  */
 export async function generatedStack(variables: Record<string, unknown>): Promise<Deployment> {
   const resolver = resolverOf(variables);
@@ -67,26 +68,27 @@ export async function generatedStack(variables: Record<string, unknown>): Promis
   // serverless.yml's CloudFormation parameters (whose defaults are the stage parameters of the same name) and the
   // conditions on them, which the generated alarms use.
   const { Parameters = {}, Conditions, Resources: packaged } = await packagedTemplate();
-  // Each tenant's wallboard function as osls compiles it: what every wallboard shares (the packaged stack's
-  // wallboard, as serverless.yml makes it) with the tenant's own name, description and variables on top.
+  // Each tenant's wallboard function as osls compiles it, but for its description: what every wallboard shares
+  // (the packaged stack's wallboard, as serverless.yml makes it) with the tenant's own name and variables on top.
   const [, shared] =
     Object.entries(packaged).find(([name]) => /^Wallboard\w+LambdaFunction$/.test(name)) ?? [];
   if (shared === undefined) throw new Error('the packaged stack has no wallboard function');
-  const sharedProperties = shared.Properties as { Environment: { Variables: Record<string, unknown> } };
+  const { Description: _, ...sharedProperties } = shared.Properties as {
+    Description?: unknown;
+    Environment: { Variables: Record<string, unknown> };
+  };
+  const definitions = (await wallboardFunctions(resolver)) as Record<
+    string,
+    { name: string; environment: Record<string, unknown> }
+  >;
   const wallboards = Object.fromEntries(
-    Object.entries(
-      (await wallboardFunctions(resolver)) as Record<
-        string,
-        { name: string; description: string; environment: Record<string, unknown> }
-      >,
-    ).map(([name, definition]) => [
+    Object.entries(definitions).map(([name, definition]) => [
       lambdaResourceName(name),
       {
         ...shared,
         Properties: {
           ...sharedProperties,
           FunctionName: definition.name,
-          Description: definition.description,
           Environment: {
             Variables: { ...sharedProperties.Environment.Variables, ...definition.environment },
           },

@@ -1,6 +1,8 @@
 /**
  * The one stack the suite packages with osls (test/support/stack-global-setup.ts packages it before any test file
- * runs): a production-like configuration that switches on everything serverless.yml can switch on, so that what
+ * runs): a production-like configuration that switches on everything serverless.yml can switch on (a fleet file
+ * with schedules and resources of its own, a tenant, VPC, KMS key, alarm topic, CORS, own namespace, a time zone,
+ * an OTLP export to CloudWatch), so that what
  * only a real packaging shows (functions, roles, the API, artifacts, outputs, conditions) is read from one
  * template. Every other configuration is checked on the stack generator, called as osls calls it.
  */
@@ -39,7 +41,7 @@ export const CONFIGURED_PARAMS = {
   otlpEndpoint: CLOUDWATCH_OTLP,
 };
 
-/** The collector's schedules of the fleet file: VDN 170 alone, and 1/171 with 2/9. */
+/** The collector's schedules of the fleet file: VDN 170 alone, and 1/171 with 2/9, both of tenant acme. */
 export const FLEET_SCHEDULES = [
   {
     schedule: {
@@ -54,8 +56,8 @@ export const FLEET_SCHEDULES = [
       rate: ['rate(1 minute)'],
       input: {
         targets: [
-          { ccId: 1, vdn: 171, skillIds: '1-20,35' },
-          { ccId: 2, vdn: 9, skillIds: [1, 2, 3] },
+          { ccId: 1, vdn: 171, skillIds: '1-20,35', tenant: 'acme' },
+          { ccId: 2, vdn: 9, skillIds: [1, 2, 3], tenant: 'acme' },
         ],
       },
     },
