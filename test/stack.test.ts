@@ -56,12 +56,13 @@ import {
 import { STAGE_SETTINGS } from './support/stack-settings.js';
 
 // The suite's one packaged stack (test/support/stack-packaged.ts: configured the way a production fleet would be:
-// VPC, customer KMS key, alarm topic, CORS, own namespace, a fleet file with several schedules) shows what osls
-// makes of serverless.yml; deployed with its optional CloudFormation parameters left empty, it shows the stack
-// without them. The per-VDN alarms, dashboard and outputs of other configurations come from the stack generator,
-// called as osls calls it: with nothing but one target and alarms off; with one VDN; with targets from cmsTargets
-// and a fleet schedule; with alarms restricted by alarmVdns; and with a malformed cmsTargets or no targets at
-// all, which it must refuse.
+// VPC, customer KMS key, alarm topic, CORS, own namespace, a fleet file with several schedules, 1/171 and 2/9 in
+// tenant acme) shows what osls makes of serverless.yml; deployed with its optional CloudFormation parameters left
+// empty, it shows the stack without them. The per-VDN alarms, dashboard and outputs of other configurations come
+// from the stack generator, called as osls calls it: with nothing but one target and alarms off; with one VDN;
+// with targets from cmsTargets and a fleet schedule; with alarms restricted by alarmVdns; and with a malformed
+// cmsTargets or no targets at all, which it must refuse. Defaults that only a stage setting nothing would show
+// are read from serverless.yml's `params.default`.
 const DEFAULT_NAMESPACE = 'HuaweiCEC/SkillQueues';
 
 /** The least a stack needs: one target. */
