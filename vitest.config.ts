@@ -9,5 +9,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // The one osls packaging of the suite, shared by every test file that reads the packaged stack.
+    globalSetup: ['test/support/stack-global-setup.ts'],
   },
 });

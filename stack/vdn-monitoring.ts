@@ -203,7 +203,15 @@ async function generate(resolver: VariableResolver) {
   const wallboardOf = ({ ccId, vdn }: { ccId: number; vdn: number }) =>
     wallboardEndpoint(tenantOfVdn.get(`${ccId}/${vdn}`) as Tenant);
   const dashboards = tenantDashboards(tenants, settings);
-  const Resources = { ...buildAlarms(watched, settings), ...dashboards };
+  // With osls' null fallback, so that a configuration written before these parameters existed still packages.
+  const otlpValues: Record<string, string> = {};
+  for (const name of Object.values(OTLP_PARAMETERS))
+    otlpValues[name] = text(await resolver.resolveVariable(`param:${name}, null`));
+  const Resources = {
+    ...buildAlarms(watched, settings),
+    ...dashboards,
+    ...buildOtlpPolicy(otlpStageSettings(otlpValues)),
+  };
   const Outputs = { ...buildQueryArnOutputs(served), ...tenantOutputs(tenants) };
   const dashboardBody = buildDashboardBody(watched, settings, wallboardOf);
   const widgetsOf = (body: { 'Fn::Sub': string }) =>
@@ -264,13 +272,8 @@ export const resources = (resolver: VariableResolver) =>
   reportingConfigErrors(async () => {
     closingReadTiming(await stageValues(resolver, TIMING_PARAMETERS));
     const { Resources, Outputs, tenants } = await generate(resolver);
-    // With osls' null fallback, so that a configuration written before these parameters existed still packages.
-    const otlpValues: Record<string, string> = {};
-    for (const name of Object.values(OTLP_PARAMETERS))
-      otlpValues[name] = text(await resolver.resolveVariable(`param:${name}, null`));
-    const otlp = otlpStageSettings(otlpValues);
     return {
-      Resources: { ...Resources, ...buildOtlpPolicy(otlp) },
+      Resources,
       Outputs,
       extensions: wallboardExtensions(tenants, await wallboardTemplate(resolver)),
     };

@@ -19,8 +19,9 @@ import {
   resourcesOfType,
 } from './support/stack-cfn.js';
 import { readDashboard } from './support/stack-dashboard.js';
+import { generatedStack, generatorRefusal, stageParams } from './support/stack-generator.js';
 import { evaluateMetricMath } from './support/stack-math.js';
-import { type PackagedStack, packageStack } from './support/stack-package.js';
+import { packagedTemplate } from './support/stack-packaged.js';
 import { startWorld, type World, worldCloudWatch, worldCredentials } from './support/world.js';
 
 // The KPI alarms as `npm run package -- --param=timeZone=Europe/Madrid …` ships them, judged by a model of
@@ -38,18 +39,12 @@ const ALARM_PARAMS = {
 };
 const TARGET = { ccId: '1', vdn: '170', skillIds: SKILLS };
 
-let madrid: PackagedStack;
+/** The generator's share of the stack (per-VDN alarms, dashboard) with these parameters. */
 let stack: Deployment;
+/** The suite's packaged stack, also set to Europe/Madrid: functions and stack-wide alarms. */
+let packaged: Deployment;
 let marsFailure: Error | undefined;
 let offsetFailure: Error | undefined;
-
-/** The error packaging fails with; undefined when it does not fail. */
-async function failureOf(packaging: Promise<PackagedStack>): Promise<Error | undefined> {
-  return packaging.then(
-    (packaged) => packaged.dispose().then(() => undefined),
-    (error: unknown) => error as Error,
-  );
-}
 
 // --- the simulated minutes ---------------------------------------------------------------------------------
 
@@ -105,23 +100,20 @@ let onTime: StoredDatapoint[];
 let trailing: StoredDatapoint[];
 
 beforeAll(async () => {
-  const packaging = Promise.all([
-    packageStack({ stage: 'madrid', params: { ...TARGET, ...ALARM_PARAMS, timeZone: 'Europe/Madrid' } }),
-    failureOf(packageStack({ stage: 'mars', params: { ...TARGET, timeZone: 'Mars/Olympus' } })),
-    failureOf(packageStack({ stage: 'offset', params: { ...TARGET, todayUtcOffsetMinutes: '60' } })),
-  ]);
+  stack = await generatedStack(stageParams({ ...TARGET, ...ALARM_PARAMS, timeZone: 'Europe/Madrid' }));
+  packaged = deploy(await packagedTemplate());
+  marsFailure = await generatorRefusal(stageParams({ ...TARGET, timeZone: 'Mars/Olympus' }));
+  offsetFailure = await generatorRefusal(stageParams({ ...TARGET, todayUtcOffsetMinutes: '60' }));
   world = await startWorld({
     simulator: { now: () => clock.now() + cmsOffsetMs },
     aws: { now: () => clock.now() },
   });
   onTime = await collectWindows(0);
   trailing = await collectWindows(-2_000);
-  [madrid, marsFailure, offsetFailure] = await packaging;
-  stack = deploy(madrid.template);
 }, 240_000);
 
 afterAll(async () => {
-  await Promise.all([world?.close(), madrid?.dispose()]);
+  await world?.close();
 });
 
 // --- what the stack ships ------------------------------------------------------------------------------------
@@ -134,9 +126,9 @@ const PRESENT_ALARMS = [
   'StaleDataAlarmCc1Vdn170',
   'ClosingReadsMissingAlarmCc1Vdn170',
   'LongestWaitAlarmCc1Vdn170',
-  'CollectorErrorsAlarm',
-  'QueryErrorsAlarm',
 ];
+/** The stack-wide alarms serverless.yml declares. */
+const STACK_ALARMS = ['CollectorErrorsAlarm', 'QueryErrorsAlarm'];
 const propertiesOf = (alarm: DeployedResource) => alarm.Properties as unknown as AlarmProperties;
 
 describe('the alarms packaged with timeZone=Europe/Madrid', () => {
@@ -177,6 +169,8 @@ describe('the alarms packaged with timeZone=Europe/Madrid', () => {
     expect(withWindow.sort()).toEqual(KPI_ALARMS);
     for (const id of PRESENT_ALARMS)
       expect(resource(stack, id).Properties).not.toHaveProperty('EvaluationWindow');
+    for (const id of STACK_ALARMS)
+      expect(resource(packaged, id).Properties).not.toHaveProperty('EvaluationWindow');
   });
 
   it('the longest-wait alarm looks at each minute: 3 of the last 5 above 120 s, not breaching when missing', () => {
@@ -193,7 +187,7 @@ describe('the alarms packaged with timeZone=Europe/Madrid', () => {
 
   it('the wallboard and the dashboard start today at midnight in Europe/Madrid', () => {
     const variables = (
-      resource(stack, 'WallboardCc1Vdn170LambdaFunction').Properties.Environment as {
+      resource(packaged, 'WallboardCc1Vdn170LambdaFunction').Properties.Environment as {
         Variables: Record<string, unknown>;
       }
     ).Variables;

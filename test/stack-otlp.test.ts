@@ -1,30 +1,22 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../lib/errors.js';
 import { buildOtlpPolicy, otlpStageSettings } from '../stack/otlp.js';
 import { type Deployment, deploy, resource, resourcesOfType } from './support/stack-cfn.js';
-import { type PackagedStack, packageStack } from './support/stack-package.js';
+import { generatedStack, stageParams } from './support/stack-generator.js';
+import { CLOUDWATCH_OTLP, packagedTemplate } from './support/stack-packaged.js';
 
 // The OpenTelemetry export in the stack: its two stage parameters reach the collector, and a SigV4-signed export
-// to CloudWatch gets the one permission it needs, on the collector's role only. Packaged offline like the rest
-// of the stack tests.
+// to CloudWatch gets the one permission it needs, on the collector's role only. The suite's packaged stack exports
+// to CloudWatch's OTLP endpoint; an export to a sidecar is checked on the stack generator.
 
 const TARGET = { ccId: '1', vdn: '170', skillIds: '1-20', alarmVdns: 'none' };
-const CLOUDWATCH_OTLP = 'https://monitoring.eu-west-1.amazonaws.com/v1/metrics';
 
-let packages: PackagedStack[] = [];
 let cloudWatch: Deployment;
 let sidecar: Deployment;
 
 beforeAll(async () => {
-  packages = await Promise.all([
-    packageStack({ stage: 'otlp', params: { ...TARGET, otlpEndpoint: CLOUDWATCH_OTLP } }),
-    packageStack({ stage: 'sidecar', params: { ...TARGET, otlpEndpoint: 'http://127.0.0.1:4318' } }),
-  ]);
-  [cloudWatch, sidecar] = packages.map((packaged) => deploy(packaged.template)) as [Deployment, Deployment];
-}, 180_000);
-
-afterAll(async () => {
-  await Promise.all(packages.map((packaged) => packaged.dispose()));
+  cloudWatch = deploy(await packagedTemplate());
+  sidecar = await generatedStack(stageParams({ ...TARGET, otlpEndpoint: 'http://127.0.0.1:4318' }));
 });
 
 const variables = (deployment: Deployment, name: string) =>

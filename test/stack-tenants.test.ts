@@ -1,18 +1,25 @@
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadWallboardConfig } from '../lib/lambda/wallboard.js';
 import { checkStackSize, environmentBytes, STACK_LIMITS, stackSize } from '../stack/size.js';
 import { tenantsOf } from '../stack/tenants.js';
 import { dashboardBody, resources, stackSizeOf, wallboardFunctions } from '../stack/vdn-monitoring.js';
 import { type Deployment, deploy, iamArnMatches, resource, resourcesOfType } from './support/stack-cfn.js';
 import { readCustomWidgets, readDashboard } from './support/stack-dashboard.js';
-import { resolverOf, stageParams } from './support/stack-generator.js';
-import { type PackagedStack, packageStack } from './support/stack-package.js';
+import { generatedStack, resolverOf, stageParams } from './support/stack-generator.js';
+import {
+  CONFIGURED_PARAMS,
+  FLEET_RESOURCES,
+  FLEET_SCHEDULES,
+  NAMESPACE,
+  packagedTemplate,
+  TIME_ZONE,
+} from './support/stack-packaged.js';
 
-// Tenants in a packaged stack: who gets which wallboard function and dashboard. Two stacks are packaged, in
-// parallel, once for the whole file: VDNs 170 and 171 without a tenant; and tenant acme with 170 and 171 from
-// cmsTargets and 2/9 from a fleet schedule, beside 3/30 without a tenant. The size limits and the refusals
-// are checked on the generator itself, as osls calls it.
+// Tenants in a stack: who gets which wallboard function and dashboard, in two stacks the generator makes as osls
+// calls it: VDNs 170 and 171 without a tenant; and tenant acme with 170 and 171 from cmsTargets and 2/9 from a
+// fleet schedule, beside 3/30 without a tenant. The size limits and the refusals are checked on the generator
+// too; the size counted is compared with the suite's one packaged stack.
 
 const PAIR_TARGETS = JSON.stringify([
   { ccId: 1, vdn: 170, skillIds: '1-20' },
@@ -23,18 +30,6 @@ const ACME_TARGETS = JSON.stringify([
   { ccId: 1, vdn: 170, skillIds: '1-20', tenant: 'acme' },
   { ccId: 1, vdn: 171, skillIds: '1-3', tenant: 'acme' },
 ]);
-const ACME_FLEET_YAML = `
-schedules:
-  - schedule:
-      rate: [rate(1 minute)]
-  - schedule:
-      rate: [rate(1 minute)]
-      input:
-        targets:
-          - { ccId: 2, vdn: 9, skillIds: '1-5', tenant: acme }
-          - { ccId: 3, vdn: 30, skillIds: '7' }
-`;
-
 /** The collector's events of the acme stack, as osls hands them to the generator. */
 const acmeEvents = () => [
   { schedule: { rate: ['rate(1 minute)'] } },
@@ -51,31 +46,26 @@ const acmeEvents = () => [
   },
 ];
 
-/** serverless.yml's `custom.wallboard.function.environment` with the default stage parameters. */
+/** serverless.yml's `custom.wallboard.function.environment` with the packaged stack's stage parameters. */
 const WALLBOARD_ENVIRONMENT = {
   QUERY_CACHE_SECONDS: 5,
   QUERY_TIMEOUT_MS: 20000,
-  METRIC_NAMESPACE: 'HuaweiCEC/SkillQueues',
+  METRIC_NAMESPACE: NAMESPACE,
   WALLBOARD_THRESHOLDS: '',
   WALLBOARD_MAX_ROWS: '50',
+  TIME_ZONE,
 };
 
-let pairPackage: PackagedStack;
-let acmePackage: PackagedStack;
 let pair: Deployment;
 let acme: Deployment;
 
 beforeAll(async () => {
-  [pairPackage, acmePackage] = await Promise.all([
-    packageStack({ stage: 'pair', params: { cmsTargets: PAIR_TARGETS } }),
-    packageStack({ stage: 'prod', params: { cmsTargets: ACME_TARGETS }, fleetYaml: ACME_FLEET_YAML }),
-  ]);
-  pair = deploy(pairPackage.template);
-  acme = deploy(acmePackage.template);
-}, 120_000);
-
-afterAll(async () => {
-  await Promise.all([pairPackage?.dispose(), acmePackage?.dispose()]);
+  pair = await generatedStack({ ...stageParams({ cmsTargets: PAIR_TARGETS }), 'sls:stage': 'pair' });
+  acme = await generatedStack({
+    ...stageParams({ cmsTargets: ACME_TARGETS }),
+    'sls:stage': 'prod',
+    'self:functions.0.collector.events': acmeEvents(),
+  });
 });
 
 const wallboardsIn = (deployment: Deployment) =>
@@ -196,6 +186,34 @@ describe('tenants in a packaged stack', () => {
       WallboardFunctionArnCc3Vdn30: 'GetAtt:WallboardCc3Vdn30LambdaFunction.Arn',
       DashboardArnCc3Vdn30: 'arn:aws:cloudwatch::123456789012:dashboard/Ref:DashboardCc3Vdn30',
     });
+  });
+});
+
+describe('the generator’s stacks, beside the packaged one', () => {
+  it('are what osls packages for the same configuration: alarms, tenants’ dashboards and functions, outputs', async () => {
+    const packaged = deploy(await packagedTemplate());
+    const generated = await generatedStack({
+      ...stageParams(CONFIGURED_PARAMS),
+      'sls:stage': 'prod',
+      'param:fleetFile': 'fleet.yml',
+      'file(fleet.yml):resources': FLEET_RESOURCES,
+      'self:functions.0.collector.events': FLEET_SCHEDULES,
+    });
+    expect(wallboardsIn(packaged)).toEqual([
+      'WallboardAcmeLambdaFunction',
+      'WallboardCc1Vdn170LambdaFunction',
+    ]);
+    for (const [name, { Type, Properties }] of Object.entries(generated.resources)) {
+      const shipped = resource(packaged, name);
+      expect(shipped.Type).toBe(Type);
+      if (Type === 'AWS::Lambda::Function') {
+        for (const property of ['FunctionName', 'Handler', 'Runtime', 'Role', 'Environment'])
+          expect(shipped.Properties[property]).toEqual(Properties[property]);
+      } else {
+        expect(shipped.Properties).toEqual(Properties);
+      }
+    }
+    expect(packaged.outputs).toMatchObject(generated.outputs);
   });
 });
 
@@ -371,26 +389,22 @@ describe('the size of one stack', () => {
   });
 
   it('counts the resources and outputs of a packaged stack, and never a template smaller than osls writes', async () => {
-    const packaged = [
-      [pairPackage, stageParams({ cmsTargets: PAIR_TARGETS }), 'pair'],
-      [acmePackage, stageParams({ cmsTargets: ACME_TARGETS }), 'prod'],
-    ] as const;
-    for (const [stack, params, stage] of packaged) {
-      const events = stack === acmePackage ? acmeEvents() : [{ schedule: { rate: ['rate(1 minute)'] } }];
-      const counted = await stackSizeOf(
-        resolverOf({
-          ...params,
-          'sls:stage': stage,
-          'self:functions.0.collector.events': events,
-          'self:custom.wallboard': { function: { environment: WALLBOARD_ENVIRONMENT }, resource: {} },
-        }),
-      );
-      const written = Buffer.byteLength(JSON.stringify(stack.template));
-      expect(counted.resources).toBe(Object.keys(stack.template.Resources).length);
-      expect(counted.outputs).toBe(Object.keys(stack.template.Outputs ?? {}).length);
-      expect(counted.templateBytes).toBeGreaterThanOrEqual(written);
-      expect(counted.templateBytes).toBeLessThan(written * 1.02 + 1_000);
-    }
+    const template = await packagedTemplate();
+    const counted = await stackSizeOf(
+      resolverOf({
+        ...stageParams(CONFIGURED_PARAMS),
+        'sls:stage': 'prod',
+        'param:fleetFile': 'fleet.yml',
+        'file(fleet.yml):resources': FLEET_RESOURCES,
+        'self:functions.0.collector.events': FLEET_SCHEDULES,
+        'self:custom.wallboard': { function: { environment: WALLBOARD_ENVIRONMENT }, resource: {} },
+      }),
+    );
+    const written = Buffer.byteLength(JSON.stringify(template));
+    expect(counted.resources).toBe(Object.keys(template.Resources).length);
+    expect(counted.outputs).toBe(Object.keys(template.Outputs ?? {}).length);
+    expect(counted.templateBytes).toBeGreaterThanOrEqual(written);
+    expect(counted.templateBytes).toBeLessThan(written * 1.02 + 1_000);
   });
 });
 

@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { matchRoute, STATS_ROUTE_KEYS, statsPath } from '../lib/api/route.js';
 import { parseTargets } from '../lib/config/targets.js';
 import { ALL_METRIC_NAMES } from '../lib/model.js';
@@ -30,6 +31,7 @@ import {
   resourcesOf,
   resourcesOfType,
   roleOfFunction,
+  type Template,
 } from './support/stack-cfn.js';
 import {
   identifiersIn,
@@ -38,85 +40,60 @@ import {
   readDashboard,
   searchesIn,
 } from './support/stack-dashboard.js';
-import { resolverOf, stageParams } from './support/stack-generator.js';
+import { generatedStack, generatorRefusal, resolverOf, stageParams } from './support/stack-generator.js';
 import { evaluateMetricMath } from './support/stack-math.js';
-import { type PackagedStack, packageStack, zipEntryNames } from './support/stack-package.js';
+import { zipEntryNames } from './support/stack-package.js';
+import {
+  CONFIGURED_PARAMS,
+  KMS_KEY_ARN,
+  NAMESPACE,
+  packagedArtifact,
+  packagedTemplate,
+  SECRET_ARN,
+  serverlessDefault,
+  TOPIC_ARN,
+} from './support/stack-packaged.js';
 import { STAGE_SETTINGS } from './support/stack-settings.js';
 
-// The stack is packaged offline and without AWS credentials, in parallel, once per configuration below: with
-// nothing but defaults and one target, alarms off; configured the way a production fleet would be (VPC, customer KMS key, alarm topic,
-// CORS, own namespace, a fleet file with several schedules); with one VDN; with targets from cmsTargets and a
-// fleet schedule; with alarms restricted by alarmVdns; and with a malformed cmsTargets or no targets at all,
-// which must fail.
-const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:cms/keys-AbCdEf';
-const KMS_KEY_ARN = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
-const TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:contact-centre-ops';
-const NAMESPACE = 'Contoso/ContactCentre';
+// The suite's one packaged stack (test/support/stack-packaged.ts: configured the way a production fleet would be:
+// VPC, customer KMS key, alarm topic, CORS, own namespace, a fleet file with several schedules, 1/171 and 2/9 in
+// tenant acme) shows what osls makes of serverless.yml; deployed with its optional CloudFormation parameters left
+// empty, it shows the stack without them. The per-VDN alarms, dashboard and outputs of other configurations come
+// from the stack generator, called as osls calls it: with nothing but one target and alarms off; with one VDN;
+// with targets from cmsTargets and a fleet schedule; with alarms restricted by alarmVdns; and with a malformed
+// cmsTargets or no targets at all, which it must refuse. Defaults that only a stage setting nothing would show
+// are read from serverless.yml's `params.default`.
 const DEFAULT_NAMESPACE = 'HuaweiCEC/SkillQueues';
 
 /** The least a stack needs: one target. */
 const PLAIN_TARGET = { ccId: '3', vdn: '30', skillIds: '1-5' };
-
-const CONFIGURED_PARAMS = {
-  cmsBaseUrl: 'https://10.0.0.5:28090',
-  cmsSecretArn: SECRET_ARN,
-  secretKmsKeyArn: KMS_KEY_ARN,
-  securityGroupIds: 'sg-0123456789abcdef0',
-  subnetIds: 'subnet-0123456789abcdef0,subnet-0fedcba9876543210',
-  corsAllowedOrigins: 'https://ops.example.com,https://wallboard.example.com',
-  alarmTopicArn: TOPIC_ARN,
-  ccId: '1',
-  vdn: '170',
-  skillIds: '1-20,35',
-  cmsSignature: 'huawei-reference-millis',
-  metricNamespace: NAMESPACE,
-  logRetentionDays: '14',
-  alarmMinCallsOffered: '25',
-  abandonmentRateThreshold: '8',
-  serviceLevelThreshold: '75',
-};
-
-const FLEET_YAML = `
-schedules:
-  - schedule:
-      name: contact-centre-vdn-170
-      rate: [rate(1 minute)]
-      input:
-        targets:
-          - { ccId: 1, vdn: 170, skillIds: '1-500' }
-  - schedule:
-      name: contact-centre-vdn-171-and-9
-      rate: [rate(1 minute)]
-      input:
-        targets:
-          - { ccId: 1, vdn: 171, skillIds: '1-20,35' }
-          - { ccId: 2, vdn: 9, skillIds: [1, 2, 3] }
-resources:
-  Resources:
-    WallboardTopic:
-      Type: AWS::SNS::Topic
-`;
 
 /** The functions' own targets, and a fleet that splits them off from one more VDN with a schedule of its own. */
 const CMS_TARGETS = JSON.stringify([
   { ccId: 1, vdn: 170, skillIds: '1-20' },
   { ccId: 1, vdn: 171, skillIds: [1, 2, 3] },
 ]);
-const SPLIT_FLEET_YAML = `
-schedules:
-  - schedule:
-      rate: [rate(1 minute)]
-  - schedule:
-      rate: [rate(1 minute)]
-      input:
-        targets:
-          - { ccId: 2, vdn: 9, skillIds: '1-5' }
-`;
+const SPLIT_SCHEDULES = [
+  { schedule: { rate: ['rate(1 minute)'] } },
+  { schedule: { rate: ['rate(1 minute)'], input: { targets: [{ ccId: 2, vdn: 9, skillIds: '1-5' }] } } },
+];
 
-let defaults: PackagedStack;
-let configured: PackagedStack;
-let plain: Deployment;
+/** serverless.yml's optional CloudFormation parameters, left empty at deploy time. */
+const WITHOUT_OPTIONS = {
+  SecretKmsKeyArn: '',
+  SecurityGroupIds: '',
+  SubnetIds: '',
+  CorsAllowedOrigins: '',
+  AlarmTopicArn: '',
+};
+
+let packaged: Template;
+/** The packaged stack as configured. */
 let fleet: Deployment;
+/** The packaged stack deployed without KMS key, VPC, CORS or alarm topic. */
+let bare: Deployment;
+/** One target (3/30), alarms off: the generator's share. */
+let plain: Deployment;
 /** ccId/vdn only. */
 let single: Deployment;
 /** cmsTargets (1/170, 1/171) and a fleet schedule (2/9). */
@@ -126,46 +103,27 @@ let restricted: Deployment;
 let malformed: Error | undefined;
 let untargeted: Error | undefined;
 
-/** The deployment of a package whose files are no longer needed. */
-async function deployOnce(stack: Promise<PackagedStack>): Promise<Deployment> {
-  const packaged = await stack;
-  await packaged.dispose();
-  return deploy(packaged.template);
-}
-
-/** The error packaging fails with; undefined when it does not fail. */
-async function failureOf(stack: Promise<PackagedStack>): Promise<Error | undefined> {
-  return stack.then(
-    (packaged) => packaged.dispose().then(() => undefined),
-    (error: unknown) => error as Error,
-  );
-}
+const stage = (name: string, values: Record<string, unknown>, events?: unknown) => ({
+  ...stageParams(values),
+  'sls:stage': name,
+  ...(events === undefined ? {} : { 'self:functions.0.collector.events': events }),
+});
 
 beforeAll(async () => {
+  packaged = await packagedTemplate();
+  fleet = deploy(packaged);
+  bare = deploy(packaged, { parameters: WITHOUT_OPTIONS });
   const splitParams = { cmsTargets: CMS_TARGETS };
-  [defaults, configured, single, split, restricted, malformed, untargeted] = await Promise.all([
-    packageStack({ stage: 'ci', params: { ...PLAIN_TARGET, alarmVdns: 'none' } }),
-    packageStack({ stage: 'prod', params: CONFIGURED_PARAMS, fleetYaml: FLEET_YAML }),
-    deployOnce(packageStack({ stage: 'one', params: { ccId: '1', vdn: '170', skillIds: '1-20' } })),
-    deployOnce(packageStack({ stage: 'split', params: splitParams, fleetYaml: SPLIT_FLEET_YAML })),
-    deployOnce(
-      packageStack({
-        stage: 'watch',
-        params: { ...splitParams, alarmVdns: '2/9,1/170' },
-        fleetYaml: SPLIT_FLEET_YAML,
-      }),
-    ),
-    failureOf(
-      packageStack({ stage: 'bad', params: { cmsTargets: '[{"ccId":1,"vdn":7000,"skillIds":"1-20"}]' } }),
-    ),
-    failureOf(packageStack({ stage: 'none' })),
-  ]);
-  plain = deploy(defaults.template);
-  fleet = deploy(configured.template);
-}, 180_000);
-
-afterAll(async () => {
-  await Promise.all([defaults?.dispose(), configured?.dispose()]);
+  plain = await generatedStack(stage('ci', { ...PLAIN_TARGET, alarmVdns: 'none' }));
+  single = await generatedStack(stage('one', { ccId: '1', vdn: '170', skillIds: '1-20' }));
+  split = await generatedStack(stage('split', splitParams, SPLIT_SCHEDULES));
+  restricted = await generatedStack(
+    stage('watch', { ...splitParams, alarmVdns: '2/9,1/170' }, SPLIT_SCHEDULES),
+  );
+  malformed = await generatorRefusal(
+    stage('bad', { cmsTargets: '[{"ccId":1,"vdn":7000,"skillIds":"1-20"}]' }),
+  );
+  untargeted = await generatorRefusal(stage('none', {}));
 });
 
 /** Every function of a deployment: the collector, the query function and each tenant's wallboard. */
@@ -256,8 +214,8 @@ function idsToMetricNames(alarm: DeployedResource): Record<string, unknown> {
 describe('functions', () => {
   it('both functions run the Node.js major their bundles target, on arm64', () => {
     expect(LAMBDA_NODE_MAJOR).toBe(24);
-    for (const name of functionsOf(plain)) {
-      expect(resource(plain, name).Properties).toMatchObject({
+    for (const name of functionsOf(fleet)) {
+      expect(resource(fleet, name).Properties).toMatchObject({
         Runtime: `nodejs${LAMBDA_NODE_MAJOR}.x`,
         Architectures: ['arm64'],
       });
@@ -265,17 +223,17 @@ describe('functions', () => {
   });
 
   it('both functions get 256 MB by default', () => {
-    for (const name of functionsOf(plain)) expect(resource(plain, name).Properties.MemorySize).toBe(256);
+    for (const name of functionsOf(fleet)) expect(resource(fleet, name).Properties.MemorySize).toBe(256);
   });
 
   it('the collector’s timeout holds a closing wait of a whole schedule period on top of a run’s own 30 s', () => {
-    const timeout = Number(resource(plain, 'CollectorLambdaFunction').Properties.Timeout);
-    const reach = Number(environmentOf(plain, 'CollectorLambdaFunction').CLOSING_READ_REACH_SECONDS);
+    const timeout = Number(resource(fleet, 'CollectorLambdaFunction').Properties.Timeout);
+    const reach = Number(environmentOf(fleet, 'CollectorLambdaFunction').CLOSING_READ_REACH_SECONDS);
     expect(timeout).toBeGreaterThanOrEqual(reach + 30);
   });
 
   it('the collector waits for a closing read only within one period of its one-minute schedule, 3 s before the end', () => {
-    expect(environmentOf(plain, 'CollectorLambdaFunction')).toMatchObject({
+    expect(environmentOf(fleet, 'CollectorLambdaFunction')).toMatchObject({
       CLOSING_READ_GUARD_SECONDS: '3',
       CLOSING_READ_REACH_SECONDS: '60',
     });
@@ -283,54 +241,50 @@ describe('functions', () => {
 
   it('the collector has no reserved-concurrency cap: a run waiting for its closing read never throttles the next', () => {
     expect(
-      resource(plain, 'CollectorLambdaFunction').Properties.ReservedConcurrentExecutions,
+      resource(fleet, 'CollectorLambdaFunction').Properties.ReservedConcurrentExecutions,
     ).toBeUndefined();
   });
 
   it('the query function times out before API Gateway gives up on it after 30 seconds', () => {
-    expect(resource(plain, 'QueryLambdaFunction').Properties.Timeout).toBeLessThan(30);
+    expect(resource(fleet, 'QueryLambdaFunction').Properties.Timeout).toBeLessThan(30);
   });
 
   it('the query function stops waiting for CMS before it is itself timed out', () => {
-    const query = resource(plain, 'QueryLambdaFunction').Properties;
-    expect(Number(environmentOf(plain, 'QueryLambdaFunction').QUERY_TIMEOUT_MS)).toBeLessThan(
+    const query = resource(fleet, 'QueryLambdaFunction').Properties;
+    expect(Number(environmentOf(fleet, 'QueryLambdaFunction').QUERY_TIMEOUT_MS)).toBeLessThan(
       Number(query.Timeout) * 1_000,
     );
   });
 
   it('caps the query containers alive at once, which bounds the CMS calls per cache period', () => {
-    expect(resource(plain, 'QueryLambdaFunction').Properties.ReservedConcurrentExecutions).toBe(5);
-    expect(resource(plain, 'CollectorLambdaFunction').Properties).not.toHaveProperty(
+    expect(resource(fleet, 'QueryLambdaFunction').Properties.ReservedConcurrentExecutions).toBe(5);
+    expect(resource(fleet, 'CollectorLambdaFunction').Properties).not.toHaveProperty(
       'ReservedConcurrentExecutions',
     );
   });
 
   it('function logs are kept 30 days by default and as long as the stage parameter says otherwise', () => {
-    for (const [deployment, days, wallboards] of [
-      [plain, 30, ['Cc3Vdn30']],
-      [fleet, 14, ['Cc1Vdn170', 'Cc1Vdn171', 'Cc2Vdn9']],
-    ] as const) {
-      const groups = resourcesOfType(deployment, 'AWS::Logs::LogGroup');
-      expect(groups.map(([name]) => name).sort()).toEqual([
-        'CollectorLogGroup',
-        'QueryLogGroup',
-        ...wallboards.map((tenant) => `Wallboard${tenant}LogGroup`),
-      ]);
-      for (const [, group] of groups) expect(group.Properties.RetentionInDays).toBe(days);
-    }
+    expect(serverlessDefault('logRetentionDays')).toBe('30');
+    const groups = resourcesOfType(fleet, 'AWS::Logs::LogGroup');
+    expect(groups.map(([name]) => name).sort()).toEqual([
+      'CollectorLogGroup',
+      'QueryLogGroup',
+      ...['Acme', 'Cc1Vdn170'].map((tenant) => `Wallboard${tenant}LogGroup`),
+    ]);
+    for (const [, group] of groups) expect(group.Properties.RetentionInDays).toBe(14);
   });
 
   it('each function is packaged alone, from its own prebuilt bundle', async () => {
-    expect(resource(plain, 'CollectorLambdaFunction').Properties.Handler).toBe(
+    expect(resource(fleet, 'CollectorLambdaFunction').Properties.Handler).toBe(
       'dist/collector/index.handler',
     );
-    expect(resource(plain, 'QueryLambdaFunction').Properties.Handler).toBe('dist/query/index.handler');
-    expect(zipEntryNames(await defaults.artifact('collector'))).toEqual(['dist/collector/index.mjs']);
-    expect(zipEntryNames(await defaults.artifact('query'))).toEqual(['dist/query/index.mjs']);
+    expect(resource(fleet, 'QueryLambdaFunction').Properties.Handler).toBe('dist/query/index.handler');
+    expect(zipEntryNames(await packagedArtifact('collector'))).toEqual(['dist/collector/index.mjs']);
+    expect(zipEntryNames(await packagedArtifact('query'))).toEqual(['dist/query/index.mjs']);
   });
 
   it('a failed collector run is not retried: the next scheduled run reads the same counters', () => {
-    const [, config] = resourcesOfType(plain, 'AWS::Lambda::EventInvokeConfig')[0] ?? [];
+    const [, config] = resourcesOfType(fleet, 'AWS::Lambda::EventInvokeConfig')[0] ?? [];
     expect(config?.Properties).toMatchObject({
       FunctionName: 'Ref:CollectorLambdaFunction',
       MaximumRetryAttempts: 0,
@@ -358,15 +312,15 @@ describe('functions', () => {
   });
 
   it('every function signs in the layout of the cmsSignature parameter, auto by default', () => {
-    for (const name of functionsOf(plain)) expect(environmentOf(plain, name).CMS_SIGNATURE).toBe('auto');
+    expect(serverlessDefault('cmsSignature')).toBe('auto');
     for (const name of functionsOf(fleet)) {
       expect(environmentOf(fleet, name).CMS_SIGNATURE).toBe('huawei-reference-millis');
     }
   });
 
   it('every function keeps its refused signatures within the cmsRefusal parameters, 4 per 900 s by default', () => {
-    for (const name of functionsOf(plain)) {
-      expect(environmentOf(plain, name)).toMatchObject({
+    for (const name of functionsOf(fleet)) {
+      expect(environmentOf(fleet, name)).toMatchObject({
         CMS_REFUSAL_LIMIT: '4',
         CMS_REFUSAL_PERIOD_SECONDS: '900',
       });
@@ -374,29 +328,30 @@ describe('functions', () => {
   });
 
   it('the collector is told the namespace, sink and metric selection; the query function is not', () => {
-    expect(environmentOf(plain, 'CollectorLambdaFunction')).toMatchObject({
-      METRIC_NAMESPACE: DEFAULT_NAMESPACE,
+    expect(environmentOf(fleet, 'CollectorLambdaFunction')).toMatchObject({
+      METRIC_NAMESPACE: NAMESPACE,
       METRICS_SINK: 'cloudwatch',
       // Empty: the collector's own default selection.
       SKILL_METRICS: '',
       VDN_METRICS: 'all',
     });
-    expect(environmentOf(plain, 'QueryLambdaFunction')).not.toHaveProperty('METRIC_NAMESPACE');
-    expect(environmentOf(plain, 'QueryLambdaFunction')).not.toHaveProperty('METRICS_SINK');
+    expect(serverlessDefault('metricNamespace')).toBe(DEFAULT_NAMESPACE);
+    expect(environmentOf(fleet, 'QueryLambdaFunction')).not.toHaveProperty('METRIC_NAMESPACE');
+    expect(environmentOf(fleet, 'QueryLambdaFunction')).not.toHaveProperty('METRICS_SINK');
   });
 
   it('the query function is told its cache lifetime, skill limit and CMS time budget; the collector is not', () => {
-    expect(environmentOf(plain, 'QueryLambdaFunction')).toMatchObject({
+    expect(environmentOf(fleet, 'QueryLambdaFunction')).toMatchObject({
       QUERY_CACHE_SECONDS: '5',
       QUERY_MAX_SKILLS: '1000',
       QUERY_TIMEOUT_MS: '20000',
     });
-    expect(environmentOf(plain, 'CollectorLambdaFunction')).not.toHaveProperty('QUERY_CACHE_SECONDS');
+    expect(environmentOf(fleet, 'CollectorLambdaFunction')).not.toHaveProperty('QUERY_CACHE_SECONDS');
   });
 
   it('a wallboard function is named customWidget…, as the console expects of a custom widget', () => {
-    expect(resource(plain, 'WallboardCc3Vdn30LambdaFunction').Properties).toMatchObject({
-      FunctionName: 'customWidget-cms-skill-metrics-ci_cc3-vdn30',
+    expect(resource(fleet, 'WallboardCc1Vdn170LambdaFunction').Properties).toMatchObject({
+      FunctionName: 'customWidget-cms-skill-metrics-prod_cc1-vdn170',
       Handler: 'dist/wallboard/index.handler',
     });
   });
@@ -418,19 +373,22 @@ describe('functions', () => {
   });
 
   it('the wallboard is packaged alone, from its own prebuilt bundle', async () => {
-    expect(zipEntryNames(await defaults.artifact('wallboardCc3Vdn30'))).toEqual(['dist/wallboard/index.mjs']);
+    expect(zipEntryNames(await packagedArtifact('wallboardCc1Vdn170'))).toEqual(['dist/wallboard/index.mjs']);
   });
 
   it('the stack outputs each wallboard’s ARN, for the viewers’ lambda:InvokeFunction permission', () => {
-    expect(defaults.template.Outputs?.WallboardFunctionArnCc3Vdn30).toMatchObject({
-      Value: { 'Fn::GetAtt': ['WallboardCc3Vdn30LambdaFunction', 'Arn'] },
+    expect(packaged.Outputs?.WallboardFunctionArnCc1Vdn170).toMatchObject({
+      Value: { 'Fn::GetAtt': ['WallboardCc1Vdn170LambdaFunction', 'Arn'] },
     });
   });
 
   it('CloudFormation refuses a stack whose CMS address or secret ARN was not set', () => {
-    for (const name of ['CmsBaseUrl', 'CmsSecretArn']) {
-      const parameter = defaults.template.Parameters?.[name];
-      expect(parameter?.Default).toBe('');
+    for (const [name, stageParameter] of [
+      ['CmsBaseUrl', 'cmsBaseUrl'],
+      ['CmsSecretArn', 'cmsSecretArn'],
+    ] as const) {
+      const parameter = packaged.Parameters?.[name];
+      expect(serverlessDefault(stageParameter)).toBe('');
       expect(new RegExp(parameter?.AllowedPattern ?? '').test('')).toBe(false);
     }
   });
@@ -440,21 +398,21 @@ describe('functions', () => {
       ['CmsBaseUrl', CONFIGURED_PARAMS.cmsBaseUrl],
       ['CmsSecretArn', SECRET_ARN],
     ] as const) {
-      const parameter = configured.template.Parameters?.[name];
+      const parameter = packaged.Parameters?.[name];
       expect(parameter?.Default).toBe(value);
       expect(new RegExp(parameter?.AllowedPattern ?? '').test(value)).toBe(true);
     }
   });
 
   it('a secret named without its 6-character ARN suffix is refused, since IAM could not match it', () => {
-    const pattern = new RegExp(configured.template.Parameters?.CmsSecretArn?.AllowedPattern ?? '');
+    const pattern = new RegExp(packaged.Parameters?.CmsSecretArn?.AllowedPattern ?? '');
     expect(pattern.test('arn:aws:secretsmanager:us-east-1:123456789012:secret:cms/keys')).toBe(false);
   });
 });
 
 describe('IAM', () => {
   it('the collector and the query function run with a role each, the wallboards with one of their own', () => {
-    for (const deployment of [plain, fleet]) {
+    for (const deployment of [bare, fleet]) {
       expect(roleOfFunction(deployment, 'CollectorLambdaFunction')).toBe('CollectorRole');
       expect(roleOfFunction(deployment, 'QueryLambdaFunction')).toBe('QueryRole');
       for (const name of wallboardsIn(deployment))
@@ -468,7 +426,7 @@ describe('IAM', () => {
   });
 
   it('no statement allows a wildcard action or uses NotAction/NotResource', () => {
-    for (const deployment of [plain, fleet]) {
+    for (const deployment of [bare, fleet]) {
       for (const [, role] of resourcesOfType(deployment, 'AWS::IAM::Role')) {
         for (const statement of inlineStatements(role)) {
           expect(statement.Effect).toBe('Allow');
@@ -481,7 +439,7 @@ describe('IAM', () => {
   });
 
   it('only PutMetricData and GetMetricData, which have no resource-level permissions, are granted on every resource', () => {
-    for (const deployment of [plain, fleet]) {
+    for (const deployment of [bare, fleet]) {
       for (const [, role] of resourcesOfType(deployment, 'AWS::IAM::Role')) {
         for (const statement of inlineStatements(role)) {
           if (resourcesOf(statement).includes('*'))
@@ -494,7 +452,7 @@ describe('IAM', () => {
   });
 
   it('the wallboard may read metrics, not write them, and may invoke nothing', () => {
-    const actions = statementsOfFunction(plain, 'WallboardCc3Vdn30LambdaFunction').flatMap(actionsOf).sort();
+    const actions = statementsOfFunction(bare, 'WallboardCc1Vdn170LambdaFunction').flatMap(actionsOf).sort();
     expect(actions).toEqual([
       'cloudwatch:GetMetricData',
       'logs:CreateLogStream',
@@ -504,10 +462,7 @@ describe('IAM', () => {
   });
 
   it('the collector may put metric data only into its own namespace', () => {
-    for (const [deployment, namespace] of [
-      [plain, DEFAULT_NAMESPACE],
-      [fleet, NAMESPACE],
-    ] as const) {
+    for (const [deployment, namespace] of [[fleet, NAMESPACE]] as const) {
       const statements = statementsAllowing(
         statementsOfFunction(deployment, 'CollectorLambdaFunction'),
         'cloudwatch:PutMetricData',
@@ -537,7 +492,7 @@ describe('IAM', () => {
     const wallboardGroups = wallboardsIn(fleet).map(
       (name) => `GetAtt:${name.replace(/LambdaFunction$/, 'LogGroup')}.Arn`,
     );
-    expect(wallboardGroups).toHaveLength(3);
+    expect(wallboardGroups).toHaveLength(2);
     for (const [name, groups] of [
       ['CollectorLambdaFunction', ['GetAtt:CollectorLogGroup.Arn']],
       ['QueryLambdaFunction', ['GetAtt:QueryLogGroup.Arn']],
@@ -554,8 +509,8 @@ describe('IAM', () => {
   });
 
   it('a secret under the AWS-managed key needs no KMS permission', () => {
-    for (const name of functionsOf(plain)) {
-      const actions = statementsOfFunction(plain, name).flatMap(actionsOf);
+    for (const name of functionsOf(bare)) {
+      const actions = statementsOfFunction(bare, name).flatMap(actionsOf);
       expect(actions.filter((action) => action.startsWith('kms:'))).toEqual([]);
     }
   });
@@ -577,9 +532,9 @@ describe('IAM', () => {
 
 describe('network', () => {
   it('without VPC settings the functions run outside any VPC and their roles have no managed policy', () => {
-    for (const name of functionsOf(plain)) {
-      expect(resource(plain, name).Properties).not.toHaveProperty('VpcConfig');
-      expect(resource(plain, roleOfFunction(plain, name)).Properties).not.toHaveProperty('ManagedPolicyArns');
+    for (const name of functionsOf(bare)) {
+      expect(resource(bare, name).Properties).not.toHaveProperty('VpcConfig');
+      expect(resource(bare, roleOfFunction(bare, name)).Properties).not.toHaveProperty('ManagedPolicyArns');
     }
   });
 
@@ -616,14 +571,19 @@ describe('schedules', () => {
   }
 
   it('by default the collector runs every minute on the targets configured on the function', () => {
-    expect(schedules(plain)).toEqual([
-      {
-        expression: 'rate(1 minute)',
-        state: 'ENABLED',
-        target: 'GetAtt:CollectorLambdaFunction.Arn',
-        input: undefined,
-      },
-    ]);
+    // A stage without a fleet file gets serverless.yml's default schedule, which carries no input of its own.
+    const yaml = readFileSync(new URL('../serverless.yml', import.meta.url), 'utf8');
+    expect(yaml).toMatch(
+      /events: \$\{file\(\$\{param:fleetFile\}\):schedules, self:custom\.defaultSchedules\}/,
+    );
+    const defaults = /\n {2}defaultSchedules:\n((?: {4}.*\n)+)/.exec(yaml)?.[1] ?? '';
+    expect(defaults).toMatch(/^ {4}- schedule:\n {8}rate: \["\$\{param:scheduleRate\}"\]\n/);
+    expect(defaults).not.toContain('input');
+    expect(serverlessDefault('scheduleRate')).toBe('rate(1 minute)');
+    // Packaged, a schedule targets the collector and runs enabled.
+    for (const schedule of schedules(fleet)) {
+      expect(schedule).toMatchObject({ state: 'ENABLED', target: 'GetAtt:CollectorLambdaFunction.Arn' });
+    }
   });
 
   it('a fleet file gives the collector several schedules, each carrying its own target set', () => {
@@ -636,8 +596,13 @@ describe('schedules', () => {
     expect(targetSets.map((input) => parseTargets(input.targets))).toEqual([
       [{ ccId: 1, vdn: 170, skillIds: Array.from({ length: 500 }, (_, index) => index + 1) }],
       [
-        { ccId: 1, vdn: 171, skillIds: [...Array.from({ length: 20 }, (_, index) => index + 1), 35] },
-        { ccId: 2, vdn: 9, skillIds: [1, 2, 3] },
+        {
+          ccId: 1,
+          vdn: 171,
+          skillIds: [...Array.from({ length: 20 }, (_, index) => index + 1), 35],
+          tenant: 'acme',
+        },
+        { ccId: 2, vdn: 9, skillIds: [1, 2, 3], tenant: 'acme' },
       ],
     ]);
   });
@@ -666,7 +631,7 @@ describe('query API', () => {
 
   it("serves GET and POST of one VDN's statistics, the VDN in the path, and nothing else", () => {
     expect(
-      routes(plain)
+      routes(bare)
         .map((route) => route.RouteKey)
         .sort(),
     ).toEqual([
@@ -676,7 +641,7 @@ describe('query API', () => {
   });
 
   it('declares the routes the query function serves, with the path parameters it reads', () => {
-    const keys = routes(plain).map((route) => String(route.RouteKey));
+    const keys = routes(bare).map((route) => String(route.RouteKey));
     expect(keys.sort()).toEqual([...STATS_ROUTE_KEYS].sort());
     for (const key of keys) {
       const path = key.split(' ')[1] ?? '';
@@ -731,13 +696,13 @@ describe('query API', () => {
   });
 
   it('every route requires a SigV4-signed caller (IAM authorization)', () => {
-    for (const deployment of [plain, fleet]) {
+    for (const deployment of [bare, fleet]) {
       for (const route of routes(deployment)) expect(route.AuthorizationType).toBe('AWS_IAM');
     }
   });
 
   it('the integration speaks payload format 2.0 to the query function', () => {
-    const [, integration] = resourcesOfType(plain, 'AWS::ApiGatewayV2::Integration')[0] ?? [];
+    const [, integration] = resourcesOfType(bare, 'AWS::ApiGatewayV2::Integration')[0] ?? [];
     expect(integration?.Properties).toMatchObject({
       IntegrationType: 'AWS_PROXY',
       PayloadFormatVersion: '2.0',
@@ -746,7 +711,7 @@ describe('query API', () => {
   });
 
   it('CORS is off unless origins are configured', () => {
-    expect(resource(plain, 'HttpApi').Properties).not.toHaveProperty('CorsConfiguration');
+    expect(resource(bare, 'HttpApi').Properties).not.toHaveProperty('CorsConfiguration');
   });
 
   it('configured origins may call the API from a browser with SigV4 headers', () => {
@@ -758,7 +723,7 @@ describe('query API', () => {
   });
 
   it('the API throttles requests, since every cache miss reaches CMS', () => {
-    expect(resource(plain, 'HttpApiStage').Properties.DefaultRouteSettings).toEqual({
+    expect(resource(bare, 'HttpApiStage').Properties.DefaultRouteSettings).toEqual({
       ThrottlingRateLimit: 20,
       ThrottlingBurstLimit: 40,
     });
@@ -811,11 +776,10 @@ const alarmsOfKind = (deployment: Deployment, kind: string): DeployedResource[] 
 
 describe('alarms for every collected VDN', () => {
   it('with alarmVdns none no VDN has alarms, only the stack-wide ones exist', () => {
-    expect(
-      alarms(plain)
-        .map(([name]) => name)
-        .sort(),
-    ).toEqual(['CollectorErrorsAlarm', 'QueryErrorsAlarm']);
+    // The generator adds no alarm; serverless.yml's own are the stack-wide ones.
+    expect(alarms(plain)).toEqual([]);
+    const stackWide = alarms(fleet).filter(([, alarm]) => vdnOfAlarm(alarm) === undefined);
+    expect(stackWide.map(([name]) => name).sort()).toEqual(['CollectorErrorsAlarm', 'QueryErrorsAlarm']);
   });
 
   it('the VDN of ccId/vdn gets one set of six alarms on its roll-up', () => {
@@ -839,9 +803,12 @@ describe('alarms for every collected VDN', () => {
   });
 
   it('the collector-errors and query-errors alarms stay single however many VDNs there are', () => {
-    for (const deployment of [plain, single, split, fleet, restricted]) {
-      const stackWide = alarms(deployment).filter(([, alarm]) => vdnOfAlarm(alarm) === undefined);
-      expect(stackWide.map(([name]) => name).sort()).toEqual(['CollectorErrorsAlarm', 'QueryErrorsAlarm']);
+    // serverless.yml declares them once; the generator, which adds a set per VDN, adds none of them.
+    const stackWide = alarms(fleet).filter(([, alarm]) => vdnOfAlarm(alarm) === undefined);
+    expect(stackWide.map(([name]) => name).sort()).toEqual(['CollectorErrorsAlarm', 'QueryErrorsAlarm']);
+    expect(Object.keys(alarmSets(fleet))).toHaveLength(3);
+    for (const deployment of [plain, single, split, restricted]) {
+      expect(alarms(deployment).filter(([, alarm]) => vdnOfAlarm(alarm) === undefined)).toEqual([]);
     }
   });
 
@@ -1064,13 +1031,13 @@ describe('alarms', () => {
   });
 
   it('collector crashes set off an alarm whatever VDN the run was reading', () => {
-    const [metric] = metricsOfAlarm(resource(plain, 'CollectorErrorsAlarm'));
+    const [metric] = metricsOfAlarm(resource(fleet, 'CollectorErrorsAlarm'));
     expect(metric).toMatchObject({ namespace: 'AWS/Lambda', metricName: 'Errors', stat: 'Sum' });
     expect(metric?.dimensions).toEqual([{ Name: 'FunctionName', Value: 'Ref:CollectorLambdaFunction' }]);
   });
 
   it('query errors are counted from the API’s 5xx answers and the query function’s failures', () => {
-    const alarm = resource(plain, 'QueryErrorsAlarm');
+    const alarm = resource(fleet, 'QueryErrorsAlarm');
     expect(
       metricsOfAlarm(alarm).map((metric) => [
         metric.id,
@@ -1093,7 +1060,7 @@ describe('alarms', () => {
   });
 
   it('without a topic the alarms notify nobody', () => {
-    for (const deployment of [plain, split]) {
+    for (const deployment of [bare, split]) {
       for (const [, alarm] of alarms(deployment)) {
         expect(alarm.Properties).not.toHaveProperty('AlarmActions');
         expect(alarm.Properties).not.toHaveProperty('OKActions');
@@ -1198,9 +1165,13 @@ describe('dashboard', () => {
       { ccId: 1, vdn: 171 },
       { ccId: 2, vdn: 9 },
     ]);
+    // 1/170 is a tenant of its own; 1/171 and 2/9 are tenant acme's.
+    expect(widgets.map((widget) => widget.endpoint)).toEqual([
+      'GetAtt:WallboardCc1Vdn170LambdaFunction.Arn',
+      'GetAtt:WallboardAcmeLambdaFunction.Arn',
+      'GetAtt:WallboardAcmeLambdaFunction.Arn',
+    ]);
     for (const widget of widgets) {
-      const { ccId, vdn } = widget.params as { ccId: number; vdn: number };
-      expect(widget.endpoint).toBe(`GetAtt:WallboardCc${ccId}Vdn${vdn}LambdaFunction.Arn`);
       expect(widget.updateOn).toEqual({ refresh: true, resize: false, timeRange: false });
       expect(widget.position?.width).toBe(24);
     }

@@ -66,9 +66,16 @@ class Evaluator {
   readonly parameters: Record<string, string | readonly string[]> = {};
   readonly conditions: Record<string, boolean> = {};
 
-  constructor(private readonly template: Template) {
+  constructor(
+    private readonly template: Template,
+    private readonly elsewhere: ReadonlySet<string>,
+    overrides: Readonly<Record<string, string>>,
+  ) {
     for (const [name, parameter] of Object.entries(template.Parameters ?? {})) {
-      this.parameters[name] = parameterValue(parameter);
+      const override = overrides[name];
+      this.parameters[name] = parameterValue(
+        override === undefined ? parameter : { ...parameter, Default: override },
+      );
     }
     for (const name of Object.keys(template.Conditions ?? {})) this.condition(name);
   }
@@ -111,7 +118,7 @@ class Evaluator {
     if (pseudo !== undefined) return pseudo;
     const parameter = this.parameters[name];
     if (parameter !== undefined) return parameter;
-    if (name in this.template.Resources) return `Ref:${name}`;
+    if (name in this.template.Resources || this.elsewhere.has(name)) return `Ref:${name}`;
     throw new Error(`Ref to unknown name ${name}`);
   }
 
@@ -171,9 +178,16 @@ class Evaluator {
   }
 }
 
-/** The stack CloudFormation would create from this template with its parameters' defaults. */
-export function deploy(template: Template): Deployment {
-  const evaluator = new Evaluator(template);
+export interface DeployOptions {
+  /** Values given to the template's parameters at deploy time, instead of their defaults. */
+  readonly parameters?: Readonly<Record<string, string>>;
+  /** For a fragment of a template: the resources the rest of the template declares, which it may refer to. */
+  readonly elsewhere?: readonly string[];
+}
+
+/** The stack CloudFormation would create from this template with its parameters' defaults or the given values. */
+export function deploy(template: Template, options: DeployOptions = {}): Deployment {
+  const evaluator = new Evaluator(template, new Set(options.elsewhere), options.parameters ?? {});
   const resources: Record<string, DeployedResource> = {};
   for (const [name, resource] of Object.entries(template.Resources)) {
     if (resource.Condition !== undefined && !evaluator.condition(resource.Condition)) continue;

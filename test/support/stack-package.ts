@@ -20,7 +20,6 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { STACK_BUNDLE, stackBundleOptions } from '../../scripts/bundle-options.mjs';
-import type { Template } from './stack-cfn.js';
 
 const run = promisify(execFile);
 
@@ -34,14 +33,6 @@ export interface PackageOptions {
   readonly params?: Readonly<Record<string, string>>;
   /** Contents of a fleet file (YAML); its path is passed as the `fleetFile` parameter. */
   readonly fleetYaml?: string;
-}
-
-export interface PackagedStack {
-  readonly template: Template;
-  /** The scratch copy of the service that was packaged; removed by `dispose`. */
-  readonly dir: string;
-  artifact(name: string): Promise<Buffer>;
-  dispose(): Promise<void>;
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -84,7 +75,7 @@ const CACHE = join(tmpdir(), 'cms-skill-metrics-packaged-stacks');
 /** Entries unused for this long are removed when a new one is stored. */
 const CACHE_MAX_AGE_MS = 3 * 86_400_000;
 /** What osls writes besides the artifacts. */
-const TEMPLATE = 'cloudformation-template-update-stack.json';
+export const TEMPLATE = 'cloudformation-template-update-stack.json';
 /** Stands for a failed packaging in a cache entry: what osls said. */
 const FAILURE = 'failure.txt';
 
@@ -155,8 +146,9 @@ async function packageInto(dir: string, args: readonly string[], entry: string):
  * produced them; otherwise minimal stand-ins take their place, which is enough for everything but the code
  * itself. The stack generator is always bundled afresh from stack/, so the template follows the sources; osls
  * runs only when that copy, the stage or the parameters differ from every packaging kept in the cache.
+ * Resolves to the cache entry that holds what osls wrote: TEMPLATE and an artifact `<function>.zip` per function.
  */
-export async function packageStack(options: PackageOptions): Promise<PackagedStack> {
+export async function packageStack(options: PackageOptions): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'cms-stack-'));
   const builtPaths = HANDLERS.map((name) => join(repoRoot, 'dist', name, 'index.mjs'));
   const realBundles = (await Promise.all(builtPaths.map(exists))).every(Boolean);
@@ -186,7 +178,6 @@ export async function packageStack(options: PackageOptions): Promise<PackagedSta
     options.stage,
     ...Object.entries(params).map(([key, value]) => `--param=${key}=${value}`),
   ];
-  const dispose = () => rm(dir, { recursive: true, force: true });
   try {
     await mkdir(CACHE, { recursive: true });
     const entry = join(CACHE, await cacheKey(dir, options.stage, params));
@@ -194,11 +185,9 @@ export async function packageStack(options: PackageOptions): Promise<PackagedSta
     else await packageInto(dir, args, entry);
     const failure = await readFile(join(entry, FAILURE), 'utf8').catch(() => undefined);
     if (failure !== undefined) throw new Error(failure);
-    const template = JSON.parse(await readFile(join(entry, TEMPLATE), 'utf8')) as Template;
-    return { template, dir, artifact: (name) => readFile(join(entry, `${name}.zip`)), dispose };
-  } catch (error) {
-    await dispose();
-    throw error;
+    return entry;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 }
 
