@@ -59,6 +59,63 @@ async function settled(promise: Promise<unknown>): Promise<boolean> {
   return done;
 }
 
+/** Every verdict a request can meet; CMS may have counted it as refused unless it was accepted or never sent. */
+const VERDICTS = fc.constantFrom<SignatureVerdict>(
+  'accepted',
+  'refused',
+  'refusedKeyPair',
+  'unknown',
+  'notRefused',
+);
+
+/** One step of a played sequence: time passes, more requests ask for a turn, the oldest in flight is answered. */
+interface Step {
+  readonly elapsedMs: number;
+  readonly requests: number;
+  readonly optional: boolean;
+  readonly verdict: SignatureVerdict;
+}
+
+/**
+ * Plays `steps` against a negotiation on a test clock, counting what CMS may have counted as refused: the charged
+ * answers of the last period and every request still in flight (each could yet be refused). Each request asks
+ * with a signal of its own, as its call would. Unknown outcomes are never refunded here: each answer comes with a
+ * key pair of its own. `onTurn` hears each turn as it is given, `afterStep` each step once its answer is settled.
+ */
+async function play(
+  setting: SignatureSetting,
+  steps: readonly Step[],
+  hooks: {
+    readonly onTurn?: (optional: boolean, counted: number) => void;
+    readonly afterStep?: (counted: number) => void;
+  },
+): Promise<number> {
+  const { clock, negotiation: under } = negotiationOnClock(setting);
+  const inFlight: SigningTurn[] = [];
+  const charged: number[] = [];
+  const counted = () => charged.filter((at) => clock.at - at < RULES.periodMs).length + inFlight.length;
+  for (const [index, step] of steps.entries()) {
+    clock.at += step.elapsedMs;
+    for (let request = 0; request < step.requests; request += 1) {
+      under.turn(new AbortController().signal, step.optional).then(
+        (turn) => {
+          inFlight.push(turn);
+          hooks.onTurn?.(step.optional, counted());
+        },
+        () => undefined,
+      );
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    const answered = inFlight.shift();
+    if (!answered) continue;
+    if (step.verdict !== 'accepted' && step.verdict !== 'notRefused') charged.push(clock.at);
+    answered.settle(step.verdict, { ...KEY_PAIR, secretKey: String(index) });
+    await new Promise((resolve) => setImmediate(resolve));
+    hooks.afterStep?.(counted());
+  }
+  return counted();
+}
+
 describe('signature negotiation', () => {
   it('starts with Huawei’s reference layout', async () => {
     const turn = await negotiation('auto').turn(never);
@@ -215,46 +272,20 @@ describe('signature negotiation', () => {
 
   it('never has more requests refused or in flight than the limit within a period, whatever the requests, verdicts and time', async () => {
     const setting = fc.constantFrom<SignatureSetting>('auto', ...SIGNATURE_LAYOUT_NAMES);
-    // Whatever the verdict, CMS may have counted the request as refused, except when it was accepted or never sent.
-    const verdict = fc.constantFrom<SignatureVerdict>(
-      'accepted',
-      'refused',
-      'refusedKeyPair',
-      'unknown',
-      'notRefused',
-    );
+    const step = fc.record({
+      elapsedMs: fc.nat(RULES.periodMs / 3),
+      requests: fc.nat(5),
+      optional: fc.constant(false),
+      verdict: VERDICTS,
+    });
     await fc.assert(
-      fc.asyncProperty(
-        setting,
-        fc.array(fc.tuple(fc.nat(5), verdict, fc.nat(RULES.periodMs / 3)), { maxLength: 60 }),
-        async (chosen, steps) => {
-          const { clock, negotiation: under } = negotiationOnClock(chosen);
-          const inFlight: SigningTurn[] = [];
-          const charged: number[] = [];
-          const countedNow = () => charged.filter((at) => clock.at - at < RULES.periodMs).length;
-          for (const [index, [extraRequests, outcome, elapsed]] of steps.entries()) {
-            clock.at += elapsed;
-            // A few more requests ask for a turn, each with a signal of its own as its call would have; each
-            // joins those in flight whenever it gets one.
-            for (let request = 0; request < extraRequests; request += 1) {
-              under.turn(new AbortController().signal).then(
-                (turn) => inFlight.push(turn),
-                () => undefined,
-              );
-            }
-            await new Promise((resolve) => setImmediate(resolve));
-            const answered = inFlight.shift();
-            if (!answered) continue;
-            // Unknown outcomes are never refunded here: each acceptance comes from another key pair.
-            if (outcome !== 'accepted' && outcome !== 'notRefused') charged.push(clock.at);
-            answered.settle(outcome, { ...KEY_PAIR, secretKey: String(index) });
-            await new Promise((resolve) => setImmediate(resolve));
-            expect(countedNow() + inFlight.length).toBeLessThanOrEqual(RULES.limit);
-          }
-          // Every request in flight could still be refused: even then the bound holds.
-          expect(countedNow() + inFlight.length).toBeLessThanOrEqual(RULES.limit);
-        },
-      ),
+      fc.asyncProperty(setting, fc.array(step, { maxLength: 60 }), async (chosen, steps) => {
+        const atEnd = await play(chosen, steps, {
+          afterStep: (counted) => expect(counted).toBeLessThanOrEqual(RULES.limit),
+        });
+        // Every request in flight could still be refused: even then the bound holds.
+        expect(atEnd).toBeLessThanOrEqual(RULES.limit);
+      }),
       { numRuns: 300 },
     );
   });
@@ -297,45 +328,23 @@ describe('signature negotiation', () => {
     });
 
     it('never take a turn that could spend the last free charge, whatever the requests and verdicts', async () => {
-      const verdict = fc.constantFrom<SignatureVerdict>(
-        'accepted',
-        'refused',
-        'refusedKeyPair',
-        'unknown',
-        'notRefused',
-      );
+      const step = fc.record({
+        elapsedMs: fc.nat(RULES.periodMs / 2),
+        requests: fc.nat(3),
+        optional: fc.boolean(),
+        verdict: VERDICTS,
+      });
       await fc.assert(
-        fc.asyncProperty(
-          fc.array(fc.tuple(fc.nat(3), fc.boolean(), verdict, fc.nat(RULES.periodMs / 2)), { maxLength: 40 }),
-          async (steps) => {
-            const { clock, negotiation: under } = negotiationOnClock('huawei-reference');
-            const inFlight: SigningTurn[] = [];
-            const charged: number[] = [];
-            const countedNow = () => charged.filter((at) => clock.at - at < RULES.periodMs).length;
-            // Were the optional request and every one in flight refused, how many charges would be taken.
-            let worstAfterOptional = 0;
-            for (const [index, [extraRequests, optional, outcome, elapsed]] of steps.entries()) {
-              clock.at += elapsed;
-              for (let request = 0; request < extraRequests; request += 1) {
-                under.turn(new AbortController().signal, optional).then(
-                  (turn) => {
-                    inFlight.push(turn);
-                    if (optional)
-                      worstAfterOptional = Math.max(worstAfterOptional, countedNow() + inFlight.length);
-                  },
-                  () => undefined,
-                );
-              }
-              await new Promise((resolve) => setImmediate(resolve));
-              const answered = inFlight.shift();
-              if (!answered) continue;
-              if (outcome !== 'accepted' && outcome !== 'notRefused') charged.push(clock.at);
-              answered.settle(outcome, { ...KEY_PAIR, secretKey: String(index) });
-              await new Promise((resolve) => setImmediate(resolve));
-            }
-            expect(worstAfterOptional).toBeLessThan(RULES.limit);
-          },
-        ),
+        fc.asyncProperty(fc.array(step, { maxLength: 40 }), async (steps) => {
+          // Were the optional request and every one in flight refused, how many charges would be taken.
+          let worstAfterOptional = 0;
+          await play('huawei-reference', steps, {
+            onTurn: (optional, counted) => {
+              if (optional) worstAfterOptional = Math.max(worstAfterOptional, counted);
+            },
+          });
+          expect(worstAfterOptional).toBeLessThan(RULES.limit);
+        }),
         { numRuns: 300 },
       );
     });
