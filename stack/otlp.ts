@@ -6,13 +6,20 @@ import type { StageValues } from './settings.js';
 // its requests with the function's role (SigV4, the default for CloudWatch's own endpoint). An endpoint without
 // AWS authentication (a collector sidecar, another backend) needs nothing in IAM, and neither does OTLP off.
 
-/** The stage parameters of the export, read with the collector's own rules for OTLP_ENDPOINT and OTLP_AUTH. */
-export const OTLP_PARAMETERS = { endpoint: 'otlpEndpoint', auth: 'otlpAuth' } as const;
+/** The stage parameters of the export, read with the collector's own rules for its OTLP_* variables. */
+export const OTLP_PARAMETERS = {
+  endpoint: 'otlpEndpoint',
+  auth: 'otlpAuth',
+  datapoints: 'otlpDatapoints',
+} as const;
 
 export function otlpStageSettings(values: StageValues): OtlpSettings | undefined {
   return otlpSettings(
-    readSetting(values, OTLP_PARAMETERS.endpoint, OTLP_RULES.OTLP_ENDPOINT),
-    readSetting(values, OTLP_PARAMETERS.auth, OTLP_RULES.OTLP_AUTH),
+    {
+      endpoint: readSetting(values, OTLP_PARAMETERS.endpoint, OTLP_RULES.OTLP_ENDPOINT),
+      auth: readSetting(values, OTLP_PARAMETERS.auth, OTLP_RULES.OTLP_AUTH),
+      datapoints: readSetting(values, OTLP_PARAMETERS.datapoints, OTLP_RULES.OTLP_DATAPOINTS),
+    },
     OTLP_PARAMETERS,
   );
 }

@@ -41,7 +41,7 @@ describe('the collector bundle', () => {
       createOtlpExport: typeof createOtlpExport;
     };
     const exporter = module.createOtlpExport(
-      { endpoint: receiver.url, auth: 'none', region: undefined },
+      { endpoint: receiver.url, auth: 'none', region: undefined, datapoints: 'window-totals' },
       undefined,
       Date.now,
     );

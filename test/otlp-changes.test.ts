@@ -13,8 +13,9 @@ import {
   startOtlpReceiver,
 } from './support/otlp-receiver.js';
 
-// What a read sends of its counters: only what the endpoint does not know yet, and never less than a receiver
-// needs to know every counter at every read. Everything sent is read back with the official OpenTelemetry schema.
+// OTLP_DATAPOINTS=every-read: what a read sends of its counters: only what the endpoint does not know yet, and
+// never less than a receiver needs to know every counter at every read. Everything sent is read back with the
+// official OpenTelemetry schema.
 
 const WINDOW = Date.UTC(2026, 10, 26, 9, 5);
 const NAME_OF = new Map(COUNTERS.map(({ name }) => [OTLP_COUNTER_NAMES[name] as string, name]));
@@ -49,7 +50,8 @@ afterEach(() => {
   receiver.reset();
 });
 
-const exporter = () => new OtlpExporter({ endpoint: new URL(receiver.url), sleep: async () => {} });
+const exporter = () =>
+  new OtlpExporter({ endpoint: new URL(receiver.url), sleep: async () => {}, datapoints: 'every-read' });
 
 describe('OTLP export of what changed', () => {
   it('sends only the changed counters of a second read in the same window', async () => {
@@ -177,6 +179,7 @@ describe('what a receiver can rebuild', () => {
         let answer: Outcome = 'ok';
         const sink = new OtlpExporter({
           endpoint: new URL('http://127.0.0.1:9/v1/metrics'),
+          datapoints: 'every-read',
           sleep: async () => {},
           post: async ({ body }) => {
             const points = decodeOfficially(gunzipSync(body));

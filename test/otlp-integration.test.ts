@@ -140,9 +140,94 @@ function expectClassicIntact(): void {
   expect(classic().filter((d) => d.dimensions.SkillId !== undefined)).toEqual([]);
 }
 
-describe('OTLP export of a collection run', () => {
-  it("sends every counter of every busy skill at a window's first read, as CMS served it: name, attributes, window start, read time, value", async () => {
+/** A run at 4:30 into the window with no closing read, then the handler at 1 s into the next window. */
+async function windowEndedWithoutClosingRead(env: Record<string, string> = {}) {
+  const handler = collector(env);
+  now = WINDOW + 270_000;
+  await handler({}, { getRemainingTimeInMillis: () => 20_000 });
+  now = WINDOW + WINDOW_MS + 1_000;
+  return (remainingMs = 20_000) => handler({}, { getRemainingTimeInMillis: () => remainingMs });
+}
+
+describe('OTLP export of a collection run: each window’s totals (the default)', () => {
+  it('sends nothing of a read whose window is still open', async () => {
     const summary = await collect();
+    expect(receiver.requests).toEqual([]);
+    expect(summary.otlp).toMatchObject({ points: 0, requests: 0 });
+  });
+
+  it("sends every counter of every busy skill at the window's closing read, as CMS served it: name, attributes, window start, read time, value", async () => {
+    now = WINDOW + 241_000;
+    const summary = await collect({ CLOSING_READ_REACH_SECONDS: '60' }, 100_000);
+    expect(summary.closingReads.targets).toBe(2);
+    const closedAt = Math.max(...receiver.accepted.map((point) => point.time));
+    expect(closedAt).toBeGreaterThanOrEqual(WINDOW + 290_000);
+    expect(closedAt).toBeLessThan(WINDOW + WINDOW_MS);
+    const expected = expectedPoints(closedAt);
+    expect(expected.length).toBeGreaterThan(8 * 50);
+    expect(byKey(receiver.accepted)).toEqual(byKey(expected));
+    expect(summary.otlp).toMatchObject({ points: expected.length, accepted: expected.length, failed: 0 });
+  });
+
+  it("sends a window's last read with the first run after its end when no closing read was taken", async () => {
+    const next = await windowEndedWithoutClosingRead();
+    const summary = await next();
+    const expected = expectedPoints(WINDOW + 270_000);
+    expect(byKey(receiver.accepted)).toEqual(byKey(expected));
+    expect(summary.otlp).toMatchObject({ points: expected.length, accepted: expected.length });
+  });
+
+  it('sends a closing read the endpoint refused again with the next run, and then never again', async () => {
+    const handler = collector({ CLOSING_READ_REACH_SECONDS: '60' });
+    now = WINDOW + 241_000;
+    receiver.answer(...Array.from({ length: 10 }, () => ({ kind: 'status' as const, status: 400 })));
+    const refused = await handler({}, { getRemainingTimeInMillis: () => 100_000 });
+    expect(receiver.accepted).toEqual([]);
+    expect(refused.otlp?.failed).toBe(refused.otlp?.points);
+    const closedAt = Math.max(...receiver.requests.flatMap((request) => request.points.map((p) => p.time)));
+    receiver.reset();
+    now = WINDOW + WINDOW_MS + 1_000;
+    await handler({}, { getRemainingTimeInMillis: () => 20_000 });
+    expect(byKey(receiver.accepted)).toEqual(byKey(expectedPoints(closedAt)));
+    receiver.reset();
+    now = WINDOW + WINDOW_MS + 61_000;
+    await handler({}, { getRemainingTimeInMillis: () => 20_000 });
+    expect(receiver.requests).toEqual([]);
+  });
+
+  it('publishes the classic VDN roll-ups and health beside it, and no per-skill classic metric by default', async () => {
+    await collect();
+    expectClassicIntact();
+  });
+
+  it('still publishes the per-skill classic metrics an explicit SKILL_METRICS names', async () => {
+    await collect({ SKILL_METRICS: 'CallsOffered' });
+    const perSkill = new Set(
+      classic()
+        .filter((d) => d.dimensions.SkillId !== undefined)
+        .map((d) => d.name),
+    );
+    expect([...perSkill]).toEqual(['CallsOffered']);
+  });
+
+  it('counts and logs the datapoints the endpoint rejects in a partial success', async () => {
+    const next = await windowEndedWithoutClosingRead();
+    receiver.answer({ kind: 'partial', rejected: 3, message: 'duplicate' });
+    const summary = await next();
+    expect(summary.otlp?.rejected).toBe(3);
+    expect(logged).toContainEqual({
+      level: 'WARN',
+      message: 'OTLP endpoint rejected datapoints',
+      fields: { points: 3, error: 'partial success, 3 datapoints rejected: duplicate' },
+    });
+  });
+});
+
+describe('OTLP export of a collection run: every read (OTLP_DATAPOINTS=every-read)', () => {
+  const everyRead = { OTLP_DATAPOINTS: 'every-read' };
+
+  it("sends every counter of every busy skill at a window's first read, as CMS served it", async () => {
+    const summary = await collect(everyRead);
     const expected = expectedPoints(now);
     expect(expected.length).toBeGreaterThan(8 * 50);
     expect(byKey(receiver.accepted)).toEqual(byKey(expected));
@@ -155,7 +240,7 @@ describe('OTLP export of a collection run', () => {
   });
 
   it('sends, run after run in a window, only counters as CMS served them, and a receiver knows every counter at every read', async () => {
-    const handler = collector();
+    const handler = collector(everyRead);
     const readTimes = [61_000, 121_000, 181_000, 241_000].map((into) => WINDOW + into);
     let points = 0;
     for (const at of readTimes) {
@@ -189,24 +274,9 @@ describe('OTLP export of a collection run', () => {
     expect(points).toBe(receiver.accepted.length);
   });
 
-  it('publishes the classic VDN roll-ups and health beside it, and no per-skill classic metric by default', async () => {
-    await collect();
-    expectClassicIntact();
-  });
-
-  it('still publishes the per-skill classic metrics an explicit SKILL_METRICS names', async () => {
-    await collect({ SKILL_METRICS: 'CallsOffered' });
-    const perSkill = new Set(
-      classic()
-        .filter((d) => d.dimensions.SkillId !== undefined)
-        .map((d) => d.name),
-    );
-    expect([...perSkill]).toEqual(['CallsOffered']);
-  });
-
-  it('sends the closing read too, so that the last point of a window is its total', async () => {
+  it('sends the closing read too, every counter, so that the last point of a window is its total', async () => {
     now = WINDOW + 241_000;
-    const summary = await collect({ CLOSING_READ_REACH_SECONDS: '60' }, 100_000);
+    const summary = await collect({ ...everyRead, CLOSING_READ_REACH_SECONDS: '60' }, 100_000);
     expect(summary.closingReads.targets).toBe(2);
     // The run goes on past the boundary to confirm CMS's clock; the closing read was taken before it.
     const closedAt = Math.max(...receiver.accepted.map((point) => point.time));
@@ -218,23 +288,14 @@ describe('OTLP export of a collection run', () => {
     const last = receiver.accepted.filter((point) => point.time === closedAt);
     expect(last.every((point) => point.start === WINDOW)).toBe(true);
   });
-
-  it('counts and logs the datapoints the endpoint rejects in a partial success', async () => {
-    receiver.answer({ kind: 'partial', rejected: 3, message: 'duplicate' });
-    const summary = await collect();
-    expect(summary.otlp?.rejected).toBe(3);
-    expect(logged).toContainEqual({
-      level: 'WARN',
-      message: 'OTLP endpoint rejected datapoints',
-      fields: { points: 3, error: 'partial success, 3 datapoints rejected: duplicate' },
-    });
-  });
 });
 
 describe('OTLP trouble costs the classic path nothing', () => {
   it('an endpoint answering 503 leaves the classic publication whole and the run successful', async () => {
+    const next = await windowEndedWithoutClosingRead();
     receiver.answer(...Array.from({ length: 20 }, () => ({ kind: 'status' as const, status: 503 })));
-    const summary = await collect({}, 4_000);
+    const summary = await next(4_000);
+    expect(summary.otlp?.points).toBeGreaterThan(0);
     expectClassicIntact();
     expect(summary.datumsPublished).toBe(summary.datums);
     expect(summary.otlp?.accepted).toBe(0);
@@ -243,10 +304,12 @@ describe('OTLP trouble costs the classic path nothing', () => {
   });
 
   it('an endpoint that never answers leaves the classic publication whole and the run within its deadline', async () => {
+    const next = await windowEndedWithoutClosingRead();
     receiver.answer({ kind: 'hang' }, { kind: 'hang' });
     const remainingMs = 3_000;
     const started = Date.now();
-    const summary = await collect({}, remainingMs);
+    const summary = await next(remainingMs);
+    expect(summary.otlp?.points).toBeGreaterThan(0);
     expect(Date.now() - started).toBeLessThan(remainingMs);
     expectClassicIntact();
     expect(summary.otlp).toMatchObject({ accepted: 0 });
@@ -256,7 +319,8 @@ describe('OTLP trouble costs the classic path nothing', () => {
   it('an endpoint nobody listens on costs no run', async () => {
     const gone = await startOtlpReceiver();
     await gone.close();
-    const summary = await collect({ OTLP_ENDPOINT: gone.url }, 3_000);
+    const next = await windowEndedWithoutClosingRead({ OTLP_ENDPOINT: gone.url });
+    const summary = await next(3_000);
     expectClassicIntact();
     expect(summary.targetsSucceeded).toBe(2);
     expect(summary.otlp?.failed).toBeGreaterThan(0);

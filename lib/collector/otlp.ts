@@ -11,7 +11,7 @@ import { COUNTERS } from '../model.js';
 
 /** What a run needs of the OTLP export (OtlpExporter; tests and benchmarks hand in others). */
 export interface SkillHistoryExport {
-  /** A `closing` read sends every counter; the others only what the endpoint does not know yet. */
+  /** `closing`: each read is its window's last. What goes out follows OTLP_DATAPOINTS (otlp-delivered.ts). */
   export(
     reads: readonly SkillRead[],
     options: { readonly deadline: number; readonly closing?: boolean },
@@ -44,7 +44,7 @@ export class RunExport {
     const points = reads.flatMap((read) =>
       skillReads(read, read.clock !== undefined && 'localAt' in read.clock ? read.clock.localAt : this.now()),
     );
-    if (points.length === 0) return;
+    // Sent even when no skill is busy: the export may still owe an ended window's total.
     const exported = this.history
       .export(points, { deadline: this.deadline, closing })
       .catch((error: unknown) => {

@@ -48,8 +48,8 @@ function choiceOf<T extends string>(choices: readonly T[], text: string): T {
   return text as T;
 }
 
-/** One of `choices`, `fallback` when unset. */
-export const choice = <T extends string>(choices: readonly T[], fallback: T) =>
+/** One of `choices`, `fallback` when unset (undefined: unset is told apart from any choice). */
+export const choice = <T extends string, const F extends T | undefined>(choices: readonly T[], fallback: F) =>
   variable((text) => choiceOf(choices, text), fallback);
 
 /**

@@ -21,7 +21,7 @@ export interface CollectorConfig extends FunctionConfig {
   readonly selection: MetricSelection;
   readonly closing: ClosingReadSettings;
   readonly sink: SinkKind;
-  /** OTLP_ENDPOINT and OTLP_AUTH: the OpenTelemetry export of every skill's counters; undefined when off. */
+  /** OTLP_ENDPOINT, OTLP_AUTH, OTLP_DATAPOINTS: the OpenTelemetry export of every skill's counters; undefined when off. */
   readonly otlp: OtlpSettings | undefined;
 }
 
@@ -36,7 +36,11 @@ export function loadCollectorConfig(env: Env): CollectorConfig {
     ...CLOSING_READ_RULES,
   };
   return loadFunctionConfig(env, rules, (values) => {
-    const otlp = otlpSettings(values.OTLP_ENDPOINT, values.OTLP_AUTH);
+    const otlp = otlpSettings({
+      endpoint: values.OTLP_ENDPOINT,
+      auth: values.OTLP_AUTH,
+      datapoints: values.OTLP_DATAPOINTS,
+    });
     return {
       namespace: values.METRIC_NAMESPACE,
       // With OTLP on, every counter of every skill goes there, priced by the byte: classic per-skill metrics,

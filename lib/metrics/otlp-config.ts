@@ -1,12 +1,22 @@
 import { isIPv4 } from 'node:net';
-import { variable } from '../config/rules.js';
+import { choice, variable } from '../config/rules.js';
 import { ConfigError } from '../errors.js';
 
-// The collector's OpenTelemetry settings, OTLP_ENDPOINT and OTLP_AUTH, read by the collector's configuration at
-// cold start and by the stack generator (its otlpEndpoint and otlpAuth stage parameters) with the same rules.
+// The collector's OpenTelemetry settings, OTLP_ENDPOINT, OTLP_AUTH and OTLP_DATAPOINTS, read by the collector's
+// configuration at cold start and by the stack generator (its otlpEndpoint, otlpAuth and otlpDatapoints stage
+// parameters) with the same rules.
 
 const OTLP_AUTH_MODES = ['sigv4', 'none'] as const;
 export type OtlpAuth = (typeof OTLP_AUTH_MODES)[number];
+
+/**
+ * Which datapoints go out. `window-totals`: of each busy skill's window, its total, once (the closing read, or the
+ * window's last read once the window has ended): the history CMS keeps, window by window, at one datapoint per
+ * counter and window. `every-read`: each read's new figures too, so that a backend also sees the current window
+ * grow (about four times the datapoints, and the bytes CloudWatch bills).
+ */
+const OTLP_DATAPOINT_MODES = ['window-totals', 'every-read'] as const;
+export type OtlpDatapoints = (typeof OTLP_DATAPOINT_MODES)[number];
 
 export interface OtlpSettings {
   /** Where requests go: the full URL, `/v1/metrics` added when the URL had no path. */
@@ -14,6 +24,7 @@ export interface OtlpSettings {
   readonly auth: OtlpAuth;
   /** The AWS Region of a CloudWatch endpoint (from its host); undefined for any other endpoint. */
   readonly region: string | undefined;
+  readonly datapoints: OtlpDatapoints;
 }
 
 /** The OTLP/HTTP path of metrics, which the OpenTelemetry SDKs add to a base URL. */
@@ -60,29 +71,48 @@ function parseOtlpAuth(text: string): OtlpAuth {
   return mode;
 }
 
+/** The export's settings as read (undefined when unset): each under the name its problems are reported under. */
+interface OtlpValues {
+  readonly endpoint: string | undefined;
+  readonly auth: OtlpAuth | undefined;
+  readonly datapoints: OtlpDatapoints | undefined;
+}
+
+type OtlpNames = { readonly [K in keyof OtlpValues]: string };
+
+const OTLP_VARIABLES: OtlpNames = {
+  endpoint: 'OTLP_ENDPOINT',
+  auth: 'OTLP_AUTH',
+  datapoints: 'OTLP_DATAPOINTS',
+};
+
 /**
- * The export's settings from the two values as read (undefined when unset), or undefined when OTLP is off. The
- * authentication defaults to SigV4 for CloudWatch's own endpoint and to none elsewhere. `names` are what the
- * problems are reported under: the variables, or the stage parameters.
+ * The export's settings, or undefined when OTLP is off. The authentication defaults to SigV4 for CloudWatch's own
+ * endpoint and to none elsewhere; the datapoints to each window's totals. `names` are what the problems are
+ * reported under: the variables, or the stage parameters.
  */
 export function otlpSettings(
-  endpoint: string | undefined,
-  auth: OtlpAuth | undefined,
-  names: { readonly endpoint: string; readonly auth: string } = {
-    endpoint: 'OTLP_ENDPOINT',
-    auth: 'OTLP_AUTH',
-  },
+  values: OtlpValues,
+  names: OtlpNames = OTLP_VARIABLES,
 ): OtlpSettings | undefined {
+  const { endpoint, auth, datapoints } = values;
   if (endpoint === undefined) {
-    if (auth !== undefined) throw new ConfigError(names.auth, `is set but ${names.endpoint} is not`);
+    const stray = (['auth', 'datapoints'] as const).find((key) => values[key] !== undefined);
+    if (stray !== undefined) throw new ConfigError(names[stray], `is set but ${names.endpoint} is not`);
     return undefined;
   }
   const region = CLOUDWATCH_HOST.exec(new URL(endpoint).hostname)?.[1];
-  return { endpoint, auth: auth ?? (region === undefined ? 'none' : 'sigv4'), region };
+  return {
+    endpoint,
+    auth: auth ?? (region === undefined ? 'none' : 'sigv4'),
+    region,
+    datapoints: datapoints ?? 'window-totals',
+  };
 }
 
-/** OTLP_ENDPOINT and OTLP_AUTH, the collector's own; the stack reads its stage parameters with them. */
+/** OTLP_ENDPOINT, OTLP_AUTH and OTLP_DATAPOINTS, the collector's own; the stack reads its stage parameters with them. */
 export const OTLP_RULES = {
   OTLP_ENDPOINT: variable(parseOtlpEndpoint, undefined),
   OTLP_AUTH: variable(parseOtlpAuth, undefined),
+  OTLP_DATAPOINTS: choice(OTLP_DATAPOINT_MODES, undefined),
 };

@@ -1,8 +1,79 @@
 import { COUNTERS, type CounterName, WINDOW_MS } from '../model.js';
+import type { OtlpDatapoints } from './otlp-config.js';
 import type { SkillPoints, SkillRead } from './otlp-protobuf.js';
 
-// What the endpoint already knows, so that a read sends only what it says that is new. CloudWatch bills OTLP per
-// serialized datapoint, and most counters of most skills do not move from one minute's read to the next.
+// Which datapoints of the reads handed to the exporter go out, and what the endpoint then holds (OTLP_DATAPOINTS).
+// CloudWatch bills OTLP per serialized datapoint, so neither policy sends what the endpoint already knows.
+
+/** What the exporter asks of a datapoint policy. */
+export interface DatapointPolicy {
+  /** What to send now of `reads` (a `closing` read is its window's last), at `now` on the exporter's clock. */
+  select(
+    reads: readonly SkillRead[],
+    options: { readonly closing: boolean; readonly now: number },
+  ): SkillPoints[];
+  /** The outcome of a request carrying `points`: `accepted` only when the endpoint took every one of them. */
+  settled(points: readonly SkillPoints[], accepted: boolean): void;
+}
+
+export function datapointPolicy(mode: OtlpDatapoints): DatapointPolicy {
+  return mode === 'every-read' ? new DeliveredSeries() : new WindowTotals();
+}
+
+// `window-totals`: a window's figure is its total, and CMS serves a window's counters only while it lasts, so the
+// last read of each window is what its history needs, once. Per series and window the policy holds the latest
+// read not yet accepted. A closing read goes out at once (its window's total); any other read waits, and goes out
+// when its window has ended with no later read accepted: the run after a window whose closing read was not taken
+// (no CMS clock, out of reach) or not accepted (the endpoint was down) sends that window's last read, and every
+// run after it tries again while that window is the one before the latest read. Older reads are dropped: memory
+// holds two windows at most, and every attempt that failed was reported. What a container holds is lost with it.
+class WindowTotals implements DatapointPolicy {
+  /** Series and window → the latest read of that window not accepted yet. */
+  readonly #unsent = new Map<string, SkillRead>();
+  /** The reads in requests not answered yet: not selected twice. */
+  readonly #inFlight = new Set<SkillRead>();
+  /** The latest window read; the policy holds it and the one before it. */
+  #newestWindow = Number.NEGATIVE_INFINITY;
+
+  select(reads: readonly SkillRead[], { closing, now }: { readonly closing: boolean; readonly now: number }) {
+    for (const read of reads) {
+      const key = windowKey(read);
+      const held = this.#unsent.get(key);
+      if (held === undefined || read.readAt >= held.readAt) this.#unsent.set(key, read);
+    }
+    // A window has ended when our clock says so, or when a later one has been read (CMS's clock may run a little
+    // ahead of ours).
+    for (const read of reads) this.#newestWindow = Math.max(this.#newestWindow, read.windowStart);
+    const endedBefore = Math.max(now - WINDOW_MS + 1, this.#newestWindow);
+    const kept = this.#newestWindow - WINDOW_MS;
+    const closingReads = new Set(closing ? reads : []);
+    const due: SkillRead[] = [];
+    for (const [key, read] of this.#unsent) {
+      if (read.windowStart < kept) {
+        this.#unsent.delete(key);
+      } else if ((read.windowStart < endedBefore || closingReads.has(read)) && !this.#inFlight.has(read)) {
+        due.push(read);
+        this.#inFlight.add(read);
+      }
+    }
+    return due;
+  }
+
+  settled(points: readonly SkillPoints[], accepted: boolean): void {
+    for (const point of points) {
+      this.#inFlight.delete(point as SkillRead);
+      if (!accepted) continue;
+      const key = windowKey(point);
+      // A later read of the window that came in meanwhile still goes out.
+      if (this.#unsent.get(key) === point) this.#unsent.delete(key);
+    }
+  }
+}
+
+const windowKey = (read: SkillPoints): string => `${seriesKey(read)}@${read.windowStart}`;
+
+// `every-read`: what the endpoint already knows, so that a read sends only what it says that is new; most
+// counters of most skills do not move from one minute's read to the next.
 //
 // Per series (cc_id, vdn, skill_id, counter) the exporter remembers the last datapoint the endpoint ACCEPTED: its
 // window start, read time and value. A read sends a counter when its window start differs from that (a new window,
@@ -23,11 +94,19 @@ interface Delivered {
   readonly value: number;
 }
 
-export class DeliveredSeries {
+export class DeliveredSeries implements DatapointPolicy {
   /** A skill's series (cc_id/vdn/skill_id) → the last accepted datapoint of each counter, in COUNTERS order. */
   readonly #series = new Map<string, (Delivered | undefined)[]>();
   /** The latest window start accepted; the memory keeps this window and the one before it. */
   #latestWindow = Number.NEGATIVE_INFINITY;
+
+  select(reads: readonly SkillRead[], { closing }: { readonly closing: boolean }): SkillPoints[] {
+    return reads.flatMap((read) => this.news(read, closing) ?? []);
+  }
+
+  settled(points: readonly SkillPoints[], accepted: boolean): void {
+    if (accepted) this.accepted(points);
+  }
 
   /** What of `read` to send: all of a closing read; else the counters in a new window or changed; or nothing. */
   news(read: SkillRead, closing: boolean): SkillPoints | undefined {

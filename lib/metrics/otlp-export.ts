@@ -15,11 +15,13 @@ export function createOtlpExport(
   now: () => number,
 ): OtlpExporter {
   const endpoint = new URL(settings.endpoint);
-  if (settings.auth === 'none' || aws === undefined) return new OtlpExporter({ endpoint, now });
+  const { datapoints } = settings;
+  if (settings.auth === 'none' || aws === undefined) return new OtlpExporter({ endpoint, now, datapoints });
   const { region } = settings;
   return new OtlpExporter({
     endpoint,
     now,
+    datapoints,
     signer: sigV4Signer({ credentials: aws.credentials, region: region ?? aws.region, now }),
   });
 }

@@ -2,7 +2,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import { cleanText } from '../text.js';
-import { DeliveredSeries } from './otlp-delivered.js';
+import type { OtlpDatapoints } from './otlp-config.js';
+import { type DatapointPolicy, datapointPolicy } from './otlp-delivered.js';
 import {
   decodeExportResponse,
   OtlpMetricsEncoder,
@@ -16,9 +17,10 @@ import { emptyReport, type Mutable, type OtlpReport } from './otlp-report.js';
 import { type OtlpAnswer, type OtlpPost, OtlpRequestError, postOtlp } from './otlp-transport.js';
 
 // The OpenTelemetry export of every counter of every busy skill (metrics.md, "OpenTelemetry (OTLP) export"):
-// OTLP/HTTP, protobuf bodies, gzip; of each read, the counters the endpoint does not know yet (otlp-delivered.ts). It runs beside the classic publication and never in its way: every request
-// is bounded by the deadline it is given, failures and rejections are counted and described in the report (the
-// collector logs them), and nothing here throws.
+// OTLP/HTTP, protobuf bodies, gzip; of the reads, what the datapoint policy sends (otlp-delivered.ts). It runs
+// beside the classic publication and never in its way: every request is bounded by the deadline it is given,
+// failures and rejections are counted and described in the report (the collector logs them), and nothing here
+// throws.
 
 const gzip = promisify(gzipCallback);
 
@@ -57,35 +59,38 @@ export interface OtlpExporterOptions {
   readonly limits?: { readonly bytes: number; readonly points: number };
   /** Requests in flight at once; default 4. */
   readonly maxConcurrency?: number;
+  /** Which datapoints go out (OTLP_DATAPOINTS); default each window's totals. */
+  readonly datapoints?: OtlpDatapoints;
 }
 
 /**
  * Sends skill reads to an OTLP/HTTP metrics endpoint. One exporter serves a container's runs one after the other,
- * so that it remembers what the endpoint accepted (a cold start sends every counter once more).
+ * so that it remembers what the endpoint accepted and what it still owes it (a cold start starts afresh).
  */
 export class OtlpExporter {
   readonly #encoder = new OtlpMetricsEncoder();
-  readonly #delivered = new DeliveredSeries();
+  readonly #policy: DatapointPolicy;
 
-  constructor(private readonly options: OtlpExporterOptions) {}
+  constructor(private readonly options: OtlpExporterOptions) {
+    this.#policy = datapointPolicy(options.datapoints ?? 'window-totals');
+  }
 
   /**
-   * Sends by `deadline` (epoch ms, the exporter's clock) what `reads` say that the endpoint does not know yet:
-   * every counter of a `closing` read, else the counters in a new window or changed; never throws.
+   * Sends by `deadline` (epoch ms, the exporter's clock) what the datapoint policy sends of `reads` (a `closing`
+   * read is its window's last) and of what earlier exports still owe; never throws.
    */
   async export(
     reads: readonly SkillRead[],
     { deadline, closing = false }: { readonly deadline: number; readonly closing?: boolean },
   ): Promise<OtlpReport> {
     const { bytes: maxBytes, points: maxPoints } = this.options.limits ?? OTLP_REQUEST_LIMITS;
+    const now = this.options.now ?? Date.now;
     // Reads in order into requests within the limits, each as full as it can be.
     const batches: SkillPoints[][] = [];
     let batch: SkillPoints[] = [];
     let bytes = REQUEST_ENVELOPE_MAX_BYTES;
     let points = 0;
-    for (const read of reads) {
-      const news = this.#delivered.news(read, closing);
-      if (news === undefined) continue;
+    for (const news of this.#policy.select(reads, { closing, now: now() })) {
       const readBytes = this.#encoder.readBytes(news);
       const readPoints = pointsOf(news);
       const full = bytes + readBytes > maxBytes || points + readPoints > maxPoints;
@@ -139,7 +144,7 @@ export class OtlpExporter {
         });
         if (answer.status >= 200 && answer.status < 300) {
           // Only what the endpoint took in full is known to it; anything else goes out again next time.
-          if (accept(answer, points, report) === 0) this.#delivered.accepted(reads);
+          this.#policy.settled(reads, accept(answer, points, report) === 0);
           return;
         }
         error = `HTTP ${answer.status}${answerText(answer)}`;
@@ -157,6 +162,7 @@ export class OtlpExporter {
       }
       await sleep(wait, stop);
     }
+    this.#policy.settled(reads, false);
     report.failed += points;
     report.problems.push({ kind: 'failed', points, error });
   }
