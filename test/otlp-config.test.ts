@@ -18,6 +18,7 @@ describe('OTLP_ENDPOINT', () => {
       endpoint: 'https://monitoring.eu-west-1.amazonaws.com/v1/metrics',
       auth: 'sigv4',
       region: 'eu-west-1',
+      datapoints: 'window-totals',
     });
   });
 
@@ -26,6 +27,7 @@ describe('OTLP_ENDPOINT', () => {
       endpoint: 'https://otlp.example.net:4318/otlp/v1/metrics',
       auth: 'none',
       region: undefined,
+      datapoints: 'window-totals',
     });
   });
 
@@ -81,6 +83,24 @@ describe('OTLP_AUTH', () => {
     );
     expect(configError(() => otlpOf({ OTLP_AUTH: 'sigv4' })).message).toBe(
       'OTLP_AUTH: is set but OTLP_ENDPOINT is not',
+    );
+  });
+});
+
+describe('OTLP_DATAPOINTS', () => {
+  const endpoint = { OTLP_ENDPOINT: 'http://127.0.0.1:4318' };
+
+  it("sends each window's totals unless told to send every read", () => {
+    expect(otlpOf(endpoint)?.datapoints).toBe('window-totals');
+    expect(otlpOf({ ...endpoint, OTLP_DATAPOINTS: 'every-read' })?.datapoints).toBe('every-read');
+  });
+
+  it('names itself when it is not one of the two, or set without an endpoint', () => {
+    expect(configError(() => otlpOf({ ...endpoint, OTLP_DATAPOINTS: 'all' })).message).toBe(
+      'OTLP_DATAPOINTS: must be one of window-totals, every-read, got "all"',
+    );
+    expect(configError(() => otlpOf({ OTLP_DATAPOINTS: 'every-read' })).message).toBe(
+      'OTLP_DATAPOINTS: is set but OTLP_ENDPOINT is not',
     );
   });
 });

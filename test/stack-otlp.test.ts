@@ -5,7 +5,7 @@ import { type Deployment, deploy, resource, resourcesOfType } from './support/st
 import { generatedStack, stageParams } from './support/stack-generator.js';
 import { CLOUDWATCH_OTLP, packagedTemplate } from './support/stack-packaged.js';
 
-// The OpenTelemetry export in the stack: its two stage parameters reach the collector, and a SigV4-signed export
+// The OpenTelemetry export in the stack: its three stage parameters reach the collector, and a SigV4-signed export
 // to CloudWatch gets the one permission it needs, on the collector's role only. The suite's packaged stack exports
 // to CloudWatch's OTLP endpoint; an export to a sidecar is checked on the stack generator.
 
@@ -23,10 +23,11 @@ const variables = (deployment: Deployment, name: string) =>
   (resource(deployment, name).Properties.Environment as { Variables: Record<string, unknown> }).Variables;
 
 describe('OTLP export in the stack', () => {
-  it('hands the endpoint and authentication to the collector, and to no other function', () => {
+  it('hands the endpoint, authentication and datapoints to the collector, and to no other function', () => {
     expect(variables(cloudWatch, 'CollectorLambdaFunction')).toMatchObject({
       OTLP_ENDPOINT: CLOUDWATCH_OTLP,
       OTLP_AUTH: '',
+      OTLP_DATAPOINTS: '',
     });
     for (const name of ['QueryLambdaFunction', 'WallboardCc1Vdn170LambdaFunction'])
       expect(variables(cloudWatch, name).OTLP_ENDPOINT).toBeUndefined();
@@ -66,5 +67,8 @@ describe('OTLP export in the stack', () => {
     expect((refusal({ otlpEndpoint: CLOUDWATCH_OTLP, otlpAuth: 'token' }) as ConfigError).variable).toBe(
       'otlpAuth',
     );
+    const datapoints = refusal({ otlpEndpoint: CLOUDWATCH_OTLP, otlpDatapoints: 'sometimes' }) as ConfigError;
+    expect(datapoints.variable).toBe('otlpDatapoints');
+    expect(datapoints.message).toBe('otlpDatapoints: must be one of window-totals, every-read, got "sometimes"');
   });
 });
