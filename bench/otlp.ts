@@ -15,9 +15,9 @@ import { median } from './stats.js';
  * default selection with OTLP off (two classic counters per skill) and on (every counter of every busy skill
  * over OTLP, none per skill in CloudWatch), and OTLP off with the same classic work as on (roll-ups only), which
  * isolates what the export itself costs; in turns, against the bench's CMS simulator and fake AWS endpoint and
- * an OTLP receiver in this process that answers after the same latency as AWS. Runs a few seconds apart would
- * send only the counters that changed in between; every run here sends every counter, as a window's first read
- * and its closing read do, which is the export's largest run.
+ * an OTLP receiver in this process that answers after the same latency as AWS. Most runs send nothing (each
+ * window's totals go out with its closing read); every run here sends every counter of every busy skill, as a
+ * closing read does, which is the export's largest run.
  */
 
 export interface OtlpBenchResult {

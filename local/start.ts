@@ -58,7 +58,9 @@ const simulator = await startCmsSimulator({
 
 const otlpReceiver: OtlpReceiver | undefined = values.otlp ? await startOtlpReceiver() : undefined;
 const env = {
-  ...(otlpReceiver ? { OTLP_ENDPOINT: otlpReceiver.url } : {}),
+  // Each run's new figures, so that every run shows what goes out; a deployment sends each window's totals only
+  // (OTLP_DATAPOINTS=window-totals), at the window's closing read.
+  ...(otlpReceiver ? { OTLP_ENDPOINT: otlpReceiver.url, OTLP_DATAPOINTS: 'every-read' } : {}),
   CMS_BASE_URL: simulator.url,
   CMS_TARGETS: JSON.stringify([
     { ccId: 1, vdn: 170, skillIds: '1-8' },
@@ -135,7 +137,7 @@ function otlpLines(summary: Awaited<ReturnType<typeof collect>>): string[] {
     );
   return [
     `OTLP: ${accepted}/${points} datapoints accepted by the local receiver at ${otlpReceiver.url} ` +
-      `(${requests} requests, ${bytes} bytes of protobuf, ${wireBytes} gzipped)`,
+      `(${requests} requests, ${bytes} bytes of protobuf, ${wireBytes} gzipped; OTLP_DATAPOINTS=every-read)`,
     ...samples,
   ];
 }
