@@ -331,9 +331,9 @@ describe('functions', () => {
     expect(environmentOf(fleet, 'CollectorLambdaFunction')).toMatchObject({
       METRIC_NAMESPACE: NAMESPACE,
       METRICS_SINK: 'cloudwatch',
-      // Empty: the collector's own default selection.
+      // Empty: the collector's own default selections.
       SKILL_METRICS: '',
-      VDN_METRICS: 'all',
+      VDN_METRICS: '',
     });
     expect(serverlessDefault('metricNamespace')).toBe(DEFAULT_NAMESPACE);
     expect(environmentOf(fleet, 'QueryLambdaFunction')).not.toHaveProperty('METRIC_NAMESPACE');
