@@ -1271,6 +1271,18 @@ describe('dashboard', () => {
     }
   });
 
+  it('the graphs of calls and of the live queue draw a quiet VDN’s missing windows as 0', () => {
+    const graphs = widgetsOf(fleet).filter((widget) =>
+      /calls per 5-minute window|calls waiting and longest wait|All VDNs: calls offered/.test(widget.title),
+    );
+    // Three VDNs' calls and live-queue graphs, and the fleet's.
+    expect(graphs).toHaveLength(7);
+    for (const widget of graphs) {
+      expect(widget.expressions.length).toBeGreaterThan(0);
+      for (const { expression } of widget.expressions) expect(expression).toMatch(/^FILL\(.*, 0\)$/);
+    }
+  });
+
   it('the KPI graphs show no rate for a window without calls, never a rate of 0', () => {
     const kpis = widgetsOf(fleet).filter((widget) => widget.title.includes('KPIs'));
     expect(kpis).toHaveLength(3);
