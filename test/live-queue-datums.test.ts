@@ -90,27 +90,28 @@ describe('live-queue datums', () => {
     expect(liveQueueDatums([vdnRead(1, 170, empty, idleWindow)], { selection: ALL_METRICS })).toEqual([]);
   });
 
+  /** The VDN's live-queue datums of a read, as [name, value]. */
+  const vdnFigures = (liveQueue: LiveQueueRead, total: Rollup | undefined) =>
+    liveQueueDatums([vdnRead(1, 170, liveQueue, total)], { selection: DEFAULT_METRICS }).map((datum) => [
+      datum.name,
+      datum.value,
+    ]);
+
   it('publish the VDN’s figures of an idle window while calls are waiting', () => {
-    const datums = liveQueueDatums([vdnRead(1, 170, read, idleWindow)], { selection: DEFAULT_METRICS });
-    expect(datums.map((datum) => [datum.name, datum.value])).toEqual([
+    expect(vdnFigures(read, idleWindow)).toEqual([
       ['CallsWaiting', 5],
       ['LongestWaitTime', 185],
     ]);
   });
 
-  it('publish the VDN’s zeros of an empty queue while its window is busy', () => {
+  it('publish the VDN’s zeros of an empty queue while its window is busy, or its window’s total unknown', () => {
     const empty = liveQueueRead(READ_AT, [[1, 0, 0, 6, 6]]);
-    const datums = liveQueueDatums([vdnRead(1, 170, empty, busyWindow)], { selection: DEFAULT_METRICS });
-    expect(datums.map((datum) => [datum.name, datum.value])).toEqual([
-      ['CallsWaiting', 0],
-      ['LongestWaitTime', 0],
-    ]);
-  });
-
-  it('publish the VDN’s zeros of an empty queue when the window total is unknown', () => {
-    const empty = liveQueueRead(READ_AT, [[1, 0, 0, 6, 6]]);
-    const datums = liveQueueDatums([vdnRead(1, 170, empty, undefined)], { selection: DEFAULT_METRICS });
-    expect(datums.map((datum) => datum.value)).toEqual([0, 0]);
+    for (const total of [busyWindow, undefined]) {
+      expect(vdnFigures(empty, total)).toEqual([
+        ['CallsWaiting', 0],
+        ['LongestWaitTime', 0],
+      ]);
+    }
   });
 
   it('order VDNs by call center, then VDN', () => {
