@@ -6,7 +6,7 @@ import type { VdnRead } from '../lib/cms/vdn-read.js';
 import { CLOSING_READ_DEFAULTS } from '../lib/collector/closing-read.js';
 import { runCollection } from '../lib/collector/run.js';
 import type { Log } from '../lib/log.js';
-import { ALL_METRICS, DEFAULT_METRICS, type MetricSelection } from '../lib/metrics/build-datums.js';
+import { DEFAULT_METRICS, type MetricSelection, OTLP_DEFAULT_METRICS } from '../lib/metrics/build-datums.js';
 import type { Datum, MetricSink } from '../lib/metrics/metric-sink.js';
 import type { OtlpDatapoints } from '../lib/metrics/otlp-config.js';
 import { OtlpExporter } from '../lib/metrics/otlp-sink.js';
@@ -196,8 +196,9 @@ export const CURRENT_DEFAULTS: CostVariant = {
  */
 const OTLP_DEFAULTS: CostVariant = {
   id: 'otlp',
-  label: "OTLP on (each busy skill's window totals, every counter, over OTLP; roll-ups and health classic)",
-  selection: { skill: new Set(), vdn: ALL_METRICS.vdn },
+  label:
+    "OTLP on (each busy skill's window totals, every counter, over OTLP; the roll-ups the stack reads and health classic)",
+  selection: OTLP_DEFAULT_METRICS,
   idleSkillsToo: false,
   closingReads: true,
   otlp: 'window-totals',

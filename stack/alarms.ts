@@ -19,7 +19,10 @@ export function alarmLogicalIds({ ccId, vdn }: Vdn) {
   };
 }
 
-/** The live queue's metrics are instantaneous and published every run: their alarms look at each minute. */
+/**
+ * The live queue's metrics are instantaneous and published every run but a quiet VDN's (an idle window, nobody
+ * waiting: lib/metrics/build-datums.ts, isQuietVdn): their alarms look at each minute.
+ */
 const MINUTE_SECONDS = 60;
 
 const notifyTopic = () => ({
@@ -77,7 +80,7 @@ export function buildAlarms(vdns: readonly Vdn[], settings: MonitoringSettings):
     });
     // Rates are recomputed from the window's counters (Maximum = the last poll's value, period 300 = one CMS
     // window), so a quiet window cannot alarm on 1 abandoned call out of 1. No datapoint = a window below the
-    // minimum volume (or no calls): not a reason to alarm.
+    // minimum volume (or no calls, which a quiet VDN does not even publish): not a reason to alarm.
     //
     // Every read of a window is stamped with its start and sent while the window runs, so a sliding window's
     // newest 5-minute bucket holds a window still being counted four evaluations in five. A wall-clock window
@@ -197,7 +200,8 @@ export function buildAlarms(vdns: readonly Vdn[], settings: MonitoringSettings):
       threshold: s.longestWaitThresholdSeconds,
       evaluationPeriods: s.longestWaitEvaluationPeriods,
       datapointsToAlarm: s.longestWaitDatapointsToAlarm,
-      // No datapoint: the collector did not run (its own alarm says so) or CMS lacks the live queue.
+      // No datapoint: the collector did not run (its own alarm says so), CMS lacks the live queue, or nobody waits
+      // in a quiet VDN's queue.
       treatMissingData: 'notBreaching',
     });
   }

@@ -134,23 +134,44 @@ function todayWidget(item: Vdn, x: number, y: number, s: MonitoringSettings) {
 
 /**
  * The live queue of a VDN, minute by minute: calls waiting and the longest wait (the Maximum of each minute, as
- * metrics.md says to graph them), with the longest-wait alarm's threshold.
+ * metrics.md says to graph them), with the longest-wait alarm's threshold. A quiet VDN publishes no live queue:
+ * its gaps are an empty queue, drawn as 0 rather than as a line across the night.
  */
 function liveQueueWidget(item: Vdn, x: number, y: number, s: MonitoringSettings) {
-  const metric = (name: LiveQueueMetricName, options: MetricOptions) => vdnMetric(s, item, name, options);
+  const metric = (name: LiveQueueMetricName, id: string) => vdnMetric(s, item, name, { id, visible: false });
   return graph(x, y, 5, {
     title: `VDN ${item.vdn} (call center ${item.ccId}): calls waiting and longest wait (s), now`,
     period: 60,
     stat: 'Maximum',
     metrics: [
-      metric('CallsWaiting', { label: 'Calls waiting' }),
-      metric('LongestWaitTime', { label: 'Longest wait (s)', yAxis: 'right' }),
+      metric('CallsWaiting', 'waiting'),
+      metric('LongestWaitTime', 'longestWait'),
+      [{ expression: 'FILL(waiting, 0)', label: 'Calls waiting', id: 'waitingShown' }],
+      [
+        {
+          expression: 'FILL(longestWait, 0)',
+          label: 'Longest wait (s)',
+          id: 'longestWaitShown',
+          yAxis: 'right',
+        },
+      ],
     ],
     annotations: {
       horizontal: [{ label: 'Longest-wait alarm', value: s.longestWaitThresholdSeconds, yAxis: 'right' }],
     },
   });
 }
+
+/** The rates' four counters of a VDN, hidden, by the ids the graphs' expressions use. */
+const rateCounters = (s: MonitoringSettings, item: Vdn) =>
+  (
+    [
+      ['CallsOffered', 'offered'],
+      ['CallsAnswered', 'answered'],
+      ['CallsAbandoned', 'abandoned'],
+      ['CallsAnsweredIn20s', 'answered20s'],
+    ] as const
+  ).map(([name, id]) => vdnMetric(s, item, name, { id, visible: false }));
 
 /**
  * A VDN's calls, KPIs, wrap-up time, live queue and day so far, side by side on one row. Exact rates need each
@@ -166,11 +187,13 @@ function vdnRow(item: Vdn, y: number, s: MonitoringSettings) {
     graph(0, y, 5, {
       title: `${title}: calls per 5-minute window`,
       ...window,
+      // A quiet VDN publishes no roll-up: its gaps are windows without calls, drawn as 0.
       metrics: [
-        metric('CallsOffered', { label: 'Offered' }),
-        metric('CallsAnswered', { label: 'Answered' }),
-        metric('CallsAbandoned', { label: 'Abandoned' }),
-        metric('CallsAnsweredIn20s', { label: 'Answered in 20 s' }),
+        ...rateCounters(s, item),
+        [{ expression: 'FILL(offered, 0)', label: 'Offered', id: 'offeredShown' }],
+        [{ expression: 'FILL(answered, 0)', label: 'Answered', id: 'answeredShown' }],
+        [{ expression: 'FILL(abandoned, 0)', label: 'Abandoned', id: 'abandonedShown' }],
+        [{ expression: 'FILL(answered20s, 0)', label: 'Answered in 20 s', id: 'answered20sShown' }],
       ],
     }),
     graph(5, y, 5, {
@@ -178,10 +201,7 @@ function vdnRow(item: Vdn, y: number, s: MonitoringSettings) {
       ...window,
       yAxis: { left: { min: 0, max: 100, label: '%', showUnits: false } },
       metrics: [
-        metric('CallsOffered', { id: 'offered', visible: false }),
-        metric('CallsAnswered', { id: 'answered', visible: false }),
-        metric('CallsAbandoned', { id: 'abandoned', visible: false }),
-        metric('CallsAnsweredIn20s', { id: 'answered20s', visible: false }),
+        ...rateCounters(s, item),
         [
           {
             expression: 'IF(offered > 0, 100 * abandoned / offered)',
@@ -270,16 +290,17 @@ function fleetRows(y: number, s: MonitoringSettings) {
       period: WINDOW_SECONDS,
       stat: 'Maximum',
       metrics: [
+        // A quiet VDN publishes no roll-up: its gaps are windows without calls.
         [
           {
-            expression: search(ns, vdns, 'CallsOffered', 'Maximum', WINDOW_SECONDS),
+            expression: `FILL(${search(ns, vdns, 'CallsOffered', 'Maximum', WINDOW_SECONDS)}, 0)`,
             label: 'Offered',
             id: 'allOffered',
           },
         ],
         [
           {
-            expression: search(ns, vdns, 'CallsAbandoned', 'Maximum', WINDOW_SECONDS),
+            expression: `FILL(${search(ns, vdns, 'CallsAbandoned', 'Maximum', WINDOW_SECONDS)}, 0)`,
             label: 'Abandoned',
             id: 'allAbandoned',
           },

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { LiveQueueRead } from '../lib/cms/live-queue.js';
 import type { VdnRead } from '../lib/cms/vdn-read.js';
 import { CmsTimeoutError } from '../lib/errors.js';
 import { ZERO_COUNTERS } from '../lib/kpi.js';
@@ -19,6 +20,7 @@ import {
   METRIC_UNITS,
   type SkillStats,
 } from '../lib/model.js';
+import { liveQueueMissing, liveQueueRead } from './support/live-queue.js';
 import { readOf } from './support/vdn-read.js';
 
 const WINDOW = 1_607_390_700_000;
@@ -42,6 +44,7 @@ function outcome({
   succeeded = true,
   slowestBatchMs = 120,
   sent = true,
+  liveQueue = undefined as LiveQueueRead | undefined,
 }): VdnRead {
   const failures = succeeded ? [] : [{ skillIds: [FAILED_SKILL], error: new CmsTimeoutError('no answer') }];
   const skillIds = [
@@ -49,7 +52,10 @@ function outcome({
     ...missingSkillIds,
     ...(succeeded ? [] : [FAILED_SKILL]),
   ];
-  return readOf({ ccId, vdn, skillIds }, { skills, failures, ms: slowestBatchMs, requests: sent ? 1 : 0 });
+  return readOf(
+    { ccId, vdn, skillIds },
+    { skills, failures, ms: slowestBatchMs, requests: sent ? 1 : 0, liveQueue },
+  );
 }
 
 const only = (...names: string[]): MetricSelection => ({
@@ -171,16 +177,76 @@ describe('buildDatums', () => {
     expect(datums.filter((d) => d.dimensions.SkillId === '3' && d.name === 'CallsOffered')).toHaveLength(1);
   });
 
-  it('still publishes the roll-up and health of a VDN whose skills are all idle', () => {
-    const datums = buildDatums([outcome({ skills: [skill(3, {}), skill(4, {})] })], {
+  /** Skill 3 has 2 calls waiting, the longest for 40 s; skill 4's queue is empty. */
+  const waiting = liveQueueRead(NOW, [
+    [3, 2, 40, 1, 0],
+    [4, 0, 0, 1, 1],
+  ]);
+  const emptyQueue = liveQueueRead(NOW, [
+    [3, 0, 0, 1, 1],
+    [4, 0, 0, 1, 1],
+  ]);
+  const idleSkills = [skill(3, {}), skill(4, {})];
+  const HEALTH_NAMES = ['CollectionSuccess', 'CmsLatency', 'SkillsMissing', 'DataAge'];
+
+  it('publishes only the health of a quiet VDN: an idle window and an empty live queue', () => {
+    const datums = buildDatums([outcome({ skills: idleSkills, liveQueue: emptyQueue })], {
+      now: NOW,
+      selection: ALL_METRICS,
+    });
+    expect(datums.map((d) => [d.name, d.dimensions])).toEqual(HEALTH_NAMES.map((name) => [name, VDN]));
+  });
+
+  it('publishes only the health of a quiet VDN whose live queue was not read or is unavailable', () => {
+    for (const liveQueue of [undefined, liveQueueMissing()]) {
+      const datums = buildDatums([outcome({ skills: idleSkills, liveQueue })], {
+        now: NOW,
+        selection: ALL_METRICS,
+      });
+      expect(datums.map((d) => d.name)).toEqual(HEALTH_NAMES);
+    }
+  });
+
+  it('publishes the zero roll-up of an idle window while calls are waiting', () => {
+    const datums = buildDatums([outcome({ skills: idleSkills, liveQueue: waiting })], {
       now: NOW,
       selection: ALL_METRICS,
     });
     expect(datums.filter((d) => d.dimensions.SkillId !== undefined)).toEqual([]);
-    expect(datums.filter((d) => d.name === 'CallsOffered').map((d) => [d.value, d.dimensions])).toEqual([
-      [0, VDN],
+    expect(datums.filter((d) => d.timestamp === WINDOW).map((d) => [d.name, d.value, d.dimensions])).toEqual(
+      COUNTERS.map(({ name }) => [name, 0, VDN]),
+    );
+  });
+
+  it('publishes the roll-up of a busy window while nobody is waiting', () => {
+    const datums = buildDatums(
+      [outcome({ skills: [skill(3, { CallsOffered: 1 }), skill(4, {})], liveQueue: emptyQueue })],
+      { now: NOW, selection: only('CallsOffered') },
+    );
+    expect(datums.filter((d) => d.timestamp === WINDOW).map((d) => [d.name, d.value, d.dimensions])).toEqual([
+      ['CallsOffered', 1, VDN],
+      ['CallsOffered', 1, { ...VDN, SkillId: '3' }],
     ]);
-    expect(datums.map((d) => d.name)).toContain('CollectionSuccess');
+  });
+
+  it('publishes nothing for the closing read of a quiet window', () => {
+    // A closing read reads the counters alone: no live queue, and its health is the window's coverage.
+    const options = { now: NOW, selection: ALL_METRICS, health: false };
+    expect(buildDatums([outcome({ skills: idleSkills })], options)).toEqual([]);
+    expect(buildDatums([outcome({ skills: [skill(3, { WrapUps: 1 })] })], options).length).toBeGreaterThan(0);
+  });
+
+  it('lists the zero roll-up of a quiet VDN too for a view of every skill', () => {
+    const datums = buildDatums([outcome({ skills: idleSkills })], {
+      now: NOW,
+      selection: only('CallsOffered'),
+      idleSkills: true,
+    });
+    expect(datums.filter((d) => d.name === 'CallsOffered').map((d) => d.dimensions.SkillId)).toEqual([
+      undefined,
+      '3',
+      '4',
+    ]);
   });
 
   it('publishes no rate for a skill that was offered no call, but its counters', () => {

@@ -194,13 +194,14 @@ describe('closing reads', () => {
   });
 
   it('a closing read that lands in the next window is that window’s first read, and the coverage shows the miss', async () => {
-    // CMS's clock jumps 10 s for the closing read: it arrives after its boundary.
+    // CMS's clock jumps 20 s for the closing read: it arrives after its boundary, with a call of the next window
+    // (a quiet window would publish no roll-up at all).
     let reads = 0;
     const w = world(WINDOW + 241_000, {
       answer: (cmsAt) => {
         reads += 1;
         if (reads !== 2) return {};
-        const late = cmsAt + 10_000;
+        const late = cmsAt + 20_000;
         return {
           skills: [{ skillId: 1, windowStart: WINDOW + WINDOW_MS, counters: countersAt(late) }],
           date: new Date(late).toUTCString(),
@@ -209,7 +210,7 @@ describe('closing reads', () => {
     });
     const summary = await w.run();
     const closing = w.published.slice(1).flat();
-    expect(find(closing, 'CallsOffered')[0]).toMatchObject({ timestamp: WINDOW + WINDOW_MS, value: 0 });
+    expect(find(closing, 'CallsOffered')[0]).toMatchObject({ timestamp: WINDOW + WINDOW_MS, value: 1 });
     expect(find(closing, 'WindowCoverage')[0]).toMatchObject({ timestamp: WINDOW, value: coverageAt(241) });
     expect(summary.closingReads.missed).toBe(1);
     expect(w.warnings().some((message) => message.includes('closing read missed'))).toBe(true);
@@ -289,7 +290,8 @@ describe('data of a window CMS’s own clock says has ended', () => {
       answer: () => ({
         skills: [
           { skillId: 1, windowStart: WINDOW + WINDOW_MS - 1_000, counters: countersAt(WINDOW + 299_000) },
-          { skillId: 5, windowStart: WINDOW + WINDOW_MS, counters: countersAt(WINDOW) },
+          // A call already in the new window: a quiet one would publish no roll-up at all.
+          { skillId: 5, windowStart: WINDOW + WINDOW_MS, counters: countersAt(WINDOW + 10_000) },
         ],
       }),
     });

@@ -10,6 +10,7 @@ import { createLogger } from '../lib/log.js';
 import { ALL_METRICS } from '../lib/metrics/build-datums.js';
 import type { Datum, MetricSink, PublishReport } from '../lib/metrics/metric-sink.js';
 import type { Counters, SkillStats } from '../lib/model.js';
+import { liveQueueRead } from './support/live-queue.js';
 import { type FakeAnswer, readOf } from './support/vdn-read.js';
 
 const NOW = Date.UTC(2026, 10, 26, 8, 2, 30);
@@ -113,6 +114,24 @@ describe('a collection run', () => {
       publishCalls: 1,
       failures: [],
     });
+  });
+
+  it('publishes only the health of a quiet VDN (an idle window, an empty live queue) beside a busy one', async () => {
+    const emptyQueue = liveQueueRead(NOW, [[5, 0, 0, 2, 2]]);
+    const cms = fakeCms({
+      170: (q) => result(q, [stats(1, counters(10, 8, 2))], { liveQueue: emptyQueue }),
+      171: (q) => result(q, [stats(5, counters(0, 0, 0))], { liveQueue: emptyQueue }),
+    });
+    const { sink, published } = recordingSink();
+    const { log } = recordingLog();
+    await runCollection(
+      { cms: cms.source, sink, log, now: () => NOW },
+      { targets, deadline: NOW + 30_000, selection: ALL_METRICS },
+    );
+    const quiet = published.flat().filter((d) => d.dimensions.Vdn === '171');
+    expect(quiet.map((d) => d.name)).toEqual(['CollectionSuccess', 'CmsLatency', 'SkillsMissing', 'DataAge']);
+    expect(value(published.flat(), 'CallsWaiting', { CcId: '1', Vdn: '170' })).toBe(0);
+    expect(value(published.flat(), 'CallsOffered', { CcId: '1', Vdn: '170' })).toBe(10);
   });
 
   it('still publishes the healthy VDN when the other one fails, with CollectionSuccess 0 for the failed one', async () => {

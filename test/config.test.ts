@@ -9,7 +9,7 @@ import { loadTargets, parseTargets } from '../lib/config/targets.js';
 import { ConfigError, ValidationError } from '../lib/errors.js';
 import { loadCollectorConfig } from '../lib/lambda/collector.js';
 import { createQueryHandler, loadQueryConfig } from '../lib/lambda/query.js';
-import { DEFAULT_SKILL_METRICS } from '../lib/metrics/build-datums.js';
+import { DEFAULT_SKILL_METRICS, STACK_VDN_METRICS } from '../lib/metrics/build-datums.js';
 import { COUNTERS, KPIS, LIVE_QUEUE_METRICS } from '../lib/model.js';
 import { createCertificateAuthority } from '../local/tls.js';
 import { configError } from './support/config-error.js';
@@ -323,6 +323,26 @@ describe('metric selections', () => {
       expect([...selection.vdn]).toEqual(
         [...COUNTERS, ...KPIS, ...LIVE_QUEUE_METRICS].map((metric) => metric.name),
       );
+    }
+  });
+
+  const otlpOn = { OTLP_ENDPOINT: 'http://127.0.0.1:4318' };
+
+  it('publish per VDN only the roll-ups the stack reads back when OTLP_ENDPOINT is set and VDN_METRICS is unset or blank', () => {
+    for (const blank of [undefined, '', '  ']) {
+      const { selection } = loadCollectorConfig({ ...oneTarget, ...otlpOn, VDN_METRICS: blank });
+      expect([...selection.vdn]).toEqual(STACK_VDN_METRICS);
+    }
+  });
+
+  it('publish per VDN what an explicit VDN_METRICS says, OTLP_ENDPOINT set or not', () => {
+    for (const otlp of [{}, otlpOn]) {
+      expect([...loadCollectorConfig({ ...oneTarget, ...otlp, VDN_METRICS: 'all' }).selection.vdn]).toEqual(
+        [...COUNTERS, ...KPIS, ...LIVE_QUEUE_METRICS].map((metric) => metric.name),
+      );
+      expect([
+        ...loadCollectorConfig({ ...oneTarget, ...otlp, VDN_METRICS: 'IvrTalkTime' }).selection.vdn,
+      ]).toEqual(['IvrTalkTime']);
     }
   });
 

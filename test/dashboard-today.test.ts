@@ -208,6 +208,24 @@ describe('today so far on the dashboard', () => {
     expect(oneCallPerWindowToday('Europe/Madrid', '2026-03-29T22:00:00Z')).toBe(1);
   });
 
+  it('a line closed at night, whose quiet windows publish nothing, counts today from midnight: 0 before its first call', () => {
+    const one: Window = { offered: 1, answered: 1, abandoned: 0, answered20s: 1 };
+    /** One call in each window from 08:00 to 20:00 UTC, no datapoint in the others. */
+    const openHours = (timestamps: number[]) =>
+      timestamps.map((at) => {
+        const hour = new Date(at * 1_000).getUTCHours();
+        return hour >= 8 && hour < 20 ? [one] : [];
+      });
+    const at = (iso: string) => {
+      const timestamps = rangeEndingAt(Date.parse(iso) / 1_000);
+      return shown(todayWidget('UTC'), timestamps, openHours(timestamps)).offeredToday;
+    };
+    // Yesterday's 144 windows are not today's.
+    expect(at('2026-03-10T07:55:00Z')).toBe(0);
+    expect(at('2026-03-10T09:55:00Z')).toBe(24);
+    expect(at('2026-03-10T23:55:00Z')).toBe(144);
+  });
+
   it('its day expression stays short enough for metric math in the zone with the most clock changes', () => {
     // Africa/Casablanca changes its clock around Ramadan too: about four changes a year.
     const day = todayWidget('Africa/Casablanca')

@@ -331,9 +331,9 @@ describe('functions', () => {
     expect(environmentOf(fleet, 'CollectorLambdaFunction')).toMatchObject({
       METRIC_NAMESPACE: NAMESPACE,
       METRICS_SINK: 'cloudwatch',
-      // Empty: the collector's own default selection.
+      // Empty: the collector's own default selections.
       SKILL_METRICS: '',
-      VDN_METRICS: 'all',
+      VDN_METRICS: '',
     });
     expect(serverlessDefault('metricNamespace')).toBe(DEFAULT_NAMESPACE);
     expect(environmentOf(fleet, 'QueryLambdaFunction')).not.toHaveProperty('METRIC_NAMESPACE');
@@ -1268,6 +1268,18 @@ describe('dashboard', () => {
       for (const { expression } of widget.expressions) {
         for (const id of identifiersIn(expression)) expect(ids).toContain(id);
       }
+    }
+  });
+
+  it('the graphs of calls and of the live queue draw a quiet VDN’s missing windows as 0', () => {
+    const graphs = widgetsOf(fleet).filter((widget) =>
+      /calls per 5-minute window|calls waiting and longest wait|All VDNs: calls offered/.test(widget.title),
+    );
+    // Three VDNs' calls and live-queue graphs, and the fleet's.
+    expect(graphs).toHaveLength(7);
+    for (const widget of graphs) {
+      expect(widget.expressions.length).toBeGreaterThan(0);
+      for (const { expression } of widget.expressions) expect(expression).toMatch(/^FILL\(.*, 0\)$/);
     }
   });
 

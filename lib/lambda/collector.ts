@@ -7,7 +7,12 @@ import { type Env, SHARED_RULES, variable } from '../config/rules.js';
 import { parseTargets } from '../config/targets.js';
 import { invocationDeadline } from '../deadline.js';
 import { createLogger, type Log } from '../log.js';
-import { DEFAULT_METRICS, type MetricSelection, parseMetricSelection } from '../metrics/build-datums.js';
+import {
+  DEFAULT_METRICS,
+  type MetricSelection,
+  OTLP_DEFAULT_METRICS,
+  parseMetricSelection,
+} from '../metrics/build-datums.js';
 import type { MetricSink } from '../metrics/metric-sink.js';
 import { OTLP_RULES, type OtlpSettings, otlpSettings } from '../metrics/otlp-config.js';
 import { createSink, SINK_RULE, type SinkKind } from '../metrics/sinks.js';
@@ -28,9 +33,9 @@ export interface CollectorConfig extends FunctionConfig {
 export function loadCollectorConfig(env: Env): CollectorConfig {
   const rules = {
     METRIC_NAMESPACE: SHARED_RULES.METRIC_NAMESPACE,
-    // Unset: DEFAULT_METRICS.skill, or none when OTLP_ENDPOINT carries every skill's counters.
+    // Unset: DEFAULT_METRICS, or OTLP_DEFAULT_METRICS when OTLP_ENDPOINT carries every skill's counters.
     SKILL_METRICS: variable(parseMetricSelection, undefined),
-    VDN_METRICS: variable(parseMetricSelection, DEFAULT_METRICS.vdn),
+    VDN_METRICS: variable(parseMetricSelection, undefined),
     METRICS_SINK: SINK_RULE,
     ...OTLP_RULES,
     ...CLOSING_READ_RULES,
@@ -41,13 +46,14 @@ export function loadCollectorConfig(env: Env): CollectorConfig {
       auth: values.OTLP_AUTH,
       datapoints: values.OTLP_DATAPOINTS,
     });
+    // With OTLP on, every counter of every skill goes there, priced by the byte: classic metrics, priced by the
+    // metric, are then per skill only those SKILL_METRICS names, and per VDN those the stack reads back.
+    const defaults = otlp === undefined ? DEFAULT_METRICS : OTLP_DEFAULT_METRICS;
     return {
       namespace: values.METRIC_NAMESPACE,
-      // With OTLP on, every counter of every skill goes there, priced by the byte: classic per-skill metrics,
-      // priced by the metric, are then published only when SKILL_METRICS names them.
       selection: {
-        skill: values.SKILL_METRICS ?? (otlp === undefined ? DEFAULT_METRICS.skill : new Set()),
-        vdn: values.VDN_METRICS,
+        skill: values.SKILL_METRICS ?? defaults.skill,
+        vdn: values.VDN_METRICS ?? defaults.vdn,
       },
       otlp,
       closing: {

@@ -42,6 +42,33 @@ export const DEFAULT_METRICS: MetricSelection = {
 };
 
 /**
+ * The VDN roll-ups the shipped stack reads back, no more: the rate alarms' counters and the longest wait (stack/
+ * alarms.ts), the VDN's graphs (stack/dashboard.ts) and the wallboard's day so far (lib/wallboard/today.ts).
+ * test/stack-vdn-metrics.test.ts derives the same list from the generated stack, so that the two cannot drift.
+ */
+export const STACK_VDN_METRICS: readonly MetricName[] = [
+  'CallsOffered',
+  'CallsAnswered',
+  'CallsAbandoned',
+  'CallsAnsweredIn20s',
+  'WrapUps',
+  'WrapUpTime',
+  'CallsWaiting',
+  'LongestWaitTime',
+];
+
+/**
+ * What SKILL_METRICS and VDN_METRICS publish when unset and OTLP_ENDPOINT is set. The OTLP export carries every
+ * counter of every busy skill, priced by the byte, so nothing per skill is classic, and per VDN only what the
+ * stack reads back: CallsEnded, IvrTalkTime and the KPIs of a VDN are sums and ratios over its skills' OTLP
+ * series (PromQL's `sum by (vdn)`).
+ */
+export const OTLP_DEFAULT_METRICS: MetricSelection = {
+  skill: new Set(),
+  vdn: new Set(STACK_VDN_METRICS),
+};
+
+/**
  * Reads a selection: `all`, `none`, or a comma list of counter, KPI and live-queue metric names. Throws a plain Error listing the
  * valid names on anything else; the configuration says which variable it came from and what unset means.
  */
@@ -91,12 +118,31 @@ function statDatums(
 
 const isIdle = (counters: Counters): boolean => COUNTERS.every(({ name }) => counters[name] === 0);
 
+/**
+ * Whether a VDN's read is quiet: a window in which nothing happened and nobody waiting (the live queue read
+ * empty, or not read at all). A quiet read publishes no VDN roll-up, counters, KPIs and live queue alike: a
+ * custom metric is billed only for the hours in which it receives data, so a closed line costs nothing at night.
+ * Its health metrics are still published. No alarm changes its verdict (stack/alarms.ts): the rate alarms
+ * compute no rate below their volume guard and treat missing data as not breaching, and the longest-wait alarm,
+ * which a wait of 0 could not breach, treats missing data as not breaching too. A window summed over the day
+ * adds nothing for a missing window, as it added 0 for a published zero (the dashboard's today tile, the
+ * wallboard's day so far).
+ */
+export function isQuietVdn(read: Pick<VdnRead, 'total' | 'liveQueue'>): boolean {
+  if (read.total === undefined || !isIdle(read.total.counters)) return false;
+  const live = read.liveQueue;
+  return live?.kind !== 'read' || (live.total.callsWaiting === 0 && live.total.longestWaitSeconds === 0);
+}
+
 export interface DatumOptions {
   readonly now: number;
   readonly selection: MetricSelection;
   /** The run's health metrics; false for a closing read, whose health is its WindowCoverage. Default true. */
   readonly health?: boolean;
-  /** Datums for skills whose counters are all zero too: for views of every skill, not for publishing. */
+  /**
+   * Datums for skills whose counters are all zero too, and the roll-up of a quiet VDN: for views of every skill,
+   * not for publishing.
+   */
   readonly idleSkills?: boolean;
 }
 
@@ -106,14 +152,14 @@ function vdnDatums(read: VdnRead, options: DatumOptions): Datum[] {
   const datums: Datum[] = [];
 
   const { total } = read;
-  if (total) {
+  if (total && (options.idleSkills === true || !isQuietVdn(read))) {
     datums.push(...statDatums(total.counters, total.kpis, selection.vdn, total.windowStart, vdnDimensions));
   }
 
   for (const skill of read.skills) {
     // A window in which nothing happened publishes nothing: CloudWatch bills a metric only for the hours in
     // which it receives data, so idle queues (nights, closed lines) cost nothing. Graphs fill the gaps with 0,
-    // and the VDN roll-up and health metrics, which alarms read, are always published.
+    // and the health metrics, which say whether the collector ran, are always published.
     if (options.idleSkills !== true && isIdle(skill.counters)) continue;
     const dimensions = { ...vdnDimensions, SkillId: String(skill.skillId) };
     const kpis = computeKpis(skill.counters);
@@ -132,8 +178,9 @@ function vdnDatums(read: VdnRead, options: DatumOptions): Datum[] {
 }
 
 /**
- * The datums of one run (metrics.md). Per VDN, ordered by call center then VDN: the roll-up, each skill by
- * ascending id (skills whose counters are all zero are left out), then the health metrics. Skill and roll-up
+ * The datums of one run (metrics.md). Per VDN, ordered by call center then VDN: the roll-up (none for a quiet
+ * VDN, isQuietVdn), each skill by ascending id (skills whose counters are all zero are left out), then the
+ * health metrics. Skill and roll-up
  * datums carry their window's start, health datums `now`.
  */
 export function buildDatums(reads: readonly VdnRead[], options: DatumOptions): Datum[] {

@@ -1,14 +1,14 @@
 import type { VdnRead } from '../cms/vdn-read.js';
 import { LIVE_QUEUE_METRICS, type SkillQueue } from '../model.js';
-import { type DatumOptions, datum } from './build-datums.js';
+import { type DatumOptions, datum, isQuietVdn } from './build-datums.js';
 import type { Datum } from './metric-sink.js';
 
 // The live queue's datums (metrics.md, "Live queue"): per VDN `CallsWaiting` (the sum over its skills) and
 // `LongestWaitTime` (their maximum, seconds), per skill only when the skill selection names them. They are
 // instantaneous, so every one is stamped with the time of its read, not with a window's start.
 
-/** What the live queue's datums need of a VDN's read. */
-type LiveQueueOf = Pick<VdnRead, 'ccId' | 'vdn' | 'liveQueue'>;
+/** What the live queue's datums need of a VDN's read: its window's total too, to know a quiet VDN. */
+type LiveQueueOf = Pick<VdnRead, 'ccId' | 'vdn' | 'liveQueue' | 'total'>;
 
 const isEmpty = (skill: SkillQueue): boolean => skill.callsWaiting === 0 && skill.longestWaitSeconds === 0;
 
@@ -16,6 +16,8 @@ function vdnLiveDatums(read: LiveQueueOf, options: Omit<DatumOptions, 'now'>): D
   const live = read.liveQueue;
   // Nothing read, nothing published: the alarm treats a missing datapoint as not breaching.
   if (live?.kind !== 'read' || live.skills.length === 0) return [];
+  // A quiet VDN (an idle window, nobody waiting) publishes no live queue, as it publishes no roll-up.
+  if (options.idleSkills !== true && isQuietVdn(read)) return [];
   const vdnDimensions = { CcId: String(read.ccId), Vdn: String(read.vdn) };
   const datums = LIVE_QUEUE_METRICS.filter((metric) => options.selection.vdn.has(metric.name)).map((metric) =>
     datum(metric.name, live.total[metric.field], live.at, vdnDimensions),
@@ -33,7 +35,7 @@ function vdnLiveDatums(read: LiveQueueOf, options: Omit<DatumOptions, 'now'>): D
 
 /**
  * The live-queue datums of a run, per VDN by call center then VDN: the VDN's figures, then each skill's by
- * ascending id. A VDN whose live queue was not read publishes none.
+ * ascending id. A VDN whose live queue was not read publishes none, nor does a quiet VDN (isQuietVdn).
  */
 export function liveQueueDatums(reads: readonly LiveQueueOf[], options: Omit<DatumOptions, 'now'>): Datum[] {
   const ordered = [...reads].sort((a, b) => a.ccId - b.ccId || a.vdn - b.vdn);
