@@ -69,6 +69,8 @@ describe('OTLP export in the stack', () => {
     );
     const datapoints = refusal({ otlpEndpoint: CLOUDWATCH_OTLP, otlpDatapoints: 'sometimes' }) as ConfigError;
     expect(datapoints.variable).toBe('otlpDatapoints');
-    expect(datapoints.message).toBe('otlpDatapoints: must be one of window-totals, every-read, got "sometimes"');
+    expect(datapoints.message).toBe(
+      'otlpDatapoints: must be one of window-totals, every-read, got "sometimes"',
+    );
   });
 });
