@@ -405,6 +405,11 @@ describe('fuzzed requests', () => {
       { rawPath: statsPath(1, 170), requestContext: 'x' },
       'requestContext',
     ],
+    [
+      'a method that is an object',
+      { rawPath: statsPath(1, 170), requestContext: { http: { method: { toString: null } } } },
+      'requestContext.http.method',
+    ],
   ])('answers a direct invocation with %s 400, naming the field', async (_, event, field) => {
     const response = await handler(event as APIGatewayProxyEventV2, context);
     checkAnswer(response);

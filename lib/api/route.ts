@@ -96,8 +96,10 @@ export function requestOfEvent(event: unknown): ApiRequest {
   const rawPath = event.rawPath ?? undefined;
   if (rawPath !== undefined && typeof rawPath !== 'string')
     throw new BadEventError('rawPath', 'must be a string');
+  const method = http.method ?? 'GET';
+  if (typeof method !== 'string') throw new BadEventError('requestContext.http.method', 'must be a string');
   return {
-    method: String(http.method ?? 'GET').toUpperCase(),
+    method: method.toUpperCase(),
     path: pathOf(rawPath, typeof context.stage === 'string' ? context.stage : undefined),
     query: stringsOf(event.queryStringParameters, 'queryStringParameters', false),
     headers: stringsOf(event.headers, 'headers', true),
