@@ -15,6 +15,20 @@ export function invocationDeadline(
   return now + (Number.isFinite(lambdaBudget) ? Math.min(lambdaBudget, limitMs) : limitMs);
 }
 
+/** Time kept back at the end of a budget: a share of it, within bounds. */
+export interface Reserve {
+  readonly share: number;
+  readonly minMs: number;
+  readonly maxMs: number;
+}
+
+/** The deadline of a step that must leave `reserve` of the time from `now` to `deadline` to what comes after it. */
+export function deadlineLess(reserve: Reserve, now: number, deadline: number): number {
+  const budget = Math.max(0, deadline - now);
+  const kept = Math.min(reserve.maxMs, Math.max(reserve.minMs, budget * reserve.share));
+  return now + Math.max(0, Math.floor(budget - kept));
+}
+
 /** AbortSignal.timeout, like setTimeout, fires at once beyond this, so a longer wait needs no timer. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 

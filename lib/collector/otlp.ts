@@ -1,4 +1,5 @@
 import type { VdnRead } from '../cms/vdn-read.js';
+import type { Reserve } from '../deadline.js';
 import { describeError, type Log } from '../log.js';
 import type { SkillRead } from '../metrics/otlp-protobuf.js';
 import { emptyReport, type OtlpReport, skillReads } from '../metrics/otlp-report.js';
@@ -19,13 +20,7 @@ export interface SkillHistoryExport {
 }
 
 /** The last stretch of the run belongs to the classic path and the run's own summary. */
-const OTLP_RESERVE = { share: 0.1, minMs: 500, maxMs: 3_000 };
-
-export function otlpDeadline(now: number, deadline: number): number {
-  const budget = Math.max(0, deadline - now);
-  const reserve = Math.min(OTLP_RESERVE.maxMs, Math.max(OTLP_RESERVE.minMs, budget * OTLP_RESERVE.share));
-  return now + Math.max(0, Math.floor(budget - reserve));
-}
+export const OTLP_RESERVE: Reserve = { share: 0.1, minMs: 500, maxMs: 3_000 };
 
 /** The run's summary of its export: counts only (each problem is logged on its own line). */
 export type OtlpRunSummary = Omit<OtlpReport, 'problems'>;
@@ -62,16 +57,7 @@ export class RunExport {
   async settle(log: Log): Promise<OtlpRunSummary> {
     const { problems, ...summary } = emptyReport();
     for (const report of await Promise.all(this.#pending)) {
-      for (const key of [
-        'points',
-        'accepted',
-        'rejected',
-        'failed',
-        'requests',
-        'bytes',
-        'wireBytes',
-      ] as const)
-        summary[key] += report[key];
+      for (const key of Object.keys(summary) as (keyof OtlpRunSummary)[]) summary[key] += report[key];
       problems.push(...report.problems);
     }
     for (const { kind, points, error } of problems) {

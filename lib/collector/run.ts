@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { StatsSource } from '../cms/stats-source.js';
 import { failedRead, type VdnRead } from '../cms/vdn-read.js';
-import { deadlineSignal } from '../deadline.js';
+import { deadlineLess, deadlineSignal, type Reserve } from '../deadline.js';
 import { AppError, CmsIpLockedError, CmsWindowError } from '../errors.js';
 import { checkConsistency } from '../kpi.js';
 import { describeError, type Log } from '../log.js';
@@ -14,7 +14,7 @@ import { clip } from '../text.js';
 import { type ClosingSummary, planClosingReads, takeClosingReads } from './closing.js';
 import type { ClosingReadSettings } from './closing-read.js';
 import { type LiveQueueSummary, logLiveQueueFailures, summarizeLiveQueues } from './live-queue.js';
-import { type OtlpRunSummary, otlpDeadline, RunExport, type SkillHistoryExport } from './otlp.js';
+import { OTLP_RESERVE, type OtlpRunSummary, RunExport, type SkillHistoryExport } from './otlp.js';
 
 // One run of the scheduled job: every target from CMS, KPIs derived, everything published.
 
@@ -137,16 +137,7 @@ function loggedSummary(summary: RunSummary) {
  * Publishing needs time too: CMS gets the run's time budget less this share, so a slow CMS cannot eat the time
  * needed to publish what did arrive (and the CollectionSuccess=0 that says what did not).
  */
-const PUBLISH_RESERVE = { share: 0.25, minMs: 500, maxMs: 5_000 };
-
-function cmsDeadline(now: number, deadline: number): number {
-  const budget = Math.max(0, deadline - now);
-  const reserve = Math.min(
-    PUBLISH_RESERVE.maxMs,
-    Math.max(PUBLISH_RESERVE.minMs, budget * PUBLISH_RESERVE.share),
-  );
-  return now + Math.max(0, budget - reserve);
-}
+const PUBLISH_RESERVE: Reserve = { share: 0.25, minMs: 500, maxMs: 5_000 };
 
 function failuresOf(read: VdnRead): TargetFailure[] {
   return read.failures.map(({ skillIds, error }) => ({
@@ -212,7 +203,7 @@ function checkData(log: Log, read: VdnRead): number {
 export async function runCollection(deps: CollectorDeps, run: CollectionRun): Promise<RunSummary> {
   const now = deps.now ?? Date.now;
   const started = now();
-  const deadline = cmsDeadline(started, run.deadline);
+  const deadline = deadlineLess(PUBLISH_RESERVE, started, run.deadline);
   const cmsLock = new AbortController();
   // The normal read of each target takes its live queue along, at the same time; the closing reads below do not.
   const reads = await Promise.all(
@@ -245,7 +236,7 @@ export async function runCollection(deps: CollectorDeps, run: CollectionRun): Pr
   // Publishing gets what is left of the run's time and no more, so the summary below is always logged.
   const publishBy = deadlineSignal(run.deadline - now());
   const publishing = deps.sink.publish(datums, { signal: publishBy });
-  const history = deps.otlp && new RunExport(deps.otlp, otlpDeadline(now(), run.deadline), now);
+  const history = deps.otlp && new RunExport(deps.otlp, deadlineLess(OTLP_RESERVE, now(), run.deadline), now);
   history?.send(reads);
   const report = await publishing;
   for (const failure of report.failures)

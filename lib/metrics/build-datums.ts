@@ -183,9 +183,12 @@ function vdnDatums(read: VdnRead, options: DatumOptions): Datum[] {
  * health metrics. Skill and roll-up
  * datums carry their window's start, health datums `now`.
  */
+/** Reads ordered by call center, then VDN: the order datums are published in. */
+export const byVdn = <T extends Pick<VdnRead, 'ccId' | 'vdn'>>(reads: readonly T[]): T[] =>
+  [...reads].sort((a, b) => a.ccId - b.ccId || a.vdn - b.vdn);
+
 export function buildDatums(reads: readonly VdnRead[], options: DatumOptions): Datum[] {
-  const ordered = [...reads].sort((a, b) => a.ccId - b.ccId || a.vdn - b.vdn);
-  return ordered.flatMap((read) => vdnDatums(read, options));
+  return byVdn(reads).flatMap((read) => vdnDatums(read, options));
 }
 
 /** A VDN's WindowCoverage, stamped like the window's counters, so that it lands in the window's period. */

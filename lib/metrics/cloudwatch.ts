@@ -13,6 +13,7 @@ import {
   type PublishFailure,
   type PublishOptions,
   type PublishReport,
+  partitionPublishable,
 } from './metric-sink.js';
 
 /**
@@ -74,7 +75,7 @@ export class CloudWatchSink implements MetricSink {
   }
 
   async publish(datums: readonly Datum[], options: PublishOptions = {}): Promise<PublishReport> {
-    const { valid, rejected } = partitionPublishable(datums);
+    const { valid, rejected } = partitionPublishable(datums, PUT_METRIC_DATA_LIMITS.dimensionsPerDatum);
     const report: MutableReport = { published: 0, calls: 0, failures: rejected };
     await mapWithConcurrency(planBatches(valid), this.#maxConcurrency, (batch) =>
       this.#send(batch, options.signal, report),
@@ -245,40 +246,6 @@ export function toMetricDatum(datum: Datum): MetricDatum {
     Value: datum.value,
     Unit: datum.unit,
   };
-}
-
-/**
- * CloudWatch refuses a whole call for one non-finite value or one datum over the dimension limit, so such
- * datums are reported here instead of being sent along with good ones.
- */
-function partitionPublishable(datums: readonly Datum[]): { valid: Datum[]; rejected: PublishFailure[] } {
-  const valid: Datum[] = [];
-  const nonFinite: string[] = [];
-  const tooManyDimensions: string[] = [];
-  for (const datum of datums) {
-    if (!Number.isFinite(datum.value) || !Number.isFinite(datum.timestamp)) nonFinite.push(datum.name);
-    else if (Object.keys(datum.dimensions).length > PUT_METRIC_DATA_LIMITS.dimensionsPerDatum)
-      tooManyDimensions.push(datum.name);
-    else valid.push(datum);
-  }
-  const rejected: PublishFailure[] = [];
-  if (nonFinite.length > 0) {
-    rejected.push({
-      datums: nonFinite.length,
-      error: `InvalidDatum: non-finite value or timestamp (${summarizeNames(nonFinite)})`,
-    });
-  }
-  if (tooManyDimensions.length > 0) {
-    rejected.push({
-      datums: tooManyDimensions.length,
-      error: `InvalidDatum: more than ${PUT_METRIC_DATA_LIMITS.dimensionsPerDatum} dimensions (${summarizeNames(tooManyDimensions)})`,
-    });
-  }
-  return { valid, rejected };
-}
-
-function summarizeNames(names: readonly string[]): string {
-  return [...new Set(names)].sort().join(', ');
 }
 
 /** Runs `task` over `items` in order with at most `limit` in flight. `task` must not reject. */

@@ -4,6 +4,7 @@ import {
   type MetricSink,
   type PublishFailure,
   type PublishReport,
+  partitionPublishable,
 } from './metric-sink.js';
 
 /** Limits of the CloudWatch Embedded Metric Format specification. */
@@ -72,17 +73,9 @@ function buildEmfDocuments(
   datums: readonly Datum[],
 ): { documents: { document: EmfDocument; datums: number }[]; rejected: PublishFailure[] } {
   const groups = new Map<string, { dimensions: [string, string][]; timestamp: number; datums: Datum[] }>();
-  const rejectedNames: string[] = [];
-  for (const datum of datums) {
+  const { valid, rejected } = partitionPublishable(datums, EMF_LIMITS.dimensionsPerSet);
+  for (const datum of valid) {
     const dimensions = dimensionEntries(datum);
-    if (
-      !Number.isFinite(datum.value) ||
-      !Number.isFinite(datum.timestamp) ||
-      dimensions.length > EMF_LIMITS.dimensionsPerSet
-    ) {
-      rejectedNames.push(datum.name);
-      continue;
-    }
     const key = JSON.stringify([datum.timestamp, dimensions]);
     let group = groups.get(key);
     if (group === undefined) {
@@ -101,15 +94,6 @@ function buildEmfDocuments(
       });
     }
   }
-  const rejected: PublishFailure[] =
-    rejectedNames.length === 0
-      ? []
-      : [
-          {
-            datums: rejectedNames.length,
-            error: `InvalidDatum: non-finite value or timestamp, or more than ${EMF_LIMITS.dimensionsPerSet} dimensions (${[...new Set(rejectedNames)].sort().join(', ')})`,
-          },
-        ];
   return { documents, rejected };
 }
 

@@ -1,6 +1,6 @@
 import type { VdnRead } from '../cms/vdn-read.js';
 import { LIVE_QUEUE_METRICS, type SkillQueue } from '../model.js';
-import { type DatumOptions, datum, isQuietVdn } from './build-datums.js';
+import { byVdn, type DatumOptions, datum, isQuietVdn } from './build-datums.js';
 import type { Datum } from './metric-sink.js';
 
 // The live queue's datums (metrics.md, "Live queue"): per VDN `CallsWaiting` (the sum over its skills) and
@@ -38,6 +38,5 @@ function vdnLiveDatums(read: LiveQueueOf, options: Omit<DatumOptions, 'now'>): D
  * ascending id. A VDN whose live queue was not read publishes none, nor does a quiet VDN (isQuietVdn).
  */
 export function liveQueueDatums(reads: readonly LiveQueueOf[], options: Omit<DatumOptions, 'now'>): Datum[] {
-  const ordered = [...reads].sort((a, b) => a.ccId - b.ccId || a.vdn - b.vdn);
-  return ordered.flatMap((read) => vdnLiveDatums(read, options));
+  return byVdn(reads).flatMap((read) => vdnLiveDatums(read, options));
 }

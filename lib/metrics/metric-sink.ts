@@ -41,3 +41,33 @@ export interface PublishOptions {
 export interface MetricSink {
   publish(datums: readonly Datum[], options?: PublishOptions): Promise<PublishReport>;
 }
+
+/**
+ * Splits off the datums no metrics backend takes: a non-finite value or timestamp, more dimensions than
+ * `maxDimensions`. CloudWatch refuses a whole call for one of them, so each sink reports them instead of sending
+ * them along with good ones.
+ */
+export function partitionPublishable(
+  datums: readonly Datum[],
+  maxDimensions: number,
+): { valid: Datum[]; rejected: PublishFailure[] } {
+  const valid: Datum[] = [];
+  const nonFinite: string[] = [];
+  const tooManyDimensions: string[] = [];
+  for (const datum of datums) {
+    if (!Number.isFinite(datum.value) || !Number.isFinite(datum.timestamp)) nonFinite.push(datum.name);
+    else if (Object.keys(datum.dimensions).length > maxDimensions) tooManyDimensions.push(datum.name);
+    else valid.push(datum);
+  }
+  const rejected: PublishFailure[] = [];
+  const reject = (names: readonly string[], why: string) => {
+    if (names.length > 0)
+      rejected.push({
+        datums: names.length,
+        error: `InvalidDatum: ${why} (${[...new Set(names)].sort().join(', ')})`,
+      });
+  };
+  reject(nonFinite, 'non-finite value or timestamp');
+  reject(tooManyDimensions, `more than ${maxDimensions} dimensions`);
+  return { valid, rejected };
+}

@@ -7,7 +7,7 @@ import { ConfigError } from '../errors.js';
 // parameters) with the same rules.
 
 const OTLP_AUTH_MODES = ['sigv4', 'none'] as const;
-export type OtlpAuth = (typeof OTLP_AUTH_MODES)[number];
+type OtlpAuth = (typeof OTLP_AUTH_MODES)[number];
 
 /**
  * Which datapoints go out. `window-totals`: of each busy skill's window, its total, once (the closing read, or the
@@ -65,12 +65,6 @@ function parseOtlpEndpoint(text: string): string {
   return url.href;
 }
 
-function parseOtlpAuth(text: string): OtlpAuth {
-  const mode = OTLP_AUTH_MODES.find((candidate) => candidate === text.toLowerCase());
-  if (mode === undefined) throw new Error(`must be one of ${OTLP_AUTH_MODES.join(', ')}, got "${text}"`);
-  return mode;
-}
-
 /** The export's settings as read (undefined when unset): each under the name its problems are reported under. */
 interface OtlpValues {
   readonly endpoint: string | undefined;
@@ -113,6 +107,6 @@ export function otlpSettings(
 /** OTLP_ENDPOINT, OTLP_AUTH and OTLP_DATAPOINTS, the collector's own; the stack reads its stage parameters with them. */
 export const OTLP_RULES = {
   OTLP_ENDPOINT: variable(parseOtlpEndpoint, undefined),
-  OTLP_AUTH: variable(parseOtlpAuth, undefined),
+  OTLP_AUTH: choice(OTLP_AUTH_MODES, undefined),
   OTLP_DATAPOINTS: choice(OTLP_DATAPOINT_MODES, undefined),
 };
