@@ -12,6 +12,7 @@ import {
   type ReceivedPoint,
   startOtlpReceiver,
 } from './support/otlp-receiver.js';
+import { skillRead } from './support/skill-read.js';
 
 // OTLP_DATAPOINTS=every-read: what a read sends of its counters: only what the endpoint does not know yet, and
 // never less than a receiver needs to know every counter at every read. Everything sent is read back with the
@@ -24,14 +25,7 @@ const counters = (base: number, changes: Partial<Counters> = {}): Counters => ({
   ...(Object.fromEntries(COUNTERS.map(({ name }, index) => [name, base + index])) as Counters),
   ...changes,
 });
-const read = (skillId: number, windowStart: number, into: number, values: Counters): SkillRead => ({
-  ccId: 1,
-  vdn: 170,
-  skillId,
-  windowStart,
-  readAt: windowStart + into,
-  counters: values,
-});
+const read = skillRead;
 const soon = () => Date.now() + 10_000;
 /** The counters of a received request, by skill: `skill_id` → counter names. */
 const sentNames = (points: readonly ReceivedPoint[]) =>

@@ -5,6 +5,7 @@ import type { SkillRead } from '../lib/metrics/otlp-protobuf.js';
 import { OtlpExporter, type OtlpExporterOptions } from '../lib/metrics/otlp-sink.js';
 import { COUNTERS, type Counters, OTLP_COUNTER_NAMES, WINDOW_MS } from '../lib/model.js';
 import { decodeOfficially, partialSuccessBody, type ReceivedPoint } from './support/otlp-receiver.js';
+import { skillRead } from './support/skill-read.js';
 
 // OTLP_DATAPOINTS=window-totals, the default: of each busy skill's window, its total once: the closing read at
 // once, or the window's last read once the window has ended. Everything sent is read back with the official
@@ -15,14 +16,7 @@ const NAME_OF = new Map(COUNTERS.map(({ name }) => [OTLP_COUNTER_NAMES[name] as 
 
 const counters = (base: number): Counters =>
   Object.fromEntries(COUNTERS.map(({ name }, index) => [name, base + index])) as Counters;
-const read = (skillId: number, windowStart: number, into: number, values: Counters): SkillRead => ({
-  ccId: 1,
-  vdn: 170,
-  skillId,
-  windowStart,
-  readAt: windowStart + into,
-  counters: values,
-});
+const read = skillRead;
 
 type Answer = 'ok' | 'refused' | 'partial';
 
