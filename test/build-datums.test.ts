@@ -168,15 +168,6 @@ describe('buildDatums', () => {
     expect(datums.filter((d) => d.dimensions.SkillId === '4').length).toBeGreaterThan(0);
   });
 
-  it('lists idle skills too for a view of every skill', () => {
-    const datums = buildDatums([outcome({ skills: [skill(3, {})] })], {
-      now: NOW,
-      selection: ALL_METRICS,
-      idleSkills: true,
-    });
-    expect(datums.filter((d) => d.dimensions.SkillId === '3' && d.name === 'CallsOffered')).toHaveLength(1);
-  });
-
   /** Skill 3 has 2 calls waiting, the longest for 40 s; skill 4's queue is empty. */
   const waiting = liveQueueRead(NOW, [
     [3, 2, 40, 1, 0],
@@ -234,19 +225,6 @@ describe('buildDatums', () => {
     const options = { now: NOW, selection: ALL_METRICS, health: false };
     expect(buildDatums([outcome({ skills: idleSkills })], options)).toEqual([]);
     expect(buildDatums([outcome({ skills: [skill(3, { WrapUps: 1 })] })], options).length).toBeGreaterThan(0);
-  });
-
-  it('lists the zero roll-up of a quiet VDN too for a view of every skill', () => {
-    const datums = buildDatums([outcome({ skills: idleSkills })], {
-      now: NOW,
-      selection: only('CallsOffered'),
-      idleSkills: true,
-    });
-    expect(datums.filter((d) => d.name === 'CallsOffered').map((d) => d.dimensions.SkillId)).toEqual([
-      undefined,
-      '3',
-      '4',
-    ]);
   });
 
   it('publishes no rate for a skill that was offered no call, but its counters', () => {

@@ -64,16 +64,6 @@ describe('live-queue datums', () => {
     ]);
   });
 
-  it('list an empty queue too for views of every skill', () => {
-    const datums = liveQueueDatums([vdnRead(1, 170, read)], {
-      selection: ALL_METRICS,
-      idleSkills: true,
-    });
-    expect(datums.filter((datum) => datum.dimensions.SkillId === '2').map((datum) => datum.value)).toEqual([
-      0, 0,
-    ]);
-  });
-
   it('publish nothing for a VDN whose live queue was not read, nor for one with no skill', async () => {
     const missing = liveQueueMissing();
     const none = liveQueueRead(READ_AT, []);

@@ -139,11 +139,6 @@ export interface DatumOptions {
   readonly selection: MetricSelection;
   /** The run's health metrics; false for a closing read, whose health is its WindowCoverage. Default true. */
   readonly health?: boolean;
-  /**
-   * Datums for skills whose counters are all zero too, and the roll-up of a quiet VDN: for views of every skill,
-   * not for publishing.
-   */
-  readonly idleSkills?: boolean;
 }
 
 function vdnDatums(read: VdnRead, options: DatumOptions): Datum[] {
@@ -152,7 +147,7 @@ function vdnDatums(read: VdnRead, options: DatumOptions): Datum[] {
   const datums: Datum[] = [];
 
   const { total } = read;
-  if (total && (options.idleSkills === true || !isQuietVdn(read))) {
+  if (total && !isQuietVdn(read)) {
     datums.push(...statDatums(total.counters, total.kpis, selection.vdn, total.windowStart, vdnDimensions));
   }
 
@@ -160,7 +155,7 @@ function vdnDatums(read: VdnRead, options: DatumOptions): Datum[] {
     // A window in which nothing happened publishes nothing: CloudWatch bills a metric only for the hours in
     // which it receives data, so idle queues (nights, closed lines) cost nothing. Graphs fill the gaps with 0,
     // and the health metrics, which say whether the collector ran, are always published.
-    if (options.idleSkills !== true && isIdle(skill.counters)) continue;
+    if (isIdle(skill.counters)) continue;
     const dimensions = { ...vdnDimensions, SkillId: String(skill.skillId) };
     const kpis = computeKpis(skill.counters);
     datums.push(...statDatums(skill.counters, kpis, selection.skill, skill.windowStart, dimensions));

@@ -17,7 +17,7 @@ function vdnLiveDatums(read: LiveQueueOf, options: Omit<DatumOptions, 'now'>): D
   // Nothing read, nothing published: the alarm treats a missing datapoint as not breaching.
   if (live?.kind !== 'read' || live.skills.length === 0) return [];
   // A quiet VDN (an idle window, nobody waiting) publishes no live queue, as it publishes no roll-up.
-  if (options.idleSkills !== true && isQuietVdn(read)) return [];
+  if (isQuietVdn(read)) return [];
   const vdnDimensions = { CcId: String(read.ccId), Vdn: String(read.vdn) };
   const datums = LIVE_QUEUE_METRICS.filter((metric) => options.selection.vdn.has(metric.name)).map((metric) =>
     datum(metric.name, live.total[metric.field], live.at, vdnDimensions),
@@ -26,7 +26,7 @@ function vdnLiveDatums(read: LiveQueueOf, options: Omit<DatumOptions, 'now'>): D
   if (perSkill.length === 0) return datums;
   for (const skill of live.skills) {
     // An empty queue publishes nothing for its skill, as an idle window does: billed hours are busy hours.
-    if (options.idleSkills !== true && isEmpty(skill)) continue;
+    if (isEmpty(skill)) continue;
     const dimensions = { ...vdnDimensions, SkillId: String(skill.skillId) };
     for (const metric of perSkill) datums.push(datum(metric.name, skill[metric.field], live.at, dimensions));
   }
