@@ -1,16 +1,15 @@
 import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DeliveredSeries } from '../lib/metrics/otlp-delivered.js';
 import type { SkillRead } from '../lib/metrics/otlp-protobuf.js';
 import { OtlpExporter } from '../lib/metrics/otlp-sink.js';
 import { COUNTERS, type CounterName, type Counters, OTLP_COUNTER_NAMES, WINDOW_MS } from '../lib/model.js';
 import {
   decodeOfficially,
-  type OtlpReceiver,
   partialSuccessBody,
   type ReceivedPoint,
-  startOtlpReceiver,
+  receiverOfTestFile,
 } from './support/otlp-receiver.js';
 import { skillRead } from './support/skill-read.js';
 
@@ -33,19 +32,10 @@ const sentNames = (points: readonly ReceivedPoint[]) =>
 const every = (skillId: number, values: Counters) =>
   COUNTERS.map(({ name }) => `${skillId}:${name}=${values[name]}`);
 
-let receiver: OtlpReceiver;
-beforeAll(async () => {
-  receiver = await startOtlpReceiver();
-});
-afterAll(async () => {
-  await receiver.close();
-});
-afterEach(() => {
-  receiver.reset();
-});
+const receiverNow = receiverOfTestFile();
 
 const exporter = () =>
-  new OtlpExporter({ endpoint: new URL(receiver.url), sleep: async () => {}, datapoints: 'every-read' });
+  new OtlpExporter({ endpoint: new URL(receiverNow().url), sleep: async () => {}, datapoints: 'every-read' });
 
 describe('OTLP export of what changed', () => {
   it('sends only the changed counters of a second read in the same window', async () => {
@@ -53,81 +43,81 @@ describe('OTLP export of what changed', () => {
     await sink.export([read(1, WINDOW, 61_000, counters(10)), read(2, WINDOW, 61_000, counters(20))], {
       deadline: soon(),
     });
-    receiver.reset();
+    receiverNow().reset();
     const later = counters(10, { CallsOffered: 99, WrapUpTime: 123 });
     const report = await sink.export(
       [read(1, WINDOW, 121_000, later), read(2, WINDOW, 121_000, counters(20))],
       { deadline: soon() },
     );
-    expect(sentNames(receiver.accepted)).toEqual(['1:CallsOffered=99', '1:WrapUpTime=123']);
-    expect(receiver.accepted.every((point) => point.time === WINDOW + 121_000)).toBe(true);
+    expect(sentNames(receiverNow().accepted)).toEqual(['1:CallsOffered=99', '1:WrapUpTime=123']);
+    expect(receiverNow().accepted.every((point) => point.time === WINDOW + 121_000)).toBe(true);
     expect(report).toMatchObject({ points: 2, accepted: 2, requests: 1 });
   });
 
   it('sends nothing at all when no counter of any skill changed', async () => {
     const sink = exporter();
     await sink.export([read(1, WINDOW, 61_000, counters(10))], { deadline: soon() });
-    receiver.reset();
+    receiverNow().reset();
     const report = await sink.export([read(1, WINDOW, 121_000, counters(10))], { deadline: soon() });
-    expect(receiver.requests).toHaveLength(0);
+    expect(receiverNow().requests).toHaveLength(0);
     expect(report).toMatchObject({ points: 0, requests: 0 });
   });
 
   it('sends every counter in a new window, even those that read the same as before', async () => {
     const sink = exporter();
     await sink.export([read(1, WINDOW, 61_000, counters(10))], { deadline: soon() });
-    receiver.reset();
+    receiverNow().reset();
     const next = WINDOW + WINDOW_MS;
     await sink.export([read(1, next, 61_000, counters(10))], { deadline: soon() });
-    expect(sentNames(receiver.accepted)).toEqual(every(1, counters(10)).sort());
-    expect(receiver.accepted.every((point) => point.start === next)).toBe(true);
+    expect(sentNames(receiverNow().accepted)).toEqual(every(1, counters(10)).sort());
+    expect(receiverNow().accepted.every((point) => point.start === next)).toBe(true);
   });
 
   it('sends every counter of a closing read', async () => {
     const sink = exporter();
     await sink.export([read(1, WINDOW, 61_000, counters(10))], { deadline: soon() });
-    receiver.reset();
+    receiverNow().reset();
     await sink.export([read(1, WINDOW, 290_000, counters(10, { CallsEnded: 50 }))], {
       deadline: soon(),
       closing: true,
     });
-    expect(sentNames(receiver.accepted)).toEqual(every(1, counters(10, { CallsEnded: 50 })).sort());
+    expect(sentNames(receiverNow().accepted)).toEqual(every(1, counters(10, { CallsEnded: 50 })).sort());
   });
 
   it('sends again what a failed request carried, once the endpoint recovers', async () => {
     const sink = exporter();
     await sink.export([read(1, WINDOW, 61_000, counters(10))], { deadline: soon() });
-    receiver.reset();
-    receiver.answer(...Array.from({ length: 4 }, () => ({ kind: 'status' as const, status: 503 })));
+    receiverNow().reset();
+    receiverNow().answer(...Array.from({ length: 4 }, () => ({ kind: 'status' as const, status: 503 })));
     const changed = counters(10, { CallsAbandoned: 40 });
     const failed = await sink.export([read(1, WINDOW, 121_000, changed)], { deadline: soon() });
     expect(failed).toMatchObject({ points: 1, failed: 1, requests: 4 });
-    receiver.reset();
+    receiverNow().reset();
     const report = await sink.export([read(1, WINDOW, 181_000, changed)], { deadline: soon() });
-    expect(sentNames(receiver.accepted)).toEqual(['1:CallsAbandoned=40']);
+    expect(sentNames(receiverNow().accepted)).toEqual(['1:CallsAbandoned=40']);
     expect(report).toMatchObject({ points: 1, accepted: 1, failed: 0 });
   });
 
   it('sends again what a partly rejected request carried', async () => {
     const sink = exporter();
     await sink.export([read(1, WINDOW, 61_000, counters(10))], { deadline: soon() });
-    receiver.reset();
-    receiver.answer({ kind: 'partial', rejected: 1, message: 'try later' });
+    receiverNow().reset();
+    receiverNow().answer({ kind: 'partial', rejected: 1, message: 'try later' });
     const changed = counters(10, { CallsOffered: 30, CallsAnswered: 31 });
     const partly = await sink.export([read(1, WINDOW, 121_000, changed)], { deadline: soon() });
     expect(partly).toMatchObject({ points: 2, accepted: 1, rejected: 1 });
-    receiver.reset();
+    receiverNow().reset();
     await sink.export([read(1, WINDOW, 181_000, changed)], { deadline: soon() });
-    expect(sentNames(receiver.accepted)).toEqual(['1:CallsAnswered=31', '1:CallsOffered=30']);
+    expect(sentNames(receiverNow().accepted)).toEqual(['1:CallsAnswered=31', '1:CallsOffered=30']);
   });
 
   it('takes a partial success that rejects nothing as everything accepted', async () => {
     const sink = exporter();
-    receiver.answer({ kind: 'partial', rejected: 0, message: 'slow down' });
+    receiverNow().answer({ kind: 'partial', rejected: 0, message: 'slow down' });
     await sink.export([read(1, WINDOW, 61_000, counters(10))], { deadline: soon() });
-    receiver.reset();
+    receiverNow().reset();
     await sink.export([read(1, WINDOW, 121_000, counters(10))], { deadline: soon() });
-    expect(receiver.requests).toHaveLength(0);
+    expect(receiverNow().requests).toHaveLength(0);
   });
 });
 

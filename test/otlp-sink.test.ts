@@ -1,12 +1,12 @@
 import { createHash, createHmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { SkillRead } from '../lib/metrics/otlp-protobuf.js';
 import { skillReads } from '../lib/metrics/otlp-report.js';
 import { sigV4Signer } from '../lib/metrics/otlp-sigv4.js';
 import { OtlpExporter, retryAfterMs } from '../lib/metrics/otlp-sink.js';
 import { COUNTERS, type Counters, WINDOW_MS } from '../lib/model.js';
-import { type OtlpReceiver, startOtlpReceiver } from './support/otlp-receiver.js';
+import { receiverOfTestFile, startOtlpReceiver } from './support/otlp-receiver.js';
 import { readOf } from './support/vdn-read.js';
 
 // The exporter against a local OTLP receiver on 127.0.0.1, which reads requests with the official schema.
@@ -24,22 +24,13 @@ const reads = (count: number): SkillRead[] =>
     counters: counters(index * 10),
   }));
 
-let receiver: OtlpReceiver;
-beforeAll(async () => {
-  receiver = await startOtlpReceiver();
-});
-afterAll(async () => {
-  await receiver.close();
-});
-afterEach(() => {
-  receiver.reset();
-});
+const receiverNow = receiverOfTestFile();
 
 /** An exporter whose waits are recorded and skipped, so that retries take no real time. */
 function exporter(options: Partial<ConstructorParameters<typeof OtlpExporter>[0]> = {}) {
   const waits: number[] = [];
   const sink = new OtlpExporter({
-    endpoint: new URL(receiver.url),
+    endpoint: new URL(receiverNow().url),
     sleep: async (ms) => {
       waits.push(ms);
     },
@@ -54,8 +45,8 @@ describe('OTLP exporter', () => {
   it('POSTs gzip protobuf to the endpoint, and the receiver reads every datapoint', async () => {
     const { sink } = exporter();
     const report = await sink.export(reads(3), { deadline: soon() });
-    expect(receiver.requests).toHaveLength(1);
-    const [request] = receiver.requests;
+    expect(receiverNow().requests).toHaveLength(1);
+    const [request] = receiverNow().requests;
     expect(request?.path).toBe('/v1/metrics');
     expect(request?.headers['content-type']).toBe('application/x-protobuf');
     expect(request?.headers['content-encoding']).toBe('gzip');
@@ -68,21 +59,21 @@ describe('OTLP exporter', () => {
   it('splits a large export into requests within the byte and datapoint limits, each read sent once', async () => {
     const { sink } = exporter({ limits: { bytes: 4_000, points: 80 } });
     const report = await sink.export(reads(50), { deadline: soon() });
-    expect(receiver.requests.length).toBeGreaterThan(1);
-    for (const request of receiver.requests) {
+    expect(receiverNow().requests.length).toBeGreaterThan(1);
+    for (const request of receiverNow().requests) {
       expect(request.payload.length).toBeLessThanOrEqual(4_000);
       expect(request.points.length).toBeLessThanOrEqual(80);
     }
     // Requests run concurrently, so they may arrive in any order.
-    const skills = receiver.accepted.filter((point) => point.name === 'cec_calls_offered');
+    const skills = receiverNow().accepted.filter((point) => point.name === 'cec_calls_offered');
     expect(skills.map((point) => Number(point.attributes.skill_id)).sort((a, b) => a - b)).toEqual(
       Array.from({ length: 50 }, (_, index) => index + 1),
     );
-    expect(report).toMatchObject({ points: 400, accepted: 400, requests: receiver.requests.length });
+    expect(report).toMatchObject({ points: 400, accepted: 400, requests: receiverNow().requests.length });
   });
 
   it('counts and describes the datapoints a partial success rejects', async () => {
-    receiver.answer({ kind: 'partial', rejected: 5, message: 'timestamps too old' });
+    receiverNow().answer({ kind: 'partial', rejected: 5, message: 'timestamps too old' });
     const { sink } = exporter();
     const report = await sink.export(reads(2), { deadline: soon() });
     expect(report).toMatchObject({ points: 16, accepted: 11, rejected: 5, failed: 0 });
@@ -92,23 +83,23 @@ describe('OTLP exporter', () => {
   });
 
   it('never counts more rejected datapoints than the request carried', async () => {
-    receiver.answer({ kind: 'partial', rejected: 1_000_000, message: '' });
+    receiverNow().answer({ kind: 'partial', rejected: 1_000_000, message: '' });
     const { sink } = exporter();
     const report = await sink.export(reads(1), { deadline: soon() });
     expect(report).toMatchObject({ points: 8, accepted: 0, rejected: 8 });
   });
 
   it('retries a 503 after the Retry-After it was given', async () => {
-    receiver.answer({ kind: 'status', status: 503, retryAfter: '2' });
+    receiverNow().answer({ kind: 'status', status: 503, retryAfter: '2' });
     const { sink, waits } = exporter();
     const report = await sink.export(reads(1), { deadline: soon() });
     expect(waits).toEqual([2_000]);
-    expect(receiver.requests).toHaveLength(2);
+    expect(receiverNow().requests).toHaveLength(2);
     expect(report).toMatchObject({ accepted: 8, failed: 0, requests: 2 });
   });
 
   it.each([429, 502, 504])('retries HTTP %i', async (status) => {
-    receiver.answer({ kind: 'status', status });
+    receiverNow().answer({ kind: 'status', status });
     const { sink, waits } = exporter();
     const report = await sink.export(reads(1), { deadline: soon() });
     expect(waits).toHaveLength(1);
@@ -116,24 +107,24 @@ describe('OTLP exporter', () => {
   });
 
   it('does not wait for a Retry-After that would pass the deadline, and says so', async () => {
-    receiver.answer({ kind: 'status', status: 429, retryAfter: '30' });
+    receiverNow().answer({ kind: 'status', status: 429, retryAfter: '30' });
     const { sink, waits } = exporter();
     const report = await sink.export(reads(1), { deadline: soon() });
     expect(waits).toEqual([]);
-    expect(receiver.requests).toHaveLength(1);
+    expect(receiverNow().requests).toHaveLength(1);
     expect(report).toMatchObject({ accepted: 0, failed: 8, requests: 1 });
     expect(report.problems[0]?.error).toBe("HTTP 429; a retry in 30 s would pass the run's deadline");
   });
 
   it('gives up after a few attempts at an endpoint that keeps answering 503', async () => {
-    receiver.answer(...Array.from({ length: 10 }, () => ({ kind: 'status' as const, status: 503 })));
+    receiverNow().answer(...Array.from({ length: 10 }, () => ({ kind: 'status' as const, status: 503 })));
     const { sink } = exporter();
     const report = await sink.export(reads(1), { deadline: soon() });
     expect(report).toMatchObject({ failed: 8, requests: 4 });
   });
 
   it('does not retry a request the receiver refuses as bad, and reports its words', async () => {
-    receiver.answer({ kind: 'status', status: 400, text: 'bad\u001b[31m metric' });
+    receiverNow().answer({ kind: 'status', status: 400, text: 'bad\u001b[31m metric' });
     const { sink, waits } = exporter();
     const report = await sink.export(reads(1), { deadline: soon() });
     expect(waits).toEqual([]);
@@ -141,7 +132,7 @@ describe('OTLP exporter', () => {
   });
 
   it('stops waiting for an endpoint that never answers at the deadline', async () => {
-    receiver.answer({ kind: 'hang' });
+    receiverNow().answer({ kind: 'hang' });
     const { sink } = exporter();
     const started = Date.now();
     const report = await sink.export(reads(1), { deadline: started + 300 });
@@ -168,7 +159,7 @@ describe('OTLP exporter', () => {
   it('sends nothing once the deadline has passed', async () => {
     const { sink } = exporter();
     const report = await sink.export(reads(1), { deadline: Date.now() - 1 });
-    expect(receiver.requests).toHaveLength(0);
+    expect(receiverNow().requests).toHaveLength(0);
     expect(report).toMatchObject({ failed: 8, requests: 0 });
   });
 });
@@ -203,11 +194,11 @@ describe('OTLP SigV4', () => {
 
   it('signs for service monitoring; an independent signer computes the same Authorization', async () => {
     const sink = new OtlpExporter({
-      endpoint: new URL(receiver.url),
+      endpoint: new URL(receiverNow().url),
       signer: sigV4Signer({ region: 'eu-west-1', credentials, now: () => signingTime }),
     });
     await sink.export(reads(2), { deadline: soon() });
-    const [request] = receiver.requests;
+    const [request] = receiverNow().requests;
     if (request === undefined) throw new Error('nothing was sent');
     const authorization = request.headers.authorization ?? '';
     expect(authorization).toMatch(
@@ -223,7 +214,7 @@ describe('OTLP SigV4', () => {
         'x-amz-date',
       ]),
     );
-    const url = new URL(receiver.url);
+    const url = new URL(receiverNow().url);
     const independent = new SignatureV4({
       service: 'monitoring',
       region: 'eu-west-1',
@@ -252,14 +243,14 @@ describe('OTLP SigV4', () => {
 
   it('carries a session token when the credentials have one', async () => {
     const sink = new OtlpExporter({
-      endpoint: new URL(receiver.url),
+      endpoint: new URL(receiverNow().url),
       signer: sigV4Signer({
         region: 'us-east-1',
         credentials: { ...credentials, sessionToken: 'session-token' },
       }),
     });
     await sink.export(reads(1), { deadline: soon() });
-    expect(receiver.requests[0]?.headers['x-amz-security-token']).toBe('session-token');
+    expect(receiverNow().requests[0]?.headers['x-amz-security-token']).toBe('session-token');
   });
 });
 

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import officialRoot from '@opentelemetry/otlp-transformer/build/src/generated/root.js';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -232,5 +233,23 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       server.closeAllConnections();
       await closed;
     },
+  };
+}
+
+/** The receiver of a test file: started before its tests, emptied after each test, closed after them all. */
+export function receiverOfTestFile(): () => OtlpReceiver {
+  let receiver: OtlpReceiver | undefined;
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+  });
+  afterAll(async () => {
+    await receiver?.close();
+  });
+  afterEach(() => {
+    receiver?.reset();
+  });
+  return () => {
+    if (receiver === undefined) throw new Error('the OTLP receiver is not started yet');
+    return receiver;
   };
 }
